@@ -1,0 +1,3 @@
+from renkou.cli.app import main
+
+main()

@@ -1,0 +1,128 @@
+"""Commands that move data in and out: import, export, template, and the demo county."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+from renkou.cli.context import console, err_console, parse_date_opt, state
+from renkou.errors import UserError, ValidationFailed
+from renkou.exchange import exporter, importer, templates
+from renkou.storage.db import Actor
+
+KINDS_HELP = "orgs 组织机构 | households 户 | persons 人员 | events 事件"
+
+
+def import_(
+    ctx: typer.Context,
+    kind: str = typer.Argument(..., help=KINDS_HELP),
+    file: Path = typer.Argument(..., help="CSV（UTF-8 或 GB18030）或 XLSX 文件。A CSV (UTF-8 or GB18030) or XLSX file."),
+    errors: Path = typer.Option(None, "--errors", help="错误报告（.xlsx 或 .csv）。Write the error report here (.xlsx or .csv)."),
+) -> None:
+    """导入文件：逐行校验，有任何错误则全部不导入；重复导入不会产生重复记录。
+    Import a file: every row validated; any error and nothing is imported; re-importing adds no duplicates."""
+    if kind not in templates.KINDS:
+        raise UserError(f"未知的导入类型 {kind}（可选：{KINDS_HELP}）", f"unknown import kind {kind} ({KINDS_HELP})")
+    db = state(ctx).db()
+    with Progress(TextColumn("导入 importing {task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  TimeRemainingColumn(), console=err_console, transient=True) as bar:
+        task = bar.add_task(file.name, total=None)
+
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total or None)
+
+        try:
+            res = importer.run_import(db, kind, file, Actor.local("import"), progress=progress)
+        except ValidationFailed as exc:
+            res = getattr(exc, "result", None)
+            bar.stop()
+            if res is not None:
+                _report(res, errors)
+                raise ValidationFailed(res.problems, f"导入被拒绝：{res.n_problems} 处错误，未导入任何数据。",
+                                       f"Import refused: {res.n_problems} problem(s); nothing was imported.") from None
+            raise
+    if errors and res.warnings:
+        importer.write_report(res, errors)
+    again = "（此文件此前已导入过 this file was imported before）" if res.previously_imported else ""
+    console.print(f"已导入 {res.kind}：{res.rows:,} 行，新增 {res.created:,}，未变 {res.unchanged:,}{again}。"
+                  f" Imported {res.kind}: {res.rows:,} rows, {res.created:,} new, {res.unchanged:,} unchanged.")
+    if res.warnings:
+        console.print(f"[yellow]{len(res.warnings):,} 条数据质量提示（已导入）/ data-quality findings (imported)[/yellow]")
+
+
+def _report(res: importer.ImportResult, errors: Path | None) -> None:
+    counts: dict[str, int] = {}
+    for p in res.problems:
+        counts[p.rule] = counts.get(p.rule, 0) + 1
+    t = Table(title=f"错误汇总 Problems by rule（{res.n_problems:,}）")
+    for c in ("规则 rule", "说明 message", "次数 count"):
+        t.add_column(c)
+    for rule, n in sorted(counts.items(), key=lambda kv: -kv[1]):
+        sample = next(p for p in res.problems if p.rule == rule)
+        t.add_row(rule, f"{sample.zh} / {sample.en}", f"{n:,}")
+    err_console.print(t)
+    if errors:
+        importer.write_report(res, errors)
+        err_console.print(f"错误报告已写入 {errors}。The error report is in {errors}.")
+
+
+def export(
+    ctx: typer.Context,
+    table: str = typer.Argument(..., help="orgs | households | persons | events | snapshot（某单位某日人员状态 a unit's people on a date）"),
+    out: Path = typer.Option(..., "-o", "--out", help="输出文件。Output file."),
+    fmt: str = typer.Option(None, "--format", help="csv | xlsx | parquet（默认按扩展名 default from the extension）"),
+    org: str = typer.Option(None, "--org", help="快照的单位代码。Unit code for a snapshot."),
+    date: str = typer.Option(None, "--date", help="快照或机构树的日期。Date of the snapshot or tree."),
+    basis: str = typer.Option("residence", "--basis", help="hukou | residence"),
+    reveal: str = typer.Option(None, "--reveal", help="导出完整证件号，须填写原因（写入审计日志）。Export full ID numbers; give the reason (audited)."),
+) -> None:
+    """导出数据表或某单位某日的人员快照（证件号默认脱敏）。Export a table or a unit's snapshot (ID numbers masked by default)."""
+    fmt = fmt or out.suffix.lstrip(".").lower()
+    if fmt not in exporter.FORMATS:
+        raise UserError(f"不支持的格式 {fmt}（可选：csv, xlsx, parquet）", f"unsupported format {fmt} (csv, xlsx, parquet)")
+    d = parse_date_opt(date)
+    db = state(ctx).db()
+    ctxm = db.write(Actor.local(), note=f"export {table}") if reveal else db.read()
+    with ctxm as s:
+        n = exporter.export(s, table, out, fmt, code=org, date=d, basis=basis, reveal_why=reveal)
+    console.print(f"已导出 {n:,} 行到 {out}。Exported {n:,} rows to {out}.")
+
+
+def template(
+    kind: str = typer.Argument(..., help=KINDS_HELP),
+    fmt: str = typer.Option("xlsx", "--format", help="xlsx | csv"),
+    out: Path = typer.Option(None, "-o", "--out", help="输出文件，默认 KIND.FORMAT。Output file (default KIND.FORMAT)."),
+) -> None:
+    """生成导入模板（中文表头、示例行、填写说明）。Write an import template with Chinese headers, an example row and notes."""
+    if kind not in templates.KINDS:
+        raise UserError(f"未知的模板类型 {kind}（可选：{KINDS_HELP}）", f"unknown template kind {kind} ({KINDS_HELP})")
+    if fmt not in ("xlsx", "csv"):
+        raise UserError("模板格式为 xlsx 或 csv", "a template is xlsx or csv")
+    path = out or Path(f"{kind}.{fmt}")
+    templates.write_template(kind, path, fmt)
+    console.print(f"模板已写入 {path}。Template written to {path}.")
+
+
+def demo(
+    ctx: typer.Context,
+    fresh: bool = typer.Option(True, "--fresh/--keep", help="先删除已有的演示数据库。Start from an empty demo database."),
+) -> None:
+    """建立演示县（生成的虚构人口）并显示全县人口。Build the demo county (generated, fictitious people) and show it."""
+    from renkou.demo import fixture
+    from renkou.storage import migrate
+
+    st = state(ctx)
+    url = st.settings.database_url
+    if fresh and url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+        for suffix in ("", "-wal", "-shm"):
+            Path(url.removeprefix("sqlite:///") + suffix).unlink(missing_ok=True)
+    db = st.db(migrated=False)
+    migrate.upgrade(db)
+    summary = fixture.load(db, progress=lambda msg: err_console.print(msg))
+    console.print(summary)
+    from renkou.cli.registry import population
+
+    population(ctx, org=fixture.COUNTY_CODE, date=None, basis="residence")

@@ -1,0 +1,80 @@
+"""Validation problems: each names the row, the field, the value and the rule, in Chinese and English.
+
+Rules live in one catalogue so that the import report, the CLI and (later) the web forms say the
+same thing for the same mistake. Message templates take ``{param}`` placeholders only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from dataclasses import field as dc_field
+
+RULES: dict[str, tuple[str, str]] = {
+    # field-level
+    "required": ("必填项不能为空", "is required"),
+    "too_long": ("超过最大长度 {max} 个字符", "is longer than {max} characters"),
+    "bad_date": ("不是有效日期（格式 YYYY-MM-DD）", "is not a valid date (YYYY-MM-DD)"),
+    "future_date": ("日期晚于今天", "is a date in the future"),
+    "bad_int": ("不是整数", "is not a whole number"),
+    "bad_choice": ("不是允许的取值（可选：{choices}）", "is not an allowed value (one of: {choices})"),
+    # identifiers
+    "id_length": ("身份证号码应为 18 位（或旧 15 位）", "an ID number has 18 characters (or 15 in the old form)"),
+    "id_chars": ("身份证号码前 17 位须为数字，末位为数字或 X", "an ID number is 17 digits and a digit or X"),
+    "id_date": ("身份证号码中的出生日期 {date} 不存在", "the birth date {date} inside the ID number does not exist"),
+    "id_future": ("身份证号码中的出生日期 {date} 晚于今天", "the birth date {date} inside the ID number is in the future"),
+    "id_check": ("校验码错误：应为 {expected}，实际为 {actual}", "wrong check character: expected {expected}, found {actual}"),
+    "id_address": ("身份证号码的地址码 {code} 不是 6 位行政区划代码", "the address code {code} is not a 6-digit division code"),
+    "id_sex_mismatch": ("身份证号码显示性别为{id_sex}，与登记的{sex}不符", "the ID number says {id_sex_en}, the record says {sex_en}"),
+    "id_birth_mismatch": ("身份证号码中的出生日期 {id_date} 与登记的 {date} 不符", "the ID number's birth date {id_date} differs from the recorded {date}"),
+    "code_format": ("代码格式不符：{detail}", "the code is malformed: {detail}"),
+    # references and uniqueness
+    "unknown_org": ("组织机构代码 {code} 不存在", "no organisation unit has the code {code}"),
+    "org_inactive": ("组织机构 {code} 在 {date} 不存在（已撤销或尚未设立）", "organisation unit {code} did not exist on {date} (retired or not yet created)"),
+    "unknown_parent": ("上级单位 {code} 不存在", "the parent unit {code} does not exist"),
+    "bad_parent_level": ("{level}的上级不能是{parent_level}", "a {level_en} cannot sit under a {parent_level_en}"),
+    "unknown_person": ("找不到身份证号或临时编号为 {key} 的人员", "no person has the ID number or temporary key {key}"),
+    "unknown_household": ("户编号 {number} 不存在", "no household has the number {number}"),
+    "duplicate_in_file": ("与第 {other_row} 行重复", "duplicates row {other_row}"),
+    "conflicts_existing": ("已存在同一{what}，但内容不同（{fields}）；请用更正而不是重新导入", "a {what_en} with this key exists with different values ({fields}); record a correction instead of re-importing"),
+    "id_or_temp_key": ("身份证号与临时编号至少填写一项", "give an ID number or a temporary key"),
+    # events
+    "event_fields": ("{kind}事件须填写：{fields}", "a {kind_en} event needs: {fields}"),
+    "before_birth": ("事件日期 {date} 早于该人员出生日期 {birth}", "the event date {date} is before the person's birth on {birth}"),
+    "after_death": ("事件日期 {date} 晚于该人员死亡日期 {death}", "the event date {date} is after the person's death on {death}"),
+    "bad_grade": ("残疾等级应为 1-4 级", "a disability grade is 1 to 4"),
+    "same_person": ("双方不能是同一人", "both sides are the same person"),
+    "no_columns": ("缺少必需的列：{columns}", "required columns are missing: {columns}"),
+    "unknown_columns": ("无法识别的列：{columns}", "unrecognised columns: {columns}"),
+}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with one value. ``row`` is the 1-based row in the user's file (header = 1)."""
+
+    rule: str
+    field: str = ""
+    value: str = ""
+    row: int | None = None
+    params: dict[str, str] = dc_field(default_factory=dict, hash=False, compare=False)
+
+    @property
+    def zh(self) -> str:
+        return RULES[self.rule][0].format(**self.params)
+
+    @property
+    def en(self) -> str:
+        return RULES[self.rule][1].format(**self.params)
+
+    def at_row(self, row: int) -> Problem:
+        return Problem(self.rule, self.field, self.value, row, self.params)
+
+    def describe(self) -> str:
+        where = f"第 {self.row} 行 / row {self.row}, " if self.row is not None else ""
+        return f"{where}{self.field} = {self.value!r}: {self.zh} / {self.en} [{self.rule}]"
+
+
+def problem(rule: str, field: str = "", value: object = "", **params: object) -> Problem:
+    if rule not in RULES:
+        raise KeyError(f"unknown rule {rule!r}")
+    return Problem(rule, field, "" if value is None else str(value), None, {k: str(v) for k, v in params.items()})

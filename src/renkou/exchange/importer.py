@@ -1,0 +1,568 @@
+"""Validated, atomic imports of organisation units, households, persons and events.
+
+The whole file is read and checked in one transaction. Every problem is collected with its row,
+column, value and rule; if there is any, the transaction is rolled back — nothing changes — and the
+problems are written to the error report. Rows already in the database with the same content are
+counted as unchanged, so importing the same file twice adds nothing; a row whose key exists with
+different content is an error (use a correction instead).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import insert, or_, select
+from sqlalchemy.orm import Session
+
+from renkou.core import idnumber
+from renkou.core.codes import LEVELS, UNIT_KINDS, URBAN_RURAL_CLASSES, check_code
+from renkou.core.events import EVENT_KINDS
+from renkou.core.problems import Problem, problem
+from renkou.core.vocab import ETHNICITIES, HUKOU_TYPES, MOVE_SCOPES, RELATIONS, SEXES, SOURCES, lookup
+from renkou.errors import ValidationFailed
+from renkou.exchange import readers, templates
+from renkou.registry.events import CONTENT, check_event, fingerprint, in_force
+from renkou.storage.db import Actor, Database, allocate_seq, changeset_of, reserve_ids
+from renkou.storage.schema import Event, Household, ImportBatch, OrgUnit, OrgVersion, Person
+
+MAX_KEPT = 10_000  # problems kept for the report; all are counted
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class ImportResult:
+    kind: str
+    file: str
+    rows: int = 0
+    created: int = 0
+    unchanged: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    n_problems: int = 0
+    warnings: list[Problem] = field(default_factory=list)
+    batch_id: int | None = None
+    previously_imported: bool = False
+
+    def add(self, p: Problem) -> None:
+        self.n_problems += 1
+        if len(self.problems) < MAX_KEPT:
+            self.problems.append(p)
+
+
+def parse_date(s: str) -> dt.date | None:
+    """YYYY-MM-DD, YYYY/MM/DD, YYYY.MM.DD or YYYYMMDD; None if it is none of them."""
+    s = s.strip()
+    try:
+        if len(s) == 8 and s.isdigit():
+            return dt.date(int(s[:4]), int(s[4:6]), int(s[6:]))
+        return dt.date.fromisoformat(s.replace("/", "-").replace(".", "-"))
+    except ValueError:
+        return None
+
+
+class _Rows:
+    """Maps a file's headers to column keys and checks the header row."""
+
+    def __init__(self, kind: str, headers: list[str], result: ImportResult) -> None:
+        hmap = templates.header_map(kind)
+        self.index: dict[str, int] = {}
+        unknown = []
+        for i, h in enumerate(headers):
+            key = hmap.get(h) or hmap.get(h.lower())
+            if key is None:
+                if h:
+                    unknown.append(h)
+            else:
+                self.index[key] = i
+        missing = [c.zh for c in templates.columns(kind) if c.required and c.key not in self.index]
+        if missing:
+            result.add(problem("no_columns", "", ", ".join(missing), columns=", ".join(missing)).at_row(1))
+        if unknown:
+            result.add(problem("unknown_columns", "", ", ".join(unknown), columns=", ".join(unknown)).at_row(1))
+
+    def getter(self, row: list[str]) -> Callable[[str], str]:
+        idx = self.index
+        return lambda key: row[idx[key]] if key in idx else ""
+
+
+def _vocab(v: dict, raw: str, fld: str, probs: list[Problem], choices: str | None = None) -> str | None:
+    if not raw:
+        return None
+    code = lookup(v, raw)
+    if code is None:
+        probs.append(problem("bad_choice", fld, raw, choices=choices or ", ".join(f"{k}/{z}" for k, (z, _) in v.items())))
+    return code
+
+
+def _date(raw: str, fld: str, probs: list[Problem], required: bool, today: dt.date) -> dt.date | None:
+    if not raw:
+        if required:
+            probs.append(problem("required", fld, raw))
+        return None
+    d = parse_date(raw)
+    if d is None:
+        probs.append(problem("bad_date", fld, raw))
+    elif d > today:
+        probs.append(problem("future_date", fld, raw))
+        return None
+    return d
+
+
+def _units(session: Session) -> dict[str, tuple[int, str]]:
+    return {code: (uid, level) for uid, code, level in session.execute(select(OrgUnit.id, OrgUnit.code, OrgUnit.level))}
+
+
+def _unit(units: dict, raw: str, fld: str, probs: list[Problem]) -> int | None:
+    if not raw:
+        return None
+    u = units.get(raw)
+    if u is None:
+        probs.append(problem("unknown_org", fld, raw, code=raw))
+        return None
+    return u[0]
+
+
+# --------------------------------------------------------------------------------------------- orgs
+
+def _import_orgs(session: Session, table: readers.Table, cols: _Rows, res: ImportResult, today: dt.date, progress: Progress | None) -> None:
+    existing = {u.code: u for u in session.scalars(select(OrgUnit))}
+    names = {}
+    for v in session.scalars(select(OrgVersion).order_by(OrgVersion.valid_from)):
+        names[v.unit_id] = v
+    in_file: dict[str, tuple[int, str, dt.date]] = {}  # code -> (row, level, valid_from)
+    todo: list[dict] = []
+    done = 0
+    for chunk in table.chunks(5_000):
+        for row in chunk:
+            done += 1
+            n = done + 1
+            get = cols.getter(row)
+            probs: list[Problem] = []
+            code, name, level_raw, parent = get("code"), get("name"), get("level"), get("parent_code")
+            level = lookup({k: (v.zh, v.en) for k, v in LEVELS.items()}, level_raw) if level_raw else None
+            if not level:
+                probs.append(problem("bad_choice", "level", level_raw, choices=", ".join(f"{k}/{v.zh}" for k, v in LEVELS.items())) if level_raw else problem("required", "level", ""))
+            vf = _date(get("valid_from"), "valid_from", probs, True, today)
+            ur = get("urban_rural") or None
+            if ur and ur not in URBAN_RURAL_CLASSES:
+                probs.append(problem("bad_choice", "urban_rural", ur, choices=", ".join(URBAN_RURAL_CLASSES)))
+            uk = lookup(UNIT_KINDS, get("unit_kind")) if get("unit_kind") else None
+            if level == "unit" and uk is None:
+                probs.append(problem("bad_choice", "unit_kind", get("unit_kind"), choices=", ".join(UNIT_KINDS)))
+            if not name:
+                probs.append(problem("required", "name", name))
+            if code in in_file:
+                probs.append(problem("duplicate_in_file", "code", code, other_row=in_file[code][0]))
+            if level and vf:
+                probs += check_code(level, code, parent if level in ("township", "village", "group") else None)
+                if parent:
+                    p_level = in_file[parent][1] if parent in in_file else (existing[parent].level if parent in existing else None)
+                    if p_level is None:
+                        probs.append(problem("unknown_parent", "parent_code", parent, code=parent))
+                    elif p_level not in LEVELS[level].parents:
+                        probs.append(problem("bad_parent_level", "parent_code", parent, level=LEVELS[level].zh, parent_level=LEVELS[p_level].zh,
+                                             level_en=LEVELS[level].en, parent_level_en=LEVELS[p_level].en))
+                elif level not in ("province", "city", "county"):
+                    probs.append(problem("required", "parent_code", ""))
+            if code in existing and not probs:
+                u = existing[code]
+                cur = names.get(u.id)
+                parent_now = next((c for c, x in existing.items() if cur and x.id == cur.parent_id), None)
+                same = (u.level == level and cur is not None and cur.name == name and u.valid_from == vf and (parent_now or "") == parent)
+                if same:
+                    res.unchanged += 1
+                else:
+                    probs.append(problem("conflicts_existing", "code", code, what="组织机构", what_en="organisation unit", fields="name/level/parent/valid_from"))
+            elif not probs:
+                todo.append(dict(code=code, name=name, level=level, parent=parent or None, valid_from=vf, urban_rural=ur, unit_kind=uk))
+            if level and vf is not None:
+                in_file.setdefault(code, (n, level, vf))
+            for p in probs:
+                res.add(p.at_row(n))
+        if progress:
+            progress(done, table.n_rows)
+    res.rows = done
+    if res.n_problems:
+        return
+    for t in todo:
+        u = OrgUnit(code=t["code"], level=t["level"], unit_kind=t["unit_kind"], valid_from=t["valid_from"])
+        session.add(u)
+        session.flush()
+        existing[u.code] = u
+        parent_id = existing[t["parent"]].id if t["parent"] else None
+        session.add(OrgVersion(unit_id=u.id, valid_from=t["valid_from"], name=t["name"], parent_id=parent_id, urban_rural=t["urban_rural"]))
+    session.flush()
+    res.created = len(todo)
+
+
+# --------------------------------------------------------------------------------------- households
+
+def _import_households(session: Session, table: readers.Table, cols: _Rows, res: ImportResult, today: dt.date, progress: Progress | None) -> None:
+    units = _units(session)
+    existing = {h.number: h for h in session.scalars(select(Household))}
+    seen: dict[str, int] = {}
+    todo: list[dict] = []
+    done = 0
+    for chunk in table.chunks(20_000):
+        for row in chunk:
+            done += 1
+            n = done + 1
+            get = cols.getter(row)
+            probs: list[Problem] = []
+            number = get("number")
+            if not number:
+                probs.append(problem("required", "number", ""))
+            elif number in seen:
+                probs.append(problem("duplicate_in_file", "number", number, other_row=seen[number]))
+            unit_id = _unit(units, get("unit_code"), "unit_code", probs)
+            if not get("unit_code"):
+                probs.append(problem("required", "unit_code", ""))
+            created_on = _date(get("created_on"), "created_on", probs, True, today)
+            address = get("address")
+            if len(address) > 200:
+                probs.append(problem("too_long", "address", address, max=200))
+            if number and number not in seen:
+                seen[number] = n
+            if not probs:
+                h = existing.get(number)
+                if h is not None:
+                    if (h.unit_id, h.created_on, h.address) == (unit_id, created_on, address):
+                        res.unchanged += 1
+                    else:
+                        probs.append(problem("conflicts_existing", "number", number, what="户", what_en="household", fields="unit/created_on/address"))
+                else:
+                    todo.append(dict(number=number, unit_id=unit_id, address=address, created_on=created_on))
+            for p in probs:
+                res.add(p.at_row(n))
+        if progress:
+            progress(done, table.n_rows)
+    res.rows = done
+    if res.n_problems or not todo:
+        return
+    cs = changeset_of(session)
+    first_id, first_seq = reserve_ids(session, "household", len(todo)), allocate_seq(session.connection(), len(todo))
+    for i, t in enumerate(todo):
+        t.update(id=first_id + i, seq=first_seq + i, created_cs=cs.id, version=1)
+    session.execute(insert(Household), todo)
+    res.created = len(todo)
+
+
+# ------------------------------------------------------------------------------------------ persons
+
+_SEX = {"M": "M", "F": "F", "男": "M", "女": "F", "m": "M", "f": "F", "1": "M", "2": "F"}
+
+
+def _existing_persons(session: Session, keys: list[str]) -> dict[str, tuple]:
+    out: dict[str, tuple] = {}
+    for i in range(0, len(keys), 5_000):
+        part = keys[i : i + 5_000]
+        q = select(Person.id_number, Person.temp_key, Person.id, Person.name, Person.sex, Person.birth_date, Person.ethnicity).where(
+            or_(Person.id_number.in_(part), Person.temp_key.in_(part)))
+        for idn, tk, *rest in session.execute(q):
+            if idn:
+                out[idn] = tuple(rest)
+            if tk:
+                out[tk] = tuple(rest)
+    return out
+
+
+def _import_persons(session: Session, table: readers.Table, cols: _Rows, res: ImportResult, today: dt.date, progress: Progress | None) -> None:
+    units = _units(session)
+    households = dict(session.execute(select(Household.number, Household.id)).all())
+    seen: dict[str, int] = {}
+    cs = changeset_of(session)
+    done = 0
+    validate = idnumber.validate
+    for chunk in table.chunks(50_000):
+        persons: list[dict] = []
+        events: list[dict] = []
+        keys = []
+        for row in chunk:
+            get = cols.getter(row)
+            k = get("id_number")
+            if k:
+                num, _ = validate(k)
+                keys.append(num.value if num else k)
+            if get("temp_key"):
+                keys.append(get("temp_key"))
+        existing = _existing_persons(session, keys) if keys else {}
+        for row in chunk:
+            done += 1
+            n = done + 1
+            get = cols.getter(row)
+            probs: list[Problem] = []
+            raw_id, temp_key, name = get("id_number"), get("temp_key") or None, get("name")
+            num = None
+            if raw_id:
+                num, ps = validate(raw_id, today=today)
+                probs += ps
+            elif not temp_key:
+                probs.append(problem("id_or_temp_key", "id_number", ""))
+            if not name:
+                probs.append(problem("required", "name", ""))
+            elif len(name) > 50:
+                probs.append(problem("too_long", "name", name, max=50))
+            sex = _SEX.get(get("sex"))
+            if sex is None:
+                probs.append(problem("bad_choice", "sex", get("sex"), choices="男/女, M/F") if get("sex") else problem("required", "sex", ""))
+            birth = _date(get("birth_date"), "birth_date", probs, True, today)
+            eth = _vocab(ETHNICITIES, get("ethnicity"), "ethnicity", probs, "GB 3304 01-56, 97, 98 / 汉族…") or "01"
+            hukou_type = _vocab(HUKOU_TYPES, get("hukou_type"), "hukou_type", probs)
+            relation = _vocab(RELATIONS, get("relation"), "relation", probs)
+            hu = _unit(units, get("hukou_unit"), "hukou_unit", probs)
+            ru = _unit(units, get("residence_unit"), "residence_unit", probs)
+            hh = None
+            if get("household"):
+                hh = households.get(get("household"))
+                if hh is None:
+                    probs.append(problem("unknown_household", "household", get("household"), number=get("household")))
+            reg = _date(get("registered_on"), "registered_on", probs, False, today) or birth
+            if birth and reg and reg < birth:
+                probs.append(problem("before_birth", "registered_on", reg, date=reg, birth=birth))
+            if bool(get("hukou_unit")) != bool(get("residence_unit")) and not probs:
+                missing = "residence_unit" if get("hukou_unit") else "hukou_unit"
+                probs.append(problem("required", missing, ""))
+            key = num.value if num else temp_key
+            for kk, fld in ((num.value if num else None, "id_number"), (temp_key, "temp_key")):
+                if kk:
+                    if kk in seen:
+                        probs.append(problem("duplicate_in_file", fld, idnumber.mask(kk) if fld == "id_number" else kk, other_row=seen[kk]))
+                    else:
+                        seen[kk] = n
+            if num and birth and sex:
+                res.warnings.extend(p.at_row(n) for p in idnumber.discrepancies(num, sex=sex, birth_date=birth))
+            if probs:
+                for p in probs:
+                    res.add(p.at_row(n))
+                continue
+            old = existing.get(key) if key else None
+            if old is not None:
+                if old[1:] == (name, sex, birth, eth):
+                    res.unchanged += 1
+                else:
+                    res.add(problem("conflicts_existing", "id_number" if num else "temp_key", idnumber.mask(key) if num else key,
+                                    what="人员", what_en="person", fields="name/sex/birth_date/ethnicity").at_row(n))
+                continue
+            persons.append(dict(id_number=num.value if num else None, temp_key=temp_key, name=name, sex=sex, birth_date=birth, ethnicity=eth))
+            if hu is not None:
+                events.append(dict(kind="register", date=reg, source="import", hukou_unit_id=hu, residence_unit_id=ru,
+                                   household_id=hh, relation=relation, hukou_type=hukou_type, _i=len(persons) - 1))
+        if not res.n_problems and persons:
+            _write_persons(session, cs.id, persons, events)
+            res.created += len(persons)
+        if progress:
+            progress(done, table.n_rows)
+    res.rows = done
+
+
+def _write_persons(session: Session, cs_id: int, persons: list[dict], events: list[dict]) -> None:
+    conn = session.connection()
+    first_id = reserve_ids(session, "person", len(persons))
+    seq = allocate_seq(conn, len(persons) + len(events))
+    for i, p in enumerate(persons):
+        p.update(id=first_id + i, seq=seq + i, created_cs=cs_id, version=1)
+    session.execute(insert(Person), persons)
+    if events:
+        first_ev = reserve_ids(session, "event", len(events))
+        seq += len(persons)
+        rows = []
+        for j, e in enumerate(events):
+            e["person_id"] = persons[e.pop("_i")]["id"]
+            rows.append(_event_row(e, first_ev + j, seq + j, cs_id))
+        session.execute(insert(Event), rows)
+
+
+def _event_row(e: dict, id_: int, seq: int, cs_id: int) -> dict:
+    row = {c: e.get(c) for c in CONTENT}
+    row.update(source=e.get("source", "import"), id=id_, seq=seq, created_cs=cs_id, fingerprint=fingerprint(e),
+               supersedes_id=None, reason=None)
+    return row
+
+
+# ------------------------------------------------------------------------------------------- events
+
+_KIND_VOCAB = {k: (v.zh, v.en) for k, v in EVENT_KINDS.items() if k != "retraction"}
+
+
+def _import_events(session: Session, table: readers.Table, cols: _Rows, res: ImportResult, today: dt.date, progress: Progress | None) -> None:
+    units = _units(session)
+    households = dict(session.execute(select(Household.number, Household.id)).all())
+    cs = changeset_of(session)
+    fingerprints_in_file: dict[str, int] = {}
+    deaths_in_file: dict[int, dt.date] = {}
+    done = 0
+    for chunk in table.chunks(20_000):
+        keys = set()
+        for row in chunk:
+            get = cols.getter(row)
+            for f in ("person", "partner", "mother", "father"):
+                if get(f):
+                    num, _ = idnumber.validate(get(f))
+                    keys.add(num.value if num else get(f))
+        people: dict[str, tuple[int, dt.date]] = {}
+        klist = list(keys)
+        for i in range(0, len(klist), 5_000):
+            part = klist[i : i + 5_000]
+            for idn, tk, pid, bd in session.execute(select(Person.id_number, Person.temp_key, Person.id, Person.birth_date)
+                                                    .where(or_(Person.id_number.in_(part), Person.temp_key.in_(part)))):
+                for k in (idn, tk):
+                    if k:
+                        people[k] = (pid, bd)
+        pids = [v[0] for v in people.values()]
+        deaths: dict[int, dt.date] = {}
+        for i in range(0, len(pids), 5_000):
+            for pid, d in session.execute(select(Event.person_id, Event.date).where(Event.kind == "death", in_force(), Event.person_id.in_(pids[i : i + 5_000]))):
+                deaths[pid] = min(d, deaths.get(pid, d))
+        rows_out: list[dict] = []
+        for row in chunk:
+            done += 1
+            n = done + 1
+            get = cols.getter(row)
+            probs: list[Problem] = []
+            kind = _vocab(_KIND_VOCAB, get("kind"), "kind", probs) if get("kind") else None
+            if not get("kind"):
+                probs.append(problem("required", "kind", ""))
+            d = _date(get("date"), "date", probs, True, today)
+
+            def person_ref(f: str) -> tuple[int, dt.date] | None:
+                raw = get(f)
+                if not raw:
+                    return None
+                num, _ = idnumber.validate(raw)
+                p = people.get(num.value if num else raw)
+                if p is None:
+                    probs.append(problem("unknown_person", f, idnumber.mask(raw), key=idnumber.mask(raw)))
+                return p
+
+            subj = person_ref("person")
+            if not get("person"):
+                probs.append(problem("required", "person", ""))
+            refs = {f: person_ref(f) for f in ("partner", "mother", "father")}
+            grade_raw = get("grade")
+            grade = None
+            if grade_raw:
+                if grade_raw.isdigit():
+                    grade = int(grade_raw)
+                else:
+                    probs.append(problem("bad_int", "grade", grade_raw))
+            hh = None
+            if get("household"):
+                hh = households.get(get("household"))
+                if hh is None:
+                    probs.append(problem("unknown_household", "household", get("household"), number=get("household")))
+            values = dict(
+                kind=kind, person_id=subj[0] if subj else None, date=d, source=_vocab(SOURCES, get("source"), "source", probs) or "import",
+                partner_id=refs["partner"][0] if refs["partner"] else None, mother_id=refs["mother"][0] if refs["mother"] else None,
+                father_id=refs["father"][0] if refs["father"] else None,
+                hukou_unit_id=_unit(units, get("hukou_unit"), "hukou_unit", probs), residence_unit_id=_unit(units, get("residence_unit"), "residence_unit", probs),
+                work_unit_id=_unit(units, get("work_unit"), "work_unit", probs), household_id=hh,
+                relation=_vocab(RELATIONS, get("relation"), "relation", probs), hukou_type=_vocab(HUKOU_TYPES, get("hukou_type"), "hukou_type", probs),
+                scope=_vocab(MOVE_SCOPES, get("scope"), "scope", probs), origin_code=get("origin_code") or None,
+                destination_code=get("destination_code") or None, place=get("place") or None, certificate_no=get("certificate_no") or None, grade=grade,
+            )
+            for f in ("origin_code", "destination_code"):
+                v = values[f]
+                if v and not (v.isdigit() and len(v) in (6, 12)):
+                    probs.append(problem("code_format", f, v, detail="应为 6 位或 12 位区划代码 / a 6- or 12-digit division code"))
+            if not probs and subj:
+                pid, birth = subj
+                death = deaths_in_file.get(pid) or deaths.get(pid)
+                probs += check_event(values, _Born(birth), death)
+            if not probs:
+                fp = fingerprint(values)
+                if fp in fingerprints_in_file:
+                    probs.append(problem("duplicate_in_file", "", "", other_row=fingerprints_in_file[fp]))
+                else:
+                    fingerprints_in_file[fp] = n
+                    values["_fp"] = fp
+                    rows_out.append(values)
+                    if kind == "death" and subj:
+                        deaths_in_file[subj[0]] = d  # type: ignore[assignment]
+            for p in probs:
+                res.add(p.at_row(n))
+        if rows_out:
+            known = set()
+            fps = [r["_fp"] for r in rows_out]
+            for i in range(0, len(fps), 5_000):
+                known.update(session.scalars(select(Event.fingerprint).where(Event.fingerprint.in_(fps[i : i + 5_000]), Event.supersedes_id.is_(None))))
+            new = [r for r in rows_out if r["_fp"] not in known]
+            res.unchanged += len(rows_out) - len(new)
+            if new and not res.n_problems:
+                first_id, seq = reserve_ids(session, "event", len(new)), allocate_seq(session.connection(), len(new))
+                session.execute(insert(Event), [_event_row(r, first_id + j, seq + j, cs.id) for j, r in enumerate(new)])
+                res.created += len(new)
+        if progress:
+            progress(done, table.n_rows)
+    res.rows = done
+
+
+@dataclass(frozen=True)
+class _Born:
+    birth_date: dt.date
+
+
+# ---------------------------------------------------------------------------------------- the door
+
+IMPORTERS = {"orgs": _import_orgs, "households": _import_households, "persons": _import_persons, "events": _import_events}
+
+
+def run_import(db: Database, kind: str, path: Path, actor: Actor, *, progress: Progress | None = None,
+               today: dt.date | None = None) -> ImportResult:
+    """Import one file atomically. Raises `ValidationFailed` (with ``.result``) when anything is wrong."""
+    if kind not in IMPORTERS:
+        from renkou.errors import UserError
+
+        raise UserError(f"未知的导入类型 {kind}（可选：{', '.join(IMPORTERS)}）", f"unknown import kind {kind} (one of: {', '.join(IMPORTERS)})")
+    table = readers.open_table(path)
+    digest = readers.sha256(path)
+    res = ImportResult(kind, path.name)
+    cols = _Rows(kind, table.headers, res)
+    if res.n_problems:
+        exc = ValidationFailed(res.problems)
+        exc.result = res  # type: ignore[attr-defined]
+        raise exc
+    actor = Actor(actor.name, "import", f"{path.name} sha256:{digest[:16]}")
+    with db.write(actor, note=f"import {kind} {path.name}") as session:
+        res.previously_imported = session.scalar(select(ImportBatch.id).where(ImportBatch.sha256 == digest, ImportBatch.kind == kind).limit(1)) is not None
+        IMPORTERS[kind](session, table, cols, res, today or dt.date.today(), progress)
+        if res.n_problems:
+            exc = ValidationFailed(res.problems)
+            exc.result = res  # type: ignore[attr-defined]
+            raise exc  # rolls back everything this import wrote
+        batch = ImportBatch(changeset_id=changeset_of(session).id, kind=kind, file_name=path.name[:260], sha256=digest,
+                            rows=res.rows, created=res.created, unchanged=res.unchanged)
+        session.add(batch)
+        session.flush()
+        res.batch_id = batch.id
+    return res
+
+
+def write_report(res: ImportResult, path: Path) -> None:
+    """The error report: one line per problem (and warning) with row, column, value and rule."""
+    header = ["行 Row", "列 Column", "值 Value", "规则 Rule", "说明", "Message", "级别 Severity"]
+    lines = [[p.row or "", p.field, p.value, p.rule, p.zh, p.en, "错误 error"] for p in res.problems]
+    lines += [[p.row or "", p.field, p.value, p.rule, p.zh, p.en, "提示 warning"] for p in res.warnings[:MAX_KEPT]]
+    if path.suffix.lower() == ".csv":
+        import csv
+
+        with path.open("w", newline="", encoding="utf-8-sig") as f:
+            w = csv.writer(f)
+            w.writerow(header)
+            w.writerows(lines)
+        return
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    wb = Workbook(write_only=False)
+    ws = wb.active
+    ws.title = "错误 Errors"
+    ws.append(header)
+    for c in ws[1]:
+        c.font = Font(bold=True)
+    for line in lines:
+        ws.append([str(v) for v in line])
+    for col, width in zip("ABCDEFG", (8, 16, 24, 18, 50, 60, 12)):
+        ws.column_dimensions[col].width = width
+    wb.save(path)

@@ -1,0 +1,121 @@
+"""Read CSV (UTF-8, with or without BOM, or GB18030 as Excel saves it in China) and XLSX files as
+rows of text, in chunks, so that a million-row file never sits in memory as Python objects at once."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from renkou.errors import UserError
+
+
+@dataclass
+class Table:
+    headers: list[str]
+    n_rows: int
+    _chunks: object  # callable(size) -> Iterator[list[list[str]]]
+
+    def chunks(self, size: int = 50_000) -> Iterator[list[list[str]]]:
+        return self._chunks(size)  # type: ignore[operator]
+
+
+def sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _cell(v: object) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, dt.datetime):
+        return v.date().isoformat() if v.time() == dt.time() else v.isoformat()
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v).strip()
+
+
+def _read_csv(path: Path) -> Table:
+    import polars as pl
+
+    data = path.read_bytes()
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        try:
+            data = data.decode("gb18030").encode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise UserError(f"无法识别文件编码：{path.name}（应为 UTF-8 或 GB18030）",
+                            f"cannot read the encoding of {path.name} (UTF-8 or GB18030 expected)") from exc
+    if not data.strip():
+        raise UserError(f"文件为空：{path.name}", f"the file is empty: {path.name}")
+    try:
+        df = pl.read_csv(io.BytesIO(data), infer_schema=False, truncate_ragged_lines=False)
+    except Exception as exc:  # polars raises several kinds for malformed CSV
+        raise UserError(f"无法解析 CSV 文件 {path.name}：{str(exc).splitlines()[0]}",
+                        f"cannot parse the CSV file {path.name}: {str(exc).splitlines()[0]}") from exc
+    del data
+    df = df.fill_null("")
+    headers = [h.strip() for h in df.columns]
+
+    def chunks(size: int) -> Iterator[list[list[str]]]:
+        for start in range(0, df.height, size):
+            part = df.slice(start, size)
+            cols = [[s.strip() for s in part.get_column(c).to_list()] for c in part.columns]
+            yield [list(r) for r in zip(*cols)]
+
+    return Table(headers, df.height, chunks)
+
+
+def _read_xlsx(path: Path) -> Table:
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:
+        raise UserError(f"无法打开 Excel 文件 {path.name}", f"cannot open the Excel file {path.name}") from exc
+    ws = wb.worksheets[0]
+    rows = ws.iter_rows(values_only=True)
+    try:
+        headers = [_cell(v) for v in next(rows)]
+    except StopIteration as exc:
+        raise UserError(f"文件为空：{path.name}", f"the file is empty: {path.name}") from exc
+    while headers and headers[-1] == "":
+        headers.pop()
+    n = max(0, (ws.max_row or 1) - 1)
+
+    def chunks(size: int) -> Iterator[list[list[str]]]:
+        buf: list[list[str]] = []
+        for r in rows:
+            cells = [_cell(v) for v in r[: len(headers)]]
+            cells += [""] * (len(headers) - len(cells))
+            buf.append(cells)
+            if len(buf) >= size:
+                yield buf
+                buf = []
+        if buf:
+            yield buf
+        wb.close()
+
+    return Table(headers, n, chunks)
+
+
+def open_table(path: Path) -> Table:
+    if not path.exists():
+        raise UserError(f"文件不存在：{path}", f"no such file: {path}")
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return _read_csv(path)
+    if suffix in (".xlsx", ".xlsm"):
+        return _read_xlsx(path)
+    raise UserError(f"不支持的文件类型 {suffix}（应为 .csv 或 .xlsx）", f"unsupported file type {suffix} (.csv or .xlsx expected)")

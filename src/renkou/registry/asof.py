@@ -1,0 +1,235 @@
+"""State as of a date, derived from events (never stored twice).
+
+Population counts are at the end of the given day: a birth on that day counts, a death on that day
+removes the person. A person's unit on a date is the unit named by their latest event in force on or
+before that date; a unit retired by a merge passes its people to its successor (`Hierarchy.resolve`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select, union_all
+from sqlalchemy.orm import Session, aliased
+
+from renkou.core import birthorder
+from renkou.errors import UserError
+from renkou.registry.events import in_force
+from renkou.registry.orgs import Hierarchy
+from renkou.storage.schema import Event, Household, OrgUnit, Person
+
+BASES = ("hukou", "residence")
+
+
+def _sets(attr: str) -> ColumnElement[bool]:
+    """Events that set an attribute: residence, hukou, household or hukou_type."""
+    if attr == "residence":
+        return or_(Event.kind.in_(("register", "birth")), and_(Event.kind == "move", Event.scope.in_(("residence", "both"))))
+    if attr == "hukou":
+        return or_(Event.kind.in_(("register", "birth")), and_(Event.kind == "move", Event.scope.in_(("hukou", "both"))))
+    if attr == "household":
+        return Event.kind.in_(("register", "birth", "household"))
+    if attr == "hukou_type":
+        return or_(Event.kind.in_(("register", "birth")), Event.kind == "hukou_type")
+    raise ValueError(attr)
+
+
+_VALUE = {"residence": ("residence_unit_id",), "hukou": ("hukou_unit_id",), "household": ("household_id", "relation"),
+          "hukou_type": ("hukou_type",)}
+
+
+def latest(attr: str, date: dt.date, *, persons: Select | None = None):
+    """Subquery (person_id, value columns...): the latest event in force on or before ``date`` that
+    sets ``attr`` for each person."""
+    cols = [getattr(Event, c) for c in _VALUE[attr]]
+    rn = func.row_number().over(partition_by=Event.person_id, order_by=(Event.date.desc(), Event.id.desc())).label("rn")
+    q = select(Event.person_id, *cols, rn).where(_sets(attr), Event.date <= date, in_force())
+    if persons is not None:
+        q = q.where(Event.person_id.in_(persons))
+    inner = q.subquery()
+    return select(inner.c.person_id, *(inner.c[c] for c in _VALUE[attr])).where(inner.c.rn == 1).subquery()
+
+
+def alive(date: dt.date) -> ColumnElement[bool]:
+    """SQL condition on Person: born on or before ``date`` and not dead by the end of it."""
+    d = aliased(Event)
+    return and_(Person.birth_date <= date, ~select(d.id).where(d.person_id == Person.id, d.kind == "death", d.date <= date, in_force(d)).exists())
+
+
+@dataclass
+class PopulationCount:
+    code: str
+    name: str
+    date: dt.date
+    basis: str
+    male: int = 0
+    female: int = 0
+    children: list[PopulationCount] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return self.male + self.female
+
+
+def counts_by_unit(session: Session, date: dt.date, basis: str) -> dict[int | None, Counter]:
+    """Living people by recorded unit (not yet resolved through merges) and sex."""
+    if basis not in BASES:
+        raise UserError(f"口径应为 hukou 或 residence，而不是 {basis}", f"basis must be hukou or residence, not {basis}")
+    lt = latest(basis, date)
+    col = lt.c[_VALUE[basis][0]]
+    q = select(col, Person.sex, func.count()).join(Person, Person.id == lt.c.person_id).where(alive(date), col.is_not(None)).group_by(col, Person.sex)
+    out: dict[int | None, Counter] = defaultdict(Counter)
+    for unit_id, sex, n in session.execute(q):
+        out[unit_id][sex] += n
+    return out
+
+
+def population(session: Session, code: str, date: dt.date, basis: str = "residence", *, hierarchy: Hierarchy | None = None) -> PopulationCount:
+    """The population of a unit (and of each unit directly below it) on ``date``."""
+    h = hierarchy or Hierarchy.as_of(session, date)
+    root = h.unit(code)
+    raw = counts_by_unit(session, date, basis)
+    per_unit: dict[int, Counter] = defaultdict(Counter)
+    for unit_id, c in raw.items():
+        r = h.resolve(unit_id)
+        if r is not None:
+            per_unit[r].update(c)
+
+    def total(uid: int) -> Counter:
+        c = Counter(per_unit.get(uid, Counter()))
+        for kid in h.children.get(uid, ()):
+            c.update(total(kid))
+        return c
+
+    def node(uid: int, depth: int) -> PopulationCount:
+        u = h.units[uid]
+        c = total(uid)
+        pc = PopulationCount(u.code, u.name, date, basis, c["M"], c["F"])
+        if depth == 0:  # work units hold staff, not residents: they are not population rows
+            pc.children = [node(k, 1) for k in h.children.get(uid, ()) if h.units[k].level != "unit"]
+        return pc
+
+    return node(root.id, 0)
+
+
+@dataclass(frozen=True)
+class PersonState:
+    date: dt.date
+    alive: bool
+    age: int | None
+    hukou_unit: str | None
+    residence_unit: str | None
+    household: str | None
+    relation: str | None
+    hukou_type: str | None
+    marital_status: str
+    spouse_id: int | None
+    living_children: int
+
+
+def age_on(birth: dt.date, date: dt.date) -> int:
+    return date.year - birth.year - ((date.month, date.day) < (birth.month, birth.day))
+
+
+def _marital(session: Session, person_ids: list[int], date: dt.date) -> dict[int, tuple[str, int | None]]:
+    """(status, spouse id) for each person: never, married, divorced, widowed."""
+    a = select(Event.person_id.label("p"), Event.partner_id.label("o"), Event.kind, Event.date, Event.id).where(
+        Event.kind.in_(("marriage", "divorce")), Event.date <= date, in_force(), Event.person_id.in_(person_ids))
+    b = select(Event.partner_id.label("p"), Event.person_id.label("o"), Event.kind, Event.date, Event.id).where(
+        Event.kind.in_(("marriage", "divorce")), Event.date <= date, in_force(), Event.partner_id.in_(person_ids))
+    u = union_all(a, b).subquery()
+    rn = func.row_number().over(partition_by=u.c.p, order_by=(u.c.date.desc(), u.c.id.desc())).label("rn")
+    inner = select(u.c.p, u.c.o, u.c.kind, rn).subquery()
+    rows = session.execute(select(inner.c.p, inner.c.o, inner.c.kind).where(inner.c.rn == 1)).all()
+    spouses = [o for _, o, k in rows if k == "marriage"]
+    dead = set(session.scalars(select(Event.person_id).where(Event.kind == "death", Event.date <= date, in_force(), Event.person_id.in_(spouses)))) if spouses else set()
+    out: dict[int, tuple[str, int | None]] = {}
+    for p, o, k in rows:
+        if k == "divorce":
+            out[p] = ("divorced", None)
+        else:
+            out[p] = ("widowed", None) if o in dead else ("married", o)
+    return out
+
+
+def _living_children(session: Session, person_ids: list[int], date: dt.date) -> Counter:
+    """Living children (born or adopted) of each person on ``date``."""
+    child = aliased(Person)
+    out: Counter = Counter()
+    for parent_col in (Event.mother_id, Event.father_id):
+        q = (select(parent_col, func.count(func.distinct(Event.person_id)))
+             .join(child, child.id == Event.person_id)
+             .where(Event.kind.in_(("birth", "adoption")), in_force(), Event.date <= date, parent_col.in_(person_ids))
+             .where(_alive_alias(child, date))
+             .group_by(parent_col))
+        for pid, n in session.execute(q):
+            out[pid] += n
+    return out
+
+
+def _alive_alias(p: type[Person], date: dt.date) -> ColumnElement[bool]:
+    d = aliased(Event)
+    return and_(p.birth_date <= date, ~select(d.id).where(d.person_id == p.id, d.kind == "death", d.date <= date, in_force(d)).exists())
+
+
+def person_state(session: Session, person: Person, date: dt.date) -> PersonState:
+    return states(session, [person], date)[person.id]
+
+
+def states(session: Session, persons: list[Person], date: dt.date) -> dict[int, PersonState]:
+    """The state of several persons on ``date`` (a handful of queries however many persons)."""
+    ids = [p.id for p in persons]
+    if not ids:
+        return {}
+    sel = select(Person.id).where(Person.id.in_(ids))
+    unit_code = dict(session.execute(select(OrgUnit.id, OrgUnit.code)).all())
+    res = {r[0]: r[1] for r in session.execute(select(*latest("residence", date, persons=sel).c))}
+    huk = {r[0]: r[1] for r in session.execute(select(*latest("hukou", date, persons=sel).c))}
+    hh = {r[0]: (r[1], r[2]) for r in session.execute(select(*latest("household", date, persons=sel).c))}
+    ht = {r[0]: r[1] for r in session.execute(select(*latest("hukou_type", date, persons=sel).c))}
+    hh_numbers = dict(session.execute(select(Household.id, Household.number).where(Household.id.in_([v[0] for v in hh.values() if v[0]]))).all()) if hh else {}
+    living = set(session.scalars(select(Person.id).where(Person.id.in_(ids), alive(date))))
+    marital = _marital(session, ids, date)
+    kids = _living_children(session, ids, date)
+    out = {}
+    for p in persons:
+        h = hh.get(p.id, (None, None))
+        st, spouse = marital.get(p.id, ("never", None))
+        out[p.id] = PersonState(
+            date=date, alive=p.id in living, age=age_on(p.birth_date, date) if p.birth_date <= date else None,
+            hukou_unit=unit_code.get(huk.get(p.id)), residence_unit=unit_code.get(res.get(p.id)),
+            household=hh_numbers.get(h[0]), relation=h[1], hukou_type=ht.get(p.id),
+            marital_status=st, spouse_id=spouse, living_children=kids.get(p.id, 0))
+    return out
+
+
+def members(session: Session, code: str, date: dt.date, basis: str = "residence") -> list[Person]:
+    """The living people of a unit's subtree on ``date``, in ID order."""
+    h = Hierarchy.as_of(session, date)
+    wanted = h.subtree(code)
+    raw_units = [u.id for u in session.scalars(select(OrgUnit))]
+    raw_in = [u for u in raw_units if h.resolve(u) in wanted]
+    lt = latest(basis, date)
+    col = lt.c[_VALUE[basis][0]]
+    q = select(Person).join(lt, lt.c.person_id == Person.id).where(alive(date), col.in_(raw_in)).order_by(Person.id)
+    return list(session.scalars(q))
+
+
+def birth_order(session: Session, birth: Event, rule: str = "mother") -> int:
+    """Birth order of the child of a birth event, by the configured rule (see renkou.core.birthorder)."""
+    if birth.kind != "birth" or birth.mother_id is None:
+        raise UserError("只有出生事件才有孩次", "only a birth event has a birth order")
+    d = aliased(Event)
+    rows = session.execute(
+        select(Person.id, Person.birth_date, Event.father_id, select(func.min(d.date)).where(d.person_id == Person.id, d.kind == "death", in_force(d)).scalar_subquery())
+        .join(Event, Event.person_id == Person.id)
+        .where(Event.kind == "birth", Event.mother_id == birth.mother_id, in_force())
+    ).all()
+    sibs = [birthorder.Child(pid, bd, dd, fa) for pid, bd, fa, dd in rows]
+    this = next((c for c in sibs if c.key == birth.person_id), None)
+    if this is None:  # the event is not in force; judge it as it stands
+        child = session.get(Person, birth.person_id)
+        this = birthorder.Child(child.id, child.birth_date, None, birth.father_id)
+    return birthorder.birth_order(this, sibs, rule)

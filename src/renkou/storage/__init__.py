@@ -1,0 +1,1 @@
+"""The one storage layer: schema, migrations, connections, the change feed and the audit hook."""

@@ -1,0 +1,199 @@
+"""Connections, transactions, the change feed and the audit hook.
+
+Every write goes through `Database.write(actor)`: one transaction, one `Changeset` (who, when, from
+where), change-feed numbers stamped on each written row, and before/after values of every updated
+row written to `audit_entry` — in the data layer, so no caller can forget them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, insert, inspect, select, update
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
+
+from renkou.errors import ConcurrentEdit, UserError
+from renkou.storage.schema import AuditEntry, ChangeCounter, Changeset, Tracked
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is writing and through which door: channel is cli, import, web or system."""
+
+    name: str
+    channel: str = "cli"
+    origin: str = ""
+
+    @classmethod
+    def local(cls, channel: str = "cli", origin: str = "") -> Actor:
+        try:
+            user = getpass.getuser()
+        except (KeyError, OSError):
+            user = "unknown"
+        return cls(user, channel, origin or socket.gethostname())
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.close()
+
+
+def make_engine(url: str, **kw: Any) -> Engine:
+    u = make_url(url)
+    if u.get_backend_name() == "sqlite":
+        engine = create_engine(u, **kw)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    if u.get_backend_name() == "postgresql" and u.drivername == "postgresql":
+        u = u.set(drivername="postgresql+psycopg")
+    return create_engine(u, pool_pre_ping=True, **kw)
+
+
+def allocate_seq(conn: Any, n: int) -> int:
+    """Reserve ``n`` change-feed numbers; returns the first. Locks the counter until commit, so the
+    numbers of concurrent writers become visible in increasing order."""
+    new = conn.execute(
+        update(ChangeCounter).where(ChangeCounter.id == 1).values(value=ChangeCounter.value + n).returning(ChangeCounter.value)
+    ).scalar_one()
+    return new - n + 1
+
+
+def current_seq(session: Session) -> int:
+    return session.execute(select(ChangeCounter.value).where(ChangeCounter.id == 1)).scalar_one()
+
+
+class _CS:
+    """The changeset of a write transaction, as far as callers need it."""
+
+    def __init__(self, id_: int) -> None:
+        self.id = id_
+
+
+def changeset_of(session: Session) -> _CS:
+    """The changeset of this write transaction, inserted on first use (so that a write transaction
+    that never writes takes no write lock and leaves no trace)."""
+    cs = session.info.get("changeset")
+    if cs is None:
+        actor: Actor = session.info["actor"]
+        new_id = session.connection().execute(
+            insert(Changeset).values(at=utcnow(), actor=actor.name[:64], channel=actor.channel, origin=actor.origin[:400],
+                                     note=session.info.get("note", "")[:400]).returning(Changeset.id)
+        ).scalar_one()
+        cs = session.info["changeset"] = _CS(new_id)
+    return cs
+
+
+def _jsonable(v: Any) -> Any:
+    if isinstance(v, dt.date | dt.datetime):
+        return v.isoformat()
+    return v
+
+
+def _before_flush(session: Session, _ctx: Any, _instances: Any) -> None:
+    if "actor" not in session.info:
+        new = [o for o in session.new if isinstance(o, Tracked)]
+        if new or any(isinstance(o, Tracked) for o in session.dirty):
+            raise RuntimeError("writes must go through Database.write(actor)")
+        return
+    new = [o for o in session.new if isinstance(o, Tracked)]
+    dirty = [o for o in session.dirty if isinstance(o, Tracked) and session.is_modified(o, include_collections=False)]
+    if not new and not dirty:
+        return
+    cs = changeset_of(session)
+    first = allocate_seq(session.connection(), len(new) + len(dirty))
+    reason = session.info.get("reason", "")
+    for i, obj in enumerate(new + dirty):
+        obj.seq = first + i
+    for obj in new:
+        obj.created_cs = cs.id
+    for obj in dirty:
+        state = inspect(obj)
+        before, after = {}, {}
+        for attr in state.mapper.column_attrs:
+            key = attr.key
+            if key in ("seq", "version"):
+                continue
+            hist = state.attrs[key].history
+            if hist.has_changes():
+                before[key] = _jsonable(hist.deleted[0] if hist.deleted else None)
+                after[key] = _jsonable(hist.added[0] if hist.added else None)
+        if before or after:
+            table = state.mapper.local_table.name
+            session.add(AuditEntry(changeset_id=cs.id, action="update", table_name=table, row_id=obj.id,
+                                   person_id=obj.id if table == "person" else None, before=before, after=after, reason=reason))
+
+
+class Database:
+    """An engine and its sessions. ``url`` is any SQLAlchemy URL (sqlite:///file.db, postgresql://...)."""
+
+    def __init__(self, url: str, **engine_kw: Any) -> None:
+        self.url = url
+        self.engine = make_engine(url, **engine_kw)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        with self._sessions() as s:
+            yield s
+
+    @contextmanager
+    def write(self, actor: Actor, *, note: str = "", reason: str = "") -> Iterator[Session]:
+        """A write transaction. Commits when the block ends, rolls back (changing nothing) on error."""
+        with self._sessions() as s:
+            s.info.update(actor=actor, note=note, reason=reason)
+            try:
+                yield s
+                s.commit()
+            except StaleDataError as exc:
+                s.rollback()
+                raise ConcurrentEdit("记录", "record") from exc
+            except BaseException:
+                s.rollback()
+                raise
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+event.listen(Session, "before_flush", _before_flush)
+
+__all__ = ["Actor", "Database", "UserError", "allocate_seq", "changeset_of", "current_seq", "utcnow"]
+
+
+def reserve_ids(session: Session, table: str, n: int) -> int:
+    """Reserve ``n`` consecutive primary keys of ``table`` for a bulk insert; returns the first.
+
+    Safe because every writer holds the change-counter lock (see `allocate_seq`) while it inserts.
+    """
+    from sqlalchemy import text
+
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        seq = conn.execute(text("SELECT pg_get_serial_sequence(:t, 'id')"), {"t": table}).scalar_one()
+        top = conn.execute(text(f"SELECT coalesce(max(id), 0) FROM {table}")).scalar_one()  # noqa: S608 - fixed names
+        last = conn.execute(text("SELECT last_value FROM " + seq)).scalar_one()
+        first = max(top, last) + 1
+        conn.execute(text("SELECT setval(:s, :v)"), {"s": seq, "v": first + n - 1})
+        return first
+    top = conn.execute(text(f"SELECT coalesce(max(id), 0) FROM {table}")).scalar_one()  # noqa: S608 - fixed names
+    return top + 1

@@ -1,0 +1,215 @@
+"""The registry's tables (SQLAlchemy 2 declarative). Alembic migrations are made from this module.
+
+Conventions:
+* Tracked tables carry ``seq`` (the change-feed number of their last write) and ``created_cs`` (the
+  changeset that created them). Mutable ones also carry ``version`` for optimistic concurrency.
+* ``event``, ``changeset``, ``audit_entry``, ``org_version`` and ``org_succession`` are append-only:
+  database triggers refuse UPDATE and DELETE (see the initial migration).
+* Time-varying facts (where a person lives, household, marital status...) are never columns of
+  ``person``: they are derived from events as of a date (renkou.registry.asof).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# Big integer ids on PostgreSQL, INTEGER (rowid alias) on SQLite.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class ChangeCounter(Base):
+    """One row: the last change-feed number handed out. Writers lock it, so numbers commit in order."""
+
+    __tablename__ = "change_counter"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    value: Mapped[int] = mapped_column(Id, nullable=False)
+
+
+class Changeset(Base):
+    """Who changed something, when, and from where (one per write transaction)."""
+
+    __tablename__ = "changeset"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False, index=True)  # UTC
+    actor: Mapped[str] = mapped_column(String(64), nullable=False)
+    channel: Mapped[str] = mapped_column(String(16), nullable=False)  # cli | import | web | system
+    origin: Mapped[str] = mapped_column(String(400), nullable=False, default="")  # file + sha256, address, host
+    note: Mapped[str] = mapped_column(String(400), nullable=False, default="")
+
+
+class Tracked:
+    """Mixin: every write stamps ``seq`` (change feed) and the creating changeset."""
+
+    seq: Mapped[int] = mapped_column(Id, nullable=False, index=True)
+    created_cs: Mapped[int] = mapped_column(Id, ForeignKey("changeset.id"), nullable=False)
+
+
+class OrgUnit(Tracked, Base):
+    """An organisation unit's identity. Its name and parent over time are in ``org_version``."""
+
+    __tablename__ = "org_unit"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    code: Mapped[str] = mapped_column(String(24), nullable=False, unique=True)
+    level: Mapped[str] = mapped_column(String(16), nullable=False)
+    unit_kind: Mapped[str | None] = mapped_column(String(16))  # for level 'unit': school, hospital...
+    valid_from: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    retired_on: Mapped[dt.date | None] = mapped_column(Date)  # first day it no longer exists
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    __mapper_args__ = {"version_id_col": version}
+
+
+class OrgVersion(Tracked, Base):
+    """Name, parent and urban-rural class of a unit from ``valid_from`` until its next version."""
+
+    __tablename__ = "org_version"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    unit_id: Mapped[int] = mapped_column(Id, ForeignKey("org_unit.id"), nullable=False)
+    valid_from: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    name: Mapped[str] = mapped_column(String(100), nullable=False)
+    parent_id: Mapped[int | None] = mapped_column(Id, ForeignKey("org_unit.id"))
+    urban_rural: Mapped[str | None] = mapped_column(String(3))
+    __table_args__ = (Index("ix_org_version_unit_from", "unit_id", "valid_from", unique=True),)
+
+
+class OrgSuccession(Tracked, Base):
+    """On ``date`` the predecessor's people and records pass to the successor (merge, split, recode).
+
+    ``is_primary`` marks the successor that takes anyone not explicitly moved elsewhere.
+    """
+
+    __tablename__ = "org_succession"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    predecessor_id: Mapped[int] = mapped_column(Id, ForeignKey("org_unit.id"), nullable=False, index=True)
+    successor_id: Mapped[int] = mapped_column(Id, ForeignKey("org_unit.id"), nullable=False, index=True)
+    date: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    kind: Mapped[str] = mapped_column(String(8), nullable=False)  # merge | split | recode
+    is_primary: Mapped[bool] = mapped_column(Boolean, nullable=False)
+
+
+class Household(Tracked, Base):
+    __tablename__ = "household"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    number: Mapped[str] = mapped_column(String(32), nullable=False, unique=True)  # 户编号
+    unit_id: Mapped[int] = mapped_column(Id, ForeignKey("org_unit.id"), nullable=False, index=True)
+    address: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    created_on: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    __mapper_args__ = {"version_id_col": version}
+
+
+class Person(Tracked, Base):
+    """Who a person is. Where they live, their household and family come from events."""
+
+    __tablename__ = "person"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    id_number: Mapped[str | None] = mapped_column(String(18), unique=True)
+    temp_key: Mapped[str | None] = mapped_column(String(32), unique=True)  # newborns without an ID number
+    name: Mapped[str] = mapped_column(String(50), nullable=False, index=True)
+    sex: Mapped[str] = mapped_column(String(1), nullable=False)
+    birth_date: Mapped[dt.date] = mapped_column(Date, nullable=False, index=True)
+    ethnicity: Mapped[str] = mapped_column(String(2), nullable=False, default="01")
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (
+        CheckConstraint("id_number IS NOT NULL OR temp_key IS NOT NULL", name="has_key"),
+        CheckConstraint("sex IN ('M', 'F')", name="sex"),
+    )
+
+
+class Event(Tracked, Base):
+    """A dated life event, append-only. A correction is a new event whose ``supersedes_id`` names the
+    event it replaces; a ``retraction`` withdraws it. Only events nothing supersedes are in force."""
+
+    __tablename__ = "event"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)
+    person_id: Mapped[int] = mapped_column(Id, ForeignKey("person.id"), nullable=False)
+    date: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    source: Mapped[str] = mapped_column(String(16), nullable=False)
+    partner_id: Mapped[int | None] = mapped_column(Id, ForeignKey("person.id"), index=True)
+    mother_id: Mapped[int | None] = mapped_column(Id, ForeignKey("person.id"), index=True)
+    father_id: Mapped[int | None] = mapped_column(Id, ForeignKey("person.id"), index=True)
+    hukou_unit_id: Mapped[int | None] = mapped_column(Id, ForeignKey("org_unit.id"))
+    residence_unit_id: Mapped[int | None] = mapped_column(Id, ForeignKey("org_unit.id"))
+    work_unit_id: Mapped[int | None] = mapped_column(Id, ForeignKey("org_unit.id"))
+    household_id: Mapped[int | None] = mapped_column(Id, ForeignKey("household.id"))
+    relation: Mapped[str | None] = mapped_column(String(16))
+    hukou_type: Mapped[str | None] = mapped_column(String(16))
+    scope: Mapped[str | None] = mapped_column(String(10))  # move: residence | hukou | both
+    origin_code: Mapped[str | None] = mapped_column(String(12))  # move from outside the county
+    destination_code: Mapped[str | None] = mapped_column(String(12))  # move out of the county
+    place: Mapped[str | None] = mapped_column(String(200))
+    certificate_no: Mapped[str | None] = mapped_column(String(32))
+    grade: Mapped[int | None] = mapped_column(SmallInteger)
+    supersedes_id: Mapped[int | None] = mapped_column(Id, ForeignKey("event.id"), unique=True)
+    reason: Mapped[str | None] = mapped_column(String(400))
+    fingerprint: Mapped[str] = mapped_column(String(32), nullable=False, index=True)
+    __table_args__ = (
+        Index("ix_event_person_date", "person_id", "date"),
+        Index("ix_event_kind_date", "kind", "date"),
+        CheckConstraint("grade IS NULL OR grade BETWEEN 1 AND 4", name="grade"),
+    )
+
+
+class AuditEntry(Base):
+    """Before/after values of an update, or a reveal of masked data. Creations are audited by the
+    row's own ``created_cs``. Append-only: triggers refuse UPDATE and DELETE."""
+
+    __tablename__ = "audit_entry"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    changeset_id: Mapped[int] = mapped_column(Id, ForeignKey("changeset.id"), nullable=False, index=True)
+    action: Mapped[str] = mapped_column(String(16), nullable=False)  # update | reveal
+    table_name: Mapped[str] = mapped_column(String(32), nullable=False)
+    row_id: Mapped[int] = mapped_column(Id, nullable=False)
+    person_id: Mapped[int | None] = mapped_column(Id, index=True)
+    before: Mapped[dict | None] = mapped_column(JSON)
+    after: Mapped[dict | None] = mapped_column(JSON)
+    reason: Mapped[str] = mapped_column(Text, nullable=False, default="")
+
+
+class ImportBatch(Base):
+    """One imported file: its checksum (a file already imported is recognised) and what it did."""
+
+    __tablename__ = "import_batch"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    changeset_id: Mapped[int] = mapped_column(Id, ForeignKey("changeset.id"), nullable=False)
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)
+    file_name: Mapped[str] = mapped_column(String(260), nullable=False)
+    sha256: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
+    rows: Mapped[int] = mapped_column(Integer, nullable=False)
+    created: Mapped[int] = mapped_column(Integer, nullable=False)
+    unchanged: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
+APPEND_ONLY = ("changeset", "audit_entry", "event", "org_version", "org_succession", "import_batch")
+NO_DELETE = ("person", "household", "org_unit")
+TRACKED = ("org_unit", "org_version", "org_succession", "household", "person", "event")

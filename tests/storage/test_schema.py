@@ -1,0 +1,35 @@
+import pytest
+from sqlalchemy import text
+
+from renkou.registry import audit, events, persons
+from renkou.storage import migrate
+from renkou.storage.db import Actor
+from tests.helpers import ACTOR, D, V1, add_resident, build_units
+
+
+def test_migrations_match_models(db):
+    assert migrate.current(db) == migrate.head()
+    assert migrate.drift(db) == []
+
+
+def test_upgrade_is_idempotent(db):
+    migrate.upgrade(db)
+    assert migrate.current(db) == migrate.head()
+
+
+@pytest.mark.parametrize("table", ["audit_entry", "event", "changeset", "org_version", "person", "org_unit"])
+def test_history_cannot_be_rewritten_by_any_client(db, table):
+    """Triggers refuse UPDATE/DELETE on append-only tables, and DELETE on registry tables, whoever connects."""
+    build_units(db)
+    with db.write(ACTOR) as s:
+        p = add_resident(s, "测试", "M", D(1970, 1, 1), V1, 1)
+        events.record(s, "death", p, D(2020, 1, 1))
+    with db.write(Actor("x")) as s:
+        audit.reveal(s, persons.get_person(s, p.id_number), "id_number", "test")
+    statements = [f"DELETE FROM {table}"]
+    if table not in ("person", "org_unit"):
+        statements.append(f"UPDATE {table} SET id = id")
+    for sql in statements:
+        with pytest.raises(Exception, match="not allowed"):
+            with db.engine.begin() as c:
+                c.execute(text(sql))

@@ -15,6 +15,7 @@ from sqlalchemy import create_engine, text
 from renkou.storage import migrate
 from renkou.storage.db import Actor, Database
 
+os.environ.setdefault("COLUMNS", "240")  # wide tables in captured CLI output, as in a wide terminal
 PG_URL = os.environ.get("RENKOU_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 

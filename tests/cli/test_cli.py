@@ -125,3 +125,11 @@ def test_usage_errors_exit_1_and_internal_errors_exit_2(demo, capsys, monkeypatc
     monkeypatch.setattr(asof, "population", boom)
     code, _, err = run(capsys, "--db", demo, "population", "--org", fixture.COUNTY_CODE)
     assert code == 2 and "Internal error" in err and "simulated fault" in err
+
+
+def test_audit_since_lists_imports_and_updates(demo, capsys):
+    code, out, _ = run(capsys, "--db", demo, "audit", "--since", "2000-01-01")
+    assert code == 0
+    assert out.count("import") >= 4 and "persons.csv" in out and "new" in out
+    code, _, err = run(capsys, "--db", demo, "audit")
+    assert code == 1 and "--person" in err

@@ -65,5 +65,8 @@ def test_person_state_age_marriage_children_household(db):
         assert (fst.household, fst.relation, fst.residence_unit, fst.hukou_type) == ("H1", "head", V1, "agricultural")
         k = asof.person_state(s, kids[1], D(2016, 9, 8))
         assert k.alive is False and k.age is None
+        members = asof.household_members(s, persons.get_household(s, "H1"), D(2017, 1, 1))
+        assert [(m.name, rel) for m, rel in members] == [("父", "head"), ("子0", "child"), ("子1", "child")]
+        assert [m.name for m, _ in asof.household_members(s, persons.get_household(s, "H1"), D(2019, 1, 1))] == ["父", "子1"]
         births = [e for e in events.timeline(s, mother) if e.kind == "birth"]
         assert [asof.birth_order(s, e) for e in births] == [1, 2]  # the first child was alive at the second birth

@@ -233,3 +233,12 @@ def birth_order(session: Session, birth: Event, rule: str = "mother") -> int:
         child = session.get(Person, birth.person_id)
         this = birthorder.Child(child.id, child.birth_date, None, birth.father_id)
     return birthorder.birth_order(this, sibs, rule)
+
+
+def household_members(session: Session, household: Household, date: dt.date) -> list[tuple[Person, str | None]]:
+    """The living members of a household on ``date`` with their relation to the head, head first."""
+    lt = latest("household", date)
+    q = (select(Person, lt.c.relation).join(lt, lt.c.person_id == Person.id)
+         .where(lt.c.household_id == household.id, alive(date)).order_by(Person.birth_date, Person.id))
+    rows = [(p, rel) for p, rel in session.execute(q)]
+    return sorted(rows, key=lambda r: r[1] != "head")

@@ -69,11 +69,11 @@ def id_check(numbers: list[str] = typer.Argument(..., help="一个或多个身�
         if num is None:
             bad += 1
             reasons = "; ".join(f"{p.zh} / {p.en}" for p in problems)
-            console.print(f"{raw}\t无效 invalid\t{reasons}")
+            print(f"{raw}\t无效 invalid\t{reasons}")
         else:
             note = f"（由 15 位转换 converted from 15 digits: {num.value}）" if num.converted_from_15 else ""
             sex = "男 male" if num.sex == "M" else "女 female"
-            console.print(f"{raw}\t有效 valid\t{num.birth_date.isoformat()} {sex} 地址码 address {num.address_code}{note}")
+            print(f"{raw}\t有效 valid\t{num.birth_date.isoformat()} {sex} 地址码 address {num.address_code}{note}")
     if bad:
         raise typer.Exit(1)
 

@@ -13,8 +13,9 @@ from renkou.errors import UserError
 from renkou.storage import migrate
 from renkou.storage.db import Database
 
-console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
+# markup=False: output often contains what users typed ("[...]" must print as typed, never as style).
+console = Console(highlight=False, markup=False)
+err_console = Console(stderr=True, highlight=False, markup=False)
 
 
 @dataclass

@@ -50,7 +50,7 @@ def import_(
     console.print(f"已导入 {res.kind}：{res.rows:,} 行，新增 {res.created:,}，未变 {res.unchanged:,}{again}。"
                   f" Imported {res.kind}: {res.rows:,} rows, {res.created:,} new, {res.unchanged:,} unchanged.")
     if res.warnings:
-        console.print(f"[yellow]{len(res.warnings):,} 条数据质量提示（已导入）/ data-quality findings (imported)[/yellow]")
+        console.print(f"{len(res.warnings):,} 条数据质量提示（已导入）/ data-quality findings (imported)", style="yellow")
 
 
 def _report(res: importer.ImportResult, errors: Path | None) -> None:

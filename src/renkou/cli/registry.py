@@ -49,7 +49,7 @@ def person_show(
             t.add_row(k, v)
         console.print(t)
         for f in persons.findings(p):
-            console.print(f"[yellow]数据质量提示 / data-quality finding:[/yellow] {f.zh} / {f.en}")
+            console.print(f"数据质量提示 / data-quality finding: {f.zh} / {f.en}", style="yellow")
         tl = Table(title="事件 Events")
         for c in ("#", "日期 date", "类型 kind", "来源 source", "说明 note"):
             tl.add_column(c)

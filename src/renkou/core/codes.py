@@ -44,6 +44,12 @@ URBAN_RURAL_CLASSES = {
 }
 
 _UNIT_CODE = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,23}$")
+_ASCII_DIGITS = frozenset("0123456789")
+
+
+def _digits(code: str, n: int) -> bool:
+    """Exactly ``n`` ASCII digits (str.isdigit would also accept full-width and superscript digits)."""
+    return len(code) == n and set(code) <= _ASCII_DIGITS
 
 
 def township_kind(code12: str) -> str:
@@ -70,15 +76,23 @@ def check_code(level: str, code: str, parent_code: str | None = None, *, field: 
         return [problem("code_format", field, code, detail=f"{detail_zh} / {detail_en}")]
 
     if level in ("province", "city", "county"):
-        if not (len(code) == 6 and code.isdigit()):
+        if not _digits(code, 6):
             return bad("应为 6 位数字", "6 digits expected")
         if level == "province" and not code.endswith("0000"):
             return bad("省级代码以 0000 结尾", "a province code ends in 0000")
         if level == "city" and (not code.endswith("00") or code.endswith("0000")):
             return bad("地级代码以 00 结尾", "a prefecture code ends in 00")
+        if level == "county" and code.endswith("00"):
+            return bad("县级代码末两位不为 00", "a county code does not end in 00")
+        if parent_code is not None and _digits(parent_code, 6) and level != "province":
+            # GB/T 2260 codes nest: a prefecture shares its province's first 2 digits, a county its
+            # prefecture's first 4 (or its province's first 2 when the province administers it directly).
+            width = 2 if parent_code.endswith("0000") else 4
+            if code[:width] != parent_code[:width]:
+                return bad(f"前 {width} 位应与上级 {parent_code} 一致", f"the first {width} digits must match the parent {parent_code}")
         return []
     if level in ("township", "village"):
-        if not (len(code) == 12 and code.isdigit()):
+        if not _digits(code, 12):
             return bad("应为 12 位统计用区划代码", "a 12-digit statistical code expected")
         t, v = int(code[6:9]), int(code[9:12])
         if level == "township":
@@ -87,13 +101,13 @@ def check_code(level: str, code: str, parent_code: str | None = None, *, field: 
             if parent_code is not None and code[:6] != parent_code[:6]:
                 return bad(f"前 6 位应为上级县代码 {parent_code}", f"the first 6 digits must be the county code {parent_code}")
         else:
-            if not 1 <= v <= 399 or t == 0:
+            if not 1 <= v <= 399 or not 1 <= t <= 599:
                 return bad("村级第 10-12 位为 001-399", "village digits 10-12 are 001-399")
             if parent_code is not None and code[:9] != parent_code[:9]:
                 return bad(f"前 9 位应与上级乡镇 {parent_code} 一致", f"the first 9 digits must match the township {parent_code}")
         return []
     if level == "group":
-        if not (len(code) == 15 and code.isdigit()):
+        if not _digits(code, 15):
             return bad("村民小组代码为村代码加 3 位", "a group code is the village code plus 3 digits")
         if parent_code is not None and code[:12] != parent_code:
             return bad(f"前 12 位应为上级村代码 {parent_code}", f"the first 12 digits must be the village code {parent_code}")

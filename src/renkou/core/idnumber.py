@@ -58,9 +58,13 @@ class IdNumber:
         return mask(self.value)
 
 
+_FULL_WIDTH = str.maketrans("０１２３４５６７８９ＸｘＸ", "0123456789XXX")
+
+
 def normalize(raw: str) -> str:
-    """Strip spaces (also full-width) and upper-case a trailing x."""
-    return raw.strip().replace(" ", "").replace("\u3000", "").upper()
+    """Strip spaces (also full-width), turn full-width digits and Ｘ (common with Chinese input
+    methods) into ASCII, and upper-case a trailing x."""
+    return raw.strip().replace(" ", "").replace("\u3000", "").translate(_FULL_WIDTH).upper()
 
 
 def _date_or_none(y: int, m: int, d: int) -> dt.date | None:

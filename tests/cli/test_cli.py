@@ -133,3 +133,43 @@ def test_audit_since_lists_imports_and_updates(demo, capsys):
     assert out.count("import") >= 4 and "persons.csv" in out and "new" in out
     code, _, err = run(capsys, "--db", demo, "audit")
     assert code == 1 and "--person" in err
+
+
+def test_demo_never_touches_a_database_with_real_work(url, capsys, tmp_path):
+    code, _, _ = run(capsys, "--db", url, "init")
+    code, _, _ = run(capsys, "--db", url, "import", "orgs", str(fixture.write_files(tmp_path)["orgs"]))
+    assert code == 0
+    code, _, err = run(capsys, "--db", url, "demo")
+    assert code == 1 and "holds data other than the demo county" in err
+    code, out, _ = run(capsys, "--db", url, "org", "tree")
+    assert "410102" in out  # still there
+
+
+def test_bad_settings_are_user_errors(capsys, monkeypatch, tmp_path):
+    monkeypatch.setenv("RENKOU_BIRTH_ORDER_RULE", "father")
+    code, _, err = run(capsys, "id", "check", "11010519491231002X")
+    assert code == 1 and "RENKOU_BIRTH_ORDER_RULE" in err and "Traceback" not in err
+    monkeypatch.delenv("RENKOU_BIRTH_ORDER_RULE")
+    missing = tmp_path / "nothing-here.db"
+    code, _, err = run(capsys, "--db", f"sqlite:///{missing}", "person", "search", "王")
+    assert code == 1 and "renkou init" in err and not missing.exists()
+    code, _, err = run(capsys, "--db", "postgresql://nobody@127.0.0.1:1/none", "init")
+    assert code == 1 and "cannot connect" in err and "Traceback" not in err
+
+
+def test_person_show_gives_birth_order_by_the_configured_rule(demo, capsys, monkeypatch):
+    from sqlalchemy import select
+
+    from renkou.storage.db import Database
+    from renkou.storage.schema import Event, Person
+
+    db = Database(demo)
+    with db.read() as s:
+        mother_id = s.scalar(select(Event.mother_id).where(Event.kind == "birth").group_by(Event.mother_id).having(__import__("sqlalchemy").func.count() >= 2).limit(1))
+        mother = s.get(Person, mother_id)
+    db.dispose()
+    code, out, _ = run(capsys, "--db", demo, "person", "show", mother.id_number)
+    assert code == 0 and "孩次 birth order 1 (mother)" in out and "孩次 birth order 2 (mother)" in out
+    monkeypatch.setenv("RENKOU_BIRTH_ORDER_RULE", "couple")
+    code, out, _ = run(capsys, "--db", demo, "person", "show", mother.id_number)
+    assert "(couple)" in out

@@ -49,10 +49,19 @@ def init(ctx: typer.Context) -> None:
     """创建或升级数据库到最新结构。Create the database or upgrade it to the newest schema."""
     from renkou.storage import migrate
 
+    from sqlalchemy.exc import OperationalError
+
+    from renkou.cli.context import _safe
+
     db = state(ctx).db(migrated=False)
-    before = migrate.current(db)
-    migrate.upgrade(db)
-    after = migrate.current(db)
+    try:
+        before = migrate.current(db)
+        migrate.upgrade(db)
+        after = migrate.current(db)
+    except OperationalError as exc:
+        url = _safe(db.url)
+        raise UserError(f"无法连接或写入数据库 {url}（数据库是否已创建？权限是否足够？）",
+                        f"cannot connect to or write the database {url} (does it exist? may this user write to it?)") from exc
     if before == after:
         console.print(f"数据库已是最新版本 {after}。The database is up to date ({after}).")
     else:

@@ -24,8 +24,15 @@ class State:
     _db: Database | None = None
 
     def db(self, *, migrated: bool = True) -> Database:
+        if migrated and not sqlite_file_exists(self.settings.database_url):
+            # do not leave an empty database file behind in whatever folder the user is in
+            raise UserError(f"数据库文件不存在：{_safe(self.settings.database_url)}，请先运行 renkou init",
+                            f"no database file at {_safe(self.settings.database_url)}: run `renkou init` first")
         if self._db is None:
-            self._db = Database(self.settings.database_url)
+            try:
+                self._db = Database(self.settings.database_url)
+            except Exception as exc:  # a malformed URL or a driver that is not installed
+                raise UserError(f"数据库地址无效：{_safe(self.settings.database_url)}", f"invalid database URL: {_safe(self.settings.database_url)}") from exc
         if migrated:
             try:
                 cur = migrate.current(self._db)
@@ -36,6 +43,21 @@ class State:
             if cur != migrate.head():
                 raise UserError("数据库版本较旧，请先运行 renkou init 升级", "the database schema is older than this program: run `renkou init` to upgrade it")
         return self._db
+
+
+def sqlite_file_exists(url: str) -> bool:
+    """False only for a SQLite URL naming a file that does not exist."""
+    from pathlib import Path
+
+    from sqlalchemy.engine import make_url
+
+    try:
+        u = make_url(url)
+    except Exception:
+        return True
+    if u.get_backend_name() != "sqlite" or not u.database or u.database == ":memory:":
+        return True
+    return Path(u.database).exists()
 
 
 def _safe(url: str) -> str:

@@ -114,11 +114,24 @@ def demo(
     from renkou.demo import fixture
     from renkou.storage import migrate
 
+    from renkou.cli.context import sqlite_file_exists
+
     st = state(ctx)
     url = st.settings.database_url
-    if fresh and url.startswith("sqlite:///") and url != "sqlite:///:memory:":
-        for suffix in ("", "-wal", "-shm"):
-            Path(url.removeprefix("sqlite:///") + suffix).unlink(missing_ok=True)
+    if sqlite_file_exists(url) or not url.startswith("sqlite"):
+        existing = st.db(migrated=False)
+        if not fixture.holds_only_demo_data(existing):
+            raise UserError("该数据库中有非演示数据，演示县不会写入或删除它。请用 --db 指定另一个数据库（如 sqlite:///demo.db）。",
+                            "This database holds data other than the demo county; the demo will neither write to it nor delete it. "
+                            "Choose another database with --db (e.g. sqlite:///demo.db).")
+        if fresh and url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+            existing.dispose()
+            st._db = None
+            for suffix in ("", "-wal", "-shm"):
+                Path(url.removeprefix("sqlite:///") + suffix).unlink(missing_ok=True)
+        elif fresh and fixture.has_demo_data(existing):
+            raise UserError("演示数据已存在；--fresh 只能删除 SQLite 演示库，请使用 --keep 或新的数据库。",
+                            "The demo county is already there; --fresh deletes SQLite demo files only: use --keep or another database.")
     db = st.db(migrated=False)
     migrate.upgrade(db)
     summary = fixture.load(db, progress=lambda msg: err_console.print(msg))

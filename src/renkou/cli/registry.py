@@ -53,9 +53,12 @@ def person_show(
         tl = Table(title="事件 Events")
         for c in ("#", "日期 date", "类型 kind", "来源 source", "说明 note"):
             tl.add_column(c)
+        rule = state(ctx).settings.birth_order_rule
         for e in events.timeline(s, p):
             role = "" if e.person_id == p.id else ("(配偶 partner)" if e.partner_id == p.id else "(父母 parent)")
             note = (f"更正 #{e.supersedes_id}: {e.reason}" if e.supersedes_id else "")
+            if e.kind == "birth" and e.mother_id is not None:
+                note = f"孩次 birth order {asof.birth_order(s, e, rule)} ({rule}) " + note
             tl.add_row(str(e.id), e.date.isoformat(), f"{e.kind} {role}", e.source, note)
         console.print(tl)
 

@@ -13,7 +13,7 @@ RULES: dict[str, tuple[str, str]] = {
     # field-level
     "required": ("必填项不能为空", "is required"),
     "too_long": ("超过最大长度 {max} 个字符", "is longer than {max} characters"),
-    "bad_date": ("不是有效日期（格式 YYYY-MM-DD）", "is not a valid date (YYYY-MM-DD)"),
+    "bad_date": ("不是有效日期（格式 YYYY-MM-DD、YYYY/MM/DD 或 YYYYMMDD）", "is not a valid date (YYYY-MM-DD, YYYY/MM/DD or YYYYMMDD)"),
     "future_date": ("日期晚于今天", "is a date in the future"),
     "bad_int": ("不是整数", "is not a whole number"),
     "bad_choice": ("不是允许的取值（可选：{choices}）", "is not an allowed value (one of: {choices})"),
@@ -35,7 +35,7 @@ RULES: dict[str, tuple[str, str]] = {
     "unknown_person": ("找不到身份证号或临时编号为 {key} 的人员", "no person has the ID number or temporary key {key}"),
     "unknown_household": ("户编号 {number} 不存在", "no household has the number {number}"),
     "duplicate_in_file": ("与第 {other_row} 行重复", "duplicates row {other_row}"),
-    "conflicts_existing": ("已存在同一{what}，但内容不同（{fields}）；请用更正而不是重新导入", "a {what_en} with this key exists with different values ({fields}); record a correction instead of re-importing"),
+    "conflicts_existing": ("已存在同一{what}，但内容不同（{fields}）；请用更正而不是重新导入", "this {what_en} is already recorded with different values ({fields}); record a correction or an event instead of re-importing"),
     "id_or_temp_key": ("身份证号与临时编号至少填写一项", "give an ID number or a temporary key"),
     # events
     "event_fields": ("{kind}事件须填写：{fields}", "a {kind_en} event needs: {fields}"),

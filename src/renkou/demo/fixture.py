@@ -135,10 +135,37 @@ def write_files(folder: Path, *, seed: int = 20261122, households_per_village: i
     return b.write(folder)
 
 
+DEMO_ACTOR = Actor("demo", "system", "renkou demo")
+
+
+def holds_only_demo_data(db: Database) -> bool:
+    """True when the database is empty, not yet initialised, or written only by the demo loader."""
+    from sqlalchemy import inspect, select
+
+    from renkou.storage.schema import Changeset
+
+    if "changeset" not in inspect(db.engine).get_table_names():
+        return True
+    with db.read() as s:
+        other = s.scalar(select(Changeset.id).where((Changeset.actor != DEMO_ACTOR.name) | (Changeset.channel.not_in(("system", "import")))).limit(1))
+    return other is None
+
+
+def has_demo_data(db: Database) -> bool:
+    from sqlalchemy import inspect, select
+
+    from renkou.storage.schema import Changeset
+
+    if "changeset" not in inspect(db.engine).get_table_names():
+        return False
+    with db.read() as s:
+        return s.scalar(select(Changeset.id).where(Changeset.actor == DEMO_ACTOR.name).limit(1)) is not None
+
+
 def load(db: Database, *, seed: int = 20261122, households_per_village: int = 25, progress: Callable[[str], None] | None = None) -> str:
     """Import the demo county into ``db`` (migrated) and apply its history: a township renamed in
     2015 and a village merged into its neighbour in 2021."""
-    actor = Actor("demo", "system", "renkou demo")
+    actor = DEMO_ACTOR
     with tempfile.TemporaryDirectory() as tmp:
         paths = write_files(Path(tmp), seed=seed, households_per_village=households_per_village)
         counts = {}

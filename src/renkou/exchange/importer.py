@@ -128,9 +128,9 @@ def _unit(units: dict, raw: str, fld: str, probs: list[Problem]) -> int | None:
 
 def _import_orgs(session: Session, table: readers.Table, cols: _Rows, res: ImportResult, today: dt.date, progress: Progress | None) -> None:
     existing = {u.code: u for u in session.scalars(select(OrgUnit))}
-    names = {}
-    for v in session.scalars(select(OrgVersion).order_by(OrgVersion.valid_from)):
-        names[v.unit_id] = v
+    first_version: dict[int, OrgVersion] = {}
+    for v in session.scalars(select(OrgVersion).order_by(OrgVersion.valid_from.desc())):
+        first_version[v.unit_id] = v  # newest first, so the earliest is kept: a file describes units as created
     in_file: dict[str, tuple[int, str, dt.date]] = {}  # code -> (row, level, valid_from)
     todo: list[dict] = []
     done = 0
@@ -168,13 +168,14 @@ def _import_orgs(session: Session, table: readers.Table, cols: _Rows, res: Impor
                     probs.append(problem("required", "parent_code", ""))
             if code in existing and not probs:
                 u = existing[code]
-                cur = names.get(u.id)
-                parent_now = next((c for c, x in existing.items() if cur and x.id == cur.parent_id), None)
-                same = (u.level == level and cur is not None and cur.name == name and u.valid_from == vf and (parent_now or "") == parent)
+                cur = first_version.get(u.id)
+                parent_then = next((c for c, x in existing.items() if cur and x.id == cur.parent_id), None)
+                same = (u.level == level and cur is not None and cur.name == name and u.valid_from == vf and (parent_then or "") == parent
+                        and cur.urban_rural == ur and u.unit_kind == uk)
                 if same:
                     res.unchanged += 1
                 else:
-                    probs.append(problem("conflicts_existing", "code", code, what="组织机构", what_en="organisation unit", fields="name/level/parent/valid_from"))
+                    probs.append(problem("conflicts_existing", "code", code, what="组织机构", what_en="organisation unit", fields="name/level/parent/valid_from/urban_rural/unit_kind"))
             elif not probs:
                 todo.append(dict(code=code, name=name, level=level, parent=parent or None, valid_from=vf, urban_rural=ur, unit_kind=uk))
             if level and vf is not None:
@@ -255,16 +256,27 @@ _SEX = {"M": "M", "F": "F", "男": "M", "女": "F", "m": "M", "f": "F", "1": "M"
 
 
 def _existing_persons(session: Session, keys: list[str]) -> dict[str, tuple]:
+    """key (ID number or temporary key) -> (id, id_number, temp_key, name, sex, birth, ethnicity, register)
+    where register is the (hukou unit, residence unit, household, relation, hukou type, date) of the
+    person's registration event in force, or None."""
+    found: dict[int, list] = {}
     out: dict[str, tuple] = {}
     for i in range(0, len(keys), 5_000):
         part = keys[i : i + 5_000]
-        q = select(Person.id_number, Person.temp_key, Person.id, Person.name, Person.sex, Person.birth_date, Person.ethnicity).where(
+        q = select(Person.id, Person.id_number, Person.temp_key, Person.name, Person.sex, Person.birth_date, Person.ethnicity).where(
             or_(Person.id_number.in_(part), Person.temp_key.in_(part)))
-        for idn, tk, *rest in session.execute(q):
-            if idn:
-                out[idn] = tuple(rest)
-            if tk:
-                out[tk] = tuple(rest)
+        for row in session.execute(q):
+            found[row[0]] = list(row) + [None]
+    ids = list(found)
+    for i in range(0, len(ids), 5_000):
+        q = select(Event.person_id, Event.hukou_unit_id, Event.residence_unit_id, Event.household_id, Event.relation, Event.hukou_type, Event.date).where(
+            Event.kind == "register", in_force(), Event.person_id.in_(ids[i : i + 5_000]))
+        for pid, *reg in session.execute(q):
+            found[pid][7] = tuple(reg)
+    for rec in found.values():
+        for k in (rec[1], rec[2]):
+            if k:
+                out[k] = tuple(rec)
     return out
 
 
@@ -332,18 +344,28 @@ def _import_persons(session: Session, table: readers.Table, cols: _Rows, res: Im
                     else:
                         seen[kk] = n
             if num and birth and sex:
-                res.warnings.extend(p.at_row(n) for p in idnumber.discrepancies(num, sex=sex, birth_date=birth))
+                for w in idnumber.discrepancies(num, sex=sex, birth_date=birth):
+                    res.warnings.append(Problem(w.rule, w.field, idnumber.mask(w.value), n, w.params))
             if probs:
                 for p in probs:
                     res.add(p.at_row(n))
                 continue
-            old = existing.get(key) if key else None
+            by_id = existing.get(num.value) if num else None
+            by_temp = existing.get(temp_key) if temp_key else None
+            old = by_id or by_temp
             if old is not None:
-                if old[1:] == (name, sex, birth, eth):
-                    res.unchanged += 1
-                else:
+                differs = [f for f, a, b in (("name", old[3], name), ("sex", old[4], sex), ("birth_date", old[5], birth), ("ethnicity", old[6], eth)) if a != b]
+                if (by_id and by_temp and by_id[0] != by_temp[0]) or (num and old[1] != num.value) or (temp_key and old[2] not in (None, temp_key)):
+                    differs.insert(0, "id_number/temp_key")
+                if hu is not None:
+                    claimed = (hu, ru, hh, relation, hukou_type, reg)
+                    if old[7] is None or old[7] != claimed:
+                        differs.append("hukou_unit/residence_unit/household/relation/hukou_type/registered_on")
+                if differs:
                     res.add(problem("conflicts_existing", "id_number" if num else "temp_key", idnumber.mask(key) if num else key,
-                                    what="人员", what_en="person", fields="name/sex/birth_date/ethnicity").at_row(n))
+                                    what="人员", what_en="person", fields=", ".join(differs)).at_row(n))
+                else:
+                    res.unchanged += 1
                 continue
             persons.append(dict(id_number=num.value if num else None, temp_key=temp_key, name=name, sex=sex, birth_date=birth, ethnicity=eth))
             if hu is not None:
@@ -415,7 +437,7 @@ def _import_events(session: Session, table: readers.Table, cols: _Rows, res: Imp
         for i in range(0, len(pids), 5_000):
             for pid, d in session.execute(select(Event.person_id, Event.date).where(Event.kind == "death", in_force(), Event.person_id.in_(pids[i : i + 5_000]))):
                 deaths[pid] = min(d, deaths.get(pid, d))
-        rows_out: list[dict] = []
+        parsed: list[tuple[int, dict, tuple | None, list[Problem]]] = []
         for row in chunk:
             done += 1
             n = done + 1
@@ -466,33 +488,37 @@ def _import_events(session: Session, table: readers.Table, cols: _Rows, res: Imp
                 v = values[f]
                 if v and not (v.isdigit() and len(v) in (6, 12)):
                     probs.append(problem("code_format", f, v, detail="应为 6 位或 12 位区划代码 / a 6- or 12-digit division code"))
-            if not probs and subj:
-                pid, birth = subj
-                death = deaths_in_file.get(pid) or deaths.get(pid)
-                probs += check_event(values, _Born(birth), death)
+            parsed.append((n, values, subj, probs))
+        # Events already stored (as recorded, or as corrected) are unchanged, whatever rules say now.
+        fps = [fingerprint(v) for _, v, _, probs in parsed if not probs]
+        known: set[str] = set()
+        for i in range(0, len(fps), 5_000):
+            known.update(session.scalars(select(Event.fingerprint).where(Event.fingerprint.in_(fps[i : i + 5_000]))))
+        rows_out: list[dict] = []
+        for n, values, subj, probs in parsed:
             if not probs:
                 fp = fingerprint(values)
                 if fp in fingerprints_in_file:
                     probs.append(problem("duplicate_in_file", "", "", other_row=fingerprints_in_file[fp]))
+                elif fp in known:
+                    fingerprints_in_file[fp] = n
+                    res.unchanged += 1
+                    continue
                 else:
                     fingerprints_in_file[fp] = n
-                    values["_fp"] = fp
-                    rows_out.append(values)
-                    if kind == "death" and subj:
-                        deaths_in_file[subj[0]] = d  # type: ignore[assignment]
+                    pid, birth = subj
+                    probs += check_event(values, _Born(birth), deaths_in_file.get(pid) or deaths.get(pid))
+                    if not probs:
+                        values["_fp"] = fp
+                        rows_out.append(values)
+                        if values["kind"] == "death":
+                            deaths_in_file[pid] = values["date"]
             for p in probs:
                 res.add(p.at_row(n))
-        if rows_out:
-            known = set()
-            fps = [r["_fp"] for r in rows_out]
-            for i in range(0, len(fps), 5_000):
-                known.update(session.scalars(select(Event.fingerprint).where(Event.fingerprint.in_(fps[i : i + 5_000]), Event.supersedes_id.is_(None))))
-            new = [r for r in rows_out if r["_fp"] not in known]
-            res.unchanged += len(rows_out) - len(new)
-            if new and not res.n_problems:
-                first_id, seq = reserve_ids(session, "event", len(new)), allocate_seq(session.connection(), len(new))
-                session.execute(insert(Event), [_event_row(r, first_id + j, seq + j, cs.id) for j, r in enumerate(new)])
-                res.created += len(new)
+        if rows_out and not res.n_problems:
+            first_id, seq = reserve_ids(session, "event", len(rows_out)), allocate_seq(session.connection(), len(rows_out))
+            session.execute(insert(Event), [_event_row(r, first_id + j, seq + j, cs.id) for j, r in enumerate(rows_out)])
+            res.created += len(rows_out)
         if progress:
             progress(done, table.n_rows)
     res.rows = done

@@ -59,7 +59,7 @@ KINDS: dict[str, tuple[str, str, tuple[Column, ...]]] = {
         Column("registered_on", "登记日期", False, "", "在册起始日期，默认为出生日期", "date from which the person is on the register; default birth date"),
     )),
     "events": ("事件", "events", (
-        Column("kind", "事件类型", True, "marriage", _choices(EVENT_KINDS), "event kind"),
+        Column("kind", "事件类型", True, "marriage", _choices({k: v for k, v in EVENT_KINDS.items() if k != "retraction"}), "event kind"),
         Column("person", "当事人证件号", True, "11010519491231002X", "身份证号码或临时编号（出生事件为新生儿）", "ID number or temporary key (for a birth, the child)"),
         Column("date", "日期", True, "1970-05-01", "YYYY-MM-DD", "date of the event"),
         Column("source", "来源", False, "village", _choices(SOURCES) + "，默认 import", "source; default import"),
@@ -118,8 +118,10 @@ def write_template(kind: str, path: Path, fmt: str) -> None:
         cell = ws.cell(row=1, column=i)
         cell.font, cell.fill = bold, fill
         ws.column_dimensions[cell.column_letter].width = max(12, len(c.zh) * 2 + 4, len(c.example) + 2)
+        # text format for the whole column: Excel keeps leading zeros and all 18 digits of ID numbers
+        ws.column_dimensions[cell.column_letter].number_format = "@"
         for r in (1, 2):
-            ws.cell(row=r, column=i).number_format = "@"  # text: keeps leading zeros and long numbers
+            ws.cell(row=r, column=i).number_format = "@"
     notes = wb.create_sheet("说明 Notes")
     notes.append(["列 Column", "字段 Key", "必填 Required", "说明", "Notes"])
     for c in cols:

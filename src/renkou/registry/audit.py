@@ -54,7 +54,7 @@ def for_person(session: Session, person: Person) -> list[AuditRow]:
     """Everything done to one person: creation, events about them, updates and reveals."""
     out = []
     cs = session.get(Changeset, person.created_cs)
-    out.append(_cs_row(cs, "create", "person", person.id, f"{person.name} {mask(person.id_number or person.temp_key or '')}"))
+    out.append(_cs_row(cs, "create", "person", person.id, mask(person.id_number) if person.id_number else (person.temp_key or "")))
     evs = session.execute(select(Event, Changeset).join(Changeset, Changeset.id == Event.created_cs)
                           .where(or_(Event.person_id == person.id, Event.partner_id == person.id, Event.mother_id == person.id, Event.father_id == person.id))).all()
     for ev, c in evs:

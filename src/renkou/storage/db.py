@@ -60,7 +60,7 @@ def make_engine(url: str, **kw: Any) -> Engine:
         engine = create_engine(u, **kw)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    if u.get_backend_name() == "postgresql" and u.drivername == "postgresql":
+    if u.drivername in ("postgresql", "postgres"):
         u = u.set(drivername="postgresql+psycopg")
     return create_engine(u, pool_pre_ping=True, **kw)
 
@@ -191,7 +191,7 @@ def reserve_ids(session: Session, table: str, n: int) -> int:
     if conn.dialect.name == "postgresql":
         seq = conn.execute(text("SELECT pg_get_serial_sequence(:t, 'id')"), {"t": table}).scalar_one()
         top = conn.execute(text(f"SELECT coalesce(max(id), 0) FROM {table}")).scalar_one()  # noqa: S608 - fixed names
-        last = conn.execute(text("SELECT last_value FROM " + seq)).scalar_one()
+        last = conn.execute(text(f"SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END FROM {seq}")).scalar_one()
         first = max(top, last) + 1
         conn.execute(text("SELECT setval(:s, :v)"), {"s": seq, "v": first + n - 1})
         return first

@@ -286,6 +286,8 @@ def _guards() -> None:
             """CREATE FUNCTION renkou_refuse() RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN RAISE EXCEPTION 'renkou: % on % is not allowed (append-only audit trail)', TG_OP, TG_TABLE_NAME; END $$"""
         )
+        for table in APPEND_ONLY + NO_DELETE:  # TRUNCATE bypasses row triggers: refuse it per statement
+            op.execute(f"CREATE TRIGGER renkou_no_truncate_{table} BEFORE TRUNCATE ON {table} FOR EACH STATEMENT EXECUTE FUNCTION renkou_refuse()")
     for table in APPEND_ONLY + NO_DELETE:
         ops = ("UPDATE", "DELETE") if table in APPEND_ONLY else ("DELETE",)
         for what in ops:
@@ -302,6 +304,8 @@ def _guards() -> None:
 def _drop_guards() -> None:
     pg = op.get_bind().dialect.name == "postgresql"
     for table in APPEND_ONLY + NO_DELETE:
+        if pg:
+            op.execute(f"DROP TRIGGER IF EXISTS renkou_no_truncate_{table} ON {table}")
         for what in ("UPDATE", "DELETE") if table in APPEND_ONLY else ("DELETE",):
             name = f"renkou_no_{what.lower()}_{table}"
             op.execute(f"DROP TRIGGER IF EXISTS {name} ON {table}" if pg else f"DROP TRIGGER IF EXISTS {name}")

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from operator import mul
 
 from renkou.core.problems import Problem, problem
 
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ASCII_OFFSET = 48 * sum(WEIGHTS)
 CHECK_CHARS = "10X98765432"  # index = S mod 11
 _DIGITS = frozenset("0123456789")
 
@@ -23,9 +25,8 @@ def check_char(first17: str) -> str:
     """The check character for 17 digits."""
     if len(first17) != 17 or not set(first17) <= _DIGITS:
         raise ValueError("check_char needs exactly 17 digits")
-    s = 0
-    for w, c in zip(WEIGHTS, first17):
-        s += w * (ord(c) - 48)
+    # the ASCII codes are digit + 48: subtract 48 x the sum of the weights once (hot in bulk imports)
+    s = sum(map(mul, WEIGHTS, first17.encode("ascii"))) - _ASCII_OFFSET
     return CHECK_CHARS[s % 11]
 
 

@@ -59,15 +59,27 @@ MOVE_SCOPES = {
 }
 
 
+_REVERSE: dict[int, dict[str, str]] = {}
+
+
+def _reverse(vocab: dict[str, tuple[str, str]]) -> dict[str, str]:
+    """Every accepted spelling (code, Chinese, English lower-cased, ethnicity without 族) -> code."""
+    rev = _REVERSE.get(id(vocab))
+    if rev is None:
+        rev = {}
+        for code, (zh, en) in vocab.items():
+            rev.setdefault(code, code)
+            rev.setdefault(zh, code)
+            if en:
+                rev.setdefault(en.lower(), code)
+            if vocab is ETHNICITIES and zh.endswith("族"):
+                rev.setdefault(zh[:-1], code)
+        _REVERSE[id(vocab)] = rev
+    return rev
+
+
 def lookup(vocab: dict[str, tuple[str, str]], raw: str) -> str | None:
     """The code for ``raw`` given as a code, a Chinese name or an English name (case-insensitive)."""
     s = raw.strip()
-    if s in vocab:
-        return s
-    low = s.lower()
-    for code, (zh, en) in vocab.items():
-        if s == zh or (en and low == en.lower()):
-            return code
-        if vocab is ETHNICITIES and s + "族" == zh:
-            return code
-    return None
+    rev = _reverse(vocab)
+    return rev.get(s) or rev.get(s.lower())

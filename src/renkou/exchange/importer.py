@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import insert, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from renkou.core import idnumber
@@ -25,7 +25,7 @@ from renkou.core.vocab import ETHNICITIES, HUKOU_TYPES, MOVE_SCOPES, RELATIONS, 
 from renkou.errors import ValidationFailed
 from renkou.exchange import readers, templates
 from renkou.registry.events import CONTENT, check_event, fingerprint, in_force
-from renkou.storage.db import Actor, Database, allocate_seq, changeset_of, reserve_ids
+from renkou.storage.db import Actor, Database, allocate_seq, bulk_insert, changeset_of, reserve_ids
 from renkou.storage.schema import Event, Household, ImportBatch, OrgUnit, OrgVersion, Person
 
 MAX_KEPT = 10_000  # problems kept for the report; all are counted
@@ -82,6 +82,11 @@ class _Rows:
         if unknown:
             result.add(problem("unknown_columns", "", ", ".join(unknown), columns=", ".join(unknown)).at_row(1))
 
+    def picker(self, keys: list[str]) -> Callable[[list[str]], list[str]]:
+        """A function giving a row's values for ``keys`` in that order ("" for absent columns)."""
+        idx = [self.index.get(k, -1) for k in keys]
+        return lambda row: [row[i] if i >= 0 else "" for i in idx]
+
     def getter(self, row: list[str]) -> Callable[[str], str]:
         idx = self.index
         return lambda key: row[idx[key]] if key in idx else ""
@@ -101,7 +106,10 @@ def _date(raw: str, fld: str, probs: list[Problem], required: bool, today: dt.da
         if required:
             probs.append(problem("required", fld, raw))
         return None
-    d = parse_date(raw)
+    try:  # the common case first
+        d = dt.date.fromisoformat(raw) if len(raw) == 10 and raw[4] == "-" else parse_date(raw)
+    except ValueError:
+        d = None
     if d is None:
         probs.append(problem("bad_date", fld, raw))
     elif d > today:
@@ -246,7 +254,7 @@ def _import_households(session: Session, table: readers.Table, cols: _Rows, res:
     first_id, first_seq = reserve_ids(session, "household", len(todo)), allocate_seq(session.connection(), len(todo))
     for i, t in enumerate(todo):
         t.update(id=first_id + i, seq=first_seq + i, created_cs=cs.id, version=1)
-    session.execute(insert(Household), todo)
+    session.connection().execute(Household.__table__.insert(), todo)
     res.created = len(todo)
 
 
@@ -287,55 +295,54 @@ def _import_persons(session: Session, table: readers.Table, cols: _Rows, res: Im
     cs = changeset_of(session)
     done = 0
     validate = idnumber.validate
+    pick = cols.picker(["id_number", "temp_key", "name", "sex", "birth_date", "ethnicity", "hukou_type", "relation",
+                        "hukou_unit", "residence_unit", "household", "registered_on"])
     for chunk in table.chunks(50_000):
         persons: list[dict] = []
         events: list[dict] = []
         keys = []
+        checked = []  # each row's ID number validated once
         for row in chunk:
             get = cols.getter(row)
             k = get("id_number")
+            res_k = validate(k, today=today) if k else (None, [])
+            checked.append(res_k)
             if k:
-                num, _ = validate(k)
-                keys.append(num.value if num else k)
+                keys.append(res_k[0].value if res_k[0] else k)
             if get("temp_key"):
                 keys.append(get("temp_key"))
         existing = _existing_persons(session, keys) if keys else {}
-        for row in chunk:
+        for row, (num, id_problems) in zip(chunk, checked):
             done += 1
             n = done + 1
-            get = cols.getter(row)
-            probs: list[Problem] = []
-            raw_id, temp_key, name = get("id_number"), get("temp_key") or None, get("name")
-            num = None
-            if raw_id:
-                num, ps = validate(raw_id, today=today)
-                probs += ps
-            elif not temp_key:
+            (raw_id, temp_key, name, raw_sex, raw_birth, raw_eth, raw_ht, raw_rel, raw_hu, raw_ru, raw_hh, raw_reg) = pick(row)
+            temp_key = temp_key or None
+            probs: list[Problem] = list(id_problems)
+            if not raw_id and not temp_key:
                 probs.append(problem("id_or_temp_key", "id_number", ""))
             if not name:
                 probs.append(problem("required", "name", ""))
             elif len(name) > 50:
                 probs.append(problem("too_long", "name", name, max=50))
-            sex = _SEX.get(get("sex"))
+            sex = _SEX.get(raw_sex)
             if sex is None:
-                probs.append(problem("bad_choice", "sex", get("sex"), choices="男/女, M/F") if get("sex") else problem("required", "sex", ""))
-            birth = _date(get("birth_date"), "birth_date", probs, True, today)
-            eth = _vocab(ETHNICITIES, get("ethnicity"), "ethnicity", probs, "GB 3304 01-56, 97, 98 / 汉族…") or "01"
-            hukou_type = _vocab(HUKOU_TYPES, get("hukou_type"), "hukou_type", probs)
-            relation = _vocab(RELATIONS, get("relation"), "relation", probs)
-            hu = _unit(units, get("hukou_unit"), "hukou_unit", probs)
-            ru = _unit(units, get("residence_unit"), "residence_unit", probs)
+                probs.append(problem("bad_choice", "sex", raw_sex, choices="男/女, M/F") if raw_sex else problem("required", "sex", ""))
+            birth = _date(raw_birth, "birth_date", probs, True, today)
+            eth = _vocab(ETHNICITIES, raw_eth, "ethnicity", probs, "GB 3304 01-56, 97, 98 / 汉族…") or "01"
+            hukou_type = _vocab(HUKOU_TYPES, raw_ht, "hukou_type", probs)
+            relation = _vocab(RELATIONS, raw_rel, "relation", probs)
+            hu = _unit(units, raw_hu, "hukou_unit", probs)
+            ru = _unit(units, raw_ru, "residence_unit", probs)
             hh = None
-            if get("household"):
-                hh = households.get(get("household"))
+            if raw_hh:
+                hh = households.get(raw_hh)
                 if hh is None:
-                    probs.append(problem("unknown_household", "household", get("household"), number=get("household")))
-            reg = _date(get("registered_on"), "registered_on", probs, False, today) or birth
+                    probs.append(problem("unknown_household", "household", raw_hh, number=raw_hh))
+            reg = (_date(raw_reg, "registered_on", probs, False, today) if raw_reg else None) or birth
             if birth and reg and reg < birth:
                 probs.append(problem("before_birth", "registered_on", reg, date=reg, birth=birth))
-            if bool(get("hukou_unit")) != bool(get("residence_unit")) and not probs:
-                missing = "residence_unit" if get("hukou_unit") else "hukou_unit"
-                probs.append(problem("required", missing, ""))
+            if bool(raw_hu) != bool(raw_ru) and not probs:
+                probs.append(problem("required", "residence_unit" if raw_hu else "hukou_unit", ""))
             key = num.value if num else temp_key
             for kk, fld in ((num.value if num else None, "id_number"), (temp_key, "temp_key")):
                 if kk:
@@ -379,28 +386,32 @@ def _import_persons(session: Session, table: readers.Table, cols: _Rows, res: Im
     res.rows = done
 
 
+PERSON_COLS = ["id", "id_number", "temp_key", "name", "sex", "birth_date", "ethnicity", "seq", "created_cs", "version"]
+EVENT_COLS = ["id", *CONTENT, "source", "seq", "created_cs", "fingerprint", "supersedes_id", "reason"]
+
+
 def _write_persons(session: Session, cs_id: int, persons: list[dict], events: list[dict]) -> None:
     conn = session.connection()
     first_id = reserve_ids(session, "person", len(persons))
     seq = allocate_seq(conn, len(persons) + len(events))
+    rows = []
     for i, p in enumerate(persons):
-        p.update(id=first_id + i, seq=seq + i, created_cs=cs_id, version=1)
-    session.execute(insert(Person), persons)
+        p["id"] = first_id + i
+        rows.append((p["id"], p["id_number"], p["temp_key"], p["name"], p["sex"], p["birth_date"], p["ethnicity"], seq + i, cs_id, 1))
+    bulk_insert(session, Person.__table__, PERSON_COLS, rows)
     if events:
         first_ev = reserve_ids(session, "event", len(events))
         seq += len(persons)
-        rows = []
+        ev_rows = []
         for j, e in enumerate(events):
             e["person_id"] = persons[e.pop("_i")]["id"]
-            rows.append(_event_row(e, first_ev + j, seq + j, cs_id))
-        session.execute(insert(Event), rows)
+            ev_rows.append(_event_row(e, first_ev + j, seq + j, cs_id))
+        bulk_insert(session, Event.__table__, EVENT_COLS, ev_rows)
 
 
-def _event_row(e: dict, id_: int, seq: int, cs_id: int) -> dict:
-    row = {c: e.get(c) for c in CONTENT}
-    row.update(source=e.get("source", "import"), id=id_, seq=seq, created_cs=cs_id, fingerprint=fingerprint(e),
-               supersedes_id=None, reason=None)
-    return row
+def _event_row(e: dict, id_: int, seq: int, cs_id: int) -> tuple:
+    get = e.get
+    return (id_, *[get(c) for c in CONTENT], get("source", "import"), seq, cs_id, e.get("_fp") or fingerprint(e), None, None)
 
 
 # ------------------------------------------------------------------------------------------- events
@@ -517,7 +528,7 @@ def _import_events(session: Session, table: readers.Table, cols: _Rows, res: Imp
                 res.add(p.at_row(n))
         if rows_out and not res.n_problems:
             first_id, seq = reserve_ids(session, "event", len(rows_out)), allocate_seq(session.connection(), len(rows_out))
-            session.execute(insert(Event), [_event_row(r, first_id + j, seq + j, cs.id) for j, r in enumerate(rows_out)])
+            bulk_insert(session, Event.__table__, EVENT_COLS, [_event_row(r, first_id + j, seq + j, cs.id) for j, r in enumerate(rows_out)])
             res.created += len(rows_out)
         if progress:
             progress(done, table.n_rows)

@@ -31,11 +31,9 @@ _REQUIRED_COLUMN = {"mother": "mother_id", "partner": "partner_id", "hukou_unit"
 
 def fingerprint(values: dict) -> str:
     """A stable digest of an event's content, so that re-importing a file adds no duplicates."""
-    parts = []
-    for c in CONTENT:
-        v = values.get(c)
-        parts.append("" if v is None else (v.isoformat() if isinstance(v, dt.date) else str(v)))
-    return hashlib.blake2b("\x1f".join(parts).encode(), digest_size=16).hexdigest()
+    get = values.get  # str() of a date is its ISO form
+    text = "\x1f".join(["" if (v := get(c)) is None else str(v) for c in CONTENT])
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 
 def in_force(ev: type[Event] | object = Event) -> ColumnElement[bool]:

@@ -25,7 +25,7 @@ from renkou.core.vocab import ETHNICITIES, HUKOU_TYPES, MOVE_SCOPES, RELATIONS, 
 from renkou.errors import ValidationFailed
 from renkou.exchange import readers, templates
 from renkou.registry.events import CONTENT, check_event, fingerprint, in_force
-from renkou.storage.db import Actor, Database, allocate_seq, bulk_insert, changeset_of, reserve_ids
+from renkou.storage.db import Actor, Database, allocate_seq, bulk_insert, changeset_of, deferred_indexes, reserve_ids
 from renkou.storage.schema import Event, Household, ImportBatch, OrgUnit, OrgVersion, Person
 
 MAX_KEPT = 10_000  # problems kept for the report; all are counted
@@ -288,13 +288,26 @@ def _existing_persons(session: Session, keys: list[str]) -> dict[str, tuple]:
     return out
 
 
+BULK_ROWS = 50_000  # from this many rows on, SQLite indexes are rebuilt after the load instead of updated per row
+
+
 def _import_persons(session: Session, table: readers.Table, cols: _Rows, res: ImportResult, today: dt.date, progress: Progress | None) -> None:
+    if table.n_rows >= BULK_ROWS:
+        with deferred_indexes(session, [Person.__table__, Event.__table__]):
+            _import_persons_rows(session, table, cols, res, today, progress)
+    else:
+        _import_persons_rows(session, table, cols, res, today, progress)
+
+
+def _import_persons_rows(session: Session, table: readers.Table, cols: _Rows, res: ImportResult, today: dt.date, progress: Progress | None) -> None:
     units = _units(session)
     households = dict(session.execute(select(Household.number, Household.id)).all())
     seen: dict[str, int] = {}
     cs = changeset_of(session)
     done = 0
     validate = idnumber.validate
+    # Nobody can exist yet in an empty register: skip the lookups (duplicates in the file are caught by `seen`).
+    register_empty = session.scalar(select(Person.id).limit(1)) is None
     pick = cols.picker(["id_number", "temp_key", "name", "sex", "birth_date", "ethnicity", "hukou_type", "relation",
                         "hukou_unit", "residence_unit", "household", "registered_on"])
     for chunk in table.chunks(50_000):
@@ -311,7 +324,7 @@ def _import_persons(session: Session, table: readers.Table, cols: _Rows, res: Im
                 keys.append(res_k[0].value if res_k[0] else k)
             if get("temp_key"):
                 keys.append(get("temp_key"))
-        existing = _existing_persons(session, keys) if keys else {}
+        existing = _existing_persons(session, keys) if keys and not register_empty else {}
         for row, (num, id_problems) in zip(chunk, checked):
             done += 1
             n = done + 1
@@ -501,10 +514,10 @@ def _import_events(session: Session, table: readers.Table, cols: _Rows, res: Imp
                     probs.append(problem("code_format", f, v, detail="应为 6 位或 12 位区划代码 / a 6- or 12-digit division code"))
             parsed.append((n, values, subj, probs))
         # Events already stored (as recorded, or as corrected) are unchanged, whatever rules say now.
-        fps = [fingerprint(v) for _, v, _, probs in parsed if not probs]
+        subjects = sorted({v["person_id"] for _, v, _, probs in parsed if not probs})
         known: set[str] = set()
-        for i in range(0, len(fps), 5_000):
-            known.update(session.scalars(select(Event.fingerprint).where(Event.fingerprint.in_(fps[i : i + 5_000]))))
+        for i in range(0, len(subjects), 5_000):
+            known.update(session.scalars(select(Event.fingerprint).where(Event.person_id.in_(subjects[i : i + 5_000]))))
         rows_out: list[dict] = []
         for n, values, subj, probs in parsed:
             if not probs:

@@ -31,9 +31,12 @@ _REQUIRED_COLUMN = {"mother": "mother_id", "partner": "partner_id", "hukou_unit"
 
 def fingerprint(values: dict) -> str:
     """A stable digest of an event's content, so that re-importing a file adds no duplicates."""
-    get = values.get  # str() of a date is its ISO form
-    text = "\x1f".join(["" if (v := get(c)) is None else str(v) for c in CONTENT])
+    text = "\x1f".join(map(_text, map(values.get, CONTENT)))
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+def _text(v: object) -> str:
+    return "" if v is None else str(v)  # str() of a date is its ISO form
 
 
 def in_force(ev: type[Event] | object = Event) -> ColumnElement[bool]:

@@ -228,3 +228,26 @@ def bulk_insert(session: Session, table: Any, columns: list[str], rows: list[tup
         cur.executemany(f"INSERT INTO {table.name} ({names}) VALUES ({', '.join('?' * len(columns))})", rows)
     finally:
         cur.close()
+
+
+@contextmanager
+def deferred_indexes(session: Session, tables: list[Any]) -> Iterator[None]:
+    """On SQLite, drop the plain (non-unique) indexes of ``tables`` for the length of a bulk insert and
+    build them again afterwards, inside the same transaction: building an index from sorted data is
+    far cheaper than a million random inserts into it. Unique indexes stay, so constraints hold
+    throughout. PostgreSQL loads with COPY and keeps its indexes."""
+    conn = session.connection()
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    from sqlalchemy.schema import CreateIndex, DropIndex
+
+    # pysqlite opens a transaction only at the first INSERT/UPDATE/DELETE and would run a DROP INDEX
+    # before it in autocommit mode; writing the changeset first puts the DDL inside the transaction.
+    changeset_of(session)
+    plain = [ix for t in tables for ix in t.indexes if not ix.unique]
+    for ix in plain:
+        conn.execute(DropIndex(ix, if_exists=True))
+    yield
+    for ix in plain:
+        conn.execute(CreateIndex(ix, if_not_exists=True))

@@ -172,7 +172,9 @@ class Event(Tracked, Base):
     grade: Mapped[int | None] = mapped_column(SmallInteger)
     supersedes_id: Mapped[int | None] = mapped_column(Id, ForeignKey("event.id"), unique=True)
     reason: Mapped[str | None] = mapped_column(String(400))
-    fingerprint: Mapped[str] = mapped_column(String(32), nullable=False, index=True)
+    # Digest of the content (renkou.registry.events.fingerprint), compared among one person's events
+    # (found through ix_event_person_date): a random-keyed index of its own would slow bulk imports.
+    fingerprint: Mapped[str] = mapped_column(String(32), nullable=False)
     __table_args__ = (
         Index("ix_event_person_date", "person_id", "date"),
         Index("ix_event_kind_date", "kind", "date"),

@@ -206,7 +206,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('event', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_event_father_id'), ['father_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_event_fingerprint'), ['fingerprint'], unique=False)
         batch_op.create_index('ix_event_kind_date', ['kind', 'date'], unique=False)
         batch_op.create_index(batch_op.f('ix_event_mother_id'), ['mother_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_event_partner_id'), ['partner_id'], unique=False)
@@ -227,7 +226,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_event_partner_id'))
         batch_op.drop_index(batch_op.f('ix_event_mother_id'))
         batch_op.drop_index('ix_event_kind_date')
-        batch_op.drop_index(batch_op.f('ix_event_fingerprint'))
         batch_op.drop_index(batch_op.f('ix_event_father_id'))
 
     op.drop_table('event')

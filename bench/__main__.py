@@ -1,0 +1,82 @@
+"""The benchmark runner: ``python -m bench [--scenario NAME] [--size 10k|100k|1m] [--repeats N]``.
+
+Discovers the scenario modules in bench/scenarios/ (one file per capability). A scenario module
+defines ``NAME``, ``DESCRIPTION``, ``run(size_label, rows, repeats, args) -> dict`` and optionally
+``add_arguments(parser)`` for options of its own. Each result is printed as one JSON line on stdout
+(and appended to ``--out`` if given); progress goes to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import pkgutil
+import sys
+from pathlib import Path
+from types import ModuleType
+
+from bench import harness
+
+
+def discover() -> dict[str, ModuleType]:
+    import bench.scenarios as pkg
+
+    found: dict[str, ModuleType] = {}
+    for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda i: i.name):
+        if info.name.startswith("_"):
+            continue
+        mod = importlib.import_module(f"bench.scenarios.{info.name}")
+        if hasattr(mod, "run"):
+            found[getattr(mod, "NAME", info.name)] = mod
+    return found
+
+
+def main(argv: list[str] | None = None) -> int:
+    scenarios = discover()
+    p = argparse.ArgumentParser(prog="python -m bench", description="renkou benchmarks (JSON lines on stdout, progress on stderr)")
+    p.add_argument("--scenario", action="append", choices=sorted(scenarios), help="scenario to run (repeatable; default: all)")
+    p.add_argument("--size", default="10k", help="10k, 100k or 1m (comma-separated for several; default 10k)")
+    p.add_argument("--repeats", type=int, default=3, help="measured runs per size (default 3); medians are reported")
+    p.add_argument("--out", type=Path, help="also append the JSON lines to this file (bench/results/ is git-ignored)")
+    p.add_argument("--list", action="store_true", help="list the scenarios and exit")
+    for name, mod in scenarios.items():
+        if hasattr(mod, "add_arguments"):
+            mod.add_arguments(p.add_argument_group(f"scenario {name}"))
+    args = p.parse_args(argv)
+    if args.list:
+        for name, mod in scenarios.items():
+            print(f"{name}: {getattr(mod, 'DESCRIPTION', '')}")
+        return 0
+    if args.repeats < 1:
+        p.error("--repeats must be at least 1")
+    sizes = [harness.parse_size(s) for s in args.size.split(",") if s.strip()]
+    with harness.exclusive():
+        try:
+            return _run_all(scenarios, args, sizes)
+        finally:
+            harness.cleanup_run_dir()
+
+
+def _run_all(scenarios: dict[str, ModuleType], args: argparse.Namespace, sizes: list[tuple[str, int]]) -> int:
+    failed = False
+    for name in args.scenario or sorted(scenarios):
+        for label, rows in sizes:
+            harness.log(f"scenario {name}, size {label} ({rows:,} rows), {args.repeats} repeat(s)")
+            try:
+                result = scenarios[name].run(label, rows, args.repeats, args)
+            except harness.BenchError as exc:
+                harness.log(f"FAILED: {exc}")
+                failed = True
+                continue
+            line = json.dumps(result, ensure_ascii=False)
+            print(line, flush=True)
+            if args.out:
+                args.out.parent.mkdir(parents=True, exist_ok=True)
+                with args.out.open("a", encoding="utf-8") as f:
+                    f.write(line + "\n")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

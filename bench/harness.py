@@ -1,0 +1,166 @@
+"""Shared machinery: sizes, the cache folder, statistics and measured runs in fresh subprocesses.
+
+A measured run is ``python -m bench._child MODULE:FUNCTION KWARGS_JSON RESULT_PATH`` started from
+the repository root. The parent waits for it with ``os.wait4`` so that it gets that child's own
+``ru_maxrss`` (peak resident memory of exactly that process); the child also records its
+``VmHWM`` from /proc/self/status. The child's stdout is sent to our stderr so that stdout carries
+only the JSON result lines.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+CACHE = BENCH / ".cache"  # git-ignored
+
+SIZES = {"10k": 10_000, "100k": 100_000, "1m": 1_000_000}
+
+
+_RUN_DIR: Path | None = None
+
+
+def run_dir() -> Path:
+    """This invocation's own folder for databases (bench/.cache/runs/<time>-<pid>/), so that two
+    invocations never touch each other's files."""
+    global _RUN_DIR
+    if _RUN_DIR is None:
+        _RUN_DIR = CACHE / "runs" / f"{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
+        _RUN_DIR.mkdir(parents=True, exist_ok=True)
+    return _RUN_DIR
+
+
+def cleanup_run_dir() -> None:
+    """Remove this invocation's folder if nothing was kept in it."""
+    if _RUN_DIR is not None:
+        try:
+            _RUN_DIR.rmdir()
+        except OSError:
+            pass
+
+
+@contextmanager
+def exclusive() -> Iterator[None]:
+    """Hold bench/.cache/bench.lock while benchmarking: on a 2-core machine two benchmarks at once
+    would spoil each other's timings, so a second invocation waits for the first."""
+    import fcntl
+
+    CACHE.mkdir(parents=True, exist_ok=True)
+    with (CACHE / "bench.lock").open("a+") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            f.seek(0)
+            log(f"another benchmark is running ({f.read().strip() or 'unknown'}); waiting for it to finish …")
+            fcntl.flock(f, fcntl.LOCK_EX)
+        f.seek(0)
+        f.truncate()
+        f.write(f"pid {os.getpid()} since {time.strftime('%H:%M:%S')}")
+        f.flush()
+        try:
+            yield
+        finally:
+            f.seek(0)
+            f.truncate()
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+class BenchError(RuntimeError):
+    """A measured run failed or produced a wrong result."""
+
+
+def parse_size(label: str) -> tuple[str, int]:
+    """'10k', '100k', '1m' (or any integer, or e.g. '250k') -> (label, rows)."""
+    s = label.strip().lower()
+    if s in SIZES:
+        return s, SIZES[s]
+    mult = 1
+    if s.endswith("k"):
+        s, mult = s[:-1], 1_000
+    elif s.endswith("m"):
+        s, mult = s[:-1], 1_000_000
+    try:
+        n = int(float(s) * mult)
+    except ValueError as exc:
+        raise SystemExit(f"bad size {label!r}: use 10k, 100k, 1m or a number of rows") from exc
+    if n <= 0:
+        raise SystemExit(f"bad size {label!r}: must be positive")
+    return label.strip().lower(), n
+
+
+def log(msg: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+def summary(values: Sequence[float]) -> dict[str, float]:
+    return {"median": statistics.median(values), "min": min(values), "max": max(values)}
+
+
+def src_digest() -> str:
+    """A digest of the package's source files (src/renkou/**/*.py), so that results name the code
+    they measured even without git, and runs made while the code changed can be told apart."""
+    import hashlib
+
+    h = hashlib.sha256()
+    src = ROOT / "src" / "renkou"
+    for f in sorted(src.rglob("*.py")):
+        h.update(str(f.relative_to(src)).encode())
+        h.update(b"\0")
+        h.update(f.read_bytes())
+    return h.hexdigest()[:12]
+
+
+def environment() -> dict[str, Any]:
+    import sqlalchemy
+    import sqlite3
+
+    return {"python": platform.python_version(), "sqlite": sqlite3.sqlite_version, "sqlalchemy": sqlalchemy.__version__,
+            "cpus": os.cpu_count(), "machine": platform.machine()}
+
+
+def run_child(target: str, kwargs: dict[str, Any], *, label: str = "") -> dict[str, Any]:
+    """Run ``target`` ('bench.scenarios.x:function') with ``kwargs`` in a fresh Python process.
+
+    Returns the function's result dict plus ``peak_mib`` (the child's own ru_maxrss from wait4),
+    ``vmhwm_mib`` (the child's VmHWM, read by itself) and ``wall_s`` (whole process, incl. start-up).
+    """
+    CACHE.mkdir(parents=True, exist_ok=True)
+    fd, result_path = tempfile.mkstemp(prefix="result-", suffix=".json", dir=CACHE)
+    os.close(fd)
+    cmd = [sys.executable, "-m", "bench._child", target, json.dumps(kwargs), result_path]
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=sys.stderr.fileno(), env=env)
+    try:
+        _, status, usage = os.wait4(proc.pid, 0)
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
+    proc.returncode = os.waitstatus_to_exitcode(status)  # we reaped it ourselves
+    wall = time.perf_counter() - t0
+    try:
+        if proc.returncode != 0:
+            raise BenchError(f"{label or target}: child exited with status {proc.returncode}")
+        text = Path(result_path).read_text(encoding="utf-8")
+        if not text:
+            raise BenchError(f"{label or target}: child wrote no result")
+        out = json.loads(text)
+    finally:
+        Path(result_path).unlink(missing_ok=True)
+    out["peak_mib"] = round(usage.ru_maxrss / 1024, 1)  # Linux: KiB
+    out["wall_s"] = wall
+    return out

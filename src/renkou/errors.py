@@ -43,7 +43,7 @@ class ConcurrentEdit(UserError):
 class ValidationFailed(UserError):
     """One or more validation problems; `problems` holds each with row, field, value and rule."""
 
-    def __init__(self, problems: list, zh: str | None = None, en: str | None = None) -> None:
+    def __init__(self, problems: list, zh: str | None = None, en: str | None = None, *, result: object | None = None) -> None:
         n = len(problems)
         super().__init__(
             zh or f"校验未通过：发现 {n} 处错误，未做任何更改。",
@@ -51,3 +51,4 @@ class ValidationFailed(UserError):
             code="validation_failed",
         )
         self.problems = problems
+        self.result = result  # an import's ImportResult, when the problems come from a file

@@ -51,7 +51,7 @@ def init(ctx: typer.Context) -> None:
 
     from sqlalchemy.exc import OperationalError
 
-    from renkou.cli.context import _safe
+    from renkou.cli.context import safe_url
 
     db = state(ctx).db(migrated=False)
     try:
@@ -59,7 +59,7 @@ def init(ctx: typer.Context) -> None:
         migrate.upgrade(db)
         after = migrate.current(db)
     except OperationalError as exc:
-        url = _safe(db.url)
+        url = safe_url(db.url)
         raise UserError(f"无法连接或写入数据库 {url}（数据库是否已创建？权限是否足够？）",
                         f"cannot connect to or write the database {url} (does it exist? may this user write to it?)") from exc
     if before == after:

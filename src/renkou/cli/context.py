@@ -26,18 +26,18 @@ class State:
     def db(self, *, migrated: bool = True) -> Database:
         if migrated and not sqlite_file_exists(self.settings.database_url):
             # do not leave an empty database file behind in whatever folder the user is in
-            raise UserError(f"数据库文件不存在：{_safe(self.settings.database_url)}，请先运行 renkou init",
-                            f"no database file at {_safe(self.settings.database_url)}: run `renkou init` first")
+            raise UserError(f"数据库文件不存在：{safe_url(self.settings.database_url)}，请先运行 renkou init",
+                            f"no database file at {safe_url(self.settings.database_url)}: run `renkou init` first")
         if self._db is None:
             try:
                 self._db = Database(self.settings.database_url)
             except Exception as exc:  # a malformed URL or a driver that is not installed
-                raise UserError(f"数据库地址无效：{_safe(self.settings.database_url)}", f"invalid database URL: {_safe(self.settings.database_url)}") from exc
+                raise UserError(f"数据库地址无效：{safe_url(self.settings.database_url)}", f"invalid database URL: {safe_url(self.settings.database_url)}") from exc
         if migrated:
             try:
                 cur = migrate.current(self._db)
             except Exception as exc:  # cannot connect, or not a database
-                raise UserError(f"无法连接数据库：{_safe(self.settings.database_url)}", f"cannot connect to the database {_safe(self.settings.database_url)}") from exc
+                raise UserError(f"无法连接数据库：{safe_url(self.settings.database_url)}", f"cannot connect to the database {safe_url(self.settings.database_url)}") from exc
             if cur is None:
                 raise UserError("数据库尚未初始化，请先运行 renkou init", "the database is not initialised: run `renkou init` first")
             if cur != migrate.head():
@@ -60,7 +60,7 @@ def sqlite_file_exists(url: str) -> bool:
     return Path(u.database).exists()
 
 
-def _safe(url: str) -> str:
+def safe_url(url: str) -> str:
     """A database URL without its password, for messages."""
     from sqlalchemy.engine import make_url
 

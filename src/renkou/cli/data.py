@@ -37,7 +37,7 @@ def import_(
         try:
             res = importer.run_import(db, kind, file, Actor.local("import"), progress=progress)
         except ValidationFailed as exc:
-            res = getattr(exc, "result", None)
+            res = exc.result
             bar.stop()
             if res is not None:
                 _report(res, errors)

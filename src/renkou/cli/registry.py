@@ -13,7 +13,6 @@ from renkou.core.vocab import ETHNICITIES, MARITAL_STATUSES, RELATIONS
 from renkou.errors import UserError
 from renkou.registry import asof, audit as audit_svc, events, orgs, persons
 from renkou.storage.db import Actor
-from renkou.storage.schema import OrgUnit
 
 person_app = typer.Typer(help="人员查询与修改。Persons: show, search, amend.", no_args_is_help=True)
 org_app = typer.Typer(help="组织机构及其历史（区划调整、并村）。Organisation units and their history.", no_args_is_help=True)
@@ -207,4 +206,4 @@ def _m(key: str, v: object) -> str:
     return str(v)
 
 
-__all__ = ["OrgUnit", "audit", "event_app", "org_app", "person_app", "population"]
+__all__ = ["audit", "event_app", "org_app", "person_app", "population"]

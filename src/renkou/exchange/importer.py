@@ -21,7 +21,7 @@ from renkou.core import idnumber
 from renkou.core.codes import LEVELS, UNIT_KINDS, URBAN_RURAL_CLASSES, check_code
 from renkou.core.events import EVENT_KINDS
 from renkou.core.problems import Problem, problem
-from renkou.core.vocab import ETHNICITIES, HUKOU_TYPES, MOVE_SCOPES, RELATIONS, SEXES, SOURCES, lookup
+from renkou.core.vocab import ETHNICITIES, HUKOU_TYPES, MOVE_SCOPES, RELATIONS, SOURCES, lookup
 from renkou.errors import ValidationFailed
 from renkou.exchange import readers, templates
 from renkou.registry.events import CONTENT, check_event, fingerprint, in_force
@@ -570,17 +570,13 @@ def run_import(db: Database, kind: str, path: Path, actor: Actor, *, progress: P
     res = ImportResult(kind, path.name)
     cols = _Rows(kind, table.headers, res)
     if res.n_problems:
-        exc = ValidationFailed(res.problems)
-        exc.result = res  # type: ignore[attr-defined]
-        raise exc
+        raise ValidationFailed(res.problems, result=res)
     actor = Actor(actor.name, "import", f"{path.name} sha256:{digest[:16]}")
     with db.write(actor, note=f"import {kind} {path.name}") as session:
         res.previously_imported = session.scalar(select(ImportBatch.id).where(ImportBatch.sha256 == digest, ImportBatch.kind == kind).limit(1)) is not None
         IMPORTERS[kind](session, table, cols, res, today or dt.date.today(), progress)
         if res.n_problems:
-            exc = ValidationFailed(res.problems)
-            exc.result = res  # type: ignore[attr-defined]
-            raise exc  # rolls back everything this import wrote
+            raise ValidationFailed(res.problems, result=res)  # rolls back everything this import wrote
         batch = ImportBatch(changeset_id=changeset_of(session).id, kind=kind, file_name=path.name[:260], sha256=digest,
                             rows=res.rows, created=res.created, unchanged=res.unchanged)
         session.add(batch)

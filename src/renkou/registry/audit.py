@@ -13,6 +13,8 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from renkou.core.idnumber import mask
+from renkou.core.problems import problem
+from renkou.errors import ValidationFailed
 from renkou.storage.db import changeset_of
 from renkou.storage.schema import AuditEntry, Changeset, Event, ImportBatch, Person
 
@@ -34,9 +36,6 @@ class AuditRow:
 
 def reveal(session: Session, person: Person, field: str, why: str) -> str:
     """Return the full value of a masked field, writing who, when and why to the audit trail."""
-    from renkou.errors import ValidationFailed
-    from renkou.core.problems import problem
-
     if not why.strip():
         raise ValidationFailed([problem("required", "reason", "")])
     cs = changeset_of(session)

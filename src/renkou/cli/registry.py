@@ -69,7 +69,8 @@ def person_search(ctx: typer.Context, text: str = typer.Argument(..., help="姓�
     with state(ctx).db().read() as s:
         found = persons.search(s, text, limit=limit)
         t = Table(title=f"{len(found)} 人 / persons")
-        for c in ("身份证号码 ID", "临时编号 temp key", "姓名 name", "性别 sex", "出生日期 born"):
+        t.add_column("身份证号码 ID", no_wrap=True, min_width=18)
+        for c in ("临时编号 temp key", "姓名 name", "性别 sex", "出生日期 born"):
             t.add_column(c)
         for p in found:
             t.add_row(mask(p.id_number) if p.id_number else "", p.temp_key or "", p.name, p.sex, p.birth_date.isoformat())

@@ -25,14 +25,16 @@ def vmhwm_mib() -> float | None:
 def main(argv: list[str]) -> int:
     target, kwargs_json, result_path = argv
     module_name, func_name = target.split(":")
-    from bench.harness import src_digest
+    from bench.harness import loaded_src_files, src_digest, src_hashes
 
-    before = src_digest()
+    before = src_hashes()  # the source as it was when this run started (and imported it)
     func = getattr(importlib.import_module(module_name), func_name)
     result = func(**json.loads(kwargs_json))
     result["vmhwm_mib"] = vmhwm_mib()
-    result["src_digest"] = before
-    result["src_changed"] = src_digest() != before  # the source was edited while this run went on
+    used = loaded_src_files()  # only the modules this run imported count
+    result["src_digest"] = src_digest(before, used)
+    result["src_files"] = {f: h for f, h in before.items() if f in used}
+    result["src_changed"] = src_digest(src_hashes(), used) != result["src_digest"]  # edited while this run went on
     Path(result_path).write_text(json.dumps(result, default=str), encoding="utf-8")
     return 0
 

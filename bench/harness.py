@@ -108,18 +108,55 @@ def summary(values: Sequence[float]) -> dict[str, float]:
     return {"median": statistics.median(values), "min": min(values), "max": max(values)}
 
 
-def src_digest() -> str:
-    """A digest of the package's source files (src/renkou/**/*.py), so that results name the code
-    they measured even without git, and runs made while the code changed can be told apart."""
+def src_hashes() -> dict[str, str]:
+    """SHA-256 of each source file of the package (src/renkou/**/*.py), by path relative to src/renkou."""
     import hashlib
 
-    h = hashlib.sha256()
     src = ROOT / "src" / "renkou"
-    for f in sorted(src.rglob("*.py")):
-        h.update(str(f.relative_to(src)).encode())
-        h.update(b"\0")
-        h.update(f.read_bytes())
+    return {str(f.relative_to(src)): hashlib.sha256(f.read_bytes()).hexdigest() for f in sorted(src.rglob("*.py"))}
+
+
+def src_digest(hashes: dict[str, str] | None = None, only: set[str] | None = None) -> str:
+    """A digest of the package's source (of the files in ``only``, if given), so that results name
+    the code they measured even without git, and runs made while the code changed can be told apart."""
+    import hashlib
+
+    hashes = src_hashes() if hashes is None else hashes
+    h = hashlib.sha256()
+    for path, digest in sorted(hashes.items()):
+        if only is None or path in only:
+            h.update(f"{path}\0{digest}\n".encode())
     return h.hexdigest()[:12]
+
+
+def code_check(runs: list[dict[str, Any]]) -> tuple[str | list[str], bool]:
+    """(digest of the code the runs measured, whether it changed between or during them). Each run
+    reports the files it imported; a file seen with two contents, or edited during a run, is a change."""
+    seen: dict[str, set[str]] = {}
+    for r in runs:
+        for f, h in r.get("src_files", {}).items():
+            seen.setdefault(f, set()).add(h)
+    changed = any(len(hs) > 1 for hs in seen.values()) or any(r.get("src_changed") for r in runs)
+    if changed:
+        digests = sorted({r["src_digest"] for r in runs})
+        log("WARNING: src/renkou changed during this benchmark: the runs did not all measure the same code "
+            f"({', '.join(sorted(f for f, hs in seen.items() if len(hs) > 1)) or 'edited during a run'})")
+        return digests, True
+    return src_digest({f: next(iter(hs)) for f, hs in seen.items()}), False
+
+
+def loaded_src_files() -> set[str]:
+    """The package's source files this process has imported (relative to src/renkou)."""
+    src = (ROOT / "src" / "renkou").resolve()
+    out = set()
+    for mod in list(sys.modules.values()):
+        f = getattr(mod, "__file__", None)
+        if f:
+            try:
+                out.add(str(Path(f).resolve().relative_to(src)))
+            except ValueError:
+                pass
+    return out
 
 
 def environment() -> dict[str, Any]:

@@ -389,10 +389,7 @@ def run(size_label: str, rows: int, repeats: int, args: argparse.Namespace) -> d
             for f in template.parent.glob(f"{NAME}-{rows}-*"):
                 f.unlink(missing_ok=True)
 
-    digests = sorted({r["src_digest"] for r in [setup, *imports, *baselines]})
-    src_changed = len(digests) > 1 or any(r["src_changed"] for r in [setup, *imports, *baselines])
-    if src_changed:
-        harness.log(f"WARNING: src/renkou changed during this benchmark ({', '.join(digests)}): the runs measured different code")
+    src_digest, src_changed = harness.code_check([setup, *imports, *baselines])
     t = harness.summary([r["seconds"] for r in imports])
     peak = max(r["peak_mib"] for r in imports)
     out: dict[str, Any] = {
@@ -432,7 +429,7 @@ def run(size_label: str, rows: int, repeats: int, args: argparse.Namespace) -> d
         setup_s=round(setup["wall_s"], 2),
         households=setup["households"],
         warnings=imports[0]["warnings"],
-        src_digest=digests[0] if len(digests) == 1 else digests,
+        src_digest=src_digest,
         src_changed=src_changed,
         env=harness.environment(),
     )

@@ -7,6 +7,7 @@ import os
 from dataclasses import dataclass
 
 from renkou.core.birthorder import RULES as BIRTH_ORDER_RULES
+from renkou.errors import UserError
 
 
 @dataclass(frozen=True)
@@ -19,8 +20,6 @@ class Settings:
         e = os.environ if env is None else env
         rule = e.get("RENKOU_BIRTH_ORDER_RULE", cls.birth_order_rule)
         if rule not in BIRTH_ORDER_RULES:
-            from renkou.errors import UserError
-
             raise UserError(f"RENKOU_BIRTH_ORDER_RULE 应为 {' 或 '.join(BIRTH_ORDER_RULES)}，而不是 {rule!r}",
                             f"RENKOU_BIRTH_ORDER_RULE must be one of {', '.join(BIRTH_ORDER_RULES)}, not {rule!r}")
         return cls(database_url=e.get("RENKOU_DATABASE_URL", cls.database_url), birth_order_rule=rule)

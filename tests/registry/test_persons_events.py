@@ -167,3 +167,17 @@ def test_reveal_is_audited(db):
     with db.read() as s:
         rows = audit.for_person(s, p)
         assert [(r.action, r.actor, r.reason) for r in rows if r.action == "reveal"] == [("reveal", "auditor", "核对低保")]
+
+
+def test_audit_since_counts_creations_outside_imports(db):
+    import datetime as dt
+
+    build_units(db)
+    with db.write(Actor("clerk", "cli", "host-1")) as s:
+        add_resident(s, "褚十", "F", D(1985, 3, 3), V1, 11)
+    with db.write(Actor("clerk", "cli", "host-1"), reason="错字") as s:
+        persons.amend_person(s, pid(D(1985, 3, 3), "F", 11), expected_version=1, reason="错字", name="褚拾")
+    with db.read() as s:
+        rows = audit.since(s, dt.datetime(2000, 1, 1))
+    mine = [(r.action, r.table, r.detail) for r in rows if r.actor == "clerk"]
+    assert mine == [("create", "person", "1 row(s)"), ("create", "event", "1 row(s)"), ("update", "person", "name")]

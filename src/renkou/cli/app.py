@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import traceback
 
@@ -39,9 +40,7 @@ def root(
     db: str = typer.Option(None, "--db", help="数据库地址（默认取 RENKOU_DATABASE_URL，再默认 sqlite:///renkou.db）。Database URL."),
 ) -> None:
     settings = Settings.from_env()
-    if db:
-        settings = Settings(database_url=db, birth_order_rule=settings.birth_order_rule)
-    ctx.obj = State(settings)
+    ctx.obj = State(dataclasses.replace(settings, database_url=db) if db else settings)
 
 
 @app.command("init")

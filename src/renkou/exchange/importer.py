@@ -320,21 +320,21 @@ def _import_persons_rows(session: Session, table: readers.Table, cols: _Rows, re
         persons: list[dict] = []
         events: list[dict] = []
         keys = []
+        picked = [pick(row) for row in chunk]
         checked = []  # each row's ID number validated once
-        for row in chunk:
-            get = cols.getter(row)
-            k = get("id_number")
+        for vals in picked:
+            k, tk = vals[0], vals[1]
             res_k = validate(k, today=today) if k else (None, [])
             checked.append(res_k)
             if k:
                 keys.append(res_k[0].value if res_k[0] else k)
-            if get("temp_key"):
-                keys.append(get("temp_key"))
+            if tk:
+                keys.append(tk)
         existing = _existing_persons(session, keys) if keys and not register_empty else {}
-        for row, (num, id_problems) in zip(chunk, checked):
+        for vals, (num, id_problems) in zip(picked, checked):
             done += 1
             n = done + 1
-            (raw_id, temp_key, name, raw_sex, raw_birth, raw_eth, raw_ht, raw_rel, raw_hu, raw_ru, raw_hh, raw_reg) = pick(row)
+            (raw_id, temp_key, name, raw_sex, raw_birth, raw_eth, raw_ht, raw_rel, raw_hu, raw_ru, raw_hh, raw_reg) = vals
             temp_key = temp_key or None
             probs: list[Problem] = list(id_problems)
             if not raw_id and not temp_key:

@@ -52,10 +52,10 @@ def latest(attr: str, date: dt.date, *, persons: Select | None = None):
     return select(inner.c.person_id, *(inner.c[c] for c in _VALUE[attr])).where(inner.c.rn == 1).subquery()
 
 
-def alive(date: dt.date) -> ColumnElement[bool]:
-    """SQL condition on Person: born on or before ``date`` and not dead by the end of it."""
+def alive(date: dt.date, p: type[Person] = Person) -> ColumnElement[bool]:
+    """SQL condition on a person (or an alias of Person): born on or before ``date`` and not dead by the end of it."""
     d = aliased(Event)
-    return and_(Person.birth_date <= date, ~select(d.id).where(d.person_id == Person.id, d.kind == "death", d.date <= date, in_force(d)).exists())
+    return and_(p.birth_date <= date, ~select(d.id).where(d.person_id == p.id, d.kind == "death", d.date <= date, in_force(d)).exists())
 
 
 @dataclass
@@ -162,16 +162,11 @@ def _living_children(session: Session, person_ids: list[int], date: dt.date) -> 
         q = (select(parent_col, func.count(func.distinct(Event.person_id)))
              .join(child, child.id == Event.person_id)
              .where(Event.kind.in_(("birth", "adoption")), in_force(), Event.date <= date, parent_col.in_(person_ids))
-             .where(_alive_alias(child, date))
+             .where(alive(date, child))
              .group_by(parent_col))
         for pid, n in session.execute(q):
             out[pid] += n
     return out
-
-
-def _alive_alias(p: type[Person], date: dt.date) -> ColumnElement[bool]:
-    d = aliased(Event)
-    return and_(p.birth_date <= date, ~select(d.id).where(d.person_id == p.id, d.kind == "death", d.date <= date, in_force(d)).exists())
 
 
 def person_state(session: Session, person: Person, date: dt.date) -> PersonState:

@@ -7,16 +7,17 @@ Creations are audited by the created row's own changeset (``created_cs``); updat
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from dataclasses import dataclass
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from renkou.core.idnumber import mask
 from renkou.core.problems import problem
 from renkou.errors import ValidationFailed
 from renkou.storage.db import changeset_of
-from renkou.storage.schema import AuditEntry, Changeset, Event, ImportBatch, Person
+from renkou.storage.schema import AuditEntry, Changeset, Event, Household, ImportBatch, OrgUnit, Person
 
 
 @dataclass(frozen=True)
@@ -61,25 +62,38 @@ def for_person(session: Session, person: Person) -> list[AuditRow]:
         detail = f"{ev.kind} {ev.date}" + (f" (supersedes #{ev.supersedes_id})" if ev.supersedes_id else "")
         out.append(_cs_row(c, what, "event", ev.id, detail, reason=ev.reason or ""))
     for a, c in session.execute(select(AuditEntry, Changeset).join(Changeset, Changeset.id == AuditEntry.changeset_id).where(AuditEntry.person_id == person.id)).all():
-        detail = f"reveal {a.after.get('field')}" if a.action == "reveal" and a.after else ", ".join(sorted((a.after or {}).keys()))
-        out.append(_cs_row(c, a.action, a.table_name, a.row_id, detail, before=a.before, after=a.after, reason=a.reason))
+        out.append(_entry_row(c, a))
     return sorted(out, key=lambda r: (r.at, r.table, r.row_id))
 
 
 def since(session: Session, when: dt.datetime, *, limit: int = 1000) -> list[AuditRow]:
-    """Changesets since ``when`` with what they did (imports summarised, updates with values)."""
+    """What each changeset since ``when`` did: imports summarised, rows created counted by table,
+    updates with their values, reveals. A fixed number of queries, however many changesets."""
+    changesets = list(session.scalars(select(Changeset).where(Changeset.at >= when).order_by(Changeset.id).limit(limit)))
+    ids = [c.id for c in changesets]
+    if not ids:
+        return []
+    batches: dict[int, list[ImportBatch]] = defaultdict(list)
+    for b in session.scalars(select(ImportBatch).where(ImportBatch.changeset_id.in_(ids))):
+        batches[b.changeset_id].append(b)
+    entries: dict[int, list[AuditEntry]] = defaultdict(list)
+    for e in session.scalars(select(AuditEntry).where(AuditEntry.changeset_id.in_(ids)).order_by(AuditEntry.id)):
+        entries[e.changeset_id].append(e)
+    created: dict[int, dict[str, int]] = defaultdict(dict)
+    for model in (OrgUnit, Household, Person, Event):
+        for cs_id, n in session.execute(select(model.created_cs, func.count()).where(model.created_cs.in_(ids)).group_by(model.created_cs)):
+            created[cs_id][model.__tablename__] = n
     out: list[AuditRow] = []
-    for c in session.scalars(select(Changeset).where(Changeset.at >= when).order_by(Changeset.id).limit(limit)):
-        entries = list(session.scalars(select(AuditEntry).where(AuditEntry.changeset_id == c.id)))
-        batches = list(session.scalars(select(ImportBatch).where(ImportBatch.changeset_id == c.id)))
-        for b in batches:
+    for c in changesets:
+        for b in batches[c.id]:
             out.append(_cs_row(c, "import", b.kind, b.id, f"{b.file_name}: {b.created} new, {b.unchanged} unchanged of {b.rows} rows"))
-        for a in entries:
-            detail = f"reveal {a.after.get('field')}" if a.action == "reveal" and a.after else ", ".join(sorted((a.after or {}).keys()))
-            out.append(_cs_row(c, a.action, a.table_name, a.row_id, detail, before=a.before, after=a.after, reason=a.reason))
-        n_events = session.scalar(select(Event.id).where(Event.created_cs == c.id).limit(1))
-        if not entries and not batches and n_events is not None:
-            out.append(_cs_row(c, "create", "event", n_events, c.note or "events recorded"))
-        if not entries and not batches and n_events is None and c.note:
-            out.append(_cs_row(c, "note", "changeset", c.id, c.note))
+        if not batches[c.id]:
+            for table, n in created[c.id].items():
+                out.append(_cs_row(c, "create", table, 0, f"{n} row(s)" + (f": {c.note}" if c.note else "")))
+        out.extend(_entry_row(c, a) for a in entries[c.id])
     return out
+
+
+def _entry_row(c: Changeset, a: AuditEntry) -> AuditRow:
+    detail = f"reveal {a.after.get('field')}" if a.action == "reveal" and a.after else ", ".join(sorted((a.after or {}).keys()))
+    return _cs_row(c, a.action, a.table_name, a.row_id, detail, before=a.before, after=a.after, reason=a.reason)

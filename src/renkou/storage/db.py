@@ -108,15 +108,12 @@ def _jsonable(v: Any) -> Any:
 
 
 def _before_flush(session: Session, _ctx: Any, _instances: Any) -> None:
-    if "actor" not in session.info:
-        new = [o for o in session.new if isinstance(o, Tracked)]
-        if new or any(isinstance(o, Tracked) for o in session.dirty):
-            raise RuntimeError("writes must go through Database.write(actor)")
-        return
     new = [o for o in session.new if isinstance(o, Tracked)]
     dirty = [o for o in session.dirty if isinstance(o, Tracked) and session.is_modified(o, include_collections=False)]
     if not new and not dirty:
         return
+    if "actor" not in session.info:
+        raise RuntimeError("writes must go through Database.write(actor)")
     cs = changeset_of(session)
     first = allocate_seq(session.connection(), len(new) + len(dirty))
     reason = session.info.get("reason", "")

@@ -3,8 +3,9 @@
 Conventions:
 * Tracked tables carry ``seq`` (the change-feed number of their last write) and ``created_cs`` (the
   changeset that created them). Mutable ones also carry ``version`` for optimistic concurrency.
-* ``event``, ``changeset``, ``audit_entry``, ``org_version`` and ``org_succession`` are append-only:
-  database triggers refuse UPDATE and DELETE (see the initial migration).
+* ``event``, ``changeset``, ``audit_entry``, ``org_version``, ``org_succession`` and ``import_batch``
+  are append-only: database triggers refuse UPDATE and DELETE (see the initial migration, which
+  keeps its own list so that it never changes with this module).
 * Time-varying facts (where a person lives, household, marital status...) are never columns of
   ``person``: they are derived from events as of a date (renkou.registry.asof).
 """
@@ -211,7 +212,3 @@ class ImportBatch(Base):
     created: Mapped[int] = mapped_column(Integer, nullable=False)
     unchanged: Mapped[int] = mapped_column(Integer, nullable=False)
 
-
-APPEND_ONLY = ("changeset", "audit_entry", "event", "org_version", "org_succession", "import_batch")
-NO_DELETE = ("person", "household", "org_unit")
-TRACKED = ("org_unit", "org_version", "org_succession", "household", "person", "event")

@@ -27,7 +27,8 @@ bench: install
 	$(BIN)/python -m bench
 
 lock:
-	$(BIN)/python -m pip freeze --exclude-editable | sort > requirements/lock.txt
+	{ echo '# Every package renkou installs, pinned (runtime and test). Regenerate with `make lock` after changing pyproject.toml.'; \
+	  $(BIN)/python -m pip freeze --exclude-editable | LC_ALL=C sort -f; } > requirements/lock.txt
 
 clean:
 	rm -rf $(VENV) demo.db demo.db-wal demo.db-shm .pytest_cache test-output

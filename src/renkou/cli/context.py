@@ -22,6 +22,7 @@ err_console = Console(stderr=True, highlight=False, markup=False)
 class State:
     settings: Settings = field(default_factory=Settings.from_env)
     _db: Database | None = None
+    synth: dict | None = None  # options of `renkou synth` for its subcommands
 
     def db(self, *, migrated: bool = True) -> Database:
         if migrated and not sqlite_file_exists(self.settings.database_url):

@@ -198,10 +198,12 @@ def reserve_ids(session: Session, table: str, n: int) -> int:
     return top + 1
 
 
-def bulk_insert(session: Session, table: Any, columns: list[str], rows: list[tuple]) -> None:
-    """Insert many rows at driver speed: COPY on PostgreSQL, executemany on SQLite (dates as ISO
-    text, the form SQLAlchemy's SQLite Date type stores). Used by imports, inside their transaction."""
-    if not rows:
+def bulk_insert(session: Session, table: Any, columns: list[str], rows: Any, *, iso_dates: bool = False) -> None:
+    """Insert many rows (tuples) at driver speed: COPY on PostgreSQL, executemany on SQLite (dates as
+    ISO text, the form SQLAlchemy's SQLite Date type stores; a date already given as ISO text is
+    kept; ``iso_dates`` says every date is text already). Used by imports and the synthetic county,
+    inside their transaction."""
+    if isinstance(rows, list) and not rows:
         return
     conn = session.connection()
     raw = conn.connection.driver_connection
@@ -212,11 +214,11 @@ def bulk_insert(session: Session, table: Any, columns: list[str], rows: list[tup
                 copy.write_row(r)
         return
     date_cols = [i for i, c in enumerate(columns) if isinstance(table.c[c].type, sa_types.Date)]
-    if date_cols:
+    if date_cols and not iso_dates:
         def fix(r: tuple) -> tuple:
             r = list(r)
             for i in date_cols:
-                if r[i] is not None:
+                if r[i] is not None and not isinstance(r[i], str):
                     r[i] = r[i].isoformat()
             return tuple(r)
         rows = [fix(r) for r in rows]

@@ -1,0 +1,1 @@
+"""Synthetic county generator: a simulated, fictitious population with history."""

@@ -1,9 +1,11 @@
 """The benchmark runner: ``python -m bench [--scenario NAME] [--size 10k|100k|1m] [--repeats N]``.
 
-Discovers the scenario modules in bench/scenarios/ (one file per capability). A scenario module
-defines ``NAME``, ``DESCRIPTION``, ``run(size_label, rows, repeats, args) -> dict`` and optionally
-``add_arguments(parser)`` for options of its own. Each result is printed as one JSON line on stdout
-(and appended to ``--out`` if given); progress goes to stderr.
+Discovers the scenario modules in bench/scenarios/ (one file per capability; modules whose name
+starts with ``_`` are shared helpers). A scenario module defines ``NAME``, ``DESCRIPTION``,
+``run(size_label, rows, repeats, args) -> dict`` and optionally ``add_arguments(parser)`` for options
+of its own; the options every scenario shares (``--seed``, ``--regenerate``, ``--timeout`` and the
+baseline options) are defined here. Each result is printed as one JSON line on stdout (and appended
+to ``--out`` if given); progress goes to stderr.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from pathlib import Path
 from types import ModuleType
 
 from bench import harness
+from bench.harness import DEFAULT_BASELINE_CAP, DEFAULT_SEED
 
 
 def discover() -> dict[str, ModuleType]:
@@ -40,6 +43,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--repeats", type=int, default=3, help="measured runs per size (default 3); medians are reported")
     p.add_argument("--out", type=Path, help="also append the JSON lines to this file (bench/results/ is git-ignored)")
     p.add_argument("--list", action="store_true", help="list the scenarios and exit")
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"seed of the synthetic county every scenario uses (default {DEFAULT_SEED})")
+    p.add_argument("--regenerate", action="store_true", help="rebuild the cached synthetic counties (files and databases) in bench/.cache/synth/")
+    p.add_argument("--timeout", type=float, default=3600.0, metavar="S",
+                   help="kill any measured process still running after S seconds and report the scenario as failed (default 3600)")
+    g = p.add_argument_group("baselines (all scenarios)")
+    g.add_argument("--baseline-rows", type=int, metavar="K",
+                   help=f"persons handled by a generating or inserting baseline (import_persons, synth_*) when N is larger: "
+                        f"default all up to {DEFAULT_BASELINE_CAP:,}, else {DEFAULT_BASELINE_CAP:,}, scaled linearly to N and marked "
+                        "baseline_extrapolated (population_asof's baseline always reads the whole database)")
+    g.add_argument("--baseline-repeats", type=int, metavar="R", help="baseline runs (default: --repeats)")
+    g.add_argument("--no-baseline", action="store_true", help="skip the baselines")
     for name, mod in scenarios.items():
         if hasattr(mod, "add_arguments"):
             mod.add_arguments(p.add_argument_group(f"scenario {name}"))
@@ -50,6 +64,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.repeats < 1:
         p.error("--repeats must be at least 1")
+    if args.timeout <= 0:
+        p.error("--timeout must be positive")
+    harness.TIMEOUT_S = args.timeout
     sizes = [harness.parse_size(s) for s in args.size.split(",") if s.strip()]
     with harness.exclusive():
         try:

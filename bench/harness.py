@@ -27,6 +27,8 @@ BENCH = ROOT / "bench"
 CACHE = BENCH / ".cache"  # git-ignored
 
 SIZES = {"10k": 10_000, "100k": 100_000, "1m": 1_000_000}
+DEFAULT_SEED = 20261122  # of the synthetic county (--seed)
+DEFAULT_BASELINE_CAP = 100_000  # persons a generating/inserting baseline handles at most by default (then extrapolated)
 
 
 _RUN_DIR: Path | None = None
@@ -129,6 +131,66 @@ def src_digest(hashes: dict[str, str] | None = None, only: set[str] | None = Non
     return h.hexdigest()[:12]
 
 
+def baseline_plan(args: Any, rows: int) -> tuple[int, int]:
+    """(persons the baseline handles, baseline runs) from the shared baseline options; (0, 0) with
+    --no-baseline. A baseline that handles fewer than ``rows`` is scaled linearly (see timing_fields)."""
+    if args.no_baseline:
+        return 0, 0
+    base_rows = min(args.baseline_rows, rows) if args.baseline_rows else min(rows, DEFAULT_BASELINE_CAP)
+    return base_rows, args.baseline_repeats or args.repeats
+
+
+def parts_digest(parts: Sequence[str]) -> str:
+    """A digest of every file (not only .py: data files too) under the given paths of src/renkou
+    (folders or files), for cache keys: a generated artefact is rebuilt when the code that makes it
+    changes."""
+    import hashlib
+
+    src = ROOT / "src" / "renkou"
+    h = hashlib.sha256()
+    for part in parts:
+        base = src / part
+        files = sorted(f for f in base.rglob("*") if f.is_file()) if base.is_dir() else [base]
+        for f in files:
+            if "__pycache__" in f.parts or f.suffix in (".pyc", ".pyo"):
+                continue
+            h.update(f"{f.relative_to(src)}\0{hashlib.sha256(f.read_bytes()).hexdigest()}\n".encode())
+    return h.hexdigest()[:12]
+
+
+def timing_fields(runs: list[dict[str, Any]], baselines: list[dict[str, Any]], *, rows: int,
+                  base_rows: int | None = None) -> dict[str, Any]:
+    """The fields every scenario reports: median/min/max seconds and peak memory of the measured
+    runs, and the baseline's median (scaled linearly from ``base_rows`` to ``rows`` when it handled
+    fewer) with the ratio baseline / measured."""
+    t = summary([r["seconds"] for r in runs])
+    out: dict[str, Any] = {
+        "median_s": round(t["median"], 3),
+        "min_s": round(t["min"], 3),
+        "max_s": round(t["max"], 3),
+        "peak_mib": max(r["peak_mib"] for r in runs),
+    }
+    if baselines:
+        b = summary([r["seconds"] for r in baselines])
+        base_rows = base_rows or rows
+        scale = rows / base_rows
+        out.update(
+            baseline_median_s=round(b["median"] * scale, 3),
+            baseline_rows=base_rows,
+            baseline_extrapolated=base_rows < rows,
+            baseline_measured_median_s=round(b["median"], 3),
+            baseline_measured_min_s=round(b["min"], 3),
+            baseline_measured_max_s=round(b["max"], 3),
+            baseline_repeats=len(baselines),
+            baseline_peak_mib=max(r["peak_mib"] for r in baselines),
+            ratio=round(b["median"] * scale / t["median"], 2),
+        )
+    else:
+        out.update(baseline_median_s=None, baseline_rows=0, baseline_extrapolated=False, ratio=None)
+    out.update(runs_s=[round(r["seconds"], 3) for r in runs], peaks_mib=[r["peak_mib"] for r in runs])
+    return out
+
+
 def code_check(runs: list[dict[str, Any]]) -> tuple[str | list[str], bool]:
     """(digest of the code the runs measured, whether it changed between or during them). Each run
     reports the files it imported; a file seen with two contents, or edited during a run, is a change."""
@@ -167,11 +229,16 @@ def environment() -> dict[str, Any]:
             "cpus": os.cpu_count(), "machine": platform.machine()}
 
 
-def run_child(target: str, kwargs: dict[str, Any], *, label: str = "") -> dict[str, Any]:
+TIMEOUT_S: float | None = None  # set from --timeout by the runner: the longest any measured process may take
+
+
+def run_child(target: str, kwargs: dict[str, Any], *, label: str = "", timeout: float | None = None) -> dict[str, Any]:
     """Run ``target`` ('bench.scenarios.x:function') with ``kwargs`` in a fresh Python process.
 
     Returns the function's result dict plus ``peak_mib`` (the child's own ru_maxrss from wait4),
     ``vmhwm_mib`` (the child's VmHWM, read by itself) and ``wall_s`` (whole process, incl. start-up).
+    A child still running after ``timeout`` seconds (default: ``TIMEOUT_S``) is killed and the run
+    fails with BenchError, so that a pathological slow path cannot hold the benchmark for hours.
     """
     CACHE.mkdir(parents=True, exist_ok=True)
     fd, result_path = tempfile.mkstemp(prefix="result-", suffix=".json", dir=CACHE)
@@ -179,10 +246,21 @@ def run_child(target: str, kwargs: dict[str, Any], *, label: str = "") -> dict[s
     cmd = [sys.executable, "-m", "bench._child", target, json.dumps(kwargs), result_path]
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
+    limit = TIMEOUT_S if timeout is None else timeout
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=sys.stderr.fileno(), env=env)
+    timed_out = False
     try:
-        _, status, usage = os.wait4(proc.pid, 0)
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG if limit else 0)
+            if pid:
+                break
+            if time.perf_counter() - t0 > limit:
+                proc.kill()  # this child only (we started it); reaped by the next wait4
+                timed_out = True
+                _, status, usage = os.wait4(proc.pid, 0)
+                break
+            time.sleep(0.05)
     except BaseException:
         proc.kill()
         proc.wait()
@@ -190,6 +268,8 @@ def run_child(target: str, kwargs: dict[str, Any], *, label: str = "") -> dict[s
     proc.returncode = os.waitstatus_to_exitcode(status)  # we reaped it ourselves
     wall = time.perf_counter() - t0
     try:
+        if timed_out:
+            raise BenchError(f"{label or target}: killed after {limit:.0f} s (--timeout)")
         if proc.returncode != 0:
             raise BenchError(f"{label or target}: child exited with status {proc.returncode}")
         text = Path(result_path).read_text(encoding="utf-8")

@@ -106,16 +106,29 @@ def template(
     console.print(f"模板已写入 {path}。Template written to {path}.")
 
 
+DEMO_PERSONS = 50_000
+DEMO_SEED = 20261122
+
+
 def demo(
     ctx: typer.Context,
     fresh: bool = typer.Option(True, "--fresh/--keep", help="先删除已有的演示数据库。Start from an empty demo database."),
+    persons: int = typer.Option(DEMO_PERSONS, "--persons", help="演示县的人员记录数（约数）。Approximate person records of the demo county."),
 ) -> None:
-    """建立演示县（生成的虚构人口）并显示全县人口。Build the demo county (generated, fictitious people) and show it."""
+    """建立演示县（合成的虚构人口及其 1950 年以来的历史）并显示全县人口。
+    Build the demo county (a synthetic, fictitious population with its history since 1950) and show it."""
+    import datetime as dt
+
+    from renkou.cli.synth import _bar
     from renkou.demo import fixture
     from renkou.storage import migrate
+    from renkou.synth import build, store
+    from renkou.synth.county import COUNTY_CODE
 
     from renkou.cli.context import sqlite_file_exists
 
+    if persons < 1000:  # checked before anything is deleted
+        raise UserError("--persons 至少为 1000", "--persons must be at least 1000")
     st = state(ctx)
     url = st.settings.database_url
     if sqlite_file_exists(url) or not url.startswith("sqlite"):
@@ -134,8 +147,13 @@ def demo(
                             "The demo county is already there; --fresh deletes SQLite demo files only: use --keep or another database.")
     db = st.db(migrated=False)
     migrate.upgrade(db)
-    summary = fixture.load(db, progress=lambda msg: err_console.print(msg))
-    console.print(summary)
+    if fixture.has_demo_data(db):
+        raise UserError("演示数据已存在；请使用 --fresh 重新生成。", "The demo county is already there; use --fresh to build it again.")
+    with _bar() as progress:
+        county = build.generate(persons, DEMO_SEED, end_year=dt.date.today().year - 1, progress=progress)
+        s = store.to_database(county, db, progress=progress, actor=fixture.DEMO_ACTOR)
+    console.print(f"演示县已建立：{s['units']} 个单位，{s['households']} 户，{s['persons']} 人，{s['events']} 条事件。")
+    console.print(f"Demo county ready: {s['units']} units, {s['households']} households, {s['persons']} persons, {s['events']} events.")
     from renkou.cli.registry import population
 
-    population(ctx, org=fixture.COUNTY_CODE, date=None, basis="residence")
+    population(ctx, org=COUNTY_CODE, date=None, basis="residence")

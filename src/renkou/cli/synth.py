@@ -97,7 +97,7 @@ def synth(
 @synth_app.command("external")
 def external(
     ctx: typer.Context,
-    kind: str = typer.Option(..., "--kind", help="hospital-births | police-hukou | police-deaths | civil-marriages"),
+    kind: str = typer.Option(..., "--kind", help="hospital-births | police-hukou | police-deaths | civil-marriages | all"),
     out: Path = typer.Option(Path("external"), "--out", help="输出目录。Output folder."),
     fmt: str = typer.Option("csv", "--format", help="csv 或 parquet。"),
 ) -> None:

@@ -2,7 +2,9 @@
 importer: 3 townships, 9 villages (one merged into its neighbour in 2021, one township renamed),
 households of couples with their children and parents, marriages, births, deaths and moves.
 
-This is the stand-in until the synthetic-county generator exists; it is small on purpose.
+Small on purpose and hand-shaped: tests use it where they need a county they can reason about
+row by row. `renkou demo` builds its county with the generator (`renkou.synth`) instead; both
+share the demo actor below, so `renkou demo` recognises a database that holds only demo data.
 """
 
 from __future__ import annotations

@@ -137,18 +137,27 @@ def _household_numbers(pop: Population, plan: org.OrgPlan) -> np.ndarray:
 
 
 # ------------------------------------------------------------------------------------------ tables
+# Columns are built as Polars (Arrow) string series by gathering from small lookup lists: a million
+# rows of a numpy unicode array cost four bytes a character, and the event table has a dozen such.
 
-def _iso(days: np.ndarray) -> np.ndarray:
-    return (np.datetime64("1970-01-01") + days.astype("timedelta64[D]")).astype("datetime64[D]").astype(str)
+def _iso(days: np.ndarray) -> pl.Series:
+    """ISO dates from days since 1970-01-01."""
+    return pl.Series(np.asarray(days, dtype=np.int32)).cast(pl.Date).dt.to_string("%Y-%m-%d")
 
 
-def _pick(values: np.ndarray, idx: np.ndarray) -> np.ndarray:
+def _pick(values, idx: np.ndarray) -> pl.Series:
     """values[idx] where idx >= 0, else ''."""
-    out = np.full(len(idx), "", dtype=values.dtype if len(values) else "<U1")
-    ok = idx >= 0
-    if ok.any():
-        out[ok] = values[idx[ok]]
-    return out
+    lookup = pl.Series(list(values) + [""], dtype=pl.String)
+    idx = np.asarray(idx, dtype=np.int64)
+    return lookup.gather(np.where(idx >= 0, idx, len(lookup) - 1))
+
+
+def _fill(n: int, positions: np.ndarray, values) -> pl.Series:
+    """A column of n empty strings with ``values`` at ``positions``."""
+    col = pl.Series([""] * 1, dtype=pl.String).gather(np.zeros(n, dtype=np.int64))
+    if len(positions):
+        col = col.scatter(positions, pl.Series(values, dtype=pl.String))
+    return col
 
 
 def org_rows(c: County) -> pl.DataFrame:
@@ -171,9 +180,9 @@ def org_history_rows(c: County) -> pl.DataFrame:
 
 
 def household_rows(c: County) -> pl.DataFrame:
-    codes = np.array(c.unit_code)
-    return pl.DataFrame({"number": c.household_number, "unit_code": codes[c.pop.household_unit],
-                         "address": np.char.add(np.char.zfill((np.arange(len(c.household_number)) % 300 + 1).astype(str), 1), "号"),
+    n = len(c.household_number)
+    return pl.DataFrame({"number": pl.Series(c.household_number, dtype=pl.String), "unit_code": _pick(c.unit_code, c.pop.household_unit),
+                         "address": (pl.Series(np.arange(n) % 300 + 1).cast(pl.String) + "号"),
                          "created_on": _iso(c.pop.household_created)})
 
 
@@ -188,53 +197,56 @@ def person_rows(c: County) -> pl.DataFrame:
     P, ev = c.pop.people, c.pop.events
     reg = np.flatnonzero(P.registered)
     r = ev["kind"] == KINDS.index("register")
-    codes = np.array(c.unit_code)
     who = ev["person"][r]
-    unit_h = np.full(P.n, -1, dtype=np.int64)
-    unit_r = unit_h.copy()
-    hh = unit_h.copy()
-    rel = unit_h.copy()
-    ht = unit_h.copy()
-    regd = np.zeros(P.n, dtype=np.int64)
+    cols = {}
+    for name, src in (("hukou", "hukou"), ("residence", "residence"), ("household", "household"), ("relation", "relation"),
+                      ("hukou_type", "hukou_type"), ("date", "date")):
+        arr = np.full(P.n, -1, dtype=np.int64)
+        arr[who] = ev[src][r]
+        cols[name] = arr[reg]
     has_reg = np.zeros(P.n, dtype=bool)
     has_reg[who] = True
-    unit_h[who], unit_r[who], hh[who], rel[who], ht[who], regd[who] = (ev["hukou"][r], ev["residence"][r], ev["household"][r],
-                                                                      ev["relation"][r], ev["hukou_type"][r], ev["date"][r])
+    has_reg = has_reg[reg]
     return pl.DataFrame({
-        "id_number": np.where(c.temp_key[reg] != "", "", c.file_id[reg]),
-        "temp_key": c.temp_key[reg],
-        "name": c.name[reg],
-        "sex": np.where(P.sex[reg] == 0, "男", "女"),
+        "id_number": pl.Series(np.where(c.temp_key[reg] != "", "", c.file_id[reg]), dtype=pl.String),
+        "temp_key": pl.Series(c.temp_key[reg], dtype=pl.String),
+        "name": pl.Series(c.name[reg], dtype=pl.String),
+        "sex": _pick(["男", "女"], P.sex[reg]),
         "birth_date": _iso(P.birth[reg]),
-        "ethnicity": np.full(len(reg), "01"),
-        "hukou_type": _pick(np.array(HUKOU_TYPES), ht[reg]),
-        "hukou_unit": _pick(codes, unit_h[reg]),
-        "residence_unit": _pick(codes, unit_r[reg]),
-        "household": _pick(c.household_number, hh[reg]),
-        "relation": _pick(np.array(RELATIONS), rel[reg]),
-        "registered_on": np.where(has_reg[reg], _iso(regd[reg]), ""),
+        "ethnicity": _pick(["01"], np.zeros(len(reg), dtype=np.int64)),
+        "hukou_type": _pick(HUKOU_TYPES, cols["hukou_type"]),
+        "hukou_unit": _pick(c.unit_code, cols["hukou"]),
+        "residence_unit": _pick(c.unit_code, cols["residence"]),
+        "household": _pick(c.household_number, cols["household"]),
+        "relation": _pick(RELATIONS, cols["relation"]),
+        "registered_on": _fill(len(reg), np.flatnonzero(has_reg), _iso(cols["date"][has_reg])),
     })
 
 
-def _places(c: County, ev: dict[str, np.ndarray]) -> np.ndarray:
-    """Place text: hospital births in a county hospital or the township health centre, home, ..."""
+def places(c: County, ev: dict[str, np.ndarray]) -> pl.Series:
+    """Place text of births and deaths: home, or for hospital births a county hospital or the
+    township health centre (a stable choice per event, no random draws)."""
     plan = c.pop.plan
     P = c.pop.people
-    hospitals = np.array([plan.units[i].name for i in plan.work_units if plan.units[i].unit_kind == "hospital"])
+    hospitals = [plan.units[i].name for i in plan.work_units if plan.units[i].unit_kind == "hospital"]
     n = len(ev["kind"])
-    out = np.full(n, "", dtype="<U20")
-    home = ev["place"] == 0
-    out[home] = "家中"
+    home = np.flatnonzero(ev["place"] == 0)
     hosp = np.flatnonzero(ev["place"] == 1)
+    pos = np.r_[home, hosp]
+    values = ["家中"] * len(home)
     if len(hosp):
-        # a stable choice per event (no extra random draws): county hospital or township health centre
         h = (ev["person"][hosp].astype(np.int64) * 7919 + ev["date"][hosp]) % 10
-        county_hosp = hospitals[h % len(hospitals)]
         unit = np.where(ev["hukou"][hosp] >= 0, ev["hukou"][hosp], np.maximum(P.hukou[ev["person"][hosp]], 0))
-        town_names = np.array([plan.units[plan.township_of[u]].name for u in range(len(plan.units))])
-        centre = np.char.add(town_names[unit], "卫生院")
-        out[hosp] = np.where((h < 7) | (plan.township_of[unit] == 0), county_hosp, centre)
-    return out
+        town = plan.township_of[unit]
+        names = hospitals + [plan.units[t].name + "卫生院" for t in range(len(plan.units))]
+        choice = np.where((h < 7) | (town == 0), h % len(hospitals), len(hospitals) + town)
+        values += [names[i] for i in choice.tolist()]
+    return _fill(n, pos, values)
+
+
+def birth_certificate(person: np.ndarray) -> list[str]:
+    """出生医学证明 numbers (fictitious): R and nine digits derived from the child."""
+    return [f"R{v:09d}" for v in ((np.asarray(person, dtype=np.int64) * 104_729) % 1_000_000_000).tolist()]
 
 
 def event_order(c: County, *, with_register: bool = False) -> np.ndarray:
@@ -256,35 +268,36 @@ def event_rows(c: County, *, with_register: bool = False) -> pl.DataFrame:
     ev = c.pop.events
     order = event_order(c, with_register=with_register)
     e = {k: v[order] for k, v in ev.items()}
+    n = len(order)
     key = person_key(c)
-    codes = np.array(c.unit_code)
-    ext = np.array(EXTERNAL)
-    kinds = np.array(KINDS)[e["kind"]]
-    places = _places(c, e)
-    birth_cert = (kinds == "birth") & (e["place"] == 1) & (e["date"] >= day(dt.date(1996, 1, 1)))
-    cert = np.where(birth_cert, np.char.add("R", np.char.zfill(((e["person"].astype(np.int64) * 104_729) % 1_000_000_000).astype(str), 9)), "")
-    dis = kinds == "disability"
-    cert = np.where(dis, np.char.add(np.char.add(c.id_number[e["person"]], "1"), e["grade"].astype(str)), cert)
+    birth_cert = np.flatnonzero((e["kind"] == KINDS.index("birth")) & (e["place"] == 1) & (e["date"] >= day(dt.date(1996, 1, 1))))
+    dis = np.flatnonzero(e["kind"] == KINDS.index("disability"))
+    cert_pos = np.r_[birth_cert, dis]
+    cert_val = birth_certificate(e["person"][birth_cert]) + [
+        f"{i}1{g}" for i, g in zip(c.id_number[e["person"][dis]].tolist(), e["grade"][dis].tolist(), strict=True)]
+    vital = np.isin(e["kind"], (KINDS.index("birth"), KINDS.index("death")))
+    place = places(c, e)
+    place = pl.select(pl.when(pl.Series(vital)).then(place).otherwise(pl.lit(""))).to_series()
     return pl.DataFrame({
-        "kind": kinds,
-        "person": key[e["person"]],
+        "kind": _pick(KINDS, e["kind"]),
+        "person": _pick(key, e["person"]),
         "date": _iso(e["date"]),
-        "source": np.array(SOURCES)[e["source"]],
+        "source": _pick(SOURCES, e["source"]),
         "partner": _pick(key, e["partner"]),
         "mother": _pick(key, e["mother"]),
         "father": _pick(key, e["father"]),
-        "hukou_unit": _pick(codes, e["hukou"]),
-        "residence_unit": _pick(codes, e["residence"]),
-        "work_unit": _pick(codes, e["work"]),
+        "hukou_unit": _pick(c.unit_code, e["hukou"]),
+        "residence_unit": _pick(c.unit_code, e["residence"]),
+        "work_unit": _pick(c.unit_code, e["work"]),
         "household": _pick(c.household_number, e["household"]),
-        "relation": _pick(np.array(RELATIONS), e["relation"].astype(np.int64)),
-        "hukou_type": _pick(np.array(HUKOU_TYPES), e["hukou_type"].astype(np.int64)),
-        "scope": _pick(np.array(SCOPES), e["scope"].astype(np.int64)),
-        "origin_code": _pick(ext, e["origin"].astype(np.int64)),
-        "destination_code": _pick(ext, e["destination"].astype(np.int64)),
-        "place": np.where(np.isin(kinds, ("birth", "death")), places, ""),
-        "certificate_no": cert,
-        "grade": np.where(dis, e["grade"].astype(str), ""),
+        "relation": _pick(RELATIONS, e["relation"]),
+        "hukou_type": _pick(HUKOU_TYPES, e["hukou_type"]),
+        "scope": _pick(SCOPES, e["scope"]),
+        "origin_code": _pick(EXTERNAL, e["origin"]),
+        "destination_code": _pick(EXTERNAL, e["destination"]),
+        "place": place.alias("place"),
+        "certificate_no": _fill(n, cert_pos, cert_val),
+        "grade": _fill(n, dis, [str(g) for g in e["grade"][dis].tolist()]),
     })
 
 

@@ -60,14 +60,14 @@ class Measure:
 
     def present(self, date: int, basis: str = "any") -> np.ndarray:
         """Boolean per person: registered, alive at the end of ``date`` and in the county: with
-        hukou there (basis 'hukou') or with hukou or residence there ('any')."""
+        hukou there (basis 'hukou'), living there ('residence'), or either ('any')."""
         s = self._sorted
         k = s["kind"]
         base = (k == K["register"]) | (k == K["birth"])
         mv = k == K["move"]
         hukou = self._latest(base | (mv & np.isin(s["scope"], (1, 2))), "hukou", date)
         res = self._latest(base | (mv & np.isin(s["scope"], (0, 2))), "residence", date)
-        here = (hukou >= 0) if basis == "hukou" else ((hukou >= 0) | (res >= 0))
+        here = {"hukou": hukou >= 0, "residence": res >= 0, "any": (hukou >= 0) | (res >= 0)}[basis]
         return self.registered & (self.birth <= date) & (self.death > date) & here
 
     # --------------------------------------------------------------------------------- statistics

@@ -143,6 +143,8 @@ def write_external(c: build.County, kind: str, folder: Path, *, seed: int, rates
         start = max(since or HOSPITAL_SINCE, HOSPITAL_SINCE)
     else:
         start = since or DEFAULT_SINCE
+    if day(start) > c.pop.end_day:
+        raise ValueError(f"since {start} is after the county's end {c.end}")
     recs = _RECORDS[kind](c, rng, rates, day(start))
     records, truth = _finish(kind, recs, rng, rates)
     folder = Path(folder)
@@ -162,7 +164,8 @@ def write_external(c: build.County, kind: str, folder: Path, *, seed: int, rates
 @dataclass
 class _Records:
     """Columns by key: strings, or int day numbers for dates (``dates``); ``truth`` holds
-    person_key, in_registry and the extra truth columns."""
+    person_key, in_registry, the extra truth columns and, for the police, ``_late`` (bool: which
+    delays are late registrations)."""
 
     cols: dict[str, np.ndarray]
     dates: tuple[str, ...]
@@ -189,6 +192,12 @@ def _pick(values: np.ndarray, idx: np.ndarray) -> np.ndarray:
     """values[idx], '' where idx < 0."""
     out = values[np.maximum(idx, 0)]
     return np.where(idx >= 0, out, "")
+
+
+def _zfill(numbers: np.ndarray, width: int) -> np.ndarray:
+    if len(numbers) == 0:
+        return np.zeros(0, dtype=f"<U{width}")
+    return np.char.zfill(numbers.astype(str), width)
 
 
 def _sex(sex: np.ndarray) -> np.ndarray:
@@ -258,11 +267,11 @@ def _hospital_births(c: build.County, rng: np.random.Generator, rates: ErrorRate
     sub = {k: ev[k][idx] for k in ("kind", "place", "person", "date", "hukou")}
     cols = {
         # the same number the registry's own birth events carry (build.event_rows)
-        "certificate_no": np.char.add("R", np.char.zfill(((child.astype(np.int64) * 104_729) % 1_000_000_000).astype(str), 9)),
+        "certificate_no": np.array(build.birth_certificate(child), dtype="<U10"),
         "child_name": np.where(blank, "", c.name[child]).astype("<U8"),
         "child_sex": _sex(P.sex[child]),
         "birth_date": birth,
-        "birth_place": build._places(c, sub),
+        "birth_place": build.places(c, sub).to_numpy().astype("<U20"),
         "mother_name": _pick(c.name, mother).astype("<U8"),
         "mother_id_number": _pick(ids, mother).astype("<U18"),
         "father_name": _pick(c.name, father).astype("<U8"),
@@ -345,7 +354,8 @@ def _police_deaths(c: build.County, rng: np.random.Generator, rates: ErrorRates,
     when = rng.integers(since, c.pop.end_day + 1, n)
     male = rng.random(n) < 0.5
     full, ids = _outsiders(rng, male, when - _years(rng, 45, 95, n))
-    villages = c.pop.plan.villages
+    retired = [r for gone, _into, _date in c.pop.plan.merges for r in gone]
+    villages = np.setdiff1d(c.pop.plan.villages, retired)  # today's villages
     extra = _Records({"name": full, "sex": np.where(male, "男", "女"), "id_number": ids,
                       "hukou_address_code": codes[villages[rng.integers(0, len(villages), n)]], "death_date": when.astype(np.int64)},
                      base.dates, {"person_key": np.full(n, "", dtype=key.dtype), "in_registry": np.zeros(n, dtype=np.int8)})
@@ -467,7 +477,7 @@ def _finish(kind: str, recs: _Records, rng: np.random.Generator, rates: ErrorRat
     # the department's own order: by the date it recorded, ties at random (no hint of the truth)
     order = np.lexsort((rng.random(n), recs.cols[ORDER_FIELD[kind]]))
     width = max(6, len(str(n)))
-    record_id = np.char.add(PREFIX[kind], np.char.zfill(np.arange(1, n + 1).astype(str), width)) if n else np.zeros(0, dtype="<U8")
+    record_id = np.char.add(PREFIX[kind], _zfill(np.arange(1, n + 1), width))
     error_text = np.array([";".join(errs.get(i, ())) for i in order.tolist()], dtype=object) if n else np.zeros(0, dtype=object)
     cols: dict[str, np.ndarray] = {"record_id": record_id}
     for key, _zh in COLUMNS[kind][1:]:

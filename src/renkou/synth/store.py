@@ -127,17 +127,34 @@ def _persons(s, c: County, cs: int) -> np.ndarray:
     tk = c.temp_key[reg]
     birth = build._iso(P.birth[reg])
     rows = zip(ids[reg].tolist(), [v or None for v in idn.tolist()], [v or None for v in tk.tolist()], c.name[reg].tolist(),
-               np.where(P.sex[reg] == 0, "M", "F").tolist(), birth.tolist(), ["01"] * n, range(seq, seq + n), [cs] * n, [1] * n, strict=True)
+               np.where(P.sex[reg] == 0, "M", "F").tolist(), birth.to_list(), ["01"] * n, range(seq, seq + n), [cs] * n, [1] * n, strict=True)
     bulk_insert(s, Person.__table__, ["id", "id_number", "temp_key", "name", "sex", "birth_date", "ethnicity", "seq", "created_cs", "version"],
                 rows, iso_dates=True)
     return ids
 
 
+CHUNK = 200_000  # events turned into Python rows at a time: memory stays flat however big the county
+
+
 def _events(s, c: County, unit_ids: np.ndarray, hh_ids: np.ndarray, person_ids: np.ndarray, cs: int) -> int:
     order = build.event_order(c, with_register=True)
     text = build.event_rows(c, with_register=True)
-    ev = {k: v[order] for k, v in c.pop.events.items()}
     n = len(order)
+    first = reserve_ids(s, "event", n)
+    seq = allocate_seq(s.connection(), n)
+    for lo in range(0, n, CHUNK):
+        hi = min(n, lo + CHUNK)
+        rows = _event_chunk(c, order[lo:hi], text.slice(lo, hi - lo), unit_ids, hh_ids, person_ids)
+        rows = [(first + lo + i, *r[:-1], seq + lo + i, cs, r[-1]) for i, r in enumerate(rows)]
+        bulk_insert(s, Event.__table__, ["id", *CONTENT, "source", "seq", "created_cs", "fingerprint"], rows, iso_dates=True)
+    return n
+
+
+def _event_chunk(c: County, order: np.ndarray, text: pl.DataFrame, unit_ids: np.ndarray, hh_ids: np.ndarray,
+                 person_ids: np.ndarray) -> list[tuple]:
+    """(content columns..., source, fingerprint) per event, the fingerprint being the registry's own
+    (renkou.registry.events.fingerprint) of the content."""
+    ev = {k: v[order] for k, v in c.pop.events.items()}
 
     def ref(ids: np.ndarray, idx: np.ndarray) -> list:
         return [None if i < 0 else int(ids[i]) for i in idx.tolist()]
@@ -154,12 +171,10 @@ def _events(s, c: County, unit_ids: np.ndarray, hh_ids: np.ndarray, person_ids: 
         "destination_code": opt("destination_code"), "place": opt("place"), "certificate_no": opt("certificate_no"),
         "grade": [int(g) if g else None for g in text["grade"].to_list()],
     }
-    # the registry's fingerprint (renkou.registry.events.fingerprint) of each event's content
     content = [cols[k] for k in CONTENT]
     blake = hashlib.blake2b
-    fps = [blake("\x1f".join("" if v is None else str(v) for v in vals).encode(), digest_size=16).hexdigest() for vals in zip(*content, strict=True)]
-    first = reserve_ids(s, "event", n)
-    seq = allocate_seq(s.connection(), n)
-    rows = zip(range(first, first + n), *content, text["source"].to_list(), range(seq, seq + n), [cs] * n, fps, strict=True)
-    bulk_insert(s, Event.__table__, ["id", *CONTENT, "source", "seq", "created_cs", "fingerprint"], rows, iso_dates=True)
-    return n
+    out = []
+    for vals, source in zip(zip(*content, strict=True), text["source"].to_list(), strict=True):
+        fp = blake("\x1f".join("" if v is None else str(v) for v in vals).encode(), digest_size=16).hexdigest()
+        out.append((*vals, source, fp))
+    return out

@@ -33,3 +33,29 @@ def test_history_cannot_be_rewritten_by_any_client(db, table):
         with pytest.raises(Exception, match="not allowed"):
             with db.engine.begin() as c:
                 c.execute(text(sql))
+
+
+def test_the_death_check_of_population_counts_uses_the_person_index(tmp_path):
+    """SQLite, without statistics, once chose the (kind, date) index for "dead by then?" and scanned
+    every death for every person; (person_id, kind, date) must win whatever the data."""
+    import datetime as dt
+
+    from sqlalchemy import func, select
+
+    from renkou.registry import asof
+    from renkou.storage import migrate
+    from renkou.storage.db import Database
+    from renkou.storage.schema import Person
+
+    db = Database(f"sqlite:///{tmp_path / 'plan.db'}")
+    migrate.upgrade(db)
+    d = dt.date(2020, 1, 1)
+    lt = asof.latest("residence", d)
+    col = lt.c["residence_unit_id"]
+    q = select(col, Person.sex, func.count()).join(Person, Person.id == lt.c.person_id).where(asof.alive(d)).group_by(col, Person.sex)
+    with db.read() as s:
+        sql = str(q.compile(s.bind, compile_kwargs={"literal_binds": True}))
+        plan = [row[3] for row in s.connection().exec_driver_sql("EXPLAIN QUERY PLAN " + sql)]
+    db.dispose()
+    death_lookups = [p for p in plan if "event_2" in p]
+    assert death_lookups and all("ix_event_person_kind_date" in p for p in death_lookups), plan

@@ -174,10 +174,10 @@ class Event(Tracked, Base):
     supersedes_id: Mapped[int | None] = mapped_column(Id, ForeignKey("event.id"), unique=True)
     reason: Mapped[str | None] = mapped_column(String(400))
     # Digest of the content (renkou.registry.events.fingerprint), compared among one person's events
-    # (found through ix_event_person_date): a random-keyed index of its own would slow bulk imports.
+    # (found through ix_event_person_kind_date): a random-keyed index of its own would slow bulk imports.
     fingerprint: Mapped[str] = mapped_column(String(32), nullable=False)
     __table_args__ = (
-        Index("ix_event_person_date", "person_id", "date"),
+        Index("ix_event_person_kind_date", "person_id", "kind", "date"),
         Index("ix_event_kind_date", "kind", "date"),
         CheckConstraint("grade IS NULL OR grade BETWEEN 1 AND 4", name="grade"),
     )

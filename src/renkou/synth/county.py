@@ -152,11 +152,11 @@ def _history(plan: OrgPlan, rng: np.random.Generator, kinds: list[str], end_year
     merged (并村) — both in time for the end year."""
     units = plan.units
     townships = [i for i, u in enumerate(units) if u.level == "township"]
-    rural = [t for t, k in zip(townships, kinds) if k == "township"]
+    rural = [t for t, k in zip(townships, kinds, strict=True) if k == "township"]
     target = rural[0] if rural else townships[-1]
     rename_year = min(2012, end_year - 1)
     plan.renames.append((target, units[target].name[:-1] + "镇", dt.date(rename_year, 1, 1)))
-    merge_town = [t for t, k in zip(townships, kinds) if k == "town"]
+    merge_town = [t for t, k in zip(townships, kinds, strict=True) if k == "town"]
     town = merge_town[-1] if merge_town else townships[-1]
     vills = [v for v in plan.villages if units[v].parent == town and not units[v].urban]
     merge_date = dt.date(min(2020, end_year), 1, 1)

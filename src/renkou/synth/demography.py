@@ -108,11 +108,11 @@ def _alpha_for(e0: float, offset: float, beta: float) -> float:
 def death_probabilities(year: int) -> np.ndarray:
     """q[sex, age]: probability of dying within a year for someone of exact age ``age`` at the
     start of ``year``; sex 0 = men, 1 = women; ages 0..MAX_AGE (the last one is 1)."""
-    off = sex_offset(year)
+    gap = sex_offset(year)
     beta = beta_of(year)
-    alpha = _alpha_for(round(schedule("e0", year), 2), off, beta)
+    alpha = _alpha_for(round(schedule("e0", year), 2), gap, beta)
     out = np.empty((2, MAX_AGE + 1))
-    for s, off in ((0, off), (1, -off)):
+    for s, off in ((0, gap), (1, -gap)):
         lx = _lx(alpha + off, beta)
         out[s] = 1.0 - lx[1:] / lx[:-1]
     out[:, MAX_AGE] = 1.0

@@ -41,7 +41,7 @@ from renkou.core import idnumber
 from renkou.core.vocab import RELATIONS as RELATION_NAMES
 from renkou.synth import build, names, noise
 from renkou.synth.county import COUNTY_CODE
-from renkou.synth.simulate import KINDS as EVENT_KINDS, NEVER, ORIGINS, RELATIONS, date_of, day
+from renkou.synth.simulate import KINDS as EVENT_KINDS, ORIGINS, RELATIONS, date_of, day
 
 KINDS = ("hospital-births", "police-hukou", "police-deaths", "civil-marriages")
 PREFIX = {"hospital-births": "HB", "police-hukou": "PH", "police-deaths": "PD", "civil-marriages": "CM"}

@@ -306,16 +306,15 @@ class Simulation:
     # ------------------------------------------------------------------------------------ a year
 
     def year(self, y: int) -> None:
-        P, rng = self.people, self.rng
+        P = self.people
         d0 = day(dt.date(y, 1, 1))
-        d1 = day(dt.date(y + 1, 1, 1))
         self._org_changes(y)
         live = np.flatnonzero((P.death[: P.n] == NEVER) & P.tracked[: P.n])
         P.busy[live] = 0
         age = np.clip((d0 - P.birth[live]) // 365.25, 0, dem.MAX_AGE).astype(np.int32)
-        live, age = self._deaths(y, d0, d1, live, age)
+        live, age = self._deaths(y, live, age)
         self._marriages(y, live, age)
-        self._births(y, d0, d1, live, age)
+        self._births(y, live, age)
         self._divorces(y, live)
         self._moves(y, live, age)
         self._in_migrants(y)
@@ -333,7 +332,7 @@ class Simulation:
                         view = arr[: P.n]
                         view[view == r] = into
 
-    def _deaths(self, y: int, d0: int, d1: int, live: np.ndarray, age: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _deaths(self, y: int, live: np.ndarray, age: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         P, rng = self.people, self.rng
         q = dem.death_probabilities(y)[P.sex[live], age]
         q = np.where(age == 0, q * 0.45, q)  # the first weeks' risk was taken at birth
@@ -448,7 +447,7 @@ class Simulation:
         self.log.add("household", wj[okh], dates[local & (join | new)][okh], household=hh_w[okh], relation=rel_w[okh], source=S["police"])
         P.hh[wj[okh]], P.rel[wj[okh]] = hh_w[okh], rel_w[okh]
 
-    def _births(self, y: int, d0: int, d1: int, live: np.ndarray, age: np.ndarray) -> None:
+    def _births(self, y: int, live: np.ndarray, age: np.ndarray) -> None:
         P, rng = self.people, self.rng
         women = (P.sex[live] == 1) & (age >= 15) & (age <= 49)
         shape = dem.fertility_shape(y)

@@ -269,7 +269,7 @@ def run_child(target: str, kwargs: dict[str, Any], *, label: str = "", timeout: 
     wall = time.perf_counter() - t0
     try:
         if timed_out:
-            raise BenchError(f"{label or target}: killed after {limit:.0f} s (--timeout)")
+            raise BenchError(f"{label or target}: killed after {limit:g} s (--timeout)")
         if proc.returncode != 0:
             raise BenchError(f"{label or target}: child exited with status {proc.returncode}")
         text = Path(result_path).read_text(encoding="utf-8")

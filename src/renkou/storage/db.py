@@ -244,9 +244,15 @@ def deferred_indexes(session: Session, tables: list[Any]) -> Iterator[None]:
     # pysqlite opens a transaction only at the first INSERT/UPDATE/DELETE and would run a DROP INDEX
     # before it in autocommit mode; writing the changeset first puts the DDL inside the transaction.
     changeset_of(session)
-    plain = [ix for t in tables for ix in t.indexes if not ix.unique]
+    # in name order: SQLite's planner, lacking statistics, may break ties by index creation order,
+    # and a set's order changes from process to process
+    plain = sorted((ix for t in tables for ix in t.indexes if not ix.unique), key=lambda ix: ix.name)
     for ix in plain:
         conn.execute(DropIndex(ix, if_exists=True))
     yield
     for ix in plain:
         conn.execute(CreateIndex(ix, if_not_exists=True))
+    # statistics for the planner after a bulk load (sampled: a second or two for millions of rows)
+    conn.exec_driver_sql("PRAGMA analysis_limit=1000")
+    for t in tables:
+        conn.exec_driver_sql(f"ANALYZE {t.name}")

@@ -223,6 +223,31 @@ def person_rows(c: County) -> pl.DataFrame:
     })
 
 
+def snapshot_person_rows(c: County) -> pl.DataFrame:
+    """The register as it stands at the end, as an existing system's export would give it: every
+    living person with hukou in the county, with their units, household, relation and hukou type
+    then, registered on the last day (for people living away, the residence column repeats the hukou
+    village, as such exports do). A first import of a county that has kept records elsewhere."""
+    P = c.pop.people
+    end = c.pop.end_day
+    rows = np.flatnonzero(P.registered & (P.death > end) & (P.birth <= end) & (P.hukou >= 0) & (P.hh >= 0))
+    res = np.where(P.res[rows] >= 0, P.res[rows], P.hukou[rows])
+    return pl.DataFrame({
+        "id_number": pl.Series(np.where(c.temp_key[rows] != "", "", c.file_id[rows]), dtype=pl.String),
+        "temp_key": pl.Series(c.temp_key[rows], dtype=pl.String),
+        "name": pl.Series(c.name[rows], dtype=pl.String),
+        "sex": _pick(["男", "女"], P.sex[rows]),
+        "birth_date": _iso(P.birth[rows]),
+        "ethnicity": _pick(["01"], np.zeros(len(rows), dtype=np.int64)),
+        "hukou_type": _pick(HUKOU_TYPES, P.htype[rows]),
+        "hukou_unit": _pick(c.unit_code, P.hukou[rows]),
+        "residence_unit": _pick(c.unit_code, res),
+        "household": _pick(c.household_number, P.hh[rows]),
+        "relation": _pick(RELATIONS, P.rel[rows]),
+        "registered_on": _iso(np.full(len(rows), end)),
+    })
+
+
 def places(c: County, ev: dict[str, np.ndarray]) -> pl.Series:
     """Place text of births and deaths: home, or for hospital births a county hospital or the
     township health centre (a stable choice per event, no random draws)."""

@@ -56,3 +56,19 @@ def test_synth_external_writes_records_and_a_separate_answer_file(tmp_path, caps
     assert "in_registry" not in records.decode("utf-8-sig") and "errors" not in records.decode("utf-8-sig")
     code, _, err = run(capsys, "synth", "--persons", "3000", "external", "--kind", "tax-records", "--out", str(tmp_path / "c"))
     assert code == 1 and "unknown kind" in err
+
+
+def test_synth_external_error_rates_are_options(tmp_path, capsys):
+    base = ("synth", "--persons", "3000", "--seed", "2", "external", "--kind", "civil-marriages")
+    code, _, _ = run(capsys, *base, "--rate", "none=1", "--out", str(tmp_path / "clean"))
+    assert code == 0
+    with (tmp_path / "clean" / "civil-marriages.truth.csv").open(encoding="utf-8-sig", newline="") as f:
+        truth = list(csv.DictReader(f))
+    assert truth and all(row["errors"] == "" for row in truth)  # no errors at all
+    code, _, _ = run(capsys, *base, "--rate", "none=1", "--rate", "homophone=0.5", "--out", str(tmp_path / "noisy"))
+    truth = (tmp_path / "noisy" / "civil-marriages.truth.csv").read_text(encoding="utf-8-sig")
+    assert code == 0 and "homophone:" in truth and "typo:" not in truth
+    code, _, err = run(capsys, *base, "--rate", "typos=0.1", "--out", str(tmp_path / "x"))
+    assert code == 1 and "unknown error rate typos" in err
+    code, _, err = run(capsys, *base, "--rate", "typo=2", "--out", str(tmp_path / "x"))
+    assert code == 1 and "invalid error rates" in err and "Traceback" not in err

@@ -100,11 +100,14 @@ def external(
     kind: str = typer.Option(..., "--kind", help="hospital-births | police-hukou | police-deaths | civil-marriages | all"),
     out: Path = typer.Option(Path("external"), "--out", help="输出目录。Output folder."),
     fmt: str = typer.Option("csv", "--format", help="csv 或 parquet。"),
+    rate: list[str] = typer.Option([], "--rate", help="错误率，如 --rate homophone=0.1（可重复；none=1 表示全部为 0）。"
+                                   "An error rate, e.g. --rate homophone=0.1 (repeatable; none=1 sets every rate to 0 first)."),
 ) -> None:
     """生成其他部门的数据文件（含错误）及单独的答案文件。Write another department's records (with realistic
     errors) for the county of the same --persons/--seed, and a separate answer file."""
     from renkou.synth import build, external as ext
 
+    rates = _rates(ext, rate)
     opts = state(ctx).synth
     kinds = list(ext.KINDS) if kind == "all" else [kind]
     for k in kinds:
@@ -114,6 +117,32 @@ def external(
     with _bar() as progress:
         county = build.generate(opts["persons"], opts["seed"], start_year=opts["start_year"], end_year=opts["end_year"], progress=progress)
     for k in kinds:
-        paths = ext.write_external(county, k, out, seed=opts["seed"], fmt=fmt)
+        paths = ext.write_external(county, k, out, seed=opts["seed"], fmt=fmt, rates=rates)
         for name, p in paths.items():
             console.print(f"{k} {name}: {p}")
+
+
+def _rates(ext, items: list[str]):
+    """ErrorRates from NAME=VALUE options; a clear error for an unknown name or a bad value."""
+    import dataclasses
+
+    names = [f.name for f in dataclasses.fields(ext.ErrorRates)]
+    overrides: dict[str, float] = {}
+    start_from_none = False
+    for item in items:
+        name, _, value = item.partition("=")
+        name = name.strip()
+        try:
+            v = float(value)
+        except ValueError:
+            raise UserError(f"--rate {item!r} 应为 名称=数值", f"--rate {item!r} must be NAME=NUMBER") from None
+        if name == "none":
+            start_from_none = bool(v)
+            continue
+        if name not in names:
+            raise UserError(f"未知的错误类型 {name}（可选：{', '.join(names)}）", f"unknown error rate {name} ({', '.join(names)})")
+        overrides[name] = v
+    try:
+        return ext.ErrorRates.none(**overrides) if start_from_none else ext.ErrorRates(**overrides)
+    except ValueError as exc:
+        raise UserError(f"错误率无效：{exc}", f"invalid error rates: {exc}") from None

@@ -207,19 +207,27 @@ def person_rows(c: County) -> pl.DataFrame:
     has_reg = np.zeros(P.n, dtype=bool)
     has_reg[who] = True
     has_reg = has_reg[reg]
+    registered_on = _fill(len(reg), np.flatnonzero(has_reg), _iso(cols["date"][has_reg]))
+    return _person_frame(c, reg, cols["hukou"], cols["residence"], cols["household"], cols["relation"], cols["hukou_type"], registered_on)
+
+
+def _person_frame(c: County, rows: np.ndarray, hukou: np.ndarray, residence: np.ndarray, household: np.ndarray,
+                  relation: np.ndarray, hukou_type: np.ndarray, registered_on: pl.Series) -> pl.DataFrame:
+    """The persons template's columns for the persons ``rows`` (the other arrays align with them)."""
+    P = c.pop.people
     return pl.DataFrame({
-        "id_number": pl.Series(np.where(c.temp_key[reg] != "", "", c.file_id[reg]), dtype=pl.String),
-        "temp_key": pl.Series(c.temp_key[reg], dtype=pl.String),
-        "name": pl.Series(c.name[reg], dtype=pl.String),
-        "sex": _pick(["男", "女"], P.sex[reg]),
-        "birth_date": _iso(P.birth[reg]),
-        "ethnicity": _pick(["01"], np.zeros(len(reg), dtype=np.int64)),
-        "hukou_type": _pick(HUKOU_TYPES, cols["hukou_type"]),
-        "hukou_unit": _pick(c.unit_code, cols["hukou"]),
-        "residence_unit": _pick(c.unit_code, cols["residence"]),
-        "household": _pick(c.household_number, cols["household"]),
-        "relation": _pick(RELATIONS, cols["relation"]),
-        "registered_on": _fill(len(reg), np.flatnonzero(has_reg), _iso(cols["date"][has_reg])),
+        "id_number": pl.Series(np.where(c.temp_key[rows] != "", "", c.file_id[rows]), dtype=pl.String),
+        "temp_key": pl.Series(c.temp_key[rows], dtype=pl.String),
+        "name": pl.Series(c.name[rows], dtype=pl.String),
+        "sex": _pick(["男", "女"], P.sex[rows]),
+        "birth_date": _iso(P.birth[rows]),
+        "ethnicity": _pick(["01"], np.zeros(len(rows), dtype=np.int64)),
+        "hukou_type": _pick(HUKOU_TYPES, hukou_type),
+        "hukou_unit": _pick(c.unit_code, hukou),
+        "residence_unit": _pick(c.unit_code, residence),
+        "household": _pick(c.household_number, household),
+        "relation": _pick(RELATIONS, relation),
+        "registered_on": registered_on,
     })
 
 
@@ -232,20 +240,7 @@ def snapshot_person_rows(c: County) -> pl.DataFrame:
     end = c.pop.end_day
     rows = np.flatnonzero(P.registered & (P.death > end) & (P.birth <= end) & (P.hukou >= 0) & (P.hh >= 0))
     res = np.where(P.res[rows] >= 0, P.res[rows], P.hukou[rows])
-    return pl.DataFrame({
-        "id_number": pl.Series(np.where(c.temp_key[rows] != "", "", c.file_id[rows]), dtype=pl.String),
-        "temp_key": pl.Series(c.temp_key[rows], dtype=pl.String),
-        "name": pl.Series(c.name[rows], dtype=pl.String),
-        "sex": _pick(["男", "女"], P.sex[rows]),
-        "birth_date": _iso(P.birth[rows]),
-        "ethnicity": _pick(["01"], np.zeros(len(rows), dtype=np.int64)),
-        "hukou_type": _pick(HUKOU_TYPES, P.htype[rows]),
-        "hukou_unit": _pick(c.unit_code, P.hukou[rows]),
-        "residence_unit": _pick(c.unit_code, res),
-        "household": _pick(c.household_number, P.hh[rows]),
-        "relation": _pick(RELATIONS, P.rel[rows]),
-        "registered_on": _iso(np.full(len(rows), end)),
-    })
+    return _person_frame(c, rows, P.hukou[rows], res, P.hh[rows], P.rel[rows], P.htype[rows], _iso(np.full(len(rows), end)))
 
 
 def places(c: County, ev: dict[str, np.ndarray]) -> pl.Series:

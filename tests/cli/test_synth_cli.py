@@ -42,6 +42,8 @@ def test_synth_options_are_checked(tmp_path, capsys):
     assert code == 1 and "--persons" in err
     code, _, err = run(capsys, "synth", "--persons", "2000", "--format", "json", "--out", str(tmp_path / "x"))
     assert code == 1 and "csv" in err
+    code, _, err = run(capsys, "synth", "--persons", "2000", "--db", f"sqlite:///{tmp_path / 'y.db'}", "--out", str(tmp_path / "x"))
+    assert code == 1 and "not both" in err and not (tmp_path / "y.db").exists()
 
 
 def test_synth_external_writes_records_and_a_separate_answer_file(tmp_path, capsys):

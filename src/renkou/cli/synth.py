@@ -64,6 +64,8 @@ def synth(
         ctx.obj.synth = dict(persons=persons, seed=seed, start_year=start_year, end_year=end_year)
         return
     _check_years(start_year, end_year, persons)
+    if db and out is not None:
+        raise UserError("--db 与 --out 只能选一个", "give either --db or --out, not both")
     if fmt not in ("csv", "parquet"):
         raise UserError(f"--format 应为 csv 或 parquet，而不是 {fmt}", f"--format must be csv or parquet, not {fmt}")
     from renkou.synth import build, store

@@ -10,6 +10,7 @@ import typer
 
 from renkou.cli import data, registry
 from renkou.cli.synth import synth_app
+from renkou.cli.users import user_app
 from renkou.cli.context import State, console, err_console, state
 from renkou.config import Settings
 from renkou.core import idnumber
@@ -28,6 +29,7 @@ app.add_typer(registry.person_app, name="person")
 app.add_typer(registry.org_app, name="org")
 app.add_typer(registry.event_app, name="event")
 app.add_typer(synth_app, name="synth")
+app.add_typer(user_app, name="user")
 app.command("population", help=registry.population.__doc__)(registry.population)
 app.command("audit", help=registry.audit.__doc__)(registry.audit)
 app.command("import", help=data.import_.__doc__)(data.import_)

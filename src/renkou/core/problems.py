@@ -27,6 +27,15 @@ RULES: dict[str, tuple[str, str]] = {
     "id_sex_mismatch": ("身份证号码显示性别为{id_sex}，与登记的{sex}不符", "the ID number says {id_sex_en}, the record says {sex_en}"),
     "id_birth_mismatch": ("身份证号码中的出生日期 {id_date} 与登记的 {date} 不符", "the ID number's birth date {id_date} differs from the recorded {date}"),
     "code_format": ("代码格式不符：{detail}", "the code is malformed: {detail}"),
+    # accounts
+    "password_short": ("密码至少 {min} 个字符", "a password has at least {min} characters"),
+    "password_classes": ("密码须包含小写字母、大写字母、数字、符号中的至少三类", "a password mixes at least three of lower case, upper case, digits and symbols"),
+    "password_common": ("这是常见密码，容易被猜中", "this is a well-known password, easily guessed"),
+    "password_username": ("密码不能包含用户名", "a password may not contain the user name"),
+    "username_format": ("用户名为 3-32 位小写字母、数字、点、下划线或连字符", "a user name is 3-32 lower-case letters, digits, dots, underscores or hyphens"),
+    "role_level": ("角色“{role}”的账号只能绑定到{levels}级单位", "an account of the role {role_en} is bound to a unit of level {levels_en}"),
+    "username_taken": ("用户名 {username} 已被使用", "the user name {username} is taken"),
+    "password_reused": ("新密码不能与原密码相同", "the new password must differ from the current one"),
     # references and uniqueness
     "unknown_org": ("组织机构代码 {code} 不存在", "no organisation unit has the code {code}"),
     "org_inactive": ("组织机构 {code} 在 {date} 不存在（已撤销或尚未设立）", "organisation unit {code} did not exist on {date} (retired or not yet created)"),

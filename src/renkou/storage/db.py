@@ -123,6 +123,7 @@ def _before_flush(session: Session, _ctx: Any, _instances: Any) -> None:
         obj.created_cs = cs.id
     for obj in dirty:
         state = inspect(obj)
+        redact = getattr(obj, "__audit_redact__", ())
         before, after = {}, {}
         for attr in state.mapper.column_attrs:
             key = attr.key
@@ -130,6 +131,9 @@ def _before_flush(session: Session, _ctx: Any, _instances: Any) -> None:
                 continue
             hist = state.attrs[key].history
             if hist.has_changes():
+                if key in redact:  # secrets: that they changed, never their values
+                    before[key], after[key] = "***", "*** (changed)"
+                    continue
                 before[key] = _jsonable(hist.deleted[0] if hist.deleted else None)
                 after[key] = _jsonable(hist.added[0] if hist.added else None)
         if before or after:

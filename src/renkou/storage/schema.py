@@ -212,3 +212,26 @@ class ImportBatch(Base):
     created: Mapped[int] = mapped_column(Integer, nullable=False)
     unchanged: Mapped[int] = mapped_column(Integer, nullable=False)
 
+
+
+class Account(Tracked, Base):
+    """A user: one role, bound to one organisation unit (what they may see is its subtree).
+
+    The password hash and the TOTP secret never reach the audit trail (``__audit_redact__``): an
+    update records that they changed, not their values."""
+
+    __tablename__ = "account"
+    __audit_redact__ = ("password_hash", "totp_secret")
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    username: Mapped[str] = mapped_column(String(32), nullable=False, unique=True)
+    display_name: Mapped[str] = mapped_column(String(50), nullable=False)
+    role: Mapped[str] = mapped_column(String(24), nullable=False)
+    unit_id: Mapped[int] = mapped_column(Id, ForeignKey("org_unit.id"), nullable=False)
+    password_hash: Mapped[str] = mapped_column(String(200), nullable=False)
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    active: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    failed_logins: Mapped[int] = mapped_column(Integer, nullable=False)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime)  # UTC
+    password_changed_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False)  # UTC
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    __mapper_args__ = {"version_id_col": version}

@@ -1,0 +1,1 @@
+"""Accounts, roles and the organisation scope every query is limited to."""

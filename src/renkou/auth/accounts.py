@@ -1,0 +1,159 @@
+"""Accounts: create, authenticate (with lockout), change passwords, TOTP second factor.
+
+Authentication never says which part was wrong (unknown user, wrong password, wrong code): the
+message is the same, and an unknown user costs the same hashing time as a known one. After
+``LOCK_AFTER`` consecutive failures the account is locked for ``LOCK_MINUTES``; the failures and
+the lock are saved even though the login fails (and appear in the audit trail as updates).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+import pyotp
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from renkou.auth import passwords
+from renkou.auth.roles import ROLES, Role, parse_role
+from renkou.core.codes import LEVELS
+from renkou.core.problems import problem
+from renkou.errors import NotFound, UserError, ValidationFailed
+from renkou.registry.orgs import Hierarchy
+from renkou.storage.db import Actor, Database, utcnow
+from renkou.storage.schema import Account
+
+LOCK_AFTER = 5
+LOCK_MINUTES = 15
+USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,31}$")
+_DUMMY = passwords.hash_password("renkou-dummy-password-for-timing")
+
+
+class LoginFailed(UserError):
+    def __init__(self) -> None:
+        super().__init__("用户名、密码或动态验证码不正确，或账号已停用/锁定", "wrong user name, password or one-time code, or the account is disabled or locked")
+
+
+@dataclass(frozen=True)
+class Login:
+    account_id: int
+    username: str
+    role: Role
+    unit_id: int
+    must_enrol_totp: bool  # the role requires a second factor the account has not set up yet
+
+
+def create_account(session: Session, *, username: str, display_name: str, role: str, unit_code: str, password: str,
+                   today: dt.date | None = None) -> Account:
+    probs = []
+    username = username.strip().lower()
+    if not USERNAME.match(username):
+        probs.append(problem("username_format", "username", username))
+    r = parse_role(role)
+    if r is None:
+        probs.append(problem("bad_choice", "role", role, choices=", ".join(x.value for x in Role)))
+    if not display_name.strip():
+        probs.append(problem("required", "display_name", ""))
+    probs += passwords.check(password, username=username)
+    unit = None
+    try:
+        unit = Hierarchy.as_of(session, today or dt.date.today()).unit(unit_code)
+    except NotFound:
+        probs.append(problem("unknown_org", "unit", unit_code, code=unit_code))
+    if r is not None and unit is not None and unit.level not in ROLES[r].levels:
+        info = ROLES[r]
+        probs.append(problem("role_level", "unit", unit_code, role=info.zh, role_en=info.en,
+                             levels="、".join(LEVELS[lv].zh for lv in info.levels), levels_en=", ".join(info.levels)))
+    if session.scalar(select(Account.id).where(Account.username == username)) is not None:
+        probs.append(problem("username_taken", "username", username, username=username))
+    if probs:
+        raise ValidationFailed(probs)
+    acc = Account(username=username, display_name=display_name.strip(), role=r.value, unit_id=unit.id,
+                  password_hash=passwords.hash_password(password), active=True, failed_logins=0, password_changed_at=utcnow())
+    session.add(acc)
+    session.flush()
+    return acc
+
+
+def get_account(session: Session, username: str) -> Account:
+    acc = session.scalar(select(Account).where(Account.username == username.strip().lower()))
+    if acc is None:
+        raise NotFound(f"账号 {username} 不存在", f"no account named {username}")
+    return acc
+
+
+def authenticate(db: Database, username: str, password: str, *, totp_code: str | None = None, channel: str = "web",
+                 origin: str = "", now: dt.datetime | None = None) -> Login:
+    """The account, if the credentials are right and it is active and not locked; else LoginFailed."""
+    now = now or utcnow()
+    name = username.strip().lower()
+    result: Login | None = None
+    with db.write(Actor(name[:64] or "?", channel, origin), note="login") as s:
+        acc = s.scalar(select(Account).where(Account.username == name))
+        if acc is None:
+            passwords.verify(_DUMMY, password)  # same time as a real check
+        elif not acc.active or (acc.locked_until is not None and acc.locked_until > now):
+            passwords.verify(acc.password_hash, password)
+        elif not passwords.verify(acc.password_hash, password) or (acc.totp_secret and not _totp_ok(acc.totp_secret, totp_code, now)):
+            acc.failed_logins += 1
+            if acc.failed_logins >= LOCK_AFTER:
+                acc.locked_until = now + dt.timedelta(minutes=LOCK_MINUTES)
+                acc.failed_logins = 0
+        else:
+            if acc.failed_logins or acc.locked_until is not None:
+                acc.failed_logins, acc.locked_until = 0, None
+            if passwords.needs_rehash(acc.password_hash):
+                acc.password_hash = passwords.hash_password(password)
+            role = Role(acc.role)
+            result = Login(acc.id, acc.username, role, acc.unit_id, ROLES[role].needs_totp and not acc.totp_secret)
+    if result is None:
+        raise LoginFailed()
+    return result
+
+
+def _totp_ok(secret: str, code: str | None, now: dt.datetime) -> bool:
+    if not code or not code.strip().isdigit():
+        return False
+    return pyotp.TOTP(secret).verify(code.strip(), for_time=now.replace(tzinfo=dt.UTC), valid_window=1)
+
+
+def change_password(session: Session, acc: Account, old: str, new: str) -> None:
+    if not passwords.verify(acc.password_hash, old):
+        raise UserError("原密码不正确", "the current password is wrong")
+    set_password(session, acc, new)
+
+
+def set_password(session: Session, acc: Account, new: str) -> None:
+    probs = passwords.check(new, username=acc.username)
+    if passwords.verify(acc.password_hash, new):
+        probs.append(problem("password_reused", "password", ""))
+    if probs:
+        raise ValidationFailed(probs)
+    acc.password_hash = passwords.hash_password(new)
+    acc.password_changed_at = utcnow()
+    session.flush()
+
+
+def start_totp(acc: Account) -> tuple[str, str]:
+    """A new secret and its otpauth:// URI for an authenticator app (saved by `confirm_totp`)."""
+    secret = pyotp.random_base32()
+    return secret, pyotp.TOTP(secret).provisioning_uri(name=acc.username, issuer_name="renkou")
+
+
+def confirm_totp(session: Session, acc: Account, secret: str, code: str, *, now: dt.datetime | None = None) -> None:
+    if not _totp_ok(secret, code, now or utcnow()):
+        raise UserError("动态验证码不正确，请重试", "the one-time code is wrong; try again")
+    acc.totp_secret = secret
+    session.flush()
+
+
+def unlock(session: Session, acc: Account) -> None:
+    acc.failed_logins, acc.locked_until = 0, None
+    session.flush()
+
+
+def set_active(session: Session, acc: Account, active: bool) -> None:
+    acc.active = active
+    session.flush()

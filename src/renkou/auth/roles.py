@@ -1,0 +1,60 @@
+"""Roles and permissions: pure data.
+
+A permission is ``resource:action``. Every account has one role and is bound to one organisation
+unit; what it may see is that unit's subtree (see renkou.auth.scope). The system administrator
+manages users and configuration and reads no personal data by default.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    VILLAGE_WORKER = "village_worker"
+    TOWNSHIP_OFFICER = "township_officer"
+    COUNTY_STATISTICIAN = "county_statistician"
+    BENEFIT_ADMIN = "benefit_admin"
+    AUDITOR = "auditor"
+    SYSADMIN = "sysadmin"
+
+
+@dataclass(frozen=True)
+class RoleInfo:
+    zh: str
+    en: str
+    levels: tuple[str, ...]  # organisation levels an account of this role may be bound to
+    permissions: frozenset[str]
+    needs_totp: bool = False
+
+
+_READ = {"person:read", "household:read", "org:read", "population:read"}
+_REPORTS = {"report:read", "ledger:read"}
+
+ROLES: dict[Role, RoleInfo] = {
+    Role.VILLAGE_WORKER: RoleInfo("村（居）专干", "village worker", ("village",),
+                                  frozenset(_READ | {"person:write", "event:write", "household:write", "person:reveal", "benefit:apply"})),
+    Role.TOWNSHIP_OFFICER: RoleInfo("乡镇（街道）干部", "township officer", ("township",),
+                                    frozenset(_READ | _REPORTS | {"person:write", "event:write", "household:write", "person:reveal", "import:write",
+                                                                  "benefit:review"})),
+    Role.COUNTY_STATISTICIAN: RoleInfo("县级统计人员", "county statistician", ("county",),
+                                       frozenset(_READ | _REPORTS | {"report:publish", "quality:read"}), needs_totp=True),
+    Role.BENEFIT_ADMIN: RoleInfo("县级奖扶管理员", "county benefit administrator", ("county",),
+                                 frozenset(_READ | {"person:reveal", "benefit:review", "benefit:confirm", "payment:manage"}), needs_totp=True),
+    Role.AUDITOR: RoleInfo("审计人员", "auditor", ("county", "township"), frozenset({"audit:read", "org:read", "population:read", "report:read"})),
+    Role.SYSADMIN: RoleInfo("系统管理员", "system administrator", ("county",), frozenset({"user:manage", "config:manage", "org:read"}),
+                            needs_totp=True),
+}
+
+
+def parse_role(raw: str) -> Role | None:
+    """A role from its key or Chinese name."""
+    for role, info in ROLES.items():
+        if raw in (role.value, info.zh):
+            return role
+    return None
+
+
+def allows(role: Role, permission: str) -> bool:
+    return permission in ROLES[role].permissions

@@ -1,0 +1,82 @@
+"""`renkou user`: accounts for the web application (add, list, password, unlock, deactivate)."""
+
+from __future__ import annotations
+
+import typer
+from rich.table import Table
+from sqlalchemy import select
+
+from renkou.auth import accounts
+from renkou.auth.roles import ROLES, Role
+from renkou.cli.context import console, state
+from renkou.storage.db import Actor
+from renkou.storage.schema import Account, OrgUnit
+
+user_app = typer.Typer(help="用户账号（网页端使用）。User accounts (for the web application).", no_args_is_help=True)
+ROLES_HELP = " | ".join(f"{r.value}={ROLES[r].zh}" for r in Role)
+
+
+@user_app.command("add")
+def add(
+    ctx: typer.Context,
+    username: str = typer.Argument(..., help="用户名（3-32 位小写字母、数字、点、下划线、连字符）。User name."),
+    name: str = typer.Option(..., "--name", help="姓名。Display name."),
+    role: str = typer.Option(..., "--role", help=ROLES_HELP),
+    unit: str = typer.Option(..., "--unit", help="所属单位代码（决定可见范围）。Code of the unit the account is bound to (its scope)."),
+    password: str = typer.Option(..., "--password", prompt="密码 Password", hide_input=True, confirmation_prompt=True,
+                                 help="初始密码（不填则提示输入）。Initial password (prompted when omitted)."),
+) -> None:
+    """新建账号。Create an account."""
+    db = state(ctx).db()
+    with db.write(Actor.local(), note=f"account {username} created") as s:
+        acc = accounts.create_account(s, username=username, display_name=name, role=role, unit_code=unit, password=password)
+        info = ROLES[Role(acc.role)]
+        need = "；该角色须在首次登录时设置动态验证码（TOTP）" if info.needs_totp else ""
+        need_en = "; this role must set up a one-time-code app (TOTP) at first login" if info.needs_totp else ""
+    console.print(f"账号 {acc.username}（{info.zh}，{unit}）已建立{need}。Account {acc.username} ({info.en}, {unit}) created{need_en}.")
+
+
+@user_app.command("list")
+def list_(ctx: typer.Context) -> None:
+    """列出账号。List accounts."""
+    db = state(ctx).db()
+    with db.read() as s:
+        rows = s.execute(select(Account, OrgUnit.code).join(OrgUnit, OrgUnit.id == Account.unit_id).order_by(Account.username)).all()
+    t = Table("用户名 user", "姓名 name", "角色 role", "单位 unit", "状态 status", "动态码 TOTP")
+    for acc, code in rows:
+        status = "停用 disabled" if not acc.active else ("锁定 locked" if acc.locked_until else "正常 active")
+        t.add_row(acc.username, acc.display_name, ROLES[Role(acc.role)].zh, code, status, "是 yes" if acc.totp_secret else "否 no")
+    console.print(t)
+
+
+@user_app.command("passwd")
+def passwd(
+    ctx: typer.Context,
+    username: str = typer.Argument(...),
+    password: str = typer.Option(..., "--password", prompt="新密码 New password", hide_input=True, confirmation_prompt=True),
+    reason: str = typer.Option("重置密码", "--reason", help="原因（写入审计日志）。Reason (audited)."),
+) -> None:
+    """重置账号密码（管理员操作，写入审计日志）。Reset an account's password (audited)."""
+    db = state(ctx).db()
+    with db.write(Actor.local(), note=f"password of {username} reset", reason=reason) as s:
+        accounts.set_password(s, accounts.get_account(s, username), password)
+    console.print(f"账号 {username} 的密码已重置。Password of {username} reset.")
+
+
+@user_app.command("unlock")
+def unlock(ctx: typer.Context, username: str = typer.Argument(...)) -> None:
+    """解除因多次登录失败造成的锁定。Unlock an account locked after failed logins."""
+    db = state(ctx).db()
+    with db.write(Actor.local(), note=f"account {username} unlocked") as s:
+        accounts.unlock(s, accounts.get_account(s, username))
+    console.print(f"账号 {username} 已解锁。Account {username} unlocked.")
+
+
+@user_app.command("deactivate")
+def deactivate(ctx: typer.Context, username: str = typer.Argument(...),
+               reason: str = typer.Option(..., "--reason", help="原因（写入审计日志）。Reason (audited).")) -> None:
+    """停用账号（账号永不删除，其操作记录保留）。Deactivate an account (accounts are never deleted)."""
+    db = state(ctx).db()
+    with db.write(Actor.local(), note=f"account {username} deactivated", reason=reason) as s:
+        accounts.set_active(s, accounts.get_account(s, username), False)
+    console.print(f"账号 {username} 已停用。Account {username} deactivated.")

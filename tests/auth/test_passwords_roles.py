@@ -1,0 +1,48 @@
+"""Password policy, argon2id hashing and the role table (pure)."""
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from renkou.auth import passwords
+from renkou.auth.roles import ROLES, Role, allows, parse_role
+
+
+@pytest.mark.parametrize("pw, rules", [
+    ("Short1!", {"password_short"}),
+    ("alllowercaseletters", {"password_classes"}),
+    ("Password1", {"password_short", "password_common"}),
+    ("passw0rd", {"password_short", "password_common", "password_classes"}),
+    ("Abcdefghij1", set()),
+    ("wang.fang-2026", set()),
+    ("Zhang.Wei.2026", set()),
+])
+def test_policy(pw, rules):
+    assert {p.rule for p in passwords.check(pw)} == rules
+
+
+def test_a_password_may_not_contain_the_user_name():
+    assert {p.rule for p in passwords.check("Xx-wangfang-99", username="wangfang")} == {"password_username"}
+    assert passwords.check("Xx-wangfang-99", username="lili") == []
+
+
+def test_hash_is_argon2id_salted_and_verifies():
+    h1, h2 = passwords.hash_password("Zhang.Wei.2026"), passwords.hash_password("Zhang.Wei.2026")
+    assert h1.startswith("$argon2id$") and h1 != h2
+    assert passwords.verify(h1, "Zhang.Wei.2026") and not passwords.verify(h1, "Zhang.Wei.2027")
+    assert not passwords.verify("not a hash", "x")
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.text(min_size=10, max_size=40))
+def test_policy_never_raises_and_names_the_password_field(pw):
+    for p in passwords.check(pw):
+        assert p.field == "password" and p.zh and p.en
+
+
+def test_roles():
+    assert parse_role("村（居）专干") is Role.VILLAGE_WORKER and parse_role("township_officer") is Role.TOWNSHIP_OFFICER
+    assert parse_role("boss") is None
+    assert not any(allows(Role.SYSADMIN, p) for p in ("person:read", "person:reveal", "event:write"))  # no personal data
+    assert allows(Role.AUDITOR, "audit:read") and not any(allows(Role.AUDITOR, p) for p in ("person:write", "event:write"))
+    assert allows(Role.VILLAGE_WORKER, "event:write") and not allows(Role.VILLAGE_WORKER, "user:manage")
+    assert ROLES[Role.SYSADMIN].needs_totp and not ROLES[Role.VILLAGE_WORKER].needs_totp

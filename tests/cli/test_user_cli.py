@@ -1,0 +1,48 @@
+"""`renkou user` end to end on SQLite."""
+
+import pytest
+
+from renkou.auth import accounts
+from renkou.cli.app import main
+from renkou.storage.db import Database
+from renkou.synth.county import COUNTY_CODE
+
+
+def run(capsys, *args):
+    with pytest.raises(SystemExit) as e:
+        main(list(args))
+    out = capsys.readouterr()
+    return e.value.code, out.out, out.err
+
+
+@pytest.fixture
+def url(tmp_path, capsys):
+    url = f"sqlite:///{tmp_path / 'u.db'}"
+    code, _, _ = run(capsys, "--db", url, "synth", "--persons", "1000", "--seed", "1")
+    assert code == 0
+    return url
+
+
+def test_add_list_lock_unlock_reset_and_deactivate(url, capsys):
+    code, out, _ = run(capsys, "--db", url, "user", "add", "tongji", "--name", "统计员", "--role", "county_statistician",
+                       "--unit", COUNTY_CODE, "--password", "Tong.Ji-2026x")
+    assert code == 0 and "TOTP" in out
+    code, _, err = run(capsys, "--db", url, "user", "add", "cun", "--name", "村干部", "--role", "village_worker",
+                       "--unit", COUNTY_CODE, "--password", "weak")
+    assert code == 1 and "password" in err and "level" in err and "Traceback" not in err
+    db = Database(url)
+    for i in range(accounts.LOCK_AFTER):
+        with pytest.raises(accounts.LoginFailed):
+            accounts.authenticate(db, "tongji", f"bad{i}")
+    code, out, _ = run(capsys, "--db", url, "user", "list")
+    assert code == 0 and "tongji" in out and "locked" in out
+    code, _, _ = run(capsys, "--db", url, "user", "unlock", "tongji")
+    assert code == 0 and accounts.authenticate(db, "tongji", "Tong.Ji-2026x").username == "tongji"
+    code, _, _ = run(capsys, "--db", url, "user", "passwd", "tongji", "--password", "New.Secret-2027")
+    assert code == 0 and accounts.authenticate(db, "tongji", "New.Secret-2027")
+    code, _, _ = run(capsys, "--db", url, "user", "deactivate", "tongji", "--reason", "调离")
+    with pytest.raises(accounts.LoginFailed):
+        accounts.authenticate(db, "tongji", "New.Secret-2027")
+    code, _, err = run(capsys, "--db", url, "user", "unlock", "nobody")
+    assert code == 1 and "no account named nobody" in err
+    db.dispose()

@@ -86,8 +86,12 @@ def counts_by_unit(session: Session, date: dt.date, basis: str) -> dict[int | No
     return out
 
 
-def population(session: Session, code: str, date: dt.date, basis: str = "residence", *, hierarchy: Hierarchy | None = None) -> PopulationCount:
-    """The population of a unit (and of each unit directly below it) on ``date``."""
+def population(session: Session, code: str, date: dt.date, basis: str = "residence", *, hierarchy: Hierarchy | None = None,
+               scope=None) -> PopulationCount:
+    """The population of a unit (and of each unit directly below it) on ``date``; with a ``scope``
+    (renkou.auth.scope.Scope), only a unit inside it."""
+    if scope is not None:
+        scope.require_unit(session, code)
     h = hierarchy or Hierarchy.as_of(session, date)
     root = h.unit(code)
     raw = counts_by_unit(session, date, basis)

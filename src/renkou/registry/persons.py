@@ -29,8 +29,12 @@ def find_person(session: Session, key: str) -> Person | None:
     return session.scalar(select(Person).where(or_(Person.id_number == k, Person.temp_key == k)))
 
 
-def get_person(session: Session, key: str) -> Person:
+def get_person(session: Session, key: str, *, scope=None, date: dt.date | None = None) -> Person:
+    """The person with this ID number or temporary key; with a ``scope`` (renkou.auth.scope.Scope),
+    a person outside it is "not found" as well."""
     p = find_person(session, key)
+    if p is not None and scope is not None:
+        return scope.require_person(session, p, key, date)
     if p is None:
         raise NotFound(f"找不到身份证号或临时编号为 {idnumber.mask(key.strip())} 的人员",
                        f"no person has the ID number or temporary key {idnumber.mask(key.strip())}")
@@ -120,8 +124,10 @@ def amend_person(session: Session, key: str, *, expected_version: int, reason: s
     return p
 
 
-def search(session: Session, text: str, *, limit: int = 50, within: set[int] | None = None) -> list[Person]:
-    """By ID number (full, converted from 15 digits, or a prefix of 6+ digits), temp key, or name."""
+def search(session: Session, text: str, *, limit: int = 50, within: set[int] | None = None, scope=None,
+           date: dt.date | None = None) -> list[Person]:
+    """By ID number (full, converted from 15 digits, or a prefix of 6+ digits), temp key, or name;
+    with a ``scope``, only persons in it on ``date`` (default today)."""
     t = text.strip()
     if not t:
         return []
@@ -133,6 +139,8 @@ def search(session: Session, text: str, *, limit: int = 50, within: set[int] | N
         q = q.where(or_(Person.name == t, Person.name.startswith(t)))
     if within is not None:
         q = q.where(Person.id.in_(within))
+    if scope is not None and (ids := scope.person_ids(date or dt.date.today())) is not None:
+        q = q.where(Person.id.in_(ids))
     return list(session.scalars(q.order_by(Person.name, Person.birth_date, Person.id).limit(limit)))
 
 

@@ -1,0 +1,81 @@
+"""The organisation scope of an account, applied in the service layer (never only in a page).
+
+An account bound to a unit sees that unit's subtree: the units below it as they stand on the date
+asked about, and units since retired whose people passed into it (a village merged into one of
+its villages). A person is in scope when their latest hukou or residence unit on that date is. An
+account bound to a top-level unit (the county) sees everyone, including people who have left.
+
+Out-of-scope persons are reported as not found — a changed URL or parameter learns nothing, not
+even that the person exists.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import Select, select, union
+from sqlalchemy.orm import Session
+
+from renkou.core.idnumber import mask
+from renkou.errors import NotFound
+from renkou.registry.orgs import Hierarchy
+from renkou.storage.schema import OrgUnit, Person
+
+
+@dataclass(frozen=True)
+class Scope:
+    root_id: int
+    root_code: str
+    unit_ids: frozenset[int] | None  # None: no restriction (a top-level account)
+
+    @classmethod
+    def for_unit(cls, session: Session, unit_id: int, date: dt.date | None = None) -> Scope:
+        h = Hierarchy.as_of(session, date or dt.date.today())
+        root = session.get(OrgUnit, unit_id)
+        if root is None:
+            raise NotFound(f"组织机构 {unit_id} 不存在", f"no organisation unit {unit_id}")
+        view = h.units.get(unit_id)
+        if view is not None and view.parent_id is None:
+            return cls(unit_id, root.code, None)
+        live = h.subtree(root.code) if view is not None else {unit_id}
+        raw = {u for u in session.scalars(select(OrgUnit.id)) if u in live or h.resolve(u) in live}
+        return cls(unit_id, root.code, frozenset(raw))
+
+    @property
+    def everything(self) -> bool:
+        return self.unit_ids is None
+
+    def person_ids(self, date: dt.date) -> Select | None:
+        """SELECT of the ids of persons in scope on ``date`` (None: everyone)."""
+        if self.unit_ids is None:
+            return None
+        from renkou.registry.asof import latest
+
+        ids = list(self.unit_ids)
+        h, r = latest("hukou", date), latest("residence", date)
+        return union(select(h.c.person_id).where(h.c.hukou_unit_id.in_(ids)),
+                     select(r.c.person_id).where(r.c.residence_unit_id.in_(ids)))
+
+    def has_person(self, session: Session, person: Person, date: dt.date | None = None) -> bool:
+        q = self.person_ids(date or dt.date.today())
+        if q is None:
+            return True
+        sub = q.subquery()
+        return session.scalar(select(sub.c[0]).where(sub.c[0] == person.id).limit(1)) is not None
+
+    def require_person(self, session: Session, person: Person, key: str, date: dt.date | None = None) -> Person:
+        if not self.has_person(session, person, date):
+            raise NotFound(f"找不到身份证号或临时编号为 {mask(key.strip())} 的人员",
+                           f"no person has the ID number or temporary key {mask(key.strip())}")
+        return person
+
+    def has_unit(self, session: Session, code: str) -> bool:
+        if self.unit_ids is None:
+            return True
+        uid = session.scalar(select(OrgUnit.id).where(OrgUnit.code == code))
+        return uid is not None and uid in self.unit_ids
+
+    def require_unit(self, session: Session, code: str) -> None:
+        if not self.has_unit(session, code):
+            raise NotFound(f"组织机构 {code} 不存在或不在您的管辖范围内", f"organisation unit {code} does not exist or is outside your area")

@@ -10,6 +10,7 @@ import typer
 
 from renkou.cli import data, registry
 from renkou.cli.synth import synth_app
+from renkou.cli.serve import serve
 from renkou.cli.users import user_app
 from renkou.cli.context import State, console, err_console, state
 from renkou.config import Settings
@@ -36,6 +37,7 @@ app.command("import", help=data.import_.__doc__)(data.import_)
 app.command("export", help=data.export.__doc__)(data.export)
 app.command("template", help=data.template.__doc__)(data.template)
 app.command("demo", help=data.demo.__doc__)(data.demo)
+app.command("serve", help=serve.__doc__)(serve)
 
 
 @app.callback()

@@ -1,0 +1,29 @@
+"""`renkou serve`: the web application."""
+
+from __future__ import annotations
+
+import os
+
+import typer
+
+from renkou.cli.context import console, state
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def serve(
+    ctx: typer.Context,
+    host: str = typer.Option("127.0.0.1", "--host", help="监听地址。Address to listen on."),
+    port: int = typer.Option(8000, "--port", help="端口。Port."),
+) -> None:
+    """启动网页端（默认仅本机 127.0.0.1:8000）。Serve the web application (default 127.0.0.1:8000, this machine only)."""
+    import uvicorn
+
+    from renkou.web.app import create_app
+
+    db = state(ctx).db()
+    # Plain HTTP is only for this machine; anywhere else the cookie must be Secure (serve behind TLS).
+    secure = os.environ.get("RENKOU_COOKIE_SECURE", "0" if host in LOOPBACK else "1") != "0"
+    app = create_app(db, secret=os.environ.get("RENKOU_SECRET_KEY"), secure_cookies=secure)
+    console.print(f"renkou 网页端：http://{host}:{port}/  （Ctrl+C 停止） Web application at http://{host}:{port}/ (Ctrl+C to stop)")
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)

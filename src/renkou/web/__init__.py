@@ -1,0 +1,1 @@
+"""The web application: FastAPI with server-rendered pages; a thin shell over the services."""

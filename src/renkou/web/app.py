@@ -1,0 +1,145 @@
+"""The application factory and the pages of the shell: sign in, sign out, home."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+import time
+from collections import defaultdict, deque
+from pathlib import Path
+
+from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from renkou.auth import accounts
+from renkou.auth.roles import ROLES, Role
+from renkou.registry.orgs import Hierarchy
+from renkou.storage.db import Database
+from renkou.storage.schema import Account
+from renkou.web.messages import texts
+from renkou.web.security import COOKIE, UNSAFE, SecurityHeaders, Session, Sessions, csrf_ok
+
+HERE = Path(__file__).parent
+THROTTLE_FAILURES = 20  # failed sign-ins from one address ...
+THROTTLE_SECONDS = 600  # ... within this window, then refused for the rest of it
+
+
+class _Throttle:
+    def __init__(self) -> None:
+        self.failures: dict[str, deque[float]] = defaultdict(deque)
+
+    def blocked(self, addr: str, now: float) -> bool:
+        q = self.failures[addr]
+        while q and q[0] < now - THROTTLE_SECONDS:
+            q.popleft()
+        return len(q) >= THROTTLE_FAILURES
+
+    def fail(self, addr: str, now: float) -> None:
+        self.failures[addr].append(now)
+
+
+def lang(request: Request) -> str:
+    return "en" if request.cookies.get("lang") == "en" else "zh"
+
+
+async def presented_token(request: Request) -> str | None:
+    header = request.headers.get("x-csrf-token")
+    if header:
+        return header
+    form = await request.form()
+    value = form.get("csrf_token")
+    return value if isinstance(value, str) else None
+
+
+def create_app(db: Database, *, secret: str | None = None, secure_cookies: bool = True) -> FastAPI:
+    async def csrf_guard(request: Request) -> None:
+        """Every state-changing request that carries the session cookie carries its CSRF token (a
+        dependency of the whole application, so no route can forget it; the parsed form is cached
+        on the request for the route)."""
+        if request.method not in UNSAFE:
+            return
+        if COOKIE in request.cookies:
+            if csrf_ok(app.state.sessions.read(request.cookies.get(COOKIE)), await presented_token(request)):
+                return
+        elif request.headers.get("authorization", "").lower().startswith("bearer "):
+            return  # API clients authenticate by token and send no cookie
+        raise HTTPException(status_code=403, detail=texts(lang(request))["csrf"])
+
+    app = FastAPI(title="renkou 人口", docs_url=None, redoc_url=None, openapi_url="/api/v1/openapi.json",
+                  dependencies=[Depends(csrf_guard)])
+    app.state.db = db
+    app.state.sessions = Sessions(secret or secrets.token_urlsafe(48), secure=secure_cookies)
+    app.state.throttle = _Throttle()
+    templates = Jinja2Templates(directory=HERE / "templates")
+    app.add_middleware(SecurityHeaders)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+
+    def session_of(request: Request) -> Session | None:
+        return app.state.sessions.read(request.cookies.get(COOKIE))
+
+    def render(request: Request, name: str, sess: Session, status: int = 200, **ctx) -> HTMLResponse:
+        lg = lang(request)
+        resp = templates.TemplateResponse(request, name, {"lang": lg, "t": texts(lg), "csrf": sess.csrf, **ctx}, status_code=status)
+        return resp
+
+    def anonymous(request: Request) -> tuple[Session, str | None]:
+        """The pre-login session (account 0) that carries the sign-in form's CSRF token."""
+        sess = session_of(request)
+        if sess is not None:
+            return sess, None
+        cookie, sess = app.state.sessions.issue(0)
+        return sess, cookie
+
+    @app.get("/", response_class=HTMLResponse)
+    def home(request: Request):
+        sess = session_of(request)
+        if sess is None or sess.account_id == 0:
+            return RedirectResponse("/login", status_code=303)
+        with db.read() as s:
+            acc = s.get(Account, sess.account_id)
+            if acc is None or not acc.active:
+                return RedirectResponse("/login", status_code=303)
+            unit = Hierarchy.as_of(s, dt.date.today()).units.get(acc.unit_id)
+        info = ROLES[Role(acc.role)]
+        return render(request, "home.html", sess, title=texts(lang(request))["home_title"], account=acc,
+                      role_name=info.zh if lang(request) == "zh" else info.en, unit_name=unit.name if unit else "",
+                      unit_code=unit.code if unit else "", must_enrol_totp=info.needs_totp and not acc.totp_secret)
+
+    @app.get("/login", response_class=HTMLResponse)
+    def login_form(request: Request):
+        sess, cookie = anonymous(request)
+        resp = render(request, "login.html", sess, title=texts(lang(request))["login_title"], error=None, username="")
+        if cookie:
+            resp.set_cookie(value=cookie, **app.state.sessions.cookie_args())
+        return resp
+
+    @app.post("/login", response_class=HTMLResponse)
+    async def login(request: Request):
+        form = await request.form()
+        addr = request.client.host if request.client else "?"
+        now = time.time()
+        sess = session_of(request)
+        t = texts(lang(request))
+        if app.state.throttle.blocked(addr, now):
+            return render(request, "login.html", sess, status=429, title=t["login_title"], error=t["throttled"], username="")
+        try:
+            login = accounts.authenticate(db, str(form.get("username", "")), str(form.get("password", "")),
+                                          totp_code=str(form.get("totp", "")) or None, channel="web", origin=addr)
+        except accounts.LoginFailed as exc:
+            app.state.throttle.fail(addr, now)
+            msg = exc.zh if lang(request) == "zh" else exc.en
+            return render(request, "login.html", sess, status=401, title=t["login_title"], error=msg, username=str(form.get("username", "")))
+        cookie, _ = app.state.sessions.issue(login.account_id)  # a new session (and token) at every sign-in
+        resp = RedirectResponse("/", status_code=303)
+        resp.set_cookie(value=cookie, **app.state.sessions.cookie_args())
+        return resp
+
+    @app.post("/logout")
+    def logout():
+        resp = RedirectResponse("/login", status_code=303)
+        resp.delete_cookie(COOKIE, path="/")
+        return resp
+
+    return app

@@ -1,0 +1,87 @@
+"""The web shell: sign in and out, sessions, CSRF on every state change, security headers,
+throttling — on SQLite and PostgreSQL."""
+
+import pytest
+from starlette.testclient import TestClient
+
+from helpers import ACTOR, COUNTY, V1, build_units
+from renkou.auth import accounts
+from renkou.web import app as web
+from renkou.web.security import COOKIE, HEADERS
+
+PW = "Village.Work-2026"
+
+
+@pytest.fixture
+def client(db):
+    build_units(db)
+    with db.write(ACTOR) as s:
+        accounts.create_account(s, username="cun", display_name="村干部", role="village_worker", unit_code=V1, password=PW)
+        accounts.create_account(s, username="admin", display_name="管理员", role="sysadmin", unit_code=COUNTY, password=PW)
+    with TestClient(web.create_app(db, secret="test-secret", secure_cookies=False)) as c:
+        yield c
+
+
+def _token(c: TestClient) -> str:
+    page = c.get("/login").text
+    return page.split('name="csrf_token" value="')[1].split('"')[0]
+
+
+def login(c: TestClient, user="cun", pw=PW):
+    return c.post("/login", data={"username": user, "password": pw, "csrf_token": _token(c)}, follow_redirects=False)
+
+
+def test_sign_in_shows_the_home_page_of_the_users_unit(client):
+    assert client.get("/", follow_redirects=False).headers["location"] == "/login"
+    r = login(client)
+    assert r.status_code == 303 and r.headers["location"] == "/"
+    home = client.get("/")
+    assert home.status_code == 200 and "村干部" in home.text and V1 in home.text
+
+
+def test_wrong_password_is_a_chinese_message_and_no_session(client):
+    r = login(client, pw="wrong-password")
+    assert r.status_code == 401 and "用户名、密码或动态验证码不正确" in r.text
+    assert client.get("/", follow_redirects=False).status_code == 303
+
+
+@pytest.mark.parametrize("token", [None, "forged-token"])
+def test_state_changes_need_the_sessions_csrf_token(client, token):
+    login(client)
+    data = {} if token is None else {"csrf_token": token}
+    assert client.post("/logout", data=data, follow_redirects=False).status_code == 403
+    assert client.get("/").status_code == 200  # still signed in
+    good = client.get("/").text.split('name="csrf_token" value="')[1].split('"')[0]
+    assert client.post("/logout", data={"csrf_token": good}, follow_redirects=False).status_code == 303
+
+
+def test_sign_in_itself_needs_the_forms_token(client):
+    fresh = TestClient(client.app)
+    r = fresh.post("/login", data={"username": "cun", "password": PW}, follow_redirects=False)
+    assert r.status_code == 403
+
+
+def test_security_headers_and_cookie_flags(db, client):
+    r = client.get("/login")
+    for k, v in HEADERS.items():
+        assert r.headers[k] == v
+    assert "'unsafe-inline'" not in r.headers["content-security-policy"]
+    secure_app = web.create_app(db, secret="s", secure_cookies=True)
+    with TestClient(secure_app, base_url="https://testserver") as c:
+        cookie = c.get("/login").headers["set-cookie"]
+    assert COOKIE in cookie and "HttpOnly" in cookie and "Secure" in cookie and "SameSite=strict" in cookie.replace("samesite", "SameSite")
+
+
+def test_a_new_session_at_every_sign_in(client):
+    client.get("/login")
+    before = client.cookies.get(COOKIE)
+    assert login(client).status_code == 303
+    assert client.cookies.get(COOKIE) != before
+
+
+def test_throttling_by_address(client, monkeypatch):
+    monkeypatch.setattr(web, "THROTTLE_FAILURES", 3)
+    for _ in range(3):
+        assert login(client, pw="nope").status_code == 401
+    r = login(client)  # even the right password, from this address, for now
+    assert r.status_code == 429 and "登录失败次数过多" in r.text

@@ -16,6 +16,7 @@ from renkou.storage import migrate
 from renkou.storage.db import Actor, Database
 
 os.environ.setdefault("COLUMNS", "240")  # wide tables in captured CLI output, as in a wide terminal
+os.environ.setdefault("RENKOU_ARGON2_PROFILE", "test")  # argon2id with tiny costs: hashing is not what tests test
 PG_URL = os.environ.get("RENKOU_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 

@@ -46,3 +46,13 @@ def test_roles():
     assert allows(Role.AUDITOR, "audit:read") and not any(allows(Role.AUDITOR, p) for p in ("person:write", "event:write"))
     assert allows(Role.VILLAGE_WORKER, "event:write") and not allows(Role.VILLAGE_WORKER, "user:manage")
     assert ROLES[Role.SYSADMIN].needs_totp and not ROLES[Role.VILLAGE_WORKER].needs_totp
+
+
+def test_production_hashes_use_the_rfc_9106_profile(monkeypatch):
+    monkeypatch.delenv("RENKOU_ARGON2_PROFILE", raising=False)
+    passwords._hasher.cache_clear()
+    try:
+        h = passwords.hash_password("Zhang.Wei.2026")
+    finally:
+        passwords._hasher.cache_clear()
+    assert h.startswith("$argon2id$") and "m=65536,t=3,p=4" in h

@@ -43,6 +43,13 @@ def test_add_list_lock_unlock_reset_and_deactivate(url, capsys):
     code, _, _ = run(capsys, "--db", url, "user", "deactivate", "tongji", "--reason", "调离")
     with pytest.raises(accounts.LoginFailed):
         accounts.authenticate(db, "tongji", "New.Secret-2027")
+    code, out, _ = run(capsys, "--db", url, "user", "token", "tongji", "--name", "推送")
+    value = out.strip().splitlines()[-1]
+    assert code == 0 and value.startswith("rk_")
+    with db.read() as s:
+        assert accounts.login_by_token(s, value) is None  # the account is deactivated
+    code, out, _ = run(capsys, "--db", url, "user", "revoke-tokens", "tongji")
+    assert code == 0 and "1 token(s) revoked" in out
     code, _, err = run(capsys, "--db", url, "user", "unlock", "nobody")
     assert code == 1 and "no account named nobody" in err
     db.dispose()

@@ -157,3 +157,51 @@ def unlock(session: Session, acc: Account) -> None:
 def set_active(session: Session, acc: Account, active: bool) -> None:
     acc.active = active
     session.flush()
+
+
+# ------------------------------------------------------------------------------------ API tokens
+
+def _digest(token: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_token(session: Session, acc: Account, name: str) -> str:
+    """A new API token for ``acc``; returned once, only its SHA-256 is kept."""
+    import secrets
+
+    from renkou.storage.schema import ApiToken
+
+    if not name.strip():
+        raise ValidationFailed([problem("required", "name", "")])
+    token = "rk_" + secrets.token_urlsafe(32)
+    session.add(ApiToken(account_id=acc.id, name=name.strip()[:100], token_hash=_digest(token)))
+    session.flush()
+    return token
+
+
+def revoke_tokens(session: Session, acc: Account) -> int:
+    from renkou.storage.schema import ApiToken
+
+    n = 0
+    for t in session.scalars(select(ApiToken).where(ApiToken.account_id == acc.id, ApiToken.revoked_at.is_(None))):
+        t.revoked_at = utcnow()
+        n += 1
+    session.flush()
+    return n
+
+
+def login_by_token(session: Session, token: str) -> Login | None:
+    """The login an API token stands for, if it is valid, not revoked, and its account active."""
+    from renkou.storage.schema import ApiToken
+
+    row = session.execute(select(ApiToken, Account).join(Account, Account.id == ApiToken.account_id)
+                          .where(ApiToken.token_hash == _digest(token.strip()))).first()
+    if row is None:
+        return None
+    tok, acc = row
+    if tok.revoked_at is not None or not acc.active:
+        return None
+    role = Role(acc.role)
+    return Login(acc.id, acc.username, role, acc.unit_id, False)

@@ -80,3 +80,23 @@ def deactivate(ctx: typer.Context, username: str = typer.Argument(...),
     with db.write(Actor.local(), note=f"account {username} deactivated", reason=reason) as s:
         accounts.set_active(s, accounts.get_account(s, username), False)
     console.print(f"账号 {username} 已停用。Account {username} deactivated.")
+
+
+@user_app.command("token")
+def token(ctx: typer.Context, username: str = typer.Argument(...),
+          name: str = typer.Option(..., "--name", help="令牌用途，如“统计数据推送”。What the token is for.")) -> None:
+    """为机器客户端创建 API 令牌（只显示一次）。Create an API token for a machine client (shown once)."""
+    db = state(ctx).db()
+    with db.write(Actor.local(), note=f"API token for {username}") as s:
+        value = accounts.create_token(s, accounts.get_account(s, username), name)
+    console.print("API 令牌（只显示这一次，请妥善保存）API token (shown this once; keep it safe):")
+    console.print(value)
+
+
+@user_app.command("revoke-tokens")
+def revoke_tokens(ctx: typer.Context, username: str = typer.Argument(...)) -> None:
+    """吊销账号的全部 API 令牌。Revoke all API tokens of an account."""
+    db = state(ctx).db()
+    with db.write(Actor.local(), note=f"API tokens of {username} revoked") as s:
+        n = accounts.revoke_tokens(s, accounts.get_account(s, username))
+    console.print(f"已吊销 {n} 个令牌。{n} token(s) revoked.")

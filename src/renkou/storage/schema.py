@@ -235,3 +235,17 @@ class Account(Tracked, Base):
     password_changed_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False)  # UTC
     version: Mapped[int] = mapped_column(Integer, nullable=False)
     __mapper_args__ = {"version_id_col": version}
+
+
+class ApiToken(Tracked, Base):
+    """A token for a machine client, acting as its account (same role and scope). Only its SHA-256
+    is stored; the token itself is shown once, when it is created."""
+
+    __tablename__ = "api_token"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    account_id: Mapped[int] = mapped_column(Id, ForeignKey("account.id"), nullable=False, index=True)
+    name: Mapped[str] = mapped_column(String(100), nullable=False)
+    token_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)  # UTC
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    __mapper_args__ = {"version_id_col": version}

@@ -75,6 +75,9 @@ def create_app(db: Database, *, secret: str | None = None, secure_cookies: bool 
     templates = Jinja2Templates(directory=HERE / "templates")
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    from renkou.web.api import router as api_router
+
+    app.include_router(api_router)
 
     def session_of(request: Request) -> Session | None:
         return app.state.sessions.read(request.cookies.get(COOKIE))

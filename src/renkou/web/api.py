@@ -1,0 +1,138 @@
+"""/api/v1: JSON over the same services, for machine clients (Bearer token) and the pages' own
+scripts (session cookie + CSRF header). Every call runs with the caller's scope; a person or unit
+outside it is "not found"."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from pydantic import BaseModel, Field
+
+from renkou.auth import accounts
+from renkou.auth.accounts import Login
+from renkou.auth.roles import ROLES, allows
+from renkou.auth.scope import Scope
+from renkou.core.idnumber import mask
+from renkou.errors import NotFound, UserError
+from renkou.registry import asof, audit, persons
+from renkou.storage.db import Actor
+from renkou.storage.schema import Account
+from renkou.web.security import COOKIE
+
+router = APIRouter(prefix="/api/v1")
+
+
+class Caller(BaseModel):
+    login: Login
+    scope: Scope
+    model_config = {"arbitrary_types_allowed": True}
+
+
+def caller(request: Request) -> Caller:
+    db = request.app.state.db
+    auth = request.headers.get("authorization", "")
+    with db.read() as s:
+        login = None
+        if auth.lower().startswith("bearer "):
+            login = accounts.login_by_token(s, auth[7:])
+        elif COOKIE in request.cookies:
+            sess = request.app.state.sessions.read(request.cookies.get(COOKIE))
+            acc = s.get(Account, sess.account_id) if sess and sess.account_id else None
+            if acc is not None and acc.active:
+                from renkou.auth.roles import Role
+
+                login = Login(acc.id, acc.username, Role(acc.role), acc.unit_id, False)
+        if login is None:
+            raise HTTPException(status_code=401, detail="未登录或令牌无效 / not signed in or invalid token")
+        return Caller(login=login, scope=Scope.for_unit(s, login.unit_id))
+
+
+def need(permission: str):
+    def check(c: Caller = Depends(caller)) -> Caller:
+        if not allows(c.login.role, permission):
+            raise HTTPException(status_code=403, detail=f"无权限 {permission} / not permitted: {permission}")
+        return c
+    return check
+
+
+class PersonOut(BaseModel):
+    id_number: str = Field(description="masked unless revealed")
+    temp_key: str | None
+    name: str
+    sex: str
+    birth_date: dt.date
+
+
+def _out(p, shown: str | None = None) -> PersonOut:
+    return PersonOut(id_number=shown or (mask(p.id_number) if p.id_number else ""), temp_key=p.temp_key, name=p.name, sex=p.sex,
+                     birth_date=p.birth_date)
+
+
+@router.get("/persons", response_model=list[PersonOut])
+def search_persons(request: Request, q: str, c: Caller = Depends(need("person:read"))) -> list[PersonOut]:
+    """按姓名或证件号查找（仅限本人管辖范围）。Search by name or ID number, within the caller's area."""
+    with request.app.state.db.read() as s:
+        return [_out(p) for p in persons.search(s, q, scope=c.scope)]
+
+
+@router.get("/persons/{key}", response_model=PersonOut)
+def get_person(request: Request, key: str, c: Caller = Depends(need("person:read"))) -> PersonOut:
+    with request.app.state.db.read() as s:
+        try:
+            return _out(persons.get_person(s, key, scope=c.scope))
+        except NotFound as exc:
+            raise HTTPException(status_code=404, detail=exc.en) from None
+
+
+class RevealIn(BaseModel):
+    reason: str = Field(min_length=2, max_length=400)
+
+
+@router.post("/persons/{key}/reveal", response_model=PersonOut)
+def reveal(request: Request, key: str, body: RevealIn, c: Caller = Depends(need("person:reveal"))) -> PersonOut:
+    """显示完整证件号（写入审计日志：谁、何时、为何）。The full ID number, written to the audit trail."""
+    addr = request.client.host if request.client else ""
+    with request.app.state.db.write(Actor(c.login.username, "web", addr)) as s:
+        try:
+            p = persons.get_person(s, key, scope=c.scope)
+        except NotFound as exc:
+            raise HTTPException(status_code=404, detail=exc.en) from None
+        try:
+            shown = audit.reveal(s, p, "id_number", body.reason)
+        except UserError as exc:
+            raise HTTPException(status_code=422, detail=exc.en) from None
+        return _out(p, shown)
+
+
+class PopulationOut(BaseModel):
+    code: str
+    name: str
+    date: dt.date
+    basis: str
+    male: int
+    female: int
+    children: list[PopulationOut] = []
+
+
+@router.get("/population/{code}", response_model=PopulationOut)
+def population(request: Request, code: str, date: dt.date, basis: str = "residence",
+               c: Caller = Depends(need("population:read"))) -> PopulationOut:
+    with request.app.state.db.read() as s:
+        try:
+            pc = asof.population(s, code, date, basis, scope=c.scope)
+        except NotFound as exc:
+            raise HTTPException(status_code=404, detail=exc.en) from None
+        except UserError as exc:
+            raise HTTPException(status_code=422, detail=exc.en) from None
+
+    def conv(x) -> PopulationOut:
+        return PopulationOut(code=x.code, name=x.name, date=x.date, basis=x.basis, male=x.male, female=x.female,
+                             children=[conv(k) for k in x.children])
+    return conv(pc)
+
+
+@router.get("/me")
+def me(c: Caller = Depends(caller)) -> dict:
+    info = ROLES[c.login.role]
+    return {"username": c.login.username, "role": c.login.role.value, "role_zh": info.zh, "scope_unit": c.scope.root_code}

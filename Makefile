@@ -15,9 +15,11 @@ $(STAMP): pyproject.toml requirements/lock.txt
 
 install: $(STAMP)
 
-# Build the demo county (generated, fictitious people) in demo.db and run the main job on it.
+# Build the demo county (generated, fictitious people) and one account per role in demo.db, then serve the
+# web application on 127.0.0.1:8000 (Ctrl+C to stop).
 demo: install
 	$(BIN)/renkou --db sqlite:///demo.db demo
+	$(BIN)/renkou --db sqlite:///demo.db serve --host 127.0.0.1 --port 8000
 
 # The whole suite: SQLite always, PostgreSQL too when a server answers at 127.0.0.1:5432.
 test: install

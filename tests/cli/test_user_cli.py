@@ -53,3 +53,19 @@ def test_add_list_lock_unlock_reset_and_deactivate(url, capsys):
     code, _, err = run(capsys, "--db", url, "user", "unlock", "nobody")
     assert code == 1 and "no account named nobody" in err
     db.dispose()
+
+
+def test_demo_creates_one_account_per_role_that_can_sign_in(tmp_path, capsys):
+    from renkou.auth.roles import Role
+    from renkou.demo import fixture
+
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    code, out, _ = run(capsys, "--db", url, "demo", "--persons", "1000")
+    assert code == 0 and fixture.DEMO_PASSWORD in out
+    db = Database(url)
+    roles = set()
+    for user in ("cun", "xiang", "tongji", "jiangfu", "shenji", "admin"):
+        assert user in out
+        roles.add(accounts.authenticate(db, user, fixture.DEMO_PASSWORD).role)
+    assert roles == set(Role)
+    db.dispose()

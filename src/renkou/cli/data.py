@@ -157,3 +157,10 @@ def demo(
     from renkou.cli.registry import population
 
     population(ctx, org=COUNTY_CODE, date=None, basis="residence")
+    made = fixture.demo_accounts(db, COUNTY_CODE)
+    t = Table("用户名 user", "角色 role", "单位 unit", title=f"演示账号（密码均为 {fixture.DEMO_PASSWORD}）Demo accounts (password {fixture.DEMO_PASSWORD})")
+    for user, role, code, name in made:
+        t.add_row(user, role, f"{code} {name}")
+    console.print(t)
+    console.print("网页端：renkou --db <同一数据库> serve，然后打开 http://127.0.0.1:8000/ 。Web: `renkou serve` on the same database, "
+                  "then open http://127.0.0.1:8000/.")

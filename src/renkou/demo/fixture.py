@@ -182,3 +182,31 @@ def load(db: Database, *, seed: int = 20261122, households_per_village: int = 25
             orgs.merge(s, ["410102200203"], "410102200202", MERGE_DATE)
     return (f"演示县已建立：{counts['orgs']} 个单位，{counts['households']} 户，{counts['persons']} 人，{counts['events']} 条事件。\n"
             f"Demo county ready: {counts['orgs']} units, {counts['households']} households, {counts['persons']} persons, {counts['events']} events.")
+
+
+DEMO_PASSWORD = "Demo.renkou-2026"  # fictitious county, this machine only: printed by `renkou demo`
+
+
+def demo_accounts(db: Database, county_code: str) -> list[tuple[str, str, str, str]]:
+    """One account per role for the demo county: (username, role, unit code, unit name). Bound to the
+    county, its first township and that township's first village."""
+    import datetime as dt
+
+    from renkou.auth import accounts
+    from renkou.auth.roles import ROLES, Role
+    from renkou.registry.orgs import Hierarchy
+
+    with db.write(DEMO_ACTOR, note="demo accounts") as s:
+        h = Hierarchy.as_of(s, dt.date.today())
+        county = h.unit(county_code)
+        township = h.units[next(i for i in h.children[county.id] if h.units[i].level == "township")]
+        village = h.units[next(i for i in h.children[township.id] if h.units[i].level == "village")]
+        plan = [("cun", Role.VILLAGE_WORKER, village), ("xiang", Role.TOWNSHIP_OFFICER, township),
+                ("tongji", Role.COUNTY_STATISTICIAN, county), ("jiangfu", Role.BENEFIT_ADMIN, county),
+                ("shenji", Role.AUDITOR, county), ("admin", Role.SYSADMIN, county)]
+        out = []
+        for user, role, unit in plan:
+            accounts.create_account(s, username=user, display_name=f"演示{ROLES[role].zh}", role=role.value, unit_code=unit.code,
+                                    password=DEMO_PASSWORD)
+            out.append((user, role.value, unit.code, unit.name))
+    return out

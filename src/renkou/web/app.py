@@ -18,7 +18,7 @@ from renkou.auth.roles import ROLES, Role
 from renkou.registry.orgs import Hierarchy
 from renkou.storage.db import Database
 from renkou.storage.schema import Account
-from renkou.web.messages import texts
+from renkou.web.i18n import gettext
 from renkou.web.security import COOKIE, UNSAFE, SecurityHeaders, Session, Sessions, csrf_ok
 
 HERE = Path(__file__).parent
@@ -65,7 +65,7 @@ def create_app(db: Database, *, secret: str | None = None, secure_cookies: bool 
                 return
         elif request.headers.get("authorization", "").lower().startswith("bearer "):
             return  # API clients authenticate by token and send no cookie
-        raise HTTPException(status_code=403, detail=texts(lang(request))["csrf"])
+        raise HTTPException(status_code=403, detail=gettext(lang(request), "The form has expired or did not come from this site; reload the page and try again."))
 
     app = FastAPI(title="renkou 人口", docs_url=None, redoc_url=None, openapi_url="/api/v1/openapi.json",
                   dependencies=[Depends(csrf_guard)])
@@ -84,8 +84,8 @@ def create_app(db: Database, *, secret: str | None = None, secure_cookies: bool 
 
     def render(request: Request, name: str, sess: Session, status: int = 200, **ctx) -> HTMLResponse:
         lg = lang(request)
-        resp = templates.TemplateResponse(request, name, {"lang": lg, "t": texts(lg), "csrf": sess.csrf, **ctx}, status_code=status)
-        return resp
+        return templates.TemplateResponse(request, name, {"lang": lg, "_": lambda m: gettext(lg, m), "csrf": sess.csrf, **ctx},
+                                          status_code=status)
 
     def anonymous(request: Request) -> tuple[Session, str | None]:
         """The pre-login session (account 0) that carries the sign-in form's CSRF token."""
@@ -106,14 +106,14 @@ def create_app(db: Database, *, secret: str | None = None, secure_cookies: bool 
                 return RedirectResponse("/login", status_code=303)
             unit = Hierarchy.as_of(s, dt.date.today()).units.get(acc.unit_id)
         info = ROLES[Role(acc.role)]
-        return render(request, "home.html", sess, title=texts(lang(request))["home_title"], account=acc,
+        return render(request, "home.html", sess, title=gettext(lang(request), "Home"), account=acc,
                       role_name=info.zh if lang(request) == "zh" else info.en, unit_name=unit.name if unit else "",
                       unit_code=unit.code if unit else "", must_enrol_totp=info.needs_totp and not acc.totp_secret)
 
     @app.get("/login", response_class=HTMLResponse)
     def login_form(request: Request):
         sess, cookie = anonymous(request)
-        resp = render(request, "login.html", sess, title=texts(lang(request))["login_title"], error=None, username="")
+        resp = render(request, "login.html", sess, title=gettext(lang(request), "Sign in"), error=None, username="")
         if cookie:
             resp.set_cookie(value=cookie, **app.state.sessions.cookie_args())
         return resp
@@ -124,16 +124,17 @@ def create_app(db: Database, *, secret: str | None = None, secure_cookies: bool 
         addr = request.client.host if request.client else "?"
         now = time.time()
         sess = session_of(request)
-        t = texts(lang(request))
+        lg = lang(request)
         if app.state.throttle.blocked(addr, now):
-            return render(request, "login.html", sess, status=429, title=t["login_title"], error=t["throttled"], username="")
+            return render(request, "login.html", sess, status=429, title=gettext(lg, "Sign in"),
+                          error=gettext(lg, "Too many failed sign-ins; try again later."), username="")
         try:
             login = accounts.authenticate(db, str(form.get("username", "")), str(form.get("password", "")),
                                           totp_code=str(form.get("totp", "")) or None, channel="web", origin=addr)
         except accounts.LoginFailed as exc:
             app.state.throttle.fail(addr, now)
-            msg = exc.zh if lang(request) == "zh" else exc.en
-            return render(request, "login.html", sess, status=401, title=t["login_title"], error=msg, username=str(form.get("username", "")))
+            msg = exc.zh if lg == "zh" else exc.en
+            return render(request, "login.html", sess, status=401, title=gettext(lg, "Sign in"), error=msg, username=str(form.get("username", "")))
         cookie, _ = app.state.sessions.issue(login.account_id)  # a new session (and token) at every sign-in
         resp = RedirectResponse("/", status_code=303)
         resp.set_cookie(value=cookie, **app.state.sessions.cookie_args())

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install demo test test-fast bench lock clean
+.PHONY: install browser demo test test-fast bench lock clean
 
 $(STAMP): pyproject.toml requirements/lock.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -21,8 +21,16 @@ demo: install
 	$(BIN)/renkou --db sqlite:///demo.db demo
 	$(BIN)/renkou --db sqlite:///demo.db serve --host 127.0.0.1 --port 8000
 
-# The whole suite: SQLite always, PostgreSQL too when a server answers at 127.0.0.1:5432.
-test: install
+# Debian's headless Chromium and CJK fonts for the browser tests (Playwright drives /usr/bin/chromium;
+# it never downloads a browser of its own).
+browser:
+	@command -v chromium >/dev/null 2>&1 && fc-list :lang=zh | grep -q . || { \
+	  echo "installing Debian chromium and CJK fonts for the browser tests"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q chromium fonts-noto-cjk; }
+
+# The whole suite: SQLite always, PostgreSQL too when a server answers at 127.0.0.1:5432; browser tests in Chromium.
+test: install browser
 	$(BIN)/python -m pytest -q
 
 bench: install

@@ -9,7 +9,7 @@ from collections import defaultdict, deque
 from pathlib import Path
 
 from fastapi import Depends, FastAPI, HTTPException, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
@@ -110,6 +110,10 @@ def create_app(db: Database, *, secret: str | None = None, secure_cookies: bool 
                       role_name=info.zh if lang(request) == "zh" else info.en, unit_name=unit.name if unit else "",
                       unit_code=unit.code if unit else "", must_enrol_totp=info.needs_totp and not acc.totp_secret)
 
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> Response:
+        return Response(status_code=204)
+
     @app.get("/login", response_class=HTMLResponse)
     def login_form(request: Request):
         sess, cookie = anonymous(request)
@@ -134,7 +138,8 @@ def create_app(db: Database, *, secret: str | None = None, secure_cookies: bool 
         except accounts.LoginFailed as exc:
             app.state.throttle.fail(addr, now)
             msg = exc.zh if lg == "zh" else exc.en
-            return render(request, "login.html", sess, status=401, title=gettext(lg, "Sign in"), error=msg, username=str(form.get("username", "")))
+            # the form again with the message (200: a browser page, not an API answer)
+            return render(request, "login.html", sess, title=gettext(lg, "Sign in"), error=msg, username=str(form.get("username", "")))
         cookie, _ = app.state.sessions.issue(login.account_id)  # a new session (and token) at every sign-in
         resp = RedirectResponse("/", status_code=303)
         resp.set_cookie(value=cookie, **app.state.sessions.cookie_args())

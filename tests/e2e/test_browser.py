@@ -6,6 +6,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from renkou.synth import build, county, store
 from renkou.web.app import create_app
 
 CHROMIUM = "/usr/bin/chromium"
+NAMES: dict[str, str] = {}
 SHOTS = Path(__file__).resolve().parents[2] / "test-output" / "e2e"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
         "--disable-component-update", "--disable-sync"]
@@ -30,7 +32,20 @@ def server(tmp_path_factory):
     db = Database(f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'demo.db'}")
     migrate.upgrade(db)
     store.to_database(build.generate(2_000, 3), db, actor=fixture.DEMO_ACTOR)
-    fixture.demo_accounts(db, county.COUNTY_CODE)
+    made = fixture.demo_accounts(db, county.COUNTY_CODE)
+    village = next(code for user, _, code, _ in made if user == "cun")
+    from renkou.auth import accounts
+    from renkou.registry import asof
+    from renkou.registry.orgs import Hierarchy
+
+    with db.write(fixture.DEMO_ACTOR) as s:
+        h = Hierarchy.as_of(s, date.today())
+        own_township = h.units[h.unit(village).parent_id].code
+        other = next(u.code for u in h.units.values() if u.level == "township" and u.code != own_township)
+        accounts.create_account(s, username="xiang2", display_name="另一乡干部", role="township_officer", unit_code=other,
+                                password=fixture.DEMO_PASSWORD)
+        villager = asof.members(s, village, date.today())[0]
+    NAMES["villager"], NAMES["villager_id"] = villager.name, str(villager.id)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -64,6 +79,7 @@ def page(browser):
     pg = ctx.new_page()
     errors: list[str] = []
     pg.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    pg.renkou_errors = errors  # a test that provokes an error response checks and clears it
     yield pg
     ctx.close()
     assert errors == []  # e.g. a resource the CSP blocked
@@ -96,3 +112,38 @@ def test_a_wrong_password_gets_a_chinese_message(server, page):
     alert = page.locator("[role=alert]")
     assert "用户名、密码或动态验证码不正确" in alert.inner_text()
     shot(page, "login-failed")
+
+
+def sign_in(page, server, user):
+    page.goto(server + "/login")
+    page.fill("input[name=username]", user)
+    page.fill("input[name=password]", fixture.DEMO_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(server + "/")
+
+
+def test_search_as_you_type_then_the_person_page(server, page):
+    sign_in(page, server, "cun")
+    page.click("text=人员查询")
+    page.wait_for_url(server + "/persons")
+    page.fill("#q", NAMES["villager"])
+    row = page.locator("#results a", has_text=NAMES["villager"]).first
+    row.wait_for(timeout=5000)  # filled in by htmx, under the CSP, without a page load
+    assert page.url == server + "/persons"
+    shot(page, "search")
+    row.click()
+    page.wait_for_selector("text=事件时间线")
+    assert "*" in page.locator("#id-number").inner_text()  # masked until revealed
+    shot(page, "person")
+
+
+def test_a_township_officer_of_another_township_cannot_find_the_person(server, page):
+    sign_in(page, server, "xiang2")
+    page.goto(server + "/persons?q=" + NAMES["villager"])
+    links = page.locator("#results a").evaluate_all("els => els.map(e => e.getAttribute('href'))")
+    assert f"/persons/{NAMES['villager_id']}" not in links  # namesakes elsewhere may appear; this person may not
+    page.goto(server + f"/persons/{NAMES['villager_id']}")  # nor by editing the URL
+    assert "您的管辖范围内没有此人" in page.content()
+    assert [e for e in page.renkou_errors if "404" not in e] == []
+    page.renkou_errors.clear()
+    shot(page, "search-other-township")

@@ -72,12 +72,15 @@ def create_app(db: Database, *, secret: str | None = None, secure_cookies: bool 
     app.state.db = db
     app.state.sessions = Sessions(secret or secrets.token_urlsafe(48), secure=secure_cookies)
     app.state.throttle = _Throttle()
-    templates = Jinja2Templates(directory=HERE / "templates")
+    templates = app.state.templates = Jinja2Templates(directory=HERE / "templates")
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     from renkou.web.api import router as api_router
 
+    from renkou.web.pages import router as pages_router
+
     app.include_router(api_router)
+    app.include_router(pages_router)
 
     def session_of(request: Request) -> Session | None:
         return app.state.sessions.read(request.cookies.get(COOKIE))

@@ -1,0 +1,91 @@
+"""Person search and the person page: scoped, masked, audited reveal — on SQLite and PostgreSQL."""
+
+import datetime as dt
+import hashlib
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from starlette.testclient import TestClient
+
+from helpers import ACTOR, T1, V1, V3, add_resident, build_units
+from renkou.auth import accounts
+from renkou.storage.schema import AuditEntry
+from renkou.web import app as web
+
+PW = "Village.Work-2026"
+
+
+@pytest.fixture
+def env(db):
+    build_units(db)
+    with db.write(ACTOR) as s:
+        mine = add_resident(s, "赵一", "F", dt.date(1985, 3, 1), V1, 1, registered=dt.date(2000, 1, 1)).id_number
+        other = add_resident(s, "赵二", "F", dt.date(1986, 3, 1), V3, 2, registered=dt.date(2000, 1, 1)).id_number
+        accounts.create_account(s, username="cun1", display_name="村一", role="village_worker", unit_code=V1, password=PW)
+        accounts.create_account(s, username="xitong", display_name="管理", role="sysadmin", unit_code="410102", password=PW)
+    with TestClient(web.create_app(db, secret="k", secure_cookies=False)) as c:
+        yield c, mine, other, db
+
+
+def sign_in(c, user):
+    t = c.get("/login").text.split('name="csrf_token" value="')[1].split('"')[0]
+    assert c.post("/login", data={"username": user, "password": PW, "csrf_token": t}, follow_redirects=False).status_code == 303
+
+
+def test_search_finds_only_people_of_the_area_and_masks_ids(env):
+    c, mine, other, _ = env
+    sign_in(c, "cun1")
+    page = c.get("/persons", params={"q": "赵"}).text
+    assert "赵一" in page and "赵二" not in page and mine not in page and mine[:6] in page
+    partial = c.get("/persons", params={"q": "赵"}, headers={"HX-Request": "true"}).text
+    assert "赵一" in partial and "<html" not in partial  # HTMX gets the results table only
+
+
+def pid(db, key):
+    from renkou.registry import persons
+
+    with db.read() as s:
+        return persons.find_person(s, key).id
+
+
+def test_person_page_and_tampered_keys(env):
+    c, mine, other, db = env
+    sign_in(c, "cun1")
+    assert f"/persons/{pid(db, mine)}" in c.get("/persons", params={"q": "赵"}).text  # links by internal number
+    r = c.get(f"/persons/{pid(db, mine)}")
+    assert r.status_code == 200 and "赵一" in r.text and "事件时间线" in r.text and mine not in r.text
+    r = c.get(f"/persons/{pid(db, other)}")  # a person of another township, by editing the URL
+    assert r.status_code == 404 and "赵二" not in r.text and "您的管辖范围内没有此人" in r.text
+
+
+def test_reveal_needs_csrf_and_a_reason_and_is_audited(env):
+    c, mine, other, db = env
+    sign_in(c, "cun1")
+    me, them = pid(db, mine), pid(db, other)
+    page = c.get(f"/persons/{me}").text
+    csrf = page.split('name="csrf_token" value="')[1].split('"')[0]
+    assert c.post(f"/persons/{me}/reveal", data={"reason": "核对"}).status_code == 403  # no token
+    assert c.post(f"/persons/{me}/reveal", data={"reason": "", "csrf_token": csrf}).status_code == 422
+    r = c.post(f"/persons/{me}/reveal", data={"reason": "核对户籍", "csrf_token": csrf})
+    assert r.status_code == 200 and mine in r.text
+    assert c.post(f"/persons/{them}/reveal", data={"reason": "好奇", "csrf_token": csrf}).status_code == 404
+    with db.read() as s:
+        reveals = s.scalars(select(AuditEntry).where(AuditEntry.action == "reveal")).all()
+    assert [e.reason for e in reveals] == ["核对户籍"]
+
+
+def test_the_system_administrator_sees_no_personal_data(env):
+    c, mine, _, db = env
+    sign_in(c, "xitong")
+    assert c.get("/persons", params={"q": "赵"}).status_code == 403
+    assert c.get(f"/persons/{pid(db, mine)}").status_code == 403
+
+
+def test_vendored_assets_match_their_record():
+    vendor = Path(web.__file__).parent / "static" / "vendor"
+    lines = (vendor / "VENDORED.txt").read_text().splitlines()
+    assert lines
+    for line in lines:
+        name, digest, pkg, *_ = line.split()
+        assert hashlib.sha256((vendor / name).read_bytes()).hexdigest() == digest, pkg

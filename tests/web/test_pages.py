@@ -76,8 +76,17 @@ def test_reveal_needs_csrf_and_a_reason_and_is_audited(env):
 
 
 def test_the_system_administrator_sees_no_personal_data(env):
+    import pyotp
+
     c, mine, _, db = env
-    sign_in(c, "xitong")
+    with db.write(ACTOR) as s:  # the role requires a second factor: set it up first
+        acc = accounts.get_account(s, "xitong")
+        secret, _ = accounts.start_totp(acc)
+        accounts.confirm_totp(s, acc, secret, pyotp.TOTP(secret).now())
+    t = c.get("/login").text.split('name="csrf_token" value="')[1].split('"')[0]
+    r = c.post("/login", data={"username": "xitong", "password": PW, "totp": pyotp.TOTP(secret).now(), "csrf_token": t},
+               follow_redirects=False)
+    assert r.status_code == 303
     assert c.get("/persons", params={"q": "赵"}).status_code == 403
     assert c.get(f"/persons/{pid(db, mine)}").status_code == 403
 
@@ -89,3 +98,31 @@ def test_vendored_assets_match_their_record():
     for line in lines:
         name, digest, pkg, *_ = line.split()
         assert hashlib.sha256((vendor / name).read_bytes()).hexdigest() == digest, pkg
+
+
+def test_a_county_role_must_set_up_the_second_factor_before_anything_else(env):
+    import pyotp
+
+    c, mine, _, db = env
+    with db.write(ACTOR) as s:
+        accounts.create_account(s, username="tongji", display_name="统计", role="county_statistician", unit_code="410102", password=PW)
+    sign_in(c, "tongji")
+    for url in ("/", "/persons?q=赵", f"/persons/{pid(db, mine)}"):
+        r = c.get(url, follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"] == "/account/totp", url
+    assert c.get(f"/api/v1/persons/{mine}").status_code == 403
+    page = c.get("/account/totp").text
+    csrf = page.split('name="csrf_token" value="')[1].split('"')[0]
+    token = page.split('name="enrol_token" value="')[1].split('"')[0]
+    secret = page.split('id="totp-secret">')[1].split("<")[0]
+    bad = c.post("/account/totp", data={"csrf_token": csrf, "enrol_token": token, "code": "12345"})
+    assert bad.status_code == 422 and "验证码不正确" in bad.text
+    forged = c.post("/account/totp", data={"csrf_token": csrf, "enrol_token": token + "x", "code": pyotp.TOTP(secret).now()})
+    assert forged.status_code == 400
+    ok = c.post("/account/totp", data={"csrf_token": csrf, "enrol_token": token, "code": pyotp.TOTP(secret).now()}, follow_redirects=False)
+    assert ok.status_code == 303
+    assert c.get("/persons", params={"q": "赵"}).status_code == 200
+    c.cookies.clear()
+    t = c.get("/login").text.split('name="csrf_token" value="')[1].split('"')[0]
+    no_code = c.post("/login", data={"username": "tongji", "password": PW, "csrf_token": t}, follow_redirects=False)
+    assert no_code.status_code == 200 and "动态验证码不正确" in no_code.text  # now the code is required at sign-in

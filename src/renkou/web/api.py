@@ -42,6 +42,8 @@ def caller(request: Request) -> Caller:
             if acc is not None and acc.active:
                 from renkou.auth.roles import Role
 
+                if ROLES[Role(acc.role)].needs_totp and not acc.totp_secret:
+                    raise HTTPException(status_code=403, detail="须先设置动态验证码 / set up the one-time code first")
                 login = Login(acc.id, acc.username, Role(acc.role), acc.unit_id, False)
         if login is None:
             raise HTTPException(status_code=401, detail="未登录或令牌无效 / not signed in or invalid token")

@@ -107,6 +107,8 @@ def create_app(db: Database, *, secret: str | None = None, secure_cookies: bool 
             acc = s.get(Account, sess.account_id)
             if acc is None or not acc.active:
                 return RedirectResponse("/login", status_code=303)
+            if ROLES[Role(acc.role)].needs_totp and not acc.totp_secret:
+                return RedirectResponse("/account/totp", status_code=303)
             unit = Hierarchy.as_of(s, dt.date.today()).units.get(acc.unit_id)
         info = ROLES[Role(acc.role)]
         return render(request, "home.html", sess, title=gettext(lang(request), "Home"), account=acc,

@@ -41,6 +41,21 @@ def _user(request: Request):
     return sess, acc, scope, unit
 
 
+def _must_enrol(acc: Account) -> bool:
+    return ROLES[Role(acc.role)].needs_totp and not acc.totp_secret
+
+
+def _gate(request: Request):
+    """The signed-in user allowed to use pages, or a redirect: to sign in, or — for a role that
+    requires a second factor not yet set up — to set it up first."""
+    user = _user(request)
+    if user is None:
+        return None, RedirectResponse("/login", status_code=303)
+    if _must_enrol(user[1]):
+        return None, RedirectResponse("/account/totp", status_code=303)
+    return user, None
+
+
 def _render(request: Request, name: str, user, status: int = 200, **ctx) -> HTMLResponse:
     sess, acc, _, unit = user
     lg = _lang(request)
@@ -58,9 +73,9 @@ def _denied(request: Request, user) -> HTMLResponse:
 
 @router.get("/persons", response_class=HTMLResponse)
 def search_page(request: Request, q: str = ""):
-    user = _user(request)
-    if user is None:
-        return RedirectResponse("/login", status_code=303)
+    user, redirect = _gate(request)
+    if redirect is not None:
+        return redirect
     if not allows(Role(user[1].role), "person:read"):
         return _denied(request, user)
     with request.app.state.db.read() as s:
@@ -82,9 +97,9 @@ def _in_scope(s, user, pid: int) -> Person:
 
 @router.get("/persons/{pid}", response_class=HTMLResponse)
 def person_page(request: Request, pid: int, revealed: str | None = None):
-    user = _user(request)
-    if user is None:
-        return RedirectResponse("/login", status_code=303)
+    user, redirect = _gate(request)
+    if redirect is not None:
+        return redirect
     if not allows(Role(user[1].role), "person:read"):
         return _denied(request, user)
     lg = _lang(request)
@@ -105,9 +120,9 @@ def person_page(request: Request, pid: int, revealed: str | None = None):
 
 @router.post("/persons/{pid}/reveal", response_class=HTMLResponse)
 async def reveal_page(request: Request, pid: int):
-    user = _user(request)
-    if user is None:
-        return RedirectResponse("/login", status_code=303)
+    user, redirect = _gate(request)
+    if redirect is not None:
+        return redirect
     lg = _lang(request)
     if not allows(Role(user[1].role), "person:reveal"):
         return _denied(request, user)
@@ -123,3 +138,51 @@ async def reveal_page(request: Request, pid: int):
         return _render(request, "message.html", user, status=422, title=gettext(lg, "Reason required"),
                        message=gettext(lg, "Give the reason for showing the full ID number; it is written to the audit trail."))
     return person_page(request, pid, revealed=shown)
+
+
+# ------------------------------------------------------------------------------- second factor
+
+def _signer(request: Request):
+    from itsdangerous import URLSafeTimedSerializer
+
+    return URLSafeTimedSerializer(request.app.state.sessions.secret, salt="renkou-totp-enrol")
+
+
+@router.get("/account/totp", response_class=HTMLResponse)
+def totp_form(request: Request, error: str | None = None, status: int = 200):
+    user = _user(request)
+    if user is None:
+        return RedirectResponse("/login", status_code=303)
+    from renkou.auth import accounts
+
+    secret, uri = accounts.start_totp(user[1])
+    # the new secret travels signed (and bound to this account) until a code confirms it
+    token = _signer(request).dumps({"a": user[1].id, "s": secret})
+    return _render(request, "totp.html", user, status=status, title=gettext(_lang(request), "Set up the one-time code"),
+                   secret=secret, uri=uri, enrol_token=token, error=error, required=_must_enrol(user[1]))
+
+
+@router.post("/account/totp", response_class=HTMLResponse)
+async def totp_confirm(request: Request):
+    user = _user(request)
+    if user is None:
+        return RedirectResponse("/login", status_code=303)
+    from itsdangerous import BadSignature
+
+    from renkou.auth import accounts
+
+    lg = _lang(request)
+    form = await request.form()
+    try:
+        data = _signer(request).loads(str(form.get("enrol_token", "")), max_age=900)
+    except BadSignature:
+        data = None
+    if not data or data.get("a") != user[1].id:
+        return totp_form(request, error=gettext(lg, "The set-up form has expired; start again."), status=400)
+    try:
+        with request.app.state.db.write(Actor(user[1].username, "web", request.client.host if request.client else ""),
+                                        note="TOTP set up") as s:
+            accounts.confirm_totp(s, s.get(Account, user[1].id), data["s"], str(form.get("code", "")))
+    except UserError:
+        return totp_form(request, error=gettext(lg, "The code is wrong; enter the code the app shows now."), status=422)
+    return RedirectResponse("/", status_code=303)

@@ -43,6 +43,7 @@ class Session:
 
 class Sessions:
     def __init__(self, secret: str, *, secure: bool) -> None:
+        self.secret = secret
         self._s = URLSafeTimedSerializer(secret, salt="renkou-session")
         self.secure = secure
 

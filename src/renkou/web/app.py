@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import secrets
 import time
 from collections import defaultdict, deque
@@ -14,11 +13,8 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from renkou.auth import accounts
-from renkou.auth.roles import ROLES, Role
-from renkou.registry.orgs import Hierarchy
 from renkou.storage.db import Database
-from renkou.storage.schema import Account
-from renkou.web.i18n import gettext
+from renkou.web.i18n import gettext, language_of as lang
 from renkou.web.security import COOKIE, UNSAFE, SecurityHeaders, Session, Sessions, csrf_ok
 
 HERE = Path(__file__).parent
@@ -38,10 +34,6 @@ class _Throttle:
 
     def fail(self, addr: str, now: float) -> None:
         self.failures[addr].append(now)
-
-
-def lang(request: Request) -> str:
-    return "en" if request.cookies.get("lang") == "en" else "zh"
 
 
 async def presented_token(request: Request) -> str | None:
@@ -97,23 +89,6 @@ def create_app(db: Database, *, secret: str | None = None, secure_cookies: bool 
             return sess, None
         cookie, sess = app.state.sessions.issue(0)
         return sess, cookie
-
-    @app.get("/", response_class=HTMLResponse)
-    def home(request: Request):
-        sess = session_of(request)
-        if sess is None or sess.account_id == 0:
-            return RedirectResponse("/login", status_code=303)
-        with db.read() as s:
-            acc = s.get(Account, sess.account_id)
-            if acc is None or not acc.active:
-                return RedirectResponse("/login", status_code=303)
-            if ROLES[Role(acc.role)].needs_totp and not acc.totp_secret:
-                return RedirectResponse("/account/totp", status_code=303)
-            unit = Hierarchy.as_of(s, dt.date.today()).units.get(acc.unit_id)
-        info = ROLES[Role(acc.role)]
-        return render(request, "home.html", sess, title=gettext(lang(request), "Home"), account=acc,
-                      role_name=info.zh if lang(request) == "zh" else info.en, unit_name=unit.name if unit else "",
-                      unit_code=unit.code if unit else "", must_enrol_totp=info.needs_totp and not acc.totp_secret)
 
     @app.get("/favicon.ico", include_in_schema=False)
     def favicon() -> Response:

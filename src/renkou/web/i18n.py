@@ -34,3 +34,8 @@ def translations(lang: str) -> Translations:
 
 def gettext(lang: str, message: str) -> str:
     return translations(lang).gettext(message)
+
+
+def language_of(request) -> str:
+    """The page language of a request: English when the ``lang`` cookie says so, else Chinese."""
+    return "en" if request.cookies.get("lang") == "en" else DEFAULT

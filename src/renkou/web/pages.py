@@ -17,14 +17,10 @@ from renkou.registry import asof, audit, events, persons
 from renkou.registry.orgs import Hierarchy
 from renkou.storage.db import Actor
 from renkou.storage.schema import Account, OrgUnit, Person
-from renkou.web.i18n import gettext
+from renkou.web.i18n import gettext, language_of as _lang
 from renkou.web.security import COOKIE
 
 router = APIRouter(include_in_schema=False)
-
-
-def _lang(request: Request) -> str:
-    return "en" if request.cookies.get("lang") == "en" else "zh"
 
 
 def _user(request: Request):
@@ -69,6 +65,15 @@ def _render(request: Request, name: str, user, status: int = 200, **ctx) -> HTML
 def _denied(request: Request, user) -> HTMLResponse:
     return _render(request, "message.html", user, status=403, title=gettext(_lang(request), "Not permitted"),
                    message=gettext(_lang(request), "Your role may not open this page."))
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request):
+    user, redirect = _gate(request)
+    if redirect is not None:
+        return redirect
+    unit = user[3]
+    return _render(request, "home.html", user, title=gettext(_lang(request), "Home"), unit_code=unit.code if unit else "")
 
 
 @router.get("/persons", response_class=HTMLResponse)

@@ -147,3 +147,11 @@ def test_a_township_officer_of_another_township_cannot_find_the_person(server, p
     assert [e for e in page.renkou_errors if "404" not in e] == []
     page.renkou_errors.clear()
     shot(page, "search-other-township")
+
+
+def test_organisation_tree_page(server, page):
+    sign_in(page, server, "xiang")
+    page.click("header >> text=组织机构")
+    page.wait_for_url(server + "/orgs")
+    assert page.locator("h1").inner_text() == "组织机构" and page.locator("table.tree tbody tr").count() > 3
+    shot(page, "orgs")

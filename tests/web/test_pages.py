@@ -126,3 +126,21 @@ def test_a_county_role_must_set_up_the_second_factor_before_anything_else(env):
     t = c.get("/login").text.split('name="csrf_token" value="')[1].split('"')[0]
     no_code = c.post("/login", data={"username": "tongji", "password": PW, "csrf_token": t}, follow_redirects=False)
     assert no_code.status_code == 200 and "动态验证码不正确" in no_code.text  # now the code is required at sign-in
+
+
+def test_organisation_tree_of_the_users_unit_with_its_history(env):
+    from renkou.registry import orgs
+
+    c, _, _, db = env
+    with db.write(ACTOR) as s:
+        orgs.rename(s, T1, "甲镇（新）", dt.date(2015, 1, 1))
+        orgs.merge(s, ["410102100202"], V1, dt.date(2021, 1, 1))
+    with db.write(ACTOR) as s:
+        accounts.create_account(s, username="xiang1", display_name="乡一", role="township_officer", unit_code=T1, password=PW)
+    sign_in(c, "xiang1")
+    page = c.get("/orgs").text
+    assert '<td class="indent-0">甲镇（新）</td>' in page and f"<td>{V1}</td>" in page
+    assert "<td>410102100202</td>" not in page and "并入本单位： 410102100202" in page  # merged away, shown in V1's history
+    assert V3 not in page  # another township's village is outside this account's tree
+    before = c.get("/orgs", params={"date": "2014-12-31"}).text
+    assert '<td class="indent-0">甲镇</td>' in before and "<td>410102100202</td>" in before

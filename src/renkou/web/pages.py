@@ -76,6 +76,35 @@ def home(request: Request):
     return _render(request, "home.html", user, title=gettext(_lang(request), "Home"), unit_code=unit.code if unit else "")
 
 
+@router.get("/orgs", response_class=HTMLResponse)
+def org_tree(request: Request, date: str | None = None):
+    """The organisation tree under the user's unit as it stood on a date, with each unit's history
+    (renames, merges) — for every role that may read the organisation."""
+    user, redirect = _gate(request)
+    if redirect is not None:
+        return redirect
+    lg = _lang(request)
+    if not allows(Role(user[1].role), "org:read"):
+        return _denied(request, user)
+    try:
+        day = dt.date.fromisoformat(date) if date else dt.date.today()
+    except ValueError:
+        day = dt.date.today()
+    from renkou.registry import orgs
+
+    with request.app.state.db.read() as s:
+        h = Hierarchy.as_of(s, day)
+        root = s.get(OrgUnit, user[1].unit_id)
+        if root is None or root.code not in h.by_code:
+            return _render(request, "message.html", user, status=404, title=gettext(lg, "Not found"),
+                           message=gettext(lg, "Your unit did not exist on that date."))
+        rows = []
+        for depth, u in h.walk(root.code):
+            changes = [c for c in orgs.history(s, u.code) if c["what"] != "version" or c["date"] != u.valid_from]
+            rows.append({"depth": depth, "code": u.code, "name": u.name, "level": u.level, "history": changes})
+    return _render(request, "orgs.html", user, title=gettext(lg, "Organisation"), rows=rows, day=day.isoformat())
+
+
 @router.get("/persons", response_class=HTMLResponse)
 def search_page(request: Request, q: str = ""):
     user, redirect = _gate(request)

@@ -191,6 +191,13 @@ def timing_fields(runs: list[dict[str, Any]], baselines: list[dict[str, Any]], *
     return out
 
 
+def provenance_fields(runs: list[dict[str, Any]], seed: int) -> dict[str, Any]:
+    """What every result line says about what it measured: the county's seed, the code (and whether
+    it changed during the runs) and the machine."""
+    src_digest, src_changed = code_check(runs)
+    return {"seed": seed, "src_digest": src_digest, "src_changed": src_changed, "env": environment()}
+
+
 def code_check(runs: list[dict[str, Any]]) -> tuple[str | list[str], bool]:
     """(digest of the code the runs measured, whether it changed between or during them). Each run
     reports the files it imported; a file seen with two contents, or edited during a run, is a change."""

@@ -42,3 +42,15 @@ def add_resident(s, name: str, sex: str, birth: dt.date, village: str, n: int, *
     unit = orgs.get_unit(s, village)
     events.record(s, "register", p, registered or birth, source="import", hukou_unit=unit, residence_unit=unit, hukou_type="agricultural")
     return p
+
+
+def run_cli(capsys, *args: str) -> tuple[int, str, str]:
+    """Run `renkou ARGS...` in-process: (exit code, stdout, stderr)."""
+    import pytest
+
+    from renkou.cli.app import main
+
+    with pytest.raises(SystemExit) as e:
+        main(list(args))
+    out = capsys.readouterr()
+    return e.value.code, out.out, out.err

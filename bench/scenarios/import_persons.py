@@ -237,7 +237,6 @@ def run(size_label: str, size: int, repeats: int, args: argparse.Namespace) -> d
             for f in template.parent.glob(f"{NAME}-{size}-*"):
                 f.unlink(missing_ok=True)
 
-    src_digest, src_changed = harness.code_check([setup, *imports, *baselines])
     fields = harness.timing_fields(imports, baselines, rows=rows, base_rows=base_rows)
     runs_s, peaks = fields.pop("runs_s"), fields.pop("peaks_mib")
     out: dict[str, Any] = {"scenario": NAME, "size": size_label, "rows": rows, "repeats": repeats}
@@ -255,10 +254,7 @@ def run(size_label: str, size: int, repeats: int, args: argparse.Namespace) -> d
         households=setup["households"],
         register_events=registered,
         warnings=imports[0]["warnings"],
-        seed=args.seed,
         county_digest=county["digest"],
-        src_digest=src_digest,
-        src_changed=src_changed,
-        env=harness.environment(),
     )
+    out.update(harness.provenance_fields([setup, *imports, *baselines], args.seed))
     return out

@@ -205,7 +205,6 @@ def run(size_label: str, size: int, repeats: int, args: argparse.Namespace) -> d
                                      + ", ".join(f"{c}: {counts.get(c)} vs {r['counts'].get(c)}" for c in diff[:5]))
     from renkou.synth.county import COUNTY_CODE
 
-    src_digest, src_changed = harness.code_check([*runs, *baselines])
     persons = county["persons"]
     out: dict[str, Any] = {"scenario": NAME, "size": size_label, "rows": persons, "repeats": repeats}
     out.update(harness.timing_fields(runs, baselines, rows=persons))
@@ -225,10 +224,7 @@ def run(size_label: str, size: int, repeats: int, args: argparse.Namespace) -> d
         persons=persons,
         events=county["events"],
         db_mib=county["mib"],
-        seed=args.seed,
         county_digest=county["digest"],
-        src_digest=src_digest,
-        src_changed=src_changed,
-        env=harness.environment(),
     )
+    out.update(harness.provenance_fields([*runs, *baselines], args.seed))
     return out

@@ -154,7 +154,6 @@ def run_scenario(name: str, size_label: str, size: int, repeats: int, args: argp
             shutil.rmtree(d, ignore_errors=True)
 
     persons = runs[0]["persons"]
-    src_digest, src_changed = harness.code_check([*runs, *baselines])
     out: dict[str, Any] = {"scenario": name, "size": size_label, "rows": persons, "repeats": repeats}
     out.update(harness.timing_fields(runs, baselines, rows=persons, base_rows=base_rows or None))
     out.update(
@@ -169,11 +168,8 @@ def run_scenario(name: str, size_label: str, size: int, repeats: int, args: argp
         format="parquet" if dest == "files" else "sqlite",
         baseline="naive snapshot generator -> CSV" + (" -> run_import" if dest == "sqlite" else ""),
         baseline_generate_median_s=round(harness.summary([b["generate_s"] for b in baselines])["median"], 3) if baselines else None,
-        seed=args.seed,
-        src_digest=src_digest,
-        src_changed=src_changed,
-        env=harness.environment(),
     )
+    out.update(harness.provenance_fields([*runs, *baselines], args.seed))
     return out
 
 

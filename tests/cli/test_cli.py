@@ -10,6 +10,7 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
+from helpers import run_cli
 from renkou.cli.app import main
 from renkou.demo import fixture
 from renkou.exchange import templates
@@ -20,11 +21,7 @@ from renkou.synth.county import COUNTY_CODE
 DEMO_PERSONS = "2000"  # small and fast; the default (50,000) is for people trying the system
 
 
-def run(capsys, *args):
-    with pytest.raises(SystemExit) as e:
-        main(list(args))
-    out = capsys.readouterr()
-    return e.value.code, out.out, out.err
+run = run_cli
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from helpers import run_cli
 from renkou.cli.app import main
 from renkou.core import idnumber
 
@@ -22,10 +23,7 @@ def squash(text: str) -> str:
 
 
 def run(capsys, *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exc:
-        main(["id", "check", *args])
-    out, err = capsys.readouterr()
-    return exc.value.code, out, err
+    return run_cli(capsys, "id", "check", *args)
 
 
 @pytest.fixture(autouse=True)

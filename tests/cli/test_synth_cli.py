@@ -2,17 +2,12 @@
 
 import csv
 
-import pytest
 
-from renkou.cli.app import main
+from helpers import run_cli
 from renkou.synth.county import COUNTY_CODE
 
 
-def run(capsys, *args):
-    with pytest.raises(SystemExit) as e:
-        main(list(args))
-    out = capsys.readouterr()
-    return e.value.code, out.out, out.err
+run = run_cli
 
 
 def test_synth_to_files_writes_the_import_templates_columns(tmp_path, capsys):

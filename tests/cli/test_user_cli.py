@@ -3,16 +3,12 @@
 import pytest
 
 from renkou.auth import accounts
-from renkou.cli.app import main
+from helpers import run_cli
 from renkou.storage.db import Database
 from renkou.synth.county import COUNTY_CODE
 
 
-def run(capsys, *args):
-    with pytest.raises(SystemExit) as e:
-        main(list(args))
-    out = capsys.readouterr()
-    return e.value.code, out.out, out.err
+run = run_cli
 
 
 @pytest.fixture

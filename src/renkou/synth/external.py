@@ -31,6 +31,7 @@ the records that get an error.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
@@ -402,42 +403,32 @@ def _note(errs: dict[int, list[str]], i: int, what: str) -> None:
     errs.setdefault(i, []).append(what)
 
 
-def _name_errors(rng: np.random.Generator, col: str, values: np.ndarray, rates: ErrorRates, errs: dict[int, list[str]]) -> None:
+def _exclusive_errors(rng: np.random.Generator, col: str, values: np.ndarray, errs: dict[int, list[str]],
+                      choices: list[tuple[str, float, Callable[[str], str | None]]]) -> None:
+    """At most one of ``choices`` (name, rate, change) per non-empty value, drawn with one uniform
+    number; a change returning None or the value itself leaves the value alone and unrecorded."""
     u = rng.random(len(values))
-    t1 = rates.typo
-    t2 = t1 + rates.homophone
-    t3 = t2 + rates.traditional
-    for i in np.flatnonzero((u < t3) & (values != "")).tolist():
-        name = str(values[i])
-        if u[i] < t1:
-            what, new = "typo", noise.typo(name, rng)
-        elif u[i] < t2:
-            what, new = "homophone", noise.homophone(name, rng)
-        else:
-            what, new = "traditional", noise.traditional(name)
-        if new != name:
+    bounds = np.cumsum([rate for _, rate, _ in choices])
+    for i in np.flatnonzero((u < bounds[-1]) & (values != "")).tolist():
+        old = str(values[i])
+        what, _, change = choices[int(np.searchsorted(bounds, u[i], side="right"))]
+        new = change(old)
+        if new is not None and new != old:
             values[i] = new
             _note(errs, i, f"{what}:{col}")
+
+
+def _name_errors(rng: np.random.Generator, col: str, values: np.ndarray, rates: ErrorRates, errs: dict[int, list[str]]) -> None:
+    _exclusive_errors(rng, col, values, errs, [("typo", rates.typo, lambda v: noise.typo(v, rng)),
+                                               ("homophone", rates.homophone, lambda v: noise.homophone(v, rng)),
+                                               ("traditional", rates.traditional, noise.traditional)])
 
 
 def _id_errors(rng: np.random.Generator, col: str, values: np.ndarray, rates: ErrorRates, errs: dict[int, list[str]]) -> None:
-    u = rng.random(len(values))
-    t1 = rates.missing_id
-    t2 = t1 + rates.wrong_id_digit
-    t3 = t2 + rates.id_15_digit
-    for i in np.flatnonzero((u < t3) & (values != "")).tolist():
-        v = str(values[i])
-        if u[i] < t1:
-            what, new = "missing_id", ""
-        elif u[i] < t2:
-            what, new = "wrong_id_digit", noise.id_digit_error(v, rng)
-        elif len(v) == 18 and v[6:8] == "19":
-            what, new = "id_15_digit", idnumber.to_15(v)
-        else:
-            continue
-        if new != v:
-            values[i] = new
-            _note(errs, i, f"{what}:{col}")
+    _exclusive_errors(rng, col, values, errs, [
+        ("missing_id", rates.missing_id, lambda v: ""),
+        ("wrong_id_digit", rates.wrong_id_digit, lambda v: noise.id_digit_error(v, rng)),
+        ("id_15_digit", rates.id_15_digit, lambda v: idnumber.to_15(v) if len(v) == 18 and v[6:8] == "19" else None)])
 
 
 def _swap_errors(rng: np.random.Generator, col: str, days: np.ndarray, rate: float, errs: dict[int, list[str]]) -> None:

@@ -41,14 +41,16 @@ def _must_enrol(acc: Account) -> bool:
     return ROLES[Role(acc.role)].needs_totp and not acc.totp_secret
 
 
-def _gate(request: Request):
-    """The signed-in user allowed to use pages, or a redirect: to sign in, or — for a role that
-    requires a second factor not yet set up — to set it up first."""
+def _gate(request: Request, permission: str | None = None):
+    """(user, None) for a signed-in user whose role has ``permission``; else (None, the response):
+    a redirect to sign in, or to set up a second factor the role requires first, or "not permitted"."""
     user = _user(request)
     if user is None:
         return None, RedirectResponse("/login", status_code=303)
     if _must_enrol(user[1]):
         return None, RedirectResponse("/account/totp", status_code=303)
+    if permission is not None and not allows(Role(user[1].role), permission):
+        return None, _denied(request, user)
     return user, None
 
 
@@ -69,9 +71,9 @@ def _denied(request: Request, user) -> HTMLResponse:
 
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request):
-    user, redirect = _gate(request)
-    if redirect is not None:
-        return redirect
+    user, refused = _gate(request)
+    if refused is not None:
+        return refused
     unit = user[3]
     return _render(request, "home.html", user, title=gettext(_lang(request), "Home"), unit_code=unit.code if unit else "")
 
@@ -80,12 +82,10 @@ def home(request: Request):
 def org_tree(request: Request, date: str | None = None):
     """The organisation tree under the user's unit as it stood on a date, with each unit's history
     (renames, merges) — for every role that may read the organisation."""
-    user, redirect = _gate(request)
-    if redirect is not None:
-        return redirect
+    user, refused = _gate(request, "org:read")
+    if refused is not None:
+        return refused
     lg = _lang(request)
-    if not allows(Role(user[1].role), "org:read"):
-        return _denied(request, user)
     try:
         day = dt.date.fromisoformat(date) if date else dt.date.today()
     except ValueError:
@@ -107,11 +107,9 @@ def org_tree(request: Request, date: str | None = None):
 
 @router.get("/persons", response_class=HTMLResponse)
 def search_page(request: Request, q: str = ""):
-    user, redirect = _gate(request)
-    if redirect is not None:
-        return redirect
-    if not allows(Role(user[1].role), "person:read"):
-        return _denied(request, user)
+    user, refused = _gate(request, "person:read")
+    if refused is not None:
+        return refused
     with request.app.state.db.read() as s:
         found = persons.search(s, q, scope=user[2]) if q.strip() else []
     rows = [{"pid": p.id, "id": mask(p.id_number) if p.id_number else p.temp_key, "name": p.name,
@@ -119,6 +117,11 @@ def search_page(request: Request, q: str = ""):
     partial = request.headers.get("hx-request") == "true"
     return _render(request, "results.html" if partial else "persons.html", user, title=gettext(_lang(request), "Find a person"),
                    q=q, rows=rows)
+
+
+def _not_in_area(request: Request, user) -> HTMLResponse:
+    lg = _lang(request)
+    return _render(request, "message.html", user, status=404, title=gettext(lg, "Not found"), message=gettext(lg, "No such person in your area."))
 
 
 def _in_scope(s, user, pid: int) -> Person:
@@ -131,18 +134,15 @@ def _in_scope(s, user, pid: int) -> Person:
 
 @router.get("/persons/{pid}", response_class=HTMLResponse)
 def person_page(request: Request, pid: int, revealed: str | None = None):
-    user, redirect = _gate(request)
-    if redirect is not None:
-        return redirect
-    if not allows(Role(user[1].role), "person:read"):
-        return _denied(request, user)
+    user, refused = _gate(request, "person:read")
+    if refused is not None:
+        return refused
     lg = _lang(request)
     with request.app.state.db.read() as s:
         try:
             p = _in_scope(s, user, pid)
         except NotFound:
-            return _render(request, "message.html", user, status=404, title=gettext(lg, "Not found"),
-                           message=gettext(lg, "No such person in your area."))
+            return _not_in_area(request, user)
         st = asof.person_state(s, p, dt.date.today())
         codes = dict(s.query(OrgUnit.id, OrgUnit.code).all())
         timeline = [{"date": e.date.isoformat(), "kind": EVENT_KINDS[e.kind].zh if lg == "zh" else EVENT_KINDS[e.kind].en,
@@ -154,12 +154,10 @@ def person_page(request: Request, pid: int, revealed: str | None = None):
 
 @router.post("/persons/{pid}/reveal", response_class=HTMLResponse)
 async def reveal_page(request: Request, pid: int):
-    user, redirect = _gate(request)
-    if redirect is not None:
-        return redirect
+    user, refused = _gate(request, "person:reveal")
+    if refused is not None:
+        return refused
     lg = _lang(request)
-    if not allows(Role(user[1].role), "person:reveal"):
-        return _denied(request, user)
     form = await request.form()
     addr = request.client.host if request.client else ""
     try:
@@ -167,7 +165,7 @@ async def reveal_page(request: Request, pid: int):
             p = _in_scope(s, user, pid)
             shown = audit.reveal(s, p, "id_number", str(form.get("reason", "")))
     except NotFound:
-        return _render(request, "message.html", user, status=404, title=gettext(lg, "Not found"), message=gettext(lg, "No such person in your area."))
+        return _not_in_area(request, user)
     except UserError:
         return _render(request, "message.html", user, status=422, title=gettext(lg, "Reason required"),
                        message=gettext(lg, "Give the reason for showing the full ID number; it is written to the audit trail."))

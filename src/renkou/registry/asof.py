@@ -40,7 +40,7 @@ _VALUE = {"residence": ("residence_unit_id",), "hukou": ("hukou_unit_id",), "hou
           "hukou_type": ("hukou_type",)}
 
 
-def latest(attr: str, date: dt.date, *, persons: Select | None = None):
+def latest(attr: str, date: dt.date, *, persons: Select | list[int] | None = None):
     """Subquery (person_id, value columns...): the latest event in force on or before ``date`` that
     sets ``attr`` for each person."""
     cols = [getattr(Event, c) for c in _VALUE[attr]]

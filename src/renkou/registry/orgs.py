@@ -170,6 +170,32 @@ def split(session: Session, code: str, successor_codes: list[str], date: dt.date
     session.flush()
 
 
+_TREES: dict[tuple, tuple] = {}
+
+
+def org_signature(session: Session) -> tuple:
+    """Changes to the organisation tables (their last change numbers and row counts): a cheap key."""
+    from sqlalchemy import func
+
+    return tuple(session.execute(select(func.max(t.seq), func.count()).select_from(t)).one()
+                 for t in (OrgUnit, OrgVersion, OrgSuccession))
+
+
+@dataclass(frozen=True)
+class OrgRows:
+    """The organisation tables as plain rows (read once; a Hierarchy for any date is built from them)."""
+
+    units: list
+    versions: list
+    successions: list
+
+    @classmethod
+    def read(cls, session: Session) -> OrgRows:
+        u, v, s = OrgUnit.__table__, OrgVersion.__table__, OrgSuccession.__table__
+        return cls(list(session.execute(u.select())), list(session.execute(v.select().order_by(v.c.valid_from, v.c.id))),
+                   list(session.execute(s.select())))
+
+
 class Hierarchy:
     """The organisation tree as it stood on one date (end of that day)."""
 
@@ -186,19 +212,30 @@ class Hierarchy:
 
     @classmethod
     def as_of(cls, session: Session, date: dt.date) -> Hierarchy:
-        units = {u.id: u for u in session.scalars(select(OrgUnit))}
-        versions: dict[int, OrgVersion] = {}
-        for v in session.scalars(select(OrgVersion).where(OrgVersion.valid_from <= date).order_by(OrgVersion.valid_from)):
-            versions[v.unit_id] = v  # the last one on or before the date wins
+        """The tree on ``date``; kept per database, date and organisation change (the organisation
+        tables are small but read on every request of the web application)."""
+        bind = session.get_bind()
+        key = (id(bind), date, org_signature(session))
+        hit = _TREES.get(key)
+        if hit is None or hit[0] is not bind:  # the engine is kept with its trees, so its id is never reused meanwhile
+            hit = (bind, cls.from_rows(OrgRows.read(session), date))
+            while len(_TREES) >= 64:
+                _TREES.pop(next(iter(_TREES)))
+            _TREES[key] = hit
+        return hit[1]
+
+    @classmethod
+    def from_rows(cls, rows: OrgRows, date: dt.date) -> Hierarchy:
+        versions: dict[int, tuple] = {}
+        for v in rows.versions:  # ordered by valid_from: the last one on or before the date wins
+            if v.valid_from <= date:
+                versions[v.unit_id] = v
         views = {
             u.id: UnitView(u.id, u.code, versions[u.id].name, u.level, versions[u.id].parent_id, versions[u.id].urban_rural,
                            u.unit_kind, u.valid_from, u.retired_on)
-            for u in units.values() if _active(u, date) and u.id in versions
+            for u in rows.units if _active(u, date) and u.id in versions
         }
-        succ = {
-            s.predecessor_id: (s.successor_id, s.date)
-            for s in session.scalars(select(OrgSuccession).where(OrgSuccession.is_primary.is_(True), OrgSuccession.date <= date))
-        }
+        succ = {s.predecessor_id: (s.successor_id, s.date) for s in rows.successions if s.is_primary and s.date <= date}
         return cls(date, views, succ)
 
     def unit(self, code: str) -> UnitView:

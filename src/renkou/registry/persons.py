@@ -5,14 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from renkou.core import idnumber
+from renkou.core import idnumber, pinyin
 from renkou.core.problems import Problem, problem
 from renkou.core.vocab import ETHNICITIES, SEXES
 from renkou.errors import ConcurrentEdit, NotFound, UserError, ValidationFailed
-from renkou.storage.schema import Household, OrgUnit, Person
+from renkou.storage.schema import Event, Household, OrgUnit, Person
 
 EDITABLE = ("name", "sex", "birth_date", "ethnicity", "id_number", "temp_key")
 
@@ -94,7 +94,9 @@ def add_person(session: Session, *, name: str, sex: str, birth_date: dt.date, id
         raise ValidationFailed(problems)
     if norm is None and temp_key is None:
         temp_key = new_temp_key(birth_date)
-    p = Person(id_number=norm, temp_key=temp_key, name=name.strip(), sex=sex, birth_date=birth_date, ethnicity=ethnicity)
+    py, ini = pinyin.keys(name)
+    p = Person(id_number=norm, temp_key=temp_key, name=name.strip(), sex=sex, birth_date=birth_date, ethnicity=ethnicity,
+               name_pinyin=py, name_initials=ini)
     session.add(p)
     session.flush()
     return p
@@ -120,28 +122,73 @@ def amend_person(session: Session, key: str, *, expected_version: int, reason: s
     for f, v in merged.items():
         if getattr(p, f) != v:
             setattr(p, f, v)
+    py, ini = pinyin.keys(p.name)
+    if (p.name_pinyin, p.name_initials) != (py, ini):
+        p.name_pinyin, p.name_initials = py, ini
     session.flush()
     return p
 
 
+def _prefix(col, text: str):
+    """``col`` starts with ``text``, as a range both SQLite and PostgreSQL answer from a b-tree index
+    (LIKE 'x%' uses the index on neither by default)."""
+    return and_(col >= text, col < text[:-1] + chr(ord(text[-1]) + 1))
+
+
+SEARCH_CANDIDATES = 2_000  # candidates examined for the scope when a search is scoped
+
+
 def search(session: Session, text: str, *, limit: int = 50, within: set[int] | None = None, scope=None,
-           date: dt.date | None = None) -> list[Person]:
-    """By ID number (full, converted from 15 digits, or a prefix of 6+ digits), temp key, or name;
-    with a ``scope``, only persons in it on ``date`` (default today)."""
+           date: dt.date | None = None, locate=None) -> list[Person]:
+    """By ID number (full, converted from 15 digits, or a prefix of 6+ digits), temp key, household
+    number, name (characters, or a prefix), or pinyin (full ``zhangwei`` or initials ``zw``, a
+    prefix of either); with a ``scope``, only persons in it on ``date`` (default today). The text is
+    matched first (indexes), then the scope is checked for the matches only — from the event log, or
+    with ``locate`` (ids → {id: (hukou unit id, residence unit id)}, e.g. renkou.stats' in-memory
+    ``Stats.locate``) without it."""
     t = text.strip()
     if not t:
         return []
-    q = select(Person)
-    if any(c.isdigit() for c in t) and len(t) >= 6:
-        k = normalize_key(t)
-        q = q.where(or_(Person.id_number == k, Person.id_number.startswith(t.upper()), Person.temp_key == t))
+    date = date or dt.date.today()
+    if pinyin.is_pinyin_query(t):
+        k = pinyin.normalise_query(t)
+        cond = or_(_prefix(Person.name_pinyin, k), _prefix(Person.name_initials, k))
+    elif any(c.isdigit() for c in t) and len(t) >= 6:
+        key = normalize_key(t)
+        members = _household_members(session, t, date)
+        cond = or_(Person.id_number == key, _prefix(Person.id_number, t.upper()), Person.temp_key == t, Person.id.in_(members))
     else:
-        q = q.where(or_(Person.name == t, Person.name.startswith(t)))
+        cond = or_(Person.name == t, _prefix(Person.name, t))
+    ids = select(Person.id).where(cond)
     if within is not None:
-        q = q.where(Person.id.in_(within))
-    if scope is not None and (ids := scope.person_ids(date or dt.date.today())) is not None:
-        q = q.where(Person.id.in_(ids))
+        ids = ids.where(Person.id.in_(within))
+    if scope is not None and not scope.everything:
+        if locate is not None:  # in result order, until enough matches are in scope
+            kept: list[int] = []
+            rows = session.scalars(ids.order_by(Person.name, Person.birth_date, Person.id)).yield_per(500).partitions()
+            for part in rows:
+                where = locate(list(part))
+                kept += [p for p in part if p in where and (where[p][0] in scope.unit_ids or where[p][1] in scope.unit_ids)]
+                if len(kept) >= limit:
+                    break
+            ids = kept[:limit]
+        else:
+            cand = list(session.scalars(ids.order_by(Person.id).limit(SEARCH_CANDIDATES)))
+            ids = scope.person_ids(date, persons=cand)
+    q = select(Person).where(Person.id.in_(ids))
     return list(session.scalars(q.order_by(Person.name, Person.birth_date, Person.id).limit(limit)))
+
+
+def _household_members(session: Session, number: str, date: dt.date) -> list[int]:
+    """The people whose household on ``date`` is the one numbered ``number`` (none if no such household)."""
+    hid = session.scalar(select(Household.id).where(Household.number == number))
+    if hid is None:
+        return []
+    from renkou.registry.asof import latest
+
+    named = select(Event.person_id).where(Event.household_id == hid)
+    lt = latest("household", date, persons=named)
+    return list(session.scalars(select(lt.c.person_id).where(lt.c.household_id == hid)))
 
 
 def get_household(session: Session, number: str) -> Household:

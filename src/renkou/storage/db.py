@@ -59,6 +59,9 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 def make_engine(url: str, **kw: Any) -> Engine:
     u = make_url(url)
     if u.get_backend_name() == "sqlite":
+        if u.database and u.database != ":memory:":  # connections to a file are cheap: enough for a busy web server
+            kw.setdefault("pool_size", 20)
+            kw.setdefault("max_overflow", 40)
         engine = create_engine(u, **kw)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine

@@ -135,6 +135,9 @@ class Person(Tracked, Base):
     id_number: Mapped[str | None] = mapped_column(String(18), unique=True)
     temp_key: Mapped[str | None] = mapped_column(String(32), unique=True)  # newborns without an ID number
     name: Mapped[str] = mapped_column(String(50), nullable=False, index=True)
+    # toneless pinyin of the name and its initials (renkou.core.pinyin), for search; derived, kept by every writer
+    name_pinyin: Mapped[str | None] = mapped_column(String(100), index=True)
+    name_initials: Mapped[str | None] = mapped_column(String(20), index=True)
     sex: Mapped[str] = mapped_column(String(1), nullable=False)
     birth_date: Mapped[dt.date] = mapped_column(Date, nullable=False, index=True)
     ethnicity: Mapped[str] = mapped_column(String(2), nullable=False, default="01")
@@ -162,7 +165,7 @@ class Event(Tracked, Base):
     hukou_unit_id: Mapped[int | None] = mapped_column(Id, ForeignKey("org_unit.id"))
     residence_unit_id: Mapped[int | None] = mapped_column(Id, ForeignKey("org_unit.id"))
     work_unit_id: Mapped[int | None] = mapped_column(Id, ForeignKey("org_unit.id"))
-    household_id: Mapped[int | None] = mapped_column(Id, ForeignKey("household.id"))
+    household_id: Mapped[int | None] = mapped_column(Id, ForeignKey("household.id"), index=True)
     relation: Mapped[str | None] = mapped_column(String(16))
     hukou_type: Mapped[str | None] = mapped_column(String(16))
     scope: Mapped[str | None] = mapped_column(String(10))  # move: residence | hukou | both

@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import settings
 from sqlalchemy import create_engine, text
 
 from renkou.storage import migrate
@@ -17,6 +18,11 @@ from renkou.storage.db import Actor, Database
 
 os.environ.setdefault("COLUMNS", "240")  # wide tables in captured CLI output, as in a wide terminal
 os.environ.setdefault("RENKOU_ARGON2_PROFILE", "test")  # argon2id with tiny costs: hashing is not what tests test
+# Property tests: the same examples on every run of `make test`, so a landing never depends on luck; a
+# counterexample found while exploring (HYPOTHESIS_PROFILE=explore, random and longer) becomes an @example.
+settings.register_profile("repeatable", derandomize=True, print_blob=True)
+settings.register_profile("explore", max_examples=1000, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 PG_URL = os.environ.get("RENKOU_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 

@@ -14,6 +14,10 @@ from renkou.errors import UserError
 class Settings:
     database_url: str = "sqlite:///renkou.db"
     birth_order_rule: str = "mother"
+    # resident basis (常住): someone away from the hukou place counts where they live after this long
+    resident_threshold_months: int = 3
+    # the statistical year (period form 2023SY) starts in this month; 10 = the family-planning year
+    stat_year_start: int = 10
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -22,4 +26,19 @@ class Settings:
         if rule not in BIRTH_ORDER_RULES:
             raise UserError(f"RENKOU_BIRTH_ORDER_RULE 应为 {' 或 '.join(BIRTH_ORDER_RULES)}，而不是 {rule!r}",
                             f"RENKOU_BIRTH_ORDER_RULE must be one of {', '.join(BIRTH_ORDER_RULES)}, not {rule!r}")
-        return cls(database_url=e.get("RENKOU_DATABASE_URL", cls.database_url), birth_order_rule=rule)
+        return cls(database_url=e.get("RENKOU_DATABASE_URL", cls.database_url), birth_order_rule=rule,
+                   resident_threshold_months=_int(e, "RENKOU_RESIDENT_THRESHOLD_MONTHS", cls.resident_threshold_months, 0, 24),
+                   stat_year_start=_int(e, "RENKOU_STAT_YEAR_START", cls.stat_year_start, 1, 12))
+
+
+def _int(env, name: str, default: int, lo: int, hi: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        v = int(raw)
+    except ValueError:
+        v = lo - 1
+    if not lo <= v <= hi:
+        raise UserError(f"{name} 应为 {lo} 到 {hi} 之间的整数，而不是 {raw!r}", f"{name} must be a whole number from {lo} to {hi}, not {raw!r}")
+    return v

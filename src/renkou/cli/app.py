@@ -8,7 +8,7 @@ import traceback
 
 import typer
 
-from renkou.cli import data, registry
+from renkou.cli import data, registry, stats
 from renkou.cli.synth import synth_app
 from renkou.cli.serve import serve
 from renkou.cli.users import user_app
@@ -38,6 +38,9 @@ app.command("export", help=data.export.__doc__)(data.export)
 app.command("template", help=data.template.__doc__)(data.template)
 app.command("demo", help=data.demo.__doc__)(data.demo)
 app.command("serve", help=serve.__doc__)(serve)
+app.command("indicators", help=stats.indicators.__doc__)(stats.indicators)
+app.command("report", help=stats.report.__doc__)(stats.report)
+app.command("ledger", help=stats.ledger.__doc__)(stats.ledger)
 
 
 @app.callback()

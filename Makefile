@@ -22,12 +22,12 @@ demo: install
 	$(BIN)/renkou --db sqlite:///demo.db serve --host 127.0.0.1 --port 8000
 
 # Debian's headless Chromium and CJK fonts for the browser tests (Playwright drives /usr/bin/chromium;
-# it never downloads a browser of its own).
+# it never downloads a browser of its own). fonts-wqy-microhei (TrueType) is the font the PDF reports embed.
 browser:
-	@command -v chromium >/dev/null 2>&1 && fc-list :lang=zh | grep -q . || { \
-	  echo "installing Debian chromium and CJK fonts for the browser tests"; \
+	@command -v chromium >/dev/null 2>&1 && fc-list :lang=zh | grep -q . && test -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc || { \
+	  echo "installing Debian chromium and CJK fonts for the browser tests and PDF reports"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q chromium fonts-noto-cjk; }
+	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q chromium fonts-noto-cjk fonts-wqy-microhei; }
 
 # The whole suite: SQLite always, PostgreSQL too when a server answers at 127.0.0.1:5432; browser tests in Chromium.
 test: install browser

@@ -3,7 +3,9 @@
 Discovers the scenario modules in bench/scenarios/ (one file per capability; modules whose name
 starts with ``_`` are shared helpers). A scenario module defines ``NAME``, ``DESCRIPTION``,
 ``run(size_label, rows, repeats, args) -> dict`` and optionally ``add_arguments(parser)`` for options
-of its own; the options every scenario shares (``--seed``, ``--regenerate``, ``--timeout`` and the
+of its own — or, for several scenarios in one module, ``SCENARIOS``: a sequence of objects with
+those same attributes (scenarios sharing one ``add_arguments`` get it once); the options every
+scenario shares (``--seed``, ``--regenerate``, ``--timeout`` and the
 baseline options) are defined here. Each result is printed as one JSON line on stdout (and appended
 to ``--out`` if given); progress goes to stderr.
 """
@@ -16,23 +18,25 @@ import json
 import pkgutil
 import sys
 from pathlib import Path
-from types import ModuleType
+from typing import Any
 
 from bench import harness
 from bench.harness import DEFAULT_BASELINE_CAP, DEFAULT_SEED
 
 
-def discover() -> dict[str, ModuleType]:
+def discover() -> dict[str, Any]:
+    """{name: scenario}: a scenario module, or one of the ``SCENARIOS`` of a module that has several."""
     import bench.scenarios as pkg
 
-    found: dict[str, ModuleType] = {}
+    found: dict[str, Any] = {}
     for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda i: i.name):
         if info.name.startswith("_"):
             continue
         mod = importlib.import_module(f"bench.scenarios.{info.name}")
-        if hasattr(mod, "run"):
-            found[getattr(mod, "NAME", info.name)] = mod
-    return found
+        for sc in getattr(mod, "SCENARIOS", (mod,)):
+            if hasattr(sc, "run"):
+                found[getattr(sc, "NAME", info.name)] = sc
+    return dict(sorted(found.items()))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -54,9 +58,12 @@ def main(argv: list[str] | None = None) -> int:
                         "baseline_extrapolated (population_asof's baseline always reads the whole database)")
     g.add_argument("--baseline-repeats", type=int, metavar="R", help="baseline runs (default: --repeats)")
     g.add_argument("--no-baseline", action="store_true", help="skip the baselines")
+    sharing: dict[Any, list[str]] = {}  # add_arguments -> the scenarios that use it (added once)
     for name, mod in scenarios.items():
         if hasattr(mod, "add_arguments"):
-            mod.add_arguments(p.add_argument_group(f"scenario {name}"))
+            sharing.setdefault(mod.add_arguments, []).append(name)
+    for add, names in sharing.items():
+        add(p.add_argument_group(f"scenario{'s' if len(names) > 1 else ''} {', '.join(names)}"))
     args = p.parse_args(argv)
     if args.list:
         for name, mod in scenarios.items():
@@ -75,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
             harness.cleanup_run_dir()
 
 
-def _run_all(scenarios: dict[str, ModuleType], args: argparse.Namespace, sizes: list[tuple[str, int]]) -> int:
+def _run_all(scenarios: dict[str, Any], args: argparse.Namespace, sizes: list[tuple[str, int]]) -> int:
     failed = False
     for name in args.scenario or sorted(scenarios):
         for label, rows in sizes:

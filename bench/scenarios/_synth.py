@@ -71,6 +71,7 @@ def county_db(persons: int, seed: int, *, regenerate: bool = False, analyze: boo
     (the registry itself never runs it), kept beside the plain one."""
     digest = harness.parts_digest(DB_PARTS)
     stem = f"db-v{VERSION}-{persons}-seed{seed}"
+    SYNTH.mkdir(parents=True, exist_ok=True)  # a fresh checkout has no cache folder yet
     path = SYNTH / f"{stem}-{digest}.db"
     meta = Path(str(path) + ".json")
     if meta.exists() and path.exists() and not regenerate:

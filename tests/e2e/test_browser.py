@@ -3,36 +3,22 @@ by uvicorn on loopback, driven by Playwright. Screenshots go to test-output/e2e/
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from datetime import date
 from pathlib import Path
 
 import pytest
-import uvicorn
 
 from renkou.demo import fixture
-from renkou.storage import migrate
-from renkou.storage.db import Database
-from renkou.synth import build, county, store
 from renkou.web.app import create_app
 
-CHROMIUM = "/usr/bin/chromium"
+from e2e_kit import demo_county, serving, shot
+
 NAMES: dict[str, str] = {}
-SHOTS = Path(__file__).resolve().parents[2] / "test-output" / "e2e"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian chromium is missing: run `make browser` (make test does)")
-    db = Database(f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'demo.db'}")
-    migrate.upgrade(db)
-    store.to_database(build.generate(2_000, 3), db, actor=fixture.DEMO_ACTOR)
-    made = fixture.demo_accounts(db, county.COUNTY_CODE)
+    db, made = demo_county(tmp_path_factory.mktemp('e2e'))
     village = next(code for user, _, code, _ in made if user == "cun")
     from renkou.auth import accounts
     from renkou.registry import asof
@@ -46,48 +32,9 @@ def server(tmp_path_factory):
                                 password=fixture.DEMO_PASSWORD)
         villager = asof.members(s, village, date.today())[0]
     NAMES["villager"], NAMES["villager_id"] = villager.name, str(villager.id)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    srv = uvicorn.Server(uvicorn.Config(create_app(db, secret="e2e", secure_cookies=False), host="127.0.0.1", port=port,
-                                        log_level="warning", access_log=False))
-    t = threading.Thread(target=srv.run, daemon=True)
-    t.start()
-    for _ in range(100):
-        if srv.started:
-            break
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    t.join(timeout=10)
+    with serving(create_app(db, secret="e2e", secure_cookies=False)) as url:
+        yield url
     db.dispose()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture
-def page(browser):
-    ctx = browser.new_context(locale="zh-CN")
-    pg = ctx.new_page()
-    errors: list[str] = []
-    pg.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    pg.renkou_errors = errors  # a test that provokes an error response checks and clears it
-    yield pg
-    ctx.close()
-    assert errors == []  # e.g. a resource the CSP blocked
-
-
-def shot(page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
 def test_village_worker_signs_in_and_sees_their_village(server, page):
@@ -155,3 +102,57 @@ def test_organisation_tree_page(server, page):
     page.wait_for_url(server + "/orgs")
     assert page.locator("h1").inner_text() == "组织机构" and page.locator("table.tree tbody tr").count() > 3
     shot(page, "orgs")
+
+
+def test_a_township_officer_opens_the_monthly_report_and_downloads_it(server, page):
+    sign_in(page, server, "xiang")
+    page.click("header >> text=报表台账")
+    page.wait_for_url(server + "/reports")
+    org = page.locator("select[name=org]")
+    assert org.input_value() == org.locator("option").first.get_attribute("value")  # their own township by default
+    page.select_option("select[name=t]", "report:monthly")
+    page.fill("input[name=period]", "2025-03")
+    page.click("form.report-form button[type=submit]")
+    page.wait_for_selector("table.stats tr.total")
+    assert "period=2025-03" in page.url  # a GET form: the report's address can be bookmarked
+    assert page.locator("#report h2").inner_text() == "人口变动情况月报表"
+    assert page.locator("table.stats thead tr").count() >= 2  # merged header rows
+    shot(page, "reports")
+    with page.expect_download() as info:
+        page.click("#download-xlsx")
+    download = info.value
+    assert download.suggested_filename.endswith("-2025-03.xlsx") and "人口变动情况月报表" in download.suggested_filename
+    assert Path(download.path()).read_bytes()[:2] == b"PK"
+
+
+def test_a_ledger_on_screen_is_masked(server, page):
+    sign_in(page, server, "xiang")
+    page.goto(server + "/reports")
+    page.select_option("select[name=t]", "ledger:births")
+    page.fill("input[name=period]", "2025")
+    page.click("form.report-form button[type=submit]")
+    page.wait_for_selector("#report h2")
+    assert page.locator("#report h2").inner_text() == "出生登记台账"
+    ids = page.locator("table.stats tbody tr td:nth-child(8)").all_inner_texts()  # 母亲身份证号
+    assert ids and all("*" in x for x in ids if x)
+    shot(page, "ledger")
+
+
+def test_an_invalid_period_is_explained_next_to_the_field(server, page):
+    sign_in(page, server, "xiang")
+    page.goto(server + "/reports?t=report:monthly&period=2025-13")
+    assert "统计期“2025-13”无效" in page.locator("#period-error").inner_text()
+    assert [e for e in page.renkou_errors if "400" not in e] == []
+    page.renkou_errors.clear()
+
+
+def test_the_dashboard_draws_its_charts_under_the_csp(server, page):
+    sign_in(page, server, "xiang")
+    assert page.locator("h1").inner_text() == "首页"
+    for chart in ("#chart-births", "#chart-pyramid"):
+        page.wait_for_selector(chart + " canvas")
+    if page.locator("#chart-funnel").count():
+        page.wait_for_selector("#chart-funnel canvas")
+    page.wait_for_function("Number(document.body.dataset.charts) >= 2")
+    assert page.locator("#key-figures table tbody tr").count() == 6 and page.locator("#backlog dd").count() == 2
+    shot(page, "dashboard")

@@ -33,8 +33,10 @@ _READ = {"person:read", "household:read", "org:read", "population:read"}
 _REPORTS = {"report:read", "ledger:read"}
 
 ROLES: dict[Role, RoleInfo] = {
+    # village workers keep the village ledgers (台账) and see their village's reports; the scope binds them to it
     Role.VILLAGE_WORKER: RoleInfo("村（居）专干", "village worker", ("village",),
-                                  frozenset(_READ | {"person:write", "event:write", "household:write", "person:reveal", "benefit:apply"})),
+                                  frozenset(_READ | _REPORTS | {"person:write", "event:write", "household:write", "person:reveal",
+                                                                "benefit:apply"})),
     Role.TOWNSHIP_OFFICER: RoleInfo("乡镇（街道）干部", "township officer", ("township",),
                                     frozenset(_READ | _REPORTS | {"person:write", "event:write", "household:write", "person:reveal", "import:write",
                                                                   "benefit:review"})),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 
 import typer
 
@@ -25,5 +26,8 @@ def serve(
     # Plain HTTP is only for this machine; anywhere else the cookie must be Secure (serve behind TLS).
     secure = os.environ.get("RENKOU_COOKIE_SECURE", "0" if host in LOOPBACK else "1") != "0"
     app = create_app(db, secret=os.environ.get("RENKOU_SECRET_KEY"), secure_cookies=secure)
+    # load the statistics model while the server starts (from its snapshot: about a second for a
+    # million people; the first time from every row); requests that need it wait for it
+    threading.Thread(target=app.state.stats.model, name="stats-warm-up", daemon=True).start()
     console.print(f"renkou 网页端：http://{host}:{port}/  （Ctrl+C 停止） Web application at http://{host}:{port}/ (Ctrl+C to stop)")
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)

@@ -25,6 +25,7 @@ from renkou.core.vocab import ETHNICITIES, HUKOU_TYPES, MOVE_SCOPES, RELATIONS, 
 from renkou.errors import ValidationFailed
 from renkou.exchange import readers, templates
 from renkou.registry.events import CONTENT, check_event, fingerprint, in_force
+from renkou.core import pinyin
 from renkou.storage.db import Actor, Database, allocate_seq, bulk_insert, changeset_of, deferred_indexes, reserve_ids
 from renkou.storage.schema import Event, Household, ImportBatch, OrgUnit, OrgVersion, Person
 
@@ -405,7 +406,7 @@ def _import_persons_rows(session: Session, table: readers.Table, cols: _Rows, re
     res.rows = done
 
 
-PERSON_COLS = ["id", "id_number", "temp_key", "name", "sex", "birth_date", "ethnicity", "seq", "created_cs", "version"]
+PERSON_COLS = ["id", "id_number", "temp_key", "name", "name_pinyin", "name_initials", "sex", "birth_date", "ethnicity", "seq", "created_cs", "version"]
 EVENT_COLS = ["id", *CONTENT, "source", "seq", "created_cs", "fingerprint", "supersedes_id", "reason"]
 
 
@@ -414,9 +415,10 @@ def _write_persons(session: Session, cs_id: int, persons: list[dict], events: li
     first_id = reserve_ids(session, "person", len(persons))
     seq = allocate_seq(conn, len(persons) + len(events))
     rows = []
+    keys = pinyin.keys_many([p["name"] for p in persons])
     for i, p in enumerate(persons):
         p["id"] = first_id + i
-        rows.append((p["id"], p["id_number"], p["temp_key"], p["name"], p["sex"], p["birth_date"], p["ethnicity"], seq + i, cs_id, 1))
+        rows.append((p["id"], p["id_number"], p["temp_key"], p["name"], *keys[i], p["sex"], p["birth_date"], p["ethnicity"], seq + i, cs_id, 1))
     bulk_insert(session, Person.__table__, PERSON_COLS, rows)
     if events:
         first_ev = reserve_ids(session, "event", len(events))

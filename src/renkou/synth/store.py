@@ -22,6 +22,7 @@ from renkou.errors import UserError
 from renkou.exchange import templates
 from renkou.registry import orgs
 from renkou.registry.events import CONTENT
+from renkou.core import pinyin
 from renkou.storage.db import Actor, Database, allocate_seq, bulk_insert, changeset_of, deferred_indexes, reserve_ids
 from renkou.storage.schema import Event, Household, OrgUnit, Person
 from renkou.synth import build
@@ -126,10 +127,13 @@ def _persons(s, c: County, cs: int) -> np.ndarray:
     idn = c.id_number[reg]
     tk = c.temp_key[reg]
     birth = build._iso(P.birth[reg])
-    rows = zip(ids[reg].tolist(), [v or None for v in idn.tolist()], [v or None for v in tk.tolist()], c.name[reg].tolist(),
+    names = c.name[reg].tolist()
+    keys = pinyin.keys_many(names)
+    rows = zip(ids[reg].tolist(), [v or None for v in idn.tolist()], [v or None for v in tk.tolist()], names,
+               [k[0] for k in keys], [k[1] for k in keys],
                np.where(P.sex[reg] == 0, "M", "F").tolist(), birth.to_list(), ["01"] * n, range(seq, seq + n), [cs] * n, [1] * n, strict=True)
-    bulk_insert(s, Person.__table__, ["id", "id_number", "temp_key", "name", "sex", "birth_date", "ethnicity", "seq", "created_cs", "version"],
-                rows, iso_dates=True)
+    bulk_insert(s, Person.__table__, ["id", "id_number", "temp_key", "name", "name_pinyin", "name_initials", "sex", "birth_date", "ethnicity",
+                                      "seq", "created_cs", "version"], rows, iso_dates=True)
     return ids
 
 

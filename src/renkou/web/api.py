@@ -75,7 +75,7 @@ def _out(p, shown: str | None = None) -> PersonOut:
 def search_persons(request: Request, q: str, c: Caller = Depends(need("person:read"))) -> list[PersonOut]:
     """按姓名或证件号查找（仅限本人管辖范围）。Search by name or ID number, within the caller's area."""
     with request.app.state.db.read() as s:
-        return [_out(p) for p in persons.search(s, q, scope=c.scope)]
+        return [_out(p) for p in persons.search(s, q, scope=c.scope, locate=request.app.state.stats.locate)]
 
 
 @router.get("/persons/{key}", response_model=PersonOut)

@@ -14,12 +14,14 @@ from fastapi.templating import Jinja2Templates
 
 from renkou.auth import accounts
 from renkou.storage.db import Database
-from renkou.web.i18n import gettext, language_of as lang
+from renkou.web.i18n import LANGUAGES, gettext, language_of as lang
 from renkou.web.security import COOKIE, UNSAFE, SecurityHeaders, Session, Sessions, csrf_ok
 
 HERE = Path(__file__).parent
 THROTTLE_FAILURES = 20  # failed sign-ins from one address ...
 THROTTLE_SECONDS = 600  # ... within this window, then refused for the rest of it
+LANGUAGE_NAMES = (("zh", "中文"), ("en", "English"))
+LANG_COOKIE_DAYS = 365
 
 
 class _Throttle:
@@ -34,6 +36,23 @@ class _Throttle:
 
     def fail(self, addr: str, now: float) -> None:
         self.failures[addr].append(now)
+
+
+def same_site_path(app: FastAPI, target: str) -> str:
+    """``target`` if it is a path of this application that answers GET (with its query), else "/"."""
+    from urllib.parse import urlsplit
+
+    from starlette.routing import Match
+
+    if not target.startswith("/") or target.startswith(("//", "/\\")) or any(c in target for c in "\r\n\t\\"):
+        return "/"
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return "/"
+    scope = {"type": "http", "path": parts.path, "method": "GET", "root_path": ""}
+    if any(route.matches(scope)[0] == Match.FULL for route in app.router.routes):
+        return target
+    return "/"
 
 
 async def presented_token(request: Request) -> str | None:
@@ -57,6 +76,7 @@ def create_app(db: Database, *, secret: str | None = None, secure_cookies: bool 
                 return
         elif request.headers.get("authorization", "").lower().startswith("bearer "):
             return  # API clients authenticate by token and send no cookie
+        await request.close()  # an uploaded file of the refused form goes at once
         raise HTTPException(status_code=403, detail=gettext(lang(request), "The form has expired or did not come from this site; reload the page and try again."))
 
     app = FastAPI(title="renkou 人口", docs_url=None, redoc_url=None, openapi_url="/api/v1/openapi.json",
@@ -64,15 +84,29 @@ def create_app(db: Database, *, secret: str | None = None, secure_cookies: bool 
     app.state.db = db
     app.state.sessions = Sessions(secret or secrets.token_urlsafe(48), secure=secure_cookies)
     app.state.throttle = _Throttle()
+    from renkou.stats.service import Stats
+
+    app.state.stats = Stats(db)  # one per process: its model is brought up to the last saved change on every use
     templates = app.state.templates = Jinja2Templates(directory=HERE / "templates")
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     from renkou.web.api import router as api_router
 
+    from renkou.web import admin, admin_audit, dashboard, imports, reports
     from renkou.web.pages import router as pages_router
 
     app.include_router(api_router)
+    app.include_router(reports.api)
+    app.include_router(dashboard.router)  # before the pages: its "/" is the home page
+    app.include_router(reports.router)
+    app.include_router(imports.router)
+    app.include_router(admin_audit.router)
+    app.include_router(admin.router)
     app.include_router(pages_router)
+    from renkou.auth.roles import Role, allows
+
+    templates.env.globals["may"] = lambda account, permission: allows(Role(account.role), permission)  # navigation links
+    templates.env.globals["languages"] = LANGUAGE_NAMES  # the language switch, each language named in itself
 
     def session_of(request: Request) -> Session | None:
         return app.state.sessions.read(request.cookies.get(COOKIE))
@@ -123,6 +157,18 @@ def create_app(db: Database, *, secret: str | None = None, secure_cookies: bool 
         cookie, _ = app.state.sessions.issue(login.account_id)  # a new session (and token) at every sign-in
         resp = RedirectResponse("/", status_code=303)
         resp.set_cookie(value=cookie, **app.state.sessions.cookie_args())
+        return resp
+
+    @app.post("/lang")
+    async def set_language(request: Request):
+        """The language switch of every page: sets the ``lang`` cookie and goes back to the page (a
+        path of this site with a GET route; anything else goes home)."""
+        form = await request.form()  # the CSRF check has parsed it
+        resp = RedirectResponse(same_site_path(app, str(form.get("next", ""))), status_code=303)
+        choice = str(form.get("lang", ""))
+        if choice in LANGUAGES:
+            resp.set_cookie("lang", choice, max_age=LANG_COOKIE_DAYS * 86400, path="/", samesite="strict",
+                            secure=app.state.sessions.secure, httponly=False)
         return resp
 
     @app.post("/logout")

@@ -7,6 +7,7 @@ import datetime as dt
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy import select
 
 from renkou.auth.roles import ROLES, Role, allows
 from renkou.auth.scope import Scope
@@ -16,7 +17,7 @@ from renkou.errors import NotFound, UserError
 from renkou.registry import asof, audit, events, persons
 from renkou.registry.orgs import Hierarchy
 from renkou.storage.db import Actor
-from renkou.storage.schema import Account, OrgUnit, Person
+from renkou.storage.schema import Account, Event, OrgUnit, Person
 from renkou.web.i18n import gettext, language_of as _lang
 from renkou.web.security import COOKIE
 
@@ -69,15 +70,6 @@ def _denied(request: Request, user) -> HTMLResponse:
                    message=gettext(_lang(request), "Your role may not open this page."))
 
 
-@router.get("/", response_class=HTMLResponse)
-def home(request: Request):
-    user, refused = _gate(request)
-    if refused is not None:
-        return refused
-    unit = user[3]
-    return _render(request, "home.html", user, title=gettext(_lang(request), "Home"), unit_code=unit.code if unit else "")
-
-
 @router.get("/orgs", response_class=HTMLResponse)
 def org_tree(request: Request, date: str | None = None):
     """The organisation tree under the user's unit as it stood on a date, with each unit's history
@@ -111,7 +103,7 @@ def search_page(request: Request, q: str = ""):
     if refused is not None:
         return refused
     with request.app.state.db.read() as s:
-        found = persons.search(s, q, scope=user[2]) if q.strip() else []
+        found = persons.search(s, q, scope=user[2], locate=request.app.state.stats.locate) if q.strip() else []
     rows = [{"pid": p.id, "id": mask(p.id_number) if p.id_number else p.temp_key, "name": p.name,
              "sex": p.sex, "birth": p.birth_date.isoformat()} for p in found]
     partial = request.headers.get("hx-request") == "true"
@@ -144,12 +136,45 @@ def person_page(request: Request, pid: int, revealed: str | None = None):
         except NotFound:
             return _not_in_area(request, user)
         st = asof.person_state(s, p, dt.date.today())
-        codes = dict(s.query(OrgUnit.id, OrgUnit.code).all())
-        timeline = [{"date": e.date.isoformat(), "kind": EVENT_KINDS[e.kind].zh if lg == "zh" else EVENT_KINDS[e.kind].en,
-                     "unit": codes.get(e.residence_unit_id or e.hukou_unit_id or 0, ""), "superseded": e.supersedes_id is not None}
-                    for e in events.timeline(s, p)]
+        role = Role(user[1].role)
+        writes = allows(role, "event:write")
+        timeline = _timeline(s, user, p, lg, writes)
     return _render(request, "person.html", user, title=p.name, person=p, id_shown=revealed or (mask(p.id_number) if p.id_number else ""),
-                   state=st, timeline=timeline, can_reveal=allows(Role(user[1].role), "person:reveal") and bool(p.id_number))
+                   state=st, timeline=timeline, can_reveal=allows(role, "person:reveal") and bool(p.id_number),
+                   can_write=writes, can_register_birth=writes and allows(role, "person:write"), sep="：" if lg == "zh" else ": ")
+
+
+def _timeline(s, user, p: Person, lg: str, writes: bool) -> list[dict]:
+    """The person's events in order. A birth where this person is the mother or father names the
+    child, a marriage or divorce names the partner (linked when in the area); an event that a
+    correction or retraction replaced is marked superseded; one in force may be corrected."""
+    evs = events.timeline(s, p)
+    ids = [e.id for e in evs]
+    replaced = set(s.scalars(select(Event.supersedes_id).where(Event.supersedes_id.in_(ids)))) if ids else set()
+    other_of = {}
+    for e in evs:
+        if e.kind in ("birth", "adoption") and e.person_id != p.id:
+            other_of[e.id] = e.person_id
+        elif e.kind in ("marriage", "divorce"):
+            other_of[e.id] = e.partner_id if e.person_id == p.id else e.person_id
+    others = sorted({o for o in other_of.values() if o})
+    names = dict(s.execute(select(Person.id, Person.name).where(Person.id.in_(others))).all()) if others else {}
+    inside = user[2].person_ids(dt.date.today(), persons=others) if others else None
+    visible = set(s.scalars(select(inside.subquery().c[0]))) if inside is not None else set(others)
+    codes = dict(s.execute(select(OrgUnit.id, OrgUnit.code)).all())
+    rows = []
+    for e in evs:
+        kind = EVENT_KINDS[e.kind].zh if lg == "zh" else EVENT_KINDS[e.kind].en
+        if e.kind == "birth" and e.person_id != p.id:
+            kind = gettext(lg, "Birth of a child")
+        elif e.kind == "adoption" and e.person_id != p.id:
+            kind = gettext(lg, "Adoption of a child")
+        o = other_of.get(e.id)
+        rows.append({"id": e.id, "date": e.date.isoformat(), "kind": kind, "unit": codes.get(e.residence_unit_id or e.hukou_unit_id or 0, ""),
+                     "other": {"pid": o, "name": names.get(o, ""), "link": o in visible} if o else None,
+                     "superseded": e.id in replaced, "reason": e.reason or "",
+                     "correctable": writes and e.kind != "retraction" and e.id not in replaced and (e.person_id == p.id or e.person_id in visible)})
+    return rows
 
 
 @router.post("/persons/{pid}/reveal", response_class=HTMLResponse)
@@ -191,7 +216,16 @@ def totp_form(request: Request, error: str | None = None, status: int = 200):
     # the new secret travels signed (and bound to this account) until a code confirms it
     token = _signer(request).dumps({"a": user[1].id, "s": secret})
     return _render(request, "totp.html", user, status=status, title=gettext(_lang(request), "Set up the one-time code"),
-                   secret=secret, uri=uri, enrol_token=token, error=error, required=_must_enrol(user[1]))
+                   secret=secret, uri=uri, qr=_qr_svg(uri, gettext(_lang(request), "QR code of the key for the authenticator app")),
+                   enrol_token=token, error=error, required=_must_enrol(user[1]))
+
+
+def _qr_svg(uri: str, title: str):
+    """The otpauth:// URI as an inline SVG QR code (drawn on the server: no script, nothing fetched)."""
+    import segno
+    from markupsafe import Markup
+
+    return Markup(segno.make(uri, error="m").svg_inline(scale=4, border=4, dark="#000", light="#fff", title=title, svgclass="qr-code"))
 
 
 @router.post("/account/totp", response_class=HTMLResponse)
@@ -218,3 +252,10 @@ async def totp_confirm(request: Request):
     except UserError:
         return totp_form(request, error=gettext(lg, "The code is wrong; enter the code the app shows now."), status=422)
     return RedirectResponse("/", status_code=303)
+
+
+# ------------------------------------------------------------------------------- registration forms
+
+from renkou.web.forms import router as forms_router  # noqa: E402 - its routes reuse the helpers above
+
+router.include_router(forms_router)

@@ -1,0 +1,264 @@
+"""The home page as a dashboard of the account's unit.
+
+* key figures: population at the end of last month; births, deaths, moves in and out, birth rate and sex
+  ratio at birth for this month and the year to date, each against the same days a year earlier;
+* births by month over the last 24 months, and the population pyramid (ECharts, drawn by static/dashboard.js
+  from a JSON data block: the CSP allows no inline script);
+* sex ratio at birth of the units one level down (townships of a county, villages of a township) as a funnel
+  chart over the last 12 months: the 95 % limits around the unit's own ratio for each number of births, so
+  a small unit is not flagged for a chance deviation;
+* the data-entry backlog: late registrations and recent births still without an ID number (plain SQL).
+
+Each part is shown only to roles that may see it: population:read for the population, the pyramid and the
+backlog, report:read for births, deaths, moves and rates. The system administrator sees administration links.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from sqlalchemy import Date, cast, exists, func, select, union
+from sqlalchemy.orm import aliased
+
+from renkou.auth.roles import Role, allows
+from renkou.errors import UserError
+from renkou.registry.asof import latest
+from renkou.registry.events import in_force
+from renkou.stats.catalogue import ratio_ci
+from renkou.stats.periods import Period, add_months
+from renkou.storage.db import utcnow
+from renkou.storage.schema import Changeset, Event, Person
+from renkou.web.i18n import gettext, language_of as _lang
+from renkou.web.pages import _gate, _render
+
+router = APIRouter(include_in_schema=False)
+today = dt.date.today  # the dashboard's "today" (tests set another)
+
+EVENTS = ("births", "deaths", "moves_in", "moves_out", "cbr", "srb")
+CHILD_LEVEL = {"province": "city", "city": "county", "county": "township", "township": "village"}
+VITAL = ("birth", "death", "marriage", "divorce", "adoption", "move")  # events a village registers as they happen
+Z = 1.959963984540054  # as renkou.stats.catalogue.wilson
+LATE_DAYS, ENTRY_DAYS, NO_ID_DAYS = 30, 30, 90
+
+
+# --------------------------------------------------------------------------------- data entry
+
+def backlog(session, scope, day: dt.date, now: dt.datetime | None = None) -> dict[str, int]:
+    """``late``: vital events entered in the last 30 days (not by the system's own generators) dated more
+    than 30 days before they were entered — original entries, counted even if corrected since, unless
+    retracted; ``no_id``: births of the last 90 days whose child has no ID number yet (a temporary key
+    only). Both limited to the people of ``scope``."""
+    now = now or utcnow()
+    withdrawn = aliased(Event)
+    since = now - dt.timedelta(days=ENTRY_DAYS)
+    first = _first_event_since(session, since)
+    if session.get_bind().dialect.name == "sqlite":
+        cutoff = func.date(Changeset.at, f"-{LATE_DAYS} days")
+    else:
+        cutoff = cast(Changeset.at, Date) - LATE_DAYS
+    late = (select(func.count(Event.id)).join(Changeset, Changeset.id == Event.created_cs)
+            .where(Event.id >= (first or 0), Changeset.at >= since, Changeset.channel != "system", Event.kind.in_(VITAL),
+                   Event.supersedes_id.is_(None), ~exists().where(withdrawn.supersedes_id == Event.id, withdrawn.kind == "retraction"),
+                   Event.date < cutoff))
+    no_id = (select(func.count(Event.id)).join(Person, Person.id == Event.person_id)
+             .where(Event.kind == "birth", in_force(), Event.date > day - dt.timedelta(days=NO_ID_DAYS), Event.date <= day,
+                    Person.id_number.is_(None)))
+    if scope.unit_ids is not None:
+        late, no_id = (q.where(Event.person_id.in_(_in_scope(scope, day, q.with_only_columns(Event.person_id)))) for q in (late, no_id))
+    return {"late": (session.scalar(late) or 0) if first is not None else 0, "no_id": session.scalar(no_id) or 0}
+
+
+def _first_event_since(session, since: dt.datetime) -> int | None:
+    """The id of the first event entered since ``since`` (None: none was). Event ids and changesets both grow
+    with time and event.created_cs has no index, so a binary search over the primary key finds the bound
+    with a few index look-ups instead of a scan of every event."""
+    cs0 = session.scalar(select(func.min(Changeset.id)).where(Changeset.at >= since))
+    lo, hi = session.execute(select(func.min(Event.id), func.max(Event.id))).one()
+    if cs0 is None or hi is None:
+        return None
+
+    def entered_by(i: int) -> int:  # the changeset of the first event with an id of at least i
+        return session.scalar(select(Event.created_cs).where(Event.id >= i).order_by(Event.id).limit(1))
+
+    if entered_by(hi) < cs0:
+        return None
+    while lo < hi:
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if entered_by(mid) >= cs0 else (mid + 1, hi)
+    return lo
+
+
+def _in_scope(scope, day: dt.date, candidates):
+    """The ``candidates`` (a SELECT of person ids) in scope on ``day``: Scope.person_ids, but looking up the
+    latest hukou and residence units of the few candidates only rather than of everyone."""
+    ids = list(scope.unit_ids)
+    h, r = latest("hukou", day, persons=candidates), latest("residence", day, persons=candidates)
+    return union(select(h.c.person_id).where(h.c.hukou_unit_id.in_(ids)), select(r.c.person_id).where(r.c.residence_unit_id.in_(ids)))
+
+
+# --------------------------------------------------------------------------------- figures
+
+def _fmt(v, ind) -> str:
+    """A figure as printed: counts with thousands separators, rates with their decimals and unit, and the
+    95 % interval of a ratio that has one."""
+    if v.value is None:
+        return "—"
+    text = f"{v.value:,.{ind.decimals}f}{ind.unit if ind.unit in ('‰', '%') else ''}"
+    if v.low is not None:
+        text += f" ({v.low:.1f}–{'∞' if v.high is None else f'{v.high:.1f}'})"
+    return text
+
+
+def key_figures(stats, org: str, scope, day: dt.date, lang: str, *, events: bool, population: bool) -> dict:
+    cat = stats.catalogue
+    month0 = day.replace(day=1)
+    mtd, ytd = Period(month0, day, "range"), Period(dt.date(day.year, 1, 1), day, "ytd")
+    cols = [(gettext(lang, "This month"), mtd), (gettext(lang, "Same days last year"), mtd.previous_year()),
+            (gettext(lang, "Year to date"), ytd), (gettext(lang, "Same days last year"), ytd.previous_year())]
+    out: dict = {"periods": [{"name": n, "label": p.label_en if lang == "en" else p.label} for n, p in cols], "rows": [], "population": None}
+    if events:
+        found = [{v.code: v for v in stats.indicators(org, stats.query(p), codes=list(EVENTS), scope=scope, disaggregate=False)}
+                 for _, p in cols]
+        for code in EVENTS:
+            ind = cat.get(code)
+            out["rows"].append({"code": code, "label": ind.en if lang == "en" else ind.zh, "cells": [_fmt(f[code], ind) for f in found],
+                                "values": [f[code].value for f in found]})
+    if population:
+        last = Period(add_months(month0, -1), month0 - dt.timedelta(days=1), "month")
+        pops = []
+        for p in (last, last.previous_year()):
+            v = stats.indicators(org, stats.query(p), codes=["pop_end"], scope=scope, disaggregate=False)[0]
+            pops.append({"label": p.label_en if lang == "en" else p.label, "value": v.value, "text": _fmt(v, cat.get("pop_end"))})
+        out["population"] = pops
+    return out
+
+
+def births_by_month(stats, org: str, scope, day: dt.date) -> dict:
+    """Births (boys, girls) of each of the last 24 calendar months, the current one included."""
+    months, boys, girls = [], [], []
+    first = add_months(day.replace(day=1), -23)
+    for p in Period(first, day, "range").months():
+        by = {v.disaggregation: v.value or 0 for v in stats.indicators(org, stats.query(p), codes=["births"], scope=scope)}
+        months.append(f"{p.start:%Y-%m}")
+        boys.append(int(by.get((("sex", "M"),), 0)))
+        girls.append(int(by.get((("sex", "F"),), 0)))
+    return {"months": months, "male": boys, "female": girls}
+
+
+def pyramid(stats, org: str, scope, day: dt.date) -> dict:
+    """Population by sex and 5-year age group at the end of last month."""
+    month0 = day.replace(day=1)
+    last = Period(add_months(month0, -1), month0 - dt.timedelta(days=1), "month")
+    vals = {v.disaggregation: int(v.value or 0) for v in stats.indicators(org, stats.query(last), codes=["pop_by_age"], scope=scope)}
+    groups = [c.key for c in stats.catalogue.dimensions["age5"]]
+    return {"groups": groups, "male": [vals.get((("sex", "M"), ("age5", g)), 0) for g in groups],
+            "female": [vals.get((("sex", "F"), ("age5", g)), 0) for g in groups]}
+
+
+def funnel(stats, org: str, level: str, scope, day: dt.date) -> dict | None:
+    """Sex ratio at birth of the units at ``level`` below ``org`` over the last 12 months, against the 95 %
+    limits around ``org``'s own ratio. A unit lies outside the limits exactly when the reference ratio lies
+    outside the unit's own Wilson interval (the limits are the score test's acceptance region)."""
+    p = Period(add_months(day.replace(day=1), -11), day, "range")
+    q = stats.query(p)
+    ref = stats.indicators(org, q, codes=["srb"], scope=scope, disaggregate=False)[0]
+    if not ref.denominator or not ref.numerator:
+        return None
+    n_ref = ref.numerator + ref.denominator
+    p0, r0 = ref.numerator / n_ref, ref.numerator / ref.denominator * 100
+    try:
+        units = stats.indicators(org, q, level=level, codes=["srb"], scope=scope, disaggregate=False)
+    except UserError:  # no units at that level below this one
+        return None
+    points = []
+    for v in units:
+        n = int(v.numerator + (v.denominator or 0))
+        if n == 0:
+            continue
+        lo, hi = ratio_ci(v.numerator, v.denominator or 0, 100)
+        outside = (lo is not None and r0 < lo) or (hi is not None and not math.isinf(hi) and r0 > hi)
+        points.append({"name": v.unit_name, "code": v.unit_code, "births": n, "srb": v.value, "outside": bool(outside),
+                       "low": None if lo is None else round(lo, 1), "high": None if hi is None or math.isinf(hi) else round(hi, 1)})
+    top = max([n for n in (pt["births"] for pt in points)] + [10]) * 1.15
+    limits = []
+    for k in range(81):
+        n = 1 + (top - 1) * (k / 80) ** 2  # denser where the funnel is wide
+        half = Z * math.sqrt(p0 * (1 - p0) / n)
+        lo_p, hi_p = p0 - half, p0 + half
+        limits.append([round(n, 1), round(max(lo_p, 0) / (1 - max(lo_p, 0)) * 100, 2), round(hi_p / (1 - hi_p) * 100, 2) if hi_p < 1 else None])
+    shown = [pt["srb"] for pt in points if pt["srb"] is not None]
+    return {"period": p, "reference": round(r0, 2), "reference_births": int(n_ref), "points": points, "limits": limits, "max_births": round(top),
+            "y_min": max(0, math.floor(min([r0 * 0.6, *shown]) / 10) * 10), "y_max": math.ceil(max([r0 * 1.5, *shown]) / 10) * 10 + 10}
+
+
+# --------------------------------------------------------------------------------- page
+
+def _chart_labels(lang: str) -> dict:
+    return {"male": gettext(lang, "Male"), "female": gettext(lang, "Female"), "persons": gettext(lang, "Persons"),
+            "births": gettext(lang, "Births"), "age": gettext(lang, "Age group"), "srb": gettext(lang, "Sex ratio at birth"),
+            "within": gettext(lang, "Within the limits"), "outside": gettext(lang, "Outside the limits"),
+            "limits": gettext(lang, "95% limits"), "reference": gettext(lang, "Reference ratio")}
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request):
+    user, refused = _gate(request)
+    if refused is not None:
+        return refused
+    _, acc, scope, unit = user
+    role, lg, day = Role(acc.role), _lang(request), today()
+    can_pop, can_rep = allows(role, "population:read"), allows(role, "report:read")
+    ctx: dict = {"unit_code": unit.code if unit else "", "admin_only": not (can_pop or can_rep), "figures": None, "backlog": None,
+                 "charts": None, "funnel": None, "problem": None, "may_reports": can_rep or allows(role, "ledger:read")}
+    stats = request.app.state.stats
+    if unit is not None and (can_pop or can_rep):
+        # the figures of a unit change only with a saved change (or the day): kept per change number
+        cache = _cache(request.app)
+        key = (unit.code, can_pop, can_rep, lg, day, stats.model().seq)
+        hit = cache.get(key)
+        if hit is None:
+            hit = _figures(request, stats, unit, scope, day, lg, can_pop, can_rep)
+            while len(cache) >= 512:
+                cache.pop(next(iter(cache)))
+            cache[key] = hit
+        ctx.update(hit)
+    return _render(request, "dashboard.html", user, title=gettext(lg, "Home"), **ctx)
+
+
+def _cache(app) -> dict[tuple, dict]:
+    """The application's dashboard figures, by unit, permissions, language, day and change number."""
+    if not hasattr(app.state, "dashboard_cache"):
+        app.state.dashboard_cache = {}
+    return app.state.dashboard_cache
+
+
+def _figures(request: Request, stats, unit, scope, day: dt.date, lg: str, can_pop: bool, can_rep: bool) -> dict:
+    ctx: dict = {}
+    charts: dict = {"labels": _chart_labels(lg)}
+    try:
+        ctx["figures"] = key_figures(stats, unit.code, scope, day, lg, events=can_rep, population=can_pop)
+        if can_rep:
+            charts["births"] = births_by_month(stats, unit.code, scope, day)
+            level = CHILD_LEVEL.get(unit.level)
+            f = funnel(stats, unit.code, level, scope, day) if level else None
+            if f is not None:
+                period = f.pop("period")
+                ctx["funnel"] = {**f, "label": period.label_en if lg == "en" else period.label}
+                charts["funnel"] = f
+            elif level:
+                ctx["funnel"] = {"empty": True}
+        if can_pop:
+            charts["pyramid"] = pyramid(stats, unit.code, scope, day)
+    except UserError as exc:  # e.g. a unit that is not a population unit
+        ctx["problem"] = exc.en if lg == "en" else exc.zh
+    ctx["charts"] = charts
+    if can_pop:
+        with request.app.state.db.read() as s:
+            ctx["backlog"] = backlog(s, scope, day)
+    return ctx
+
+
+    return _render(request, "dashboard.html", user, title=gettext(lg, "Home"), **ctx)

@@ -197,6 +197,7 @@ def run(size_label: str, size: int, repeats: int, args: argparse.Namespace) -> d
     cached, info = _synth.county_db(size, seed)
     runs = []
     for i in range(repeats):
+        code = harness.src_hashes()  # the server runs the working tree's package: all of it is what is measured
         work = harness.run_dir() / f"web_load_{i}"
         shutil.rmtree(work, ignore_errors=True)
         work.mkdir(parents=True)
@@ -220,6 +221,7 @@ def run(size_label: str, size: int, repeats: int, args: argparse.Namespace) -> d
             r = harness.run_child(f"{__name__}:child_load", {"port": port, "plan": setup["plan"], "seconds": args.web_seconds,
                                                             "seed": seed + i}, label=f"load run {i + 1}")
             r["server_peak_mib"] = _vmhwm(server.pid)
+            r["src_files"], r["src_digest"], r["src_changed"] = code, harness.src_digest(code), harness.src_hashes() != code
             runs.append(r)
         finally:
             server.send_signal(signal.SIGINT)

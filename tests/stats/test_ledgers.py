@@ -134,3 +134,34 @@ def test_a_snapshot_starts_the_model_and_catches_up(county, tmp_path, monkeypatc
     with pytest.raises(AssertionError, match="instead of the snapshot"):  # another database's snapshot is not used
         Stats(other, snapshot=where).model()
     other.dispose()
+
+
+@pytest.mark.parametrize("date", [dt.date(2019, 12, 31), dt.date(2020, 1, 1), dt.date(2025, 12, 31)])
+def test_the_model_places_people_in_an_area_as_the_event_log_does(county, date):
+    """Stats.locate / Stats.members (the web pages' scope checks) against Scope.person_ids (SQL over the
+    event log) for the county, every township and a sample of villages, across the 2020 village merge."""
+    from sqlalchemy import select
+
+    from renkou.auth.scope import Scope
+    from renkou.storage.schema import OrgUnit, Person
+
+    st = Stats(county, snapshot=False)
+    with county.read() as s:
+        everyone = list(s.scalars(select(Person.id)))
+        h = Hierarchy.as_of(s, date)
+        units = [u for _, u in h.walk(COUNTY_CODE) if u.level == "township"]
+        units += [u for _, u in h.walk(COUNTY_CODE) if u.level == "village"][::7]
+        where = st.locate(everyone, date)
+        checked = 0
+        for u in units:
+            scope = Scope.for_unit(s, s.scalar(select(OrgUnit.id).where(OrgUnit.code == u.code)), date)
+            by_sql = set(s.scalars(select(scope.person_ids(date).subquery().c[0])))
+            assert set(scope.located(where)) == by_sql, u.code
+            members = st.members(scope.unit_ids, date, at_most=len(everyone))
+            assert set(members) == by_sql, u.code
+            if by_sql:
+                assert st.members(scope.unit_ids, date, at_most=len(by_sql) - 1) is None
+                p = s.get(Person, min(by_sql))
+                assert scope.has_person(s, p, date, locate=st.locate) and scope.has_person(s, p, date)
+            checked += len(by_sql)
+        assert checked > 1_000

@@ -23,6 +23,9 @@ from renkou.registry.orgs import Hierarchy
 from renkou.storage.schema import OrgUnit, Person
 
 
+_SCOPES: dict[tuple, tuple] = {}
+
+
 @dataclass(frozen=True)
 class Scope:
     root_id: int
@@ -30,17 +33,25 @@ class Scope:
     unit_ids: frozenset[int] | None  # None: no restriction (a top-level account)
 
     @classmethod
-    def for_unit(cls, session: Session, unit_id: int, date: dt.date | None = None) -> Scope:
-        h = Hierarchy.as_of(session, date or dt.date.today())
-        root = session.get(OrgUnit, unit_id)
-        if root is None:
+    def for_unit(cls, session: Session, unit_id: int, date: dt.date | None = None, *, hierarchy: Hierarchy | None = None) -> Scope:
+        h = hierarchy or Hierarchy.as_of(session, date or dt.date.today())
+        key = (id(h), unit_id)
+        hit = _SCOPES.get(key)
+        if hit is not None and hit[0] is h:  # the tree is kept with its scopes, so its id is not reused meanwhile
+            return hit[1]
+        root_code = h.codes.get(unit_id)
+        if root_code is None:
             raise NotFound(f"组织机构 {unit_id} 不存在", f"no organisation unit {unit_id}")
         view = h.units.get(unit_id)
         if view is not None and view.parent_id is None:
-            return cls(unit_id, root.code, None)
-        live = h.subtree(root.code) if view is not None else {unit_id}
-        raw = {u for u in session.scalars(select(OrgUnit.id)) if u in live or h.resolve(u) in live}
-        return cls(unit_id, root.code, frozenset(raw))
+            scope = cls(unit_id, root_code, None)
+        else:
+            live = h.subtree(root_code) if view is not None else {unit_id}
+            scope = cls(unit_id, root_code, frozenset(u for u in h.codes if u in live or h.resolve(u) in live))
+        while len(_SCOPES) >= 1024:
+            _SCOPES.pop(next(iter(_SCOPES)))
+        _SCOPES[key] = (h, scope)
+        return scope
 
     @property
     def everything(self) -> bool:
@@ -58,11 +69,22 @@ class Scope:
         return union(select(h.c.person_id).where(h.c.hukou_unit_id.in_(ids)),
                      select(r.c.person_id).where(r.c.residence_unit_id.in_(ids)))
 
-    def has_person(self, session: Session, person: Person, date: dt.date | None = None) -> bool:
-        q = self.person_ids(date or dt.date.today(), persons=[person.id])
-        if q is None:
+    def has_person(self, session: Session, person: Person, date: dt.date | None = None, *, locate=None) -> bool:
+        """Whether ``person`` is in scope on ``date`` — from the event log, or with ``locate`` (ids →
+        {id: (hukou unit id, residence unit id)}, e.g. ``Stats.locate``, kept fresh from the change feed)
+        from its latest units without reading the log."""
+        if self.unit_ids is None:
             return True
+        if locate is not None:
+            return bool(self.located(locate([person.id], date)))
+        q = self.person_ids(date or dt.date.today(), persons=[person.id])
         return session.scalar(select(q.subquery().c[0]).limit(1)) is not None
+
+    def located(self, where: dict[int, tuple[int, int]]) -> list[int]:
+        """The ids among ``locate``'s answer whose hukou or residence unit is in scope."""
+        if self.unit_ids is None:
+            return list(where)
+        return [p for p, (h, r) in where.items() if h in self.unit_ids or r in self.unit_ids]
 
     def require_person(self, session: Session, person: Person, key: str, date: dt.date | None = None) -> Person:
         if not self.has_person(session, person, date):

@@ -8,10 +8,11 @@ before that date; a unit retired by a merge passes its people to its successor (
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select, union_all
+from sqlalchemy import ColumnElement, Date, Select, and_, bindparam, func, or_, select, union_all
 from sqlalchemy.orm import Session, aliased
 
 from renkou.core import birthorder
@@ -137,18 +138,44 @@ def age_on(birth: dt.date, date: dt.date) -> int:
     return date.year - birth.year - ((date.month, date.day) < (birth.month, birth.day))
 
 
-def _marital(session: Session, person_ids: list[int], date: dt.date) -> dict[int, tuple[str, int | None]]:
-    """(status, spouse id) for each person: never, married, divorced, widowed."""
+# The statements of ``states`` are built once, with the date and the person ids as parameters: building
+# their window subqueries costs more than running them for one person (the person page does this on every view).
+_D = bindparam("d", type_=Date)
+_IDS = bindparam("ids", expanding=True)
+
+
+@functools.cache
+def _statements() -> dict[str, Select]:
+    out: dict[str, Select] = {attr: select(*latest(attr, _D, persons=_IDS).c) for attr in _VALUE}
+    out["alive"] = select(Person.id).where(Person.id.in_(_IDS), alive(_D))
     a = select(Event.person_id.label("p"), Event.partner_id.label("o"), Event.kind, Event.date, Event.id).where(
-        Event.kind.in_(("marriage", "divorce")), Event.date <= date, in_force(), Event.person_id.in_(person_ids))
+        Event.kind.in_(("marriage", "divorce")), Event.date <= _D, in_force(), Event.person_id.in_(_IDS))
     b = select(Event.partner_id.label("p"), Event.person_id.label("o"), Event.kind, Event.date, Event.id).where(
-        Event.kind.in_(("marriage", "divorce")), Event.date <= date, in_force(), Event.partner_id.in_(person_ids))
+        Event.kind.in_(("marriage", "divorce")), Event.date <= _D, in_force(), Event.partner_id.in_(_IDS))
     u = union_all(a, b).subquery()
     rn = func.row_number().over(partition_by=u.c.p, order_by=(u.c.date.desc(), u.c.id.desc())).label("rn")
     inner = select(u.c.p, u.c.o, u.c.kind, rn).subquery()
-    rows = session.execute(select(inner.c.p, inner.c.o, inner.c.kind).where(inner.c.rn == 1)).all()
+    out["marital"] = select(inner.c.p, inner.c.o, inner.c.kind).where(inner.c.rn == 1)
+    out["dead"] = select(Event.person_id).where(Event.kind == "death", Event.date <= _D, in_force(), Event.person_id.in_(_IDS))
+    child = aliased(Person)
+    for parent_col, key in ((Event.mother_id, "children_m"), (Event.father_id, "children_f")):
+        out[key] = (select(parent_col, func.count(func.distinct(Event.person_id)))
+                    .join(child, child.id == Event.person_id)
+                    .where(Event.kind.in_(("birth", "adoption")), in_force(), Event.date <= _D, parent_col.in_(_IDS))
+                    .where(alive(_D, child))
+                    .group_by(parent_col))
+    return out
+
+
+def _run(session: Session, key: str, ids: list[int], date: dt.date):
+    return session.execute(_statements()[key], {"d": date, "ids": ids})
+
+
+def _marital(session: Session, person_ids: list[int], date: dt.date) -> dict[int, tuple[str, int | None]]:
+    """(status, spouse id) for each person: never, married, divorced, widowed."""
+    rows = _run(session, "marital", person_ids, date).all()
     spouses = [o for _, o, k in rows if k == "marriage"]
-    dead = set(session.scalars(select(Event.person_id).where(Event.kind == "death", Event.date <= date, in_force(), Event.person_id.in_(spouses)))) if spouses else set()
+    dead = set(_run(session, "dead", spouses, date).scalars()) if spouses else set()
     out: dict[int, tuple[str, int | None]] = {}
     for p, o, k in rows:
         if k == "divorce":
@@ -160,15 +187,9 @@ def _marital(session: Session, person_ids: list[int], date: dt.date) -> dict[int
 
 def _living_children(session: Session, person_ids: list[int], date: dt.date) -> Counter:
     """Living children (born or adopted) of each person on ``date``."""
-    child = aliased(Person)
     out: Counter = Counter()
-    for parent_col in (Event.mother_id, Event.father_id):
-        q = (select(parent_col, func.count(func.distinct(Event.person_id)))
-             .join(child, child.id == Event.person_id)
-             .where(Event.kind.in_(("birth", "adoption")), in_force(), Event.date <= date, parent_col.in_(person_ids))
-             .where(alive(date, child))
-             .group_by(parent_col))
-        for pid, n in session.execute(q):
+    for key in ("children_m", "children_f"):
+        for pid, n in _run(session, key, person_ids, date):
             out[pid] += n
     return out
 
@@ -182,14 +203,13 @@ def states(session: Session, persons: list[Person], date: dt.date) -> dict[int, 
     ids = [p.id for p in persons]
     if not ids:
         return {}
-    sel = select(Person.id).where(Person.id.in_(ids))
-    unit_code = dict(session.execute(select(OrgUnit.id, OrgUnit.code)).all())
-    res = {r[0]: r[1] for r in session.execute(select(*latest("residence", date, persons=sel).c))}
-    huk = {r[0]: r[1] for r in session.execute(select(*latest("hukou", date, persons=sel).c))}
-    hh = {r[0]: (r[1], r[2]) for r in session.execute(select(*latest("household", date, persons=sel).c))}
-    ht = {r[0]: r[1] for r in session.execute(select(*latest("hukou_type", date, persons=sel).c))}
+    unit_code = Hierarchy.as_of(session, date).codes
+    res = {r[0]: r[1] for r in _run(session, "residence", ids, date)}
+    huk = {r[0]: r[1] for r in _run(session, "hukou", ids, date)}
+    hh = {r[0]: (r[1], r[2]) for r in _run(session, "household", ids, date)}
+    ht = {r[0]: r[1] for r in _run(session, "hukou_type", ids, date)}
     hh_numbers = dict(session.execute(select(Household.id, Household.number).where(Household.id.in_([v[0] for v in hh.values() if v[0]]))).all()) if hh else {}
-    living = set(session.scalars(select(Person.id).where(Person.id.in_(ids), alive(date))))
+    living = set(_run(session, "alive", ids, date).scalars())
     marital = _marital(session, ids, date)
     kids = _living_children(session, ids, date)
     out = {}

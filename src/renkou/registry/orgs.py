@@ -177,8 +177,13 @@ def org_signature(session: Session) -> tuple:
     """Changes to the organisation tables (their last change numbers and row counts): a cheap key."""
     from sqlalchemy import func
 
-    return tuple(session.execute(select(func.max(t.seq), func.count()).select_from(t)).one()
-                 for t in (OrgUnit, OrgVersion, OrgSuccession))
+    if "org_signature" in session.info:
+        return session.info["org_signature"]
+    sig = tuple(session.execute(select(func.max(t.seq), func.count()).select_from(t)).one()
+                for t in (OrgUnit, OrgVersion, OrgSuccession))
+    if "actor" not in session.info:  # a read session (a request's) cannot change the tables: read them once
+        session.info["org_signature"] = sig
+    return sig
 
 
 @dataclass(frozen=True)
@@ -199,9 +204,11 @@ class OrgRows:
 class Hierarchy:
     """The organisation tree as it stood on one date (end of that day)."""
 
-    def __init__(self, date: dt.date, units: dict[int, UnitView], successor: dict[int, tuple[int, dt.date]]) -> None:
+    def __init__(self, date: dt.date, units: dict[int, UnitView], successor: dict[int, tuple[int, dt.date]],
+                 codes: dict[int, str] | None = None) -> None:
         self.date = date
         self.units = units  # active units only
+        self.codes = codes if codes is not None else {u.id: u.code for u in units.values()}  # every unit, retired too
         self._successor = successor  # retired unit -> (primary successor, date)
         self.by_code = {u.code: u for u in units.values()}
         self.children: dict[int | None, list[int]] = defaultdict(list)
@@ -236,7 +243,7 @@ class Hierarchy:
             for u in rows.units if _active(u, date) and u.id in versions
         }
         succ = {s.predecessor_id: (s.successor_id, s.date) for s in rows.successions if s.is_primary and s.date <= date}
-        return cls(date, views, succ)
+        return cls(date, views, succ, {u.id: u.code for u in rows.units})
 
     def unit(self, code: str) -> UnitView:
         u = self.by_code.get(code)

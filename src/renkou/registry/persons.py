@@ -138,7 +138,7 @@ def _prefix(col, text: str):
 SEARCH_CANDIDATES = 2_000  # candidates examined for the scope when a search is scoped
 
 
-def search(session: Session, text: str, *, limit: int = 50, within: set[int] | None = None, scope=None,
+def search(session: Session, text: str, *, limit: int = 50, within: set[int] | list[int] | None = None, scope=None,
            date: dt.date | None = None, locate=None) -> list[Person]:
     """By ID number (full, converted from 15 digits, or a prefix of 6+ digits), temp key, household
     number, name (characters, or a prefix), or pinyin (full ``zhangwei`` or initials ``zw``, a
@@ -167,8 +167,8 @@ def search(session: Session, text: str, *, limit: int = 50, within: set[int] | N
             kept: list[int] = []
             rows = session.scalars(ids.order_by(Person.name, Person.birth_date, Person.id)).yield_per(500).partitions()
             for part in rows:
-                where = locate(list(part))
-                kept += [p for p in part if p in where and (where[p][0] in scope.unit_ids or where[p][1] in scope.unit_ids)]
+                inside = set(scope.located(locate(list(part), date)))
+                kept += [p for p in part if p in inside]
                 if len(kept) >= limit:
                     break
             ids = kept[:limit]

@@ -114,6 +114,7 @@ class Stats:
         self._org: tuple | None = None
         self._counter_lock = threading.RLock()
         self._lock = threading.Lock()
+        self._locate_lock = threading.Lock()
         self._snapshot = snapshot_dir(db.url) if snapshot is None or snapshot is True else (snapshot or None)
 
     # -- the model ------------------------------------------------------------------------------------
@@ -134,27 +135,51 @@ class Stats:
             return self._model
 
     def locate(self, person_ids: list[int], date: dt.date | None = None) -> dict[int, tuple[int, int]]:
-        """(hukou unit id, residence unit id) of each person on ``date`` (default today) — their
-        latest spell, so the dead keep their last units; 0 = outside the county. From the fresh
-        model: a scope check for a search's matches without touching the event log."""
+        """(hukou unit id, residence unit id) of each person on ``date`` (default today) by the rule of
+        the registry's scope (the latest event in force on or before the date that sets each), so the
+        dead keep their last units; 0 = outside the county. From the fresh model: a scope check for a
+        search's matches without touching the event log (tests hold the two to the same answers)."""
+        h, r = self._located(date)
+        out = {}
+        for p in person_ids:
+            if 0 <= p < len(h) and (h[p] >= 0 or r[p] >= 0):  # -1: never set (an in-migrant's hukou is elsewhere)
+                out[p] = (max(int(h[p]), 0), max(int(r[p]), 0))
+        return out
+
+    def _located(self, date: dt.date | None) -> tuple[np.ndarray, np.ndarray]:
+        """Hukou and residence unit id of every person on ``date`` by person id (-1: never set)."""
         model = self.model()
         d = day(date or dt.date.today())
         key = ("locate", d)
         hit = model.arrays.get(key)
         if hit is None:
-            sp = model.derived.spells.filter(pl.col("start") <= d).sort("person", "start").group_by("person", maintain_order=True).last()
-            pid = sp["person"].to_numpy()
-            size = int(pid.max()) + 1 if len(pid) else 1
-            h = np.full(size, -1, dtype=np.int64)
-            r = np.full(size, -1, dtype=np.int64)
-            h[pid], r[pid] = sp["h"].to_numpy(), sp["residence"].to_numpy()
-            hit = model.arrays[key] = (h, r)
-        h, r = hit
-        out = {}
-        for p in person_ids:
-            if 0 <= p < len(h) and h[p] >= 0:
-                out[p] = (int(h[p]), int(r[p]))
-        return out
+            with self._locate_lock:  # concurrent requests wait for the arrays being built instead of building them again
+                hit = model.arrays.get(key) or self._locate_arrays(model, d, key)
+        return hit
+
+    @staticmethod
+    def _locate_arrays(model: Model, d: int, key: tuple) -> tuple[np.ndarray, np.ndarray]:
+        """The rule of renkou.registry.asof.latest: the last event in force on or before the date."""
+        ev = model.events.filter(pl.col("date") <= d)
+        size = int(model.persons["id"].max() or 0) + 1
+        hit = []
+        for col, scopes in (("hukou", ("hukou", "both")), ("residence", ("residence", "both"))):
+            sets = pl.col("kind").is_in(("register", "birth")) | ((pl.col("kind") == "move") & pl.col("scope").is_in(scopes))
+            last = ev.filter(sets).sort("person", "date", "id").group_by("person", maintain_order=True).last()
+            arr = np.full(size, -1, dtype=np.int64)
+            arr[last["person"].to_numpy()] = last[col].fill_null(0).to_numpy()
+            hit.append(arr)
+        hit = model.arrays[key] = tuple(hit)
+        return hit
+
+    def members(self, unit_ids, date: dt.date | None = None, *, at_most: int) -> list[int] | None:
+        """Ids of the persons whose latest hukou or residence unit on ``date`` (as ``locate``) is one of
+        ``unit_ids`` — the dead and the departed included, as in a scope check — or None when there are
+        more than ``at_most`` (a search then filters its matches instead)."""
+        h, r = self._located(date)
+        wanted = np.fromiter(unit_ids, dtype=np.int64)
+        found = np.flatnonzero(np.isin(h, wanted) | np.isin(r, wanted))
+        return None if len(found) > at_most else found.tolist()
 
     def units(self, date: dt.date) -> Units:
         """The population units as they stood on ``date`` (shared by every date with the same tree)."""

@@ -72,10 +72,11 @@ def backlog(session, scope, day: dt.date, now: dt.datetime | None = None) -> dic
 
 
 def _first_event_since(session, since: dt.datetime) -> int | None:
-    """The id of the first event entered since ``since`` (None: none was). Event ids and changesets both grow
-    with time and event.created_cs has no index, so a binary search over the primary key finds the bound
-    with a few index look-ups instead of a scan of every event."""
-    cs0 = session.scalar(select(func.min(Changeset.id)).where(Changeset.at >= since))
+    """The id of the first event entered since ``since`` by people (not by the system's own generators;
+    None: none was). Event ids and changesets both grow with time and event.created_cs has no index, so a
+    binary search over the primary key finds the bound with a few index look-ups instead of a scan of every
+    event; when every recent changeset is the system's, no event is read at all."""
+    cs0 = session.scalar(select(func.min(Changeset.id)).where(Changeset.at >= since, Changeset.channel != "system"))
     lo, hi = session.execute(select(func.min(Event.id), func.max(Event.id))).one()
     if cs0 is None or hi is None:
         return None

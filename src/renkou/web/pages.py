@@ -22,6 +22,7 @@ from renkou.web.i18n import gettext, language_of as _lang
 from renkou.web.security import COOKIE
 
 router = APIRouter(include_in_schema=False)
+SMALL_AREA = 5_000  # persons: a search in an area this small starts from the area's people
 
 
 def _user(request: Request):
@@ -33,8 +34,9 @@ def _user(request: Request):
         acc = s.get(Account, sess.account_id)
         if acc is None or not acc.active:
             return None
-        scope = Scope.for_unit(s, acc.unit_id)
-        unit = Hierarchy.as_of(s, dt.date.today()).units.get(acc.unit_id)
+        h = Hierarchy.as_of(s, dt.date.today())
+        scope = Scope.for_unit(s, acc.unit_id, hierarchy=h)
+        unit = h.units.get(acc.unit_id)
     return sess, acc, scope, unit
 
 
@@ -102,8 +104,11 @@ def search_page(request: Request, q: str = ""):
     user, refused = _gate(request, "person:read")
     if refused is not None:
         return refused
+    stats, scope = request.app.state.stats, user[2]
+    # a village's few thousand people are listed first from the statistics model; a larger area checks the matches
+    within = None if scope.everything or not q.strip() else stats.members(scope.unit_ids, at_most=SMALL_AREA)
     with request.app.state.db.read() as s:
-        found = persons.search(s, q, scope=user[2], locate=request.app.state.stats.locate) if q.strip() else []
+        found = persons.search(s, q, scope=scope, locate=stats.locate, within=within) if q.strip() else []
     rows = [{"pid": p.id, "id": mask(p.id_number) if p.id_number else p.temp_key, "name": p.name,
              "sex": p.sex, "birth": p.birth_date.isoformat()} for p in found]
     partial = request.headers.get("hx-request") == "true"
@@ -116,10 +121,10 @@ def _not_in_area(request: Request, user) -> HTMLResponse:
     return _render(request, "message.html", user, status=404, title=gettext(lg, "Not found"), message=gettext(lg, "No such person in your area."))
 
 
-def _in_scope(s, user, pid: int) -> Person:
+def _in_scope(s, user, pid: int, locate=None) -> Person:
     """The person with this internal number if in the user's area (URLs carry it, never an ID number)."""
     p = s.get(Person, pid)
-    if p is None or not user[2].has_person(s, p):
+    if p is None or not user[2].has_person(s, p, locate=locate):
         raise NotFound("not in area", "not in area")
     return p
 
@@ -132,19 +137,19 @@ def person_page(request: Request, pid: int, revealed: str | None = None):
     lg = _lang(request)
     with request.app.state.db.read() as s:
         try:
-            p = _in_scope(s, user, pid)
+            p = _in_scope(s, user, pid, locate=request.app.state.stats.locate)
         except NotFound:
             return _not_in_area(request, user)
         st = asof.person_state(s, p, dt.date.today())
         role = Role(user[1].role)
         writes = allows(role, "event:write")
-        timeline = _timeline(s, user, p, lg, writes)
+        timeline = _timeline(s, user, p, lg, writes, locate=request.app.state.stats.locate)
     return _render(request, "person.html", user, title=p.name, person=p, id_shown=revealed or (mask(p.id_number) if p.id_number else ""),
                    state=st, timeline=timeline, can_reveal=allows(role, "person:reveal") and bool(p.id_number),
                    can_write=writes, can_register_birth=writes and allows(role, "person:write"), sep="：" if lg == "zh" else ": ")
 
 
-def _timeline(s, user, p: Person, lg: str, writes: bool) -> list[dict]:
+def _timeline(s, user, p: Person, lg: str, writes: bool, locate=None) -> list[dict]:
     """The person's events in order. A birth where this person is the mother or father names the
     child, a marriage or divorce names the partner (linked when in the area); an event that a
     correction or retraction replaced is marked superseded; one in force may be corrected."""
@@ -159,9 +164,14 @@ def _timeline(s, user, p: Person, lg: str, writes: bool) -> list[dict]:
             other_of[e.id] = e.partner_id if e.person_id == p.id else e.person_id
     others = sorted({o for o in other_of.values() if o})
     names = dict(s.execute(select(Person.id, Person.name).where(Person.id.in_(others))).all()) if others else {}
-    inside = user[2].person_ids(dt.date.today(), persons=others) if others else None
-    visible = set(s.scalars(select(inside.subquery().c[0]))) if inside is not None else set(others)
-    codes = dict(s.execute(select(OrgUnit.id, OrgUnit.code)).all())
+    if not others or user[2].everything:
+        visible = set(others)
+    elif locate is not None:
+        visible = set(user[2].located(locate(others)))
+    else:
+        inside = user[2].person_ids(dt.date.today(), persons=others)
+        visible = set(s.scalars(select(inside.subquery().c[0])))
+    codes = Hierarchy.as_of(s, dt.date.today()).codes
     rows = []
     for e in evs:
         kind = EVENT_KINDS[e.kind].zh if lg == "zh" else EVENT_KINDS[e.kind].en

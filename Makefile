@@ -29,9 +29,10 @@ browser:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q chromium fonts-noto-cjk fonts-wqy-microhei; }
 
-# The whole suite: SQLite always, PostgreSQL too when a server answers at 127.0.0.1:5432; browser tests in Chromium.
+# The whole suite: SQLite always, PostgreSQL too when a server answers at 127.0.0.1:5432; browser tests in Chromium;
+# two worker processes (pytest-xdist), one per core of the 2-core machines it runs on.
 test: install browser
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2
 
 bench: install
 	$(BIN)/python -m bench

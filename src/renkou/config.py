@@ -18,6 +18,10 @@ class Settings:
     resident_threshold_months: int = 3
     # the statistical year (period form 2023SY) starts in this month; 10 = the family-planning year
     stat_year_start: int = 10
+    # a folder of county benefit rules (programmes.json, amounts.json) over the shipped ones (renkou.benefits)
+    benefit_rules: str | None = None
+    # public posting (公示) of benefit applications: how many days before it may end
+    benefit_posting_days: int = 7
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -28,7 +32,9 @@ class Settings:
                             f"RENKOU_BIRTH_ORDER_RULE must be one of {', '.join(BIRTH_ORDER_RULES)}, not {rule!r}")
         return cls(database_url=e.get("RENKOU_DATABASE_URL", cls.database_url), birth_order_rule=rule,
                    resident_threshold_months=_int(e, "RENKOU_RESIDENT_THRESHOLD_MONTHS", cls.resident_threshold_months, 0, 24),
-                   stat_year_start=_int(e, "RENKOU_STAT_YEAR_START", cls.stat_year_start, 1, 12))
+                   stat_year_start=_int(e, "RENKOU_STAT_YEAR_START", cls.stat_year_start, 1, 12),
+                   benefit_rules=e.get("RENKOU_BENEFIT_RULES") or None,
+                   benefit_posting_days=_int(e, "RENKOU_BENEFIT_POSTING_DAYS", cls.benefit_posting_days, 1, 60))
 
 
 def _int(env, name: str, default: int, lo: int, hi: int) -> int:

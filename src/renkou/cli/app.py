@@ -8,7 +8,7 @@ import traceback
 
 import typer
 
-from renkou.cli import data, registry, stats
+from renkou.cli import benefits, data, registry, stats
 from renkou.cli.synth import synth_app
 from renkou.cli.serve import serve
 from renkou.cli.users import user_app
@@ -31,6 +31,7 @@ app.add_typer(registry.org_app, name="org")
 app.add_typer(registry.event_app, name="event")
 app.add_typer(synth_app, name="synth")
 app.add_typer(user_app, name="user")
+app.add_typer(benefits.benefits_app, name="benefits")
 app.command("population", help=registry.population.__doc__)(registry.population)
 app.command("audit", help=registry.audit.__doc__)(registry.audit)
 app.command("import", help=data.import_.__doc__)(data.import_)

@@ -54,6 +54,16 @@ RULES: dict[str, tuple[str, str]] = {
     "same_person": ("双方不能是同一人", "both sides are the same person"),
     "no_columns": ("缺少必需的列：{columns}", "required columns are missing: {columns}"),
     "unknown_columns": ("无法识别的列：{columns}", "unrecognised columns: {columns}"),
+    # family-support benefits (renkou.benefits)
+    "bad_account": ("银行账号应为 6-32 位数字", "a bank account number is 6 to 32 digits"),
+    "already_applied": ("该人员已有{year}年度的此项申请（第 {number} 号）", "the person already applied to this programme for {year} (application {number})"),
+    "already_recipient": ("该人员已是此项目的享受对象，请进行年度确认而不是重新申请", "the person already receives this programme: re-confirm them instead of applying again"),
+    "payee_required": ("申请对象未成年，须填写领款人（父母或监护人）", "the beneficiary is a minor: give a payee (a parent or guardian)"),
+    "payee_minor": ("领款人须已成年", "the payee must be an adult"),
+    "no_hukou_unit": ("该人员在 {date} 没有户籍登记地", "the person has no hukou unit on {date}"),
+    "hukou_elsewhere": ("该人员户籍不在您的管辖范围内，应向户籍地申请", "the person's hukou is outside your area: the application belongs to the hukou place"),
+    "not_in_batch": ("不是本发放批次中待银行处理的款项", "is not a line of this batch awaiting the bank"),
+    "result_conflict": ("与此前导入的银行结果（{was}）不同", "differs from the bank result imported before ({was})"),
 }
 
 

@@ -17,7 +17,32 @@ from renkou.core.idnumber import mask
 from renkou.core.problems import problem
 from renkou.errors import ValidationFailed
 from renkou.storage.db import changeset_of
-from renkou.storage.schema import AuditEntry, Changeset, Event, Household, ImportBatch, OrgUnit, Person
+from renkou.storage.schema import (
+    AuditEntry,
+    BenefitApplication,
+    BenefitConfirmation,
+    BenefitCoverage,
+    BenefitExit,
+    BenefitObjection,
+    BenefitPosting,
+    BenefitRecipient,
+    BenefitStep,
+    Changeset,
+    Event,
+    Household,
+    ImportBatch,
+    OrgUnit,
+    PaymentBatch,
+    PaymentExport,
+    PaymentFinding,
+    PaymentLine,
+    PaymentResult,
+    Person,
+)
+
+# the benefit cycle's creations (renkou.benefits): each step, decision and payment is a row of its changeset
+BENEFIT_TABLES = (BenefitApplication, BenefitStep, BenefitPosting, BenefitObjection, BenefitRecipient, BenefitConfirmation, BenefitExit, BenefitCoverage,
+                  PaymentBatch, PaymentLine, PaymentFinding, PaymentExport, PaymentResult)
 
 
 @dataclass(frozen=True)
@@ -80,7 +105,7 @@ def since(session: Session, when: dt.datetime, *, limit: int = 1000) -> list[Aud
     for e in session.scalars(select(AuditEntry).where(AuditEntry.changeset_id.in_(ids)).order_by(AuditEntry.id)):
         entries[e.changeset_id].append(e)
     created: dict[int, dict[str, int]] = defaultdict(dict)
-    for model in (OrgUnit, Household, Person, Event):
+    for model in (OrgUnit, Household, Person, Event, *BENEFIT_TABLES):
         for cs_id, n in session.execute(select(model.created_cs, func.count()).where(model.created_cs.in_(ids)).group_by(model.created_cs)):
             created[cs_id][model.__tablename__] = n
     out: list[AuditRow] = []

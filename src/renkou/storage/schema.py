@@ -13,6 +13,7 @@ Conventions:
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 from sqlalchemy import (
     JSON,
@@ -25,9 +26,13 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    Numeric,
     SmallInteger,
     String,
     Text,
+    TypeDecorator,
+    UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -252,3 +257,286 @@ class ApiToken(Tracked, Base):
     revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)  # UTC
     version: Mapped[int] = mapped_column(Integer, nullable=False)
     __mapper_args__ = {"version_id_col": version}
+
+
+# ------------------------------------------------------------------------------------------ benefits
+# The annual cycle of the family-support programmes (renkou.benefits): applications and their steps,
+# public postings and objections, recipients and their yearly confirmations, exits, payments. Money
+# is `Money` (exact on every backend). Nothing here is ever deleted (triggers, migration 0006); the
+# steps, bank results and exports are append-only.
+
+
+CENT = Decimal("0.01")
+
+
+class Money(TypeDecorator):
+    """Yuan with two decimals, as `Decimal`: NUMERIC(12,2) on PostgreSQL; integer fen on SQLite, whose
+    NUMERIC is a binary float. Floats are refused: money never passes through one."""
+
+    impl = Numeric(12, 2)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect):
+        return dialect.type_descriptor(BigInteger() if dialect.name == "sqlite" else Numeric(12, 2))
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if isinstance(value, float):
+            raise TypeError("money is Decimal, never float")
+        d = Decimal(value).quantize(CENT)
+        return int(d * 100) if dialect.name == "sqlite" else d
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return (Decimal(value) / 100).quantize(CENT) if dialect.name == "sqlite" else Decimal(value).quantize(CENT)
+
+
+class BenefitPosting(Tracked, Base):
+    """A public posting (公示) of a village's applications to one programme: from ``starts_on`` for
+    ``days`` days; ``closed_on`` once ended (not before ``starts_on + days``)."""
+
+    __tablename__ = "benefit_posting"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    programme: Mapped[str] = mapped_column(String(16), nullable=False)
+    year: Mapped[int] = mapped_column(Integer, nullable=False)
+    unit_id: Mapped[int] = mapped_column(Id, ForeignKey("org_unit.id"), nullable=False, index=True)
+    starts_on: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    days: Mapped[int] = mapped_column(Integer, nullable=False)
+    closed_on: Mapped[dt.date | None] = mapped_column(Date)
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (CheckConstraint("days >= 1", name="days"),)
+
+
+class BenefitApplication(Tracked, Base):
+    """An application of one person (the beneficiary) to one programme for one year, with the facts
+    attested at application (``attested``: fact key -> date attested) and the account to pay into.
+    ``payee_id`` receives the money (a parent for a child's subsidy; else the beneficiary)."""
+
+    __tablename__ = "benefit_application"
+    __audit_redact__ = ("account_no",)  # a bank account is personal data: an update records that it changed
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    programme: Mapped[str] = mapped_column(String(16), nullable=False)
+    year: Mapped[int] = mapped_column(Integer, nullable=False)
+    person_id: Mapped[int] = mapped_column(Id, ForeignKey("person.id"), nullable=False, index=True)
+    payee_id: Mapped[int] = mapped_column(Id, ForeignKey("person.id"), nullable=False)
+    unit_id: Mapped[int] = mapped_column(Id, ForeignKey("org_unit.id"), nullable=False, index=True)
+    applied_on: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    status: Mapped[str] = mapped_column(String(20), nullable=False)
+    attested: Mapped[dict] = mapped_column(JSON, nullable=False)
+    account_no: Mapped[str] = mapped_column(String(40), nullable=False)
+    bank: Mapped[str] = mapped_column(String(60), nullable=False, default="")
+    posting_id: Mapped[int | None] = mapped_column(Id, ForeignKey("benefit_posting.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (Index("ix_benefit_application_programme_year", "programme", "year", "status"),)
+
+
+class BenefitStep(Tracked, Base):
+    """One step of an application's cycle, dated, by an account. Append-only; each step at most once
+    per application (the database refuses a repeat)."""
+
+    __tablename__ = "benefit_step"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    application_id: Mapped[int] = mapped_column(Id, ForeignKey("benefit_application.id"), nullable=False)
+    step: Mapped[str] = mapped_column(String(16), nullable=False)
+    done_on: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    account: Mapped[str] = mapped_column(String(32), nullable=False)
+    note: Mapped[str] = mapped_column(String(400), nullable=False, default="")
+    __table_args__ = (UniqueConstraint("application_id", "step", name="uq_benefit_step_application_step"),)
+
+
+class BenefitObjection(Tracked, Base):
+    """An objection raised during a posting, and how it was resolved (upheld: the application is
+    rejected; dismissed: it goes on)."""
+
+    __tablename__ = "benefit_objection"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    application_id: Mapped[int] = mapped_column(Id, ForeignKey("benefit_application.id"), nullable=False, index=True)
+    raised_on: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    objector: Mapped[str] = mapped_column(String(50), nullable=False, default="")
+    content: Mapped[str] = mapped_column(Text, nullable=False)
+    recorded_by: Mapped[str] = mapped_column(String(32), nullable=False)
+    outcome: Mapped[str | None] = mapped_column(String(10))  # upheld | dismissed
+    resolution: Mapped[str | None] = mapped_column(Text)
+    resolved_on: Mapped[dt.date | None] = mapped_column(Date)
+    resolved_by: Mapped[str | None] = mapped_column(String(32))
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    __mapper_args__ = {"version_id_col": version}
+
+
+class BenefitRecipient(Tracked, Base):
+    """A person receiving a programme from ``since`` (the county's confirmation) until ``ended_on``
+    (a confirmed exit: nothing is payable for months after it)."""
+
+    __tablename__ = "benefit_recipient"
+    __audit_redact__ = ("account_no",)  # a bank account is personal data: an update records that it changed
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    programme: Mapped[str] = mapped_column(String(16), nullable=False)
+    person_id: Mapped[int] = mapped_column(Id, ForeignKey("person.id"), nullable=False)
+    payee_id: Mapped[int] = mapped_column(Id, ForeignKey("person.id"), nullable=False)
+    unit_id: Mapped[int] = mapped_column(Id, ForeignKey("org_unit.id"), nullable=False, index=True)
+    application_id: Mapped[int] = mapped_column(Id, ForeignKey("benefit_application.id"), nullable=False)
+    attested: Mapped[dict] = mapped_column(JSON, nullable=False)
+    account_no: Mapped[str] = mapped_column(String(40), nullable=False)
+    bank: Mapped[str] = mapped_column(String(60), nullable=False, default="")
+    since: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    ended_on: Mapped[dt.date | None] = mapped_column(Date)
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (Index("ix_benefit_recipient_programme_person", "programme", "person_id"),
+                      Index("ix_benefit_recipient_account_no", "account_no"),
+                      # one open recipient record per person and programme, whoever writes
+                      Index("uq_benefit_recipient_open", "programme", "person_id", unique=True,
+                            sqlite_where=text("ended_on IS NULL"), postgresql_where=text("ended_on IS NULL")))
+
+
+class BenefitConfirmation(Tracked, Base):
+    """A recipient confirmed for a year: by the application's county confirmation, or re-confirmed."""
+
+    __tablename__ = "benefit_confirmation"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    recipient_id: Mapped[int] = mapped_column(Id, ForeignKey("benefit_recipient.id"), nullable=False)
+    year: Mapped[int] = mapped_column(Integer, nullable=False)
+    confirmed_on: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    how: Mapped[str] = mapped_column(String(12), nullable=False)  # application | reconfirm
+    account: Mapped[str] = mapped_column(String(32), nullable=False)
+    __table_args__ = (UniqueConstraint("recipient_id", "year", name="uq_benefit_confirmation_recipient_year"),)
+
+
+class BenefitExit(Tracked, Base):
+    """A proposed exit (from a registry event or a failed re-confirmation) and the officer's decision.
+    Moving away needs the receiving county's notice before it can be confirmed."""
+
+    __tablename__ = "benefit_exit"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    recipient_id: Mapped[int] = mapped_column(Id, ForeignKey("benefit_recipient.id"), nullable=False, index=True)
+    cause: Mapped[str] = mapped_column(String(16), nullable=False)
+    effective_on: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    event_id: Mapped[int | None] = mapped_column(Id, ForeignKey("event.id"))
+    detail: Mapped[str] = mapped_column(String(400), nullable=False, default="")
+    proposed_on: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    status: Mapped[str] = mapped_column(String(10), nullable=False)  # proposed | confirmed | dismissed
+    notice: Mapped[str | None] = mapped_column(String(200))
+    decided_on: Mapped[dt.date | None] = mapped_column(Date)
+    decided_by: Mapped[str | None] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(String(400), nullable=False, default="")
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (UniqueConstraint("recipient_id", "cause", "effective_on", name="uq_benefit_exit_recipient_cause_date"),)
+
+
+class BenefitCoverage(Tracked, Base):
+    """One of the "three full coverages" of a special-assistance family: its liaison cadre, family
+    doctor contract or priority medical channel, from ``since`` until ``until``."""
+
+    __tablename__ = "benefit_coverage"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    person_id: Mapped[int] = mapped_column(Id, ForeignKey("person.id"), nullable=False, index=True)
+    kind: Mapped[str] = mapped_column(String(10), nullable=False)  # liaison | doctor | channel
+    detail: Mapped[str] = mapped_column(String(200), nullable=False)
+    since: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    until: Mapped[dt.date | None] = mapped_column(Date)
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (CheckConstraint("kind IN ('liaison', 'doctor', 'channel')", name="kind"),)
+
+
+class PaymentBatch(Tracked, Base):
+    """Payments of one programme for a period (a year ``2025`` or a quarter ``2025Q1``), with the
+    re-queued lines of earlier periods: draft -> checked -> released -> settled."""
+
+    __tablename__ = "payment_batch"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    programme: Mapped[str] = mapped_column(String(16), nullable=False)
+    period: Mapped[str] = mapped_column(String(8), nullable=False)
+    status: Mapped[str] = mapped_column(String(10), nullable=False)
+    created_on: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    checked_on: Mapped[dt.date | None] = mapped_column(Date)
+    released_on: Mapped[dt.date | None] = mapped_column(Date)
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    __mapper_args__ = {"version_id_col": version}
+
+
+class PaymentLine(Tracked, Base):
+    """The money for one person, programme and period: one row ever (UNIQUE), whatever happens to it
+    — a failed payment is re-queued into a later batch as the same row, never entered again."""
+
+    __tablename__ = "payment_line"
+    __audit_redact__ = ("account_no",)  # a bank account is personal data: an update records that it changed
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    batch_id: Mapped[int | None] = mapped_column(Id, ForeignKey("payment_batch.id"), index=True)
+    recipient_id: Mapped[int] = mapped_column(Id, ForeignKey("benefit_recipient.id"), nullable=False, index=True)
+    person_id: Mapped[int] = mapped_column(Id, ForeignKey("person.id"), nullable=False)
+    programme: Mapped[str] = mapped_column(String(16), nullable=False)
+    period: Mapped[str] = mapped_column(String(8), nullable=False)
+    months: Mapped[int] = mapped_column(Integer, nullable=False)
+    amount: Mapped[Decimal] = mapped_column(Money, nullable=False)
+    basis: Mapped[str] = mapped_column(String(400), nullable=False, default="")
+    payee_id: Mapped[int] = mapped_column(Id, ForeignKey("person.id"), nullable=False)
+    account_no: Mapped[str] = mapped_column(String(40), nullable=False)
+    status: Mapped[str] = mapped_column(String(10), nullable=False)  # pending | blocked | released | paid | queued | void
+    failure: Mapped[str | None] = mapped_column(String(200))
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (UniqueConstraint("person_id", "programme", "period", name="uq_payment_line_person_programme_period"),
+                      CheckConstraint("amount > 0", name="amount"))
+
+
+class PaymentMonth(Tracked, Base):
+    """The months a payment line pays for: a month is paid once per person and programme, even if
+    one batch pays a year and another a quarter of it."""
+
+    __tablename__ = "payment_month"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    line_id: Mapped[int] = mapped_column(Id, ForeignKey("payment_line.id"), nullable=False, index=True)
+    person_id: Mapped[int] = mapped_column(Id, ForeignKey("person.id"), nullable=False)
+    programme: Mapped[str] = mapped_column(String(16), nullable=False)
+    month: Mapped[dt.date] = mapped_column(Date, nullable=False)  # its first day
+    __table_args__ = (UniqueConstraint("person_id", "programme", "month", name="uq_payment_month_person_programme_month"),)
+
+
+class PaymentFinding(Tracked, Base):
+    """What a check before release found about a line. The line is blocked until an officer clears
+    the finding with a reason."""
+
+    __tablename__ = "payment_finding"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    line_id: Mapped[int] = mapped_column(Id, ForeignKey("payment_line.id"), nullable=False)
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)
+    detail: Mapped[str] = mapped_column(String(400), nullable=False)
+    found_on: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    cleared_on: Mapped[dt.date | None] = mapped_column(Date)
+    cleared_by: Mapped[str | None] = mapped_column(String(32))
+    reason: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (UniqueConstraint("line_id", "kind", name="uq_payment_finding_line_kind"),)
+
+
+class PaymentExport(Tracked, Base):
+    """One export of a released batch as a bank file (append-only): the same lines every time."""
+
+    __tablename__ = "payment_export"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    batch_id: Mapped[int] = mapped_column(Id, ForeignKey("payment_batch.id"), nullable=False, index=True)
+    file_name: Mapped[str] = mapped_column(String(260), nullable=False)
+    sha256: Mapped[str] = mapped_column(String(64), nullable=False)
+    lines: Mapped[int] = mapped_column(Integer, nullable=False)
+    total: Mapped[Decimal] = mapped_column(Money, nullable=False)
+
+
+class PaymentResult(Tracked, Base):
+    """The bank's answer for one line of one batch (append-only): paid, or failed with the reason."""
+
+    __tablename__ = "payment_result"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    line_id: Mapped[int] = mapped_column(Id, ForeignKey("payment_line.id"), nullable=False, index=True)
+    batch_id: Mapped[int] = mapped_column(Id, ForeignKey("payment_batch.id"), nullable=False)
+    outcome: Mapped[str] = mapped_column(String(8), nullable=False)  # paid | failed
+    reason: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    bank_ref: Mapped[str] = mapped_column(String(64), nullable=False, default="")
+    reported_on: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    __table_args__ = (UniqueConstraint("line_id", "batch_id", name="uq_payment_result_line_batch"),)

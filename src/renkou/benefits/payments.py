@@ -1,0 +1,254 @@
+"""Payment batches: the money of one programme for a year (``2025``) or a quarter (``2025Q1``).
+
+A batch is created (draft) with one line per recipient — the entitlement of the period's months
+(renkou.benefits.service.Benefits.entitlements), without the months after the recipient's exit nor
+any month already entered — plus the lines waiting in the queue (a failed bank payment, a finding
+cleared after its batch was released). Before release the checks run (renkou.benefits.checks): a
+line with a finding not cleared stays behind, blocked; the others are released, exported to the bank
+(renkou.benefits.bankfile) as often as needed, and settled by the bank's result file.
+
+Money is entered once: a line is the only row ever for its person, programme and period
+(uq_payment_line_person_programme_period) and each month it pays is recorded once per person and
+programme (uq_payment_month_person_programme_month), so neither a repeated batch nor a year batch
+over quarter batches can pay twice. A failed payment goes back to the queue as the same line.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from renkou.benefits import cycle
+from renkou.benefits.officer import Officer
+from renkou.core.problems import problem
+from renkou.errors import UserError, ValidationFailed
+from renkou.storage.db import allocate_seq, bulk_insert, changeset_of, reserve_ids
+from renkou.storage.schema import (
+    CENT,
+    BenefitConfirmation,
+    BenefitRecipient,
+    Money,
+    PaymentBatch,
+    PaymentLine,
+    PaymentMonth,
+)
+
+_PERIOD = re.compile(r"^(\d{4})(?:Q([1-4]))?$")
+STATUSES = {"pending": ("待发放", "pending"), "blocked": ("已拦截", "blocked"), "released": ("已提交银行", "released"),
+            "paid": ("已发放", "paid"), "queued": ("待重新发放", "queued"), "void": ("已作废", "void")}
+
+
+@dataclass(frozen=True)
+class Period:
+    key: str
+    year: int
+    months: tuple[dt.date, ...]  # first days
+
+    @property
+    def start(self) -> dt.date:
+        return self.months[0]
+
+    @property
+    def end(self) -> dt.date:
+        return month_end(self.months[-1])
+
+
+def month_end(first: dt.date) -> dt.date:
+    nxt = dt.date(first.year + (first.month == 12), first.month % 12 + 1, 1)
+    return nxt - dt.timedelta(days=1)
+
+
+def parse_period(text: str) -> Period:
+    m = _PERIOD.match(text.strip().upper())
+    if m is None or not 2004 <= int(m.group(1)) <= 2100:
+        raise ValidationFailed([problem("bad_choice", "period", text, choices="YYYY, YYYYQ1-YYYYQ4")])
+    year = int(m.group(1))
+    months = range(1, 13) if m.group(2) is None else range(3 * int(m.group(2)) - 2, 3 * int(m.group(2)) + 1)
+    return Period(m.group(0), year, tuple(dt.date(year, k, 1) for k in months))
+
+
+def payable_until(rec: BenefitRecipient, first: dt.date) -> bool:
+    """Whether the month starting ``first`` is before the recipient's exit (the exit's month is paid)."""
+    return rec.ended_on is None or first <= rec.ended_on
+
+
+def amount_for(ent, months: set[dt.date]) -> tuple[Decimal, int, str]:
+    """The entitlement of ``months`` only: (amount, months counted, basis) — each of the service's
+    lines (a run of months at one rate) cut to those months, rounded half up to the fen once."""
+    total, n, parts = Decimal("0.00"), 0, []
+    for ln in ent.lines:
+        inside = [m for m in _months(ln.first, ln.last) if m in months]
+        if not inside:
+            continue
+        exact = Fraction(ln.rate.amount) * len(inside) / (12 if ent.unit == "year" else 1)
+        amount = (Decimal(exact.numerator) / Decimal(exact.denominator)).quantize(CENT, ROUND_HALF_UP)
+        total += amount
+        n += len(inside)
+        span = f"{inside[0]:%Y-%m}" + (f"–{inside[-1]:%Y-%m}" if len(inside) > 1 else "")
+        parts.append(f"{span} {len(inside)}×{ln.rate.amount}/{'年' if ent.unit == 'year' else '月'} = {amount}")
+    return total, n, "；".join(parts)
+
+
+def _months(first: dt.date, last: dt.date) -> list[dt.date]:
+    out, m = [], first
+    while m <= last:
+        out.append(m)
+        m = dt.date(m.year + (m.month == 12), m.month % 12 + 1, 1)
+    return out
+
+
+def get_batch(session: Session, officer: Officer, number: int) -> PaymentBatch:
+    officer.require("benefit:read", "查看发放批次", "read payment batches")
+    b = session.get(PaymentBatch, number)
+    if b is None or not officer.scope.everything:  # batches are the county's: accounts below it see none
+        raise UserError(f"发放批次 {number} 不存在或不在您的管辖范围内", f"payment batch {number} does not exist or is outside your area",
+                        code="not_found")
+    return b
+
+
+def lines_of(session: Session, batch: PaymentBatch) -> list[PaymentLine]:
+    return list(session.scalars(select(PaymentLine).where(PaymentLine.batch_id == batch.id).order_by(PaymentLine.id)))
+
+
+def create_batch(session: Session, officer: Officer, rules, *, programme: str, period: str, on: dt.date,
+                 today: dt.date | None = None) -> PaymentBatch:
+    """A draft batch (payment:manage): every confirmed recipient's entitlement for the period not
+    yet entered, and the queue's lines of the programme. Refused when there is nothing to pay."""
+    officer.writing(session)
+    officer.require("payment:manage", "建立发放批次", "create payment batches")
+    if not officer.scope.everything:
+        raise UserError("发放批次由县级建立", "payment batches are created by the county", code="forbidden")
+    rules.programme(programme)
+    p = parse_period(period)
+    if on > cycle.today_or(today):
+        raise ValidationFailed([problem("future_date", "date", on)])
+    confirmed = select(BenefitConfirmation.recipient_id).where(BenefitConfirmation.year == p.year)
+    recs = list(session.scalars(select(BenefitRecipient).where(
+        BenefitRecipient.programme == programme, BenefitRecipient.id.in_(confirmed),
+        (BenefitRecipient.ended_on.is_(None)) | (BenefitRecipient.ended_on >= p.start)).order_by(BenefitRecipient.id)))
+    entered = set(session.scalars(select(PaymentLine.person_id).where(PaymentLine.programme == programme, PaymentLine.period == p.key)))
+    recs = [r for r in recs if r.person_id not in entered]
+    paid: dict[int, set[dt.date]] = defaultdict(set)
+    for pid, m in session.execute(select(PaymentMonth.person_id, PaymentMonth.month).where(
+            PaymentMonth.programme == programme, PaymentMonth.month.in_(p.months))):
+        paid[pid].add(m)
+    ents = rules.entitlements(programme, [r.person_id for r in recs], p.year) if recs else {}
+    batch = PaymentBatch(programme=programme, period=p.key, status="draft", created_on=on)
+    session.add(batch)
+    session.flush()
+    new: list[tuple[BenefitRecipient, Decimal, int, str, list[dt.date]]] = []
+    for r in recs:
+        months = {m for m in p.months if payable_until(r, m) and m not in paid[r.person_id]}
+        amount, n, basis = amount_for(ents[r.person_id], months)
+        if amount > 0:
+            counted = sorted(m for ln in ents[r.person_id].lines for m in _months(ln.first, ln.last) if m in months)
+            new.append((r, amount, n, basis, counted))
+    _insert(session, batch, programme, p, new)
+    requeued = list(session.scalars(select(PaymentLine).where(PaymentLine.programme == programme, PaymentLine.status == "queued",
+                                                              PaymentLine.batch_id.is_(None))))
+    for ln in requeued:
+        rec = session.get(BenefitRecipient, ln.recipient_id)
+        ln.batch_id, ln.status = batch.id, "pending"
+        if ln.account_no != rec.account_no:
+            ln.account_no = rec.account_no
+    if not new and not requeued:
+        raise UserError(f"{programme} {p.key} 没有需要发放的款项（均已录入或无应发金额）",
+                        f"nothing to pay for {programme} {p.key}: every entitlement is already entered, or none is due")
+    session.flush()
+    return batch
+
+
+def _insert(session: Session, batch: PaymentBatch, programme: str, p: Period, new: list) -> None:
+    """The new lines and their months, at bulk speed (the database's UNIQUE constraints still hold)."""
+    if not new:
+        return
+    cs = changeset_of(session).id
+    dialect = session.get_bind().dialect
+    money = Money()
+    first = reserve_ids(session, "payment_line", len(new))
+    seq = allocate_seq(session.connection(), len(new))
+    rows, month_rows = [], []
+    for i, (r, amount, n, basis, months) in enumerate(new):
+        lid = first + i
+        rows.append((lid, batch.id, r.id, r.person_id, programme, p.key, n, money.process_bind_param(amount, dialect), basis[:400],
+                     r.payee_id, r.account_no, "pending", None, 1, seq + i, cs))
+        month_rows += [(r.person_id, programme, m, lid) for m in months]
+    bulk_insert(session, PaymentLine.__table__, ["id", "batch_id", "recipient_id", "person_id", "programme", "period", "months", "amount",
+                                                 "basis", "payee_id", "account_no", "status", "failure", "version", "seq", "created_cs"], rows)
+    mfirst = reserve_ids(session, "payment_month", len(month_rows))
+    mseq = allocate_seq(session.connection(), len(month_rows))
+    bulk_insert(session, PaymentMonth.__table__, ["id", "line_id", "person_id", "programme", "month", "seq", "created_cs"],
+                [(mfirst + j, lid, pid, prog, m, mseq + j, cs) for j, (pid, prog, m, lid) in enumerate(month_rows)])
+
+
+def release(session: Session, officer: Officer, rules, number: int, *, on: dt.date, exclusive: set | None = None,
+            today: dt.date | None = None) -> tuple[PaymentBatch, list[PaymentLine], list[PaymentLine]]:
+    """Run the checks again and release the batch (payment:manage): (batch, lines released, lines
+    held back). A line with a finding not cleared leaves the batch, blocked, until it is cleared."""
+    from renkou.benefits import checks as checks_mod
+
+    officer.writing(session)
+    officer.require("payment:manage", "发放批次", "release payment batches")
+    b = get_batch(session, officer, number)
+    if b.status != "draft":
+        raise UserError(f"批次 {b.id} 已于 {b.released_on} 提交银行", f"batch {b.id} was released on {b.released_on}", code="step_refused")
+    if on > cycle.today_or(today):
+        raise ValidationFailed([problem("future_date", "date", on)])
+    checks_mod.run(session, officer, rules, b.id, on=on, exclusive=exclusive, today=today)
+    released, held = [], []
+    for ln in lines_of(session, b):
+        if ln.status == "pending":
+            ln.status = "released"
+            released.append(ln)
+        elif ln.status == "blocked":
+            ln.batch_id = None
+            held.append(ln)
+    if not released:
+        raise UserError(f"批次 {b.id} 没有可发放的款项（{len(held)} 笔被核查拦截，请先处理）",
+                        f"batch {b.id} has nothing to release ({len(held)} line(s) blocked by the checks: clear them first)",
+                        code="step_refused")
+    b.status, b.released_on = "released", on
+    session.flush()
+    return b, released, held
+
+
+def void_line(session: Session, officer: Officer, number: int, *, reason: str, on: dt.date) -> PaymentLine:
+    """Decide not to pay a line that was not released (payment:manage); its months stay entered."""
+    officer.writing(session)
+    officer.require("payment:manage", "作废发放款项", "void payment lines")
+    if not officer.scope.everything:
+        raise UserError("发放款项由县级管理", "payment lines are managed by the county", code="forbidden")
+    ln = session.get(PaymentLine, number)
+    if ln is None:
+        raise UserError(f"款项 {number} 不存在", f"no payment line {number}", code="not_found")
+    if ln.status not in ("pending", "blocked", "queued"):
+        raise UserError(f"款项 {ln.id} 状态为“{STATUSES[ln.status][0]}”，不能作废", f"payment line {ln.id} is {ln.status}: it cannot be voided",
+                        code="step_refused")
+    if not reason.strip():
+        raise ValidationFailed([problem("required", "reason", "")])
+    session.info["reason"] = f"{on}: {reason.strip()}"
+    ln.status, ln.batch_id = "void", None
+    session.flush()
+    return ln
+
+
+def totals(session: Session, batch: PaymentBatch) -> dict[str, tuple[int, Decimal]]:
+    """Lines and money of a batch by line status."""
+    q = select(PaymentLine.status, func.count(), func.sum(PaymentLine.amount)).where(PaymentLine.batch_id == batch.id).group_by(PaymentLine.status)
+    return {s: (n, (a or Decimal(0)).quantize(CENT)) for s, n, a in session.execute(q)}
+
+
+def totals_by(lines: list[PaymentLine]) -> dict[str, tuple[int, Decimal]]:
+    """Lines and money by status."""
+    out: dict[str, tuple[int, Decimal]] = {}
+    for ln in lines:
+        n, a = out.get(ln.status, (0, Decimal("0.00")))
+        out[ln.status] = (n + 1, (a + ln.amount).quantize(CENT))
+    return out

@@ -1,0 +1,67 @@
+"""Recipients: who receives what, and the account they are paid into.
+
+An account number is personal data: lists show it masked (renkou.benefits.cycle.mask_account), and a
+change is audited with the old and new numbers masked in its reason — the full numbers stay only in
+the record itself.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from renkou.benefits import cycle
+from renkou.benefits.officer import Forbidden, Officer
+from renkou.core.problems import problem
+from renkou.errors import ValidationFailed
+from renkou.storage.schema import BenefitConfirmation, BenefitRecipient, PaymentLine
+
+
+def get_recipient(session: Session, officer: Officer, number: int) -> BenefitRecipient:
+    officer.require("benefit:read", "查看享受对象", "read recipients")
+    rec = session.get(BenefitRecipient, number)
+    officer.require_unit(rec.unit_id if rec else None, "享受对象", "recipient", number)
+    return rec
+
+
+def list_recipients(session: Session, officer: Officer, *, programme: str | None = None, year: int | None = None,
+                    open_only: bool = True) -> list[BenefitRecipient]:
+    """Recipients in the officer's area; with ``year``, those confirmed for it."""
+    officer.require("benefit:read", "查看享受对象", "read recipients")
+    q = select(BenefitRecipient)
+    if programme:
+        q = q.where(BenefitRecipient.programme == programme)
+    if year is not None:
+        q = q.where(BenefitRecipient.id.in_(select(BenefitConfirmation.recipient_id).where(BenefitConfirmation.year == year)))
+    if open_only:
+        q = q.where(BenefitRecipient.ended_on.is_(None))
+    if officer.scope.unit_ids is not None:
+        q = q.where(BenefitRecipient.unit_id.in_(officer.scope.unit_ids))
+    return list(session.scalars(q.order_by(BenefitRecipient.id)))
+
+
+def set_account(session: Session, officer: Officer, number: int, *, account_no: str, bank: str | None = None, reason: str,
+                on: dt.date) -> BenefitRecipient:
+    """Put a recipient's account right (the village worker who collects it, or the county): the lines
+    not yet at the bank — waiting, blocked, re-queued after a failure — are paid into it."""
+    officer.writing(session)
+    if not (officer.may("benefit:apply") or officer.may("payment:manage")):
+        raise Forbidden(officer.role, "变更收款账户", "change accounts")
+    rec = get_recipient(session, officer, number)
+    probs = []
+    if not cycle.ACCOUNT.match(account_no):
+        probs.append(problem("bad_account", "account_no", cycle.mask_account(account_no)))
+    if not reason.strip():
+        probs.append(problem("required", "reason", ""))
+    if probs:
+        raise ValidationFailed(probs)
+    session.info["reason"] = f"{on} 账户 account {cycle.mask_account(rec.account_no)} → {cycle.mask_account(account_no)}: {reason.strip()}"
+    rec.account_no = account_no
+    if bank is not None:
+        rec.bank = bank.strip()
+    for ln in session.scalars(select(PaymentLine).where(PaymentLine.recipient_id == rec.id, PaymentLine.status.in_(("pending", "blocked", "queued")))):
+        ln.account_no = account_no
+    session.flush()
+    return rec

@@ -148,6 +148,26 @@ def test_filters_and_pages(env, monkeypatch):
     assert audit_rows(first) != audit_rows(second) and 'rel="prev"' in second and len(audit_rows(second)) == 2
 
 
+@pytest.mark.parametrize("auditor", ["shenji", "shenji1"])
+def test_pages_read_in_small_batches_of_changesets_join_up_to_the_whole_trail(env, monkeypatch, auditor):
+    """Pages of 2 read 3 changesets at a time: together, in order and without repeats, they are the trail
+    that one page of 1,000 read in one batch shows (for the county and for a township's auditor)."""
+    c, _, _ = env
+    sign_in(c, auditor)
+    whole = audit_rows(c.get("/audit").text)
+    assert len(whole) >= 3
+    monkeypatch.setattr(admin_audit, "PAGE", 2)
+    monkeypatch.setattr(admin_audit, "BATCH", 3)
+    paged, k = [], 1
+    while True:
+        html = c.get("/audit", params={"page": k}).text
+        paged += audit_rows(html)
+        if 'rel="next"' not in html:
+            break
+        k += 1
+    assert paged == whole and k == (len(whole) + 1) // 2
+
+
 # ------------------------------------------------------------------------------------------------ users
 
 def new_account(c, **more):

@@ -130,6 +130,7 @@ class Household(Tracked, Base):
     created_on: Mapped[dt.date] = mapped_column(Date, nullable=False)
     version: Mapped[int] = mapped_column(Integer, nullable=False)
     __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (Index("ix_household_created_cs", "created_cs"),)  # the audit viewer: what a changeset created
 
 
 class Person(Tracked, Base):
@@ -149,6 +150,7 @@ class Person(Tracked, Base):
     version: Mapped[int] = mapped_column(Integer, nullable=False)
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
+        Index("ix_person_created_cs", "created_cs"),  # the audit viewer: what a changeset created
         CheckConstraint("id_number IS NOT NULL OR temp_key IS NOT NULL", name="has_key"),
         CheckConstraint("sex IN ('M', 'F')", name="sex"),
     )
@@ -187,6 +189,7 @@ class Event(Tracked, Base):
     __table_args__ = (
         Index("ix_event_person_kind_date", "person_id", "kind", "date"),
         Index("ix_event_kind_date", "kind", "date"),
+        Index("ix_event_created_cs", "created_cs"),  # the audit viewer: what a changeset created
         CheckConstraint("grade IS NULL OR grade BETWEEN 1 AND 4", name="grade"),
     )
 
@@ -482,7 +485,8 @@ class PaymentLine(Tracked, Base):
     version: Mapped[int] = mapped_column(Integer, nullable=False)
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (UniqueConstraint("person_id", "programme", "period", name="uq_payment_line_person_programme_period"),
-                      CheckConstraint("amount > 0", name="amount"))
+                      CheckConstraint("amount > 0", name="amount"),
+                      Index("ix_payment_line_created_cs", "created_cs"))  # the audit viewer: what a changeset created
 
 
 class PaymentMonth(Tracked, Base):
@@ -495,7 +499,8 @@ class PaymentMonth(Tracked, Base):
     person_id: Mapped[int] = mapped_column(Id, ForeignKey("person.id"), nullable=False)
     programme: Mapped[str] = mapped_column(String(16), nullable=False)
     month: Mapped[dt.date] = mapped_column(Date, nullable=False)  # its first day
-    __table_args__ = (UniqueConstraint("person_id", "programme", "month", name="uq_payment_month_person_programme_month"),)
+    __table_args__ = (UniqueConstraint("person_id", "programme", "month", name="uq_payment_month_person_programme_month"),
+                      Index("ix_payment_month_created_cs", "created_cs"))  # the audit viewer: what a changeset created
 
 
 class PaymentFinding(Tracked, Base):

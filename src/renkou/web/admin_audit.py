@@ -1,14 +1,15 @@
 """The audit viewer (/audit, permission audit:read — the auditor): who did what, when, through which
-channel and from where, filtered by date range, actor, channel, action and person, a page at a time.
+channel and from where, filtered by date range, actor, channel, action and person, a page at a time, newest changeset first.
 
 An entry is one of
 * an ``audit_entry`` row: an update (with its before/after values) or a reveal of a masked field;
 * the rows one changeset created in one table (persons, events, households, units, accounts, API
-  tokens), counted: one line for a birth registered on a form, one line for ten thousand persons of an
+  tokens, and the benefit cycle's applications, steps, decisions and payments), counted: one line for a birth registered on a form, one line for ten thousand persons of an
   import. Events that replace another are "correct" or "retract" rather than "create".
 
 Scope: an auditor bound to a township sees the entries about the persons of its area (by their
-current hukou or residence unit, renkou.auth.scope — filtered in the query) and about the units,
+current hukou or residence unit, renkou.auth.scope — filtered in the query, the area's people listed
+by the statistics model, which tests hold to the event log's answer) and about the units,
 households and accounts of its subtree; one bound to the county sees everything. ID numbers in
 values and reasons are masked. Times are UTC, as stored.
 """
@@ -27,11 +28,16 @@ from sqlalchemy import Integer, case, cast, func, literal_column, null, or_, sel
 from renkou.auth.scope import Scope
 from renkou.core.events import EVENT_KINDS
 from renkou.core.idnumber import mask
+from renkou.storage import schema
 from renkou.storage.schema import Account, ApiToken, AuditEntry, Changeset, Event, Household, OrgUnit, Person
 from renkou.web.i18n import gettext, language_of
 from renkou.web.pages import _gate, _render
 
 router = APIRouter(include_in_schema=False)
+# the family-support benefit cycle's tables (renkou.benefits): applications, steps, decisions, payments
+BENEFIT_TABLES = tuple(m for m in vars(schema).values() if isinstance(m, type) and issubclass(m, schema.Tracked) and m is not schema.Tracked
+                       and getattr(m, "__tablename__", "").startswith(("benefit_", "payment_")))
+CREATED = (Person, Event, Household, OrgUnit, Account, ApiToken, *BENEFIT_TABLES)
 PAGE = 50
 CHANNELS = ("web", "import", "cli", "system")
 ACTIONS = ("create", "update", "reveal", "correct", "retract")
@@ -121,8 +127,8 @@ def _created(model, f: Filters, scope: Scope, people):
         persons_of = (Event.person_id, Event.partner_id, Event.mother_id, Event.father_id)
     else:
         action = _sql("create")
-        subject = Person.id if model is Person else None
-        about = (Person.id,) if model is Person else ()
+        subject = Person.id if model is Person else getattr(model, "person_id", None)
+        about = (subject,) if subject is not None else ()
         persons_of = about
     if f.action is not None and (f.action not in ("create", "correct", "retract") or (model is not Event and f.action != "create")):
         return None
@@ -149,6 +155,10 @@ def _created(model, f: Filters, scope: Scope, people):
             q = q.where(Account.unit_id.in_(ids))
         elif model is ApiToken:
             q = q.where(ApiToken.account_id.in_(select(Account.id).where(Account.unit_id.in_(ids))))
+        elif hasattr(model, "unit_id"):  # a benefit posting: the village's
+            q = q.where(model.unit_id.in_(ids))
+        else:  # a step, batch or bank file names no person or unit of its own: the county's auditors see it
+            return None
     return q.group_by(Changeset.id, action) if model is Event else q.group_by(Changeset.id)
 
 
@@ -157,20 +167,53 @@ def _sql(word: str):
     return literal_column(f"'{word}'")
 
 
-def page(session, f: Filters, scope: Scope, today: dt.date | None = None) -> tuple[list, bool]:
-    """One page of entries, newest first, and whether there are more."""
+BATCH = 200  # changesets read at a time, newest first
+
+
+def page(session, f: Filters, scope: Scope, today: dt.date | None = None, *, members=None) -> tuple[list, bool]:
+    """One page of entries, newest changeset first, and whether there are more. Changesets are read a batch
+    at a time and only their rows are grouped (through the created_cs indexes), so a page costs the same in
+    a county of a million as in a village. ``members`` (unit ids, date → person ids, e.g.
+    ``Stats.members``) lists the area's people from memory instead of from the event log."""
     people = None
-    if not scope.everything:  # the area's people, computed once for every branch
-        area = scope.person_ids(today or dt.date.today()).cte("area_people")
-        people = select(area.c[0])
-    parts = [_entries(f, scope, people)] + [_created(m, f, scope, people) for m in (Person, Event, Household, OrgUnit, Account, ApiToken)]
-    parts = [p for p in parts if p is not None]
-    if not parts:
-        return [], False
-    u = union_all(*parts).subquery()
-    q = select(u).order_by(u.c.at.desc(), u.c.cs.desc(), u.c.tbl, u.c.row_id).offset((f.page - 1) * PAGE).limit(PAGE + 1)
-    rows = session.execute(q).all()
-    return rows[:PAGE], len(rows) > PAGE
+    if not scope.everything:  # the area's people, computed once for every branch and batch
+        day = today or dt.date.today()
+        if members is not None:
+            people = select(_area_table(session, members(scope.unit_ids, day, at_most=10**9)).c.id)
+        else:
+            area = scope.person_ids(day).cte("area_people")
+            people = select(area.c[0])
+    want = f.page * PAGE + 1  # the rows up to the end of this page, and one to tell whether more follow
+    changesets = select(Changeset.id).where(*_changeset_where(f)).order_by(Changeset.id.desc()).limit(BATCH)
+    rows: list = []
+    below = None
+    while len(rows) < want:
+        batch = list(session.scalars(changesets if below is None else changesets.where(Changeset.id < below)))
+        if not batch:
+            break
+        below = batch[-1]
+        parts = [_entries(f, scope, people)] + [_created(m, f, scope, people) for m in CREATED]
+        parts = [p.where(Changeset.id.in_(batch)) for p in parts if p is not None]
+        if not parts:
+            return [], False
+        u = union_all(*parts).subquery()
+        rows += session.execute(select(u).order_by(u.c.cs.desc(), u.c.tbl, u.c.row_id)).all()
+    start = (f.page - 1) * PAGE
+    return rows[start:start + PAGE], len(rows) > start + PAGE
+
+
+def _area_table(session, ids: list[int]):
+    """The area's people in a temporary table of this connection (a township's tens of thousands are too many
+    for an IN list)."""
+    from sqlalchemy import BigInteger, column, table
+
+    conn = session.connection()
+    conn.exec_driver_sql("CREATE TEMP TABLE IF NOT EXISTS audit_area (id BIGINT PRIMARY KEY)")
+    conn.exec_driver_sql("DELETE FROM audit_area")
+    area = table("audit_area", column("id", BigInteger))
+    for i in range(0, len(ids), 50_000):
+        conn.execute(area.insert(), [{"id": p} for p in ids[i:i + 50_000]])
+    return area
 
 
 # ------------------------------------------------------------------------------------ showing
@@ -252,7 +295,7 @@ def audit_page(request: Request):
     lg = language_of(request)
     f = Filters(dict(request.query_params), lg)
     with request.app.state.db.read() as s:
-        rows, more = page(s, f, user[2])
+        rows, more = page(s, f, user[2], members=request.app.state.stats.members)
         shown = _details(s, rows, lg)
     return _render(request, "audit.html", user, status=400 if f.errors else 200, title=gettext(lg, "Audit trail"), rows=shown, f=f,
                    labels=_labels(lg), channels=CHANNELS, actions=ACTIONS, prev=f.link(f.page - 1) if f.page > 1 else "",

@@ -14,7 +14,7 @@ import threading
 import polars as pl
 from sqlalchemy.orm import Session
 
-from renkou.stats.model import _days_sql
+from renkou.stats.model import days_sql, read_frame
 
 SCHEMA = {"id": pl.Int64, "person": pl.Int64, "date": pl.Int32, "kind": pl.Utf8, "htype": pl.Utf8, "grade": pl.Int8}
 
@@ -46,13 +46,6 @@ class Details:
 
 def read(session: Session, since: int, upto: int) -> pl.DataFrame:
     d = session.get_bind().dialect.name
-    sql = (f"SELECT id, person_id, {_days_sql(d, 'date')}, kind, hukou_type, grade FROM event "
+    sql = (f"SELECT id, person_id, {days_sql(d, 'date')}, kind, hukou_type, grade FROM event "
            "WHERE seq > :a AND seq <= :b AND (hukou_type IS NOT NULL OR grade IS NOT NULL)")
-    if d == "sqlite":
-        cur = session.connection().exec_driver_sql(sql.replace(":a", "?").replace(":b", "?"), (since, upto))
-    else:
-        cur = session.connection().exec_driver_sql(sql.replace(":a", "%(a)s").replace(":b", "%(b)s"), {"a": since, "b": upto})
-    chunks = []
-    while rows := cur.fetchmany(200_000):
-        chunks.append(pl.DataFrame(rows, schema=SCHEMA, orient="row"))
-    return pl.concat(chunks) if chunks else pl.DataFrame(schema=SCHEMA)
+    return read_frame(session, sql, since, upto, SCHEMA)

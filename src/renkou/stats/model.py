@@ -53,7 +53,7 @@ EVENT_SCHEMA = {"id": pl.Int64, "kind": pl.Utf8, "person": pl.Int64, "date": pl.
                 "father": pl.Int64, "hukou": pl.Int64, "residence": pl.Int64, "scope": pl.Utf8, "supersedes": pl.Int64}
 
 
-def _days_sql(dialect: str, col: str) -> str:
+def days_sql(dialect: str, col: str) -> str:
     if dialect == "sqlite":
         return f"CAST(julianday({col}) - 2440587.5 AS INTEGER)"
     return f"({col} - DATE '1970-01-01')"
@@ -62,8 +62,8 @@ def _days_sql(dialect: str, col: str) -> str:
 def read_persons(session: Session, since: int, upto: int) -> pl.DataFrame:
     """Persons written in changes ``since`` < seq <= ``upto``."""
     d = session.get_bind().dialect.name
-    sql = f"SELECT id, CASE WHEN sex = 'M' THEN 1 ELSE 0 END, {_days_sql(d, 'birth_date')} FROM person WHERE seq > :a AND seq <= :b"
-    return _frame(session, sql, since, upto, PERSON_SCHEMA)
+    sql = f"SELECT id, CASE WHEN sex = 'M' THEN 1 ELSE 0 END, {days_sql(d, 'birth_date')} FROM person WHERE seq > :a AND seq <= :b"
+    return read_frame(session, sql, since, upto, PERSON_SCHEMA)
 
 
 def read_events(session: Session, since: int, upto: int) -> pl.DataFrame:
@@ -71,12 +71,13 @@ def read_events(session: Session, since: int, upto: int) -> pl.DataFrame:
     The upper bound matters: a change committed after the counter was read is left for the next
     refresh, never read twice."""
     d = session.get_bind().dialect.name
-    sql = (f"SELECT id, kind, person_id, {_days_sql(d, 'date')}, partner_id, mother_id, father_id, hukou_unit_id, "
+    sql = (f"SELECT id, kind, person_id, {days_sql(d, 'date')}, partner_id, mother_id, father_id, hukou_unit_id, "
            f"residence_unit_id, scope, supersedes_id FROM event WHERE seq > :a AND seq <= :b")
-    return _frame(session, sql, since, upto, EVENT_SCHEMA)
+    return read_frame(session, sql, since, upto, EVENT_SCHEMA)
 
 
-def _frame(session: Session, sql: str, a: int, b: int, schema: dict) -> pl.DataFrame:
+def read_frame(session: Session, sql: str, a: int, b: int, schema: dict) -> pl.DataFrame:
+    """The rows of ``sql`` (with parameters :a and :b: a change-feed window) as a Polars frame, read in chunks."""
     if session.get_bind().dialect.name == "sqlite":
         cur = session.connection().exec_driver_sql(sql.replace(":a", "?").replace(":b", "?"), (a, b))
     else:

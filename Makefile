@@ -30,9 +30,10 @@ browser:
 	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q chromium fonts-noto-cjk fonts-wqy-microhei; }
 
 # The whole suite: SQLite always, PostgreSQL too when a server answers at 127.0.0.1:5432; browser tests in Chromium;
-# two worker processes (pytest-xdist), one per core of the 2-core machines it runs on.
+# two worker processes (pytest-xdist), one per core of the 2-core machines it runs on; each test file runs whole
+# and in order on one worker (the browser flows are steps of one story, file by file).
 test: install browser
-	$(BIN)/python -m pytest -q -n 2
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 bench: install
 	$(BIN)/python -m bench

@@ -23,6 +23,7 @@ from sqlalchemy import select
 from renkou.core.idnumber import mask
 from renkou.core.problems import Problem, problem
 from renkou.errors import NotFound
+from renkou.exchange.importer import parse_date  # the dates a form accepts are those an import file may hold
 from renkou.registry import persons
 from renkou.registry.orgs import Hierarchy
 from renkou.storage.db import Actor
@@ -127,17 +128,6 @@ def errors_of(problems: list[Problem], lang: str, rename: dict[str, str] | None 
 
 
 # ------------------------------------------------------------------------------ values
-
-def parse_date(raw: str) -> dt.date | None:
-    """YYYY-MM-DD, YYYY/MM/DD, YYYY.MM.DD or YYYYMMDD, as the importer reads them; None otherwise."""
-    s = raw.strip()
-    try:
-        if len(s) == 8 and s.isdigit():
-            return dt.date(int(s[:4]), int(s[4:6]), int(s[6:]))
-        return dt.date.fromisoformat(s.replace("/", "-").replace(".", "-"))
-    except ValueError:
-        return None
-
 
 def date_field(e: Entered, name: str, probs: list[Problem]) -> dt.date | None:
     """A required date, not after today (the importer's rules: required, bad_date, future_date)."""

@@ -20,12 +20,11 @@ import math
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
-from sqlalchemy import Date, cast, exists, func, select, union
+from sqlalchemy import Date, cast, exists, func, select
 from sqlalchemy.orm import aliased
 
 from renkou.auth.roles import Role, allows
 from renkou.errors import UserError
-from renkou.registry.asof import latest
 from renkou.registry.events import in_force
 from renkou.stats.catalogue import ratio_ci
 from renkou.stats.periods import Period, add_months
@@ -67,7 +66,7 @@ def backlog(session, scope, day: dt.date, now: dt.datetime | None = None) -> dic
              .where(Event.kind == "birth", in_force(), Event.date > day - dt.timedelta(days=NO_ID_DAYS), Event.date <= day,
                     Person.id_number.is_(None)))
     if scope.unit_ids is not None:
-        late, no_id = (q.where(Event.person_id.in_(_in_scope(scope, day, q.with_only_columns(Event.person_id)))) for q in (late, no_id))
+        late, no_id = (q.where(Event.person_id.in_(scope.person_ids(day, persons=q.with_only_columns(Event.person_id)))) for q in (late, no_id))
     return {"late": (session.scalar(late) or 0) if first is not None else 0, "no_id": session.scalar(no_id) or 0}
 
 
@@ -90,14 +89,6 @@ def _first_event_since(session, since: dt.datetime) -> int | None:
         mid = (lo + hi) // 2
         lo, hi = (lo, mid) if entered_by(mid) >= cs0 else (mid + 1, hi)
     return lo
-
-
-def _in_scope(scope, day: dt.date, candidates):
-    """The ``candidates`` (a SELECT of person ids) in scope on ``day``: Scope.person_ids, but looking up the
-    latest hukou and residence units of the few candidates only rather than of everyone."""
-    ids = list(scope.unit_ids)
-    h, r = latest("hukou", day, persons=candidates), latest("residence", day, persons=candidates)
-    return union(select(h.c.person_id).where(h.c.hukou_unit_id.in_(ids)), select(r.c.person_id).where(r.c.residence_unit_id.in_(ids)))
 
 
 # --------------------------------------------------------------------------------- figures

@@ -31,6 +31,13 @@ VILLAGE_OF = {"cun": VILLAGE, "cun2": VILLAGE2, "she": COMMUNITY}
 TOWNSHIP_OF = {"cun": "xiang", "cun2": "xiang", "she": "zhen"}
 
 
+def family_of_reward(b: Builder, prefix: str, where: str = VILLAGE) -> None:
+    """A couple in their late 60s with two daughters: both parents qualify for the reward."""
+    b.couple(prefix, D(1955, 5, 5), D(1957, 6, 6), D(1978, 1, 1), where=where)
+    b.child(f"{prefix}_a", "F", D(1980, 3, 3), mother=f"{prefix}_m", father=f"{prefix}_f", where=where)
+    b.child(f"{prefix}_b", "F", D(1983, 4, 4), mother=f"{prefix}_m", father=f"{prefix}_f", where=where)
+
+
 def add_accounts(db: Database) -> None:
     with db.write(ACTOR) as s:
         for name, (role, unit) in ACCOUNTS.items():
@@ -96,4 +103,4 @@ class Desk:
         return self.step(county, cycle.confirm, self.rules, n, on=confirm_on, today=TODAY)
 
 
-__all__ = ["ACCOUNTS", "COMMUNITY", "COUNTY", "D", "Desk", "SETTINGS", "TODAY", "TOWN", "TOWNSHIP", "VILLAGE", "VILLAGE2", "add_accounts", "rules_for"]
+__all__ = ["ACCOUNTS", "COMMUNITY", "COUNTY", "D", "Desk", "SETTINGS", "TODAY", "TOWN", "TOWNSHIP", "VILLAGE", "VILLAGE2", "add_accounts", "family_of_reward", "rules_for"]

@@ -14,7 +14,7 @@ from renkou.benefits import benefit_reports, coverage, exits, payments
 from renkou.errors import NotFound, UserError, ValidationFailed
 from renkou.stats import render
 from renkou.storage.schema import BenefitCoverage, Person, PaymentLine
-from tests.benefits.cycle_kit import COMMUNITY, COUNTY, TODAY, TOWN, TOWNSHIP, Desk
+from tests.benefits.cycle_kit import COMMUNITY, COUNTY, TODAY, TOWN, TOWNSHIP, Desk, family_of_reward
 
 D = dt.date
 
@@ -23,9 +23,7 @@ D = dt.date
 def desk(db):
     d = Desk(db)
     b = d.b
-    b.couple("li", D(1955, 5, 5), D(1957, 6, 6), D(1978, 1, 1))  # two daughters: reward
-    b.child("li_a", "F", D(1980, 3, 3), mother="li_m", father="li_f")
-    b.child("li_b", "F", D(1983, 4, 4), mother="li_m", father="li_f")
+    family_of_reward(b, "li")  # two daughters: reward
     b.couple("far", D(1955, 5, 5), D(1957, 6, 6), D(1978, 1, 1), where=COMMUNITY)
     b.child("far_a", "F", D(1980, 3, 3), mother="far_m", father="far_f", where=COMMUNITY)
     b.couple("dm", D(1950, 3, 3), D(1953, 3, 3), D(1973, 1, 1))  # only son died: special (Henan: doubled)

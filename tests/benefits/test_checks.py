@@ -15,7 +15,7 @@ from renkou.config import Settings
 from renkou.errors import UserError, ValidationFailed
 from renkou.registry import events, orgs, persons
 from renkou.storage.schema import AuditEntry, BenefitConfirmation, BenefitRecipient, PaymentFinding, PaymentLine
-from tests.benefits.cycle_kit import COMMUNITY, TODAY, VILLAGE, Desk, rules_for
+from tests.benefits.cycle_kit import COMMUNITY, TODAY, VILLAGE, Desk, family_of_reward, rules_for
 from tests.benefits.families import ACTOR
 
 D = dt.date
@@ -25,9 +25,7 @@ D = dt.date
 def desk(db):
     d = Desk(db)
     b = d.b
-    b.couple("li", D(1955, 5, 5), D(1957, 6, 6), D(1978, 1, 1))  # two daughters: reward
-    b.child("li_a", "F", D(1980, 3, 3), mother="li_m", father="li_f")
-    b.child("li_b", "F", D(1983, 4, 4), mother="li_m", father="li_f")
+    family_of_reward(b, "li")  # two daughters: reward
     b.couple("dm", D(1950, 3, 3), D(1953, 3, 3), D(1973, 1, 1))  # only son died 2000: reward and special
     b.child("dm_s", "M", D(1975, 5, 5), mother="dm_m", father="dm_f")
     b.die("dm_s", D(2000, 8, 8))

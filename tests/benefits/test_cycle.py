@@ -13,16 +13,9 @@ from renkou.benefits import cycle, objections, posting
 from renkou.config import Settings
 from renkou.errors import NotFound, UserError, ValidationFailed
 from renkou.storage.schema import AuditEntry, BenefitApplication, BenefitConfirmation, BenefitRecipient, BenefitStep, Changeset
-from tests.benefits.cycle_kit import COMMUNITY, SETTINGS, TODAY, VILLAGE, VILLAGE2, Desk
+from tests.benefits.cycle_kit import COMMUNITY, SETTINGS, TODAY, VILLAGE, VILLAGE2, Desk, family_of_reward
 
 D = dt.date
-
-
-def family_of_reward(b, prefix: str, where: str = VILLAGE) -> None:
-    """A couple in their late 60s with two daughters: both parents qualify for the reward."""
-    b.couple(prefix, D(1955, 5, 5), D(1957, 6, 6), D(1978, 1, 1), where=where)
-    b.child(f"{prefix}_a", "F", D(1980, 3, 3), mother=f"{prefix}_m", father=f"{prefix}_f", where=where)
-    b.child(f"{prefix}_b", "F", D(1983, 4, 4), mother=f"{prefix}_m", father=f"{prefix}_f", where=where)
 
 
 @pytest.fixture

@@ -10,8 +10,7 @@ from renkou.auth.scope import Scope
 from renkou.storage.schema import OrgUnit
 from renkou.web import admin_audit
 from renkou.web.admin_audit import Filters
-from tests.benefits.cycle_kit import COMMUNITY, COUNTY, TOWN, TOWNSHIP, Desk
-from tests.benefits.test_cycle import family_of_reward
+from tests.benefits.cycle_kit import COMMUNITY, COUNTY, TOWN, TOWNSHIP, Desk, family_of_reward
 
 
 def _tables(db, code: str, **filters) -> dict[str, int]:

@@ -209,19 +209,32 @@ def reject(session: Session, officer: Officer, app: BenefitApplication, *, on: d
     session.flush()
 
 
+def _due(session: Session, officer: Officer, number: int, step: str, permission: str, zh: str, en: str) -> BenefitApplication:
+    """The application for ``step``, once the officer may write, holds ``permission`` and the step is due."""
+    officer.writing(session)
+    officer.require(permission, zh, en)
+    app = get_application(session, officer, number)
+    require_due(app, step)
+    return app
+
+
+def _decide(session: Session, officer: Officer, app: BenefitApplication, step: str, status: str, *, on: dt.date, approve: bool,
+            note: str, today: dt.date | None) -> bool:
+    """Record ``step`` and move the application to ``status``; or, not approved, reject it with the note."""
+    if not approve:
+        reject(session, officer, app, on=on, reason=note, today=today)
+        return False
+    record_step(session, officer, app, step, on, note, today)
+    app.status = status
+    session.flush()
+    return True
+
+
 def village_review(session: Session, officer: Officer, number: int, *, on: dt.date, approve: bool = True, note: str = "",
                    today: dt.date | None = None) -> BenefitApplication:
     """The village's review (benefit:apply): approved applications go to the public posting."""
-    officer.writing(session)
-    officer.require("benefit:apply", "办理村级审核", "do the village review")
-    app = get_application(session, officer, number)
-    require_due(app, "village_review")
-    if not approve:
-        reject(session, officer, app, on=on, reason=note, today=today)
-        return app
-    record_step(session, officer, app, "village_review", on, note, today)
-    app.status = "village_reviewed"
-    session.flush()
+    app = _due(session, officer, number, "village_review", "benefit:apply", "办理村级审核", "do the village review")
+    _decide(session, officer, app, "village_review", "village_reviewed", on=on, approve=approve, note=note, today=today)
     return app
 
 
@@ -232,21 +245,13 @@ def unresolved_objections(session: Session, app: BenefitApplication) -> list[Ben
 def township_review(session: Session, officer: Officer, number: int, *, on: dt.date, approve: bool = True, note: str = "",
                     today: dt.date | None = None) -> BenefitApplication:
     """The township's review (benefit:review), once the posting has ended with no objection open."""
-    officer.writing(session)
-    officer.require("benefit:review", "办理乡镇审核", "do the township review")
-    app = get_application(session, officer, number)
-    require_due(app, "township_review")
+    app = _due(session, officer, number, "township_review", "benefit:review", "办理乡镇审核", "do the township review")
     open_ = unresolved_objections(session, app)
     if open_:
         raise UserError(f"申请 {app.id} 有 {len(open_)} 条异议尚未处理（第 {', '.join(str(o.id) for o in open_)} 号），处理后才能乡镇审核",
                         f"application {app.id} has {len(open_)} unresolved objection(s) ({', '.join(str(o.id) for o in open_)}): resolve them first",
                         code="step_refused")
-    if not approve:
-        reject(session, officer, app, on=on, reason=note, today=today)
-        return app
-    record_step(session, officer, app, "township_review", on, note, today)
-    app.status = "township_reviewed"
-    session.flush()
+    _decide(session, officer, app, "township_review", "township_reviewed", on=on, approve=approve, note=note, today=today)
     return app
 
 
@@ -255,10 +260,7 @@ def confirm(session: Session, officer: Officer, rules, number: int, *, on: dt.da
     """The county's confirmation (benefit:confirm) by someone other than the township reviewer: the
     eligibility service must find the person eligible for the year (facts attested at application
     counting as met). Makes the person a recipient confirmed for the year."""
-    officer.writing(session)
-    officer.require("benefit:confirm", "办理县级确认", "confirm applications for the county")
-    app = get_application(session, officer, number)
-    require_due(app, "confirm")
+    app = _due(session, officer, number, "confirm", "benefit:confirm", "办理县级确认", "confirm applications for the county")
     reviewer = session.scalar(select(BenefitStep.account).where(BenefitStep.application_id == app.id, BenefitStep.step == "township_review"))
     if reviewer == officer.username:
         raise UserError("乡镇审核与县级确认不能由同一账号办理", "the township review and the county confirmation must be done by different accounts",

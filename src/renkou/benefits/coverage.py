@@ -64,9 +64,10 @@ def end(session: Session, officer: Officer, number: int, *, until: dt.date, reas
     officer.writing(session)
     _may(officer)
     c = session.get(BenefitCoverage, number)
-    rec = session.scalar(select(BenefitRecipient).where(BenefitRecipient.programme == PROGRAMME, BenefitRecipient.person_id == c.person_id)
-                         .limit(1)) if c else None
-    officer.require_unit(rec.unit_id if rec else None, "覆盖记录", "coverage record", number)
+    units = session.scalars(select(BenefitRecipient.unit_id).where(BenefitRecipient.programme == PROGRAMME,
+                                                                   BenefitRecipient.person_id == c.person_id)).all() if c else []
+    # the family's special-assistance records, any of them in the area (one who re-applied elsewhere has two)
+    officer.require_unit(next((u for u in units if officer.sees_unit(u)), None), "覆盖记录", "coverage record", number)
     if c.until is not None:
         raise UserError(f"覆盖记录 {c.id} 已于 {c.until} 结束", f"coverage record {c.id} ended on {c.until}")
     if not reason.strip():
@@ -81,3 +82,16 @@ def end(session: Session, officer: Officer, number: int, *, until: dt.date, reas
 
 def of_person(session: Session, person_id: int) -> list[BenefitCoverage]:
     return list(session.scalars(select(BenefitCoverage).where(BenefitCoverage.person_id == person_id).order_by(BenefitCoverage.kind, BenefitCoverage.since)))
+
+
+def in_area(session: Session, officer: Officer, *, on: dt.date | None = None) -> list[tuple[BenefitCoverage, Person]]:
+    """The coverage records of the special-assistance recipients in the officer's area (benefit:read),
+    with their person, by name, kind and start; with ``on``, only the records in force on that day."""
+    officer.require("benefit:read", "查看三个全覆盖", "read the three coverages")
+    families = select(BenefitRecipient.person_id).where(BenefitRecipient.programme == PROGRAMME)
+    if officer.scope.unit_ids is not None:
+        families = families.where(BenefitRecipient.unit_id.in_(officer.scope.unit_ids))
+    q = select(BenefitCoverage, Person).join(Person, Person.id == BenefitCoverage.person_id).where(BenefitCoverage.person_id.in_(families))
+    if on is not None:
+        q = q.where(BenefitCoverage.since <= on, (BenefitCoverage.until.is_(None)) | (BenefitCoverage.until >= on))
+    return [tuple(r) for r in session.execute(q.order_by(Person.name, Person.id, BenefitCoverage.kind, BenefitCoverage.since))]

@@ -45,10 +45,15 @@ DUE = {
     "posted": ("township_review", "乡镇审核", "the township review"),
     "township_reviewed": ("confirm", "县级确认", "the county confirmation"),
 }
+STATUSES = {"applied": ("待村级审核", "awaiting the village review"), "village_reviewed": ("待公示", "awaiting the posting"),
+            "posting": ("公示中", "being posted"), "posted": ("待乡镇审核", "awaiting the township review"),
+            "township_reviewed": ("待县级确认", "awaiting the county confirmation"), "confirmed": ("已确认", "confirmed"),
+            "rejected": ("不予通过", "rejected")}
 STEPS = {"apply": ("申请", "application"), "village_review": ("村级审核", "village review"), "post": ("张榜公示", "public posting"),
          "post_end": ("公示期满", "end of posting"), "township_review": ("乡镇审核", "township review"),
          "confirm": ("县级确认", "county confirmation"), "reject": ("不予通过", "rejection")}
 ACCOUNT = re.compile(r"^[0-9]{6,32}$")
+BANK_MAX = 60  # characters of a bank's name (the column's length)
 
 
 def today_or(today: dt.date | None) -> dt.date:
@@ -98,7 +103,8 @@ def open_recipient(session: Session, programme: str, person_id: int) -> BenefitR
 # ------------------------------------------------------------------------------------------ applying
 
 def check_application(session: Session, officer: Officer, programmes: dict, *, programme: str, person: Person | None, year: int | None,
-                      applied_on: dt.date | None, account_no: str, payee: Person | None, attested: dict, today: dt.date) -> tuple[int | None, list[Problem]]:
+                      applied_on: dt.date | None, account_no: str, payee: Person | None, attested: dict, today: dt.date,
+                      bank: str = "") -> tuple[int | None, list[Problem]]:
     """The unit (the beneficiary's hukou village on the day of application) and every problem with an
     application's values — the same for one entered by hand and a row of an imported file."""
     out: list[Problem] = []
@@ -113,6 +119,8 @@ def check_application(session: Session, officer: Officer, programmes: dict, *, p
         out.append(problem("future_date", "applied_on", applied_on))
     if not ACCOUNT.match(account_no or ""):
         out.append(problem("bad_account", "account_no", mask_account(account_no or "")))
+    if len(bank.strip()) > BANK_MAX:
+        out.append(problem("too_long", "bank", bank.strip()[:20] + "…", max=BANK_MAX))
     if prog is not None:
         facts = verdict.attestations(prog)
         for key in attested:
@@ -155,7 +163,7 @@ def apply(session: Session, officer: Officer, programmes: dict, *, programme: st
         officer.scope.require_person(session, payee, payee.id_number or payee.temp_key or "", applied_on)
     attested = {k: (v.isoformat() if isinstance(v, dt.date) else str(v)) for k, v in (attested or {}).items()}
     unit_id, probs = check_application(session, officer, programmes, programme=programme, person=person, year=year, applied_on=applied_on,
-                                       account_no=account_no, payee=payee, attested=attested, today=today_or(today))
+                                       account_no=account_no, payee=payee, attested=attested, today=today_or(today), bank=bank)
     if probs:
         raise ValidationFailed(probs)
     app = BenefitApplication(programme=programme, year=year, person_id=person.id, payee_id=(payee or person).id, unit_id=unit_id,

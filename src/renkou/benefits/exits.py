@@ -97,6 +97,8 @@ def detect(session: Session, officer: Officer, programmes: dict, *, as_of: dt.da
         raise Forbidden(officer.role, "提出退出建议", "propose exits")
     if as_of > cycle.today_or(today):
         raise ValidationFailed([problem("future_date", "as_of", as_of)])
+    if programme is not None and programme not in programmes:
+        raise ValidationFailed([problem("bad_choice", "programme", programme, choices=", ".join(programmes))])
     recs = recipients if recipients is not None else _open_recipients(session, officer, programme)
     ids = sorted({r.person_id for r in recs})
     deaths: dict[int, Event] = {}
@@ -191,6 +193,9 @@ def decide(session: Session, officer: Officer, number: int, *, confirm: bool, on
         raise UserError(f"退出建议 {e.id} 已于 {e.decided_on} 处理", f"exit proposal {e.id} was decided on {e.decided_on}", code="step_refused")
     if on > cycle.today_or(today):
         raise ValidationFailed([problem("future_date", "date", on)])
+    if on < e.proposed_on:
+        raise UserError(f"处理日期 {on} 早于提出退出建议的日期 {e.proposed_on}", f"the decision's date {on} is before the proposal's {e.proposed_on}",
+                        code="step_refused")
     if confirm and e.cause == "moved_away" and not notice.strip():
         raise ValidationFailed([problem("required", "notice", "")], "迁出退出须登记迁入地县级部门的通知（文号）",
                                "an exit for moving away needs the receiving county's notice (its reference)")

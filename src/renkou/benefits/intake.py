@@ -103,7 +103,7 @@ def import_file(db: Database, officer: Officer, programmes: dict, path: Path, *,
                 attested = {k: applied_on.isoformat() if applied_on else "" for k in _SPLIT.split(get("attested")) if k}
                 unit_id, more = cycle.check_application(s, officer, programmes, programme=programme, person=person, year=year,
                                                         applied_on=applied_on, account_no=get("account_no"), payee=payee,
-                                                        attested=attested, today=today)
+                                                        attested=attested, today=today, bank=get("bank"))
                 done = {p.field for p in probs}  # a value already found wrong is reported once
                 probs += [p for p in more if p.field not in done]
                 key = (person.id if person else None, programme, year)

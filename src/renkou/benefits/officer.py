@@ -58,8 +58,9 @@ class Officer:
         return self.scope.unit_ids is None or unit_id in self.scope.unit_ids
 
     def require_unit(self, unit_id: int | None, what_zh: str, what_en: str, number: int | str) -> None:
-        """Not found unless ``unit_id`` is in the scope (records are located by their village)."""
-        if not self.sees_unit(unit_id):
+        """Not found unless ``unit_id`` is in the scope (records are located by their village); None —
+        no record — is not found for every account, the county's too."""
+        if unit_id is None or not self.sees_unit(unit_id):
             raise NotFound(f"{what_zh} {number} 不存在或不在您的管辖范围内", f"{what_en} {number} does not exist or is outside your area")
 
     def writing(self, session: Session) -> None:

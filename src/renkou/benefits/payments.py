@@ -38,6 +38,7 @@ from renkou.storage.schema import (
     PaymentBatch,
     PaymentLine,
     PaymentMonth,
+    PaymentResult,
 )
 
 _PERIOD = re.compile(r"^(\d{4})(?:Q([1-4]))?$")
@@ -115,6 +116,58 @@ def get_batch(session: Session, officer: Officer, number: int) -> PaymentBatch:
 
 def lines_of(session: Session, batch: PaymentBatch) -> list[PaymentLine]:
     return list(session.scalars(select(PaymentLine).where(PaymentLine.batch_id == batch.id).order_by(PaymentLine.id)))
+
+
+def list_batches(session: Session, officer: Officer, *, programme: str | None = None) -> list[PaymentBatch]:
+    """The county's payment batches, newest first (benefit:read). Batches are the county's: an account
+    below it sees none (as get_batch finds none for it)."""
+    officer.require("benefit:read", "查看发放批次", "read payment batches")
+    if not officer.scope.everything:
+        return []
+    q = select(PaymentBatch)
+    if programme:
+        q = q.where(PaymentBatch.programme == programme)
+    return list(session.scalars(q.order_by(PaymentBatch.id.desc())))
+
+
+def totals_of(session: Session, batch_ids: list[int]) -> dict[int, dict[str, tuple[int, Decimal]]]:
+    """``totals`` of several batches in one query: batch id -> line status -> (lines, money)."""
+    out: dict[int, dict[str, tuple[int, Decimal]]] = {b: {} for b in batch_ids}
+    if not batch_ids:
+        return out
+    q = (select(PaymentLine.batch_id, PaymentLine.status, func.count(), func.sum(PaymentLine.amount))
+         .where(PaymentLine.batch_id.in_(batch_ids)).group_by(PaymentLine.batch_id, PaymentLine.status))
+    for b, s, n, a in session.execute(q):
+        out[b][s] = (n, (a or Decimal(0)).quantize(CENT))
+    return out
+
+
+def waiting(session: Session, officer: Officer) -> list[PaymentLine]:
+    """The lines outside any batch (benefit:read, the county only): blocked lines a release left
+    behind, and lines re-queued (a failed bank payment, a finding cleared after release) for the
+    programme's next batch."""
+    officer.require("benefit:read", "查看发放款项", "read payment lines")
+    if not officer.scope.everything:
+        return []
+    return list(session.scalars(select(PaymentLine).where(PaymentLine.batch_id.is_(None), PaymentLine.status.in_(("blocked", "queued")))
+                                .order_by(PaymentLine.id)))
+
+
+def recipient_lines(session: Session, officer: Officer, number: int) -> list[PaymentLine]:
+    """Every payment line of recipient ``number``, whatever its batch or status (benefit:read; the
+    recipient must be in the officer's area, else not found)."""
+    from renkou.benefits import recipients
+
+    rec = recipients.get_recipient(session, officer, number)
+    return list(session.scalars(select(PaymentLine).where(PaymentLine.recipient_id == rec.id).order_by(PaymentLine.id)))
+
+
+def results_of(session: Session, batch: PaymentBatch) -> list[tuple[PaymentResult, PaymentLine]]:
+    """The bank's answers for ``batch`` (found with get_batch), with each answered line as it is now —
+    a failed one has left the batch for the queue."""
+    q = (select(PaymentResult, PaymentLine).join(PaymentLine, PaymentLine.id == PaymentResult.line_id)
+         .where(PaymentResult.batch_id == batch.id).order_by(PaymentResult.id))
+    return [(r, ln) for r, ln in session.execute(q)]
 
 
 def create_batch(session: Session, officer: Officer, rules, *, programme: str, period: str, on: dt.date,
@@ -233,6 +286,8 @@ def void_line(session: Session, officer: Officer, number: int, *, reason: str, o
                         code="step_refused")
     if not reason.strip():
         raise ValidationFailed([problem("required", "reason", "")])
+    if on > cycle.today_or(None):
+        raise ValidationFailed([problem("future_date", "date", on)])
     session.info["reason"] = f"{on}: {reason.strip()}"
     ln.status, ln.batch_id = "void", None
     session.flush()

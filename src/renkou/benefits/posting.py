@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from renkou.auth.scope import Scope
@@ -29,6 +29,21 @@ def get_posting(session: Session, officer: Officer, number: int) -> BenefitPosti
     p = session.get(BenefitPosting, number)
     officer.require_unit(p.unit_id if p else None, "公示", "posting", number)
     return p
+
+
+def list_postings(session: Session, officer: Officer, *, programme: str | None = None, year: int | None = None) -> list[tuple[BenefitPosting, int]]:
+    """The postings of the officer's area, the newest first, each with the number of its applications."""
+    officer.require("benefit:read", "查看公示", "read postings")
+    n = (select(func.count(BenefitApplication.id)).where(BenefitApplication.posting_id == BenefitPosting.id)
+         .correlate(BenefitPosting).scalar_subquery())
+    q = select(BenefitPosting, n)
+    if officer.scope.unit_ids is not None:
+        q = q.where(BenefitPosting.unit_id.in_(officer.scope.unit_ids))
+    if programme is not None:
+        q = q.where(BenefitPosting.programme == programme)
+    if year is not None:
+        q = q.where(BenefitPosting.year == year)
+    return [(p, k) for p, k in session.execute(q.order_by(BenefitPosting.id.desc()))]
 
 
 def last_day(p: BenefitPosting) -> dt.date:

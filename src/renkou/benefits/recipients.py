@@ -53,8 +53,12 @@ def set_account(session: Session, officer: Officer, number: int, *, account_no: 
     probs = []
     if not cycle.ACCOUNT.match(account_no):
         probs.append(problem("bad_account", "account_no", cycle.mask_account(account_no)))
+    if bank is not None and len(bank.strip()) > cycle.BANK_MAX:
+        probs.append(problem("too_long", "bank", bank.strip()[:20] + "…", max=cycle.BANK_MAX))
     if not reason.strip():
         probs.append(problem("required", "reason", ""))
+    if on > cycle.today_or(None):
+        probs.append(problem("future_date", "date", on))
     if probs:
         raise ValidationFailed(probs)
     session.info["reason"] = f"{on} 账户 account {cycle.mask_account(rec.account_no)} → {cycle.mask_account(account_no)}: {reason.strip()}"

@@ -50,6 +50,8 @@ def reconfirm(session: Session, officer: Officer, rules, *, programme: str, year
     rules.programme(programme)
     if on > cycle.today_or(today):
         raise ValidationFailed([problem("future_date", "date", on)])
+    if not on.year - 1 <= year <= on.year + 1:  # a year is re-confirmed around its start, not years apart
+        raise ValidationFailed([problem("bad_choice", "year", year, choices=f"{on.year - 1}-{on.year + 1}")])
     out = Renewal(programme, year)
     recs = due(session, officer, programme, year)
     out.proposed += exits.detect(session, officer, rules.programmes, as_of=on, recipients=recs, today=today)

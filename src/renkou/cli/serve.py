@@ -25,7 +25,7 @@ def serve(
     db = state(ctx).db()
     # Plain HTTP is only for this machine; anywhere else the cookie must be Secure (serve behind TLS).
     secure = os.environ.get("RENKOU_COOKIE_SECURE", "0" if host in LOOPBACK else "1") != "0"
-    app = create_app(db, secret=os.environ.get("RENKOU_SECRET_KEY"), secure_cookies=secure)
+    app = create_app(db, secret=os.environ.get("RENKOU_SECRET_KEY"), secure_cookies=secure, settings=state(ctx).settings)
     # load the statistics model while the server starts (from its snapshot: about a second for a
     # million people; the first time from every row); requests that need it wait for it
     threading.Thread(target=app.state.stats.model, name="stats-warm-up", daemon=True).start()

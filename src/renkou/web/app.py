@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from renkou.auth import accounts
+from renkou.config import Settings
 from renkou.storage.db import Database
 from renkou.web.i18n import LANGUAGES, gettext, language_of as lang
 from renkou.web.security import COOKIE, UNSAFE, SecurityHeaders, Session, Sessions, csrf_ok
@@ -64,7 +65,7 @@ async def presented_token(request: Request) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def create_app(db: Database, *, secret: str | None = None, secure_cookies: bool = True) -> FastAPI:
+def create_app(db: Database, *, secret: str | None = None, secure_cookies: bool = True, settings: Settings | None = None) -> FastAPI:
     async def csrf_guard(request: Request) -> None:
         """Every state-changing request that carries the session cookie carries its CSRF token (a
         dependency of the whole application, so no route can forget it; the parsed form is cached
@@ -86,13 +87,15 @@ def create_app(db: Database, *, secret: str | None = None, secure_cookies: bool 
     app.state.throttle = _Throttle()
     from renkou.stats.service import Stats
 
-    app.state.stats = Stats(db)  # one per process: its model is brought up to the last saved change on every use
+    app.state.settings = settings or Settings.from_env()
+    app.state.stats = Stats(db, app.state.settings)  # one per process: its model is brought up to the last saved change on every use
+    app.state.benefits = None  # the eligibility service, made on first use (renkou.web.benefits.common.rules)
     templates = app.state.templates = Jinja2Templates(directory=HERE / "templates")
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     from renkou.web.api import router as api_router
 
-    from renkou.web import admin, admin_audit, dashboard, imports, reports
+    from renkou.web import admin, admin_audit, benefits, dashboard, imports, reports
     from renkou.web.pages import router as pages_router
 
     app.include_router(api_router)
@@ -102,6 +105,7 @@ def create_app(db: Database, *, secret: str | None = None, secure_cookies: bool 
     app.include_router(imports.router)
     app.include_router(admin_audit.router)
     app.include_router(admin.router)
+    app.include_router(benefits.router)
     app.include_router(pages_router)
     from renkou.auth.roles import Role, allows
 

@@ -144,8 +144,9 @@ def person_page(request: Request, pid: int, revealed: str | None = None):
         role = Role(user[1].role)
         writes = allows(role, "event:write")
         timeline = _timeline(s, user, p, lg, writes, locate=request.app.state.stats.locate)
+        support = _benefits_of(request, s, user, p, lg) if allows(role, "benefit:read") else None
     return _render(request, "person.html", user, title=p.name, person=p, id_shown=revealed or (mask(p.id_number) if p.id_number else ""),
-                   state=st, timeline=timeline, can_reveal=allows(role, "person:reveal") and bool(p.id_number),
+                   state=st, timeline=timeline, support=support, can_reveal=allows(role, "person:reveal") and bool(p.id_number),
                    can_write=writes, can_register_birth=writes and allows(role, "person:write"), sep="：" if lg == "zh" else ": ")
 
 
@@ -185,6 +186,26 @@ def _timeline(s, user, p: Person, lg: str, writes: bool, locate=None) -> list[di
                      "superseded": e.id in replaced, "reason": e.reason or "",
                      "correctable": writes and e.kind != "retraction" and e.id not in replaced and (e.person_id == p.id or e.person_id in visible)})
     return rows
+
+
+def _benefits_of(request: Request, s, user, p: Person, lg: str) -> list[dict]:
+    """The person's family-support applications (as beneficiary or payee) and recipient records, those
+    of units in the account's area, each linked to its page (renkou.web.benefits)."""
+    from renkou.benefits import cycle
+    from renkou.storage.schema import BenefitApplication, BenefitRecipient
+    from renkou.web.benefits.common import programme_name
+
+    inside = user[2].unit_ids
+    apps = s.scalars(select(BenefitApplication).where((BenefitApplication.person_id == p.id) | (BenefitApplication.payee_id == p.id))
+                     .order_by(BenefitApplication.id)).all()
+    recs = s.scalars(select(BenefitRecipient).where(BenefitRecipient.person_id == p.id).order_by(BenefitRecipient.id)).all()
+    out = [{"href": f"/benefits/applications/{a.id}", "what": gettext(lg, "Application"), "n": a.id,
+            "programme": programme_name(request, a.programme, lg), "when": str(a.year),
+            "status": cycle.STATUSES[a.status][lg == "en"] + ("" if a.person_id == p.id else f" · {gettext(lg, 'Payee')}")}
+           for a in apps if inside is None or a.unit_id in inside]
+    out += [{"href": f"/benefits/recipients/{r.id}", "what": gettext(lg, "Recipient"), "n": r.id, "programme": programme_name(request, r.programme, lg),
+             "when": f"{r.since}–{r.ended_on or ''}", "status": ""} for r in recs if inside is None or r.unit_id in inside]
+    return out
 
 
 @router.post("/persons/{pid}/reveal", response_class=HTMLResponse)

@@ -1,0 +1,391 @@
+"""The applications of the annual cycle: the list of the account's area, entering one, importing many,
+and one application with its steps, its objections and the form of the step that is due for the
+account looking at it (renkou.benefits.cycle and objections decide whether it may be done).
+
+    /benefits                          the area's applications (filters: programme, year, status)
+    /benefits/apply                    enter an application (village worker)
+    /benefits/import                   import a CSV/XLSX of applications, all or nothing
+    /benefits/applications/{n}         one application; its forms post to .../village-review,
+                                       .../township-review, .../confirm, .../objections
+    /benefits/objections/{n}/resolve   the township resolves an objection
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from pathlib import Path
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from sqlalchemy import select
+
+from renkou.benefits import cycle, objections, verdict
+from renkou.core.idnumber import mask
+from renkou.core.problems import problem
+from renkou.errors import NotFound, UserError, ValidationFailed
+from renkou.registry import persons
+from renkou.registry.orgs import Hierarchy
+from renkou.storage.schema import BenefitApplication, BenefitPosting, OrgUnit, Person
+from renkou.web.benefits import common
+from renkou.web.i18n import gettext, language_of
+
+router = APIRouter(include_in_schema=False)
+APPLY_FIELDS = ("programme", "year", "person", "pid", "payee", "account_no", "bank", "applied_on")
+DECISIONS = ("approve", "reject")
+SHOWN = 500  # applications listed, the newest first; the filters narrow the rest
+
+
+def _who(p: Person | None) -> dict:
+    if p is None:
+        return {"name": "", "id": ""}
+    return {"pid": p.id, "name": p.name, "id": mask(p.id_number) if p.id_number else (p.temp_key or "")}
+
+
+def _unit_names(s) -> dict[int, str]:
+    h = Hierarchy.as_of(s, dt.date.today())
+    return {uid: u.name for uid, u in h.units.items()}
+
+
+# ------------------------------------------------------------------------------------------- the list
+
+@router.get("/benefits", response_class=HTMLResponse)
+def applications(request: Request, programme: str = "", year: str = "", status: str = ""):
+    user, refused = common.gate(request, "benefit:read")
+    if refused is not None:
+        return refused
+    lg = language_of(request)
+    progs = common.programmes(request)
+    f = {"programme": programme if programme in progs else "", "year": year if year.isdigit() else "",
+         "status": status if status in cycle.STATUSES else ""}
+
+    def rows(s, off):
+        apps = cycle.list_applications(s, off, programme=f["programme"] or None, year=int(f["year"]) if f["year"] else None,
+                                       status=f["status"] or None)
+        names = _unit_names(s)
+        counts: dict[str, int] = {}
+        for a in apps:
+            counts[a.status] = counts.get(a.status, 0) + 1
+        total = len(apps)
+        apps = apps[-SHOWN:]
+        people = {p.id: p for p in s.scalars(select(Person).where(Person.id.in_({a.person_id for a in apps})))} if apps else {}
+        return [{"n": a.id, "programme": common.programme_name(request, a.programme, lg), "year": a.year, "who": _who(people.get(a.person_id)),
+                 "village": names.get(a.unit_id, ""), "applied_on": a.applied_on.isoformat(), "status": a.status,
+                 "status_label": common.pick(cycle.STATUSES[a.status], lg)} for a in reversed(apps)], counts, total
+
+    got, r = common.read(request, user, rows)
+    if r is not None:
+        return common.refused(request, user, r)
+    found, counts, total = got
+    return common.page(request, "benefits_applications.html", user, title=gettext(lg, "Family-support applications"), rows=found, f=f, total=total,
+                       programmes=[(k, common.programme_name(request, k, lg)) for k in progs],
+                       statuses=[(k, common.pick(v, lg), counts.get(k, 0)) for k, v in cycle.STATUSES.items()])
+
+
+# ------------------------------------------------------------------------------------------- candidates
+
+@router.get("/benefits/candidates", response_class=HTMLResponse)
+def candidates(request: Request, programme: str = "reward", year: str = "", org: str = ""):
+    """Who newly qualifies for a programme in a year under a unit of the area (the eligibility
+    service's candidates, as `renkou benefits candidates`), each condition with its status and the
+    record it was decided from; those without an application link to the form, the person chosen."""
+    user, refused = common.gate(request, "benefit:read")
+    if refused is not None:
+        return refused
+    lg = language_of(request)
+    rules = common.rules(request)
+    progs = rules.programmes
+    this_year = dt.date.today().year
+    f = {"programme": programme if programme in progs else "reward", "year": year if year.isdigit() else str(this_year), "org": org.strip()}
+    off = common.officer(request, user)
+    with request.app.state.db.read() as s:
+        own = s.get(OrgUnit, user[1].unit_id)
+    f["org"] = f["org"] or (own.code if own else "")
+    title = gettext(lg, "Who newly qualifies")
+    try:
+        found = rules.candidates(f["programme"], int(f["year"]), f["org"], scope=off.scope)
+    except UserError as exc:
+        return common.page(request, "benefits_candidates.html", user, status=404 if isinstance(exc, NotFound) else 400, title=title, f=f,
+                           rows=[], total=0, error=common.refusal(exc, lg), programmes=[(k, common.programme_name(request, k, lg)) for k in progs])
+    total = len(found)
+    found = found[:SHOWN]
+    with request.app.state.db.read() as s:
+        applied = dict(s.execute(select(BenefitApplication.person_id, BenefitApplication.id).where(
+            BenefitApplication.programme == f["programme"], BenefitApplication.year == int(f["year"]), BenefitApplication.status != "rejected",
+            BenefitApplication.person_id.in_([d.person_id for d in found] or [-1]))).all())
+    status_text = {"met": ("满足", "met"), "not_met": ("不满足", "not met"), "needs_attestation": ("待申报核实", "needs attestation")}
+    rows = [{"pid": d.person_id, "name": d.name or "", "id": d.id_masked or "", "village": d.unit_name or "",
+             "eligible": d.eligible, "application": applied.get(d.person_id),
+             "conditions": [{"label": c.en if lg == "en" else c.zh, "status": c.status, "status_label": common.pick(status_text[c.status], lg),
+                             "value": c.value, "records": "; ".join(r.text() for r in c.records)} for c in d.conditions]} for d in found]
+    return common.page(request, "benefits_candidates.html", user, title=title, f=f, rows=rows, total=total,
+                       programmes=[(k, common.programme_name(request, k, lg)) for k in progs])
+
+
+# ------------------------------------------------------------------------------------------- entering
+
+def _chosen(request: Request, user, pid: str) -> dict | None:
+    """The person a candidates list handed to the form (by internal number), if in the area."""
+    if not pid.isdigit():
+        return None
+    with request.app.state.db.read() as s:
+        p = s.get(Person, int(pid))
+        return _who(p) if p is not None and user[2].has_person(s, p) else None
+
+
+def _apply_page(request: Request, user, *, status: int = 200, v: dict | None = None, error=None):
+    lg = language_of(request)
+    progs = common.programmes(request)
+    facts = [{"key": c.key, "label": c.en if lg == "en" else c.zh, "programmes": [k for k, p in progs.items() if c in p.attestations]}
+             for c in dict.fromkeys(c for p in progs.values() for c in p.attestations)]
+    this_year = dt.date.today().year
+    v = v or {"year": str(this_year), "applied_on": dt.date.today().isoformat()}
+    return common.page(request, "benefits_apply.html", user, status=status, title=gettext(lg, "New application"), v=v, error=error,
+                       chosen=_chosen(request, user, v.get("pid", "")),
+                       errors=error.by_field if error else {}, facts=facts, attested=set(v.get("attested", ())),
+                       programmes=[(k, common.programme_name(request, k, lg)) for k in progs])
+
+
+@router.get("/benefits/apply", response_class=HTMLResponse)
+def apply_form(request: Request, programme: str = "", year: str = "", pid: str = ""):
+    user, refused = common.gate(request, "benefit:apply")
+    if refused is not None:
+        return refused
+    v = {"year": year if year.isdigit() else str(dt.date.today().year), "applied_on": dt.date.today().isoformat(), "programme": programme,
+         "pid": pid if pid.isdigit() else ""}
+    return _apply_page(request, user, v=v)
+
+
+@router.post("/benefits/apply", response_class=HTMLResponse)
+async def apply(request: Request):
+    user, refused = common.gate(request, "benefit:apply")
+    if refused is not None:
+        return refused
+    lg = language_of(request)
+    v = await common.values(request, APPLY_FIELDS)
+    form = await request.form()
+    attested = [str(a) for a in form.getlist("attested")]
+    v["attested"] = attested
+    probs = []
+    year = common.number(v["year"], "year", probs)
+    on = common.day(v["applied_on"], "applied_on", probs)
+    if not v["person"] and not v["pid"]:
+        probs.append(problem("required", "person", ""))
+
+    def enter(s, off):
+        def who(field: str) -> Person | None:
+            raw = v[field]
+            if field == "person" and not raw and v["pid"].isdigit():  # chosen from the candidates: checked like any other
+                p = s.get(Person, int(v["pid"]))
+                if p is None or not off.scope.has_person(s, p, date=on):
+                    probs.append(problem("unknown_person", "person", "", key="#" + v["pid"]))
+                    return None
+                return p
+            if not raw:
+                return None
+            try:
+                return persons.get_person(s, raw, scope=off.scope, date=on)
+            except NotFound:  # nobody, or somebody outside the area: the same answer
+                probs.append(problem("unknown_person", field, mask(raw), key=mask(raw)))
+                return None
+
+        person, payee = who("person"), who("payee")
+        if probs:
+            raise ValidationFailed(probs)
+        return cycle.apply(s, off, common.programmes(request), programme=v["programme"], person=person, year=year, applied_on=on,
+                           account_no=v["account_no"], bank=v["bank"], payee=payee, attested={k: on for k in attested})
+
+    if probs:  # the values themselves are wrong: say so without opening a transaction
+        return _apply_page(request, user, status=400, v=v, error=common.problems_refusal(probs, lg))
+    app, r = common.act(request, user, enter)
+    if r is not None:
+        return _apply_page(request, user, status=r.status if r.status != 404 else 400, v=v, error=r)
+    return common.back(f"/benefits/applications/{app.id}", "applied")
+
+
+# ------------------------------------------------------------------------------------------- importing
+
+@router.get("/benefits/import", response_class=HTMLResponse)
+def import_form(request: Request):
+    user, refused = common.gate(request, "benefit:apply")
+    if refused is not None:
+        return refused
+    return common.page(request, "benefits_import.html", user, title=gettext(language_of(request), "Import applications"))
+
+
+@router.post("/benefits/import", response_class=HTMLResponse)
+async def import_(request: Request):
+    """The file is checked row by row by the importer (renkou.benefits.intake); any problem and nothing
+    is imported, and the page lists each problem with its row, column, value and rule."""
+    user, refused = common.gate(request, "benefit:apply")
+    if refused is not None:
+        return refused
+    lg = language_of(request)
+    got = await common.upload(request)
+    title = gettext(lg, "Import applications")
+    if got is None:
+        err = common.Refusal(400, gettext(lg, "Choose a CSV or XLSX file (at most 32 MB)."))
+        return common.page(request, "benefits_import.html", user, status=400, title=title, error=err)
+    data, name = got
+    suffix = Path(name).suffix.lower()
+    if suffix not in (".csv", ".xlsx"):
+        err = common.Refusal(400, gettext(lg, "Choose a CSV or XLSX file (at most 32 MB)."))
+        return common.page(request, "benefits_import.html", user, status=400, title=title, error=err)
+    from renkou.benefits import intake
+
+    off = common.officer(request, user)
+    with tempfile.TemporaryDirectory(prefix="renkou-apps-") as tmp:
+        path = Path(tmp) / f"{Path(name).stem[:80] or 'applications'}{suffix}"
+        path.write_bytes(data)
+        try:
+            res = intake.import_file(request.app.state.db, off, common.programmes(request), path)
+        except ValidationFailed as exc:
+            err = common.refusal(exc, lg)
+            return common.page(request, "benefits_import.html", user, status=400, title=title, error=err)
+        except UserError as exc:
+            return common.page(request, "benefits_import.html", user, status=400, title=title, error=common.refusal(exc, lg))
+    return common.back(f"/benefits?status=applied&imported={res.created}", "imported")
+
+
+# ------------------------------------------------------------------------------------------- one application
+
+def _application(request: Request, user, number: int, *, status: int = 200, error=None, v: dict | None = None):
+    lg = language_of(request)
+    rules = common.rules(request)
+    off = common.officer(request, user)
+
+    def view(s, off):
+        a = cycle.get_application(s, off, number)
+        prog = rules.programmes.get(a.programme)
+        names = {c.key: (c.zh, c.en) for c in prog.conditions} if prog else {}
+        posting = s.get(BenefitPosting, a.posting_id) if a.posting_id else None
+        village = _unit_names(s).get(a.unit_id, "")
+        objs = objections.for_application(s, off, a.id)
+        check = None
+        if a.status == "township_reviewed" and off.may("benefit:confirm"):
+            vd = verdict.for_year(rules, a.programme, a.person_id, a.year, a.attested, f"#{a.id}")
+            check = {"eligible": vd.eligible, "text": vd.en if lg == "en" else vd.zh}
+        return {
+            "n": a.id, "programme": common.programme_name(request, a.programme, lg), "programme_key": a.programme, "year": a.year,
+            "status": a.status, "status_label": common.pick(cycle.STATUSES[a.status], lg),
+            "who": _who(s.get(Person, a.person_id)), "payee": _who(s.get(Person, a.payee_id)) if a.payee_id != a.person_id else None,
+            "village": village, "applied_on": a.applied_on.isoformat(), "account": cycle.mask_account(a.account_no),
+            "bank": a.bank, "attested": [(common.pick(names.get(k, (k, k)), lg), when) for k, when in a.attested.items()],
+            "posting": {"n": posting.id, "starts_on": posting.starts_on.isoformat(), "closed_on": posting.closed_on.isoformat() if posting.closed_on else ""}
+            if posting else None,
+            "steps": [{"label": common.pick(cycle.STEPS[st.step], lg), "on": st.done_on.isoformat(), "by": st.account, "note": st.note}
+                      for st in cycle.steps(s, a)],
+            "objections": [{"n": o.id, "raised_on": o.raised_on.isoformat(), "objector": o.objector, "content": o.content, "by": o.recorded_by,
+                            "outcome": common.pick(objections.OUTCOMES[o.outcome], lg) if o.outcome else "", "resolution": o.resolution or "",
+                            "resolved_on": o.resolved_on.isoformat() if o.resolved_on else "", "open": o.outcome is None} for o in objs],
+            "due": cycle.DUE.get(a.status, (None,))[0], "check": check,
+        }
+
+    a, r = common.read(request, user, view)
+    if r is not None:
+        return common.refused(request, user, r)
+    due = a["due"]
+    forms = {  # the form of the step that is due, for a role that holds its permission (the service checks again)
+        "village_review": due == "village_review" and off.may("benefit:apply"),
+        "township_review": due == "township_review" and off.may("benefit:review"),
+        "confirm": due == "confirm" and off.may("benefit:confirm"),
+        "object": a["status"] == "posting" and (off.may("benefit:apply") or off.may("benefit:review")),
+        "resolve": off.may("benefit:review"),
+        "post": due == "post" and off.may("benefit:apply"),
+        "post_end": due == "post_end" and off.may("benefit:apply"),
+    }
+    due_label = common.pick(cycle.DUE[a["status"]][1:], lg) if a["status"] in cycle.DUE else ""
+    label = gettext(lg, "Application")
+    return common.page(request, "benefits_application.html", user, status=status, title=f"{label} {a['n']}", a=a,
+                       forms=forms, due_label=due_label, error=error, errors=error.by_field if error else {}, v=v or {})
+
+
+@router.get("/benefits/applications/{number}", response_class=HTMLResponse)
+def application(request: Request, number: int):
+    user, refused = common.gate(request, "benefit:read")
+    if refused is not None:
+        return refused
+    return _application(request, user, number)
+
+
+async def _step(request: Request, number: int, step: str, permission: str):
+    """A review or the confirmation: approve, or reject with the reason; dated (default today)."""
+    user, refused = common.gate(request, permission)
+    if refused is not None:
+        return refused
+    lg = language_of(request)
+    v = await common.values(request, ("decision", "note", "date"))
+    probs = []
+    on = common.day(v["date"], "date", probs)
+    if v["decision"] not in DECISIONS:
+        probs.append(problem("bad_choice", "decision", v["decision"], choices=", ".join(DECISIONS)))
+    if probs:
+        return _application(request, user, number, status=400, error=common.problems_refusal(probs, lg), v=v)
+    approve = v["decision"] == "approve"
+    if step == "confirm":
+        rules = common.rules(request)
+        _, r = common.act(request, user, lambda s, off: cycle.confirm(s, off, rules, number, on=on, approve=approve, note=v["note"]),
+                          reason=v["note"] if not approve else "")
+    else:
+        _, r = common.act(request, user, lambda s, off: getattr(cycle, step)(s, off, number, on=on, approve=approve, note=v["note"]),
+                          reason=v["note"] if not approve else "")
+    if r is not None:
+        if r.status == 404:
+            return common.refused(request, user, r)
+        return _application(request, user, number, status=r.status, error=r, v=v)
+    return common.back(f"/benefits/applications/{number}", step if approve else "rejected")
+
+
+@router.post("/benefits/applications/{number}/village-review", response_class=HTMLResponse)
+async def village_review(request: Request, number: int):
+    return await _step(request, number, "village_review", "benefit:apply")
+
+
+@router.post("/benefits/applications/{number}/township-review", response_class=HTMLResponse)
+async def township_review(request: Request, number: int):
+    return await _step(request, number, "township_review", "benefit:review")
+
+
+@router.post("/benefits/applications/{number}/confirm", response_class=HTMLResponse)
+async def confirm(request: Request, number: int):
+    return await _step(request, number, "confirm", "benefit:confirm")
+
+
+@router.post("/benefits/applications/{number}/objections", response_class=HTMLResponse)
+async def raise_objection(request: Request, number: int):
+    user, refused = common.gate(request, "benefit:read")
+    if refused is not None:
+        return refused
+    lg = language_of(request)
+    v = await common.values(request, ("content", "objector", "date"))
+    probs = []
+    on = common.day(v["date"], "date", probs)
+    if probs:
+        return _application(request, user, number, status=400, error=common.problems_refusal(probs, lg), v=v)
+    _, r = common.act(request, user, lambda s, off: objections.raise_objection(s, off, number, raised_on=on, content=v["content"],
+                                                                              objector=v["objector"]))
+    if r is not None:
+        return common.refused(request, user, r) if r.status == 404 else _application(request, user, number, status=r.status, error=r, v=v)
+    return common.back(f"/benefits/applications/{number}", "objection")
+
+
+@router.post("/benefits/objections/{number}/resolve", response_class=HTMLResponse)
+async def resolve(request: Request, number: int):
+    user, refused = common.gate(request, "benefit:review")
+    if refused is not None:
+        return refused
+    lg = language_of(request)
+    v = await common.values(request, ("outcome", "resolution", "date", "application"))
+    probs = []
+    on = common.day(v["date"], "date", probs)
+    app_no = int(v["application"]) if v["application"].isdigit() else None
+    if probs:
+        r = common.problems_refusal(probs, lg)
+    else:
+        o, r = common.act(request, user, lambda s, off: objections.resolve(s, off, number, outcome=v["outcome"], resolution=v["resolution"], on=on),
+                          reason=v["resolution"])
+        if r is None:
+            return common.back(f"/benefits/applications/{o.application_id}", "resolved")
+    if r.status == 404 or app_no is None:
+        return common.refused(request, user, r)
+    return _application(request, user, app_no, status=r.status, error=r, v=v)

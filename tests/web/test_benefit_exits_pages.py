@@ -159,6 +159,16 @@ def test_a_township_sees_and_finds_only_its_own_area_s_exits(web):
     assert [r[2] for r in table_rows(page, "exits")] == ["测dm_f"] and f'id="exit-{far_exit.id}"' not in page
     with web.db.read() as s:  # the county's view from the same service
         assert len(exits.list_exits(s, web.desk.officer("xian"))) == 2
+    web.as_("xian")
+    assert 'id="exits-cut"' not in web.get("/benefits/exits").text
+    import renkou.web.benefits.exits as pages_of_exits
+
+    pages_of_exits.SHOWN, kept = 1, pages_of_exits.SHOWN
+    try:  # a long list shows the newest and says it is cut
+        cut = web.get("/benefits/exits").text
+    finally:
+        pages_of_exits.SHOWN = kept
+    assert [r[2] for r in table_rows(cut, "exits")] == ["测far_f"] and 'id="exits-cut"' in cut and "(1 / 2)" in cut
 
 
 def test_the_re_confirmation_for_the_next_year_shows_its_counts(web):

@@ -179,6 +179,18 @@ def test_a_finding_is_cleared_only_with_a_reason_and_a_line_voided(web):
     assert f_li.kind == "shared_account" and line_of(web, "li_f").status == "blocked"
     page = web.get(f"/benefits/batches/{n}").text
     assert f'id="clear-{f_li.id}"' in page and "与无关人员共用账户" in page and shared not in page and "已拦截" in page
+    assert 'id="lines-cut"' not in page
+    import renkou.web.benefits.payments as pages_of_payments
+
+    pages_of_payments.LINES_SHOWN, kept = 1, pages_of_payments.LINES_SHOWN
+    try:  # a long batch lists the lines that need an officer first, and says it is cut
+        cut = web.get(f"/benefits/batches/{n}").text
+    finally:
+        pages_of_payments.LINES_SHOWN = kept
+    lines = cut.split('id="lines"')[1].split("</table>")[0]
+    assert lines.count('<tr id="line-') == 1 and ('id="line-%d"' % line_of(web, "far_f").id in lines
+                                                  or 'id="line-%d"' % line_of(web, "li_f").id in lines)
+    assert 'class="status-blocked"' in lines and 'id="lines-cut"' in cut and "(1 / " in cut
 
     r = post(web, f"/benefits/findings/{f_li.id}/clear", {"reason": "  ", "batch": str(n)})
     assert r.status_code == 400 and "[required]" in r.text and f'id="clear-{f_li.id}"' in r.text  # the batch page again

@@ -251,6 +251,3 @@ def _figures(request: Request, stats, unit, scope, day: dt.date, lg: str, can_po
         with request.app.state.db.read() as s:
             ctx["backlog"] = backlog(s, scope, day)
     return ctx
-
-
-    return _render(request, "dashboard.html", user, title=gettext(lg, "Home"), **ctx)

@@ -15,11 +15,12 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import Request
+from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.datastructures import FormData
 
 from renkou.auth.roles import Role
 from renkou.benefits.officer import Officer
@@ -177,6 +178,34 @@ DONE = {
 
 
 # ---------------------------------------------------------------------------------------- values
+
+async def posted(request: Request) -> FormData:
+    """The submitted form, as a dependency (``form: Posted``): the route itself can then be a plain
+    function, which FastAPI runs in its thread pool — a step that asks the eligibility service or
+    reads a file never holds up the other requests."""
+    return await request.form()  # parsed once, by the application's CSRF check
+
+
+Posted = Annotated[FormData, Depends(posted)]
+
+
+def fields(form: FormData, names: tuple[str, ...]) -> dict[str, str]:
+    """The form's fields ``names`` as stripped text ("" when absent)."""
+    return {n: str(form.get(n, "")).strip() for n in names}
+
+
+def uploaded(form: FormData, name: str = "file") -> tuple[bytes, str] | None:
+    """The uploaded file's bytes and name (read in the thread pool), or None when no file was chosen
+    or it is larger than MAX_UPLOAD; the file's temporary copy is closed either way."""
+    f = form.get(name)
+    if f is None or isinstance(f, str):
+        return None
+    try:
+        data = f.file.read(MAX_UPLOAD + 1) if f.filename else b""
+    finally:
+        f.file.close()
+    return (data, f.filename) if f.filename and len(data) <= MAX_UPLOAD else None
+
 
 async def values(request: Request, names: tuple[str, ...]) -> dict[str, str]:
     """The submitted form's fields (stripped text; the CSRF check has parsed the form already)."""

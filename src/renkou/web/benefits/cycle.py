@@ -157,13 +157,12 @@ def apply_form(request: Request, programme: str = "", year: str = "", pid: str =
 
 
 @router.post("/benefits/apply", response_class=HTMLResponse)
-async def apply(request: Request):
+def apply(request: Request, form: common.Posted):
     user, refused = common.gate(request, "benefit:apply")
     if refused is not None:
         return refused
     lg = language_of(request)
-    v = await common.values(request, APPLY_FIELDS)
-    form = await request.form()
+    v = common.fields(form, APPLY_FIELDS)
     attested = [str(a) for a in form.getlist("attested")]
     v["attested"] = attested
     probs = []
@@ -214,14 +213,14 @@ def import_form(request: Request):
 
 
 @router.post("/benefits/import", response_class=HTMLResponse)
-async def import_(request: Request):
+def import_(request: Request, form: common.Posted):
     """The file is checked row by row by the importer (renkou.benefits.intake); any problem and nothing
     is imported, and the page lists each problem with its row, column, value and rule."""
     user, refused = common.gate(request, "benefit:apply")
     if refused is not None:
         return refused
     lg = language_of(request)
-    got = await common.upload(request)
+    got = common.uploaded(form)
     title = gettext(lg, "Import applications")
     if got is None:
         err = common.Refusal(400, gettext(lg, "Choose a CSV or XLSX file (at most 32 MB)."))
@@ -308,13 +307,13 @@ def application(request: Request, number: int):
     return _application(request, user, number)
 
 
-async def _step(request: Request, number: int, step: str, permission: str):
+def _step(request: Request, form, number: int, step: str, permission: str):
     """A review or the confirmation: approve, or reject with the reason; dated (default today)."""
     user, refused = common.gate(request, permission)
     if refused is not None:
         return refused
     lg = language_of(request)
-    v = await common.values(request, ("decision", "note", "date"))
+    v = common.fields(form, ("decision", "note", "date"))
     probs = []
     on = common.day(v["date"], "date", probs)
     if v["decision"] not in DECISIONS:
@@ -337,27 +336,27 @@ async def _step(request: Request, number: int, step: str, permission: str):
 
 
 @router.post("/benefits/applications/{number}/village-review", response_class=HTMLResponse)
-async def village_review(request: Request, number: int):
-    return await _step(request, number, "village_review", "benefit:apply")
+def village_review(request: Request, number: int, form: common.Posted):
+    return _step(request, form, number, "village_review", "benefit:apply")
 
 
 @router.post("/benefits/applications/{number}/township-review", response_class=HTMLResponse)
-async def township_review(request: Request, number: int):
-    return await _step(request, number, "township_review", "benefit:review")
+def township_review(request: Request, number: int, form: common.Posted):
+    return _step(request, form, number, "township_review", "benefit:review")
 
 
 @router.post("/benefits/applications/{number}/confirm", response_class=HTMLResponse)
-async def confirm(request: Request, number: int):
-    return await _step(request, number, "confirm", "benefit:confirm")
+def confirm(request: Request, number: int, form: common.Posted):
+    return _step(request, form, number, "confirm", "benefit:confirm")
 
 
 @router.post("/benefits/applications/{number}/objections", response_class=HTMLResponse)
-async def raise_objection(request: Request, number: int):
+def raise_objection(request: Request, number: int, form: common.Posted):
     user, refused = common.gate(request, "benefit:read")
     if refused is not None:
         return refused
     lg = language_of(request)
-    v = await common.values(request, ("content", "objector", "date"))
+    v = common.fields(form, ("content", "objector", "date"))
     probs = []
     on = common.day(v["date"], "date", probs)
     if probs:
@@ -370,12 +369,12 @@ async def raise_objection(request: Request, number: int):
 
 
 @router.post("/benefits/objections/{number}/resolve", response_class=HTMLResponse)
-async def resolve(request: Request, number: int):
+def resolve(request: Request, number: int, form: common.Posted):
     user, refused = common.gate(request, "benefit:review")
     if refused is not None:
         return refused
     lg = language_of(request)
-    v = await common.values(request, ("outcome", "resolution", "date", "application"))
+    v = common.fields(form, ("outcome", "resolution", "date", "application"))
     probs = []
     on = common.day(v["date"], "date", probs)
     app_no = int(v["application"]) if v["application"].isdigit() else None

@@ -22,12 +22,13 @@ from sqlalchemy import select
 from renkou.benefits import exits, renewal
 from renkou.core.problems import Problem
 from renkou.storage.schema import BenefitRecipient, Person
-from renkou.web.benefits.common import (DONE, Refusal, act, back, day, gate, number, officer, page, problems_refusal,
-                                        programme_name, programmes, read, rules, values)
+from renkou.web.benefits.common import (Posted, fields, DONE, Refusal, act, back, day, gate, number, officer, page, problems_refusal,
+                                        programme_name, programmes, read, rules)
 from renkou.web.i18n import gettext, language_of
 
 router = APIRouter(include_in_schema=False)
 STATUSES = ("proposed", "confirmed", "dismissed")
+SHOWN = 500  # exits listed, the newest
 
 
 def _names(s, person_ids) -> dict[int, str]:
@@ -50,8 +51,12 @@ def _list(request: Request, user, *, status: int = 200, error: Refusal | None = 
 
     def rows(s, off):
         found = exits.list_exits(s, off, status=want or None, programme=prog or None)
+        total[0] = len(found)
+        found = found[-SHOWN:]  # the newest; the filters reach the others
         names = _names(s, [rec.person_id for _, rec in found])
         return [_row(e, rec, names) for e, rec in found]
+
+    total = [0]
 
     got, refusal = read(request, user, rows)
     if refusal is not None and error is None:
@@ -63,7 +68,7 @@ def _list(request: Request, user, *, status: int = 200, error: Refusal | None = 
                 programmes=[(k, programme_name(request, k, lg)) for k in programmes(request)],
                 programme_name=lambda k: programme_name(request, k, lg), new=int(new) if new.isdigit() else None,
                 can_detect=off.may("benefit:review") or off.may("benefit:confirm"), can_decide=off.may("benefit:confirm"),
-                can_reconfirm=off.may("benefit:confirm"), form=form or {}, this_year=dt.date.today().year)
+                can_reconfirm=off.may("benefit:confirm"), form=form or {}, this_year=dt.date.today().year, total=total[0])
 
 
 @router.get("/benefits/exits", response_class=HTMLResponse)
@@ -75,13 +80,13 @@ def exits_page(request: Request):
 
 
 @router.post("/benefits/exits/detect", response_class=HTMLResponse)
-async def detect(request: Request):
+def detect(request: Request, form: Posted):
     """Look for exits in the registry's events by a date, for one programme or all."""
     user, refused = gate(request)
     if refused is not None:
         return refused
     lg = language_of(request)
-    v = await values(request, ("date", "programme"))
+    v = fields(form, ("date", "programme"))
     probs: list[Problem] = []
     on = day(v["date"], "date", probs)
     if probs:
@@ -98,12 +103,12 @@ async def detect(request: Request):
     return back("/benefits/exits?" + urlencode({"new": n}), "detected")
 
 
-async def _decide(request: Request, n: int, confirm: bool):
+def _decide(request: Request, form, n: int, confirm: bool):
     user, refused = gate(request)
     if refused is not None:
         return refused
     lg = language_of(request)
-    v = await values(request, ("date", "notice", "reason"))
+    v = fields(form, ("date", "notice", "reason"))
     probs: list[Problem] = []
     on = day(v["date"], "date", probs)
     form = {"exit": n, "confirm" if confirm else "dismiss": v}
@@ -117,27 +122,27 @@ async def _decide(request: Request, n: int, confirm: bool):
 
 
 @router.post("/benefits/exits/{n}/confirm", response_class=HTMLResponse)
-async def confirm(request: Request, n: int):
+def confirm(request: Request, n: int, form: Posted):
     """Confirm a proposed exit: the recipient ends on the exit's date."""
-    return await _decide(request, n, True)
+    return _decide(request, form, n, True)
 
 
 @router.post("/benefits/exits/{n}/dismiss", response_class=HTMLResponse)
-async def dismiss(request: Request, n: int):
+def dismiss(request: Request, n: int, form: Posted):
     """Dismiss a proposed exit, with the reason."""
-    return await _decide(request, n, False)
+    return _decide(request, form, n, False)
 
 
 # ------------------------------------------------------------------------------------- re-confirmation
 
 @router.post("/benefits/reconfirm", response_class=HTMLResponse)
-async def reconfirm(request: Request):
+def reconfirm(request: Request, form: Posted):
     """Re-confirm a programme's recipients for a year: a page with what was renewed, proposed, left waiting."""
     user, refused = gate(request)
     if refused is not None:
         return refused
     lg = language_of(request)
-    v = await values(request, ("programme", "year", "date"))
+    v = fields(form, ("programme", "year", "date"))
     probs: list[Problem] = []
     year = number(v["year"], "year", probs, low=1950, high=9999)
     on = day(v["date"], "date", probs)

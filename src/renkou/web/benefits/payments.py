@@ -52,6 +52,7 @@ from renkou.web.benefits.common import (
 from renkou.web.i18n import gettext, language_of
 
 router = APIRouter(include_in_schema=False)
+LINES_SHOWN = 500  # lines listed on a batch's page; the totals and the bank file hold them all
 
 
 def _masked_id(p: Person) -> str:
@@ -249,12 +250,15 @@ def _batch(request: Request, s, off, n: int, lg: str) -> dict:
     b = payments.get_batch(s, off, n)
     lines = payments.lines_of(s, b)
     answers = payments.results_of(s, b)
+    # a county's batch holds thousands of lines: those that need an officer (blocked, open findings) first, the rest up to LINES_SHOWN
+    blocked = set(checks.open_findings(s, [ln.id for ln in lines if ln.status == "blocked"]))
+    shown = sorted(lines, key=lambda ln: (ln.id not in blocked and ln.status != "blocked", ln.id))[:LINES_SHOWN]
     people = _people(s, [ln.person_id for _, ln in answers])
     return {
         "b": {"id": b.id, "programme": programme_name(request, b.programme, lg), "period": b.period, "status": b.status,
               "created": b.created_on.isoformat(), "checked": b.checked_on.isoformat() if b.checked_on else "",
               "released": b.released_on.isoformat() if b.released_on else ""},
-        "lines": _line_rows(s, lines),
+        "lines": _line_rows(s, shown), "lines_total": len(lines),
         "totals": [(payments.STATUSES[k], cnt, a) for k, (cnt, a) in sorted(payments.totals_by(lines).items())],
         "total": (len(lines), sum((ln.amount for ln in lines), Decimal("0.00"))),
         "results": [{"line": ln.id, "ref": bankfile.ref(ln), "name": people[ln.person_id].name, "outcome": r.outcome, "reason": r.reason,

@@ -74,12 +74,12 @@ def postings(request: Request):
 
 
 @router.post("/benefits/postings", response_class=HTMLResponse)
-async def post(request: Request):
+def post(request: Request, form: common.Posted):
     user, refused = common.gate(request, "benefit:apply")
     if refused is not None:
         return refused
     lg = language_of(request)
-    v = await common.values(request, ("programme", "year", "village", "date"))
+    v = common.fields(form, ("programme", "year", "village", "date"))
     probs = []
     year = common.number(v["year"], "year", probs)
     on = common.day(v["date"], "date", probs)
@@ -98,12 +98,12 @@ async def post(request: Request):
 
 
 @router.post("/benefits/postings/{number}/end", response_class=HTMLResponse)
-async def end(request: Request, number: int):
+def end(request: Request, number: int, form: common.Posted):
     user, refused = common.gate(request, "benefit:apply")
     if refused is not None:
         return refused
     lg = language_of(request)
-    v = await common.values(request, ("date",))
+    v = common.fields(form, ("date",))
     probs = []
     on = common.day(v["date"], "date", probs)
     if probs:

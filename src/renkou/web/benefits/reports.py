@@ -26,8 +26,8 @@ from renkou.core.problems import Problem, problem
 from renkou.errors import UserError
 from renkou.exchange.importer import parse_date
 from renkou.registry import persons
-from renkou.web.benefits.common import (Refusal, act, back, day, gate, number, officer, page, problems_refusal, read, refusal as as_refusal,
-                                        rules, values)
+from renkou.web.benefits.common import (Posted, fields, Refusal, act, back, day, gate, number, officer, page, problems_refusal, read, refusal as as_refusal,
+                                        rules)
 from renkou.web.i18n import gettext, language_of
 from renkou.web.reports import FORMATS, file_response, table_view, unit_options
 
@@ -137,13 +137,13 @@ def coverage_page(request: Request):
 
 
 @router.post("/benefits/coverage", response_class=HTMLResponse)
-async def coverage_add(request: Request):
+def coverage_add(request: Request, form: Posted):
     """Record one coverage for a special-assistance recipient, found by ID number in the account's area."""
     user, refused = gate(request)
     if refused is not None:
         return refused
     lg = language_of(request)
-    v = await values(request, ("person", "kind", "detail", "since"))
+    v = fields(form, ("person", "kind", "detail", "since"))
     probs: list[Problem] = []
     if not v["person"]:
         probs.append(problem("required", "person", ""))
@@ -162,13 +162,13 @@ async def coverage_add(request: Request):
 
 
 @router.post("/benefits/coverage/{n}/end", response_class=HTMLResponse)
-async def coverage_end(request: Request, n: int):
+def coverage_end(request: Request, n: int, form: Posted):
     """End a coverage record on a day (its last day, which may lie ahead), with the reason."""
     user, refused = gate(request)
     if refused is not None:
         return refused
     lg = language_of(request)
-    v = await values(request, ("date", "reason"))
+    v = fields(form, ("date", "reason"))
     probs: list[Problem] = []
     until = parse_date(v["date"]) if v["date"] else dt.date.today()
     if until is None:

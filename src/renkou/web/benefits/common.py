@@ -207,12 +207,6 @@ def uploaded(form: FormData, name: str = "file") -> tuple[bytes, str] | None:
     return (data, f.filename) if f.filename and len(data) <= MAX_UPLOAD else None
 
 
-async def values(request: Request, names: tuple[str, ...]) -> dict[str, str]:
-    """The submitted form's fields (stripped text; the CSRF check has parsed the form already)."""
-    form = await request.form()
-    return {n: str(form.get(n, "")).strip() for n in names}
-
-
 def day(raw: str, name: str, probs: list[Problem], *, default_today: bool = True) -> dt.date | None:
     """A date field: empty means today (unless required), else YYYY-MM-DD or the forms' other spellings;
     never after today (the services refuse it too, but the field gets its own message)."""
@@ -255,18 +249,3 @@ def attachment(data: bytes, fmt: str, name: str, fallback: str) -> Response:
     return Response(data, media_type=MEDIA.get(fmt, "application/octet-stream"),
                     headers={"content-disposition": f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(safe)}",
                              "cache-control": "no-store"})
-
-
-async def upload(request: Request, name: str = "file") -> tuple[bytes, str] | None:
-    """The uploaded file's bytes and its name, or None when no file was chosen (or it is too large)."""
-    form = await request.form()
-    f = form.get(name)
-    if f is None or isinstance(f, str) or not f.filename:
-        return None
-    try:
-        data = await f.read(MAX_UPLOAD + 1)
-    finally:
-        await f.close()
-    if len(data) > MAX_UPLOAD:
-        return None
-    return data, f.filename

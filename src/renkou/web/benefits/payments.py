@@ -22,7 +22,6 @@ from pathlib import Path
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy import select
-from starlette.concurrency import run_in_threadpool
 
 from renkou.benefits import bankfile, checks, cycle, payments, recipients
 from renkou.benefits.exits import CAUSES
@@ -31,6 +30,8 @@ from renkou.core.problems import problem
 from renkou.errors import UserError
 from renkou.storage.schema import BenefitConfirmation, BenefitExit, OrgVersion, Person
 from renkou.web.benefits.common import (
+    Posted,
+    fields,
     act,
     attachment,
     back,
@@ -46,8 +47,7 @@ from renkou.web.benefits.common import (
     refusal,
     refused,
     rules,
-    upload,
-    values,
+    uploaded,
 )
 from renkou.web.i18n import gettext, language_of
 
@@ -152,12 +152,12 @@ def recipient_page(request: Request, n: int):
 
 
 @router.post("/benefits/recipients/{n}/account", response_class=HTMLResponse)
-async def change_account(request: Request, n: int):
+def change_account(request: Request, n: int, form: Posted):
     user, out = gate(request, "benefit:read")
     if out is not None:
         return out
     lg = language_of(request)
-    v = await values(request, ("account", "bank", "reason", "date"))
+    v = fields(form, ("account", "bank", "reason", "date"))
     shown = {k: v[k] for k in ("bank", "reason", "date")}  # the account number entered is not shown again
 
     def again(r):
@@ -224,12 +224,12 @@ def batches_page(request: Request):
 
 
 @router.post("/benefits/batches", response_class=HTMLResponse)
-async def create_batch(request: Request):
+def create_batch(request: Request, form: Posted):
     user, out = gate(request, "benefit:read")
     if out is not None:
         return out
     lg = language_of(request)
-    v = await values(request, ("programme", "period", "date"))
+    v = fields(form, ("programme", "period", "date"))
 
     def again(r):
         return _batches_page(request, user, status=400, error=r, v=v)
@@ -240,7 +240,7 @@ async def create_batch(request: Request):
     def create(s, off):
         return payments.create_batch(s, off, rules(request), programme=v["programme"], period=v["period"], on=on).id
 
-    n, r = await run_in_threadpool(act, request, user, create, note=f"payment batch {v['programme']} {v['period']}"[:200])
+    n, r = act(request, user, create, note=f"payment batch {v['programme']} {v['period']}"[:200])
     if r is not None:
         return _page_refusal(request, user, r, again)
     return back(f"/benefits/batches/{n}", "batch")
@@ -284,14 +284,14 @@ def batch_page(request: Request, n: int):
     return _batch_page(request, user, n)
 
 
-async def _step(request: Request, n: int, fn, done: str, *, names=("date",), note: str = ""):
+def _step(request: Request, form, n: int, fn, done: str, *, names=("date",), note: str = ""):
     """One step on batch ``n`` (check, release): ``fn(session, officer, values, date)`` in the account's
     transaction, then back to the batch with ``done``; a refusal shows the batch again."""
     user, out = gate(request, "benefit:read")
     if out is not None:
         return out
     lg = language_of(request)
-    v = await values(request, names)
+    v = fields(form, names)
 
     def again(r):
         return _batch_page(request, user, n, status=400, error=r, v=v)
@@ -299,20 +299,20 @@ async def _step(request: Request, n: int, fn, done: str, *, names=("date",), not
     on, bad = _date(v.get("date", ""), lg)
     if bad is not None:
         return again(bad)
-    _, r = await run_in_threadpool(act, request, user, lambda s, off: fn(s, off, v, on), note=note)
+    _, r = act(request, user, lambda s, off: fn(s, off, v, on), note=note)
     if r is not None:
         return _page_refusal(request, user, r, again)
     return back(f"/benefits/batches/{n}", done)
 
 
 @router.post("/benefits/batches/{n}/check", response_class=HTMLResponse)
-async def check_batch(request: Request, n: int):
-    return await _step(request, n, lambda s, off, v, on: checks.run(s, off, rules(request), n, on=on), "checked")
+def check_batch(request: Request, n: int, form: Posted):
+    return _step(request, form, n, lambda s, off, v, on: checks.run(s, off, rules(request), n, on=on), "checked")
 
 
 @router.post("/benefits/batches/{n}/release", response_class=HTMLResponse)
-async def release_batch(request: Request, n: int):
-    return await _step(request, n, lambda s, off, v, on: payments.release(s, off, rules(request), n, on=on), "released")
+def release_batch(request: Request, n: int, form: Posted):
+    return _step(request, form, n, lambda s, off, v, on: payments.release(s, off, rules(request), n, on=on), "released")
 
 
 def _back_to(raw: str) -> int | None:
@@ -320,13 +320,13 @@ def _back_to(raw: str) -> int | None:
     return int(raw) if re.fullmatch(r"\d{1,12}", raw or "") else None
 
 
-async def _on_line(request: Request, fn, done: str):
+def _on_line(request: Request, form, fn, done: str):
     """Clear a finding or void a line (reason, date; the hidden ``batch`` names the page to go back to)."""
     user, out = gate(request, "benefit:read")
     if out is not None:
         return out
     lg = language_of(request)
-    v = await values(request, ("reason", "date", "batch"))
+    v = fields(form, ("reason", "date", "batch"))
     where = _back_to(v["batch"])
 
     def again(r):
@@ -344,23 +344,23 @@ async def _on_line(request: Request, fn, done: str):
 
 
 @router.post("/benefits/findings/{f}/clear", response_class=HTMLResponse)
-async def clear_finding(request: Request, f: int):
-    return await _on_line(request, lambda s, off, reason, on: checks.clear(s, off, f, reason=reason, on=on), "cleared")
+def clear_finding(request: Request, f: int, form: Posted):
+    return _on_line(request, form, lambda s, off, reason, on: checks.clear(s, off, f, reason=reason, on=on), "cleared")
 
 
 @router.post("/benefits/lines/{line}/void", response_class=HTMLResponse)
-async def void_line(request: Request, line: int):
-    return await _on_line(request, lambda s, off, reason, on: payments.void_line(s, off, line, reason=reason, on=on), "voided")
+def void_line(request: Request, line: int, form: Posted):
+    return _on_line(request, form, lambda s, off, reason, on: payments.void_line(s, off, line, reason=reason, on=on), "voided")
 
 
 @router.post("/benefits/batches/{n}/export")
-async def export_batch(request: Request, n: int):
+def export_batch(request: Request, n: int, form: Posted):
     """The bank file (CSV or XLSX) of a released batch: recorded by bankfile.export, hence a POST."""
     user, out = gate(request, "benefit:read")
     if out is not None:
         return out
     lg = language_of(request)
-    v = await values(request, ("format",))
+    v = fields(form, ("format",))
     fmt = v["format"] or "xlsx"
     if fmt not in ("csv", "xlsx"):
         return _batch_page(request, user, n, status=400, v=v,
@@ -373,7 +373,7 @@ async def export_batch(request: Request, n: int):
         data = bankfile.export(s, off, progs, n, bankfile.load_layout(None, settings), fmt, file_name=f"{name}.{fmt}")
         return data, name
 
-    res, r = await run_in_threadpool(act, request, user, export, note=f"bank file batch {n}")
+    res, r = act(request, user, export, note=f"bank file batch {n}")
     if r is not None:
         return _page_refusal(request, user, r, lambda r: _batch_page(request, user, n, status=400, error=r, v=v))
     data, name = res
@@ -387,22 +387,15 @@ def _safe_name(name: str) -> str:
 
 
 @router.post("/benefits/batches/{n}/result", response_class=HTMLResponse)
-async def import_result(request: Request, n: int):
+def import_result(request: Request, n: int, form: Posted):
     """The bank's result file: written to a temporary folder under its own name (its suffix tells CSV
     from XLSX), imported all or nothing by bankfile.import_result, and deleted."""
-    try:
-        return await _import_result(request, n)
-    finally:
-        await request.close()  # closes the uploaded file's temporary copy
-
-
-async def _import_result(request: Request, n: int):
     user, out = gate(request, "benefit:read")
     if out is not None:
         return out
     lg = language_of(request)
-    v = await values(request, ("date",))
-    got = await upload(request, "file")
+    v = fields(form, ("date",))
+    got = uploaded(form, "file")
 
     def again(r):
         return _batch_page(request, user, n, status=400, error=r, v=v)
@@ -414,16 +407,11 @@ async def _import_result(request: Request, n: int):
         return again(problems_refusal([problem("required", "file", "")], lg))
     data, filename = got
     off = officer(request, user)
-    settings, db = request.app.state.settings, request.app.state.db
-
-    def run():
-        with tempfile.TemporaryDirectory(prefix="renkou-bank-") as tmp:
-            path = Path(tmp) / _safe_name(filename)
-            path.write_bytes(data)
-            return bankfile.import_result(db, off, n, path, bankfile.load_layout(None, settings), on=on)
-
-    try:
-        await run_in_threadpool(run)
-    except UserError as exc:
-        return _page_refusal(request, user, refusal(exc, lg), again)
+    with tempfile.TemporaryDirectory(prefix="renkou-bank-") as tmp:
+        path = Path(tmp) / _safe_name(filename)
+        path.write_bytes(data)
+        try:
+            bankfile.import_result(request.app.state.db, off, n, path, bankfile.load_layout(None, request.app.state.settings), on=on)
+        except UserError as exc:
+            return _page_refusal(request, user, refusal(exc, lg), again)
     return back(f"/benefits/batches/{n}", "result")

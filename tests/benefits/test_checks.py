@@ -70,9 +70,21 @@ def test_a_recipient_who_dies_mid_year_is_flagged_when_the_batch_would_pay_after
     death = next(f for f in found if f.kind == "death")
     assert "2025-06-15" in death.detail and "2025-12" in death.detail
     assert status_of(desk, "dm_f") == "blocked"
-    with pytest.raises(UserError, match="没有可发放的款项"):  # nothing else to release: refused, nothing changed
-        desk.step("xian", payments.release, desk.rules, b.id, on=D(2025, 7, 2), today=TODAY)
+    b2, released, held = desk.step("xian", payments.release, desk.rules, b.id, on=D(2025, 7, 2), today=TODAY)
+    assert released == [] and [desk.b.key_of(ln.person_id) for ln in held] == ["dm_f"]  # nothing else to release
+    with desk.db.read() as s:
+        assert s.get(type(b), b.id).status == "draft"  # the batch waits, its line in it, blocked
+        assert s.get(PaymentLine, held[0].id).batch_id == b.id
     assert status_of(desk, "dm_f") == "blocked"
+
+
+def test_a_release_that_finds_every_line_blocked_keeps_its_findings(desk):
+    desk.recipient("dm_f")
+    b = create(desk, on=D(2025, 1, 20))
+    desk.b.die("dm_f", D(2025, 6, 15))
+    b2, released, held = desk.step("xian", payments.release, desk.rules, b.id, on=D(2025, 7, 2), today=TODAY)  # no check before
+    assert released == [] and len(held) == 1
+    assert findings(desk) == [("dm_f", "death", True), ("dm_f", "ineligible", True)]  # recorded, open, for an officer to clear or void
 
 
 def test_died_before_the_period(desk):
@@ -205,3 +217,14 @@ def test_a_released_batch_is_not_checked_again(desk):
         check(desk, b)
     with desk.db.read() as s:
         assert s.scalar(select(PaymentLine.amount)) == Decimal("960.00")
+
+
+def test_the_release_command_says_nothing_was_released_and_keeps_the_findings(desk, capsys):
+    from tests.helpers import run_cli
+
+    desk.recipient("dm_f")
+    b = create(desk, on=D(2025, 1, 20))
+    desk.b.die("dm_f", D(2025, 6, 15))
+    code, out, err = run_cli(capsys, "--db", str(desk.db.url), "benefits", "batch", "release", str(b.id), "--as", "xian", "--date", "2025-07-02")
+    assert code == 1 and "没有可发放的款项：1 笔被核查拦截，核查发现已记录" in err and "Traceback" not in err + out
+    assert [k for _, k, _ in findings(desk)] == ["death", "ineligible"]  # kept, not rolled back with the refusal

@@ -180,6 +180,12 @@ def test_a_finding_is_cleared_only_with_a_reason_and_a_line_voided(web):
     page = web.get(f"/benefits/batches/{n}").text
     assert f'id="clear-{f_li.id}"' in page and "与无关人员共用账户" in page and shared not in page and "已拦截" in page
     assert 'id="lines-cut"' not in page
+    web.desk.step("xian", payments.void_line, line_of(web, "li_m").id, reason="本期另行发放", on=D(2025, 4, 12))  # the one clean line
+    held = post(web, f"/benefits/batches/{n}/release", {})  # every line left is blocked: nothing released, the findings kept
+    assert held.status_code == 303 and held.headers["location"].endswith("done=held")
+    assert "没有放行：每笔款项都被核查拦截" in web.get(held.headers["location"]).text
+    with web.db.read() as s:
+        assert s.get(PaymentBatch, n).status == "draft" and line_of(web, "li_f").batch_id == n
     import renkou.web.benefits.payments as pages_of_payments
 
     pages_of_payments.LINES_SHOWN, kept = 1, pages_of_payments.LINES_SHOWN

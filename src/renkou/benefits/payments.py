@@ -244,7 +244,9 @@ def _insert(session: Session, batch: PaymentBatch, programme: str, p: Period, ne
 def release(session: Session, officer: Officer, rules, number: int, *, on: dt.date, exclusive: set | None = None,
             today: dt.date | None = None) -> tuple[PaymentBatch, list[PaymentLine], list[PaymentLine]]:
     """Run the checks again and release the batch (payment:manage): (batch, lines released, lines
-    held back). A line with a finding not cleared leaves the batch, blocked, until it is cleared."""
+    held back). A line with a finding not cleared leaves the batch, blocked, until it is cleared.
+    When every line is blocked nothing is released: the batch stays a draft with its lines, and the
+    findings just made are kept (returned as held) for an officer to clear or void."""
     from renkou.benefits import checks as checks_mod
 
     officer.writing(session)
@@ -255,18 +257,18 @@ def release(session: Session, officer: Officer, rules, number: int, *, on: dt.da
     if on > cycle.today_or(today):
         raise ValidationFailed([problem("future_date", "date", on)])
     checks_mod.run(session, officer, rules, b.id, on=on, exclusive=exclusive, today=today)
-    released, held = [], []
-    for ln in lines_of(session, b):
+    lines = lines_of(session, b)
+    held = [ln for ln in lines if ln.status == "blocked"]
+    if not any(ln.status == "pending" for ln in lines):
+        session.flush()
+        return b, [], held
+    released = []
+    for ln in lines:
         if ln.status == "pending":
             ln.status = "released"
             released.append(ln)
         elif ln.status == "blocked":
             ln.batch_id = None
-            held.append(ln)
-    if not released:
-        raise UserError(f"批次 {b.id} 没有可发放的款项（{len(held)} 笔被核查拦截，请先处理）",
-                        f"batch {b.id} has nothing to release ({len(held)} line(s) blocked by the checks: clear them first)",
-                        code="step_refused")
     b.status, b.released_on = "released", on
     session.flush()
     return b, released, held

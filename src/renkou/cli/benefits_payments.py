@@ -11,7 +11,7 @@ from rich.table import Table as RichTable
 from renkou.cli.benefits_common import AS, DATE, PROGRAM, acting, catalogue, file_format, import_refused, service, write_file
 from renkou.cli.context import console, parse_date_opt, state
 from renkou.core.idnumber import mask
-from renkou.errors import ValidationFailed
+from renkou.errors import UserError, ValidationFailed
 
 batch_app = typer.Typer(help="发放批次：建立、核查、放行、导出银行文件、导入回盘。Payment batches.", no_args_is_help=True)
 
@@ -136,6 +136,10 @@ def batch_release(ctx: typer.Context, number: int = typer.Argument(...), usernam
     with db.write(off.actor) as s:
         b, released, held = payments.release(s, off, rules, number, on=parse_date_opt(date))
         total = sum((ln.amount for ln in released), 0)
+    if not released:  # the findings are saved; the batch waits as a draft
+        raise UserError(f"批次 {number} 没有可发放的款项：{len(held)} 笔被核查拦截，核查发现已记录，请解除或作废后再放行",
+                        f"batch {number} has nothing to release: {len(held)} line(s) blocked; the findings are recorded — clear or void them, then release",
+                        code="step_refused")
     console.print(f"批次 {b.id} 已放行：{len(released)} 笔，合计 {total} 元；{len(held)} 笔因核查发现暂缓。"
                   f" Batch {b.id} released: {len(released)} line(s), {total} yuan; {len(held)} held back.")
 

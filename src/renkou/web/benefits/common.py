@@ -172,6 +172,8 @@ DONE = {
     "cleared": ("核查发现已解除。", "The finding is cleared."),
     "voided": ("款项已作废。", "The line is voided."),
     "released": ("批次已放行。", "The batch is released."),
+    "held": ("没有放行：每笔款项都被核查拦截。核查发现已记录，请解除或作废后再放行。",
+             "Nothing was released: every line is blocked. The findings are recorded; clear or void them, then release."),
     "result": ("银行回盘已导入。", "The bank's result is imported."),
     "coverage": ("覆盖记录已保存。", "The coverage record is saved."),
 }

@@ -284,9 +284,10 @@ def batch_page(request: Request, n: int):
     return _batch_page(request, user, n)
 
 
-def _step(request: Request, form, n: int, fn, done: str, *, names=("date",), note: str = ""):
+def _step(request: Request, form, n: int, fn, done, *, names=("date",), note: str = ""):
     """One step on batch ``n`` (check, release): ``fn(session, officer, values, date)`` in the account's
-    transaction, then back to the batch with ``done``; a refusal shows the batch again."""
+    transaction, then back to the batch with ``done`` (a DONE key, or a function of fn's result that
+    gives one); a refusal shows the batch again."""
     user, out = gate(request, "benefit:read")
     if out is not None:
         return out
@@ -299,10 +300,10 @@ def _step(request: Request, form, n: int, fn, done: str, *, names=("date",), not
     on, bad = _date(v.get("date", ""), lg)
     if bad is not None:
         return again(bad)
-    _, r = act(request, user, lambda s, off: fn(s, off, v, on), note=note)
+    got, r = act(request, user, lambda s, off: fn(s, off, v, on), note=note)
     if r is not None:
         return _page_refusal(request, user, r, again)
-    return back(f"/benefits/batches/{n}", done)
+    return back(f"/benefits/batches/{n}", done(got) if callable(done) else done)
 
 
 @router.post("/benefits/batches/{n}/check", response_class=HTMLResponse)
@@ -312,7 +313,8 @@ def check_batch(request: Request, n: int, form: Posted):
 
 @router.post("/benefits/batches/{n}/release", response_class=HTMLResponse)
 def release_batch(request: Request, n: int, form: Posted):
-    return _step(request, form, n, lambda s, off, v, on: payments.release(s, off, rules(request), n, on=on), "released")
+    return _step(request, form, n, lambda s, off, v, on: payments.release(s, off, rules(request), n, on=on),
+                 lambda got: "released" if got[1] else "held")  # nothing released: every line blocked, the findings kept
 
 
 def _back_to(raw: str) -> int | None:

@@ -51,6 +51,7 @@ def root(
 ) -> None:
     settings = Settings.from_env()
     ctx.obj = State(dataclasses.replace(settings, database_url=db) if db else settings)
+    ctx.call_on_close(ctx.obj.close)  # no connection outlives the command (in tests, many commands run in one process)
 
 
 @app.command("init")

@@ -46,6 +46,13 @@ class State:
         return self._db
 
 
+    def close(self) -> None:
+        """Close the database's connections when the command ends (called by the root context)."""
+        if self._db is not None:
+            self._db.dispose()
+            self._db = None
+
+
 def sqlite_file_exists(url: str) -> bool:
     """False only for a SQLite URL naming a file that does not exist."""
     from pathlib import Path

@@ -94,6 +94,14 @@ def test_a_bad_application_is_refused_next_to_its_field_and_saves_nothing(web, o
     assert n_apps(web) == before
 
 
+def test_every_problem_of_an_application_is_shown_at_once(web):
+    r = web.as_("cun").post("/benefits/apply", apply_form(web, year="20x5", account_no="12ab", person="410185195505050000"))
+    assert r.status_code == 400
+    for field in ("year", "account_no", "person"):
+        assert f'id="{field}-error"' in r.text, field
+    assert n_apps(web) == 0
+
+
 def test_someone_of_another_township_is_not_found_like_nobody(web):
     before = n_apps(web)
     r = web.as_("cun").post("/benefits/apply", apply_form(web, "far_f"))

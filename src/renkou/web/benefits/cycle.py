@@ -189,13 +189,16 @@ def apply(request: Request, form: common.Posted):
                 return None
 
         person, payee = who("person"), who("payee")
-        if probs:
-            raise ValidationFailed(probs)
-        return cycle.apply(s, off, common.programmes(request), programme=v["programme"], person=person, year=year, applied_on=on,
+        progs = common.programmes(request)
+        if probs:  # every problem at once: the form's own, then the service's about the other fields
+            _, more = cycle.check_application(s, off, progs, programme=v["programme"], person=person, year=year, applied_on=on,
+                                              account_no=v["account_no"], payee=payee, attested={k: on for k in attested},
+                                              today=dt.date.today(), bank=v["bank"])
+            seen = {p.field for p in probs}
+            raise ValidationFailed(probs + [p for p in more if p.field not in seen])
+        return cycle.apply(s, off, progs, programme=v["programme"], person=person, year=year, applied_on=on,
                            account_no=v["account_no"], bank=v["bank"], payee=payee, attested={k: on for k in attested})
 
-    if probs:  # the values themselves are wrong: say so without opening a transaction
-        return _apply_page(request, user, status=400, v=v, error=common.problems_refusal(probs, lg))
     app, r = common.act(request, user, enter)
     if r is not None:
         return _apply_page(request, user, status=r.status if r.status != 404 else 400, v=v, error=r)

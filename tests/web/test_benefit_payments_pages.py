@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 from decimal import Decimal
 
 import pytest
@@ -324,12 +325,17 @@ def test_a_post_without_the_csrf_token_is_refused(web):
 
 
 def test_the_pages_speak_english_on_request(web):
+    web.desk.recipient("far_f", worker="she", account=ACC_F)  # the li husband's card: a finding for both
     n = service_batch(web)
     web.as_("xian")
     web.c.cookies.set("lang", "en")
     page = web.get(f"/benefits/batches/{n}").text
     assert "Payment batch" in page and "Check the batch" in page and "pending" in page and "待发放" not in page
     assert "960.00" in page
+    assert post(web, f"/benefits/batches/{n}/check", {}).status_code == 303
+    checked = web.get(f"/benefits/batches/{n}").text
+    finding = checked.split('class="finding"')[1].split("</div>")[0]
+    assert "also" in finding.lower() and not re.search(r"[\u4e00-\u9fff]", finding)  # the finding's English half only
 
 
 def test_the_read_functions_keep_the_services_scope(web):

@@ -66,6 +66,12 @@ def exclusions(settings: Settings | None = None) -> set[frozenset[str]]:
     return {frozenset(p) for p in pairs}
 
 
+def detail_in(detail: str, lang: str) -> str:
+    """A finding's detail in one language: the checks write "中文 / English" (the Chinese first)."""
+    zh, sep, en = detail.partition(" / ")
+    return detail if not sep else (en if lang == "en" else zh)
+
+
 def run(session: Session, officer: Officer, rules, number: int, *, on: dt.date, exclusive: set[frozenset[str]] | None = None,
         today: dt.date | None = None) -> list[PaymentFinding]:
     """Check the lines of batch ``number`` not yet released (payment:manage): new findings are added

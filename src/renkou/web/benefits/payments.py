@@ -190,10 +190,10 @@ def _batches(request: Request, s, off, lg: str) -> dict:
                      "totals": [(payments.STATUSES[k], n, a) for k, (n, a) in sorted(t.items())],
                      "lines": sum(n for n, _ in t.values()), "amount": sum((a for _, a in t.values()), Decimal("0.00"))})
     names = {k: programme_name(request, k, lg) for k in programmes(request)}
-    return {"batches": rows, "waiting": _line_rows(s, payments.waiting(s, off), names)}
+    return {"batches": rows, "waiting": _line_rows(s, payments.waiting(s, off), lg, names)}
 
 
-def _line_rows(s, lines, names: dict | None = None) -> list[dict]:
+def _line_rows(s, lines, lg: str, names: dict | None = None) -> list[dict]:
     people = _people(s, [ln.person_id for ln in lines])
     found = checks.open_findings(s, [ln.id for ln in lines])
     names = names or {}
@@ -202,7 +202,7 @@ def _line_rows(s, lines, names: dict | None = None) -> list[dict]:
              "account": cycle.mask_account(ln.account_no), "status": ln.status, "status_text": payments.STATUSES[ln.status],
              "failure": ln.failure or "", "recipient": ln.recipient_id,
              "voidable": ln.status in ("pending", "blocked", "queued"),
-             "findings": [{"id": f.id, "kind": checks.KINDS.get(f.kind, (f.kind, f.kind)), "detail": f.detail, "found": f.found_on.isoformat()}
+             "findings": [{"id": f.id, "kind": checks.KINDS.get(f.kind, (f.kind, f.kind)), "detail": checks.detail_in(f.detail, lg), "found": f.found_on.isoformat()}
                           for f in found.get(ln.id, [])]} for ln in lines]
 
 
@@ -258,7 +258,7 @@ def _batch(request: Request, s, off, n: int, lg: str) -> dict:
         "b": {"id": b.id, "programme": programme_name(request, b.programme, lg), "period": b.period, "status": b.status,
               "created": b.created_on.isoformat(), "checked": b.checked_on.isoformat() if b.checked_on else "",
               "released": b.released_on.isoformat() if b.released_on else ""},
-        "lines": _line_rows(s, shown), "lines_total": len(lines),
+        "lines": _line_rows(s, shown, lg), "lines_total": len(lines),
         "totals": [(payments.STATUSES[k], cnt, a) for k, (cnt, a) in sorted(payments.totals_by(lines).items())],
         "total": (len(lines), sum((ln.amount for ln in lines), Decimal("0.00"))),
         "results": [{"line": ln.id, "ref": bankfile.ref(ln), "name": people[ln.person_id].name, "outcome": r.outcome, "reason": r.reason,

@@ -161,7 +161,6 @@ def apply(request: Request, form: common.Posted):
     user, refused = common.gate(request, "benefit:apply")
     if refused is not None:
         return refused
-    lg = language_of(request)
     v = common.fields(form, APPLY_FIELDS)
     attested = [str(a) for a in form.getlist("attested")]
     v["attested"] = attested

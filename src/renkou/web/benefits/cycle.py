@@ -21,6 +21,7 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 
 from renkou.benefits import cycle, objections, verdict
+from renkou.benefits.decision import STATUS_TEXT
 from renkou.core.idnumber import mask
 from renkou.core.problems import problem
 from renkou.errors import NotFound, UserError, ValidationFailed
@@ -113,10 +114,9 @@ def candidates(request: Request, programme: str = "reward", year: str = "", org:
         applied = dict(s.execute(select(BenefitApplication.person_id, BenefitApplication.id).where(
             BenefitApplication.programme == f["programme"], BenefitApplication.year == int(f["year"]), BenefitApplication.status != "rejected",
             BenefitApplication.person_id.in_([d.person_id for d in found] or [-1]))).all())
-    status_text = {"met": ("满足", "met"), "not_met": ("不满足", "not met"), "needs_attestation": ("待申报核实", "needs attestation")}
     rows = [{"pid": d.person_id, "name": d.name or "", "id": d.id_masked or "", "village": d.unit_name or "",
              "eligible": d.eligible, "application": applied.get(d.person_id),
-             "conditions": [{"label": c.en if lg == "en" else c.zh, "status": c.status, "status_label": common.pick(status_text[c.status], lg),
+             "conditions": [{"label": c.en if lg == "en" else c.zh, "status": c.status, "status_label": common.pick(STATUS_TEXT[c.status], lg),
                              "value": c.value, "records": "; ".join(r.text() for r in c.records)} for c in d.conditions]} for d in found]
     return common.page(request, "benefits_candidates.html", user, title=title, f=f, rows=rows, total=total,
                        programmes=[(k, common.programme_name(request, k, lg)) for k in progs])

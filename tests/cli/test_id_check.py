@@ -87,6 +87,7 @@ def _reason(raw: str) -> tuple[str, str]:
         ("110105491331002", ["19491331"]),  # 15 digits, month 13
         ("1101051949123100", ["18"]),  # wrong length
         ("11010519491231002Y", ["X"]),  # bad character
+        (idnumber.make("000000", dt.date(1980, 1, 1), 1), ["地址码000000", "addresscode000000"]),  # no place, right check character
         ("ABCDEFGHIJKLMNOPQR", []),
         ("", []),
     ],

@@ -13,7 +13,8 @@ from renkou.core.idnumber import IdNumber, check_char, discrepancies, make, mask
 
 # --- strategies -----------------------------------------------------------------------------------
 
-address_codes = st.text(alphabet="0123456789", min_size=6, max_size=6)
+# a division code: six digits, never of the province 00 (no such place; validate() refuses it)
+address_codes = st.text(alphabet="0123456789", min_size=6, max_size=6).filter(lambda a: not a.startswith("00"))
 # validate() treats birth years before 1800 as impossible; make() is only meaningful from there on.
 birth_dates = st.dates(min_value=dt.date(1800, 1, 1), max_value=dt.date(2099, 12, 31))
 births_1900s = st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(1999, 12, 31))
@@ -171,8 +172,6 @@ def test_mask_of_an_id_number_hides_birth_date_and_sequence(address, birth, seq)
         ("11010519491231002X\n", "11010519491231002X", dt.date(1949, 12, 31), "F", "110105"),
         # 110102 (Beijing Xicheng, merged 2010) is a retired county code: still a valid number.
         (make("110102", dt.date(1960, 5, 1), 13), make("110102", dt.date(1960, 5, 1), 13), dt.date(1960, 5, 1), "M", "110102"),
-        # 000000 is not any county at all; the number itself is still well-formed.
-        (make("000000", dt.date(2000, 2, 29), 8), make("000000", dt.date(2000, 2, 29), 8), dt.date(2000, 2, 29), "F", "000000"),
     ],
 )
 def test_valid_numbers(raw, value, birth, sex, address):
@@ -182,6 +181,22 @@ def test_valid_numbers(raw, value, birth, sex, address):
     assert num.birth_date == birth
     assert num.sex == sex
     assert num.address_code == address
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        make("000000", dt.date(2000, 2, 29), 8),  # the check character is right: only the place is wrong
+        make("001234", dt.date(1980, 1, 1), 1),  # no province has the code 00
+        "000000491231002",  # the old 15-digit form
+    ],
+)
+def test_an_address_code_of_no_place_is_refused(raw):
+    num, problems = validate(raw)
+    assert num is None
+    assert rules(problems) == ["id_address"]
+    assert problems[0].params == {"code": raw[:6]}
+    assert_renders(problems[0])
 
 
 def test_published_examples_details():

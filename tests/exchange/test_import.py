@@ -6,12 +6,14 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
+from renkou.core import idnumber
 from renkou.core.idnumber import check_char
-from renkou.errors import ValidationFailed
+from renkou.errors import UserError, ValidationFailed
 from renkou.exchange import importer, templates
-from renkou.registry import asof
-from renkou.storage.schema import Event, ImportBatch, Person
+from renkou.registry import asof, persons
+from renkou.storage.schema import Changeset, Event, ImportBatch, Person
 from tests.helpers import ACTOR, COUNTY, D, T1, V1, V2, build_units, pid
+from tests.xlsx_kit import cut_short, declare_dimension, missing_shared_string, rewrite_sheet, write_xlsx
 
 TODAY = dt.date(2026, 11, 1)
 HEAD = [c.zh for c in templates.columns("persons")]
@@ -179,3 +181,112 @@ def test_bulk_path_rebuilds_indexes_and_rolls_back_whole(db, tmp_path, monkeypat
     assert migrate.drift(db) == []
     with db.read() as s:
         assert asof.population(s, COUNTY, TODAY).female == 20
+
+
+# ---------------------------------------------------------------------- hostile and malformed files
+
+
+def test_an_xlsx_declaring_fewer_rows_than_it_holds_imports_every_row(db, tmp_path):
+    build_units(db)
+    rows = [HEAD, *[prow(pid(D(1980, 1, i), "F", i), name=f"人{i}") for i in range(1, 6)]]
+    path = rewrite_sheet(write_xlsx(tmp_path / "p.xlsx", rows), declare_dimension("A1:L2"))
+    res = importer.run_import(db, "persons", path, ACTOR, today=TODAY)
+    assert (res.rows, res.created) == (5, 5)
+    assert count(db, Person) == 5
+
+
+@pytest.mark.parametrize("damage", [cut_short(0.7), missing_shared_string("C4")], ids=["cut-short", "missing-shared-string"])
+def test_a_damaged_xlsx_is_refused_and_changes_nothing(db, tmp_path, damage):
+    build_units(db)
+    rows = [HEAD, *[prow(pid(D(1980, 1, i), "F", i), name=f"人{i}") for i in range(1, 6)]]
+    path = rewrite_sheet(write_xlsx(tmp_path / "p.xlsx", rows), damage)
+    with pytest.raises(UserError) as e:
+        importer.run_import(db, "persons", path, ACTOR, today=TODAY)
+    assert "无法读取该 Excel 文件" in e.value.zh and "cannot read the Excel file" in e.value.en
+    assert count(db, Person) == 0 and count(db, Event) == 0 and count(db, ImportBatch) == 0
+
+
+@pytest.mark.parametrize("suffix", ["csv", "xlsx"])
+def test_a_header_only_file_is_nothing_to_import(db, tmp_path, suffix):
+    build_units(db)
+    path = write_csv(tmp_path / "p.csv", "persons", []) if suffix == "csv" else write_xlsx(tmp_path / "p.xlsx", [HEAD])
+    changesets = count(db, Changeset)
+    with pytest.raises(UserError) as e:
+        importer.run_import(db, "persons", path, ACTOR, today=TODAY)
+    assert "没有可导入的内容" in e.value.zh and "nothing to import" in e.value.en
+    assert count(db, ImportBatch) == 0 and count(db, Changeset) == changesets  # no empty batch, no change at all
+
+
+HUGE = "4" * 5_000_000
+GOOD = pid(D(1980, 1, 1), "F", 1)
+
+
+@pytest.mark.parametrize(
+    ("kind", "row", "field", "rule"),
+    [
+        # text longer than the column that would hold it
+        ("households", ["H" + HUGE, V1, "", "2000-01-01"], "number", "too_long"),
+        ("households", ["H1", V1, "路" * 201, "2000-01-01"], "address", "too_long"),
+        ("persons", prow(GOOD, name="张" * 51), "name", "too_long"),
+        ("persons", prow(temp="T" * 33), "temp_key", "too_long"),
+        ("persons", prow(GOOD, eth="汉" * 65), "ethnicity", "too_long"),
+        ("orgs", ["410102300000" + HUGE, "丙镇", "township", COUNTY, "2000-01-01", "", ""], "code", "too_long"),
+        ("events", ["death", GOOD, "2020-01-01", "", "", "", "", "", "", "", "", "", "", "", "", "", "院" * 201, "", ""], "place", "too_long"),
+        # NUL, text-direction controls, a byte-order mark inside a value
+        ("persons", prow(GOOD, name="张\x00三"), "name", "hidden_chars"),
+        ("persons", prow(GOOD, name="张\u202e三"), "name", "hidden_chars"),
+        ("persons", prow(GOOD, name="\u2066张三\u2069"), "name", "hidden_chars"),
+        ("persons", prow(GOOD, name="张三\ufeff"), "name", "hidden_chars"),
+        ("persons", prow(temp="\ufeffT1"), "temp_key", "hidden_chars"),
+        ("persons", prow(GOOD, hu=V1 + "\u202d", ru=V1), "hukou_unit", "hidden_chars"),
+        ("households", ["H\ufeff1", V1, "", "2000-01-01"], "number", "hidden_chars"),
+        ("households", ["H1", V1, "一\u202a号", "2000-01-01"], "address", "hidden_chars"),
+        ("orgs", ["410102300000", "丙\u202e镇", "township", COUNTY, "2000-01-01", "", ""], "name", "hidden_chars"),
+        ("events", ["death", GOOD, "2020-01-01", "", "", "", "", "", "", "", "", "", "", "", "", "", "医\x00院", "", ""], "place", "hidden_chars"),
+        # an ID number of no place (000000), its check character right
+        ("persons", prow(idnumber.make("000000", D(1980, 1, 1), 2)), "id_number", "id_address"),
+    ],
+    ids=lambda v: v if isinstance(v, str) and len(v) < 20 else None,
+)
+def test_values_that_cannot_be_stored_as_given_are_refused(db, tmp_path, kind, row, field, rule):
+    build_units(db)
+    with db.write(ACTOR) as s:
+        persons.add_person(s, name="张三", sex="F", birth_date=D(1980, 1, 1), id_number=GOOD)
+    before = (count(db, Person), count(db, Event), count(db, ImportBatch))
+    path = write_csv(tmp_path / f"{kind}.csv", kind, [row])
+    with pytest.raises(ValidationFailed) as e:
+        importer.run_import(db, kind, path, ACTOR, today=TODAY)
+    found = [p for p in e.value.result.problems if (p.row, p.field, p.rule) == (2, field, rule)]
+    assert found, e.value.result.problems
+    p = found[0]
+    assert p.zh and p.en and "{" not in p.zh + p.en
+    assert len(p.value) < 300  # a report quotes a long value cut short, never megabytes
+    if rule == "hidden_chars":
+        assert "U+" in p.params["chars"] and "⟨U+" in p.value  # the invisible made visible
+    assert (count(db, Person), count(db, Event), count(db, ImportBatch)) == before
+
+
+def test_a_byte_order_mark_at_the_start_of_a_csv_file_is_fine(db, tmp_path):
+    build_units(db)
+    path = write_csv(tmp_path / "p.csv", "persons", [prow(GOOD)], encoding="utf-8-sig")
+    assert path.read_bytes().startswith(b"\xef\xbb\xbf")
+    assert importer.run_import(db, "persons", path, ACTOR, today=TODAY).created == 1
+
+
+@pytest.mark.parametrize(
+    ("raw", "date"),
+    [("2023-02-03", D(2023, 2, 3)), ("2023/2/3", D(2023, 2, 3)), ("2023/02/03", D(2023, 2, 3)), ("2023.2.13", D(2023, 2, 13)),
+     ("20230203", D(2023, 2, 3)), ("2023-2-3", D(2023, 2, 3)), (" 2023/12/31 ", D(2023, 12, 31)),
+     ("2023/2/30", None), ("2023/13/1", None), ("23/2/3", None), ("2023/2/3/4", None), ("2023/002/3", None), ("2023/２/3", None),
+     ("2023/+2/3", None), ("", None), ("二〇二三年", None)],
+)
+def test_parse_date_takes_the_forms_the_docs_promise(raw, date):
+    assert importer.parse_date(raw) == date
+
+
+def test_a_slash_date_with_one_digit_month_and_day_imports(db, tmp_path):
+    build_units(db)
+    path = write_csv(tmp_path / "p.csv", "persons", [prow(pid(D(2023, 2, 3), "F", 1), birth="2023/2/3")])
+    importer.run_import(db, "persons", path, ACTOR, today=TODAY)
+    with db.read() as s:
+        assert s.scalar(select(Person.birth_date)) == D(2023, 2, 3)

@@ -79,7 +79,8 @@ def validate(raw: str, *, today: dt.date | None = None, field: str = "id_number"
     """Check one ID number. Returns the parsed number (15-digit ones converted) or the problems.
 
     Problems are reasons the number itself is impossible: length, characters, a birth date that does
-    not exist (or lies after ``today``), a wrong check character. A retired address code is fine.
+    not exist (or lies after ``today``), a wrong check character, an address code that is no place
+    (000000, or any code of the non-existent province 00). A retired address code is fine.
     """
     v = normalize(raw)
     if len(v) == 15:
@@ -88,6 +89,8 @@ def validate(raw: str, *, today: dt.date | None = None, field: str = "id_number"
         y, m, d = 1900 + int(v[6:8]), int(v[8:10]), int(v[10:12])
         if _date_or_none(y, m, d) is None:
             return None, [problem("id_date", field, raw, date=f"19{v[6:12]}")]
+        if v.startswith("00"):
+            return None, [problem("id_address", field, raw, code=v[:6])]
         first17 = v[:6] + "19" + v[6:]
         return IdNumber(first17 + check_char(first17), converted_from_15=True), []
     if len(v) != 18:
@@ -96,6 +99,8 @@ def validate(raw: str, *, today: dt.date | None = None, field: str = "id_number"
     if not set(first17) <= _DIGITS or not (last in _DIGITS or last == "X"):
         return None, [problem("id_chars", field, raw)]
     problems: list[Problem] = []
+    if v.startswith("00"):  # no province has the code 00: 000000 is no place at all
+        problems.append(problem("id_address", field, raw, code=v[:6]))
     birth = _date_or_none(int(v[6:10]), int(v[10:12]), int(v[12:14]))
     if birth is None or birth.year < 1800:
         problems.append(problem("id_date", field, raw, date=v[6:14]))

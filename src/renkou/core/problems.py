@@ -15,6 +15,8 @@ RULES: dict[str, tuple[str, str]] = {
     "too_long": ("超过最大长度 {max} 个字符", "is longer than {max} characters"),
     "bad_date": ("不是有效日期（格式 YYYY-MM-DD、YYYY/MM/DD 或 YYYYMMDD）", "is not a valid date (YYYY-MM-DD, YYYY/MM/DD or YYYYMMDD)"),
     "future_date": ("日期晚于今天", "is a date in the future"),
+    "hidden_chars": ("含有不可见字符或控制字符 {chars}（如 NUL、文字方向控制符、字节顺序标记），请删除后重新导入",
+                     "contains invisible or control characters {chars} (such as NUL, text-direction controls, a byte-order mark): remove them and import again"),
     "bad_int": ("不是整数", "is not a whole number"),
     "bad_choice": ("不是允许的取值（可选：{choices}）", "is not an allowed value (one of: {choices})"),
     # identifiers
@@ -93,7 +95,18 @@ class Problem:
         return f"{where}{self.field} = {self.value!r}: {self.zh} / {self.en} [{self.rule}]"
 
 
+SHOWN_CHARS = 200  # a value quoted by a problem is cut after this many characters (a report never carries megabytes)
+
+
+def shown(value: object) -> str:
+    """A value as a problem quotes it: text, cut short with its full length said when it is long."""
+    text = "" if value is None else str(value)
+    if len(text) <= SHOWN_CHARS:
+        return text
+    return f"{text[:SHOWN_CHARS]}…（共 {len(text)} 个字符 / {len(text)} characters）"
+
+
 def problem(rule: str, field: str = "", value: object = "", **params: object) -> Problem:
     if rule not in RULES:
         raise KeyError(f"unknown rule {rule!r}")
-    return Problem(rule, field, "" if value is None else str(value), None, {k: str(v) for k, v in params.items()})
+    return Problem(rule, field, shown(value), None, {k: str(v) for k, v in params.items()})

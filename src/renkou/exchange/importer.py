@@ -10,6 +10,7 @@ different content is an error (use a correction instead).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +23,7 @@ from renkou.core.codes import LEVELS, UNIT_KINDS, URBAN_RURAL_CLASSES, check_cod
 from renkou.core.events import EVENT_KINDS
 from renkou.core.problems import Problem, problem
 from renkou.core.vocab import ETHNICITIES, HUKOU_TYPES, MOVE_SCOPES, RELATIONS, SOURCES, lookup
-from renkou.errors import ValidationFailed
+from renkou.errors import UserError, ValidationFailed
 from renkou.exchange import readers, templates
 from renkou.registry.events import CONTENT, check_event, fingerprint, in_force
 from renkou.core import pinyin
@@ -53,14 +54,42 @@ class ImportResult:
 
 
 def parse_date(s: str) -> dt.date | None:
-    """YYYY-MM-DD, YYYY/MM/DD, YYYY.MM.DD or YYYYMMDD; None if it is none of them."""
+    """YYYY-MM-DD, YYYY/MM/DD, YYYY.MM.DD (month and day with one digit or two: 2023/2/3) or
+    YYYYMMDD; None if it is none of them."""
     s = s.strip()
     try:
         if len(s) == 8 and s.isdigit():
             return dt.date(int(s[:4]), int(s[4:6]), int(s[6:]))
-        return dt.date.fromisoformat(s.replace("/", "-").replace(".", "-"))
+        parts = s.replace("/", "-").replace(".", "-").split("-")
+        if (len(parts) == 3 and len(parts[0]) == 4 and all(1 <= len(p) <= 2 for p in parts[1:])
+                and all(p.isascii() and p.isdigit() for p in parts)):
+            return dt.date(int(parts[0]), int(parts[1]), int(parts[2]))
+        return None
     except ValueError:
         return None
+
+
+# The most text a cell may hold: the length of the column it is stored in, or for a cell naming
+# something stored elsewhere (a unit's code, a household's number, a person's key) that thing's length.
+STORED_AS = {
+    "orgs": {"code": OrgUnit.code, "name": OrgVersion.name, "parent_code": OrgUnit.code},
+    "households": {"number": Household.number, "unit_code": OrgUnit.code, "address": Household.address},
+    "persons": {"temp_key": Person.temp_key, "name": Person.name, "hukou_unit": OrgUnit.code, "residence_unit": OrgUnit.code,
+                "household": Household.number},
+    "events": {"person": Person.temp_key, "partner": Person.temp_key, "mother": Person.temp_key, "father": Person.temp_key,
+               "hukou_unit": OrgUnit.code, "residence_unit": OrgUnit.code, "work_unit": OrgUnit.code, "household": Household.number,
+               "place": Event.place, "certificate_no": Event.certificate_no, "origin_code": Event.origin_code,
+               "destination_code": Event.destination_code},
+}
+OTHER_MAX = 64  # any other cell (a date, an ID number, a choice from a list): longer is never right
+# NUL and the other control characters (tab and line breaks aside), the text-direction overrides and
+# isolates (which make a value read differently from what it holds), a byte-order mark inside text
+HIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069\ufeff]")
+
+
+def visible(value: str) -> str:
+    """The value with each hidden character written out as ⟨U+XXXX⟩, for a report."""
+    return HIDDEN.sub(lambda m: f"⟨U+{ord(m.group()):04X}⟩", value)
 
 
 class _Rows:
@@ -82,6 +111,24 @@ class _Rows:
             result.add(problem("no_columns", "", ", ".join(missing), columns=", ".join(missing)).at_row(1))
         if unknown:
             result.add(problem("unknown_columns", "", ", ".join(unknown), columns=", ".join(unknown)).at_row(1))
+        stored = STORED_AS.get(kind, {})
+        self.limits = [(i, key, stored[key].type.length if key in stored else OTHER_MAX) for key, i in self.index.items()]
+        self.shortest = min((most for _, _, most in self.limits), default=OTHER_MAX)
+
+    def screen(self, row: list[str]) -> list[Problem]:
+        """What is wrong with a row's cells whatever their column: hidden characters, more text than
+        the column holds (the usual row costs one length check and one search)."""
+        if max(map(len, row), default=0) <= self.shortest and not HIDDEN.search("".join(row)):
+            return []
+        probs = []
+        for i, key, most in self.limits:
+            v = row[i]
+            found = sorted(set(HIDDEN.findall(v)))
+            if found:
+                probs.append(problem("hidden_chars", key, visible(v), chars=" ".join(f"U+{ord(c):04X}" for c in found)))
+            if len(v) > most:
+                probs.append(problem("too_long", key, visible(v), max=most))
+        return probs
 
     def picker(self, keys: list[str]) -> Callable[[list[str]], list[str]]:
         """A function giving a row's values for ``keys`` in that order ("" for absent columns)."""
@@ -148,7 +195,7 @@ def _import_orgs(session: Session, table: readers.Table, cols: _Rows, res: Impor
             done += 1
             n = done + 1
             get = cols.getter(row)
-            probs: list[Problem] = []
+            probs = cols.screen(row)
             code, name, level_raw, parent = get("code"), get("name"), get("level"), get("parent_code")
             level = lookup({k: (v.zh, v.en) for k, v in LEVELS.items()}, level_raw) if level_raw else None
             if not level:
@@ -220,7 +267,7 @@ def _import_households(session: Session, table: readers.Table, cols: _Rows, res:
             done += 1
             n = done + 1
             get = cols.getter(row)
-            probs: list[Problem] = []
+            probs = cols.screen(row)
             number = get("number")
             if not number:
                 probs.append(problem("required", "number", ""))
@@ -231,8 +278,6 @@ def _import_households(session: Session, table: readers.Table, cols: _Rows, res:
                 probs.append(problem("required", "unit_code", ""))
             created_on = _date(get("created_on"), "created_on", probs, True, today)
             address = get("address")
-            if len(address) > 200:
-                probs.append(problem("too_long", "address", address, max=200))
             if number and number not in seen:
                 seen[number] = n
             if not probs:
@@ -329,21 +374,19 @@ def _import_persons_rows(session: Session, table: readers.Table, cols: _Rows, re
             checked.append(res_k)
             if k:
                 keys.append(res_k[0].value if res_k[0] else k)
-            if tk:
+            if tk and len(tk) <= OTHER_MAX:  # a longer one is refused by screen(): nobody to look up
                 keys.append(tk)
         existing = _existing_persons(session, keys) if keys and not register_empty else {}
-        for vals, (num, id_problems) in zip(picked, checked):
+        for row, vals, (num, id_problems) in zip(chunk, picked, checked):
             done += 1
             n = done + 1
             (raw_id, temp_key, name, raw_sex, raw_birth, raw_eth, raw_ht, raw_rel, raw_hu, raw_ru, raw_hh, raw_reg) = vals
             temp_key = temp_key or None
-            probs: list[Problem] = list(id_problems)
+            probs = cols.screen(row) + id_problems
             if not raw_id and not temp_key:
                 probs.append(problem("id_or_temp_key", "id_number", ""))
             if not name:
                 probs.append(problem("required", "name", ""))
-            elif len(name) > 50:
-                probs.append(problem("too_long", "name", name, max=50))
             sex = _SEX.get(raw_sex)
             if sex is None:
                 probs.append(problem("bad_choice", "sex", raw_sex, choices="男/女, M/F") if raw_sex else problem("required", "sex", ""))
@@ -452,7 +495,7 @@ def _import_events(session: Session, table: readers.Table, cols: _Rows, res: Imp
         for row in chunk:
             get = cols.getter(row)
             for f in ("person", "partner", "mother", "father"):
-                if get(f):
+                if get(f) and len(get(f)) <= OTHER_MAX:  # a longer one is refused by screen(): nobody to look up
                     num, _ = idnumber.validate(get(f))
                     keys.add(num.value if num else get(f))
         people: dict[str, tuple[int, dt.date]] = {}
@@ -474,7 +517,7 @@ def _import_events(session: Session, table: readers.Table, cols: _Rows, res: Imp
             done += 1
             n = done + 1
             get = cols.getter(row)
-            probs: list[Problem] = []
+            probs = cols.screen(row)
             kind = _vocab(_KIND_VOCAB, get("kind"), "kind", probs) if get("kind") else None
             if not get("kind"):
                 probs.append(problem("required", "kind", ""))
@@ -570,10 +613,10 @@ def run_import(db: Database, kind: str, path: Path, actor: Actor, *, progress: P
                today: dt.date | None = None) -> ImportResult:
     """Import one file atomically. Raises `ValidationFailed` (with ``.result``) when anything is wrong."""
     if kind not in IMPORTERS:
-        from renkou.errors import UserError
-
         raise UserError(f"未知的导入类型 {kind}（可选：{', '.join(IMPORTERS)}）", f"unknown import kind {kind} (one of: {', '.join(IMPORTERS)})")
     table = readers.open_table(path)
+    if table.n_rows == 0:
+        raise UserError(f"没有可导入的内容：{path.name} 只有表头，没有数据行", f"nothing to import: {path.name} has a header row and no data rows")
     digest = readers.sha256(path)
     res = ImportResult(kind, path.name)
     cols = _Rows(kind, table.headers, res)

@@ -77,35 +77,68 @@ def _read_csv(path: Path) -> Table:
     return Table(headers, df.height, chunks)
 
 
+XLSX_MAX_ROWS = 1_048_576  # an Excel sheet's own limit: a file claiming more rows is not one Excel wrote
+
+
+def _unreadable(path: Path) -> UserError:
+    return UserError(f"无法读取该 Excel 文件：{path.name}（文件已损坏或不是 Excel 保存的格式）",
+                     f"cannot read the Excel file {path.name} (it is damaged or not in the format Excel saves)")
+
+
 def _read_xlsx(path: Path) -> Table:
+    """The first sheet, every row of it: the size a sheet declares (``<dimension>``) is not trusted,
+    since other tools write it wrong and Excel ignores it. A damaged sheet (cut short, a cell pointing
+    at a shared string that is not there) is refused as unreadable, whenever the damage is met."""
     from openpyxl import load_workbook
 
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:
         raise UserError(f"无法打开 Excel 文件 {path.name}", f"cannot open the Excel file {path.name}") from exc
-    ws = wb.worksheets[0]
-    rows = ws.iter_rows(values_only=True)
     try:
-        headers = [_cell(v) for v in next(rows)]
-    except StopIteration as exc:
-        raise UserError(f"文件为空：{path.name}", f"the file is empty: {path.name}") from exc
+        ws = wb.worksheets[0]
+        declared = ws.max_row or 0
+        ws.reset_dimensions()  # read to the end of the sheet's data, whatever it claims
+        rows = ws.iter_rows(min_row=1, min_col=1, values_only=True)
+        first = next(rows, None)
+        second = next(rows, None) if first is not None else None
+    except Exception as exc:  # openpyxl, zipfile and the XML parser raise many kinds for damaged files
+        wb.close()
+        raise _unreadable(path) from exc
+    if first is None:
+        wb.close()
+        raise UserError(f"文件为空：{path.name}", f"the file is empty: {path.name}")
+    headers = [_cell(v) for v in first]
     while headers and headers[-1] == "":
         headers.pop()
-    n = max(0, (ws.max_row or 1) - 1)
+    # the declared size is only an estimate, for progress; 0 only when there is no second row at all
+    n = 0 if second is None else max(1, declared - 1)
+    if second is None:
+        wb.close()
 
     def chunks(size: int) -> Iterator[list[list[str]]]:
         buf: list[list[str]] = []
-        for r in rows:
-            cells = [_cell(v) for v in r[: len(headers)]]
-            cells += [""] * (len(headers) - len(cells))
-            buf.append(cells)
-            if len(buf) >= size:
+        count = 1
+        r = second
+        try:
+            while r is not None:
+                count += 1
+                if count > XLSX_MAX_ROWS:
+                    raise _unreadable(path)
+                cells = [_cell(v) for v in r[: len(headers)]]
+                cells += [""] * (len(headers) - len(cells))
+                buf.append(cells)
+                if len(buf) >= size:
+                    yield buf
+                    buf = []
+                try:
+                    r = next(rows, None)
+                except Exception as exc:
+                    raise _unreadable(path) from exc
+            if buf:
                 yield buf
-                buf = []
-        if buf:
-            yield buf
-        wb.close()
+        finally:
+            wb.close()
 
     return Table(headers, n, chunks)
 

@@ -19,6 +19,7 @@ from renkou.auth import accounts
 from renkou.storage.schema import Changeset, Event, ImportBatch, Person
 from renkou.web import app as web
 from renkou.web import imports, imports_jobs
+from tests.xlsx_kit import cut_short, declare_dimension, rewrite_sheet, write_xlsx
 
 PW = "Village.Work-2026"
 D = dt.date
@@ -26,6 +27,7 @@ ROLES = {"cun1": ("village_worker", V1), "xiang1": ("township_officer", T1), "xi
          "tongji": ("county_statistician", COUNTY), "jiangfu": ("benefit_admin", COUNTY), "shenji": ("auditor", COUNTY),
          "xitong": ("sysadmin", COUNTY)}
 HEAD = "身份证号码,姓名,性别,出生日期,户籍地代码,居住地代码\n"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @pytest.fixture
@@ -319,3 +321,20 @@ def test_expired_jobs_are_deleted(env, monkeypatch):
     assert (folder / "upload" / "人员.csv").exists()
     monkeypatch.setattr(imports_jobs, "EXPIRE_SECONDS", -1)
     assert c.get(f"/import/{token}").status_code == 404 and not folder.exists()
+
+
+def test_an_xlsx_declaring_fewer_rows_than_it_holds_is_read_whole_on_the_web(env, tmp_path):
+    c, db, _ = env
+    sign_in(c, "xiang1")
+    rows = [["身份证号码", "姓名", "性别", "出生日期", "户籍地代码", "居住地代码"],
+            *[[pid(D(1990, 1, i), "F", 20 + i), f"人{i}", "女", f"1990-01-{i:02d}", V1, V1] for i in range(1, 6)]]
+    path = rewrite_sheet(write_xlsx(tmp_path / "人员.xlsx", rows), declare_dimension("A1:F2"))
+    data = {"kind": "persons", "csrf_token": csrf(c)}
+    token = job_of(c.post("/import", data=data, files={"file": ("人员.xlsx", path.read_bytes(), XLSX)}, follow_redirects=False))
+    report = c.get(f"/import/{token}").text
+    assert '<td id="to-create">5</td>' in report  # every row, not the two the sheet claims
+    broken = rewrite_sheet(write_xlsx(tmp_path / "坏.xlsx", rows), cut_short(0.8))
+    data = {"kind": "persons", "csrf_token": csrf(c)}
+    token = job_of(c.post("/import", data=data, files={"file": ("坏.xlsx", broken.read_bytes(), XLSX)}, follow_redirects=False))
+    page = c.get(f"/import/{token}").text
+    assert 'id="import-error"' in page and "无法读取该 Excel 文件" in page and 'id="commit"' not in page

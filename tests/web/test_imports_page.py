@@ -16,6 +16,7 @@ from starlette.testclient import TestClient
 
 from helpers import ACTOR, COUNTY, T1, T2, V1, V2, V3, add_resident, build_units, pid
 from renkou.auth import accounts
+from renkou.config import Settings
 from renkou.storage.schema import Changeset, Event, ImportBatch, Person
 from renkou.web import app as web
 from renkou.web import imports, imports_jobs
@@ -338,3 +339,17 @@ def test_an_xlsx_declaring_fewer_rows_than_it_holds_is_read_whole_on_the_web(env
     token = job_of(c.post("/import", data=data, files={"file": ("坏.xlsx", broken.read_bytes(), XLSX)}, follow_redirects=False))
     page = c.get(f"/import/{token}").text
     assert 'id="import-error"' in page and "无法读取该 Excel 文件" in page and 'id="commit"' not in page
+
+
+def test_uploads_wait_in_the_servers_own_data_directory(db, tmp_path):
+    build_units(db)
+    with db.write(ACTOR) as s:
+        accounts.create_account(s, username="xiang1", display_name="乡", role="township_officer", unit_code=T1, password=PW)
+    settings = Settings(data_dir=str(tmp_path / "data"))
+    with TestClient(web.create_app(db, secret="k", secure_cookies=False, settings=settings)) as c:
+        c.renkou_totp = {}
+        assert c.app.state.import_dir == tmp_path / "data" / "imports"
+        sign_in(c, "xiang1")
+        token = job_of(upload(c, HEAD + person_row("王芳", "F", D(1990, 1, 1), V1, 11)))
+        assert (tmp_path / "data" / "imports" / token / "upload" / "人员.csv").exists()
+        assert (tmp_path / "data" / "imports").stat().st_mode & 0o077 == 0  # the server's alone

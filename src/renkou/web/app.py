@@ -13,7 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from renkou.auth import accounts
-from renkou.config import Settings
+from renkou.config import Settings, data_dir
 from renkou.storage.db import Database
 from renkou.web.i18n import LANGUAGES, gettext, language_of as lang
 from renkou.web.security import COOKIE, UNSAFE, SecurityHeaders, Session, Sessions, csrf_ok
@@ -88,6 +88,7 @@ def create_app(db: Database, *, secret: str | None = None, secure_cookies: bool 
     from renkou.stats.service import Stats
 
     app.state.settings = settings or Settings.from_env()
+    app.state.import_dir = data_dir(app.state.settings, db.url) / "imports"  # uploaded files, until checked and committed
     app.state.stats = Stats(db, app.state.settings)  # one per process: its model is brought up to the last saved change on every use
     app.state.benefits = None  # the eligibility service, made on first use (renkou.web.benefits.common.rules)
     templates = app.state.templates = Jinja2Templates(directory=HERE / "templates")

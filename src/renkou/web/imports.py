@@ -5,7 +5,7 @@ nothing changes.
 * Validation runs the real importer (renkou.exchange.importer.run_import) in a write transaction that is
   rolled back at its end (the importer has no dry run): the same checks, the same counts, nothing kept.
   The area rule of web imports (imports_area) runs in that same transaction, before the importer.
-* The uploaded file waits in a folder of its own under a temporary directory (``app.state.import_dir``),
+* The uploaded file waits in a folder of its own under the server's data directory (``app.state.import_dir``),
   named by an unguessable token and bound to the account that uploaded it; another account's token is
   "not found". A folder left alone for an hour is deleted; the file and its error report are deleted as
   soon as the file is committed.

@@ -1,6 +1,6 @@
 """The jobs of the import page (renkou.web.imports): each uploaded file waits in a folder of its own
-under ``app.state.import_dir`` (default: a ``renkou-imports`` folder in the system's temporary
-directory), named by an unguessable token, with a small JSON record (``job.json``) of whose it is, its
+under ``app.state.import_dir`` (the ``imports`` folder of the server's own data directory,
+renkou.config.data_dir — never a shared temporary directory), named by an unguessable token, with a small JSON record (``job.json``) of whose it is, its
 state and progress and — once checked — its problems. Records are replaced atomically, so a request
 reads either the old record or the new one; folders nobody has touched for an hour are deleted.
 
@@ -16,7 +16,6 @@ import logging
 import os
 import re
 import shutil
-import tempfile
 import threading
 import time
 from contextlib import contextmanager
@@ -40,7 +39,7 @@ _lock = threading.Lock()
 
 
 def folder_of_jobs(request: Request) -> Path:
-    base = Path(getattr(request.app.state, "import_dir", None) or Path(tempfile.gettempdir()) / "renkou-imports")
+    base = Path(request.app.state.import_dir)
     base.mkdir(mode=0o700, parents=True, exist_ok=True)
     return base
 

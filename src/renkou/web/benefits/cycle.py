@@ -235,7 +235,8 @@ def import_(request: Request, form: common.Posted):
     from renkou.benefits import intake
 
     off = common.officer(request, user)
-    with tempfile.TemporaryDirectory(prefix="renkou-apps-") as tmp:
+    request.app.state.import_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="renkou-apps-", dir=request.app.state.import_dir) as tmp:
         path = Path(tmp) / f"{Path(name).stem[:80] or 'applications'}{suffix}"
         path.write_bytes(data)
         try:

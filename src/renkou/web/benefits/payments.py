@@ -409,7 +409,8 @@ def import_result(request: Request, n: int, form: Posted):
         return again(problems_refusal([problem("required", "file", "")], lg))
     data, filename = got
     off = officer(request, user)
-    with tempfile.TemporaryDirectory(prefix="renkou-bank-") as tmp:
+    request.app.state.import_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="renkou-bank-", dir=request.app.state.import_dir) as tmp:
         path = Path(tmp) / _safe_name(filename)
         path.write_bytes(data)
         try:

@@ -34,6 +34,7 @@ from renkou.benefits import cycle, payments
 from renkou.benefits.officer import Officer
 from renkou.benefits.programmes import read_json, rules_file
 from renkou.config import Settings
+from renkou.core.cells import csv_text, xlsx_workbook_text
 from renkou.core.idnumber import mask
 from renkou.core.problems import problem
 from renkou.errors import UserError, ValidationFailed
@@ -127,7 +128,7 @@ def render(layout: Layout, rows: list[dict], fmt: str) -> bytes:
         w = csv.writer(buf)
         w.writerow([h for _, h in layout.columns])
         for r in rows:
-            w.writerow([f"{r[f]:.2f}" if f == "amount" else r[f] for f, _ in layout.columns])
+            w.writerow([f"{r[f]:.2f}" if f == "amount" else csv_text(r[f]) for f, _ in layout.columns])  # the amount stays a number
         return ("\ufeff" + buf.getvalue()).encode("utf-8")
     if fmt != "xlsx":
         raise UserError(f"不支持的格式 {fmt}（可选：csv、xlsx）", f"unsupported format {fmt} (csv or xlsx)")
@@ -145,6 +146,7 @@ def render(layout: Layout, rows: list[dict], fmt: str) -> bytes:
                 cell.value, cell.number_format = str(cell.value), "@"
             elif f == "amount":
                 cell.number_format = "0.00"
+    xlsx_workbook_text(wb)  # names are text, never formulas; the amounts are numbers and stay so
     for i, (f, h) in enumerate(layout.columns, start=1):
         ws.column_dimensions[ws.cell(1, i).column_letter].width = 22 if f in TEXT_FIELDS or f == "name" else max(10, len(h) * 2)
     buf = io.BytesIO()

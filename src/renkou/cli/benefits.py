@@ -18,6 +18,7 @@ from rich.table import Table
 from renkou.benefits.programmes import VARIANT_TEXT
 from renkou.cli.context import console, err_console, parse_date_opt, state
 from renkou.cli.stats import _stats, _write
+from renkou.core.cells import csv_row
 from renkou.errors import UserError
 
 benefits_app = typer.Typer(help="计划生育家庭扶助与育儿补贴：资格、新增对象、年度确认、发放。Family-support benefits.",
@@ -78,8 +79,8 @@ def candidates(
         w.writerow(["unit", "unit_name", "person_id", "name", "id_number", "eligible", "variant"]
                    + [f"{c.key}_{x}" for c in prog.conditions for x in ("status", "value", "records")])
         for d in found:
-            w.writerow([d.unit_code, d.unit_name, d.person_id, d.name, d.id_masked, {True: "yes", False: "no", None: "attest"}[d.eligible],
-                        "/".join(d.variant.values())] + [x for c in d.conditions for x in (c.status, c.value, _records(c))])
+            w.writerow(csv_row([d.unit_code, d.unit_name, d.person_id, d.name, d.id_masked, {True: "yes", False: "no", None: "attest"}[d.eligible],
+                                "/".join(d.variant.values())] + [x for c in d.conditions for x in (c.status, c.value, _records(c))]))
         _write("\ufeff" + buf.getvalue() if out else buf.getvalue(), out)
         return
     title = (f"{prog.zh}（{prog.short_zh}）{year} 年新增对象：{org}，判定日 {on}，共 {len(found)} 人" if i == 0 else

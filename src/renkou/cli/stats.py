@@ -12,6 +12,7 @@ from pathlib import Path
 import typer
 
 from renkou.cli.context import console, err_console, state
+from renkou.core.cells import csv_row, xlsx_workbook_text
 from renkou.errors import UserError
 from renkou.storage.db import Actor
 
@@ -93,7 +94,7 @@ def indicators(
         buf = io.StringIO()
         w = csv.writer(buf)
         w.writerow(head)
-        w.writerows(rows)
+        w.writerows(csv_row(r) for r in rows)
         _write("\ufeff" + buf.getvalue() if out else buf.getvalue(), out)
         return
     from openpyxl import Workbook
@@ -104,6 +105,7 @@ def indicators(
     ws.append(head)
     for r in rows:
         ws.append(r)
+    xlsx_workbook_text(wb)
     ws.freeze_panes = "A2"
     buf = io.BytesIO()
     wb.save(buf)

@@ -1,7 +1,9 @@
 """Export tables, or the as-of snapshot of a unit, to CSV, XLSX or Parquet.
 
 ID numbers are masked unless the caller reveals them, and a reveal is written to the audit trail.
-Exported column names are the import templates' keys, so an export (revealed) imports again.
+Exported column names are the import templates' keys, so an export (revealed) imports again. Text
+that a spreadsheet would take for a formula is neutralised in CSV and XLSX (renkou.core.cells);
+Parquet is not a spreadsheet format and keeps the values as they are.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
+from renkou.core.cells import csv_row, xlsx_text
 from renkou.core.idnumber import mask
 from renkou.errors import UserError
 from renkou.registry import asof
@@ -98,16 +101,19 @@ def write(cols: list[str], rows: list[list], path: Path, fmt: str) -> None:
         raise UserError(f"不支持的格式 {fmt}（可选：{', '.join(FORMATS)}）", f"unsupported format {fmt} (one of: {', '.join(FORMATS)})")
     if fmt == "xlsx":
         from openpyxl import Workbook
+        from openpyxl.cell import WriteOnlyCell
 
         wb = Workbook(write_only=True)
         ws = wb.create_sheet("data")
         ws.append(cols)
         for r in rows:
-            ws.append(r)
+            ws.append([xlsx_text(WriteOnlyCell(ws, v)) if isinstance(v, str) else v for v in r])
         wb.save(path)
         return
     import polars as pl
 
+    if fmt == "csv":
+        rows = [csv_row(r) for r in rows]
     data = {c: [r[i] for r in rows] for i, c in enumerate(cols)}
     df = pl.DataFrame(data, strict=False, infer_schema_length=None)
     if fmt == "csv":

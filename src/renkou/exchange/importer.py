@@ -19,6 +19,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from renkou.core import idnumber
+from renkou.core.cells import csv_row, xlsx_workbook_text
 from renkou.core.codes import LEVELS, UNIT_KINDS, URBAN_RURAL_CLASSES, check_code
 from renkou.core.events import EVENT_KINDS
 from renkou.core.problems import Problem, problem
@@ -647,7 +648,7 @@ def write_report(res: ImportResult, path: Path) -> None:
         with path.open("w", newline="", encoding="utf-8-sig") as f:
             w = csv.writer(f)
             w.writerow(header)
-            w.writerows(lines)
+            w.writerows(csv_row(line) for line in lines)  # a value from the file may look like a formula
         return
     from openpyxl import Workbook
     from openpyxl.styles import Font
@@ -660,6 +661,7 @@ def write_report(res: ImportResult, path: Path) -> None:
         c.font = Font(bold=True)
     for line in lines:
         ws.append([str(v) for v in line])
+    xlsx_workbook_text(wb)
     for col, width in zip("ABCDEFG", (8, 16, 24, 18, 50, 60, 12)):
         ws.column_dimensions[col].width = width
     wb.save(path)

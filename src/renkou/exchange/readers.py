@@ -85,43 +85,73 @@ def _unreadable(path: Path) -> UserError:
                      f"cannot read the Excel file {path.name} (it is damaged or not in the format Excel saves)")
 
 
-def _read_xlsx(path: Path) -> Table:
-    """The first sheet, every row of it: the size a sheet declares (``<dimension>``) is not trusted,
-    since other tools write it wrong and Excel ignores it. A damaged sheet (cut short, a cell pointing
-    at a shared string that is not there) is refused as unreadable, whenever the damage is met."""
-    from openpyxl import load_workbook
+class _Sheet:
+    """The first sheet of a workbook, open for reading from ``first_row`` on, every row of it: the size
+    the sheet declares (``<dimension>``) is not trusted. The file is opened here and closed by
+    ``close`` (openpyxl leaves it open when it fails part-way)."""
 
+    def __init__(self, path: Path, first_row: int) -> None:
+        from openpyxl import load_workbook
+
+        self.file = path.open("rb")
+        self.wb = self.rows = None
+        try:
+            self.wb = load_workbook(self.file, read_only=True, data_only=True)
+        except Exception as exc:
+            self.close()
+            raise UserError(f"无法打开 Excel 文件 {path.name}", f"cannot open the Excel file {path.name}") from exc
+        try:
+            ws = self.wb.worksheets[0]
+            self.declared = ws.max_row or 0
+            ws.reset_dimensions()  # read to the end of the sheet's data, whatever it claims
+            self.rows = ws.iter_rows(min_row=first_row, min_col=1, values_only=True)
+        except Exception as exc:
+            self.close()
+            raise _unreadable(path) from exc
+
+    def close(self) -> None:
+        if self.rows is not None:
+            self.rows.close()  # the sheet's XML stream
+        if self.wb is not None:
+            self.wb.close()
+        self.file.close()
+
+
+def _read_xlsx(path: Path) -> Table:
+    """The first sheet, every row of it: other tools write its declared size wrong and Excel ignores
+    it. A damaged sheet (cut short, a cell pointing at a shared string that is not there) is refused
+    as unreadable, whenever the damage is met. The file is read once for the header (and to see
+    whether any row follows), then again by ``chunks``, which closes it at its end or when abandoned."""
+    sheet = _Sheet(path, 1)
     try:
-        wb = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:
-        raise UserError(f"无法打开 Excel 文件 {path.name}", f"cannot open the Excel file {path.name}") from exc
-    try:
-        ws = wb.worksheets[0]
-        declared = ws.max_row or 0
-        ws.reset_dimensions()  # read to the end of the sheet's data, whatever it claims
-        rows = ws.iter_rows(min_row=1, min_col=1, values_only=True)
-        first = next(rows, None)
-        second = next(rows, None) if first is not None else None
+        first = next(sheet.rows, None)
+        second = next(sheet.rows, None) if first is not None else None
     except Exception as exc:  # openpyxl, zipfile and the XML parser raise many kinds for damaged files
-        wb.close()
         raise _unreadable(path) from exc
+    finally:
+        sheet.close()
     if first is None:
-        wb.close()
         raise UserError(f"文件为空：{path.name}", f"the file is empty: {path.name}")
     headers = [_cell(v) for v in first]
     while headers and headers[-1] == "":
         headers.pop()
     # the declared size is only an estimate, for progress; 0 only when there is no second row at all
-    n = 0 if second is None else max(1, declared - 1)
-    if second is None:
-        wb.close()
+    n = 0 if second is None else max(1, sheet.declared - 1)
 
     def chunks(size: int) -> Iterator[list[list[str]]]:
+        if second is None:
+            return
+        rest = _Sheet(path, 2)
         buf: list[list[str]] = []
         count = 1
-        r = second
         try:
-            while r is not None:
+            while True:
+                try:
+                    r = next(rest.rows, None)
+                except Exception as exc:
+                    raise _unreadable(path) from exc
+                if r is None:
+                    break
                 count += 1
                 if count > XLSX_MAX_ROWS:
                     raise _unreadable(path)
@@ -131,14 +161,10 @@ def _read_xlsx(path: Path) -> Table:
                 if len(buf) >= size:
                     yield buf
                     buf = []
-                try:
-                    r = next(rows, None)
-                except Exception as exc:
-                    raise _unreadable(path) from exc
             if buf:
                 yield buf
         finally:
-            wb.close()
+            rest.close()
 
     return Table(headers, n, chunks)
 

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from fastapi import Request
 
+from renkou.core.cells import xlsx_text
 from renkou.errors import UserError, ValidationFailed
 from renkou.exchange import importer, templates
 from renkou.storage.db import Actor
@@ -190,6 +191,7 @@ def start(request: Request, user, folder: Path, *, commit: bool) -> threading.Th
 def write_report(found: list[Finding], warnings: list[Finding], kind: str, path: Path) -> None:
     """The full error report: one line per problem (and warning) — row, column, value, rule, both messages."""
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
 
     zh = {c.key: c.zh for c in templates.columns(kind)}
     wb = Workbook(write_only=True)
@@ -198,5 +200,5 @@ def write_report(found: list[Finding], warnings: list[Finding], kind: str, path:
     for severity, rows in (("错误 error", found), ("提示 warning", warnings)):
         for f in rows:
             col = f"{zh[f.field]} {f.field}" if f.field in zh else f.field
-            ws.append([f.row or "", col, f.value, f.rule, f.zh, f.en, severity])
+            ws.append([f.row or "", col, xlsx_text(WriteOnlyCell(ws, f.value)), f.rule, f.zh, f.en, severity])  # the value may look like a formula
     wb.save(path)

@@ -12,6 +12,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from renkou.core.cells import xlsx_workbook_text
 from renkou.stats.render import common as c
 from renkou.stats.table import Chart, Table
 
@@ -116,6 +117,7 @@ def to_xlsx(table: Table, lang: str = "zh") -> bytes:
     if table.chart is not None and table.chart.kind == "pyramid":
         _pyramid_sheet(wb, table.chart, lang, c.pyramid_title(table, lang))
 
+    xlsx_workbook_text(wb)  # names and labels are text, never formulas (renkou.core.cells)
     stamp = dt.datetime.combine(table.prepared_on, dt.time())
     wb.properties.creator = "renkou"
     wb.properties.title = title

@@ -199,9 +199,17 @@ corrected, count as unchanged (a death already on the register is not refused as
 
 * **CSV encodings**: UTF-8 with or without a BOM, or GB18030 (which covers GBK/GB2312, what Excel
   writes for "CSV" on Chinese Windows). The encoding is detected; anything else is refused.
-* **XLSX** (`.xlsx`, `.xlsm`): cells formatted as dates are read as dates. Other file types are refused.
-* **Dates** in any date column: `YYYY-MM-DD`, `YYYY/MM/DD`, `YYYY.MM.DD` or `YYYYMMDD`
-  (e.g. `2024-03-01`, `2024/03/01`, `2024.03.01`, `20240301`). Dates in the future are refused.
+* **XLSX** (`.xlsx`, `.xlsm`): the first sheet, every row of it (the size a sheet declares is not
+  trusted); cells formatted as dates are read as dates. A damaged workbook is refused as a whole
+  ("无法读取该 Excel 文件 / cannot read the Excel file"). Other file types are refused.
+* **A file with a header and no rows** is refused: there is nothing to import.
+* **Dates** in any date column: `YYYY-MM-DD`, `YYYY/MM/DD`, `YYYY.MM.DD` or `YYYYMMDD`, month and day
+  with one digit or two (e.g. `2024-03-01`, `2024/3/1`, `2024.03.01`, `20240301`). Dates in the future are refused.
+* **Text** longer than its column holds (e.g. 32 characters for a 户编号, 50 for a 姓名; 64 for a
+  date, an ID number or a choice from a list) is refused, and so is text holding invisible or control
+  characters: NUL, the text-direction controls U+202A–U+202E and U+2066–U+2069, a byte-order mark
+  (U+FEFF) inside a value. The error report shows them as `⟨U+202E⟩`. A BOM at the very start of a
+  CSV file is fine.
 
 ## Import order
 

@@ -373,7 +373,7 @@ def _import_persons_rows(session: Session, table: readers.Table, cols: _Rows, re
             k, tk = vals[0], vals[1]
             res_k = validate(k, today=today) if k else (None, [])
             checked.append(res_k)
-            if k:
+            if k and (res_k[0] or len(k) <= OTHER_MAX):
                 keys.append(res_k[0].value if res_k[0] else k)
             if tk and len(tk) <= OTHER_MAX:  # a longer one is refused by screen(): nobody to look up
                 keys.append(tk)

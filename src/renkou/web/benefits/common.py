@@ -23,7 +23,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from renkou.auth.roles import Role
-from renkou.benefits.officer import Officer
+from renkou.auth.officer import Officer
 from renkou.core.problems import Problem, problem
 from renkou.errors import NotFound, UserError, ValidationFailed
 from renkou.exchange.importer import parse_date

@@ -32,7 +32,7 @@ from renkou.config import Settings
 from renkou.core.problems import problem
 from renkou.errors import UserError, ValidationFailed
 from renkou.registry import asof
-from renkou.registry.events import in_force
+from renkou.registry.log import in_force
 from renkou.storage.schema import (
     BenefitConfirmation,
     BenefitRecipient,

@@ -1,7 +1,7 @@
 """The area rule of imports: every row of a file imported by an officer bound to part of the county
 must lie in that officer's area (its unit's subtree, renkou.auth.scope). The importer
-(renkou.exchange.importer) runs this check first, in its own transaction, for every import — from the
-web or the command line — and leaves the rows it refuses alone: a refused row gets this module's
+(renkou.exchange.importer) runs this check first, in the import's transaction, for every import —
+from the web or the command line — and leaves the rows it refuses alone: a refused row gets this module's
 problems and no other, so what is said about it depends only on the row and on the area, never on
 what the register holds outside the area.
 

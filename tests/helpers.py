@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from renkou.auth.officer import Officer
 from renkou.core import idnumber
 from renkou.registry import events, orgs, persons
 from renkou.storage.db import Actor, Database
@@ -14,6 +15,7 @@ COUNTY = "410102"
 T1, T2 = "410102100000", "410102200000"
 V1, V2, V3 = "410102100201", "410102100202", "410102200201"
 ACTOR = Actor("tester", "cli", "pytest")
+SYSTEM = Officer.system(ACTOR)  # the registry services' officer: county-wide, writing as ACTOR
 
 
 def pid(birth: dt.date, sex: str, n: int) -> str:
@@ -36,11 +38,13 @@ def build_units(db: Database) -> None:
             orgs.create_unit(s, code=v, name=name, level="village", parent_code=t, valid_from=D(1980, 1, 1), urban_rural="220")
 
 
-def add_resident(s, name: str, sex: str, birth: dt.date, village: str, n: int, *, registered: dt.date | None = None):
-    """A person registered (hukou and residence) in ``village`` from ``registered`` (default birth)."""
-    p = persons.add_person(s, name=name, sex=sex, birth_date=birth, id_number=pid(birth, sex, n))
+def add_resident(s, name: str, sex: str, birth: dt.date, village: str, n: int, *, registered: dt.date | None = None,
+                 officer: Officer = SYSTEM):
+    """A person registered (hukou and residence) in ``village`` from ``registered`` (default birth), by
+    ``officer`` (default the system writing as ACTOR)."""
+    p = persons.add_person(s, officer, name=name, sex=sex, birth_date=birth, id_number=pid(birth, sex, n))
     unit = orgs.get_unit(s, village)
-    events.record(s, "register", p, registered or birth, source="import", hukou_unit=unit, residence_unit=unit, hukou_type="agricultural")
+    events.record(s, officer, "register", p, registered or birth, source="import", hukou_unit=unit, residence_unit=unit, hukou_type="agricultural")
     return p
 
 

@@ -16,7 +16,7 @@ What happens, per size:
 2. Build a template database in a subprocess: a fresh SQLite file, ``migrate.upgrade``, then the
    orgs and households imported through ``run_import`` (timed separately as ``setup_s``).
 3. Each measured run copies the template to a fresh file and, in a fresh subprocess, times
-   ``run_import(db, "persons", persons.csv, Actor("bench", "import", ""))`` — reading, full
+   ``run_import(db, "persons", persons.csv, Officer.system(Actor("bench", "import", "")))`` — reading, full
    validation, inserting persons and their registration events, commit — then checks that the
    database holds exactly one person per row and one registration event per row with units
    (failing loudly otherwise).
@@ -66,20 +66,21 @@ def _close(db: Any) -> None:
 
 def child_setup(folder: str, db_path: str) -> dict[str, Any]:
     """A fresh database: migrate, then import orgs and households (the template for every run)."""
+    from renkou.auth.officer import Officer
     from renkou.exchange.importer import run_import
     from renkou.storage import migrate
     from renkou.storage.db import Actor, Database
 
     for suffix in ("", "-wal", "-shm"):
         Path(db_path + suffix).unlink(missing_ok=True)
-    actor = Actor("bench", "import", "")
+    officer = Officer.system(Actor("bench", "import", ""))
     db = Database(_url(db_path))
     t0 = time.perf_counter()
     migrate.upgrade(db)
     t1 = time.perf_counter()
-    orgs = run_import(db, "orgs", Path(folder) / "orgs.csv", actor)
+    orgs = run_import(db, "orgs", Path(folder) / "orgs.csv", officer)
     t2 = time.perf_counter()
-    hh = run_import(db, "households", Path(folder) / "households.csv", actor)
+    hh = run_import(db, "households", Path(folder) / "households.csv", officer)
     t3 = time.perf_counter()
     _close(db)
     return {"migrate_s": t1 - t0, "orgs_s": t2 - t1, "households_s": t3 - t2, "orgs": orgs.created, "households": hh.created}
@@ -97,11 +98,12 @@ def _counts(db: Any) -> tuple[int, int]:
 
 def child_import(persons_csv: str, db_path: str, rows: int, registered: int, profile: str | None = None) -> dict[str, Any]:
     """Time run_import of the persons file into a copy of the template, then verify the counts."""
+    from renkou.auth.officer import Officer
     from renkou.exchange.importer import run_import
     from renkou.storage.db import Actor, Database
 
     db = Database(_url(db_path))
-    actor = Actor("bench", "import", "")
+    officer = Officer.system(Actor("bench", "import", ""))
     prof = None
     if profile:
         import cProfile
@@ -109,7 +111,7 @@ def child_import(persons_csv: str, db_path: str, rows: int, registered: int, pro
         prof = cProfile.Profile()
         prof.enable()
     t0 = time.perf_counter()
-    res = run_import(db, "persons", Path(persons_csv), actor)
+    res = run_import(db, "persons", Path(persons_csv), officer)
     seconds = time.perf_counter() - t0
     if prof is not None:
         prof.disable()

@@ -106,10 +106,11 @@ def child_naive(persons: int, seed: int, work: str, dest: str) -> dict[str, Any]
     t1 = time.perf_counter()
     if db is not None:
         from renkou.exchange.importer import run_import
+        from renkou.auth.officer import Officer
         from renkou.storage.db import Actor
 
-        actor = Actor("bench", "import", "")
-        created = [run_import(db, kind, work_dir / f"{kind}.csv", actor).created for kind in ("orgs", "households", "persons")]
+        officer = Officer.system(Actor("bench", "import", ""))
+        created = [run_import(db, kind, work_dir / f"{kind}.csv", officer).created for kind in ("orgs", "households", "persons")]
         db.dispose()
         if created[2] != persons:
             raise AssertionError(f"naive baseline: imported {created[2]} persons, expected {persons}")

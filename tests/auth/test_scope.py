@@ -5,7 +5,7 @@ import datetime as dt
 
 import pytest
 
-from helpers import ACTOR, COUNTY, T1, T2, V1, V2, V3, add_resident, build_units
+from helpers import ACTOR, SYSTEM, COUNTY, T1, T2, V1, V2, V3, add_resident, build_units
 from renkou.auth.scope import Scope
 from renkou.errors import NotFound
 from renkou.registry import asof, events, orgs, persons
@@ -63,7 +63,7 @@ def test_population_only_inside_the_scope(db, people, unit, allowed, refused):
 def test_a_move_changes_who_sees_the_person_from_its_date(db, people):
     with db.write(ACTOR) as s:
         p = persons.get_person(s, people[V1])
-        events.record(s, "move", p, D(2022, 5, 1), scope="both", hukou_unit=orgs.get_unit(s, V3), residence_unit=orgs.get_unit(s, V3))
+        events.record(s, SYSTEM, "move", p, D(2022, 5, 1), scope="both", hukou_unit=orgs.get_unit(s, V3), residence_unit=orgs.get_unit(s, V3))
     v1, v3 = scope_of(db, V1), scope_of(db, V3)
     with db.read() as s:
         p = persons.find_person(s, people[V1])

@@ -8,7 +8,7 @@ import datetime as dt
 
 from renkou.auth import accounts
 from renkou.benefits import cycle, posting
-from renkou.benefits.officer import Officer
+from renkou.auth.officer import Officer
 from renkou.benefits.service import Benefits
 from renkou.config import Settings
 from renkou.stats.service import Stats

@@ -37,6 +37,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 
+from renkou.auth.officer import Officer
 from renkou.core import idnumber
 from renkou.registry import events, orgs, persons
 from renkou.storage.db import Actor, Database
@@ -46,6 +47,7 @@ COUNTY = "410185"
 TOWN, TOWNSHIP = "410185101000", "410185201000"
 COMMUNITY, VILLAGE, VILLAGE2 = "410185101001", "410185201201", "410185201202"
 ACTOR = Actor("tester", "cli", "pytest")
+SYSTEM = Officer.system(ACTOR)
 FOUNDED = D(1949, 10, 1)
 
 
@@ -78,9 +80,9 @@ class Builder:
                registered: dt.date | None = None) -> int:
         """Someone on the first register (hukou and residence in ``where``) from ``registered`` (default 1990 or birth)."""
         with self.db.write(ACTOR) as s:
-            p = persons.add_person(s, name=f"测{key}", sex=sex, birth_date=born, id_number=self._id_number(born, sex))
+            p = persons.add_person(s, SYSTEM, name=f"测{key}", sex=sex, birth_date=born, id_number=self._id_number(born, sex))
             unit = orgs.get_unit(s, where)
-            ev = events.record(s, "register", p, registered or max(born, D(1990, 1, 1)), source="import", hukou_unit=unit,
+            ev = events.record(s, SYSTEM, "register", p, registered or max(born, D(1990, 1, 1)), source="import", hukou_unit=unit,
                                residence_unit=unit, hukou_type=hukou_type)
             self.ids[key] = p.id
             self.events[("register", key)] = ev.id
@@ -90,12 +92,12 @@ class Builder:
               where: str = VILLAGE, hukou_type: str = "agricultural") -> int:
         """A child born (a birth event naming the parents), hukou and residence in ``where``."""
         with self.db.write(ACTOR) as s:
-            p = persons.add_person(s, name=f"测{key}", sex=sex, birth_date=born, id_number=self._id_number(born, sex))
+            p = persons.add_person(s, SYSTEM, name=f"测{key}", sex=sex, birth_date=born, id_number=self._id_number(born, sex))
             unit = orgs.get_unit(s, where)
             kw = {"mother": self._get(s, mother)} if mother else {}
             if father:
                 kw["father"] = self._get(s, father)
-            ev = events.record(s, "birth", p, born, source="hospital", hukou_unit=unit, residence_unit=unit, hukou_type=hukou_type, **kw)
+            ev = events.record(s, SYSTEM, "birth", p, born, source="hospital", hukou_unit=unit, residence_unit=unit, hukou_type=hukou_type, **kw)
             self.ids[key] = p.id
             self.events[("birth", key)] = ev.id
         return p.id
@@ -114,7 +116,7 @@ class Builder:
             for f in ("hukou_unit", "residence_unit"):
                 if isinstance(fields.get(f), str):
                     fields[f] = orgs.get_unit(s, fields[f])
-            ev = events.record(s, kind, self._get(s, key), on, **fields)
+            ev = events.record(s, SYSTEM, kind, self._get(s, key), on, **fields)
             self.events[(kind, key)] = ev.id
             return ev.id
 

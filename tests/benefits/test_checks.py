@@ -16,7 +16,7 @@ from renkou.errors import UserError, ValidationFailed
 from renkou.registry import events, orgs, persons
 from renkou.storage.schema import AuditEntry, BenefitConfirmation, BenefitRecipient, PaymentFinding, PaymentLine
 from tests.benefits.cycle_kit import COMMUNITY, TODAY, VILLAGE, Desk, family_of_reward, rules_for
-from tests.benefits.families import ACTOR
+from tests.benefits.families import ACTOR, SYSTEM
 
 D = dt.date
 
@@ -154,9 +154,9 @@ def _duplicate_recipient(desk, key, village=VILLAGE):
         from renkou.storage.schema import Person
 
         p = s.get(Person, desk.id(key))
-        twin = persons.add_person(s, name=p.name, sex=p.sex, birth_date=p.birth_date, temp_key="T-DUP-1")
+        twin = persons.add_person(s, SYSTEM, name=p.name, sex=p.sex, birth_date=p.birth_date, temp_key="T-DUP-1")
         unit = orgs.get_unit(s, village)
-        events.record(s, "register", twin, D(2000, 1, 1), source="import", hukou_unit=unit, residence_unit=unit, hukou_type="agricultural")
+        events.record(s, SYSTEM, "register", twin, D(2000, 1, 1), source="import", hukou_unit=unit, residence_unit=unit, hukou_type="agricultural")
         rec = s.scalar(select(BenefitRecipient).where(BenefitRecipient.person_id == p.id))
         copy = BenefitRecipient(programme=rec.programme, person_id=twin.id, payee_id=twin.id, unit_id=unit.id, application_id=rec.application_id,
                                 attested=rec.attested, account_no="6222000000000099", bank="", since=rec.since)

@@ -21,7 +21,7 @@ from renkou.stats.service import Stats
 from renkou.storage import migrate
 from renkou.storage.db import Database
 from tests.benefits import families
-from tests.benefits.families import COUNTY, COMMUNITY, TOWN, VILLAGE
+from tests.benefits.families import SYSTEM, COUNTY, COMMUNITY, TOWN, VILLAGE
 from tests.conftest import BACKENDS, make_db
 
 D = dt.date
@@ -253,7 +253,7 @@ def test_the_next_decision_sees_the_registrys_changes(db):
     from renkou.registry import events
 
     with db.write(families.ACTOR) as s:  # the certificate was re-assessed: a correction supersedes it
-        events.correct(s, fam.events[("disability", "x_c")], reason="复核为三级", grade=3)
+        events.correct(s, SYSTEM, fam.events[("disability", "x_c")], reason="复核为三级", grade=3)
     assert svc.check("special", fam.ids["x_f"], on).eligible is True
     assert [fam.key_of(d.person_id) for d in svc.candidates("special", 2025, COUNTY)] == ["x_f", "x_m"]
     assert svc.check("reward", fam.ids["x_f"], on).eligible is None

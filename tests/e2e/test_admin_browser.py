@@ -167,16 +167,17 @@ def test_the_language_switch_turns_the_page_english(server, page):
 
 
 def test_a_slow_check_shows_its_progress_and_then_the_report(server, page, monkeypatch):
-    from renkou.web import imports, imports_jobs
+    from renkou.exchange import area
+    from renkou.web import imports
 
-    real = imports_jobs.check
+    real = area.check
 
     def slow(*a, **kw):
         time.sleep(2.0)
         return real(*a, **kw)
 
     monkeypatch.setattr(imports, "WAIT", 0.0)
-    monkeypatch.setattr(imports_jobs, "check", slow)
+    monkeypatch.setattr(area, "check", slow)  # the importer's area rule, the first step of the check
     sign_in(page, server, "xiang")
     v = S["village"]
     path = csv_file("人员-慢.csv", [f"{S['ids'][0]},导入甲,{sex(S['ids'][0])},1995-05-05,{v},{v}\n"])

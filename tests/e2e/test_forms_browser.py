@@ -32,7 +32,7 @@ def server(tmp_path_factory):
     village = next(code for user, _, code, _ in made if user == "cun")
     from renkou.auth import accounts
     from renkou.registry import asof
-    from renkou.registry.events import in_force
+    from renkou.registry.log import in_force
     from renkou.registry.orgs import Hierarchy
     from renkou.storage.schema import Event
 

@@ -7,7 +7,7 @@ from renkou.errors import NotFound, UserError
 from renkou.exchange import exporter, importer
 from renkou.storage.db import Actor
 from renkou.storage.schema import AuditEntry
-from tests.helpers import ACTOR, COUNTY, D, T1, V1, add_resident, build_units
+from tests.helpers import ACTOR, SYSTEM, COUNTY, D, T1, V1, add_resident, build_units
 
 
 @pytest.fixture
@@ -42,7 +42,7 @@ def test_revealed_export_is_audited_and_reimports_as_unchanged(filled, tmp_path)
     with filled.read() as s:
         a = s.scalars(select(AuditEntry).where(AuditEntry.action == "reveal")).one()
         assert a.reason == "迁移到新服务器" and a.after["rows"] == 2
-    res = importer.run_import(filled, "persons", out, ACTOR)
+    res = importer.run_import(filled, "persons", out, SYSTEM)
     assert (res.created, res.unchanged) == (0, 2)
 
 

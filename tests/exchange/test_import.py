@@ -12,7 +12,7 @@ from renkou.errors import UserError, ValidationFailed
 from renkou.exchange import importer, templates
 from renkou.registry import asof, persons
 from renkou.storage.schema import Changeset, Event, ImportBatch, Person
-from tests.helpers import ACTOR, COUNTY, D, T1, V1, V2, build_units, pid
+from tests.helpers import ACTOR, SYSTEM, COUNTY, D, T1, V1, V2, build_units, pid
 from tests.xlsx_kit import cut_short, declare_dimension, missing_shared_string, rewrite_sheet, write_xlsx
 
 TODAY = dt.date(2026, 11, 1)
@@ -56,7 +56,7 @@ def test_ten_kinds_of_error_refuse_the_whole_file(db, tmp_path):
     ]
     path = write_csv(tmp_path / "persons.csv", "persons", rows)
     with pytest.raises(ValidationFailed) as e:
-        importer.run_import(db, "persons", path, ACTOR, today=TODAY)
+        importer.run_import(db, "persons", path, SYSTEM, today=TODAY)
     res = e.value.result
     got = {(p.row, p.field, p.rule) for p in res.problems}
     assert got == {
@@ -84,14 +84,14 @@ def test_reimport_creates_no_duplicates_and_conflicts_are_refused(db, tmp_path):
     build_units(db)
     rows = [prow(pid(D(1980, 1, i), "M", i), name=f"人{i}") for i in range(1, 6)]
     path = write_csv(tmp_path / "p.csv", "persons", rows)
-    first = importer.run_import(db, "persons", path, ACTOR, today=TODAY)
+    first = importer.run_import(db, "persons", path, SYSTEM, today=TODAY)
     assert (first.rows, first.created, first.unchanged, first.previously_imported) == (5, 5, 0, False)
-    again = importer.run_import(db, "persons", path, ACTOR, today=TODAY)
+    again = importer.run_import(db, "persons", path, SYSTEM, today=TODAY)
     assert (again.created, again.unchanged, again.previously_imported) == (0, 5, True)
     assert count(db, Person) == 5 and count(db, Event) == 5
     rows[2][2] = "改名"
     with pytest.raises(ValidationFailed) as e:
-        importer.run_import(db, "persons", write_csv(tmp_path / "p2.csv", "persons", rows), ACTOR, today=TODAY)
+        importer.run_import(db, "persons", write_csv(tmp_path / "p2.csv", "persons", rows), SYSTEM, today=TODAY)
     assert [(p.row, p.rule) for p in e.value.result.problems] == [(4, "conflicts_existing")]
     with db.read() as s:
         assert asof.population(s, COUNTY, TODAY).total == 5
@@ -105,10 +105,10 @@ def test_xlsx_and_gb18030_csv_import_with_english_headers(db, tmp_path):
     ws.append(prow(pid(D(1990, 5, 6), "F", 1), name="李梅", sex="女", birth="1990-05-06")[:4] + [dt.datetime(1990, 5, 6)] + prow()[5:])
     ws.append(prow(pid(D(1991, 5, 6), "F", 2), name="李兰", sex="F", birth="19910506"))
     wb.save(tmp_path / "p.xlsx")
-    res = importer.run_import(db, "persons", tmp_path / "p.xlsx", ACTOR, today=TODAY)
+    res = importer.run_import(db, "persons", tmp_path / "p.xlsx", SYSTEM, today=TODAY)
     assert res.created == 2
     gbk = write_csv(tmp_path / "gbk.csv", "persons", [prow(pid(D(1970, 2, 2), "M", 3), name="欧阳锋")], encoding="gb18030")
-    assert importer.run_import(db, "persons", gbk, ACTOR, today=TODAY).created == 1
+    assert importer.run_import(db, "persons", gbk, SYSTEM, today=TODAY).created == 1
     with db.read() as s:
         assert sorted(s.scalars(select(Person.name))) == sorted(["李梅", "李兰", "欧阳锋"])
 
@@ -117,7 +117,7 @@ def test_missing_and_unknown_columns_are_reported_on_row_1(db, tmp_path):
     path = tmp_path / "bad.csv"
     path.write_text("姓名,鞋码\n张三,42\n", encoding="utf-8")
     with pytest.raises(ValidationFailed) as e:
-        importer.run_import(db, "persons", path, ACTOR, today=TODAY)
+        importer.run_import(db, "persons", path, SYSTEM, today=TODAY)
     rules = {p.rule for p in e.value.result.problems}
     assert rules == {"no_columns", "unknown_columns"} and all(p.row == 1 for p in e.value.result.problems)
 
@@ -127,14 +127,14 @@ def test_orgs_households_and_events_import(db, tmp_path):
                  [T1, "甲镇", "乡镇街道", COUNTY, "1980-01-01", "121", ""],
                  [V1, "一村", "village", T1, "1980-01-01", "220", ""],
                  [V2, "二村", "村居", T1, "1980-01-01", "220", ""]]
-    assert importer.run_import(db, "orgs", write_csv(tmp_path / "o.csv", "orgs", orgs_rows), ACTOR, today=TODAY).created == 4
-    assert importer.run_import(db, "orgs", write_csv(tmp_path / "o.csv", "orgs", orgs_rows), ACTOR, today=TODAY).unchanged == 4
-    hh = importer.run_import(db, "households", write_csv(tmp_path / "h.csv", "households", [["H1", V1, "1号", "2000-01-01"]]), ACTOR, today=TODAY)
+    assert importer.run_import(db, "orgs", write_csv(tmp_path / "o.csv", "orgs", orgs_rows), SYSTEM, today=TODAY).created == 4
+    assert importer.run_import(db, "orgs", write_csv(tmp_path / "o.csv", "orgs", orgs_rows), SYSTEM, today=TODAY).unchanged == 4
+    hh = importer.run_import(db, "households", write_csv(tmp_path / "h.csv", "households", [["H1", V1, "1号", "2000-01-01"]]), SYSTEM, today=TODAY)
     assert hh.created == 1
     mum, dad = pid(D(1990, 1, 1), "F", 1), pid(D(1988, 1, 1), "M", 2)
     people = [prow(mum, name="母", sex="女", birth="1990-01-01", hh="H1", rel="配偶"), prow(dad, name="父", birth="1988-01-01", hh="H1", rel="户主"),
               prow(temp="T-1", name="婴", sex="女", birth="2024-03-03", hu="", ru="", ht="")]
-    assert importer.run_import(db, "persons", write_csv(tmp_path / "p.csv", "persons", people), ACTOR, today=TODAY).created == 3
+    assert importer.run_import(db, "persons", write_csv(tmp_path / "p.csv", "persons", people), SYSTEM, today=TODAY).created == 3
     cols = [c.key for c in templates.columns("events")]
 
     def ev(**kw):
@@ -144,12 +144,12 @@ def test_orgs_households_and_events_import(db, tmp_path):
            ev(kind="birth", person="T-1", date="2024-03-03", mother=mum, father=dad, hukou_unit=V1, residence_unit=V1, household="H1", relation="子女"),
            ev(kind="move", person=dad, date="2025-01-01", scope="residence", residence_unit=V2)]
     path = write_csv(tmp_path / "e.csv", "events", evs)
-    assert importer.run_import(db, "events", path, ACTOR, today=TODAY).created == 3
-    assert importer.run_import(db, "events", path, ACTOR, today=TODAY).unchanged == 3
+    assert importer.run_import(db, "events", path, SYSTEM, today=TODAY).created == 3
+    assert importer.run_import(db, "events", path, SYSTEM, today=TODAY).unchanged == 3
     bad = [ev(kind="death", person=dad, date="2020-01-01"), ev(kind="move", person=dad, date="2021-01-01", scope="residence", residence_unit=V1),
            ev(kind="marriage", person="NOBODY", date="2020-01-01", partner=mum), ev(kind="disability", person=mum, date="2020-01-01", grade="七")]
     with pytest.raises(ValidationFailed) as e:
-        importer.run_import(db, "events", write_csv(tmp_path / "bad.csv", "events", bad), ACTOR, today=TODAY)
+        importer.run_import(db, "events", write_csv(tmp_path / "bad.csv", "events", bad), SYSTEM, today=TODAY)
     assert {(p.row, p.rule) for p in e.value.result.problems} == {(3, "after_death"), (4, "unknown_person"), (5, "bad_int")}
     with db.read() as s:
         pc = asof.population(s, T1, D(2025, 1, 1))
@@ -161,7 +161,7 @@ def test_progress_is_reported(db, tmp_path):
     build_units(db)
     rows = [prow(pid(D(1980, 1, 1) + dt.timedelta(days=i), "M", i), name=f"人{i}") for i in range(30)]
     seen: list[tuple[int, int]] = []
-    importer.run_import(db, "persons", write_csv(tmp_path / "p.csv", "persons", rows), ACTOR, today=TODAY, progress=lambda d, t: seen.append((d, t)))
+    importer.run_import(db, "persons", write_csv(tmp_path / "p.csv", "persons", rows), SYSTEM, today=TODAY, progress=lambda d, t: seen.append((d, t)))
     assert seen[-1] == (30, 30)
 
 
@@ -175,9 +175,9 @@ def test_bulk_path_rebuilds_indexes_and_rolls_back_whole(db, tmp_path, monkeypat
     rows = [prow(pid(D(1980, 1, 1) + dt.timedelta(days=i), "F", i), name=f"人{i}", sex="女", birth=(D(1980, 1, 1) + dt.timedelta(days=i)).isoformat()) for i in range(20)]
     bad = rows + [prow("123")]
     with pytest.raises(ValidationFailed):
-        importer.run_import(db, "persons", write_csv(tmp_path / "bad.csv", "persons", bad), ACTOR, today=TODAY)
+        importer.run_import(db, "persons", write_csv(tmp_path / "bad.csv", "persons", bad), SYSTEM, today=TODAY)
     assert migrate.drift(db) == [] and count(db, Person) == 0
-    assert importer.run_import(db, "persons", write_csv(tmp_path / "ok.csv", "persons", rows), ACTOR, today=TODAY).created == 20
+    assert importer.run_import(db, "persons", write_csv(tmp_path / "ok.csv", "persons", rows), SYSTEM, today=TODAY).created == 20
     assert migrate.drift(db) == []
     with db.read() as s:
         assert asof.population(s, COUNTY, TODAY).female == 20
@@ -190,7 +190,7 @@ def test_an_xlsx_declaring_fewer_rows_than_it_holds_imports_every_row(db, tmp_pa
     build_units(db)
     rows = [HEAD, *[prow(pid(D(1980, 1, i), "F", i), name=f"人{i}") for i in range(1, 6)]]
     path = rewrite_sheet(write_xlsx(tmp_path / "p.xlsx", rows), declare_dimension("A1:L2"))
-    res = importer.run_import(db, "persons", path, ACTOR, today=TODAY)
+    res = importer.run_import(db, "persons", path, SYSTEM, today=TODAY)
     assert (res.rows, res.created) == (5, 5)
     assert count(db, Person) == 5
 
@@ -201,7 +201,7 @@ def test_a_damaged_xlsx_is_refused_and_changes_nothing(db, tmp_path, damage):
     rows = [HEAD, *[prow(pid(D(1980, 1, i), "F", i), name=f"人{i}") for i in range(1, 6)]]
     path = rewrite_sheet(write_xlsx(tmp_path / "p.xlsx", rows), damage)
     with pytest.raises(UserError) as e:
-        importer.run_import(db, "persons", path, ACTOR, today=TODAY)
+        importer.run_import(db, "persons", path, SYSTEM, today=TODAY)
     assert "无法读取该 Excel 文件" in e.value.zh and "cannot read the Excel file" in e.value.en
     assert count(db, Person) == 0 and count(db, Event) == 0 and count(db, ImportBatch) == 0
 
@@ -212,7 +212,7 @@ def test_a_header_only_file_is_nothing_to_import(db, tmp_path, suffix):
     path = write_csv(tmp_path / "p.csv", "persons", []) if suffix == "csv" else write_xlsx(tmp_path / "p.xlsx", [HEAD])
     changesets = count(db, Changeset)
     with pytest.raises(UserError) as e:
-        importer.run_import(db, "persons", path, ACTOR, today=TODAY)
+        importer.run_import(db, "persons", path, SYSTEM, today=TODAY)
     assert "没有可导入的内容" in e.value.zh and "nothing to import" in e.value.en
     assert count(db, ImportBatch) == 0 and count(db, Changeset) == changesets  # no empty batch, no change at all
 
@@ -251,11 +251,11 @@ GOOD = pid(D(1980, 1, 1), "F", 1)
 def test_values_that_cannot_be_stored_as_given_are_refused(db, tmp_path, kind, row, field, rule):
     build_units(db)
     with db.write(ACTOR) as s:
-        persons.add_person(s, name="张三", sex="F", birth_date=D(1980, 1, 1), id_number=GOOD)
+        persons.add_person(s, SYSTEM, name="张三", sex="F", birth_date=D(1980, 1, 1), id_number=GOOD)
     before = (count(db, Person), count(db, Event), count(db, ImportBatch))
     path = write_csv(tmp_path / f"{kind}.csv", kind, [row])
     with pytest.raises(ValidationFailed) as e:
-        importer.run_import(db, kind, path, ACTOR, today=TODAY)
+        importer.run_import(db, kind, path, SYSTEM, today=TODAY)
     found = [p for p in e.value.result.problems if (p.row, p.field, p.rule) == (2, field, rule)]
     assert found, e.value.result.problems
     p = found[0]
@@ -270,7 +270,7 @@ def test_a_byte_order_mark_at_the_start_of_a_csv_file_is_fine(db, tmp_path):
     build_units(db)
     path = write_csv(tmp_path / "p.csv", "persons", [prow(GOOD)], encoding="utf-8-sig")
     assert path.read_bytes().startswith(b"\xef\xbb\xbf")
-    assert importer.run_import(db, "persons", path, ACTOR, today=TODAY).created == 1
+    assert importer.run_import(db, "persons", path, SYSTEM, today=TODAY).created == 1
 
 
 @pytest.mark.parametrize(
@@ -287,6 +287,6 @@ def test_parse_date_takes_the_forms_the_docs_promise(raw, date):
 def test_a_slash_date_with_one_digit_month_and_day_imports(db, tmp_path):
     build_units(db)
     path = write_csv(tmp_path / "p.csv", "persons", [prow(pid(D(2023, 2, 3), "F", 1), birth="2023/2/3")])
-    importer.run_import(db, "persons", path, ACTOR, today=TODAY)
+    importer.run_import(db, "persons", path, SYSTEM, today=TODAY)
     with db.read() as s:
         assert s.scalar(select(Person.birth_date)) == D(2023, 2, 3)

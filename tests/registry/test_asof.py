@@ -1,7 +1,7 @@
 """The as-of population changes exactly with each birth, death and move; person state is derived."""
 
 from renkou.registry import asof, events, orgs, persons
-from tests.helpers import ACTOR, COUNTY, D, T1, T2, V1, V3, add_resident, build_units, pid
+from tests.helpers import ACTOR, SYSTEM, COUNTY, D, T1, T2, V1, V3, add_resident, build_units, pid
 
 
 def totals(s, date, basis="residence"):
@@ -15,16 +15,16 @@ def test_population_follows_births_deaths_and_moves(db):
         mother = add_resident(s, "母", "F", D(1990, 3, 1), V1, 1)
         father = add_resident(s, "父", "M", D(1988, 7, 9), V1, 2)
         grandpa = add_resident(s, "祖", "M", D(1940, 1, 1), V3, 3)
-        events.record(s, "marriage", father, D(2012, 5, 1), partner=mother, source="civil_affairs")
+        events.record(s, SYSTEM, "marriage", father, D(2012, 5, 1), partner=mother, source="civil_affairs")
     with db.read() as s:
         assert totals(s, D(2020, 1, 1)) == (3, {T1: 2, T2: 1})
     with db.write(ACTOR) as s:
-        baby = persons.add_person(s, name="婴", sex="F", birth_date=D(2020, 12, 31), temp_key="T-BABY-1")
+        baby = persons.add_person(s, SYSTEM, name="婴", sex="F", birth_date=D(2020, 12, 31), temp_key="T-BABY-1")
         v1 = orgs.get_unit(s, V1)
-        events.record(s, "birth", baby, D(2020, 12, 31), source="hospital", mother=mother, father=father, hukou_unit=v1, residence_unit=v1)
-        events.record(s, "death", grandpa, D(2021, 3, 15), source="police")
-        events.record(s, "move", father, D(2021, 8, 1), scope="residence", residence_unit=orgs.get_unit(s, V3))
-        events.record(s, "move", mother, D(2022, 2, 1), scope="both", destination_code="440305")
+        events.record(s, SYSTEM, "birth", baby, D(2020, 12, 31), source="hospital", mother=mother, father=father, hukou_unit=v1, residence_unit=v1)
+        events.record(s, SYSTEM, "death", grandpa, D(2021, 3, 15), source="police")
+        events.record(s, SYSTEM, "move", father, D(2021, 8, 1), scope="residence", residence_unit=orgs.get_unit(s, V3))
+        events.record(s, SYSTEM, "move", mother, D(2022, 2, 1), scope="both", destination_code="440305")
     with db.read() as s:
         assert totals(s, D(2020, 12, 30)) == (3, {T1: 2, T2: 1})
         assert totals(s, D(2020, 12, 31)) == (4, {T1: 3, T2: 1})  # born on the last day: counted at its end
@@ -44,17 +44,17 @@ def test_person_state_age_marriage_children_household(db):
     with db.write(ACTOR) as s:
         mother = add_resident(s, "母", "F", D(1990, 3, 1), V1, 1)
         father = add_resident(s, "父", "M", D(1988, 7, 9), V1, 2)
-        events.record(s, "marriage", father, D(2012, 5, 1), partner=mother)
+        events.record(s, SYSTEM, "marriage", father, D(2012, 5, 1), partner=mother)
         v1 = orgs.get_unit(s, V1)
-        hh = persons.create_household(s, number="H1", unit=v1, created_on=D(2012, 5, 1))
-        events.record(s, "household", father, D(2012, 5, 1), household=hh, relation="head")
+        hh = persons.create_household(s, SYSTEM, number="H1", unit=v1, created_on=D(2012, 5, 1))
+        events.record(s, SYSTEM, "household", father, D(2012, 5, 1), household=hh, relation="head")
         kids = []
         for i, (b, sex) in enumerate(((D(2013, 4, 1), "M"), (D(2016, 9, 9), "F"))):
-            k = persons.add_person(s, name=f"子{i}", sex=sex, birth_date=b, id_number=pid(b, sex, 20 + i))
-            events.record(s, "birth", k, b, mother=mother, father=father, hukou_unit=v1, residence_unit=v1, household=hh, relation="child")
+            k = persons.add_person(s, SYSTEM, name=f"子{i}", sex=sex, birth_date=b, id_number=pid(b, sex, 20 + i))
+            events.record(s, SYSTEM, "birth", k, b, mother=mother, father=father, hukou_unit=v1, residence_unit=v1, household=hh, relation="child")
             kids.append(k)
-        events.record(s, "death", kids[0], D(2019, 1, 1))
-        events.record(s, "divorce", father, D(2023, 1, 1), partner=mother)
+        events.record(s, SYSTEM, "death", kids[0], D(2019, 1, 1))
+        events.record(s, SYSTEM, "divorce", father, D(2023, 1, 1), partner=mother)
     with db.read() as s:
         st = asof.person_state(s, mother, D(2017, 1, 1))
         assert (st.age, st.marital_status, st.spouse_id, st.living_children) == (26, "married", father.id, 2)

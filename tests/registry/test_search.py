@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import text
 
-from helpers import ACTOR, T1, T2, V1, V3, add_resident, build_units
+from helpers import ACTOR, SYSTEM, T1, T2, V1, V3, add_resident, build_units
 from renkou.auth.scope import Scope
 from renkou.core import pinyin
 from renkou.registry import events, orgs, persons
@@ -24,9 +24,9 @@ def _county(db):
         a = add_resident(s, "张伟", "M", D(1980, 1, 2), V1, 1)
         b = add_resident(s, "张娜", "F", D(1982, 3, 4), V3, 2)
         c = add_resident(s, "单雄信", "M", D(1970, 5, 6), V1, 3)
-        hh = persons.create_household(s, number="41010210020100001", unit=orgs.get_unit(s, V1), created_on=D(2000, 1, 1))
-        events.record(s, "household", a, D(2000, 1, 1), household=hh, relation="head")
-        events.record(s, "household", c, D(2000, 1, 1), household=hh, relation="sibling")
+        hh = persons.create_household(s, SYSTEM, number="41010210020100001", unit=orgs.get_unit(s, V1), created_on=D(2000, 1, 1))
+        events.record(s, SYSTEM, "household", a, D(2000, 1, 1), household=hh, relation="head")
+        events.record(s, SYSTEM, "household", c, D(2000, 1, 1), household=hh, relation="sibling")
     return a.id, b.id, c.id
 
 
@@ -67,7 +67,7 @@ def test_amending_a_name_updates_its_pinyin(db):
     a, _, _ = _county(db)
     with db.write(ACTOR) as s:
         p = s.get(persons.Person, a)
-        persons.amend_person(s, p.id_number, expected_version=p.version, reason="更正姓名", name="章伟")
+        persons.amend_person(s, SYSTEM, p.id_number, expected_version=p.version, reason="更正姓名", name="章伟")
     with db.read() as s:
         assert names(persons.search(s, "zhangwei")) == ["章伟"] and s.get(persons.Person, a).name_initials == "zw"
 

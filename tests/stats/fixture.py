@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from renkou.auth.officer import Officer
 from renkou.core import idnumber
 from renkou.registry import events, orgs, persons
 from renkou.storage.db import Actor, Database
@@ -33,6 +34,7 @@ COUNTY = "410102"
 T1, T2 = "410102100000", "410102200000"
 V1, V2, V3, V4 = "410102100201", "410102100202", "410102200201", "410102100203"
 ACTOR = Actor("tester", "cli", "pytest")
+SYSTEM = Officer.system(ACTOR)
 REG = D(2000, 1, 1)
 
 
@@ -50,9 +52,9 @@ def build(db: Database) -> dict[str, int]:
         n = iter(range(1, 100))
 
         def person(key: str, name: str, sex: str, born: dt.date, village: str | None, *, registered: bool = True):
-            p = persons.add_person(s, name=name, sex=sex, birth_date=born, id_number=idnumber.make(COUNTY, born, 2 * next(n) + (sex == "M")))
+            p = persons.add_person(s, SYSTEM, name=name, sex=sex, birth_date=born, id_number=idnumber.make(COUNTY, born, 2 * next(n) + (sex == "M")))
             if registered and village:
-                events.record(s, "register", p, max(REG, born), source="import", hukou_unit=unit[village], residence_unit=unit[village],
+                events.record(s, SYSTEM, "register", p, max(REG, born), source="import", hukou_unit=unit[village], residence_unit=unit[village],
                               hukou_type="agricultural")
             ids[key] = p.id
             return p
@@ -67,20 +69,20 @@ def build(db: Database) -> dict[str, int]:
         h = person("H", "何雪", "F", D(2000, 12, 31), V3)
         nn = person("N", "倪文", "M", D(1998, 4, 4), V3)
         m = person("M", "马远", "M", D(1985, 1, 1), None, registered=False)
-        events.record(s, "marriage", a, D(2015, 1, 1), partner=b)
-        events.record(s, "marriage", f, D(2020, 5, 1), partner=g)
+        events.record(s, SYSTEM, "marriage", a, D(2015, 1, 1), partner=b)
+        events.record(s, SYSTEM, "marriage", f, D(2020, 5, 1), partner=g)
         k0 = person("K0", "安小朵", "F", D(2016, 3, 1), None, registered=False)
-        events.record(s, "birth", k0, D(2016, 3, 1), mother=a, hukou_unit=unit[V1], residence_unit=unit[V1], hukou_type="agricultural")
+        events.record(s, SYSTEM, "birth", k0, D(2016, 3, 1), mother=a, hukou_unit=unit[V1], residence_unit=unit[V1], hukou_type="agricultural")
         k2 = person("K2", "高小雨", "F", D(2024, 3, 15), None, registered=False)
-        events.record(s, "birth", k2, D(2024, 3, 15), mother=f, father=g, hukou_unit=unit[V4], residence_unit=unit[V4], hukou_type="agricultural")
-        events.record(s, "death", e, D(2024, 5, 20))
-        events.record(s, "move", m, D(2024, 6, 3), scope="both", hukou_unit=unit[V3], residence_unit=unit[V3], origin_code="110105")
-        events.record(s, "death", m, D(2024, 6, 25))
-        events.record(s, "move", b, D(2024, 8, 1), scope="residence", destination_code="440305")
-        events.record(s, "move", d, D(2024, 9, 1), scope="both", hukou_unit=unit[V3], residence_unit=unit[V3])
-        events.record(s, "marriage", h, D(2024, 10, 1), partner=nn)
+        events.record(s, SYSTEM, "birth", k2, D(2024, 3, 15), mother=f, father=g, hukou_unit=unit[V4], residence_unit=unit[V4], hukou_type="agricultural")
+        events.record(s, SYSTEM, "death", e, D(2024, 5, 20))
+        events.record(s, SYSTEM, "move", m, D(2024, 6, 3), scope="both", hukou_unit=unit[V3], residence_unit=unit[V3], origin_code="110105")
+        events.record(s, SYSTEM, "death", m, D(2024, 6, 25))
+        events.record(s, SYSTEM, "move", b, D(2024, 8, 1), scope="residence", destination_code="440305")
+        events.record(s, SYSTEM, "move", d, D(2024, 9, 1), scope="both", hukou_unit=unit[V3], residence_unit=unit[V3])
+        events.record(s, SYSTEM, "marriage", h, D(2024, 10, 1), partner=nn)
         k1 = person("K1", "白小虎", "M", D(2024, 12, 31), None, registered=False)
-        events.record(s, "birth", k1, D(2024, 12, 31), mother=a, father=b, hukou_unit=unit[V1], residence_unit=unit[V1], hukou_type="agricultural")
+        events.record(s, SYSTEM, "birth", k1, D(2024, 12, 31), mother=a, father=b, hukou_unit=unit[V1], residence_unit=unit[V1], hukou_type="agricultural")
     with db.write(ACTOR) as s:
         orgs.merge(s, [V4], V1, D(2024, 7, 1))
     return ids

@@ -11,7 +11,7 @@ from renkou.errors import UserError
 from renkou.registry import events, persons
 from renkou.stats.service import Stats
 from tests.stats import fixture as fx
-from tests.stats.fixture import COUNTY, T1, T2, V1, V2, V3, V4
+from tests.stats.fixture import SYSTEM, COUNTY, T1, T2, V1, V2, V3, V4
 
 D = dt.date
 
@@ -163,16 +163,16 @@ def test_a_saved_change_is_in_the_next_answer(county):
     assert val(figures(st, "2024"), "deaths") == 2
     with db.write(fx.ACTOR) as s:
         c = s.get(persons.Person, ids["C"])
-        ev = events.record(s, "death", c, D(2024, 12, 30))
+        ev = events.record(s, SYSTEM, "death", c, D(2024, 12, 30))
     f = figures(st, "2024")
     assert val(f, "deaths") == 3 and val(f, "pop_end") == 10 and val(f, "pop_60_plus") == 0
     with db.write(fx.ACTOR) as s:
-        events.retract(s, ev.id, reason="登记错误")
+        events.retract(s, SYSTEM, ev.id, reason="登记错误")
     f = figures(st, "2024")
     assert val(f, "deaths") == 2 and val(f, "pop_end") == 11
     with db.write(fx.ACTOR) as s:  # a correction moves E's death into 2023: the year's figures follow
         e_death = next(e for e in events.timeline(s, s.get(persons.Person, ids["E"])) if e.kind == "death")
-        events.correct(s, e_death.id, reason="日期有误", date=D(2023, 12, 20))
+        events.correct(s, SYSTEM, e_death.id, reason="日期有误", date=D(2023, 12, 20))
     f = figures(st, "2024")
     assert val(f, "deaths") == 1 and val(f, "pop_start") == 9 and val(f, "pop_end") == 11
     assert val(figures(st, "2023-12"), "deaths") == 1

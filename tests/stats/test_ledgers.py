@@ -7,6 +7,7 @@ import datetime as dt
 
 import pytest
 
+from renkou.auth.officer import Officer
 from renkou.config import Settings
 from renkou.registry.asof import population
 from renkou.registry.orgs import Hierarchy
@@ -121,11 +122,12 @@ def test_a_snapshot_starts_the_model_and_catches_up(county, tmp_path, monkeypatc
     deaths = total(first)
     sp = first.model().derived.spells
     living = sp.filter((model_mod.pl.col("end") >= model_mod.FAR) & (model_mod.pl.col("h") != 0))["person"].min()
-    with county.write(Actor("tester", "cli", "pytest")) as s:  # a change after the snapshot: read from the change feed
+    officer = Officer.system(Actor("tester", "cli", "pytest"))
+    with county.write(officer.actor) as s:  # a change after the snapshot: read from the change feed
         from renkou.registry import events
         from renkou.storage.schema import Person
 
-        events.record(s, "death", s.get(Person, living), dt.date(2024, 12, 31))
+        events.record(s, officer, "death", s.get(Person, living), dt.date(2024, 12, 31))
     third = Stats(county, snapshot=where)
     assert total(third) == deaths + 1
     assert third.model().seq == first.model().seq

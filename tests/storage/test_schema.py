@@ -4,7 +4,7 @@ from sqlalchemy import text
 from renkou.registry import audit, events, persons
 from renkou.storage import migrate
 from renkou.storage.db import Actor
-from tests.helpers import ACTOR, D, V1, add_resident, build_units
+from tests.helpers import ACTOR, SYSTEM, D, V1, add_resident, build_units
 
 
 def test_migrations_match_models(db):
@@ -23,7 +23,7 @@ def test_history_cannot_be_rewritten_by_any_client(db, table):
     build_units(db)
     with db.write(ACTOR) as s:
         p = add_resident(s, "测试", "M", D(1970, 1, 1), V1, 1)
-        events.record(s, "death", p, D(2020, 1, 1))
+        events.record(s, SYSTEM, "death", p, D(2020, 1, 1))
     with db.write(Actor("x")) as s:
         audit.reveal(s, persons.get_person(s, p.id_number), "id_number", "test")
     statements = [f"DELETE FROM {table}"]

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from sqlalchemy import func, select
 
+from renkou.auth.officer import Officer
 from renkou.core import codes, idnumber
 from renkou.errors import UserError
 from renkou.exchange import importer
@@ -125,7 +126,7 @@ def test_generated_files_pass_the_importer_and_match_the_direct_write(small, fil
     via_import = Database(f"sqlite:///{tmp_path / 'import.db'}")
     migrate.upgrade(via_import)
     for kind in ("orgs", "households", "persons", "events"):
-        res = importer.run_import(via_import, kind, files[kind], actor)
+        res = importer.run_import(via_import, kind, files[kind], Officer.system(actor))
         assert res.n_problems == 0 and res.created == res.rows
     direct = Database(f"sqlite:///{tmp_path / 'direct.db'}")
     migrate.upgrade(direct)

@@ -14,6 +14,7 @@ from starlette.testclient import TestClient
 
 from helpers import ACTOR, COUNTY, T1, V1, V3, add_resident, build_units
 from renkou.auth import accounts
+from renkou.auth.officer import Officer
 from renkou.registry import audit, persons
 from renkou.storage.db import Actor
 from renkou.storage.schema import Account, AuditEntry, Changeset
@@ -47,8 +48,9 @@ def env(db):
     with db.write(Actor("xiang2", "web", "10.0.0.2")) as s:
         audit.reveal(s, s.get(persons.Person, ids["far"]), "id_number", f"核对乙乡 {ids['far_id']}")
     new_far = _other_id(ids["far_id"])
-    with db.write(Actor("clerk", "cli", "host")) as s:
-        persons.amend_person(s, ids["far_id"], expected_version=1, reason="更正身份证号", id_number=new_far)
+    clerk = Officer.system(Actor("clerk", "cli", "host"))
+    with db.write(clerk.actor) as s:
+        persons.amend_person(s, clerk, ids["far_id"], expected_version=1, reason="更正身份证号", id_number=new_far)
     ids["far_new"] = new_far
     app = web.create_app(db, secret="k", secure_cookies=False)
     with TestClient(app) as c:

@@ -15,6 +15,7 @@ from starlette.testclient import TestClient
 
 import helpers
 from renkou.auth import accounts
+from renkou.auth.officer import Officer
 from renkou.auth.scope import Scope
 from renkou.registry import events, orgs, persons
 from renkou.stats.catalogue import ratio_ci
@@ -189,9 +190,9 @@ def entered(db):
         old3 = helpers.add_resident(s, "孙老", "M", dt.date(1932, 1, 1), helpers.V3, 5, registered=dt.date(2000, 1, 1))
 
         def baby(name, born, unit, mother, with_id=False, n=0):
-            p = persons.add_person(s, name=name, sex="F", birth_date=born, id_number=helpers.pid(born, "F", 50 + n) if with_id else None,
+            p = persons.add_person(s, helpers.SYSTEM, name=name, sex="F", birth_date=born, id_number=helpers.pid(born, "F", 50 + n) if with_id else None,
                                    temp_key=None if with_id else persons.new_temp_key(born))
-            events.record(s, "birth", p, born, mother=mother, hukou_unit=unit, residence_unit=unit, hukou_type="agricultural")
+            events.record(s, helpers.SYSTEM, "birth", p, born, mother=mother, hukou_unit=unit, residence_unit=unit, hukou_type="agricultural")
             return p
 
         baby("钱甲", ago(50), v1, mum)  # late (50 days) and no ID yet
@@ -199,13 +200,14 @@ def entered(db):
         baby("钱丙", ago(100), v1, mum, n=2)  # late; too old for the "no ID" count
         baby("钱丁", ago(20), v1, mum, with_id=True, n=3)  # on time, has an ID
         baby("孙甲", ago(40), v3, other, n=4)  # another township: late, no ID
-        events.record(s, "death", old1, ago(45))  # late
-        wrong = events.record(s, "death", old2, ago(60))  # late, but withdrawn
-        events.retract(s, wrong.id, reason="录入错误")
-        events.record(s, "death", old3, ago(31))  # another township: late
-    with db.write(Actor("synth", "system", "test")) as s:  # a generator's bulk entry is not a late registration
-        late_by_system = helpers.add_resident(s, "周某", "M", dt.date(1950, 1, 1), helpers.V1, 6, registered=dt.date(2000, 1, 1))
-        events.record(s, "death", late_by_system, ago(200))
+        events.record(s, helpers.SYSTEM, "death", old1, ago(45))  # late
+        wrong = events.record(s, helpers.SYSTEM, "death", old2, ago(60))  # late, but withdrawn
+        events.retract(s, helpers.SYSTEM, wrong.id, reason="录入错误")
+        events.record(s, helpers.SYSTEM, "death", old3, ago(31))  # another township: late
+    synth = Officer.system(Actor("synth", "system", "test"))
+    with db.write(synth.actor) as s:  # a generator's bulk entry is not a late registration
+        late_by_system = helpers.add_resident(s, "周某", "M", dt.date(1950, 1, 1), helpers.V1, 6, registered=dt.date(2000, 1, 1), officer=synth)
+        events.record(s, synth, "death", late_by_system, ago(200))
     return db, today
 
 

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
-from helpers import ACTOR, COUNTY, T1, T2, V1, V2, V3, add_resident, build_units
+from helpers import ACTOR, SYSTEM, COUNTY, T1, T2, V1, V2, V3, add_resident, build_units
 from renkou.auth import accounts
 from renkou.core import idnumber
 from renkou.registry import asof
@@ -96,7 +96,7 @@ def test_birth_with_an_id_number_and_a_household(env):
     from renkou.registry import persons
 
     with db.write(ACTOR) as s:
-        persons.create_household(s, number="H-0001", unit=s.scalar(select(OrgUnit).where(OrgUnit.code == V1)), created_on=D(2010, 1, 1))
+        persons.create_household(s, SYSTEM, number="H-0001", unit=s.scalar(select(OrgUnit).where(OrgUnit.code == V1)), created_on=D(2010, 1, 1))
     sign_in(c, "xiang1")  # a township officer chooses among the villages of the township
     page = c.get("/register/birth").text
     assert V1 in page and V2 in page and V3 not in page
@@ -193,6 +193,27 @@ def test_duplicates_by_name_pinyin_and_id_number_across_the_county(env):
     listed = r.text.split('id="duplicates"')[1]
     assert idn not in listed and idnumber.mask(idn) in listed  # masked in the list
     assert counts(db) == before
+
+
+def test_the_duplicate_check_shows_nobody_outside_the_area(env):
+    """Issue 13: an ID number, or a name with a birth date, showed a person of another township (name,
+    masked ID, birth date). Now: a number held elsewhere is refused with only that said; a name and
+    birth date matching somebody elsewhere say nothing at all."""
+    c, who, db = env
+    sign_in(c)
+    idn = idnumber.make(COUNTY, BORN, 101)
+    r = post(c, "/register/birth", birth(who, id_number=idn))  # 王小明, in V1 (township T1)
+    assert r.status_code == 303
+    child = int(r.headers["location"].rsplit("/", 1)[1])
+    before = counts(db)
+    sign_in(c, "xiang2")  # the other township: its own mother, its own village
+    theirs = {"mother": str(who["far"]), "father": "", "village": V3}
+    r = post(c, "/register/birth", birth(who, name="别人", id_number=idn, **theirs))
+    assert r.status_code == 400 and "管辖范围以外已有持此身份证号码" in field(r.text, "id_number")
+    assert 'id="duplicates"' not in r.text and "王小明" not in r.text and f"/persons/{child}" not in r.text
+    assert idnumber.mask(idn) not in r.text.replace(f'value="{idn}"', "") and counts(db) == before
+    r = post(c, "/register/birth", birth(who, **theirs))  # 王小明 born the same day, in T2: saved, nothing said about the other
+    assert r.status_code == 303 and counts(db)[1] == before[1] + 1
 
 
 def test_death_marriage_divorce_and_move_forms_save(env):

@@ -14,9 +14,11 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
-from helpers import ACTOR, COUNTY, T1, T2, V1, V2, V3, add_resident, build_units, pid
+from helpers import ACTOR, SYSTEM, COUNTY, T1, T2, V1, V2, V3, add_resident, build_units, pid
 from renkou.auth import accounts
 from renkou.config import Settings
+from renkou.exchange import area
+from renkou.registry import events
 from renkou.storage.schema import Changeset, Event, ImportBatch, Person
 from renkou.web import app as web
 from renkou.web import imports, imports_jobs
@@ -206,9 +208,33 @@ def test_rows_outside_the_area_stop_the_whole_file(env):
     assert [r[:3] for r in rows] == [["2", "上级代码", T2]]
 
 
+def test_a_row_outside_the_area_reveals_nothing_the_register_holds(env):
+    """Issue 13: whether a number is registered elsewhere, whether a guessed name is right, when that
+    person died — a township's import learns none of it from a row outside its area."""
+    c, db, people = env
+    with db.write(ACTOR) as s:
+        dead = add_resident(s, "钱老", "M", D(1930, 1, 1), V3, 3)
+        events.record(s, SYSTEM, "death", dead, D(2020, 5, 1))
+        dead_key = dead.id_number
+    sign_in(c, "xiang1")
+    far, nobody = people["far"], pid(D(1987, 4, 4), "M", 9)
+    text = HEAD + f"{far},赵二,男,1986-03-01,{V3},{V3}\n" + f"{nobody},孙某,男,1987-04-04,{V3},{V3}\n" \
+        + f"{far},赵三,男,1986-03-01,{V3},{V3}\n" + f"{far},赵二,男,1986-03-01,{V1},{V1}\n" + f"{far},错名,女,1999-09-09,{V1},{V1}\n"
+    rows = problems(c.get(f"/import/{job_of(upload(c, text))}").text)
+    by_row: dict[str, list] = {}
+    for r in rows:
+        by_row.setdefault(r[0], []).append(r[1:])
+    assert by_row["2"] == by_row["3"] == by_row["4"] and [r[:2] for r in by_row["2"]] == [["户籍地代码", V3], ["居住地代码", V3]]
+    assert by_row["5"] == by_row["6"] and len(by_row["5"]) == 1 and "管辖范围以外已有" in by_row["5"][0][2] and far not in str(by_row)
+    events_text = "事件类型,当事人证件号,日期\n" + f"death,{dead_key},2024-01-01\n" + f"death,{pid(D(1931, 2, 2), 'M', 8)},2024-01-01\n"
+    rows = problems(c.get(f"/import/{job_of(upload(c, events_text, kind='events', name='events.csv'))}").text)
+    said = [[re.sub(r"\S+\*+\S+", "KEY", x) for x in r[1:]] for r in rows]
+    assert [r[0] for r in rows] == ["2", "3"] and said[0] == said[1] and "2020" not in str(rows)
+
+
 def test_a_county_account_has_no_area_limit_in_the_check(env):
     from renkou.auth.scope import Scope
-    from renkou.web.imports_area import check
+    from renkou.exchange.area import check
 
     c, db, _ = env
     path = c.app.state.import_dir / "x.csv"
@@ -217,8 +243,10 @@ def test_a_county_account_has_no_area_limit_in_the_check(env):
     with db.read() as s:
         county = Scope.for_unit(s, _unit_id(s, COUNTY))
         township = Scope.for_unit(s, _unit_id(s, T1))
-        assert check(s, "persons", path, county).count == 0
-        assert check(s, "persons", path, township).count == 2
+        assert check(s, "persons", path, county).problems == []
+        refused = check(s, "persons", path, township)
+        assert [(p.row, p.field, p.rule) for p in refused.problems] == [(2, "hukou_unit", "outside_area"), (2, "residence_unit", "outside_area")]
+        assert refused.rows == {2}
 
 
 def _unit_id(s, code):
@@ -286,13 +314,13 @@ def test_a_slow_import_shows_its_progress_then_the_report(env, monkeypatch):
     c, db, _ = env
     sign_in(c, "xiang1")
     monkeypatch.setattr(imports, "WAIT", 0.0)
-    real = imports_jobs.check
+    real = area.check
 
     def slow(*a, **kw):
         time.sleep(0.6)
         return real(*a, **kw)
 
-    monkeypatch.setattr(imports_jobs, "check", slow)
+    monkeypatch.setattr(area, "check", slow)
     token = job_of(upload(c, HEAD + person_row("王芳", "F", D(1990, 1, 1), V1, 11)))
     page = c.get(f"/import/{token}").text
     assert 'id="progress"' in page and f'hx-get="/import/{token}/progress"' in page and "正在处理" in page

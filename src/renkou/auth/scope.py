@@ -12,18 +12,20 @@ even that the person exists.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import Select, select, union
+from sqlalchemy import CompoundSelect, Select, select, union
 from sqlalchemy.orm import Session
 
 from renkou.core.idnumber import mask
 from renkou.errors import NotFound
+from renkou.registry.asof import latest
 from renkou.registry.orgs import Hierarchy
 from renkou.storage.schema import OrgUnit, Person
 
 
-_SCOPES: dict[tuple, tuple] = {}
+_SCOPES: dict[tuple[int, int], tuple[Hierarchy, Scope]] = {}
 
 
 @dataclass(frozen=True)
@@ -53,23 +55,27 @@ class Scope:
         _SCOPES[key] = (h, scope)
         return scope
 
+    @classmethod
+    def county_wide(cls) -> Scope:
+        """No restriction, bound to no unit: the system's scope (the command line, loaders)."""
+        return cls(0, "", None)
+
     @property
     def everything(self) -> bool:
         return self.unit_ids is None
 
-    def person_ids(self, date: dt.date, *, persons=None) -> Select | None:
+    def person_ids(self, date: dt.date, *, persons: Select[int] | list[int] | None = None) -> CompoundSelect[int] | None:
         """SELECT of the ids of persons in scope on ``date`` (None: everyone); with ``persons`` (a list
         of ids or a SELECT of them), only among those — much cheaper than the whole scope."""
         if self.unit_ids is None:
             return None
-        from renkou.registry.asof import latest
-
         ids = list(self.unit_ids)
         h, r = latest("hukou", date, persons=persons), latest("residence", date, persons=persons)
         return union(select(h.c.person_id).where(h.c.hukou_unit_id.in_(ids)),
                      select(r.c.person_id).where(r.c.residence_unit_id.in_(ids)))
 
-    def has_person(self, session: Session, person: Person, date: dt.date | None = None, *, locate=None) -> bool:
+    def has_person(self, session: Session, person: Person, date: dt.date | None = None, *,
+                   locate: Callable[..., dict[int, tuple[int, int]]] | None = None) -> bool:
         """Whether ``person`` is in scope on ``date`` — from the event log, or with ``locate`` (ids →
         {id: (hukou unit id, residence unit id)}, e.g. ``Stats.locate``, kept fresh from the change feed)
         from its latest units without reading the log."""
@@ -78,7 +84,7 @@ class Scope:
         if locate is not None:
             return bool(self.located(locate([person.id], date)))
         q = self.person_ids(date or dt.date.today(), persons=[person.id])
-        return session.scalar(select(q.subquery().c[0]).limit(1)) is not None
+        return q is not None and session.scalar(select(q.subquery().c[0]).limit(1)) is not None
 
     def located(self, where: dict[int, tuple[int, int]]) -> list[int]:
         """The ids among ``locate``'s answer whose hukou or residence unit is in scope."""

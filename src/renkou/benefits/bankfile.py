@@ -31,7 +31,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from renkou.benefits import cycle, payments
-from renkou.benefits.officer import Officer
+from renkou.auth.officer import Officer
 from renkou.benefits.programmes import read_json, rules_file
 from renkou.config import Settings
 from renkou.core.cells import csv_text, xlsx_workbook_text

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from renkou.benefits import payments
 from renkou.benefits.coverage import KINDS
-from renkou.benefits.officer import Officer
+from renkou.auth.officer import Officer
 from renkou.registry import asof
 from renkou.registry.orgs import Hierarchy
 from renkou.stats.service import rate

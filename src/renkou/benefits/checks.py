@@ -26,13 +26,13 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from renkou.benefits import cycle, payments
-from renkou.benefits.officer import Officer
+from renkou.auth.officer import Officer
 from renkou.benefits.programmes import read_json, rules_file
 from renkou.config import Settings
 from renkou.core.problems import problem
 from renkou.errors import UserError, ValidationFailed
 from renkou.registry import asof
-from renkou.registry.events import in_force
+from renkou.registry.log import in_force
 from renkou.storage.schema import (
     BenefitConfirmation,
     BenefitRecipient,

@@ -3,7 +3,7 @@
     apply (village worker) → village review → public posting (公示, renkou.benefits.posting) →
     posting ended → township review → county confirmation
 
-Each step is role-restricted (renkou.benefits.officer), scoped to the officer's area, dated (never in
+Each step is role-restricted (renkou.auth.officer), scoped to the officer's area, dated (never in
 the future, never before the step before it), written in the officer's changeset and kept in
 ``benefit_step`` — append-only, and each step at most once per application (a database UNIQUE). A
 step whose turn has not come is refused, naming the step that is due. Any review may reject, with
@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from renkou.benefits import verdict
-from renkou.benefits.officer import Officer
+from renkou.auth.officer import Officer
 from renkou.core.problems import Problem, problem
 from renkou.errors import UserError, ValidationFailed
 from renkou.registry import asof

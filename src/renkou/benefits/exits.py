@@ -20,10 +20,10 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from renkou.benefits import cycle
-from renkou.benefits.officer import Forbidden, Officer
+from renkou.auth.officer import Forbidden, Officer
 from renkou.core.problems import problem
 from renkou.errors import UserError, ValidationFailed
-from renkou.registry.events import in_force
+from renkou.registry.log import in_force
 from renkou.storage.schema import BenefitApplication, BenefitExit, BenefitRecipient, Event, Person
 
 CAUSES = {

@@ -18,7 +18,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from renkou.benefits import cycle
-from renkou.benefits.officer import Officer
+from renkou.auth.officer import Officer
 from renkou.core.idnumber import mask
 from renkou.core.problems import problem
 from renkou.errors import NotFound, ValidationFailed

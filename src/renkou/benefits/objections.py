@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from renkou.benefits import cycle
-from renkou.benefits.officer import Forbidden, Officer
+from renkou.auth.officer import Forbidden, Officer
 from renkou.core.problems import problem
 from renkou.errors import UserError, ValidationFailed
 from renkou.storage.schema import BenefitApplication, BenefitObjection, BenefitPosting

@@ -26,7 +26,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from renkou.benefits import cycle
-from renkou.benefits.officer import Officer
+from renkou.auth.officer import Officer
 from renkou.core.problems import problem
 from renkou.errors import UserError, ValidationFailed
 from renkou.storage.db import allocate_seq, bulk_insert, changeset_of, reserve_ids

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from renkou.auth.scope import Scope
 from renkou.benefits import cycle
-from renkou.benefits.officer import Officer
+from renkou.auth.officer import Officer
 from renkou.config import Settings
 from renkou.core.idnumber import mask
 from renkou.errors import UserError

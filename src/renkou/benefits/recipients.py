@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from renkou.benefits import cycle
-from renkou.benefits.officer import Forbidden, Officer
+from renkou.auth.officer import Forbidden, Officer
 from renkou.core.problems import problem
 from renkou.errors import ValidationFailed
 from renkou.storage.schema import BenefitConfirmation, BenefitRecipient, PaymentLine

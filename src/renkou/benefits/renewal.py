@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from renkou.benefits import cycle, exits, verdict
-from renkou.benefits.officer import Officer
+from renkou.auth.officer import Officer
 from renkou.core.problems import problem
 from renkou.errors import ValidationFailed
 from renkou.storage.schema import BenefitConfirmation, BenefitExit, BenefitRecipient

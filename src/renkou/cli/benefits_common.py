@@ -23,7 +23,7 @@ YEAR = typer.Option(..., "--year", help="年度。Year.")
 
 
 def acting(ctx: typer.Context, username: str):
-    from renkou.benefits.officer import Officer
+    from renkou.auth.officer import Officer
 
     try:
         origin = f"{getpass.getuser()}@{socket.gethostname()}"

@@ -8,6 +8,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
+from renkou.auth.officer import Officer
 from renkou.cli.context import console, err_console, parse_date_opt, state
 from renkou.errors import UserError, ValidationFailed
 from renkou.exchange import exporter, importer, templates
@@ -35,7 +36,7 @@ def import_(
             bar.update(task, completed=done, total=total or None)
 
         try:
-            res = importer.run_import(db, kind, file, Actor.local("import"), progress=progress)
+            res = importer.run_import(db, kind, file, Officer.system(Actor.local("import")), progress=progress)
         except ValidationFailed as exc:
             res = exc.result
             bar.stop()

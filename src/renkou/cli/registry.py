@@ -1,4 +1,7 @@
-"""Commands over the registry: persons, organisation units, events, population, audit."""
+"""Commands over the registry: persons, organisation units, events, population, audit.
+
+The writes act as the system officer (renkou.auth.officer.Officer.system): county-wide, signed in the
+audit trail by the operating-system user on this host."""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ import datetime as dt
 import typer
 from rich.table import Table
 
+from renkou.auth.officer import Officer
 from renkou.cli.context import console, parse_date_opt, state
 from renkou.core.idnumber import mask
 from renkou.core.vocab import ETHNICITIES, MARITAL_STATUSES, RELATIONS
@@ -93,8 +97,9 @@ def person_amend(
         changes["birth_date"] = parse_date_opt(birth_date, "--birth-date")
     if not changes:
         raise UserError("没有要修改的字段", "nothing to change")
-    with state(ctx).db().write(Actor.local(), reason=reason) as s:
-        p = persons.amend_person(s, key, expected_version=version, reason=reason, **changes)
+    officer = Officer.system()  # the command line acts county-wide, signed by the operating-system user
+    with state(ctx).db().write(officer.actor, reason=reason) as s:
+        p = persons.amend_person(s, officer, key, expected_version=version, reason=reason, **changes)
         console.print(f"已保存，当前版本 {p.version}。Saved; the record is now version {p.version}.")
 
 
@@ -140,8 +145,9 @@ def org_merge(ctx: typer.Context, codes: list[str] = typer.Argument(..., help="�
 @event_app.command("retract")
 def event_retract(ctx: typer.Context, event_id: int = typer.Argument(...), reason: str = typer.Option(..., "--reason")) -> None:
     """撤销一条误录事件（新增撤销记录，原记录保留）。Withdraw an event recorded in error."""
-    with state(ctx).db().write(Actor.local()) as s:
-        ev = events.retract(s, event_id, reason=reason)
+    officer = Officer.system()
+    with state(ctx).db().write(officer.actor) as s:
+        ev = events.retract(s, officer, event_id, reason=reason)
     console.print(f"已撤销，撤销记录 #{ev.id}。Retracted by event #{ev.id}.")
 
 
@@ -155,8 +161,9 @@ def event_correct(ctx: typer.Context, event_id: int = typer.Argument(...), reaso
         changes["date"] = parse_date_opt(date)
     if not changes:
         raise UserError("没有要更正的字段", "nothing to correct")
-    with state(ctx).db().write(Actor.local()) as s:
-        ev = events.correct(s, event_id, reason=reason, **changes)
+    officer = Officer.system()
+    with state(ctx).db().write(officer.actor) as s:
+        ev = events.correct(s, officer, event_id, reason=reason, **changes)
     console.print(f"已更正，新记录 #{ev.id} 取代 #{event_id}。Corrected: event #{ev.id} supersedes #{event_id}.")
 
 

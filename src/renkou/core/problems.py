@@ -48,6 +48,12 @@ RULES: dict[str, tuple[str, str]] = {
     "duplicate_in_file": ("与第 {other_row} 行重复", "duplicates row {other_row}"),
     "conflicts_existing": ("已存在同一{what}，但内容不同（{fields}）；请用更正而不是重新导入", "this {what_en} is already recorded with different values ({fields}); record a correction or an event instead of re-importing"),
     "id_or_temp_key": ("身份证号与临时编号至少填写一项", "give an ID number or a temporary key"),
+    # the user's area (renkou.auth.scope): units are public, persons are not
+    "outside_area": ("不在您的管辖范围内：该单位不属于您所在单位的下级。", "Outside your area: the unit does not belong to your unit's subtree."),
+    "unplaced": ("须填写您管辖范围内的户籍地或居住地代码：未填写的人员不属于任何管辖范围。",
+                 "Name the hukou or residence unit in your area: a person without one is in nobody's area."),
+    "registered_elsewhere": ("您的管辖范围以外已有持此身份证号码或临时编号的人员记录，须由所在乡镇（街道）或县级核实处理",
+                             "a record with this ID number or temporary key exists outside your area: the township or county must resolve it"),
     # events
     "event_fields": ("{kind}事件须填写：{fields}", "a {kind_en} event needs: {fields}"),
     "before_birth": ("事件日期 {date} 早于该人员出生日期 {birth}", "the event date {date} is before the person's birth on {birth}"),

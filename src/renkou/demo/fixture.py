@@ -16,6 +16,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from renkou.auth.officer import Officer
 from renkou.core import idnumber
 from renkou.exchange import importer, templates
 from renkou.registry import orgs
@@ -174,7 +175,7 @@ def load(db: Database, *, seed: int = 20261122, households_per_village: int = 25
         for kind in ("orgs", "households", "persons", "events"):
             if progress:
                 progress(f"导入演示数据 importing demo {kind} …")
-            counts[kind] = importer.run_import(db, kind, paths[kind], actor).created
+            counts[kind] = importer.run_import(db, kind, paths[kind], Officer.system(actor)).created  # the system, county-wide
     with db.write(actor, note="demo county history") as s:
         h = orgs.Hierarchy.as_of(s, RENAME_DATE)
         if h.unit("410102200000").name == "河西乡":

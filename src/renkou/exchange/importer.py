@@ -5,6 +5,10 @@ column, value and rule; if there is any, the transaction is rolled back — noth
 problems are written to the error report. Rows already in the database with the same content are
 counted as unchanged, so importing the same file twice adds nothing; a row whose key exists with
 different content is an error (use a correction instead).
+
+Every import is run by an ``Officer`` (renkou.auth.officer): the web's township officer or the command
+line's system officer. Its permission (import:write) and area (renkou.exchange.area) are checked here,
+so the web and the command line share them.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from pathlib import Path
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from renkou.auth.officer import Officer
 from renkou.core import idnumber
 from renkou.core.cells import csv_row, xlsx_workbook_text
 from renkou.core.codes import LEVELS, UNIT_KINDS, URBAN_RURAL_CLASSES, check_code
@@ -25,8 +30,9 @@ from renkou.core.events import EVENT_KINDS
 from renkou.core.problems import Problem, problem
 from renkou.core.vocab import ETHNICITIES, HUKOU_TYPES, MOVE_SCOPES, RELATIONS, SOURCES, lookup
 from renkou.errors import UserError, ValidationFailed
-from renkou.exchange import readers, templates
-from renkou.registry.events import CONTENT, check_event, fingerprint, in_force
+from renkou.exchange import area, readers, templates
+from renkou.registry.events import CONTENT, check_event, fingerprint
+from renkou.registry.log import in_force
 from renkou.core import pinyin
 from renkou.storage.db import Actor, Database, allocate_seq, bulk_insert, changeset_of, deferred_indexes, reserve_ids
 from renkou.storage.schema import Event, Household, ImportBatch, OrgUnit, OrgVersion, Person
@@ -183,7 +189,8 @@ def _unit(units: dict, raw: str, fld: str, probs: list[Problem]) -> int | None:
 
 # --------------------------------------------------------------------------------------------- orgs
 
-def _import_orgs(session: Session, table: readers.Table, cols: _Rows, res: ImportResult, today: dt.date, progress: Progress | None) -> None:
+def _import_orgs(session: Session, table: readers.Table, cols: _Rows, res: ImportResult, today: dt.date, progress: Progress | None,
+        refused: set[int]) -> None:
     existing = {u.code: u for u in session.scalars(select(OrgUnit))}
     first_version: dict[int, OrgVersion] = {}
     for v in session.scalars(select(OrgVersion).order_by(OrgVersion.valid_from.desc())):
@@ -195,6 +202,8 @@ def _import_orgs(session: Session, table: readers.Table, cols: _Rows, res: Impor
         for row in chunk:
             done += 1
             n = done + 1
+            if n in refused:  # outside the area: the area rule's problems only (renkou.exchange.area)
+                continue
             get = cols.getter(row)
             probs = cols.screen(row)
             code, name, level_raw, parent = get("code"), get("name"), get("level"), get("parent_code")
@@ -257,7 +266,8 @@ def _import_orgs(session: Session, table: readers.Table, cols: _Rows, res: Impor
 
 # --------------------------------------------------------------------------------------- households
 
-def _import_households(session: Session, table: readers.Table, cols: _Rows, res: ImportResult, today: dt.date, progress: Progress | None) -> None:
+def _import_households(session: Session, table: readers.Table, cols: _Rows, res: ImportResult, today: dt.date, progress: Progress | None,
+        refused: set[int]) -> None:
     units = _units(session)
     existing = {h.number: h for h in session.scalars(select(Household))}
     seen: dict[str, int] = {}
@@ -267,6 +277,8 @@ def _import_households(session: Session, table: readers.Table, cols: _Rows, res:
         for row in chunk:
             done += 1
             n = done + 1
+            if n in refused:  # outside the area: the area rule's problems only (renkou.exchange.area)
+                continue
             get = cols.getter(row)
             probs = cols.screen(row)
             number = get("number")
@@ -344,15 +356,17 @@ def _agrees(idn: str, sex: str, raw_birth: str) -> bool:
 BULK_ROWS = 50_000  # from this many rows on, SQLite indexes are rebuilt after the load instead of updated per row
 
 
-def _import_persons(session: Session, table: readers.Table, cols: _Rows, res: ImportResult, today: dt.date, progress: Progress | None) -> None:
+def _import_persons(session: Session, table: readers.Table, cols: _Rows, res: ImportResult, today: dt.date, progress: Progress | None,
+        refused: set[int]) -> None:
     if table.n_rows >= BULK_ROWS:
         with deferred_indexes(session, [Person.__table__, Event.__table__]):
-            _import_persons_rows(session, table, cols, res, today, progress)
+            _import_persons_rows(session, table, cols, res, today, progress, refused)
     else:
-        _import_persons_rows(session, table, cols, res, today, progress)
+        _import_persons_rows(session, table, cols, res, today, progress, refused)
 
 
-def _import_persons_rows(session: Session, table: readers.Table, cols: _Rows, res: ImportResult, today: dt.date, progress: Progress | None) -> None:
+def _import_persons_rows(session: Session, table: readers.Table, cols: _Rows, res: ImportResult, today: dt.date, progress: Progress | None,
+        refused: set[int]) -> None:
     units = _units(session)
     households = dict(session.execute(select(Household.number, Household.id)).all())
     seen: dict[str, int] = {}
@@ -381,6 +395,8 @@ def _import_persons_rows(session: Session, table: readers.Table, cols: _Rows, re
         for row, vals, (num, id_problems) in zip(chunk, picked, checked):
             done += 1
             n = done + 1
+            if n in refused:
+                continue
             (raw_id, temp_key, name, raw_sex, raw_birth, raw_eth, raw_ht, raw_rel, raw_hu, raw_ru, raw_hh, raw_reg) = vals
             temp_key = temp_key or None
             probs = cols.screen(row) + id_problems
@@ -484,7 +500,8 @@ def _event_row(e: dict, id_: int, seq: int, cs_id: int) -> tuple:
 _KIND_VOCAB = {k: (v.zh, v.en) for k, v in EVENT_KINDS.items() if k != "retraction"}
 
 
-def _import_events(session: Session, table: readers.Table, cols: _Rows, res: ImportResult, today: dt.date, progress: Progress | None) -> None:
+def _import_events(session: Session, table: readers.Table, cols: _Rows, res: ImportResult, today: dt.date, progress: Progress | None,
+        refused: set[int]) -> None:
     units = _units(session)
     households = dict(session.execute(select(Household.number, Household.id)).all())
     cs = changeset_of(session)
@@ -517,6 +534,8 @@ def _import_events(session: Session, table: readers.Table, cols: _Rows, res: Imp
         for row in chunk:
             done += 1
             n = done + 1
+            if n in refused:  # outside the area: the area rule's problems only (renkou.exchange.area)
+                continue
             get = cols.getter(row)
             probs = cols.screen(row)
             kind = _vocab(_KIND_VOCAB, get("kind"), "kind", probs) if get("kind") else None
@@ -610,9 +629,13 @@ class _Born:
 IMPORTERS = {"orgs": _import_orgs, "households": _import_households, "persons": _import_persons, "events": _import_events}
 
 
-def run_import(db: Database, kind: str, path: Path, actor: Actor, *, progress: Progress | None = None,
-               today: dt.date | None = None) -> ImportResult:
-    """Import one file atomically. Raises `ValidationFailed` (with ``.result``) when anything is wrong."""
+def run_import(db: Database, kind: str, path: Path, officer: Officer, *, progress: Progress | None = None,
+               area_progress: Progress | None = None, today: dt.date | None = None) -> ImportResult:
+    """Import one file atomically, as ``officer`` (import:write). The rows outside the officer's area
+    are refused first (renkou.exchange.area: their problems are the area rule's and no other); then
+    the rest are checked. Raises `ValidationFailed` (with ``.result``) when anything is wrong; the
+    changeset names the officer, the channel ``import`` and the file."""
+    officer.require("import:write", "导入数据", "import data")
     if kind not in IMPORTERS:
         raise UserError(f"未知的导入类型 {kind}（可选：{', '.join(IMPORTERS)}）", f"unknown import kind {kind} (one of: {', '.join(IMPORTERS)})")
     table = readers.open_table(path)
@@ -623,11 +646,16 @@ def run_import(db: Database, kind: str, path: Path, actor: Actor, *, progress: P
     cols = _Rows(kind, table.headers, res)
     if res.n_problems:
         raise ValidationFailed(res.problems, result=res)
-    actor = Actor(actor.name, "import", f"{path.name} sha256:{digest[:16]}")
+    actor = Actor(officer.username, "import", f"{path.name} sha256:{digest[:16]}")
+    day = today or dt.date.today()
     with db.write(actor, note=f"import {kind} {path.name}") as session:
         res.previously_imported = session.scalar(select(ImportBatch.id).where(ImportBatch.sha256 == digest, ImportBatch.kind == kind).limit(1)) is not None
-        IMPORTERS[kind](session, table, cols, res, today or dt.date.today(), progress)
+        refusals = area.check(session, kind, path, officer.scope, today=day, progress=area_progress)
+        for p in refusals.problems:
+            res.add(p)
+        IMPORTERS[kind](session, table, cols, res, day, progress, refusals.rows)
         if res.n_problems:
+            res.problems.sort(key=lambda p: p.row or 0)  # the area's problems and the rows' own, in file order
             raise ValidationFailed(res.problems, result=res)  # rolls back everything this import wrote
         batch = ImportBatch(changeset_id=changeset_of(session).id, kind=kind, file_name=path.name[:260], sha256=digest,
                             rows=res.rows, created=res.created, unchanged=res.unchanged)

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, aliased
 
 from renkou.core import birthorder
 from renkou.errors import UserError
-from renkou.registry.events import in_force
+from renkou.registry.log import in_force
 from renkou.registry.orgs import Hierarchy
 from renkou.storage.schema import Event, Household, OrgUnit, Person
 

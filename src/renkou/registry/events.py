@@ -2,21 +2,28 @@
 
 A correction is a new event of the same kind whose ``supersedes_id`` names the event it replaces,
 with a reason; a retraction withdraws an event recorded in error. `in_force()` selects the events
-that nothing supersedes, which is all that the as-of state ever reads.
+that nothing supersedes (renkou.registry.log), which is all that the as-of state ever reads.
+
+Each write takes the ``Officer`` acting (renkou.auth.officer) and checks its permission (event:write)
+and area here, not in a page or command: an event about somebody outside the area, or an event that
+would place somebody in a unit outside it, is "not found".
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
 
+from renkou.auth.officer import Officer, person_not_found
 from renkou.core.events import EVENT_KINDS
 from renkou.core.problems import Problem, problem
 from renkou.core.vocab import HUKOU_TYPES, MOVE_SCOPES, RELATIONS, SOURCES
 from renkou.errors import NotFound, UserError, ValidationFailed
+from renkou.registry.log import in_force
 from renkou.storage.schema import Event, Household, OrgUnit, Person
 
 # The content columns of an event (what a fingerprint covers and a correction copies).
@@ -29,7 +36,7 @@ _REQUIRED_COLUMN = {"mother": "mother_id", "partner": "partner_id", "hukou_unit"
                     "hukou_type": "hukou_type", "grade": "grade"}
 
 
-def fingerprint(values: dict) -> str:
+def fingerprint(values: dict[str, Any]) -> str:
     """A stable digest of an event's content, so that re-importing a file adds no duplicates."""
     text = "\x1f".join(map(_text, map(values.get, CONTENT)))
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
@@ -39,13 +46,7 @@ def _text(v: object) -> str:
     return "" if v is None else str(v)  # str() of a date is its ISO form
 
 
-def in_force(ev: type[Event] | object = Event) -> ColumnElement[bool]:
-    """SQL condition: the event is not superseded by a correction or retraction, and is not itself one."""
-    later = aliased(Event)
-    return and_(ev.kind != "retraction", ~exists().where(later.supersedes_id == ev.id))  # type: ignore[attr-defined]
-
-
-def check_event(values: dict, person: Person | None, death_date: dt.date | None) -> list[Problem]:
+def check_event(values: dict[str, Any], person: Person | None, death_date: dt.date | None) -> list[Problem]:
     """Problems with an event's values (ids already resolved)."""
     out: list[Problem] = []
     kind = EVENT_KINDS.get(values.get("kind") or "")
@@ -97,9 +98,9 @@ def death_date(session: Session, person_id: int, *, ignoring: int | None = None)
     return session.scalar(q.order_by(Event.date).limit(1))
 
 
-def _ids(fields: dict) -> dict:
+def _ids(fields: dict[str, object]) -> dict[str, object]:
     """Turn objects (Person, OrgUnit, Household) into the id columns."""
-    out = {}
+    out: dict[str, object] = {}
     for k, v in fields.items():
         if isinstance(v, Person | OrgUnit | Household):
             out[f"{k}_id"] = v.id
@@ -108,13 +109,53 @@ def _ids(fields: dict) -> dict:
     return out
 
 
-def record(session: Session, kind: str, person: Person, date: dt.date, *, source: str = "village", **fields: object) -> Event:
-    """Record one event. ``fields`` take Person/OrgUnit/Household objects (partner=, mother=,
-    residence_unit=, household=...) or plain values (scope=, relation=, grade=...)."""
-    values = {"kind": kind, "person_id": person.id, "date": date, "source": source} | _ids(fields)
+def placed_anywhere(session: Session, person_id: int) -> bool:
+    """Whether an event in force places the person in some unit (a newborn added a moment ago is in nobody's area)."""
+    q = select(Event.id).where(Event.person_id == person_id, in_force(),
+                               or_(Event.hukou_unit_id.is_not(None), Event.residence_unit_id.is_not(None)))
+    return session.scalar(q.limit(1)) is not None
+
+
+def _require_area(session: Session, officer: Officer, values: dict[str, object], *, subject: Person | None, changed: set[str]) -> None:
+    """The officer's area, for the references among ``changed`` (columns) and for ``subject``: every
+    person the event names is in the area (a new person placed nowhere yet may be placed in it by the
+    event); the units it places somebody in are in the area, except the destination of a move (people
+    do move away); a household is kept by a unit of the area. "Not found" otherwise."""
+    if officer.scope.everything:
+        return
+    places_inside = any(isinstance(values.get(c), int) and officer.sees_unit(values.get(c))  # type: ignore[arg-type]
+                        for c in ("hukou_unit_id", "residence_unit_id"))
+    if subject is not None and not officer.sees_person(session, subject):
+        if not (places_inside and not placed_anywhere(session, subject.id)):
+            raise person_not_found(subject.id)
+    for col in ("partner_id", "mother_id", "father_id"):
+        pid = values.get(col)
+        if col in changed and isinstance(pid, int):
+            officer.require_person(session, session.get(Person, pid), pid)
+    if values.get("kind") != "move":
+        for col in ("hukou_unit_id", "residence_unit_id", "work_unit_id"):
+            uid = values.get(col)
+            if col in changed and isinstance(uid, int) and not officer.sees_unit(uid):
+                code = session.scalar(select(OrgUnit.code).where(OrgUnit.id == uid))
+                raise NotFound(f"组织机构 {code} 不存在或不在您的管辖范围内", f"organisation unit {code} does not exist or is outside your area")
+    hid = values.get("household_id")
+    if "household_id" in changed and isinstance(hid, int):
+        hh = session.get(Household, hid)
+        officer.require_unit(hh.unit_id if hh is not None else None, "户", "household", hh.number if hh is not None else hid)
+
+
+def record(session: Session, officer: Officer, kind: str, person: Person, date: dt.date, *, source: str = "village",
+           **fields: object) -> Event:
+    """Record one event, as ``officer`` (event:write; the people, units and household it names in the
+    officer's area, see `_require_area`). ``fields`` take Person/OrgUnit/Household objects (partner=,
+    mother=, residence_unit=, household=...) or plain values (scope=, relation=, grade=...)."""
+    officer.require("event:write", "登记事件", "record events")
+    officer.writing(session)
+    values: dict[str, object] = {"kind": kind, "person_id": person.id, "date": date, "source": source} | _ids(fields)
     unknown = set(values) - set(CONTENT) - {"source"}
     if unknown:
         raise UserError(f"未知字段：{', '.join(sorted(unknown))}", f"unknown fields: {', '.join(sorted(unknown))}")
+    _require_area(session, officer, values, subject=person, changed=set(values))
     problems = check_event(values, person, death_date(session, person.id))
     if problems:
         raise ValidationFailed(problems)
@@ -124,23 +165,36 @@ def record(session: Session, kind: str, person: Person, date: dt.date, *, source
     return ev
 
 
-def _in_force_event(session: Session, event_id: int) -> Event:
+def event_not_found(event_id: int) -> NotFound:
+    """The one answer for an event nobody recorded, or one about somebody outside the area."""
+    return NotFound(f"事件 {event_id} 不存在或不在您的管辖范围内", f"event {event_id} does not exist or is outside your area")
+
+
+def _in_force_event(session: Session, officer: Officer, event_id: int) -> Event:
     ev = session.get(Event, event_id)
     if ev is None:
-        raise NotFound(f"事件 {event_id} 不存在", f"no event has the number {event_id}")
+        raise event_not_found(event_id)
+    subject = session.get(Person, ev.person_id)
+    if subject is None or not officer.sees_person(session, subject):
+        raise event_not_found(event_id)
     if ev.kind == "retraction" or session.scalar(select(Event.id).where(Event.supersedes_id == ev.id)) is not None:
         raise UserError(f"事件 {event_id} 已被更正或撤销，请更正其最新版本", f"event {event_id} was already corrected or retracted; correct its latest version")
     return ev
 
 
-def correct(session: Session, event_id: int, *, reason: str, source: str = "village", **changes: object) -> Event:
-    """A new event replacing ``event_id`` with the given changes; the original stays, superseded."""
+def correct(session: Session, officer: Officer, event_id: int, *, reason: str, source: str = "village", **changes: object) -> Event:
+    """A new event replacing ``event_id`` with the given changes; the original stays, superseded. As
+    ``officer`` (event:write): the event's person is in the area, and so is what the changes name."""
+    officer.require("event:write", "更正事件", "correct events")
+    officer.writing(session)
     if not reason.strip():
         raise ValidationFailed([problem("required", "reason", "")])
-    old = _in_force_event(session, event_id)
-    values = {c: getattr(old, c) for c in CONTENT} | _ids(changes) | {"source": source}
+    old = _in_force_event(session, officer, event_id)
+    changed = _ids(changes)
+    values = {c: getattr(old, c) for c in CONTENT} | changed | {"source": source}
+    _require_area(session, officer, values, subject=None, changed=set(changed))
     person = session.get(Person, values["person_id"])
-    problems = check_event(values, person, death_date(session, values["person_id"], ignoring=old.id))
+    problems = check_event(values, person, death_date(session, old.person_id, ignoring=old.id))
     if problems:
         raise ValidationFailed(problems)
     ev = Event(**values, supersedes_id=old.id, reason=reason.strip(), fingerprint=fingerprint(values))
@@ -149,11 +203,14 @@ def correct(session: Session, event_id: int, *, reason: str, source: str = "vill
     return ev
 
 
-def retract(session: Session, event_id: int, *, reason: str, source: str = "village") -> Event:
-    """Withdraw an event recorded in error (a new 'retraction' event; the original stays)."""
+def retract(session: Session, officer: Officer, event_id: int, *, reason: str, source: str = "village") -> Event:
+    """Withdraw an event recorded in error (a new 'retraction' event; the original stays), as ``officer``
+    (event:write; the event's person in the area)."""
+    officer.require("event:write", "撤销事件", "retract events")
+    officer.writing(session)
     if not reason.strip():
         raise ValidationFailed([problem("required", "reason", "")])
-    old = _in_force_event(session, event_id)
+    old = _in_force_event(session, officer, event_id)
     values = {"kind": "retraction", "person_id": old.person_id, "date": old.date}
     ev = Event(**values, source=source, supersedes_id=old.id, reason=reason.strip(), fingerprint=fingerprint(values | {"place": str(old.id)}))
     session.add(ev)

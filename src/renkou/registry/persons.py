@@ -1,17 +1,29 @@
-"""Persons and households: add, find, search, amend (optimistic concurrency, audited)."""
+"""Persons and households: add, find, search, amend (optimistic concurrency, audited), and the
+duplicate check before a new person is added.
+
+The writes (add_person, amend_person, create_household) take the ``Officer`` acting
+(renkou.auth.officer) and check its permission and area here, not in a page or command; a person
+outside the officer's area is "not found", with the same words as a person nobody has.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
-from sqlalchemy import and_, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, CompoundSelect, Select, and_, or_, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from renkou.auth.officer import Officer, person_not_found
+from renkou.auth.scope import Scope
 from renkou.core import idnumber, pinyin
 from renkou.core.problems import Problem, problem
 from renkou.core.vocab import ETHNICITIES, SEXES
 from renkou.errors import ConcurrentEdit, NotFound, UserError, ValidationFailed
+from renkou.registry.asof import latest
+from renkou.registry.log import in_force
 from renkou.storage.schema import Event, Household, OrgUnit, Person
 
 EDITABLE = ("name", "sex", "birth_date", "ethnicity", "id_number", "temp_key")
@@ -29,15 +41,14 @@ def find_person(session: Session, key: str) -> Person | None:
     return session.scalar(select(Person).where(or_(Person.id_number == k, Person.temp_key == k)))
 
 
-def get_person(session: Session, key: str, *, scope=None, date: dt.date | None = None) -> Person:
+def get_person(session: Session, key: str, *, scope: Scope | None = None, date: dt.date | None = None) -> Person:
     """The person with this ID number or temporary key; with a ``scope`` (renkou.auth.scope.Scope),
     a person outside it is "not found" as well."""
     p = find_person(session, key)
     if p is not None and scope is not None:
         return scope.require_person(session, p, key, date)
     if p is None:
-        raise NotFound(f"找不到身份证号或临时编号为 {idnumber.mask(key.strip())} 的人员",
-                       f"no person has the ID number or temporary key {idnumber.mask(key.strip())}")
+        raise person_not_found(key)
     return p
 
 
@@ -81,15 +92,31 @@ def new_temp_key(birth_date: dt.date) -> str:
     return f"T{birth_date:%Y%m%d}-{uuid.uuid4().hex[:10].upper()}"
 
 
-def add_person(session: Session, *, name: str, sex: str, birth_date: dt.date, id_number: str | None = None,
+def _taken(session: Session, officer: Officer, key: str, fld: str) -> Problem | None:
+    """A problem when ``key`` (a normalised ID number or a temporary key) is someone's already: in the
+    officer's area, the importer's "already recorded"; outside it, only that a record exists elsewhere."""
+    other = find_person(session, key)
+    if other is None:
+        return None
+    shown = idnumber.mask(key) if fld == "id_number" else key
+    if officer.sees_person(session, other):
+        return problem("conflicts_existing", fld, shown, what="人员", what_en="person", fields="key")
+    return problem("registered_elsewhere", fld, shown)
+
+
+def add_person(session: Session, officer: Officer, *, name: str, sex: str, birth_date: dt.date, id_number: str | None = None,
                temp_key: str | None = None, ethnicity: str = "01", today: dt.date | None = None) -> Person:
+    """A new person, as ``officer`` (person:write). The person is in nobody's area until an event
+    (birth, registration) places them: record it in the same transaction."""
+    officer.require("person:write", "登记人员", "add persons")
+    officer.writing(session)
     norm, problems = check_person(id_number=id_number, temp_key=temp_key, name=name, sex=sex, birth_date=birth_date,
                                   ethnicity=ethnicity, today=today or dt.date.today())
     if not problems:
         for key in filter(None, (norm, temp_key)):
-            if find_person(session, key) is not None:
-                problems.append(problem("conflicts_existing", "id_number" if key == norm else "temp_key", idnumber.mask(key),
-                                        what="人员", what_en="person", fields="key"))
+            taken = _taken(session, officer, key, "id_number" if key == norm else "temp_key")
+            if taken is not None:
+                problems.append(taken)
     if problems:
         raise ValidationFailed(problems)
     if norm is None and temp_key is None:
@@ -102,19 +129,22 @@ def add_person(session: Session, *, name: str, sex: str, birth_date: dt.date, id
     return p
 
 
-def amend_person(session: Session, key: str, *, expected_version: int, reason: str, **changes: object) -> Person:
-    """Change a person's identity fields. Refused when someone saved a newer version meanwhile; the
-    before/after values and the reason go to the audit trail (renkou.storage.db)."""
+def amend_person(session: Session, officer: Officer, key: str, *, expected_version: int, reason: str, **changes: object) -> Person:
+    """Change a person's identity fields, as ``officer`` (person:write; the person in its area, else
+    "not found"). Refused when someone saved a newer version meanwhile; the before/after values and the
+    reason go to the audit trail (renkou.storage.db)."""
+    officer.require("person:write", "修改人员信息", "amend persons")
+    officer.writing(session)
     unknown = set(changes) - set(EDITABLE)
     if unknown:
         raise UserError(f"不能修改字段：{', '.join(sorted(unknown))}", f"these fields cannot be amended: {', '.join(sorted(unknown))}")
     if not reason.strip():
         raise ValidationFailed([problem("required", "reason", "")])
-    p = get_person(session, key)
+    p = get_person(session, key, scope=officer.scope)
     if p.version != expected_version:
         raise ConcurrentEdit("人员记录", "person record", expected_version, p.version)
     merged = {f: getattr(p, f) for f in EDITABLE} | changes
-    norm, problems = check_person(**merged, today=dt.date.today())  # type: ignore[arg-type]
+    norm, problems = check_person(**merged, today=dt.date.today())
     if problems:
         raise ValidationFailed(problems)
     merged["id_number"] = norm
@@ -129,7 +159,55 @@ def amend_person(session: Session, key: str, *, expected_version: int, reason: s
     return p
 
 
-def _prefix(col, text: str):
+# ------------------------------------------------------------------------------ possible duplicates
+
+SAME_MOTHER_DAYS = 7
+
+
+@dataclass(frozen=True)
+class Duplicates:
+    """Who a new person may already be, as far as the officer may know: people of its area, each with
+    why (``id`` the same ID number; ``name`` the same name and birth date; ``pinyin`` a name that reads
+    the same without tones, 章伟 for 张伟, and the same birth date; ``mother`` a birth to the same mother
+    within 7 days — the same child entered twice, or a twin); and whether a record with this ID number
+    exists outside the area — nothing more about it (who, where, since when)."""
+
+    inside: list[tuple[Person, frozenset[str]]]
+    id_elsewhere: bool
+
+
+def possible_duplicates(session: Session, officer: Officer, *, id_number: str | None, name: str, birth_date: dt.date | None,
+                        mother_id: int | None = None, limit: int = 20) -> Duplicates:
+    """The people who may be the new person ``name`` born ``birth_date`` with ``id_number`` (normalised
+    or None), see `Duplicates`. The register is searched whole, then cut to the officer's area: a name
+    and birth date matching somebody elsewhere says nothing at all."""
+    found: dict[int, tuple[Person, set[str]]] = {}
+
+    def add(rows: Sequence[Person], why: str) -> None:
+        for p in rows:
+            found.setdefault(p.id, (p, set()))[1].add(why)
+
+    if id_number:
+        add(list(session.scalars(select(Person).where(Person.id_number == id_number))), "id")
+    name = name.strip()
+    if name and birth_date:
+        py = pinyin.keys(name)[0]
+        rows = list(session.scalars(select(Person).where(Person.birth_date == birth_date, or_(Person.name == name, Person.name_pinyin == py))
+                                    .order_by(Person.id).limit(10 * limit)))
+        add([p for p in rows if p.name == name], "name")
+        add([p for p in rows if p.name != name], "pinyin")
+    if mother_id and birth_date:
+        span = dt.timedelta(days=SAME_MOTHER_DAYS)
+        add(list(session.scalars(select(Person).join(Event, Event.person_id == Person.id)
+                                 .where(Event.kind == "birth", Event.mother_id == mother_id, in_force(),
+                                        and_(Event.date >= birth_date - span, Event.date <= birth_date + span)).limit(10 * limit))), "mother")
+    seen = {pid for pid, (p, _) in found.items() if officer.sees_person(session, p)}
+    inside = sorted(((p, frozenset(why)) for pid, (p, why) in found.items() if pid in seen), key=lambda x: (x[0].birth_date, x[0].id))
+    elsewhere = any("id" in why and pid not in seen for pid, (_, why) in found.items())
+    return Duplicates(inside[:limit], elsewhere)
+
+
+def _prefix(col: InstrumentedAttribute[str | None] | InstrumentedAttribute[str], text: str) -> ColumnElement[bool]:
     """``col`` starts with ``text``, as a range both SQLite and PostgreSQL answer from a b-tree index
     (LIKE 'x%' uses the index on neither by default)."""
     return and_(col >= text, col < text[:-1] + chr(ord(text[-1]) + 1))
@@ -138,8 +216,11 @@ def _prefix(col, text: str):
 SEARCH_CANDIDATES = 2_000  # candidates examined for the scope when a search is scoped
 
 
-def search(session: Session, text: str, *, limit: int = 50, within: set[int] | list[int] | None = None, scope=None,
-           date: dt.date | None = None, locate=None) -> list[Person]:
+Locate = Callable[[list[int], dt.date], dict[int, tuple[int, int]]]
+
+
+def search(session: Session, text: str, *, limit: int = 50, within: set[int] | list[int] | None = None, scope: Scope | None = None,
+           date: dt.date | None = None, locate: Locate | None = None) -> list[Person]:
     """By ID number (full, converted from 15 digits, or a prefix of 6+ digits), temp key, household
     number, name (characters, or a prefix), or pinyin (full ``zhangwei`` or initials ``zw``, a
     prefix of either); with a ``scope``, only persons in it on ``date`` (default today). The text is
@@ -159,13 +240,14 @@ def search(session: Session, text: str, *, limit: int = 50, within: set[int] | l
         cond = or_(Person.id_number == key, _prefix(Person.id_number, t.upper()), Person.temp_key == t, Person.id.in_(members))
     else:
         cond = or_(Person.name == t, _prefix(Person.name, t))
-    ids = select(Person.id).where(cond)
+    matched = select(Person.id).where(cond)
     if within is not None:
-        ids = ids.where(Person.id.in_(within))
+        matched = matched.where(Person.id.in_(within))
+    ids: Select[int] | CompoundSelect[int] | list[int] = matched
     if scope is not None and not scope.everything:
         if locate is not None:  # in result order, until enough matches are in scope
             kept: list[int] = []
-            rows = session.scalars(ids.order_by(Person.name, Person.birth_date, Person.id)).yield_per(500).partitions()
+            rows = session.scalars(matched.order_by(Person.name, Person.birth_date, Person.id)).yield_per(500).partitions()
             for part in rows:
                 inside = set(scope.located(locate(list(part), date)))
                 kept += [p for p in part if p in inside]
@@ -173,8 +255,9 @@ def search(session: Session, text: str, *, limit: int = 50, within: set[int] | l
                     break
             ids = kept[:limit]
         else:
-            cand = list(session.scalars(ids.order_by(Person.id).limit(SEARCH_CANDIDATES)))
-            ids = scope.person_ids(date, persons=cand)
+            cand = list(session.scalars(matched.order_by(Person.id).limit(SEARCH_CANDIDATES)))
+            scoped = scope.person_ids(date, persons=cand)
+            ids = cand if scoped is None else scoped
     q = select(Person).where(Person.id.in_(ids))
     return list(session.scalars(q.order_by(Person.name, Person.birth_date, Person.id).limit(limit)))
 
@@ -184,8 +267,6 @@ def _household_members(session: Session, number: str, date: dt.date) -> list[int
     hid = session.scalar(select(Household.id).where(Household.number == number))
     if hid is None:
         return []
-    from renkou.registry.asof import latest
-
     named = select(Event.person_id).where(Event.household_id == hid)
     lt = latest("household", date, persons=named)
     return list(session.scalars(select(lt.c.person_id).where(lt.c.household_id == hid)))
@@ -198,7 +279,12 @@ def get_household(session: Session, number: str) -> Household:
     return h
 
 
-def create_household(session: Session, *, number: str, unit: OrgUnit, created_on: dt.date, address: str = "") -> Household:
+def create_household(session: Session, officer: Officer, *, number: str, unit: OrgUnit, created_on: dt.date, address: str = "") -> Household:
+    """A new household kept by ``unit``, as ``officer`` (household:write; the unit in its area)."""
+    officer.require("household:write", "登记户", "add households")
+    officer.writing(session)
+    if not officer.sees_unit(unit.id):
+        raise NotFound(f"组织机构 {unit.code} 不存在或不在您的管辖范围内", f"organisation unit {unit.code} does not exist or is outside your area")
     if not number.strip():
         raise ValidationFailed([problem("required", "number", number)])
     if session.scalar(select(Household.id).where(Household.number == number.strip())) is not None:

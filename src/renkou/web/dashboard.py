@@ -25,7 +25,7 @@ from sqlalchemy.orm import aliased
 
 from renkou.auth.roles import Role, allows
 from renkou.errors import UserError
-from renkou.registry.events import in_force
+from renkou.registry.log import in_force
 from renkou.stats.catalogue import ratio_ci
 from renkou.stats.periods import Period, add_months
 from renkou.storage.db import utcnow

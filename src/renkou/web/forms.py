@@ -5,8 +5,9 @@ retraction of one event — each a GET that shows the form and a POST that valid
   with the values kept and each problem's message next to its field, and nothing is saved.
 * Every person and unit a form names must lie in the account's area (404 otherwise, like the person
   pages); the app-wide CSRF check refuses a POST without the session's token.
-* A birth first looks for people who may already be registered (forms_birth.likely_duplicates) and
-  saves only once the user confirms that the child is a different person.
+* A birth first looks for people of the account's area who may already be registered
+  (renkou.registry.persons.possible_duplicates) and saves only once the user confirms that the child
+  is a different person.
 * On success: 303 to the person's page.
 
 The forms of each kind live in forms_birth, forms_events and forms_correct; this module puts their

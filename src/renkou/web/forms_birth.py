@@ -2,9 +2,11 @@
 
 The child's fields go through renkou.registry.persons.check_person and the event through
 renkou.registry.events.check_event, the checks the importer runs; the ID number is optional (a
-temporary key is issued without one). Before saving, `likely_duplicates` looks for people who may
-already be registered; the form then lists them and saves only with the "different person" box
-ticked (the confirmation is written to the changeset's note).
+temporary key is issued without one). Before saving, the registry's duplicate check
+(renkou.registry.persons.possible_duplicates) looks for people of the account's area who may already
+be registered; the form then lists them and saves only with the "different person" box ticked (the
+confirmation is written to the changeset's note). An ID number held by somebody outside the area is
+refused with only that said: the township or county must resolve it.
 """
 
 from __future__ import annotations
@@ -12,13 +14,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 
-from renkou.core import idnumber, pinyin
+from renkou.core import idnumber
 from renkou.core.problems import Problem, problem
 from renkou.registry import asof, events, persons
-from renkou.registry.events import in_force
-from renkou.storage.schema import Event, Household, OrgUnit, Person
+from renkou.storage.schema import Household, OrgUnit, Person
 from renkou.web.forms_common import Again, Entered, Spec, date_field, errors_of, person_field, person_row, text_field, unit_field
 from renkou.web.i18n import gettext
 
@@ -38,37 +39,7 @@ class Message:
 
 
 NAMES = ("name", "sex", "birth_date", "id_number", "mother", "father", "village", "household", "place", "certificate_no")
-SAME_MOTHER_DAYS = 7
 TAKEN = N_("This ID number is already registered: the person is listed below. Open their page instead.")
-
-
-def likely_duplicates(s, *, name: str, birth_date: dt.date | None, id_number: str | None, mother_id: int | None,
-                      limit: int = 20) -> list[tuple[Person, set[str]]]:
-    """People of the whole register (not only the account's area) who may be this new person, each with
-    why: ``id`` the same ID number; ``name`` the same name and birth date; ``pinyin`` a name that reads
-    the same without tones (章伟 for 张伟) and the same birth date; ``mother`` a birth to the same mother
-    within 7 days (the same child entered twice — or a twin)."""
-    found: dict[int, tuple[Person, set[str]]] = {}
-
-    def add(rows, why: str) -> None:
-        for p in rows:
-            found.setdefault(p.id, (p, set()))[1].add(why)
-
-    if id_number:
-        add(s.scalars(select(Person).where(Person.id_number == id_number)), "id")
-    name = name.strip()
-    if name and birth_date:
-        py = pinyin.keys(name)[0]
-        rows = list(s.scalars(select(Person).where(Person.birth_date == birth_date, or_(Person.name == name, Person.name_pinyin == py))
-                              .limit(limit)))
-        add([p for p in rows if p.name == name], "name")
-        add([p for p in rows if p.name != name], "pinyin")
-    if mother_id and birth_date:
-        span = dt.timedelta(days=SAME_MOTHER_DAYS)
-        add(s.scalars(select(Person).join(Event, Event.person_id == Person.id)
-                      .where(Event.kind == "birth", Event.mother_id == mother_id, in_force(),
-                             and_(Event.date >= birth_date - span, Event.date <= birth_date + span)).limit(limit)), "mother")
-    return sorted(found.values(), key=lambda x: (x[0].birth_date, x[0].id))[:limit]
 
 
 def _why(lang: str, reasons: set[str]) -> str:
@@ -130,9 +101,11 @@ def save_birth(s, e: Entered) -> int:
     _keep(probs, _parent(s, mother, "mother", d, death=True) + _parent(s, father, "father", d, death=False))
     if probs:
         raise Again(probs)
-    found = likely_duplicates(s, name=e["name"], birth_date=d, id_number=norm, mother_id=mother.id)
-    dupes = [person_row(p) | {"why": _why(e.lang, why), "in_area": e.scope.has_person(s, p)} for p, why in found]
-    if any("id" in why for _, why in found):  # the registry refuses a second person with this number (conflicts_existing,
+    found = persons.possible_duplicates(s, e.officer, name=e["name"], birth_date=d, id_number=norm, mother_id=mother.id)
+    if found.id_elsewhere:  # somebody outside the area has this number: that much, and nothing about them
+        raise Again([problem("registered_elsewhere", "id_number", idnumber.mask(norm or ""))])
+    dupes = [person_row(p) | {"why": _why(e.lang, set(why)), "in_area": True} for p, why in found.inside]
+    if any("id" in why for _, why in found.inside):  # the registry refuses a second person with this number (conflicts_existing,
         # worded for imports): say it in the form's words, with the person listed
         raise Again([Message("id_number", gettext("zh", TAKEN), gettext("en", TAKEN))], dupes=dupes)
     seen = ",".join(str(x["pid"]) for x in dupes)
@@ -144,10 +117,10 @@ def save_birth(s, e: Entered) -> int:
     if dupes:
         s.info["note"] += f"; confirmed: not the same person as #{', #'.join(seen.split(','))}"
     # add_person's own "issue a key when none is given" is unreachable (check_person refuses first): issue it here
-    child = persons.add_person(s, name=e["name"], sex=e["sex"], birth_date=d, id_number=idn, today=e.today,
+    child = persons.add_person(s, e.officer, name=e["name"], sex=e["sex"], birth_date=d, id_number=idn, today=e.today,
                                temp_key=None if idn else persons.new_temp_key(d))
     hukou_type = asof.person_state(s, mother, d).hukou_type  # the child's hukou type follows the mother's
-    events.record(s, "birth", child, d, source="village", **fields, **({"hukou_type": hukou_type} if hukou_type else {}))
+    events.record(s, e.officer, "birth", child, d, source="village", **fields, **({"hukou_type": hukou_type} if hukou_type else {}))
     return child.id
 
 

@@ -2,8 +2,9 @@
 account's area, and turning the registry's validation problems into messages next to their fields.
 
 Every reference a form carries (a person's internal number, a unit code) is checked against the
-account's scope before anything is read or written: outside it, the answer is the person pages'
-404 "not in your area". Problems come from the registry's own checks (renkou.registry.persons and
+account's scope before anything about it is shown or checked: outside it, the answer is the person
+pages' 404 "not in your area". The decision to write is the registry services' own: a form passes the
+account's ``Officer`` (``Entered.officer``), and the services check its permission and area again. Problems come from the registry's own checks (renkou.registry.persons and
 events, the rule catalogue of renkou.core.problems), so a form says what the importer says.
 
 The pages' helpers (renkou.web.pages) are imported inside the functions: pages includes the forms'
@@ -20,6 +21,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import select
 
+from renkou.auth.officer import Officer
 from renkou.core.idnumber import mask
 from renkou.core.problems import Problem, problem
 from renkou.errors import NotFound
@@ -55,6 +57,12 @@ class Entered:
     user: tuple
     lang: str
     today: dt.date = field(default_factory=dt.date.today)
+    origin: str = ""  # the client's address, for the changeset
+
+    @property
+    def officer(self) -> Officer:
+        """The account as the registry services' officer: they check its permission and area themselves."""
+        return Officer.for_account(self.user[1], self.user[2], channel="web", origin=self.origin)
 
     def __getitem__(self, key: str) -> str:
         return self.values.get(key, "")
@@ -99,8 +107,13 @@ def unit_not_in_area(request: Request, user) -> HTMLResponse:
     return render(request, "message.html", user, status=404, title=gettext(lg, "Not found"), message=gettext(lg, "No such unit in your area."))
 
 
+def officer(request: Request, user) -> Officer:
+    """The signed-in account as the services' officer (its role and area, the client's address as origin)."""
+    return Officer.for_account(user[1], user[2], channel="web", origin=request.client.host if request.client else "")
+
+
 def actor(request: Request, user) -> Actor:
-    return Actor(user[1].username, "web", request.client.host if request.client else "")
+    return officer(request, user).actor
 
 
 def after_save(request: Request, user, pid: int) -> RedirectResponse:
@@ -113,7 +126,8 @@ def after_save(request: Request, user, pid: int) -> RedirectResponse:
 
 async def entered(request: Request, user, names: tuple[str, ...]) -> Entered:
     form = await request.form()  # parsed once, by the application's CSRF check
-    return Entered({n: str(form.get(n, "")).strip() for n in names}, user, language_of(request))
+    return Entered({n: str(form.get(n, "")).strip() for n in names}, user, language_of(request),
+                   origin=request.client.host if request.client else "")
 
 
 def errors_of(problems: list[Problem], lang: str, rename: dict[str, str] | None = None) -> dict[str, list[str]]:

@@ -115,7 +115,7 @@ def _correct(s, e: Entered, ev: Event) -> None:
         raise Again(probs)
     if not changes:
         raise Again(general=gettext(e.lang, "Nothing was changed: change the date or a unit, or retract the entry."))
-    events.correct(s, ev.id, reason=e["reason"], source="village", **changes)
+    events.correct(s, e.officer, ev.id, reason=e["reason"], source="village", **changes)
 
 
 @router.post(PATH, response_class=HTMLResponse)
@@ -130,7 +130,7 @@ async def correct_save(request: Request, pid: int, eid: int):
         with request.app.state.db.write(actor(request, user), note=f"web form: {'retraction' if retracting else 'correction'}") as s:
             _, ev = _load(s, user, pid, eid)
             if retracting:
-                events.retract(s, ev.id, reason=e["retract_reason"], source="village")
+                events.retract(s, e.officer, ev.id, reason=e["retract_reason"], source="village")
             else:
                 _correct(s, e, ev)
     except OutsideUnit:

@@ -34,7 +34,7 @@ def save_death(s, e: Entered) -> int:
            drop_fields_rule=False)
     if probs:
         raise Again(probs)
-    events.record(s, "death", p, d, source="village", **({"place": place} if place else {}))
+    events.record(s, e.officer, "death", p, d, source="village", **({"place": place} if place else {}))
     return p.id
 
 
@@ -49,7 +49,7 @@ def _pair(kind: str):
         _keep(probs, _parent(s, q, "partner", d, death=True))  # the partner, too, is born and alive on that day
         if probs:
             raise Again(probs)
-        events.record(s, kind, p, d, source="village", partner=q)
+        events.record(s, e.officer, kind, p, d, source="village", partner=q)
         return p.id
     return save
 
@@ -90,7 +90,7 @@ def save_move(s, e: Entered) -> int:
     _check(s, values, p, probs, drop_fields_rule=any(x.field in ("dest", "dest_unit", "dest_code", "scope") for x in probs))
     if probs:
         raise Again(probs)
-    events.record(s, "move", p, d, source="village", scope=scope, **fields)
+    events.record(s, e.officer, "move", p, d, source="village", scope=scope, **fields)
     return p.id
 
 

@@ -4,9 +4,9 @@ renkou.config.data_dir — never a shared temporary directory), named by an ungu
 state and progress and — once checked — its problems. Records are replaced atomically, so a request
 reads either the old record or the new one; folders nobody has touched for an hour are deleted.
 
-The work itself (check, then commit) runs in a thread: the real importer through a ``_Door`` that
-gives it the web actor, runs the area rule (imports_area) first in the same transaction, and — for
-the check — rolls everything back at the end.
+The work itself (check, then commit) runs in a thread: the real importer, as the signed-in account's
+officer (the importer checks its permission and applies its area rule, renkou.exchange.area), through
+a ``_Door`` that gives it the web actor and — for the check — rolls everything back at the end.
 """
 
 from __future__ import annotations
@@ -23,12 +23,13 @@ from pathlib import Path
 
 from fastapi import Request
 
+from renkou.auth.officer import Officer
 from renkou.core.cells import xlsx_text
 from renkou.errors import UserError, ValidationFailed
 from renkou.exchange import importer, templates
 from renkou.storage.db import Actor
 from renkou.web.i18n import gettext
-from renkou.web.imports_area import N_, Finding, check
+from renkou.web.imports_area import N_, Finding
 
 log = logging.getLogger(__name__)
 SUFFIXES = (".csv", ".xlsx", ".xlsm")
@@ -97,33 +98,23 @@ def safe_name(raw: str) -> str | None:
 
 # ------------------------------------------------------------------------------------ the work
 
-class _OutsideArea(Exception):
-    def __init__(self, findings) -> None:
-        super().__init__("outside the area")
-        self.findings = findings
-
-
 class _Door:
-    """What run_import asks of a Database — ``write`` — with the area rule checked first in the same
-    transaction, under the web actor; with ``keep=False`` the transaction is rolled back at its end."""
+    """What run_import asks of a Database — ``write`` — under the web actor; with ``keep=False`` the
+    transaction is rolled back at its end."""
 
-    def __init__(self, db, actor: Actor, check_area, *, keep: bool) -> None:
-        self.db, self.actor, self.check_area, self.keep = db, actor, check_area, keep
-        self.findings = None
+    def __init__(self, db, actor: Actor, *, keep: bool) -> None:
+        self.db, self.actor, self.keep = db, actor, keep
 
     @contextmanager
     def write(self, _actor: Actor, *, note: str = "", reason: str = ""):
         # the importer passes its own actor (channel import, origin the file): ours says where it came from too
         with self.db.write(self.actor, note=note, reason=reason) as s:
-            self.findings = self.check_area(s)
-            if self.keep and self.findings.count:
-                raise _OutsideArea(self.findings)
             yield s
             if not self.keep:
                 s.rollback()  # validation only: nothing the importer wrote is kept
 
 
-def _work(db, folder: Path, scope, actor: Actor, *, commit: bool) -> None:
+def _work(db, folder: Path, officer: Officer, *, commit: bool) -> None:
     meta = read(folder) or {}
     kind, name = meta["kind"], meta["name"]
     path = folder / ("committing" if commit else "upload") / name
@@ -136,15 +127,13 @@ def _work(db, folder: Path, scope, actor: Actor, *, commit: bool) -> None:
                 update(folder, step=step, done=done, total=total)
         return report
 
-    door = _Door(db, actor, lambda s: check(s, kind, path, scope, progress=progress("area")), keep=commit)
+    door = _Door(db, officer.actor, keep=commit)
     res, problems = None, []
     try:
         try:
-            res = importer.run_import(door, kind, path, actor, progress=progress("rows"))
+            res = importer.run_import(door, kind, path, officer, progress=progress("rows"), area_progress=progress("area"))
         except ValidationFailed as exc:
             res, problems = exc.result, exc.problems
-        except _OutsideArea:
-            pass
     except UserError as exc:  # an unreadable file: wrong encoding, not a spreadsheet, empty
         update(folder, state="failed", error={"zh": exc.zh, "en": exc.en})
         _restore(folder, commit)
@@ -155,9 +144,8 @@ def _work(db, folder: Path, scope, actor: Actor, *, commit: bool) -> None:
         update(folder, state="failed", error={"zh": gettext("zh", msg), "en": gettext("en", msg)})
         _restore(folder, commit)
         return
-    area = door.findings
-    found = sorted((area.kept if area else []) + [Finding.of(p) for p in problems], key=lambda f: f.row or 0)
-    n_problems = (area.count if area else 0) + (res.n_problems if res is not None else len(problems))
+    found = sorted((Finding.of(p) for p in problems), key=lambda f: f.row or 0)
+    n_problems = res.n_problems if res is not None else len(problems)
     warnings = [Finding.of(w) for w in (res.warnings if res is not None else [])]
     counts = {"rows": res.rows if res else 0, "created": res.created if res else 0, "unchanged": res.unchanged if res else 0,
               "previously_imported": bool(res and res.previously_imported)}
@@ -181,8 +169,8 @@ def _restore(folder: Path, commit: bool) -> None:
 def start(request: Request, user, folder: Path, *, commit: bool) -> threading.Thread:
     meta = read(folder) or {}
     addr = request.client.host if request.client else "?"
-    actor = Actor(user[1].username, "import", f"web:{addr} {meta['name']} sha256:{meta['sha256']}")
-    t = threading.Thread(target=_work, args=(request.app.state.db, folder, user[2], actor), kwargs={"commit": commit},
+    officer = Officer.for_account(user[1], user[2], channel="import", origin=f"web:{addr} {meta['name']} sha256:{meta['sha256']}")
+    t = threading.Thread(target=_work, args=(request.app.state.db, folder, officer), kwargs={"commit": commit},
                          name=f"renkou-import-{folder.name[:8]}", daemon=True)
     t.start()
     return t

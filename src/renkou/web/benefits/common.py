@@ -22,8 +22,7 @@ from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
-from renkou.auth.roles import Role
-from renkou.benefits.officer import Officer
+from renkou.auth.officer import Officer
 from renkou.core.problems import Problem, problem
 from renkou.errors import NotFound, UserError, ValidationFailed
 from renkou.exchange.importer import parse_date
@@ -44,7 +43,7 @@ def officer(request: Request, user) -> Officer:
     """The signed-in account as the services' officer: its role, unit and scope (already read for the
     request), the web channel and the client's address as the changeset's origin."""
     _, acc, scope, _ = user
-    return Officer(acc.username, Role(acc.role), acc.unit_id, scope, "web", request.client.host if request.client else "")
+    return Officer.for_account(acc, scope, channel="web", origin=request.client.host if request.client else "")
 
 
 def rules(request: Request):

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st_
 
+from renkou.config import Settings
 from renkou.errors import UserError
 from renkou.stats import catalogue, render, reports
 from renkou.stats.service import Stats, rate, rates
@@ -89,7 +90,7 @@ def test_a_province_adds_its_own_report_and_indicator_without_code(st, tmp_path,
         "columns": [{"key": "p80", "header": ["80岁及以上"], "header_en": ["80+"], "indicator": "pop_80_plus"}]}), encoding="utf-8")
     (tmp_path / "extra.json").write_text(json.dumps({"indicators": [
         {"code": "pop_80_plus", "zh": "80岁及以上人口", "en": "population 80+", "numerator": "pop_end(age_min=80)", "stock": True}]}), encoding="utf-8")
-    monkeypatch.setenv("RENKOU_REPORTS_DIR", str(tmp_path / "reports"))
+    st.settings = Settings.from_env({"RENKOU_REPORTS_DIR": str(tmp_path / "reports")})
     st.catalogue = catalogue.load(tmp_path / "extra.json")
     t = reports.report(st, "elderly", fx.COUNTY, st.query("2023"))
     assert t.rows[-1].values[1] == 1  # E, 83 at the end of 2023

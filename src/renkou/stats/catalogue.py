@@ -19,7 +19,6 @@ import ast
 import itertools
 import json
 import math
-import os
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -226,10 +225,9 @@ def check_catalogue(cat: Catalogue) -> list[str]:
 
 
 def load(extra: str | Path | None = None) -> Catalogue:
-    """The shipped catalogue, extended by ``extra`` (or the file named by RENKOU_INDICATORS)."""
+    """The shipped catalogue, extended by the file ``extra`` (Settings.indicators, RENKOU_INDICATORS)."""
     shipped = json.loads(resources.files("renkou.stats").joinpath("data/indicators.json").read_text(encoding="utf-8"))
     cat = _load_json(shipped)
-    extra = extra or os.environ.get("RENKOU_INDICATORS")
     if extra:
         try:
             data = json.loads(Path(extra).read_text(encoding="utf-8"))

@@ -107,7 +107,7 @@ class Stats:
                  snapshot: Path | None | bool = None) -> None:
         self.db = db
         self.settings = settings or Settings.from_env()
-        self.catalogue = catalogue or cat_mod.load()
+        self.catalogue = catalogue or cat_mod.load(self.settings.indicators)
         self._model: Model | None = None
         self._units: dict[dt.date, Units] = {}
         self._counters: dict[tuple, Counter] = {}
@@ -115,7 +115,7 @@ class Stats:
         self._counter_lock = threading.RLock()
         self._lock = threading.Lock()
         self._locate_lock = threading.Lock()
-        self._snapshot = snapshot_dir(db.url) if snapshot is None or snapshot is True else (snapshot or None)
+        self._snapshot = snapshot_dir(db.url, self.settings.stats_snapshot) if snapshot is None or snapshot is True else (snapshot or None)
 
     # -- the model ------------------------------------------------------------------------------------
     def model(self) -> Model:

@@ -200,8 +200,8 @@ corrected, count as unchanged (a death already on the register is not refused as
 * **CSV encodings**: UTF-8 with or without a BOM, or GB18030 (which covers GBK/GB2312, what Excel
   writes for "CSV" on Chinese Windows). The encoding is detected; anything else is refused.
 * **XLSX** (`.xlsx`, `.xlsm`): cells formatted as dates are read as dates. Other file types are refused.
-* **Dates** in any date column: `YYYY-MM-DD`, `YYYY/MM/DD`, `YYYY.MM.DD` or `YYYYMMDD`
-  (e.g. `2024-03-01`, `2024/03/01`, `2024.03.01`, `20240301`). Dates in the future are refused.
+* **Dates** in any date column: `YYYY-MM-DD`, `YYYY/M/D`, `YYYY.M.D`, `YYYYMMDD` or `YYYY年M月D日`
+  (e.g. `2024-03-01`, `2024/3/1`, `2024.03.01`, `20240301`, `2024年3月1日`). Dates in the future are refused.
 
 ## Import order
 

@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 
 from renkou.config import Settings
+from renkou.core.dates import parse_date
 from renkou.errors import UserError
 from renkou.storage import migrate
 from renkou.storage.db import Database
@@ -85,7 +86,7 @@ def state(ctx: typer.Context) -> State:
 def parse_date_opt(value: str | None, name: str = "--date") -> dt.date:
     if value is None:
         return dt.date.today()
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError as exc:
-        raise UserError(f"{name} 应为 YYYY-MM-DD 格式的日期，而不是 {value!r}", f"{name} must be a date YYYY-MM-DD, not {value!r}") from exc
+    d = parse_date(value)
+    if d is None:
+        raise UserError(f"{name} 应为 YYYY-MM-DD 格式的日期，而不是 {value!r}", f"{name} must be a date YYYY-MM-DD, not {value!r}")
+    return d

@@ -18,6 +18,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from renkou.core import idnumber
+from renkou.core.dates import parse_date
 from renkou.core.codes import LEVELS, UNIT_KINDS, URBAN_RURAL_CLASSES, check_code
 from renkou.core.events import EVENT_KINDS
 from renkou.core.problems import Problem, problem
@@ -50,17 +51,6 @@ class ImportResult:
         self.n_problems += 1
         if len(self.problems) < MAX_KEPT:
             self.problems.append(p)
-
-
-def parse_date(s: str) -> dt.date | None:
-    """YYYY-MM-DD, YYYY/MM/DD, YYYY.MM.DD or YYYYMMDD; None if it is none of them."""
-    s = s.strip()
-    try:
-        if len(s) == 8 and s.isdigit():
-            return dt.date(int(s[:4]), int(s[4:6]), int(s[6:]))
-        return dt.date.fromisoformat(s.replace("/", "-").replace(".", "-"))
-    except ValueError:
-        return None
 
 
 class _Rows:
@@ -107,10 +97,7 @@ def _date(raw: str, fld: str, probs: list[Problem], required: bool, today: dt.da
         if required:
             probs.append(problem("required", fld, raw))
         return None
-    try:  # the common case first
-        d = dt.date.fromisoformat(raw) if len(raw) == 10 and raw[4] == "-" else parse_date(raw)
-    except ValueError:
-        d = None
+    d = parse_date(raw)
     if d is None:
         probs.append(problem("bad_date", fld, raw))
     elif d > today:

@@ -16,6 +16,7 @@ from sqlalchemy import ColumnElement, Date, Select, and_, bindparam, func, or_, 
 from sqlalchemy.orm import Session, aliased
 
 from renkou.core import birthorder
+from renkou.core.dates import age
 from renkou.errors import UserError
 from renkou.registry.events import in_force
 from renkou.registry.orgs import Hierarchy
@@ -134,10 +135,6 @@ class PersonState:
     living_children: int
 
 
-def age_on(birth: dt.date, date: dt.date) -> int:
-    return date.year - birth.year - ((date.month, date.day) < (birth.month, birth.day))
-
-
 # The statements of ``states`` are built once, with the date and the person ids as parameters: building
 # their window subqueries costs more than running them for one person (the person page does this on every view).
 _D = bindparam("d", type_=Date)
@@ -217,7 +214,7 @@ def states(session: Session, persons: list[Person], date: dt.date) -> dict[int, 
         h = hh.get(p.id, (None, None))
         st, spouse = marital.get(p.id, ("never", None))
         out[p.id] = PersonState(
-            date=date, alive=p.id in living, age=age_on(p.birth_date, date) if p.birth_date <= date else None,
+            date=date, alive=p.id in living, age=age(p.birth_date, date) if p.birth_date <= date else None,
             hukou_unit=unit_code.get(huk.get(p.id)), residence_unit=unit_code.get(res.get(p.id)),
             household=hh_numbers.get(h[0]), relation=h[1], hukou_type=ht.get(p.id),
             marital_status=st, spouse_id=spouse, living_children=kids.get(p.id, 0))

@@ -19,7 +19,8 @@ from pathlib import Path
 from renkou.errors import UserError
 from renkou.stats.catalogue import evaluate
 from renkou.stats.exchange import DataValue
-from renkou.stats.service import Query, Stats, rates
+from renkou.stats.rates import rates
+from renkou.stats.service import Query, Stats
 from renkou.stats.table import Chart, Column, Row, Table
 
 UNIT_COL = Column("unit", ("单位",), ("Unit",), kind="text")

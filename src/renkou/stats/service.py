@@ -12,8 +12,6 @@ import datetime as dt
 import math
 import threading
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
-from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -23,54 +21,16 @@ from renkou.config import Settings
 from renkou.errors import UserError
 from renkou.registry.orgs import Hierarchy, OrgRows
 from renkou.stats import catalogue as cat_mod
-from renkou.stats.catalogue import Catalogue, Indicator, evaluate, ratio_ci
+from renkou.stats.catalogue import Catalogue, Indicator, evaluate
 from renkou.stats.engine import Counter, Units
 from renkou.stats.model import Model, day
 from renkou.stats.periods import Period, parse
+from renkou.stats.rates import ratio_ci, rates, round_half_up
 from renkou.stats.snapshot import load_snapshot, save_snapshot, snapshot_dir
 from renkou.storage.db import Database
 
 
 COUNTERS_KEPT = 48  # queries whose cubes are kept until the next change (a dashboard asks ~30)
-
-
-def round_half_up(x: float | Fraction, decimals: int) -> float:
-    """四舍五入 as statistical tables print it (Python's round() rounds half to even)."""
-    q = Decimal(1).scaleb(-decimals)
-    d = Decimal(x.numerator) / Decimal(x.denominator) if isinstance(x, Fraction) else Decimal(repr(float(x)))
-    return float(d.quantize(q, rounding=ROUND_HALF_UP))
-
-
-def rate(num: float, den: float | None, factor: float = 1, decimals: int = 2) -> float | None:
-    """num / den × factor, rounded half up; exact when the counts are whole (no binary-float drift)."""
-    if den is None:
-        return round_half_up(num * factor, decimals) if not math.isnan(num) else None
-    if den == 0 or math.isnan(num) or math.isnan(den):
-        return None
-    if float(num).is_integer() and float(den * 2).is_integer():
-        return round_half_up(Fraction(int(num)) * Fraction(factor) / Fraction(den), decimals)
-    return round_half_up(num / den * factor, decimals)
-
-
-def rates(num: np.ndarray, den: np.ndarray | None, factor: float, decimals: int) -> np.ndarray:
-    """``rate`` over arrays (NaN where undefined): exact integer half-up rounding when the counts
-    are whole, as they are for every count-based rate."""
-    num = np.asarray(num, dtype=np.float64)
-    scale = 10 ** decimals
-    if den is None and float(factor).is_integer() and np.all(np.mod(num, 1) == 0):
-        return num * factor  # whole counts: nothing to round
-    whole = den is not None and float(factor).is_integer() and np.all(np.mod(num, 1) == 0) and np.all(np.mod(np.asarray(den) * 2, 1) == 0)
-    if whole:
-        d2 = np.rint(np.asarray(den) * 2).astype(np.int64)
-        n = np.rint(num).astype(np.int64) * int(factor) * scale
-        ok = d2 > 0
-        q = (4 * np.abs(n) + d2) // np.where(ok, 2 * d2, 1)
-        return np.where(ok, np.sign(n) * q / scale, np.nan)
-    out = np.full(num.shape, np.nan)
-    for k in range(len(num)):
-        r = rate(float(num[k]), None if den is None else float(den[k]), factor, decimals)
-        out[k] = np.nan if r is None else r
-    return out
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,10 @@ import numpy as np
 import polars as pl
 
 from renkou.config import Settings
+from renkou.core import basis as basis_mod
 from renkou.errors import UserError
+from renkou.registry import asof
+from renkou.registry.asof import PopulationCount
 from renkou.registry.orgs import Hierarchy, OrgRows
 from renkou.stats import catalogue as cat_mod
 from renkou.stats.catalogue import Catalogue, Indicator, evaluate
@@ -160,7 +163,7 @@ class Stats:
         return self._units[key]
 
     # -- queries --------------------------------------------------------------------------------------
-    def query(self, period: str | Period, *, basis: str = "hukou", units_as_of: str | dt.date | None = None,
+    def query(self, period: str | Period, *, basis: str = basis_mod.DEFAULT, units_as_of: str | dt.date | None = None,
               today: dt.date | None = None) -> Query:
         today = today or dt.date.today()
         p = period if isinstance(period, Period) else parse(period, today=today, stat_year_start=self.settings.stat_year_start)
@@ -176,7 +179,7 @@ class Stats:
             except ValueError:
                 raise UserError(f"单位日期 {units_as_of} 应为 YYYY-MM-DD、end 或 today",
                                 f"units-as-of {units_as_of} must be YYYY-MM-DD, end or today") from None
-        return Query(p, basis, uas)
+        return Query(p, basis_mod.check(basis, basis_mod.STATISTICS), uas)
 
     def counter(self, q: Query) -> Counter:
         """The counter of a query, kept while nothing changes (its cubes are built once)."""
@@ -227,6 +230,29 @@ class Stats:
         for ind in inds:
             for disagg, bind in (self.catalogue.combos(ind) if disaggregate else [((), dict(ind.defaults))]):
                 out += self.values(counter, ind, positions, bind, disagg)
+        return out
+
+    def population(self, org: str, date: dt.date, basis: str = basis_mod.DEFAULT, *, scope=None) -> PopulationCount:
+        """The population of ``org`` and of each population unit directly below it at the end of
+        ``date``, by sex: the one count behind ``renkou population``, ``/api/v1/population`` and the
+        statistics' ``pop_end``. The ``current`` basis is counted from the registry (renkou.registry.asof)."""
+        basis = basis_mod.check(basis)
+        if basis not in basis_mod.STATISTICS:
+            with self.db.read() as s:
+                return asof.population(s, org, date, basis, scope=scope)
+        self.check_scope(org, scope)
+        counter = self.counter(Query(Period(date, date, "range"), basis, date))
+        u = counter.u
+        root = u.index(org)
+        kids = [i for i, v in enumerate(u.views) if v.parent_id == u.views[root].id]
+        by_sex = {sex: counter.value("pop_end", sex=sex) for sex in ("M", "F")}
+
+        def count(i: int) -> PopulationCount:
+            v = u.views[i]
+            return PopulationCount(v.code, v.name, date, basis, int(by_sex["M"][i]), int(by_sex["F"][i]))
+
+        out = count(root)
+        out.children = [count(i) for i in kids]
         return out
 
     def check_scope(self, org: str, scope) -> None:

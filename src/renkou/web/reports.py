@@ -21,6 +21,7 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field
 
 from renkou.auth.roles import Role, allows
+from renkou.core import basis as basis_mod
 from renkou.errors import NotFound, UserError
 from renkou.registry.orgs import Hierarchy
 from renkou.stats import ledgers, periods, render
@@ -35,7 +36,7 @@ from renkou.web.pages import _denied, _gate, _render
 router = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api/v1", tags=["statistics"])
 
-BASES = ("hukou", "resident")
+BASES = basis_mod.STATISTICS
 SCREEN_ROWS = 1000  # rows shown on screen; the downloads always hold every row
 FORMATS = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "pdf": "application/pdf",
            "csv": "text/csv; charset=utf-8"}

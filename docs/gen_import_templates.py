@@ -223,10 +223,14 @@ renkou import events events.xlsx --errors events-errors.xlsx
 """
 
 
-def main() -> None:
+def page() -> str:
+    """The page as it should read (docs/gen.py and tests/test_docs.py compare it with the file)."""
     tables = "\n\n".join(column_table(k) for k in templates.KINDS)
-    text = PAGE.format(kinds=kinds_table(), tables=tables, event_kinds=event_kind_table())
-    OUT.write_text(text, encoding="utf-8")
+    return PAGE.format(kinds=kinds_table(), tables=tables, event_kinds=event_kind_table())
+
+
+def main() -> None:
+    OUT.write_text(page(), encoding="utf-8")
     print(f"wrote {OUT}")
 
 

@@ -120,7 +120,7 @@ def demo(
     Build the demo county (a synthetic, fictitious population with its history since 1950) and show it."""
     import datetime as dt
 
-    from renkou.cli.synth import _bar
+    from renkou.cli.synth import progress_bar
     from renkou.demo import fixture
     from renkou.storage import migrate
     from renkou.synth import build, store
@@ -150,7 +150,7 @@ def demo(
     migrate.upgrade(db)
     if fixture.has_demo_data(db):
         raise UserError("演示数据已存在；请使用 --fresh 重新生成。", "The demo county is already there; use --fresh to build it again.")
-    with _bar() as progress:
+    with progress_bar() as progress:
         county = build.generate(persons, DEMO_SEED, end_year=dt.date.today().year - 1, progress=progress)
         s = store.to_database(county, db, progress=progress, actor=fixture.DEMO_ACTOR)
     console.print(f"演示县已建立：{s['units']} 个单位，{s['households']} 户，{s['persons']} 人，{s['events']} 条事件。")

@@ -203,8 +203,8 @@ corrected, count as unchanged (a death already on the register is not refused as
   trusted); cells formatted as dates are read as dates. A damaged workbook is refused as a whole
   ("无法读取该 Excel 文件 / cannot read the Excel file"). Other file types are refused.
 * **A file with a header and no rows** is refused: there is nothing to import.
-* **Dates** in any date column: `YYYY-MM-DD`, `YYYY/MM/DD`, `YYYY.MM.DD` or `YYYYMMDD`, month and day
-  with one digit or two (e.g. `2024-03-01`, `2024/3/1`, `2024.03.01`, `20240301`). Dates in the future are refused.
+* **Dates** in any date column: `YYYY-MM-DD`, `YYYY/M/D`, `YYYY.M.D`, `YYYYMMDD` or `YYYY年M月D日`
+  (e.g. `2024-03-01`, `2024/3/1`, `2024.03.01`, `20240301`, `2024年3月1日`). Dates in the future are refused.
 * **Text** longer than its column holds (e.g. 32 characters for a 户编号, 50 for a 姓名; 64 for a
   date, an ID number or a choice from a list) is refused, and so is text holding invisible or control
   characters: NUL, the text-direction controls U+202A–U+202E and U+2066–U+2069, a byte-order mark
@@ -231,10 +231,14 @@ renkou import events events.xlsx --errors events-errors.xlsx
 """
 
 
-def main() -> None:
+def page() -> str:
+    """The page as it should read (docs/gen.py and tests/test_docs.py compare it with the file)."""
     tables = "\n\n".join(column_table(k) for k in templates.KINDS)
-    text = PAGE.format(kinds=kinds_table(), tables=tables, event_kinds=event_kind_table())
-    OUT.write_text(text, encoding="utf-8")
+    return PAGE.format(kinds=kinds_table(), tables=tables, event_kinds=event_kind_table())
+
+
+def main() -> None:
+    OUT.write_text(page(), encoding="utf-8")
     print(f"wrote {OUT}")
 
 

@@ -1,48 +1,145 @@
-"""Settings from the environment (RENKOU_*), overridable by CLI flags. Provincial rules live here
-until the rules catalogue exists: keep them as data, never as code branches."""
+"""Every setting of renkou, read from the environment (RENKOU_*) in one place: :class:`Settings`.
+
+Each field carries, as data next to it (dataclass field metadata, see :func:`setting`), its
+environment variable, how its text is read and checked, and a one-line description in Chinese and
+English; ``docs/configuration.md``'s table of settings is generated from these (``docs/gen.py``).
+No other module reads a ``RENKOU_*`` variable: the entry points (the CLI's root command, the web
+application factory) make one ``Settings.from_env()`` and hand it, or the field a module needs, on.
+
+Adding a setting is a one-place change: add one field here, e.g. ::
+
+    upload_limit_mb: int = setting(20, "RENKOU_UPLOAD_LIMIT_MB", "上传文件大小上限（MB）",
+                                   "Largest upload accepted, in MB", parse=whole(1, 500))
+
+then read it from the ``Settings`` your code was given (``state(ctx).settings`` in a command,
+``request.app.state.settings`` in a page), and run ``python docs/gen.py`` to refresh the docs
+(tests/test_docs.py fails until you do). Provincial rules live here until the rules catalogue
+exists: keep them as data, never as code branches. This module is not where settings are *used*.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import os
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import MISSING, Field, dataclass, field, fields
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.engine import make_url
 
 from renkou.core.birthorder import RULES as BIRTH_ORDER_RULES
 from renkou.errors import UserError
 
+__all__ = ["Settings", "SettingInfo", "choice", "data_dir", "flag", "optional_text", "setting", "settings_info", "text", "whole"]
+
+Parse = Callable[[str, str], Any]  # (environment variable, its raw text) -> value, or raises UserError
+
+
+def text(name: str, raw: str) -> str:
+    return raw
+
+
+def optional_text(name: str, raw: str) -> str | None:
+    return raw or None
+
+
+def whole(lo: int, hi: int) -> Parse:
+    """A whole number from ``lo`` to ``hi``."""
+    def parse(name: str, raw: str) -> int:
+        try:
+            v = int(raw)
+        except ValueError:
+            v = lo - 1
+        if not lo <= v <= hi:
+            raise UserError(f"{name} 应为 {lo} 到 {hi} 之间的整数，而不是 {raw!r}",
+                            f"{name} must be a whole number from {lo} to {hi}, not {raw!r}")
+        return v
+    parse.allowed = f"{lo}–{hi}"  # type: ignore[attr-defined]
+    return parse
+
+
+def choice(*values: str) -> Parse:
+    """One of ``values``."""
+    def parse(name: str, raw: str) -> str:
+        if raw not in values:
+            raise UserError(f"{name} 应为 {' 或 '.join(values)}，而不是 {raw!r}",
+                            f"{name} must be one of {', '.join(values)}, not {raw!r}")
+        return raw
+    parse.allowed = " / ".join(values)  # type: ignore[attr-defined]
+    return parse
+
+
+def flag(name: str, raw: str) -> bool:
+    """``1``/``0`` (also yes/no, true/false, on/off)."""
+    v = raw.strip().lower()
+    if v in ("1", "yes", "true", "on"):
+        return True
+    if v in ("0", "no", "false", "off"):
+        return False
+    raise UserError(f"{name} 应为 1 或 0，而不是 {raw!r}", f"{name} must be 1 or 0, not {raw!r}")
+
+
+flag.allowed = "1 / 0"  # type: ignore[attr-defined]
+
+
+def setting(default: Any, env: str, zh: str, en: str, *, parse: Parse = text, default_text: str | None = None,
+            flag_name: str | None = None) -> Any:
+    """A field of :class:`Settings`: its default, environment variable, parser and description.
+
+    ``default_text`` says what the default means when the value alone does not (e.g. ``None``);
+    ``flag_name`` names a command-line flag that overrides it."""
+    meta = {"env": env, "zh": zh, "en": en, "parse": parse, "default_text": default_text, "flag": flag_name}
+    return field(default=default, metadata=meta)
+
 
 @dataclass(frozen=True)
 class Settings:
-    database_url: str = "sqlite:///renkou.db"
-    birth_order_rule: str = "mother"
-    # resident basis (常住): someone away from the hukou place counts where they live after this long
-    resident_threshold_months: int = 3
-    # the statistical year (period form 2023SY) starts in this month; 10 = the family-planning year
-    stat_year_start: int = 10
-    # a folder of county benefit rules (programmes.json, amounts.json) over the shipped ones (renkou.benefits)
-    benefit_rules: str | None = None
-    # public posting (公示) of benefit applications: how many days before it may end
-    benefit_posting_days: int = 7
-    # the server's own folder for its work files (uploaded imports waiting for a check or a commit);
-    # None: next to a SQLite file, else one folder per database under the user's data directory (data_dir)
-    data_dir: str | None = None
+    database_url: str = setting("sqlite:///renkou.db", "RENKOU_DATABASE_URL", "数据库地址", "Database URL",
+                                flag_name="--db")
+    birth_order_rule: str = setting("mother", "RENKOU_BIRTH_ORDER_RULE", "孩次计算口径", "Birth-order rule",
+                                    parse=choice(*BIRTH_ORDER_RULES))
+    resident_threshold_months: int = setting(
+        3, "RENKOU_RESIDENT_THRESHOLD_MONTHS", "常住人口口径：离开户籍地满几个月计入居住地",
+        "Resident basis: months away from the hukou place after which a person counts where they live", parse=whole(0, 24))
+    stat_year_start: int = setting(10, "RENKOU_STAT_YEAR_START", "统计年度起始月（期别 2023SY）",
+                                   "Month the statistical year (period 2023SY) starts", parse=whole(1, 12))
+    benefit_posting_days: int = setting(7, "RENKOU_BENEFIT_POSTING_DAYS", "奖励扶助等公示天数",
+                                        "Days a public posting of benefit applications runs", parse=whole(1, 60))
+    benefit_rules: str | None = setting(None, "RENKOU_BENEFIT_RULES", "本省、本县的福利项目与金额标准（文件夹）",
+                                        "Folder of a province's or county's benefit rules and amounts",
+                                        parse=optional_text, default_text="none: the shipped national floors and layers")
+    indicators: str | None = setting(None, "RENKOU_INDICATORS", "指标目录扩展（JSON 文件）",
+                                     "Extra or replacement indicators (a JSON file)", parse=optional_text, default_text="none")
+    reports_dir: str | None = setting(None, "RENKOU_REPORTS_DIR", "省定报表模板（文件夹）",
+                                      "Folder of a province's own report templates", parse=optional_text, default_text="none")
+    stats_snapshot: str | None = setting(
+        None, "RENKOU_STATS_SNAPSHOT", "统计快照目录（off 关闭）", "Statistics snapshot folder (off disables)", parse=optional_text,
+        default_text="next to a SQLite file; `~/.cache/renkou/` for PostgreSQL")
+    cjk_font: str | None = setting(None, "RENKOU_CJK_FONT", "PDF 报表与图表的中文字体文件", "CJK font file for PDF reports and charts",
+                                   parse=optional_text, default_text="WenQuanYi Micro Hei (`fonts-wqy-microhei`), else Noto CJK")
+    secret_key: str | None = setting(None, "RENKOU_SECRET_KEY", "网页会话签名密钥", "Key that signs the web sessions",
+                                     parse=optional_text, default_text="a new random key each start (everyone signs in again)")
+    cookie_secure: bool | None = setting(None, "RENKOU_COOKIE_SECURE", "会话 Cookie 仅经 HTTPS 发送",
+                                         "Session cookie sent over HTTPS only", parse=flag,
+                                         default_text="0 when serving on this machine (127.0.0.1), else 1")
+    argon2_profile: str = setting("default", "RENKOU_ARGON2_PROFILE", "密码哈希参数（test 仅供测试）",
+                                  "Password-hashing cost (test: for the test suite only)", parse=choice("default", "test"))
+    data_dir: str | None = setting(None, "RENKOU_DATA_DIR", "服务器工作文件目录（待核验、待提交的导入文件）",
+                                   "The server's folder for its work files (uploaded imports waiting for a check or a commit)",
+                                   parse=optional_text, default_text="`<file>.data` next to a SQLite database, else one folder per database in the user's data directory")
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """The settings from ``env`` (default: the process environment); an unset or empty variable
+        keeps the default. A bad value is a UserError naming the variable."""
         e = os.environ if env is None else env
-        rule = e.get("RENKOU_BIRTH_ORDER_RULE", cls.birth_order_rule)
-        if rule not in BIRTH_ORDER_RULES:
-            raise UserError(f"RENKOU_BIRTH_ORDER_RULE 应为 {' 或 '.join(BIRTH_ORDER_RULES)}，而不是 {rule!r}",
-                            f"RENKOU_BIRTH_ORDER_RULE must be one of {', '.join(BIRTH_ORDER_RULES)}, not {rule!r}")
-        return cls(database_url=e.get("RENKOU_DATABASE_URL", cls.database_url), birth_order_rule=rule,
-                   resident_threshold_months=_int(e, "RENKOU_RESIDENT_THRESHOLD_MONTHS", cls.resident_threshold_months, 0, 24),
-                   stat_year_start=_int(e, "RENKOU_STAT_YEAR_START", cls.stat_year_start, 1, 12),
-                   benefit_rules=e.get("RENKOU_BENEFIT_RULES") or None,
-                   benefit_posting_days=_int(e, "RENKOU_BENEFIT_POSTING_DAYS", cls.benefit_posting_days, 1, 60),
-                   data_dir=e.get("RENKOU_DATA_DIR") or None)
+        values = {}
+        for f in fields(cls):
+            raw = e.get(f.metadata["env"])
+            if raw is not None and raw != "":
+                values[f.name] = f.metadata["parse"](f.metadata["env"], raw)
+        return cls(**values)
 
 
 def data_dir(settings: Settings, database_url: str) -> Path:
@@ -58,14 +155,33 @@ def data_dir(settings: Settings, database_url: str) -> Path:
     return Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "renkou" / f"data-{digest}"
 
 
-def _int(env, name: str, default: int, lo: int, hi: int) -> int:
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        v = int(raw)
-    except ValueError:
-        v = lo - 1
-    if not lo <= v <= hi:
-        raise UserError(f"{name} 应为 {lo} 到 {hi} 之间的整数，而不是 {raw!r}", f"{name} must be a whole number from {lo} to {hi}, not {raw!r}")
-    return v
+@dataclass(frozen=True)
+class SettingInfo:
+    """One setting as the documentation shows it."""
+
+    name: str
+    env: str
+    type: str
+    default: str
+    allowed: str
+    zh: str
+    en: str
+    flag: str | None
+
+
+def settings_info() -> list[SettingInfo]:
+    """Every setting, in field order, for the documentation (docs/gen.py)."""
+    out = []
+    for f in fields(Settings):
+        m = f.metadata
+        out.append(SettingInfo(f.name, m["env"], _type_name(f), m["default_text"] or _default(f), getattr(m["parse"], "allowed", ""),
+                               m["zh"], m["en"], m["flag"]))
+    return out
+
+
+def _type_name(f: Field) -> str:
+    return str(f.type).replace("'", "")
+
+
+def _default(f: Field) -> str:
+    return "" if f.default is MISSING else f"`{f.default}`"

@@ -163,10 +163,14 @@ def test_demo_population_and_dates(demo, capsys):
     assert code == 0 and "合计 total" in out and f.new_name in out and f.old_name not in out
     code, out, _ = run(capsys, "--db", demo, "population", "--org", COUNTY_CODE, "--date", before)
     assert code == 0 and f.old_name in out and f.new_name not in out
+    code, out, _ = run(capsys, "--db", demo, "population", "--org", COUNTY_CODE, "--date", after, "--basis", "residence")
+    assert code == 0 and "现住人口 current" in out  # the old spelling, for one release
+    code, _, err = run(capsys, "--db", demo, "population", "--org", COUNTY_CODE, "--basis", "census")
+    assert code == 1 and "hukou" in err and "resident" in err and "current" in err and "Traceback" not in err
     code, _, err = run(capsys, "--db", demo, "population", "--org", COUNTY_CODE, "--date", "31/12/2020")
     assert code == 1 and "YYYY-MM-DD" in err
     code, _, err = run(capsys, "--db", demo, "population", "--org", f.retired, "--date", "2022-01-01")
-    assert code == 1 and "did not exist on 2022-01-01" in err and "Traceback" not in err  # merged away in 2020
+    assert code == 1 and "is not a population unit on 2022-01-01 (unknown, merged away" in err and "Traceback" not in err  # merged away in 2020
     code, out, _ = run(capsys, "--db", demo, "population", "--org", f.retired, "--date", (f.merged_on - dt.timedelta(days=1)).isoformat())
     assert code == 0 and "合计 total" in out  # it was there the day before
     code, out, _ = run(capsys, "--db", demo, "org", "tree", "--date", "2022-01-01")
@@ -223,12 +227,12 @@ def test_person_show_masks_reveal_is_audited_and_amend_is_versioned(demo, capsys
 def test_usage_errors_exit_1_and_internal_errors_exit_2(demo, capsys, monkeypatch):
     code, _, err = run(capsys, "--db", demo, "population", "--no-such-option")
     assert code == 1 and "Traceback" not in err
-    from renkou.registry import asof
+    from renkou.stats.service import Stats
 
     def boom(*a, **k):
         raise RuntimeError("simulated fault")
 
-    monkeypatch.setattr(asof, "population", boom)
+    monkeypatch.setattr(Stats, "population", boom)
     code, _, err = run(capsys, "--db", demo, "population", "--org", COUNTY_CODE)
     assert code == 2 and "Internal error" in err and "simulated fault" in err
 

@@ -32,6 +32,7 @@ def server(tmp_path_factory):
     village = next(code for user, _, code, _ in made if user == "cun")
     from renkou.auth import accounts
     from renkou.registry import asof
+    from renkou.core.dates import age
     from renkou.registry.log import in_force
     from renkou.registry.orgs import Hierarchy
     from renkou.storage.schema import Event
@@ -44,7 +45,7 @@ def server(tmp_path_factory):
                                 password=fixture.DEMO_PASSWORD)
         recent = set(s.scalars(select(Event.mother_id).where(Event.kind == "birth", in_force(), Event.date >= TODAY - dt.timedelta(days=30))))
         mother = next(p for p in asof.members(s, village, TODAY, basis="hukou")
-                      if p.sex == "F" and 22 <= asof.age_on(p.birth_date, TODAY) <= 38 and p.id not in recent)
+                      if p.sex == "F" and 22 <= age(p.birth_date, TODAY) <= 38 and p.id not in recent)
     S.update(village=village, mother=mother.name, mother_id=str(mother.id))
     with serving(create_app(db, secret="e2e", secure_cookies=False)) as url:
         yield url

@@ -152,7 +152,7 @@ def test_orgs_households_and_events_import(db, tmp_path):
         importer.run_import(db, "events", write_csv(tmp_path / "bad.csv", "events", bad), SYSTEM, today=TODAY)
     assert {(p.row, p.rule) for p in e.value.result.problems} == {(3, "after_death"), (4, "unknown_person"), (5, "bad_int")}
     with db.read() as s:
-        pc = asof.population(s, T1, D(2025, 1, 1))
+        pc = asof.population(s, T1, D(2025, 1, 1), "current")  # where they live: the move to V1 counts at once
         assert {c.code: c.total for c in pc.children} == {V1: 2, V2: 1}
         assert asof.person_state(s, s.scalar(select(Person).where(Person.temp_key == "T-1")), TODAY).household == "H1"
 

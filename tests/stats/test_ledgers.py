@@ -97,7 +97,7 @@ def test_engine_population_equals_the_registry_for_every_unit(county, date):
     st = Stats(county, Settings(resident_threshold_months=0), snapshot=False)
     with county.read() as s:
         h = Hierarchy.as_of(s, date)
-        for basis, reg in (("hukou", "hukou"), ("resident", "residence")):
+        for basis, reg in (("hukou", "hukou"), ("resident", "current")):
             c = st.counter(st.query(f"{date.isoformat()}/{date.isoformat()}", basis=basis))
             end = c.value("pop_end")
             for u in [u for _, u in h.walk(COUNTY_CODE) if u.level in ("county", "township", "village")]:

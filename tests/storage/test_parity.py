@@ -21,7 +21,7 @@ def answers(db) -> dict:
     with db.read() as s:
         for d in DATES:
             h = Hierarchy.as_of(s, d)
-            for basis in ("hukou", "residence"):
+            for basis in ("hukou", "current"):
                 for depth, u in h.walk():
                     pc = asof.population(s, u.code, d, basis, hierarchy=h)
                     out[(d, basis, u.code)] = (u.name, pc.male, pc.female)

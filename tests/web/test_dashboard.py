@@ -18,7 +18,7 @@ from renkou.auth import accounts
 from renkou.auth.officer import Officer
 from renkou.auth.scope import Scope
 from renkou.registry import events, orgs, persons
-from renkou.stats.catalogue import ratio_ci
+from renkou.stats.rates import ratio_ci
 from renkou.stats.periods import Period
 from renkou.stats.service import IndicatorValue
 from renkou.storage.db import Actor

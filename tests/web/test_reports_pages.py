@@ -15,6 +15,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from renkou.auth import accounts
+from renkou.config import Settings
 from renkou.core.idnumber import mask
 from renkou.stats.table import Column, Row, Table
 from renkou.storage.schema import Person
@@ -272,7 +273,7 @@ def test_a_report_template_from_the_reports_directory_is_offered(env, tmp_path, 
     (tmp_path / "reports").mkdir()
     (tmp_path / "reports" / "county.json").write_text(json.dumps({**shipped, "key": "county", "title": "本县人口月报"}, ensure_ascii=False),
                                                        encoding="utf-8")
-    monkeypatch.setenv("RENKOU_REPORTS_DIR", str(tmp_path / "reports"))
+    monkeypatch.setattr(c.app.state, "settings", Settings.from_env({"RENKOU_REPORTS_DIR": str(tmp_path / "reports")}))
     sign_in(c, "xiang1")
     assert 'value="report:county"' in c.get("/reports").text
     assert "本县人口月报" in show(c, what="report:county").text

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from functools import cache
 
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from renkou.config import Settings
 from renkou.core.problems import Problem, problem
 
 MIN_LENGTH = 10
@@ -35,7 +35,8 @@ def check(password: str, *, username: str = "") -> list[Problem]:
 
 @cache
 def _hasher() -> PasswordHasher:
-    if os.environ.get("RENKOU_ARGON2_PROFILE") == "test":  # the test suite only: cheap, still argon2id
+    # the cost is a setting of the whole process (Settings.argon2_profile), read once
+    if Settings.from_env().argon2_profile == "test":  # the test suite only: cheap, still argon2id
         return PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1, type=Type.ID)
     return PasswordHasher(type=Type.ID)  # argon2id with the library's RFC 9106 low-memory profile
 

@@ -21,7 +21,7 @@ from renkou.benefits.coverage import KINDS
 from renkou.auth.officer import Officer
 from renkou.registry import asof
 from renkou.registry.orgs import Hierarchy
-from renkou.stats.service import rate
+from renkou.stats.rates import rate
 from renkou.stats.table import Column, Row, Table
 from renkou.storage.schema import CENT, BenefitConfirmation, BenefitCoverage, BenefitExit, BenefitRecipient, PaymentLine, Person
 

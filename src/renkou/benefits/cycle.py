@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from renkou.benefits import verdict
 from renkou.auth.officer import Officer
+from renkou.core.dates import age
 from renkou.core.problems import Problem, problem
 from renkou.errors import UserError, ValidationFailed
 from renkou.registry import asof
@@ -138,7 +139,7 @@ def check_application(session: Session, officer: Officer, programmes: dict, *, p
         if st.age is not None and st.age < 18:
             if payee is None or payee.id == person.id:
                 out.append(problem("payee_required", "payee", ""))
-        if payee is not None and asof.age_on(payee.birth_date, applied_on) < 18:
+        if payee is not None and age(payee.birth_date, applied_on) < 18:
             out.append(problem("payee_minor", "payee", ""))
         if prog is not None and year is not None:
             dup = session.scalar(select(BenefitApplication.id).where(

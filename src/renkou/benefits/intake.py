@@ -23,7 +23,8 @@ from renkou.core.idnumber import mask
 from renkou.core.problems import problem
 from renkou.errors import NotFound, ValidationFailed
 from renkou.exchange import readers
-from renkou.exchange.importer import ImportResult, parse_date
+from renkou.core.dates import parse_date
+from renkou.exchange.importer import ImportResult
 from renkou.registry import persons
 from renkou.storage.db import Database, changeset_of
 from renkou.storage.schema import BenefitApplication, ImportBatch

@@ -13,7 +13,7 @@ from renkou.benefits.decision import Record
 from renkou.benefits.eligibility import When
 from renkou.benefits.programmes import Condition
 from renkou.core.vocab import HUKOU_TYPES
-from renkou.stats.model import date_of, day
+from renkou.core.dates import age, date_of, day
 
 Row = dict[str, Any]
 
@@ -25,8 +25,7 @@ def _d(n: int | None):
 def _age(birth: int | None, w: When) -> int | None:
     if birth is None:
         return None
-    b = date_of(birth)
-    return w.on.year - b.year - ((w.on.month, w.on.day) < (b.month, b.day))
+    return age(date_of(birth), w.on)
 
 
 def _hukou(r: Row, p: str, unit: Callable) -> tuple[tuple[Record, ...], str]:

@@ -17,7 +17,7 @@ from rich.table import Table
 
 from renkou.benefits.programmes import VARIANT_TEXT
 from renkou.cli.context import console, err_console, parse_date_opt, state
-from renkou.cli.stats import _stats, _write
+from renkou.cli.stats import write_output
 from renkou.core.cells import csv_row
 from renkou.errors import UserError
 
@@ -36,7 +36,7 @@ def _service(ctx: typer.Context):
 
     st = state(ctx)
     if st.__dict__.get("_benefits") is None:
-        st.__dict__["_benefits"] = Benefits(st.db(), st.settings, stats=_stats(ctx))
+        st.__dict__["_benefits"] = Benefits(st.db(), st.settings, stats=st.stats())
     return st.__dict__["_benefits"]
 
 
@@ -70,7 +70,7 @@ def candidates(
         found = svc.candidates(program, year, org)
     on = prog.determination(year)
     if fmt == "json":
-        _write(json.dumps({"programme": prog.key, "year": year, "org": org, "determination_date": on.isoformat(),
+        write_output(json.dumps({"programme": prog.key, "year": year, "org": org, "determination_date": on.isoformat(),
                            "candidates": [d.to_json() for d in found]}, ensure_ascii=False, indent=1), out)
         return
     if fmt == "csv":
@@ -81,7 +81,7 @@ def candidates(
         for d in found:
             w.writerow(csv_row([d.unit_code, d.unit_name, d.person_id, d.name, d.id_masked, {True: "yes", False: "no", None: "attest"}[d.eligible],
                                 "/".join(d.variant.values())] + [x for c in d.conditions for x in (c.status, c.value, _records(c))]))
-        _write("\ufeff" + buf.getvalue() if out else buf.getvalue(), out)
+        write_output("\ufeff" + buf.getvalue() if out else buf.getvalue(), out)
         return
     title = (f"{prog.zh}（{prog.short_zh}）{year} 年新增对象：{org}，判定日 {on}，共 {len(found)} 人" if i == 0 else
              f"{prog.en} {year}: who newly qualifies under {org}, judged on {on}: {len(found)}")
@@ -95,7 +95,7 @@ def candidates(
                       f"{d.name} {d.id_masked or ''} #{d.person_id}" if first else "", RESULT[d.eligible][i] if first else "",
                       c.key, f"{MARK[c.status]} {STATUS[c.status][i]}", _records(c) or c.value, end_section=n == len(d.conditions) - 1)
     if out is not None:
-        _write(_plain(t), out)
+        write_output(_plain(t), out)
     else:
         console.print(t)
     for c in prog.conditions:

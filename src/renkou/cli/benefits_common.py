@@ -37,11 +37,10 @@ def acting(ctx: typer.Context, username: str):
 def service(ctx: typer.Context):
     """The eligibility service, one per command, on the statistics model `renkou benefits candidates` uses."""
     from renkou.benefits.service import Benefits
-    from renkou.cli.stats import _stats
 
     st = state(ctx)
     if st.__dict__.get("_benefits") is None:
-        st.__dict__["_benefits"] = Benefits(st.db(), st.settings, stats=_stats(ctx))
+        st.__dict__["_benefits"] = Benefits(st.db(), st.settings, stats=st.stats())
     return st.__dict__["_benefits"]
 
 

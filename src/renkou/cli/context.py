@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 
 from renkou.config import Settings
+from renkou.core.dates import parse_date
 from renkou.errors import UserError
 from renkou.storage import migrate
 from renkou.storage.db import Database
+
+if TYPE_CHECKING:
+    from renkou.stats.service import Stats
 
 # markup=False: output often contains what users typed ("[...]" must print as typed, never as style).
 console = Console(highlight=False, markup=False)
@@ -22,6 +27,7 @@ err_console = Console(stderr=True, highlight=False, markup=False)
 class State:
     settings: Settings = field(default_factory=Settings.from_env)
     _db: Database | None = None
+    _stats: Stats | None = None
     synth: dict | None = None  # options of `renkou synth` for its subcommands
 
     def db(self, *, migrated: bool = True) -> Database:
@@ -45,6 +51,16 @@ class State:
                 raise UserError("数据库版本较旧，请先运行 renkou init 升级", "the database schema is older than this program: run `renkou init` to upgrade it")
         return self._db
 
+
+    def stats(self) -> Stats:
+        """The statistics service of this command, its model loaded (one per command)."""
+        if self._stats is None:
+            from renkou.stats.service import Stats  # numpy and Polars load only for the commands that count
+
+            with console.status("正在载入统计数据… loading the statistics model…"):
+                self._stats = Stats(self.db(), self.settings)
+                self._stats.model()
+        return self._stats
 
     def close(self) -> None:
         """Close the database's connections when the command ends (called by the root context)."""
@@ -85,7 +101,7 @@ def state(ctx: typer.Context) -> State:
 def parse_date_opt(value: str | None, name: str = "--date") -> dt.date:
     if value is None:
         return dt.date.today()
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError as exc:
-        raise UserError(f"{name} 应为 YYYY-MM-DD 格式的日期，而不是 {value!r}", f"{name} must be a date YYYY-MM-DD, not {value!r}") from exc
+    d = parse_date(value)
+    if d is None:
+        raise UserError(f"{name} 应为 YYYY-MM-DD 格式的日期，而不是 {value!r}", f"{name} must be a date YYYY-MM-DD, not {value!r}")
+    return d

@@ -10,6 +10,7 @@ from rich.table import Table
 
 from renkou.auth.officer import Officer
 from renkou.cli.context import console, err_console, parse_date_opt, state
+from renkou.core import basis as basis_mod
 from renkou.errors import UserError, ValidationFailed
 from renkou.exchange import exporter, importer, templates
 from renkou.storage.db import Actor
@@ -77,7 +78,7 @@ def export(
     fmt: str = typer.Option(None, "--format", help="csv | xlsx | parquet（默认按扩展名 default from the extension）"),
     org: str = typer.Option(None, "--org", help="快照的单位代码。Unit code for a snapshot."),
     date: str = typer.Option(None, "--date", help="快照或机构树的日期。Date of the snapshot or tree."),
-    basis: str = typer.Option("residence", "--basis", help="hukou | residence"),
+    basis: str = typer.Option(basis_mod.DEFAULT, "--basis", help=basis_mod.help_text(basis_mod.REGISTRY)),
     reveal: str = typer.Option(None, "--reveal", help="导出完整证件号，须填写原因（写入审计日志）。Export full ID numbers; give the reason (audited)."),
 ) -> None:
     """导出数据表或某单位某日的人员快照（证件号默认脱敏）。Export a table or a unit's snapshot (ID numbers masked by default)."""
@@ -120,7 +121,7 @@ def demo(
     Build the demo county (a synthetic, fictitious population with its history since 1950) and show it."""
     import datetime as dt
 
-    from renkou.cli.synth import _bar
+    from renkou.cli.synth import progress_bar
     from renkou.demo import fixture
     from renkou.storage import migrate
     from renkou.synth import build, store
@@ -150,14 +151,14 @@ def demo(
     migrate.upgrade(db)
     if fixture.has_demo_data(db):
         raise UserError("演示数据已存在；请使用 --fresh 重新生成。", "The demo county is already there; use --fresh to build it again.")
-    with _bar() as progress:
+    with progress_bar() as progress:
         county = build.generate(persons, DEMO_SEED, end_year=dt.date.today().year - 1, progress=progress)
         s = store.to_database(county, db, progress=progress, actor=fixture.DEMO_ACTOR)
     console.print(f"演示县已建立：{s['units']} 个单位，{s['households']} 户，{s['persons']} 人，{s['events']} 条事件。")
     console.print(f"Demo county ready: {s['units']} units, {s['households']} households, {s['persons']} persons, {s['events']} events.")
     from renkou.cli.registry import population
 
-    population(ctx, org=COUNTY_CODE, date=None, basis="residence")
+    population(ctx, org=COUNTY_CODE, date=None, basis=basis_mod.DEFAULT)
     made = fixture.demo_accounts(db, COUNTY_CODE)
     t = Table("用户名 user", "角色 role", "单位 unit", title=f"演示账号（密码均为 {fixture.DEMO_PASSWORD}）Demo accounts (password {fixture.DEMO_PASSWORD})")
     for user, role, code, name in made:

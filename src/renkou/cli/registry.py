@@ -12,6 +12,7 @@ from rich.table import Table
 
 from renkou.auth.officer import Officer
 from renkou.cli.context import console, parse_date_opt, state
+from renkou.core import basis as basis_mod
 from renkou.core.idnumber import mask
 from renkou.core.vocab import ETHNICITIES, MARITAL_STATUSES, RELATIONS
 from renkou.errors import UserError
@@ -169,12 +170,12 @@ def event_correct(ctx: typer.Context, event_id: int = typer.Argument(...), reaso
 
 def population(ctx: typer.Context, org: str = typer.Option(..., "--org", help="单位代码。Unit code."),
                date: str = typer.Option(None, "--date", help="日期（当日末），默认今天。Date (end of day), default today."),
-               basis: str = typer.Option("residence", "--basis", help="hukou 户籍人口 | residence 常住/居住人口。")) -> None:
+               basis: str = typer.Option(basis_mod.DEFAULT, "--basis", help=basis_mod.help_text() + "。")) -> None:
     """某日某单位的人口（及其下级单位）。Population of a unit and the units below it on a date."""
     d = parse_date_opt(date)
-    with state(ctx).db().read() as s:
-        pc = asof.population(s, org, d, basis)
-    label = "户籍人口 hukou" if basis == "hukou" else "居住人口 residence"
+    b = basis_mod.BASES[basis_mod.check(basis)]
+    pc = state(ctx).stats().population(org, d, b.key)
+    label = f"{b.zh} {b.key}"
     t = Table(title=f"{pc.name} {pc.code}  {d}  {label}")
     for c in ("代码 code", "名称 name", "男 male", "女 female", "合计 total"):
         t.add_column(c, justify="right" if c[0] in "男女合" else "left")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import threading
 
 import typer
@@ -23,9 +22,10 @@ def serve(
     from renkou.web.app import create_app
 
     db = state(ctx).db()
+    settings = state(ctx).settings
     # Plain HTTP is only for this machine; anywhere else the cookie must be Secure (serve behind TLS).
-    secure = os.environ.get("RENKOU_COOKIE_SECURE", "0" if host in LOOPBACK else "1") != "0"
-    app = create_app(db, secret=os.environ.get("RENKOU_SECRET_KEY"), secure_cookies=secure, settings=state(ctx).settings)
+    secure = settings.cookie_secure if settings.cookie_secure is not None else host not in LOOPBACK
+    app = create_app(db, secret=settings.secret_key, secure_cookies=secure, settings=settings)
     # load the statistics model while the server starts (from its snapshot: about a second for a
     # million people; the first time from every row); requests that need it wait for it
     threading.Thread(target=app.state.stats.model, name="stats-warm-up", daemon=True).start()

@@ -13,32 +13,22 @@ import typer
 
 from renkou.cli.context import console, err_console, state
 from renkou.core.cells import csv_row, xlsx_workbook_text
+from renkou.core import basis as basis_mod
 from renkou.errors import UserError
 from renkou.storage.db import Actor
 
 PERIOD_HELP = "统计期：2024 | 2024Q1 | 2024-03 | 2024S1 | 2023Oct | 2023SY | 2024-03YTD | 2024-01-01/2024-03-31"
-BASIS_HELP = "口径 basis: hukou（户籍）| resident（常住）"
+BASIS_HELP = basis_mod.help_text(basis_mod.STATISTICS)
 UNITS_HELP = "按哪一天的区划统计：end（统计期末，默认）| today（并入今天的区划）| YYYY-MM-DD。Units as of: end | today | a date."
 # options shared by the three commands (a Typer option object may serve several commands)
 ORG = typer.Option(..., "--org", help="单位代码。Unit code.")
 PERIOD = typer.Option(..., "--period", help=PERIOD_HELP)
-BASIS = typer.Option("hukou", "--basis", help=BASIS_HELP)
+BASIS = typer.Option(basis_mod.DEFAULT, "--basis", help=BASIS_HELP)
 UNITS = typer.Option("end", "--units-as-of", help=UNITS_HELP)
 LANG = typer.Option("zh", "--lang", help="zh | en")
 
 
-def _stats(ctx: typer.Context):
-    from renkou.stats.service import Stats
-
-    st = state(ctx)
-    if st.__dict__.get("_stats") is None:
-        with console.status("正在载入统计数据… loading the statistics model…"):
-            st.__dict__["_stats"] = Stats(st.db(), st.settings)
-            st.__dict__["_stats"].model()
-    return st.__dict__["_stats"]
-
-
-def _write(data: bytes | str, out: Path | None) -> None:
+def write_output(data: bytes | str, out: Path | None) -> None:
     if out is None:
         if isinstance(data, bytes):
             sys.stdout.buffer.write(data)
@@ -72,7 +62,7 @@ def indicators(
 ) -> None:
     """计算指标目录中的指标（出生率、出生人口性别比及置信区间、总和生育率……）。Compute the catalogue's indicators."""
     f = _fmt(fmt, out, ("json", "csv", "xlsx", "dhis2", "adx"), "json")
-    st = _stats(ctx)
+    st = state(ctx).stats()
     q = st.query(period, basis=basis, units_as_of=units_as_of)
     vals = st.indicators(org, q, level=level, codes=[c.strip() for c in codes.split(",") if c.strip()] if codes else None,
                          disaggregate=not totals_only)
@@ -80,10 +70,10 @@ def indicators(
         from renkou.stats.exchange import DataValue, to_adx, to_dhis2
 
         dvs = [DataValue(v.code, v.unit_code, q.period, v.value, v.disaggregation) for v in vals if v.value is not None]
-        _write(json.dumps(to_dhis2(dvs), ensure_ascii=False, indent=1) if f == "dhis2" else to_adx(dvs, data_set="renkou-indicators"), out)
+        write_output(json.dumps(to_dhis2(dvs), ensure_ascii=False, indent=1) if f == "dhis2" else to_adx(dvs, data_set="renkou-indicators"), out)
         return
     if f == "json":
-        _write(json.dumps({"period": q.period.id, "basis": q.basis, "units_as_of": q.units_as_of.isoformat(),
+        write_output(json.dumps({"period": q.period.id, "basis": q.basis, "units_as_of": q.units_as_of.isoformat(),
                            "values": [v.to_json() for v in vals]}, ensure_ascii=False, indent=1), out)
         return
     head = ["indicator", "name", "unit", "unit_name", "level", "disaggregation", "value", "numerator", "denominator", "ci_low", "ci_high", "flag"]
@@ -95,7 +85,7 @@ def indicators(
         w = csv.writer(buf)
         w.writerow(head)
         w.writerows(csv_row(r) for r in rows)
-        _write("\ufeff" + buf.getvalue() if out else buf.getvalue(), out)
+        write_output("\ufeff" + buf.getvalue() if out else buf.getvalue(), out)
         return
     from openpyxl import Workbook
 
@@ -109,7 +99,7 @@ def indicators(
     ws.freeze_panes = "A2"
     buf = io.BytesIO()
     wb.save(buf)
-    _write(buf.getvalue(), out)
+    write_output(buf.getvalue(), out)
 
 
 def report(
@@ -129,13 +119,13 @@ def report(
     from renkou.stats import render, reports
 
     f = _fmt(fmt, out, ("xlsx", "csv", "json", "pdf", "dhis2", "adx"), "json")
-    st = _stats(ctx)
+    st = state(ctx).stats()
     q = st.query(period, basis=basis, units_as_of=units_as_of)
     if f in ("dhis2", "adx"):
         from renkou.stats.exchange import to_adx, to_dhis2
 
         dvs = reports.data_values(st, kind, org, q, level=level)
-        _write(json.dumps(to_dhis2(dvs, data_set=kind), ensure_ascii=False, indent=1) if f == "dhis2" else to_adx(dvs, data_set=kind), out)
+        write_output(json.dumps(to_dhis2(dvs, data_set=kind), ensure_ascii=False, indent=1) if f == "dhis2" else to_adx(dvs, data_set=kind), out)
         return
     t = reports.report(st, kind, org, q, level=level, prepared_by=prepared_by or getpass.getuser())
     _emit(t, f, lang, out, render)
@@ -143,13 +133,13 @@ def report(
 
 def _emit(t, f: str, lang: str, out: Path | None, render) -> None:
     if f == "json":
-        _write(json.dumps(t.to_json(), ensure_ascii=False, indent=1, default=str), out)
+        write_output(json.dumps(t.to_json(), ensure_ascii=False, indent=1, default=str), out)
     elif f == "csv":
-        _write(render.to_csv(t, lang), out)
+        write_output(render.to_csv(t, lang), out)
     elif f == "xlsx":
-        _write(render.to_xlsx(t, lang), out)
+        write_output(render.to_xlsx(t, lang), out)
     else:
-        _write(render.to_pdf(t, lang), out)
+        write_output(render.to_pdf(t, lang), out)
 
 
 def ledger(
@@ -170,7 +160,7 @@ def ledger(
     from renkou.stats import ledgers, render
 
     f = _fmt(fmt, out, ("xlsx", "csv", "json", "pdf"), "json")
-    st = _stats(ctx)
+    st = state(ctx).stats()
     q = st.query(period, basis=basis, units_as_of=units_as_of)
     filters = {}
     for item in where or []:

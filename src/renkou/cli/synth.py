@@ -23,7 +23,7 @@ STEPS = {"simulate": "模拟历年人口 simulating years", "identities": "姓�
 
 
 @contextmanager
-def _bar() -> Iterator:
+def progress_bar() -> Iterator:
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=err_console, transient=True) as bar:
         tasks: dict[str, int] = {}
@@ -81,7 +81,7 @@ def synth(
 
         target_db = st.db(migrated=False)
         migrate.upgrade(target_db)
-    with _bar() as progress:
+    with progress_bar() as progress:
         county = build.generate(persons, seed, start_year=start_year, end_year=end_year, progress=progress)
         if out is not None:
             paths = store.to_files(county, out, fmt=fmt)
@@ -116,7 +116,7 @@ def external(
         if k not in ext.KINDS:
             raise UserError(f"未知的部门数据类型 {k}（可选：{', '.join(ext.KINDS)}）", f"unknown kind {k} ({', '.join(ext.KINDS)})")
     _check_years(opts["start_year"], opts["end_year"], opts["persons"])
-    with _bar() as progress:
+    with progress_bar() as progress:
         county = build.generate(opts["persons"], opts["seed"], start_year=opts["start_year"], end_year=opts["end_year"], progress=progress)
     for k in kinds:
         paths = ext.write_external(county, k, out, seed=opts["seed"], fmt=fmt, rates=rates)

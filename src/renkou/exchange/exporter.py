@@ -14,6 +14,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
+from renkou.core import basis as basis_mod
 from renkou.core.cells import csv_row, xlsx_text
 from renkou.core.idnumber import mask
 from renkou.errors import UserError
@@ -125,7 +126,7 @@ def write(cols: list[str], rows: list[list], path: Path, fmt: str) -> None:
 
 
 def export(session: Session, table: str, path: Path, fmt: str, *, code: str | None = None, date: dt.date | None = None,
-           basis: str = "residence", reveal_why: str | None = None) -> int:
+           basis: str = basis_mod.DEFAULT, reveal_why: str | None = None) -> int:
     """Write one table (or a snapshot) and return the number of rows. ``reveal_why`` un-masks ID
     numbers and records the reveal, with its reason, in the audit trail."""
     date = date or dt.date.today()

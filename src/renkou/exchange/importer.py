@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from renkou.auth.officer import Officer
 from renkou.core import idnumber
 from renkou.core.cells import csv_row, xlsx_workbook_text
+from renkou.core.dates import parse_date
 from renkou.core.codes import LEVELS, UNIT_KINDS, URBAN_RURAL_CLASSES, check_code
 from renkou.core.events import EVENT_KINDS
 from renkou.core.problems import Problem, problem
@@ -58,22 +59,6 @@ class ImportResult:
         self.n_problems += 1
         if len(self.problems) < MAX_KEPT:
             self.problems.append(p)
-
-
-def parse_date(s: str) -> dt.date | None:
-    """YYYY-MM-DD, YYYY/MM/DD, YYYY.MM.DD (month and day with one digit or two: 2023/2/3) or
-    YYYYMMDD; None if it is none of them."""
-    s = s.strip()
-    try:
-        if len(s) == 8 and s.isdigit():
-            return dt.date(int(s[:4]), int(s[4:6]), int(s[6:]))
-        parts = s.replace("/", "-").replace(".", "-").split("-")
-        if (len(parts) == 3 and len(parts[0]) == 4 and all(1 <= len(p) <= 2 for p in parts[1:])
-                and all(p.isascii() and p.isdigit() for p in parts)):
-            return dt.date(int(parts[0]), int(parts[1]), int(parts[2]))
-        return None
-    except ValueError:
-        return None
 
 
 # The most text a cell may hold: the length of the column it is stored in, or for a cell naming
@@ -161,10 +146,7 @@ def _date(raw: str, fld: str, probs: list[Problem], required: bool, today: dt.da
         if required:
             probs.append(problem("required", fld, raw))
         return None
-    try:  # the common case first
-        d = dt.date.fromisoformat(raw) if len(raw) == 10 and raw[4] == "-" else parse_date(raw)
-    except ValueError:
-        d = None
+    d = parse_date(raw)
     if d is None:
         probs.append(problem("bad_date", fld, raw))
     elif d > today:

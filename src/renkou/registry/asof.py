@@ -15,13 +15,15 @@ from dataclasses import dataclass, field
 from sqlalchemy import ColumnElement, Date, Select, and_, bindparam, func, or_, select, union_all
 from sqlalchemy.orm import Session, aliased
 
-from renkou.core import birthorder
+from renkou.core import basis as basis_mod, birthorder
+from renkou.core.dates import age
 from renkou.errors import UserError
 from renkou.registry.log import in_force
 from renkou.registry.orgs import Hierarchy
 from renkou.storage.schema import Event, Household, OrgUnit, Person
 
-BASES = ("hukou", "residence")
+BASES = basis_mod.REGISTRY  # hukou and current residence, counted from the events (see renkou.core.basis)
+_ATTR = {basis_mod.HUKOU: "hukou", basis_mod.CURRENT: "residence"}  # the attribute whose latest event places a person
 
 
 def _sets(attr: str) -> ColumnElement[bool]:
@@ -75,11 +77,11 @@ class PopulationCount:
 
 
 def counts_by_unit(session: Session, date: dt.date, basis: str) -> dict[int | None, Counter]:
-    """Living people by recorded unit (not yet resolved through merges) and sex."""
-    if basis not in BASES:
-        raise UserError(f"口径应为 hukou 或 residence，而不是 {basis}", f"basis must be hukou or residence, not {basis}")
-    lt = latest(basis, date)
-    col = lt.c[_VALUE[basis][0]]
+    """Living people by recorded unit (not yet resolved through merges) and sex, on the basis
+    ``hukou`` or ``current`` (renkou.core.basis; the resident basis is counted by renkou.stats)."""
+    attr = _ATTR[basis_mod.check(basis, BASES)]
+    lt = latest(attr, date)
+    col = lt.c[_VALUE[attr][0]]
     q = select(col, Person.sex, func.count()).join(Person, Person.id == lt.c.person_id).where(alive(date), col.is_not(None)).group_by(col, Person.sex)
     out: dict[int | None, Counter] = defaultdict(Counter)
     for unit_id, sex, n in session.execute(q):
@@ -87,7 +89,7 @@ def counts_by_unit(session: Session, date: dt.date, basis: str) -> dict[int | No
     return out
 
 
-def population(session: Session, code: str, date: dt.date, basis: str = "residence", *, hierarchy: Hierarchy | None = None,
+def population(session: Session, code: str, date: dt.date, basis: str = basis_mod.DEFAULT, *, hierarchy: Hierarchy | None = None,
                scope=None) -> PopulationCount:
     """The population of a unit (and of each unit directly below it) on ``date``; with a ``scope``
     (renkou.auth.scope.Scope), only a unit inside it."""
@@ -95,6 +97,7 @@ def population(session: Session, code: str, date: dt.date, basis: str = "residen
         scope.require_unit(session, code)
     h = hierarchy or Hierarchy.as_of(session, date)
     root = h.unit(code)
+    basis = basis_mod.check(basis, BASES)
     raw = counts_by_unit(session, date, basis)
     per_unit: dict[int, Counter] = defaultdict(Counter)
     for unit_id, c in raw.items():
@@ -132,10 +135,6 @@ class PersonState:
     marital_status: str
     spouse_id: int | None
     living_children: int
-
-
-def age_on(birth: dt.date, date: dt.date) -> int:
-    return date.year - birth.year - ((date.month, date.day) < (birth.month, birth.day))
 
 
 # The statements of ``states`` are built once, with the date and the person ids as parameters: building
@@ -217,21 +216,22 @@ def states(session: Session, persons: list[Person], date: dt.date) -> dict[int, 
         h = hh.get(p.id, (None, None))
         st, spouse = marital.get(p.id, ("never", None))
         out[p.id] = PersonState(
-            date=date, alive=p.id in living, age=age_on(p.birth_date, date) if p.birth_date <= date else None,
+            date=date, alive=p.id in living, age=age(p.birth_date, date) if p.birth_date <= date else None,
             hukou_unit=unit_code.get(huk.get(p.id)), residence_unit=unit_code.get(res.get(p.id)),
             household=hh_numbers.get(h[0]), relation=h[1], hukou_type=ht.get(p.id),
             marital_status=st, spouse_id=spouse, living_children=kids.get(p.id, 0))
     return out
 
 
-def members(session: Session, code: str, date: dt.date, basis: str = "residence") -> list[Person]:
-    """The living people of a unit's subtree on ``date``, in ID order."""
+def members(session: Session, code: str, date: dt.date, basis: str = basis_mod.DEFAULT) -> list[Person]:
+    """The living people of a unit's subtree on ``date`` (basis ``hukou`` or ``current``), in ID order."""
+    attr = _ATTR[basis_mod.check(basis, BASES)]
     h = Hierarchy.as_of(session, date)
     wanted = h.subtree(code)
     raw_units = [u.id for u in session.scalars(select(OrgUnit))]
     raw_in = [u for u in raw_units if h.resolve(u) in wanted]
-    lt = latest(basis, date)
-    col = lt.c[_VALUE[basis][0]]
+    lt = latest(attr, date)
+    col = lt.c[_VALUE[attr][0]]
     q = select(Person).join(lt, lt.c.person_id == Person.id).where(alive(date), col.in_(raw_in)).order_by(Person.id)
     return list(session.scalars(q))
 

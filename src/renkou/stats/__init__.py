@@ -2,9 +2,12 @@
 
 * ``periods`` — reporting periods (month, quarter, half-year, year, statistical year, YTD, ranges);
 * ``model`` — the analytical layer: columnar copies of the registry, refreshed from the change feed;
+* ``snapshot`` — the model saved on disk (Arrow files) so a new process starts from it;
 * ``engine`` — counts per unit and period from those columns, rolled up the organisation tree;
 * ``catalogue`` — the indicator catalogue (data, in ``data/indicators.json``) and its formulas;
 * ``reports`` / ``ledgers`` — standard reports (templates in ``data/reports``) and ledgers;
+* ``rates`` — rounding (四舍五入), rates and their confidence intervals: ``rate``, ``rates``, ``round_half_up``;
+* ``service`` — ``Stats``: queries over the model (``indicators``, ``population``) for every surface;
 * ``table`` / ``render`` — one table shape, rendered to JSON, CSV, XLSX and PDF;
 * ``exchange`` — DHIS2 dataValueSets JSON and ADX XML.
 """

@@ -19,7 +19,6 @@ import ast
 import itertools
 import json
 import math
-import os
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -226,10 +225,9 @@ def check_catalogue(cat: Catalogue) -> list[str]:
 
 
 def load(extra: str | Path | None = None) -> Catalogue:
-    """The shipped catalogue, extended by ``extra`` (or the file named by RENKOU_INDICATORS)."""
+    """The shipped catalogue, extended by the file ``extra`` (Settings.indicators, RENKOU_INDICATORS)."""
     shipped = json.loads(resources.files("renkou.stats").joinpath("data/indicators.json").read_text(encoding="utf-8"))
     cat = _load_json(shipped)
-    extra = extra or os.environ.get("RENKOU_INDICATORS")
     if extra:
         try:
             data = json.loads(Path(extra).read_text(encoding="utf-8"))
@@ -237,23 +235,3 @@ def load(extra: str | Path | None = None) -> Catalogue:
             raise UserError(f"无法读取指标目录文件 {extra}：{e}", f"cannot read the indicator file {extra}: {e}") from e
         cat = _load_json(data, cat)
     return cat
-
-
-def wilson(k: float, n: float, z: float = 1.959963984540054) -> tuple[float, float]:
-    """Wilson score interval of a binomial proportion k/n."""
-    if n <= 0:
-        return (math.nan, math.nan)
-    p = k / n
-    den = 1 + z * z / n
-    mid = (p + z * z / (2 * n)) / den
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / den
-    return (max(0.0, mid - half), min(1.0, mid + half))
-
-
-def ratio_ci(num: float, den: float, factor: float) -> tuple[float | None, float | None]:
-    """95% CI of num/den × factor (e.g. a sex ratio at birth) from the binomial share num/(num+den)."""
-    lo, hi = wilson(num, num + den)
-    if math.isnan(lo):
-        return (None, None)
-    conv = lambda p: (p / (1 - p) * factor) if p < 1 else math.inf  # noqa: E731
-    return (conv(lo), conv(hi))

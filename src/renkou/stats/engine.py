@@ -40,11 +40,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from renkou.core import basis as basis_mod
 from renkou.errors import NotFound, UserError
 from renkou.registry.orgs import Hierarchy, UnitView
 from renkou.stats.model import OUT, Model, day
 
-BASES = ("hukou", "resident")
+BASES = basis_mod.STATISTICS  # see renkou.core.basis
 MAX_AGE = 110
 MOTHER_AGES = (10, 60)
 MAX_ORDER = 10
@@ -201,12 +202,11 @@ class Counter:
     """Measures of one model for one period, basis and tree. Cubes are built on first use."""
 
     def __init__(self, model: Model, units: Units, start: dt.date, end: dt.date, basis: str, birth_order_rule: str = "mother") -> None:
-        if basis not in BASES:
-            raise UserError(f"口径应为 {' 或 '.join(BASES)}，而不是 {basis}", f"basis must be one of {', '.join(BASES)}, not {basis}")
+        basis = basis_mod.check(basis, BASES)
         self.m, self.u = model, units
         self.a, self.b = day(start), day(end)
         self.basis, self.rule = basis, birth_order_rule
-        self.col = "h" if basis == "hukou" else "res"
+        self.col = "h" if basis == basis_mod.HUKOU else "res"
         self._cubes: dict[str, Cube] = {}
         self._lock = threading.RLock()  # concurrent requests wait for a cube being built instead of building it again
 

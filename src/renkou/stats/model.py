@@ -33,19 +33,12 @@ import polars as pl
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-EPOCH = dt.date(1970, 1, 1)
+from renkou.core.dates import EPOCH, date_of, day
+
 FAR = 200_000  # 2517-07-30: "still open"
 OUT = 0
 MOTHER_AGE_UNKNOWN = 10  # renkou.stats.engine's first mother-age cell
 STATE_KINDS = ("register", "birth", "move")
-
-
-def day(d: dt.date) -> int:
-    return (d - EPOCH).days
-
-
-def date_of(n: int) -> dt.date:
-    return EPOCH + dt.timedelta(days=int(n))
 
 
 PERSON_SCHEMA = {"id": pl.Int64, "male": pl.Int8, "birth": pl.Int32}

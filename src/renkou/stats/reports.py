@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -20,7 +19,8 @@ from pathlib import Path
 from renkou.errors import UserError
 from renkou.stats.catalogue import evaluate
 from renkou.stats.exchange import DataValue
-from renkou.stats.service import Query, Stats, rates
+from renkou.stats.rates import rates
+from renkou.stats.service import Query, Stats
 from renkou.stats.table import Chart, Column, Row, Table
 
 UNIT_COL = Column("unit", ("单位",), ("Unit",), kind="text")
@@ -38,14 +38,14 @@ class Template:
     chart: dict | None
 
 
-def templates() -> dict[str, Template]:
+def templates(extra_dir: str | Path | None = None) -> dict[str, Template]:
+    """The shipped templates, with those in ``extra_dir`` (Settings.reports_dir) added or replacing them."""
     found: dict[str, dict] = {}
     for f in resources.files("renkou.stats").joinpath("data/reports").iterdir():
         if f.name.endswith(".json"):
             found[f.name[:-5]] = json.loads(f.read_text(encoding="utf-8"))
-    extra = os.environ.get("RENKOU_REPORTS_DIR")
-    if extra:
-        for f in sorted(Path(extra).glob("*.json")):
+    if extra_dir:
+        for f in sorted(Path(extra_dir).glob("*.json")):
             try:
                 found[f.stem] = json.loads(f.read_text(encoding="utf-8"))
             except (OSError, json.JSONDecodeError) as e:
@@ -95,7 +95,7 @@ class Cells:
 
 
 def fill(stats: Stats, key: str, org: str, q: Query, *, level: str | None = None, scope=None) -> tuple[Template, Cells]:
-    tmpls = templates()
+    tmpls = templates(stats.settings.reports_dir)
     if key not in tmpls:
         raise UserError(f"没有报表 {key}（可用：{'、'.join(sorted(tmpls))}）", f"no report {key} (available: {', '.join(sorted(tmpls))})")
     t = tmpls[key]

@@ -12,65 +12,28 @@ import datetime as dt
 import math
 import threading
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
-from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 
 from renkou.config import Settings
+from renkou.core import basis as basis_mod
 from renkou.errors import UserError
+from renkou.registry import asof
+from renkou.registry.asof import PopulationCount
 from renkou.registry.orgs import Hierarchy, OrgRows
 from renkou.stats import catalogue as cat_mod
-from renkou.stats.catalogue import Catalogue, Indicator, evaluate, ratio_ci
+from renkou.stats.catalogue import Catalogue, Indicator, evaluate
 from renkou.stats.engine import Counter, Units
 from renkou.stats.model import Model, day
 from renkou.stats.periods import Period, parse
+from renkou.stats.rates import ratio_ci, rates, round_half_up
 from renkou.stats.snapshot import load_snapshot, save_snapshot, snapshot_dir
 from renkou.storage.db import Database
 
 
 COUNTERS_KEPT = 48  # queries whose cubes are kept until the next change (a dashboard asks ~30)
-
-
-def round_half_up(x: float | Fraction, decimals: int) -> float:
-    """四舍五入 as statistical tables print it (Python's round() rounds half to even)."""
-    q = Decimal(1).scaleb(-decimals)
-    d = Decimal(x.numerator) / Decimal(x.denominator) if isinstance(x, Fraction) else Decimal(repr(float(x)))
-    return float(d.quantize(q, rounding=ROUND_HALF_UP))
-
-
-def rate(num: float, den: float | None, factor: float = 1, decimals: int = 2) -> float | None:
-    """num / den × factor, rounded half up; exact when the counts are whole (no binary-float drift)."""
-    if den is None:
-        return round_half_up(num * factor, decimals) if not math.isnan(num) else None
-    if den == 0 or math.isnan(num) or math.isnan(den):
-        return None
-    if float(num).is_integer() and float(den * 2).is_integer():
-        return round_half_up(Fraction(int(num)) * Fraction(factor) / Fraction(den), decimals)
-    return round_half_up(num / den * factor, decimals)
-
-
-def rates(num: np.ndarray, den: np.ndarray | None, factor: float, decimals: int) -> np.ndarray:
-    """``rate`` over arrays (NaN where undefined): exact integer half-up rounding when the counts
-    are whole, as they are for every count-based rate."""
-    num = np.asarray(num, dtype=np.float64)
-    scale = 10 ** decimals
-    if den is None and float(factor).is_integer() and np.all(np.mod(num, 1) == 0):
-        return num * factor  # whole counts: nothing to round
-    whole = den is not None and float(factor).is_integer() and np.all(np.mod(num, 1) == 0) and np.all(np.mod(np.asarray(den) * 2, 1) == 0)
-    if whole:
-        d2 = np.rint(np.asarray(den) * 2).astype(np.int64)
-        n = np.rint(num).astype(np.int64) * int(factor) * scale
-        ok = d2 > 0
-        q = (4 * np.abs(n) + d2) // np.where(ok, 2 * d2, 1)
-        return np.where(ok, np.sign(n) * q / scale, np.nan)
-    out = np.full(num.shape, np.nan)
-    for k in range(len(num)):
-        r = rate(float(num[k]), None if den is None else float(den[k]), factor, decimals)
-        out[k] = np.nan if r is None else r
-    return out
 
 
 @dataclass(frozen=True)
@@ -107,7 +70,7 @@ class Stats:
                  snapshot: Path | None | bool = None) -> None:
         self.db = db
         self.settings = settings or Settings.from_env()
-        self.catalogue = catalogue or cat_mod.load()
+        self.catalogue = catalogue or cat_mod.load(self.settings.indicators)
         self._model: Model | None = None
         self._units: dict[dt.date, Units] = {}
         self._counters: dict[tuple, Counter] = {}
@@ -115,7 +78,7 @@ class Stats:
         self._counter_lock = threading.RLock()
         self._lock = threading.Lock()
         self._locate_lock = threading.Lock()
-        self._snapshot = snapshot_dir(db.url) if snapshot is None or snapshot is True else (snapshot or None)
+        self._snapshot = snapshot_dir(db.url, self.settings.stats_snapshot) if snapshot is None or snapshot is True else (snapshot or None)
 
     # -- the model ------------------------------------------------------------------------------------
     def model(self) -> Model:
@@ -200,7 +163,7 @@ class Stats:
         return self._units[key]
 
     # -- queries --------------------------------------------------------------------------------------
-    def query(self, period: str | Period, *, basis: str = "hukou", units_as_of: str | dt.date | None = None,
+    def query(self, period: str | Period, *, basis: str = basis_mod.DEFAULT, units_as_of: str | dt.date | None = None,
               today: dt.date | None = None) -> Query:
         today = today or dt.date.today()
         p = period if isinstance(period, Period) else parse(period, today=today, stat_year_start=self.settings.stat_year_start)
@@ -216,7 +179,7 @@ class Stats:
             except ValueError:
                 raise UserError(f"单位日期 {units_as_of} 应为 YYYY-MM-DD、end 或 today",
                                 f"units-as-of {units_as_of} must be YYYY-MM-DD, end or today") from None
-        return Query(p, basis, uas)
+        return Query(p, basis_mod.check(basis, basis_mod.STATISTICS), uas)
 
     def counter(self, q: Query) -> Counter:
         """The counter of a query, kept while nothing changes (its cubes are built once)."""
@@ -267,6 +230,29 @@ class Stats:
         for ind in inds:
             for disagg, bind in (self.catalogue.combos(ind) if disaggregate else [((), dict(ind.defaults))]):
                 out += self.values(counter, ind, positions, bind, disagg)
+        return out
+
+    def population(self, org: str, date: dt.date, basis: str = basis_mod.DEFAULT, *, scope=None) -> PopulationCount:
+        """The population of ``org`` and of each population unit directly below it at the end of
+        ``date``, by sex: the one count behind ``renkou population``, ``/api/v1/population`` and the
+        statistics' ``pop_end``. The ``current`` basis is counted from the registry (renkou.registry.asof)."""
+        basis = basis_mod.check(basis)
+        if basis not in basis_mod.STATISTICS:
+            with self.db.read() as s:
+                return asof.population(s, org, date, basis, scope=scope)
+        self.check_scope(org, scope)
+        counter = self.counter(Query(Period(date, date, "range"), basis, date))
+        u = counter.u
+        root = u.index(org)
+        kids = [i for i, v in enumerate(u.views) if v.parent_id == u.views[root].id]
+        by_sex = {sex: counter.value("pop_end", sex=sex) for sex in ("M", "F")}
+
+        def count(i: int) -> PopulationCount:
+            v = u.views[i]
+            return PopulationCount(v.code, v.name, date, basis, int(by_sex["M"][i]), int(by_sex["F"][i]))
+
+        out = count(root)
+        out.children = [count(i) for i in kids]
         return out
 
     def check_scope(self, org: str, scope) -> None:

@@ -25,9 +25,9 @@ from renkou.stats.model import Derived, Model
 FORMAT = 1
 
 
-def snapshot_dir(url: str) -> Path | None:
-    """``RENKOU_STATS_SNAPSHOT`` (``off`` disables), else next to a SQLite file, else the user cache."""
-    env = os.environ.get("RENKOU_STATS_SNAPSHOT")
+def snapshot_dir(url: str, setting: str | None = None) -> Path | None:
+    """``setting`` (Settings.stats_snapshot; ``off`` disables), else next to a SQLite file, else the user cache."""
+    env = setting
     if env:
         return None if env.lower() in ("off", "0", "no") else Path(env)
     u = make_url(url)

@@ -140,7 +140,7 @@ def _household_numbers(pop: Population, plan: org.OrgPlan) -> np.ndarray:
 # Columns are built as Polars (Arrow) string series by gathering from small lookup lists: a million
 # rows of a numpy unicode array cost four bytes a character, and the event table has a dozen such.
 
-def _iso(days: np.ndarray) -> pl.Series:
+def iso_dates(days: np.ndarray) -> pl.Series:
     """ISO dates from days since 1970-01-01."""
     return pl.Series(np.asarray(days, dtype=np.int32)).cast(pl.Date).dt.to_string("%Y-%m-%d")
 
@@ -183,7 +183,7 @@ def household_rows(c: County) -> pl.DataFrame:
     n = len(c.household_number)
     return pl.DataFrame({"number": pl.Series(c.household_number, dtype=pl.String), "unit_code": _pick(c.unit_code, c.pop.household_unit),
                          "address": (pl.Series(np.arange(n) % 300 + 1).cast(pl.String) + "号"),
-                         "created_on": _iso(c.pop.household_created)})
+                         "created_on": iso_dates(c.pop.household_created)})
 
 
 def person_key(c: County) -> np.ndarray:
@@ -207,7 +207,7 @@ def person_rows(c: County) -> pl.DataFrame:
     has_reg = np.zeros(P.n, dtype=bool)
     has_reg[who] = True
     has_reg = has_reg[reg]
-    registered_on = _fill(len(reg), np.flatnonzero(has_reg), _iso(cols["date"][has_reg]))
+    registered_on = _fill(len(reg), np.flatnonzero(has_reg), iso_dates(cols["date"][has_reg]))
     return _person_frame(c, reg, cols["hukou"], cols["residence"], cols["household"], cols["relation"], cols["hukou_type"], registered_on)
 
 
@@ -220,7 +220,7 @@ def _person_frame(c: County, rows: np.ndarray, hukou: np.ndarray, residence: np.
         "temp_key": pl.Series(c.temp_key[rows], dtype=pl.String),
         "name": pl.Series(c.name[rows], dtype=pl.String),
         "sex": _pick(["男", "女"], P.sex[rows]),
-        "birth_date": _iso(P.birth[rows]),
+        "birth_date": iso_dates(P.birth[rows]),
         "ethnicity": _pick(["01"], np.zeros(len(rows), dtype=np.int64)),
         "hukou_type": _pick(HUKOU_TYPES, hukou_type),
         "hukou_unit": _pick(c.unit_code, hukou),
@@ -240,7 +240,7 @@ def snapshot_person_rows(c: County) -> pl.DataFrame:
     end = c.pop.end_day
     rows = np.flatnonzero(P.registered & (P.death > end) & (P.birth <= end) & (P.hukou >= 0) & (P.hh >= 0))
     res = np.where(P.res[rows] >= 0, P.res[rows], P.hukou[rows])
-    return _person_frame(c, rows, P.hukou[rows], res, P.hh[rows], P.rel[rows], P.htype[rows], _iso(np.full(len(rows), end)))
+    return _person_frame(c, rows, P.hukou[rows], res, P.hh[rows], P.rel[rows], P.htype[rows], iso_dates(np.full(len(rows), end)))
 
 
 def places(c: County, ev: dict[str, np.ndarray]) -> pl.Series:
@@ -301,7 +301,7 @@ def event_rows(c: County, *, with_register: bool = False) -> pl.DataFrame:
     return pl.DataFrame({
         "kind": _pick(KINDS, e["kind"]),
         "person": _pick(key, e["person"]),
-        "date": _iso(e["date"]),
+        "date": iso_dates(e["date"]),
         "source": _pick(SOURCES, e["source"]),
         "partner": _pick(key, e["partner"]),
         "mother": _pick(key, e["mother"]),

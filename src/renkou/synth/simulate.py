@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from renkou.core.dates import EPOCH, date_of, day
 from renkou.synth import demography as dem
 from renkou.synth.county import WORK_UNITS, OrgPlan
 
-EPOCH = dt.date(1970, 1, 1)
 NEVER = np.iinfo(np.int32).max
 KINDS = ("register", "birth", "death", "marriage", "divorce", "adoption", "move", "household", "hukou_type", "work_join",
          "work_leave", "disability")
@@ -38,14 +38,6 @@ DESTINATIONS = ("440305", "440106", "310115", "110105", "330106", "320506", "410
 ORIGINS = ("411421", "412828", "341221", "511621", "522422", "430523", "411723", "410329", "411624", "410927", "130425", "372930")
 EXTERNAL = DESTINATIONS + ORIGINS  # origin and destination columns index this list
 PLACES = ("家中", "医院", "卫生院", "途中")  # birth or death place kinds; hospital names are chosen at output
-
-
-def day(d: dt.date) -> int:
-    return (d - EPOCH).days
-
-
-def date_of(days: int) -> dt.date:
-    return EPOCH + dt.timedelta(days=int(days))
 
 
 @dataclass

@@ -126,7 +126,7 @@ def _persons(s, c: County, cs: int) -> np.ndarray:
     ids[reg] = np.arange(first, first + n)
     idn = c.id_number[reg]
     tk = c.temp_key[reg]
-    birth = build._iso(P.birth[reg])
+    birth = build.iso_dates(P.birth[reg])
     names = c.name[reg].tolist()
     keys = pinyin.keys_many(names)
     rows = zip(ids[reg].tolist(), [v or None for v in idn.tolist()], [v or None for v in tk.tolist()], names,

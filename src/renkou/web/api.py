@@ -11,11 +11,12 @@ from pydantic import BaseModel, Field
 
 from renkou.auth import accounts
 from renkou.auth.accounts import Login
+from renkou.core import basis as basis_mod
 from renkou.auth.roles import ROLES, allows
 from renkou.auth.scope import Scope
 from renkou.core.idnumber import mask
 from renkou.errors import NotFound, UserError
-from renkou.registry import asof, audit, persons
+from renkou.registry import audit, persons
 from renkou.storage.db import Actor
 from renkou.storage.schema import Account
 from renkou.web.security import COOKIE
@@ -118,15 +119,14 @@ class PopulationOut(BaseModel):
 
 
 @router.get("/population/{code}", response_model=PopulationOut)
-def population(request: Request, code: str, date: dt.date, basis: str = "residence",
+def population(request: Request, code: str, date: dt.date, basis: str = basis_mod.DEFAULT,
                c: Caller = Depends(need("population:read"))) -> PopulationOut:
-    with request.app.state.db.read() as s:
-        try:
-            pc = asof.population(s, code, date, basis, scope=c.scope)
-        except NotFound as exc:
-            raise HTTPException(status_code=404, detail=exc.en) from None
-        except UserError as exc:
-            raise HTTPException(status_code=422, detail=exc.en) from None
+    try:
+        pc = request.app.state.stats.population(code, date, basis, scope=c.scope)
+    except NotFound as exc:
+        raise HTTPException(status_code=404, detail=exc.en) from None
+    except UserError as exc:
+        raise HTTPException(status_code=422, detail=exc.en) from None
 
     def conv(x) -> PopulationOut:
         return PopulationOut(code=x.code, name=x.name, date=x.date, basis=x.basis, male=x.male, female=x.female,

@@ -26,7 +26,7 @@ from sqlalchemy.orm import aliased
 from renkou.auth.roles import Role, allows
 from renkou.errors import UserError
 from renkou.registry.log import in_force
-from renkou.stats.catalogue import ratio_ci
+from renkou.stats.rates import Z95 as Z, rate, ratio_ci, round_half_up
 from renkou.stats.periods import Period, add_months
 from renkou.storage.db import utcnow
 from renkou.storage.schema import Changeset, Event, Person
@@ -39,7 +39,6 @@ today = dt.date.today  # the dashboard's "today" (tests set another)
 EVENTS = ("births", "deaths", "moves_in", "moves_out", "cbr", "srb")
 CHILD_LEVEL = {"province": "city", "city": "county", "county": "township", "township": "village"}
 VITAL = ("birth", "death", "marriage", "divorce", "adoption", "move")  # events a village registers as they happen
-Z = 1.959963984540054  # as renkou.stats.catalogue.wilson
 LATE_DAYS, ENTRY_DAYS, NO_ID_DAYS = 30, 30, 90
 
 
@@ -173,16 +172,16 @@ def funnel(stats, org: str, level: str, scope, day: dt.date) -> dict | None:
         lo, hi = ratio_ci(v.numerator, v.denominator or 0, 100)
         outside = (lo is not None and r0 < lo) or (hi is not None and not math.isinf(hi) and r0 > hi)
         points.append({"name": v.unit_name, "code": v.unit_code, "births": n, "srb": v.value, "outside": bool(outside),
-                       "low": None if lo is None else round(lo, 1), "high": None if hi is None or math.isinf(hi) else round(hi, 1)})
+                       "low": None if lo is None else round_half_up(lo, 1), "high": None if hi is None or math.isinf(hi) else round_half_up(hi, 1)})
     top = max([n for n in (pt["births"] for pt in points)] + [10]) * 1.15
     limits = []
     for k in range(81):
         n = 1 + (top - 1) * (k / 80) ** 2  # denser where the funnel is wide
         half = Z * math.sqrt(p0 * (1 - p0) / n)
         lo_p, hi_p = p0 - half, p0 + half
-        limits.append([round(n, 1), round(max(lo_p, 0) / (1 - max(lo_p, 0)) * 100, 2), round(hi_p / (1 - hi_p) * 100, 2) if hi_p < 1 else None])
+        limits.append([round_half_up(n, 1), rate(max(lo_p, 0), 1 - max(lo_p, 0), 100, 2), rate(hi_p, 1 - hi_p, 100, 2) if hi_p < 1 else None])
     shown = [pt["srb"] for pt in points if pt["srb"] is not None]
-    return {"period": p, "reference": round(r0, 2), "reference_births": int(n_ref), "points": points, "limits": limits, "max_births": round(top),
+    return {"period": p, "reference": rate(ref.numerator, ref.denominator, 100, 2), "reference_births": int(n_ref), "points": points, "limits": limits, "max_births": round(top),
             "y_min": max(0, math.floor(min([r0 * 0.6, *shown]) / 10) * 10), "y_max": math.ceil(max([r0 * 1.5, *shown]) / 10) * 10 + 10}
 
 

@@ -25,7 +25,7 @@ from renkou.auth.officer import Officer
 from renkou.core.idnumber import mask
 from renkou.core.problems import Problem, problem
 from renkou.errors import NotFound
-from renkou.exchange.importer import parse_date  # the dates a form accepts are those an import file may hold
+from renkou.core.dates import parse_date  # the dates a form accepts are those an import file may hold
 from renkou.registry import persons
 from renkou.registry.orgs import Hierarchy
 from renkou.storage.db import Actor

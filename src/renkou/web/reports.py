@@ -21,6 +21,7 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field
 
 from renkou.auth.roles import Role, allows
+from renkou.core import basis as basis_mod
 from renkou.errors import NotFound, UserError
 from renkou.registry.orgs import Hierarchy
 from renkou.stats import ledgers, periods, render
@@ -35,7 +36,7 @@ from renkou.web.pages import _denied, _gate, _render
 router = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api/v1", tags=["statistics"])
 
-BASES = ("hukou", "resident")
+BASES = basis_mod.STATISTICS
 SCREEN_ROWS = 1000  # rows shown on screen; the downloads always hold every row
 FORMATS = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "pdf": "application/pdf",
            "csv": "text/csv; charset=utf-8"}
@@ -44,12 +45,12 @@ NEEDS = {"report": "report:read", "ledger": "ledger:read"}
 
 # ------------------------------------------------------------------------------------- shared
 
-def choices(role: Role, lang: str) -> list[dict]:
-    """The reports (shipped templates and any in RENKOU_REPORTS_DIR) and ledgers the role may open."""
+def choices(role: Role, lang: str, reports_dir: str | None = None) -> list[dict]:
+    """The reports (shipped templates and any in ``reports_dir``, Settings.reports_dir) and ledgers the role may open."""
     out = []
     if allows(role, "report:read"):
         out += [{"value": f"report:{k}", "label": t.title_en if lang == "en" else t.title, "group": "report"}
-                for k, t in sorted(stats_reports.templates().items())]
+                for k, t in sorted(stats_reports.templates(reports_dir).items())]
     if allows(role, "ledger:read"):
         out += [{"value": f"ledger:{k}", "label": en if lang == "en" else zh, "group": "ledger"} for k, (zh, en) in ledgers.KINDS.items()]
     return out
@@ -115,7 +116,7 @@ def reports_page(request: Request, t: str = "", org: str = "", period: str = "",
         return refused
     sess, acc, scope, unit = user
     role, lg = Role(acc.role), _lang(request)
-    options = choices(role, lg)
+    options = choices(role, lg, request.app.state.settings.reports_dir)
     if not options:
         return _denied(request, user)
     stats = request.app.state.stats

@@ -8,6 +8,9 @@ libraries (openpyxl, fpdf2, matplotlib) are imported only when their format is a
   and a "人口金字塔" sheet with the pyramid when the table has one;
 * ``to_pdf`` — A4 with an embedded CJK font (fonts.find_cjk_font), header repeated on every page;
 * ``pyramid_png`` — the population pyramid (matplotlib, Agg).
+
+Modules: ``csv``, ``xlsx``, ``pdf``, ``chart`` (the pyramid), ``fonts`` (the CJK font),
+``common`` (labels and number formats the formats share).
 """
 
 from __future__ import annotations

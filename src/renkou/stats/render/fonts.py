@@ -17,9 +17,10 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from renkou.config import Settings
 from renkou.errors import UserError
 
-ENV = "RENKOU_CJK_FONT"
+ENV = "RENKOU_CJK_FONT"  # named in messages; read through Settings.cjk_font
 DEBIAN_PACKAGE = "fonts-wqy-microhei"
 SUFFIXES = (".ttf", ".otf", ".ttc", ".otc")
 
@@ -139,7 +140,12 @@ def _find(env_value: str | None) -> CjkFont:
     raise _missing_error()
 
 
-def find_cjk_font() -> CjkFont:
-    """The CJK font to embed: the file named by ``RENKOU_CJK_FONT`` if set, else the first known
-    system font (fonts-wqy-microhei first), else one fontconfig lists. Raises UserError naming the Debian package when there is none."""
-    return _find(os.environ.get(ENV) or None)
+def find_cjk_font(path: str | None = None) -> CjkFont:
+    """The CJK font to embed: the file ``path`` if given, else the one named by ``RENKOU_CJK_FONT``
+    (Settings.cjk_font), else the first known system font (fonts-wqy-microhei first), else one
+    fontconfig lists. Raises UserError naming the Debian package when there is none.
+
+    The renderers call this without ``path``: the font is a setting of the whole process (like the
+    installed fonts themselves), read through renkou.config.Settings rather than passed through
+    every report's rendering."""
+    return _find(path or Settings.from_env().cjk_font)

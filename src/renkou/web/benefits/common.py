@@ -25,7 +25,7 @@ from starlette.datastructures import FormData
 from renkou.auth.officer import Officer
 from renkou.core.problems import Problem, problem
 from renkou.errors import NotFound, UserError, ValidationFailed
-from renkou.exchange.importer import parse_date
+from renkou.core.dates import parse_date
 from renkou.web.i18n import gettext, language_of
 from renkou.web.pages import _gate, _render
 

@@ -24,7 +24,7 @@ from renkou.benefits import benefit_reports, coverage
 from renkou.core.idnumber import mask
 from renkou.core.problems import Problem, problem
 from renkou.errors import UserError
-from renkou.exchange.importer import parse_date
+from renkou.core.dates import parse_date
 from renkou.registry import persons
 from renkou.web.benefits.common import (Posted, fields, Refusal, act, back, day, gate, number, officer, page, problems_refusal, read, refusal as as_refusal,
                                         rules)

@@ -39,8 +39,8 @@ BASELINE_CAP = 20_000
 
 
 def child_determination(db_path: str, year: int, county: str) -> dict[str, Any]:
-    import renkou.benefits.cycle  # noqa: F401  (imports before the clock)
-    from renkou.benefits.service import Benefits
+    import renkou.benefits.cycle.applications  # noqa: F401  (imports before the clock)
+    from renkou.benefits.eligibility.service import Benefits
     from renkou.stats.service import Stats
     from renkou.storage.db import Database
 

@@ -9,7 +9,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import select, text
 
-from renkou.benefits import cycle, objections, posting
+from renkou.benefits.cycle import applications, objections, posting
 from renkou.config import Settings
 from renkou.errors import NotFound, UserError, ValidationFailed
 from renkou.storage.schema import AuditEntry, BenefitApplication, BenefitConfirmation, BenefitRecipient, BenefitStep, Changeset
@@ -36,7 +36,7 @@ def status(desk, number):
 
 
 def review(desk, n, who="cun", on=D(2025, 3, 5)):
-    desk.step(who, cycle.village_review, n, on=on, today=TODAY)
+    desk.step(who, applications.village_review, n, on=on, today=TODAY)
 
 
 def post(desk, who="cun", village=VILLAGE, starts=D(2025, 3, 10), settings=SETTINGS):
@@ -47,18 +47,18 @@ def test_the_whole_cycle_in_order_makes_a_recipient_with_every_step_dated_and_au
     n = desk.apply("cun", "li_f")
     assert status(desk, n) == "applied"
     desk.through_posting(n)
-    desk.step("xiang", cycle.township_review, n, on=D(2025, 3, 20), today=TODAY)
-    rec = desk.step("xian", cycle.confirm, desk.rules, n, on=D(2025, 4, 1), today=TODAY)
+    desk.step("xiang", applications.township_review, n, on=D(2025, 3, 20), today=TODAY)
+    rec = desk.step("xian", applications.confirm, desk.rules, n, on=D(2025, 4, 1), today=TODAY)
     assert status(desk, n) == "confirmed"
     with desk.db.read() as s:
         rows = list(s.scalars(select(BenefitStep).where(BenefitStep.application_id == n).order_by(BenefitStep.id)))
         got = [(st.step, st.done_on, st.account, s.get(Changeset, st.created_cs).actor) for st in rows]
         r = s.get(BenefitRecipient, rec.id)
         conf = s.scalars(select(BenefitConfirmation).where(BenefitConfirmation.recipient_id == r.id)).all()
-        assert cycle.current_recipient_ids(s, "reward", 2025) == {desk.id("li_f")}
-        assert cycle.current_recipient_ids(s, "reward", 2026) == {desk.id("li_f")}  # until re-confirmed or exited
-        assert cycle.current_recipient_ids(s, "reward", 2024) == set()
-        assert cycle.current_recipient_ids(s, "special", 2025) == set()
+        assert applications.current_recipient_ids(s, "reward", 2025) == {desk.id("li_f")}
+        assert applications.current_recipient_ids(s, "reward", 2026) == {desk.id("li_f")}  # until re-confirmed or exited
+        assert applications.current_recipient_ids(s, "reward", 2024) == set()
+        assert applications.current_recipient_ids(s, "special", 2025) == set()
         changes = [(e.before["status"], e.after["status"], s.get(Changeset, e.changeset_id).actor) for e in s.scalars(
             select(AuditEntry).where(AuditEntry.table_name == "benefit_application", AuditEntry.row_id == n).order_by(AuditEntry.id))
             if "status" in (e.after or {})]
@@ -100,8 +100,8 @@ def test_a_step_cannot_be_skipped(desk, case):
         if stage == "posted":
             desk.step("cun", posting.end_posting, p.id, on=D(2025, 3, 17), today=TODAY)
     calls = {"post": lambda: post(desk),
-             "township_review": lambda: desk.step("xiang", cycle.township_review, n, on=D(2025, 3, 20), today=TODAY),
-             "confirm": lambda: desk.step("xian", cycle.confirm, desk.rules, n, on=D(2025, 4, 1), today=TODAY)}
+             "township_review": lambda: desk.step("xiang", applications.township_review, n, on=D(2025, 3, 20), today=TODAY),
+             "confirm": lambda: desk.step("xian", applications.confirm, desk.rules, n, on=D(2025, 4, 1), today=TODAY)}
     with pytest.raises(UserError) as e:
         calls[call]()
     assert e.value.code == "step_refused" or "没有已通过村级审核" in e.value.zh
@@ -122,15 +122,15 @@ def test_each_step_refused_when_repeated(desk):
     desk.step("cun", posting.end_posting, p.id, on=D(2025, 3, 17), today=TODAY)
     with pytest.raises(UserError, match="已于 2025-03-17 结束"):
         desk.step("cun", posting.end_posting, p.id, on=D(2025, 3, 18), today=TODAY)
-    desk.step("xiang", cycle.township_review, n, on=D(2025, 3, 20), today=TODAY)
+    desk.step("xiang", applications.township_review, n, on=D(2025, 3, 20), today=TODAY)
     with pytest.raises(UserError, match="乡镇审核"):
-        desk.step("xiang", cycle.township_review, n, on=D(2025, 3, 21), today=TODAY)
-    desk.step("xian", cycle.confirm, desk.rules, n, on=D(2025, 4, 1), today=TODAY)
+        desk.step("xiang", applications.township_review, n, on=D(2025, 3, 21), today=TODAY)
+    desk.step("xian", applications.confirm, desk.rules, n, on=D(2025, 4, 1), today=TODAY)
     with pytest.raises(UserError, match="已经县级确认"):
-        desk.step("xian2", cycle.confirm, desk.rules, n, on=D(2025, 4, 2), today=TODAY)
+        desk.step("xian2", applications.confirm, desk.rules, n, on=D(2025, 4, 2), today=TODAY)
     with desk.db.read() as s:
         assert len(s.scalars(select(BenefitRecipient)).all()) == 1
-        assert [x.step for x in cycle.steps(s, s.get(BenefitApplication, n))].count("confirm") == 1
+        assert [x.step for x in applications.steps(s, s.get(BenefitApplication, n))].count("confirm") == 1
 
 
 def test_the_database_itself_refuses_a_repeated_step_a_second_recipient_and_rewriting(desk):
@@ -142,8 +142,8 @@ def test_the_database_itself_refuses_a_repeated_step_a_second_recipient_and_rewr
         with desk.db.engine.begin() as c:
             c.execute(BenefitStep.__table__.insert().values(application_id=n, **cols))
     desk.through_posting(n)
-    desk.step("xiang", cycle.township_review, n, on=D(2025, 3, 20), today=TODAY)
-    rec = desk.step("xian", cycle.confirm, desk.rules, n, on=D(2025, 4, 1), today=TODAY)
+    desk.step("xiang", applications.township_review, n, on=D(2025, 3, 20), today=TODAY)
+    rec = desk.step("xian", applications.confirm, desk.rules, n, on=D(2025, 4, 1), today=TODAY)
     with desk.db.read() as s:
         r = s.get(BenefitRecipient, rec.id)
         values = {c.name: getattr(r, c.key) for c in BenefitRecipient.__table__.columns if c.name != "id"}
@@ -199,16 +199,16 @@ def test_an_open_objection_blocks_the_township_and_an_upheld_one_rejects(desk):
     assert e.value.code == "forbidden"
     desk.step("cun", posting.end_posting, p.id, on=D(2025, 3, 17), today=TODAY)
     with pytest.raises(UserError, match="异议尚未处理") as e:
-        desk.step("xiang", cycle.township_review, a, on=D(2025, 3, 20), today=TODAY)
+        desk.step("xiang", applications.township_review, a, on=D(2025, 3, 20), today=TODAY)
     assert "unresolved objection" in e.value.en
     desk.step("xiang", objections.resolve, oa.id, outcome="dismissed", resolution="经核实为两个女儿", on=D(2025, 3, 18), today=TODAY)
     desk.step("xiang", objections.resolve, ob.id, outcome="upheld", resolution="户籍已迁出", on=D(2025, 3, 18), today=TODAY)
     with pytest.raises(UserError, match="已于"):
         desk.step("xiang", objections.resolve, ob.id, outcome="dismissed", resolution="改判", on=D(2025, 3, 19), today=TODAY)
-    desk.step("xiang", cycle.township_review, a, on=D(2025, 3, 20), today=TODAY)
+    desk.step("xiang", applications.township_review, a, on=D(2025, 3, 20), today=TODAY)
     assert (status(desk, a), status(desk, b)) == ("township_reviewed", "rejected")
     with pytest.raises(UserError, match="不予通过"):
-        desk.step("xiang", cycle.township_review, b, on=D(2025, 3, 20), today=TODAY)
+        desk.step("xiang", applications.township_review, b, on=D(2025, 3, 20), today=TODAY)
     with desk.db.read() as s:
         rej = s.scalar(select(BenefitStep).where(BenefitStep.application_id == b, BenefitStep.step == "reject"))
         assert (rej.account, rej.done_on) == ("xiang", D(2025, 3, 18)) and "户籍已迁出" in rej.note
@@ -242,12 +242,12 @@ def test_each_step_needs_its_role(desk, who, what):
         p = post(desk)
         desk.step("cun", posting.end_posting, p.id, on=D(2025, 3, 17), today=TODAY)
     if what == "confirm":
-        desk.step("xiang", cycle.township_review, n, on=D(2025, 3, 20), today=TODAY)
+        desk.step("xiang", applications.township_review, n, on=D(2025, 3, 20), today=TODAY)
     calls = {"apply": lambda: desk.apply(who, "li_m"),
-             "village_review": lambda: desk.step(who, cycle.village_review, n, on=D(2025, 3, 5), today=TODAY),
+             "village_review": lambda: desk.step(who, applications.village_review, n, on=D(2025, 3, 5), today=TODAY),
              "post": lambda: post(desk, who),
-             "township_review": lambda: desk.step(who, cycle.township_review, n, on=D(2025, 3, 20), today=TODAY),
-             "confirm": lambda: desk.step(who, cycle.confirm, desk.rules, n, on=D(2025, 4, 1), today=TODAY)}
+             "township_review": lambda: desk.step(who, applications.township_review, n, on=D(2025, 3, 20), today=TODAY),
+             "confirm": lambda: desk.step(who, applications.confirm, desk.rules, n, on=D(2025, 4, 1), today=TODAY)}
     if (who, what) == ("cun", "post"):  # the village worker may post: the control of this table
         assert post(desk, who).days == 7
         return
@@ -259,10 +259,10 @@ def test_each_step_needs_its_role(desk, who, what):
 def test_the_township_reviewer_cannot_also_confirm(desk):
     n = desk.apply("cun", "li_f")
     desk.through_posting(n)
-    desk.step("xian", cycle.township_review, n, on=D(2025, 3, 20), today=TODAY)  # the county administrator may review too
+    desk.step("xian", applications.township_review, n, on=D(2025, 3, 20), today=TODAY)  # the county administrator may review too
     with pytest.raises(UserError, match="同一账号"):
-        desk.step("xian", cycle.confirm, desk.rules, n, on=D(2025, 4, 1), today=TODAY)
-    desk.step("xian2", cycle.confirm, desk.rules, n, on=D(2025, 4, 1), today=TODAY)
+        desk.step("xian", applications.confirm, desk.rules, n, on=D(2025, 4, 1), today=TODAY)
+    desk.step("xian2", applications.confirm, desk.rules, n, on=D(2025, 4, 1), today=TODAY)
     assert status(desk, n) == "confirmed"
 
 
@@ -270,17 +270,17 @@ def test_a_township_officer_cannot_touch_another_townships_applications(desk):
     far = desk.apply("she", "far_f")  # the town's community
     desk.through_posting(far, worker="she")
     with pytest.raises(NotFound):
-        desk.step("xiang", cycle.township_review, far, on=D(2025, 3, 20), today=TODAY)
+        desk.step("xiang", applications.township_review, far, on=D(2025, 3, 20), today=TODAY)
     with pytest.raises(NotFound):
         desk.step("xiang", objections.raise_objection, far, raised_on=D(2025, 3, 12), content="x", today=TODAY)
     with desk.db.read() as s:
-        assert cycle.list_applications(s, desk.officer("xiang")) == []
-        assert [a.id for a in cycle.list_applications(s, desk.officer("zhen"))] == [far]
-        assert [a.id for a in cycle.list_applications(s, desk.officer("shenji"))] == [far]  # the county auditor reads everything
-        assert cycle.list_applications(s, desk.officer("cun")) == []
+        assert applications.list_applications(s, desk.officer("xiang")) == []
+        assert [a.id for a in applications.list_applications(s, desk.officer("zhen"))] == [far]
+        assert [a.id for a in applications.list_applications(s, desk.officer("shenji"))] == [far]  # the county auditor reads everything
+        assert applications.list_applications(s, desk.officer("cun")) == []
         with pytest.raises(NotFound):
-            cycle.get_application(s, desk.officer("cun"), far)
-    desk.step("zhen", cycle.township_review, far, on=D(2025, 3, 20), today=TODAY)
+            applications.get_application(s, desk.officer("cun"), far)
+    desk.step("zhen", applications.township_review, far, on=D(2025, 3, 20), today=TODAY)
     assert status(desk, far) == "township_reviewed"
 
 
@@ -319,22 +319,22 @@ def test_application_values_are_checked_with_field_value_and_rule(desk):
 def test_confirmation_refused_when_the_eligibility_service_says_no(desk):
     n = desk.apply("cun", "sd_f")  # a son and a daughter
     desk.through_posting(n)
-    desk.step("xiang", cycle.township_review, n, on=D(2025, 3, 20), today=TODAY)
+    desk.step("xiang", applications.township_review, n, on=D(2025, 3, 20), today=TODAY)
     with pytest.raises(UserError, match="两个女孩") as e:
-        desk.step("xian", cycle.confirm, desk.rules, n, on=D(2025, 4, 1), today=TODAY)
+        desk.step("xian", applications.confirm, desk.rules, n, on=D(2025, 4, 1), today=TODAY)
     assert e.value.code == "not_eligible" and status(desk, n) == "township_reviewed"
     with pytest.raises(ValidationFailed):
-        desk.step("xian", cycle.confirm, desk.rules, n, on=D(2025, 4, 1), approve=False, today=TODAY)  # a rejection needs its reason
-    desk.step("xian", cycle.confirm, desk.rules, n, on=D(2025, 4, 1), approve=False, note="一子一女，不符合条件", today=TODAY)
+        desk.step("xian", applications.confirm, desk.rules, n, on=D(2025, 4, 1), approve=False, today=TODAY)  # a rejection needs its reason
+    desk.step("xian", applications.confirm, desk.rules, n, on=D(2025, 4, 1), approve=False, note="一子一女，不符合条件", today=TODAY)
     assert status(desk, n) == "rejected"
 
 
 def test_an_unattested_declaration_is_never_inferred(desk):
     n = desk.apply("cun", "li_f", attested={})
     desk.through_posting(n)
-    desk.step("xiang", cycle.township_review, n, on=D(2025, 3, 20), today=TODAY)
+    desk.step("xiang", applications.township_review, n, on=D(2025, 3, 20), today=TODAY)
     with pytest.raises(UserError, match="未声明") as e:
-        desk.step("xian", cycle.confirm, desk.rules, n, on=D(2025, 4, 1), today=TODAY)
+        desk.step("xian", applications.confirm, desk.rules, n, on=D(2025, 4, 1), today=TODAY)
     assert "not attested" in e.value.en and "1973" in e.value.zh
 
 
@@ -398,21 +398,21 @@ def _idn(desk, key):
 
 
 def test_applications_imported_from_a_file_like_any_entered_by_hand(desk, tmp_path):
-    from renkou.benefits import intake
+    from renkou.benefits.cycle import intake
 
     path = _file(tmp_path, [[_idn(desk, "li_f"), "奖扶", "2025", "2025-03-01", "6222000011112222", "农商银行", "", "declaration"],
                             [_idn(desk, "li_m"), "reward", "2025", "2025/03/02", "6222000033334444", "", "", "declaration"]])
     res = intake.import_file(desk.db, desk.officer("cun"), desk.programmes, path, today=TODAY)
     assert (res.rows, res.created) == (2, 2)
     with desk.db.read() as s:
-        apps = cycle.list_applications(s, desk.officer("cun"))
+        apps = applications.list_applications(s, desk.officer("cun"))
         assert [(a.person_id, a.status, a.attested, a.bank) for a in apps] == [
             (desk.id("li_f"), "applied", {"declaration": "2025-03-01"}, "农商银行"), (desk.id("li_m"), "applied", {"declaration": "2025-03-02"}, "")]
-        assert [st.step for st in cycle.steps(s, apps[0])] == ["apply"]
+        assert [st.step for st in applications.steps(s, apps[0])] == ["apply"]
 
 
 def test_an_imported_file_with_any_problem_imports_nothing_and_says_row_field_value_rule(desk, tmp_path):
-    from renkou.benefits import intake
+    from renkou.benefits.cycle import intake
 
     path = _file(tmp_path, [[_idn(desk, "li_f"), "奖扶", "2025", "2025-03-01", "6222000011112222", "", "", "declaration"],
                             [_idn(desk, "two_f"), "奖扶", "2025", "2025-03-01", "6222000011112223", "", "", ""],  # another village

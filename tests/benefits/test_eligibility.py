@@ -12,9 +12,9 @@ from decimal import Decimal
 import pytest
 
 from renkou.auth.scope import Scope
-from renkou.benefits import service as service_mod
-from renkou.benefits.eligibility import NOT_MET, When
-from renkou.benefits.service import Benefits
+from renkou.benefits.eligibility import service as service_mod
+from renkou.benefits.eligibility.conditions import NOT_MET, When
+from renkou.benefits.eligibility.service import Benefits
 from renkou.errors import NotFound
 from renkou.registry import orgs
 from renkou.stats.service import Stats

@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from renkou.benefits import exits, renewal
+from renkou.benefits.cycle import exits, renewal
 from renkou.errors import UserError, ValidationFailed
 from renkou.storage.schema import AuditEntry, BenefitConfirmation, BenefitExit, BenefitRecipient
 from tests.benefits.cycle_kit import COMMUNITY, TODAY, Desk, family_of_reward

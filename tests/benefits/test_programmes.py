@@ -12,8 +12,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from renkou.benefits import programmes
-from renkou.benefits.eligibility import NOT_MET, When, condition_expr
+from renkou.benefits.rules import programmes
+from renkou.benefits.eligibility.conditions import NOT_MET, When, condition_expr
 from renkou.config import Settings
 from renkou.errors import UserError
 
@@ -146,7 +146,7 @@ def test_the_setting_comes_from_the_environment(tmp_path):
 
 
 def test_every_test_of_the_vocabulary_is_an_expression():
-    """Each test evaluates over a one-row facts table with the columns renkou.benefits.facts makes."""
+    """Each test evaluates over a one-row facts table with the columns renkou.benefits.eligibility.facts makes."""
     row = {"person": 1, "birth": 0, "death": None, "ever": 1, "living": 1, "sons": 0, "daughters": 1, "died": 0, "wife_birth": 0,
            "h": 5, "s_h": 5, "spouse": None, "rural": True, "s_rural": None, "child_death": None, "child_grade": None, "child_birth": 0}
     facts = pl.DataFrame([row], schema_overrides={"death": pl.Int32, "spouse": pl.Int64, "s_rural": pl.Boolean, "child_death": pl.Int32,

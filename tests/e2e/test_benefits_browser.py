@@ -15,7 +15,7 @@ import re
 import pyotp
 import pytest
 
-from renkou.benefits.service import Benefits
+from renkou.benefits.eligibility.service import Benefits
 from renkou.demo import fixture
 from renkou.storage.schema import Person
 from renkou.web.app import create_app

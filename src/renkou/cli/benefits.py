@@ -15,7 +15,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from renkou.benefits.programmes import VARIANT_TEXT
+from renkou.benefits.rules.programmes import VARIANT_TEXT
 from renkou.cli.context import console, err_console, parse_date_opt, state
 from renkou.cli.stats import _stats, _write
 from renkou.errors import UserError
@@ -31,7 +31,7 @@ RESULT = {True: ("符合", "eligible"), False: ("不符合", "not eligible"), No
 
 
 def _service(ctx: typer.Context):
-    from renkou.benefits.service import Benefits
+    from renkou.benefits.eligibility.service import Benefits
 
     st = state(ctx)
     if st.__dict__.get("_benefits") is None:

@@ -36,7 +36,7 @@ def acting(ctx: typer.Context, username: str):
 
 def service(ctx: typer.Context):
     """The eligibility service, one per command, on the statistics model `renkou benefits candidates` uses."""
-    from renkou.benefits.service import Benefits
+    from renkou.benefits.eligibility.service import Benefits
     from renkou.cli.stats import _stats
 
     st = state(ctx)
@@ -46,7 +46,7 @@ def service(ctx: typer.Context):
 
 
 def catalogue(ctx: typer.Context) -> dict:
-    from renkou.benefits import programmes
+    from renkou.benefits.rules import programmes
 
     return programmes.load(state(ctx).settings)
 

@@ -48,11 +48,11 @@ def officer(request: Request, user) -> Officer:
 
 
 def rules(request: Request):
-    """The eligibility service of this process (renkou.benefits.service.Benefits), on the pages'
+    """The eligibility service of this process (renkou.benefits.eligibility.service.Benefits), on the pages'
     statistics model; made on first use (it loads the programmes and amounts of the county's rules)."""
     state = request.app.state
     if getattr(state, "benefits", None) is None:
-        from renkou.benefits.service import Benefits
+        from renkou.benefits.eligibility.service import Benefits
 
         state.benefits = Benefits(state.db, state.settings, stats=state.stats)
     return state.benefits

@@ -1,6 +1,6 @@
 """The applications of the annual cycle: the list of the account's area, entering one, importing many,
 and one application with its steps, its objections and the form of the step that is due for the
-account looking at it (renkou.benefits.cycle and objections decide whether it may be done).
+account looking at it (renkou.benefits.cycle.applications and objections decide whether it may be done).
 
     /benefits                          the area's applications (filters: programme, year, status)
     /benefits/apply                    enter an application (village worker)
@@ -20,8 +20,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 
-from renkou.benefits import cycle, objections, verdict
-from renkou.benefits.decision import STATUS_TEXT
+from renkou.benefits.cycle import applications as cycle
+from renkou.benefits.cycle import objections
+from renkou.benefits.eligibility import verdict
+from renkou.benefits.eligibility.decision import STATUS_TEXT
 from renkou.core.idnumber import mask
 from renkou.core.problems import problem
 from renkou.errors import NotFound, UserError, ValidationFailed
@@ -216,7 +218,7 @@ def import_form(request: Request):
 
 @router.post("/benefits/import", response_class=HTMLResponse)
 def import_(request: Request, form: common.Posted):
-    """The file is checked row by row by the importer (renkou.benefits.intake); any problem and nothing
+    """The file is checked row by row by the importer (renkou.benefits.cycle.intake); any problem and nothing
     is imported, and the page lists each problem with its row, column, value and rule."""
     user, refused = common.gate(request, "benefit:apply")
     if refused is not None:
@@ -232,7 +234,7 @@ def import_(request: Request, form: common.Posted):
     if suffix not in (".csv", ".xlsx"):
         err = common.Refusal(400, gettext(lg, "Choose a CSV or XLSX file (at most 32 MB)."))
         return common.page(request, "benefits_import.html", user, status=400, title=title, error=err)
-    from renkou.benefits import intake
+    from renkou.benefits.cycle import intake
 
     off = common.officer(request, user)
     with tempfile.TemporaryDirectory(prefix="renkou-apps-") as tmp:

@@ -2,7 +2,7 @@
 proposals and their decisions, "look for exits" in the registry's events, confirming or dismissing a
 proposal, and re-confirming a programme's recipients for a new year.
 
-A thin shell over renkou.benefits.exits and renewal: the services decide who may look for exits
+A thin shell over renkou.benefits.cycle.exits and renewal: the services decide who may look for exits
 (benefit:review or benefit:confirm), decide them and re-confirm (benefit:confirm), whose records an
 account sees (its area: another township's exit is "not found"), and what a decision needs (the
 receiving county's notice for a move away, a reason for a dismissal). The forms are only offered to
@@ -19,7 +19,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 
-from renkou.benefits import exits, renewal
+from renkou.benefits.cycle import exits, renewal
 from renkou.core.problems import Problem
 from renkou.storage.schema import BenefitRecipient, Person
 from renkou.web.benefits.common import (Posted, fields, DONE, Refusal, act, back, day, gate, number, officer, page, problems_refusal,

@@ -1,7 +1,7 @@
 """Annual re-confirmation (年度资格确认) of the recipients of a programme for a new year.
 
 For every open recipient in the officer's area not yet confirmed for the year: first the exits the
-registry shows are proposed (renkou.benefits.exits.detect); a recipient with an exit waiting for its
+registry shows are proposed (renkou.benefits.cycle.exits.detect); a recipient with an exit waiting for its
 officer is left for that decision. The others are checked by the eligibility service on the first
 day of the year, with the facts attested at their application counting as made: eligible ones are
 confirmed for the year; ones that fail get an ``ineligible`` exit proposal from the end of the
@@ -16,7 +16,9 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from renkou.benefits import cycle, exits, verdict
+from renkou.benefits.cycle import applications, exits
+
+from renkou.benefits.eligibility import verdict
 from renkou.benefits.officer import Officer
 from renkou.core.problems import problem
 from renkou.errors import ValidationFailed
@@ -48,7 +50,7 @@ def reconfirm(session: Session, officer: Officer, rules, *, programme: str, year
     officer.writing(session)
     officer.require("benefit:confirm", "办理年度资格确认", "re-confirm recipients")
     rules.programme(programme)
-    if on > cycle.today_or(today):
+    if on > applications.today_or(today):
         raise ValidationFailed([problem("future_date", "date", on)])
     if not on.year - 1 <= year <= on.year + 1:  # a year is re-confirmed around its start, not years apart
         raise ValidationFailed([problem("bad_choice", "year", year, choices=f"{on.year - 1}-{on.year + 1}")])

@@ -1,16 +1,16 @@
 """The annual cycle of an application, one dated step at a time:
 
-    apply (village worker) → village review → public posting (公示, renkou.benefits.posting) →
+    apply (village worker) → village review → public posting (公示, renkou.benefits.cycle.posting) →
     posting ended → township review → county confirmation
 
 Each step is role-restricted (renkou.benefits.officer), scoped to the officer's area, dated (never in
 the future, never before the step before it), written in the officer's changeset and kept in
 ``benefit_step`` — append-only, and each step at most once per application (a database UNIQUE). A
 step whose turn has not come is refused, naming the step that is due. Any review may reject, with
-the reason; an objection upheld during the posting rejects too (renkou.benefits.objections).
+the reason; an objection upheld during the posting rejects too (renkou.benefits.cycle.objections).
 
 The county's confirmation makes the person a recipient (``benefit_recipient``) confirmed for the
-application's year (``benefit_confirmation``); later years are re-confirmed (renkou.benefits.renewal).
+application's year (``benefit_confirmation``); later years are re-confirmed (renkou.benefits.cycle.renewal).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from renkou.benefits import verdict
+from renkou.benefits.eligibility import verdict
 from renkou.benefits.officer import Officer
 from renkou.core.problems import Problem, problem
 from renkou.errors import UserError, ValidationFailed

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from renkou.auth.scope import Scope
-from renkou.benefits import cycle
+from renkou.benefits.cycle import applications
 from renkou.benefits.officer import Officer
 from renkou.config import Settings
 from renkou.core.idnumber import mask
@@ -74,8 +74,8 @@ def post(session: Session, officer: Officer, settings: Settings, *, programme: s
     session.add(posting)
     session.flush()
     for app in apps:
-        cycle.require_due(app, "post")
-        cycle.record_step(session, officer, app, "post", starts_on, f"posting {posting.id}", today)
+        applications.require_due(app, "post")
+        applications.record_step(session, officer, app, "post", starts_on, f"posting {posting.id}", today)
         app.status, app.posting_id = "posting", posting.id
     session.flush()
     return posting
@@ -93,7 +93,7 @@ def end_posting(session: Session, officer: Officer, number: int, *, on: dt.date,
         raise UserError(f"公示 {p.id} 自 {p.starts_on} 起公示 {p.days} 天，最早于 {earliest} 结束",
                         f"posting {p.id} runs {p.days} days from {p.starts_on}: it can end on {earliest} at the earliest", code="step_refused")
     for app in session.scalars(select(BenefitApplication).where(BenefitApplication.posting_id == p.id, BenefitApplication.status == "posting")):
-        cycle.record_step(session, officer, app, "post_end", on, f"posting {p.id}", today)
+        applications.record_step(session, officer, app, "post_end", on, f"posting {p.id}", today)
         app.status = "posted"
     p.closed_on = on
     session.flush()

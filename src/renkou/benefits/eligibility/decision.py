@@ -1,5 +1,5 @@
 """What a decision is made of: the ``Decision``, one ``ConditionResult`` per condition, and the
-``Record`` each condition was decided from. Plain values (renkou.benefits.eligibility makes them)."""
+``Record`` each condition was decided from. Plain values (renkou.benefits.eligibility.conditions makes them)."""
 
 from __future__ import annotations
 

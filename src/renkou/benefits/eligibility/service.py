@@ -3,9 +3,9 @@ compute an ``entitlement``. Shared by the CLI and (later) the web application.
 
 Every answer goes through one path: the statistics model brought up to the registry's last change
 (renkou.stats.service.Stats), the hukou types and disability grades read up to the same change
-(renkou.benefits.details), the family-facts table for the date (renkou.benefits.facts) — for a whole
+(renkou.benefits.eligibility.details), the family-facts table for the date (renkou.benefits.eligibility.facts) — for a whole
 county, or filtered to the persons asked about — and the conditions evaluated on it as Polars
-expressions (renkou.benefits.eligibility). ``check`` is the whole-county determination on one row.
+expressions (renkou.benefits.eligibility.conditions). ``check`` is the whole-county determination on one row.
 """
 
 from __future__ import annotations
@@ -19,13 +19,13 @@ import numpy as np
 import polars as pl
 from sqlalchemy import select
 
-from renkou.benefits import amounts as amounts_mod
-from renkou.benefits import facts
-from renkou.benefits import programmes as programmes_mod
-from renkou.benefits.amounts import Amounts, Entitlement, Month
-from renkou.benefits.details import Details
-from renkou.benefits.eligibility import NOT_MET, Decision, When, decisions, evaluate, prefilter
-from renkou.benefits.programmes import Programme
+from renkou.benefits.rules import amounts as amounts_mod
+from renkou.benefits.eligibility import facts
+from renkou.benefits.rules import programmes as programmes_mod
+from renkou.benefits.rules.amounts import Amounts, Entitlement, Month
+from renkou.benefits.eligibility.details import Details
+from renkou.benefits.eligibility.conditions import NOT_MET, Decision, When, decisions, evaluate, prefilter
+from renkou.benefits.rules.programmes import Programme
 from renkou.config import Settings
 from renkou.core.idnumber import mask
 from renkou.errors import NotFound, UserError
@@ -39,14 +39,14 @@ FACTS_KEPT = 4  # whole-county fact tables kept until the next change (reward, s
 
 
 def current_recipients(session, programme: str, year: int) -> set[int]:
-    """Persons already receiving ``programme`` in ``year`` (renkou.benefits.cycle, when it exists)."""
+    """Persons already receiving ``programme`` in ``year`` (renkou.benefits.cycle.applications, when it exists)."""
     try:
-        from renkou.benefits import cycle
+        from renkou.benefits.cycle import applications
     except ModuleNotFoundError as e:
-        if e.name != "renkou.benefits.cycle":
+        if e.name != "renkou.benefits.cycle.applications":
             raise
         return set()
-    fn = getattr(cycle, "current_recipient_ids", None)
+    fn = getattr(applications, "current_recipient_ids", None)
     return set(fn(session, programme, year)) if fn is not None else set()
 
 
@@ -199,7 +199,7 @@ class Benefits:
         return self.entitlements(programme, [person_id], year)[person_id]
 
     def entitlements(self, programme: str, person_ids: Iterable[int], year: int) -> dict[int, Entitlement]:
-        """The amount each person is entitled to for ``year`` (renkou.benefits.amounts.entitlement):
+        """The amount each person is entitled to for ``year`` (renkou.benefits.rules.amounts.entitlement):
         month by month, a month counting when no condition is not met on its first day (attestations
         are taken as made: they are recorded at application); ``whole_year`` programmes are judged on
         the determination date."""

@@ -16,8 +16,8 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from renkou.benefits import payments
-from renkou.benefits.coverage import KINDS
+from renkou.benefits.payments import batches
+from renkou.benefits.cycle.coverage import KINDS
 from renkou.benefits.officer import Officer
 from renkou.registry import asof
 from renkou.registry.orgs import Hierarchy
@@ -65,14 +65,14 @@ def recipients(session: Session, officer: Officer, rules, *, year: int, org: str
         for r in mine:
             row = row_of(r.unit_id)
             count[(row, prog.key, "n")] += 1
-            amount, _, _ = payments.amount_for(ents[r.person_id], {m for m in months if payments.payable_until(r, m)})
+            amount, _, _ = batches.amount_for(ents[r.person_id], {m for m in months if batches.payable_until(r, m)})
             money[(row, prog.key, "due")] += amount
     for e in session.scalars(select(BenefitExit).where(BenefitExit.status == "confirmed", BenefitExit.effective_on >= dt.date(year, 1, 1),
                                                        BenefitExit.effective_on <= end, BenefitExit.recipient_id.in_(list(by_id) or [-1]))):
         r = by_id[e.recipient_id]
         count[(row_of(r.unit_id), r.programme, "exits")] += 1
     for ln in session.scalars(select(PaymentLine).where(PaymentLine.recipient_id.in_(list(by_id) or [-1]), PaymentLine.status != "void")):
-        if payments.parse_period(ln.period).year != year:
+        if batches.parse_period(ln.period).year != year:
             continue
         r = by_id[ln.recipient_id]
         money[(row_of(r.unit_id), r.programme, "paid" if ln.status == "paid" else "waiting")] += ln.amount

@@ -3,7 +3,7 @@
 A programme is who benefits (each parent, or the child), how it is paid (a yearly or monthly amount,
 pro-rated by month or paid for the whole year), the day of the year its annual determination is
 made on, how adopted children count, and a list of *conditions*, each one test of the small
-vocabulary ``TESTS`` below (implemented once, as Polars expressions, in renkou.benefits.eligibility).
+vocabulary ``TESTS`` below (implemented once, as Polars expressions, in renkou.benefits.eligibility.conditions).
 A condition of the test ``attestation`` is a fact declared at application: the system records it and
 never infers it.
 

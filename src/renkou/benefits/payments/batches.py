@@ -1,11 +1,11 @@
 """Payment batches: the money of one programme for a year (``2025``) or a quarter (``2025Q1``).
 
 A batch is created (draft) with one line per recipient — the entitlement of the period's months
-(renkou.benefits.service.Benefits.entitlements), without the months after the recipient's exit nor
+(renkou.benefits.eligibility.service.Benefits.entitlements), without the months after the recipient's exit nor
 any month already entered — plus the lines waiting in the queue (a failed bank payment, a finding
-cleared after its batch was released). Before release the checks run (renkou.benefits.checks): a
+cleared after its batch was released). Before release the checks run (renkou.benefits.payments.checks): a
 line with a finding not cleared stays behind, blocked; the others are released, exported to the bank
-(renkou.benefits.bankfile) as often as needed, and settled by the bank's result file.
+(renkou.benefits.payments.bankfile) as often as needed, and settled by the bank's result file.
 
 Money is entered once: a line is the only row ever for its person, programme and period
 (uq_payment_line_person_programme_period) and each month it pays is recorded once per person and
@@ -25,7 +25,7 @@ from fractions import Fraction
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from renkou.benefits import cycle
+from renkou.benefits.cycle import applications
 from renkou.benefits.officer import Officer
 from renkou.core.problems import problem
 from renkou.errors import UserError, ValidationFailed
@@ -156,7 +156,7 @@ def waiting(session: Session, officer: Officer) -> list[PaymentLine]:
 def recipient_lines(session: Session, officer: Officer, number: int) -> list[PaymentLine]:
     """Every payment line of recipient ``number``, whatever its batch or status (benefit:read; the
     recipient must be in the officer's area, else not found)."""
-    from renkou.benefits import recipients
+    from renkou.benefits.cycle import recipients
 
     rec = recipients.get_recipient(session, officer, number)
     return list(session.scalars(select(PaymentLine).where(PaymentLine.recipient_id == rec.id).order_by(PaymentLine.id)))
@@ -180,7 +180,7 @@ def create_batch(session: Session, officer: Officer, rules, *, programme: str, p
         raise UserError("发放批次由县级建立", "payment batches are created by the county", code="forbidden")
     rules.programme(programme)
     p = parse_period(period)
-    if on > cycle.today_or(today):
+    if on > applications.today_or(today):
         raise ValidationFailed([problem("future_date", "date", on)])
     confirmed = select(BenefitConfirmation.recipient_id).where(BenefitConfirmation.year == p.year)
     recs = list(session.scalars(select(BenefitRecipient).where(
@@ -247,14 +247,14 @@ def release(session: Session, officer: Officer, rules, number: int, *, on: dt.da
     held back). A line with a finding not cleared leaves the batch, blocked, until it is cleared.
     When every line is blocked nothing is released: the batch stays a draft with its lines, and the
     findings just made are kept (returned as held) for an officer to clear or void."""
-    from renkou.benefits import checks as checks_mod
+    from renkou.benefits.payments import checks as checks_mod
 
     officer.writing(session)
     officer.require("payment:manage", "发放批次", "release payment batches")
     b = get_batch(session, officer, number)
     if b.status != "draft":
         raise UserError(f"批次 {b.id} 已于 {b.released_on} 提交银行", f"batch {b.id} was released on {b.released_on}", code="step_refused")
-    if on > cycle.today_or(today):
+    if on > applications.today_or(today):
         raise ValidationFailed([problem("future_date", "date", on)])
     checks_mod.run(session, officer, rules, b.id, on=on, exclusive=exclusive, today=today)
     lines = lines_of(session, b)
@@ -288,7 +288,7 @@ def void_line(session: Session, officer: Officer, number: int, *, reason: str, o
                         code="step_refused")
     if not reason.strip():
         raise ValidationFailed([problem("required", "reason", "")])
-    if on > cycle.today_or(None):
+    if on > applications.today_or(None):
         raise ValidationFailed([problem("future_date", "date", on)])
     session.info["reason"] = f"{on}: {reason.strip()}"
     ln.status, ln.batch_id = "void", None

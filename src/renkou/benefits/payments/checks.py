@@ -1,5 +1,5 @@
 """The checks before a payment batch is released. Each finding blocks its line until an officer
-clears it with a reason (audited) — or voids the line (renkou.benefits.payments.void_line).
+clears it with a reason (audited) — or voids the line (renkou.benefits.payments.batches.void_line).
 
 * ``death`` — the beneficiary (or the payee) died before the period, or the line pays months that
   begin after the death;
@@ -25,9 +25,11 @@ import polars as pl
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from renkou.benefits import cycle, payments
+from renkou.benefits.cycle import applications
+
+from renkou.benefits.payments import batches
 from renkou.benefits.officer import Officer
-from renkou.benefits.programmes import read_json, rules_file
+from renkou.benefits.rules.programmes import read_json, rules_file
 from renkou.config import Settings
 from renkou.core.problems import problem
 from renkou.errors import UserError, ValidationFailed
@@ -79,13 +81,13 @@ def run(session: Session, officer: Officer, rules, number: int, *, on: dt.date, 
     blocked, the others pending. Returns the findings not cleared."""
     officer.writing(session)
     officer.require("payment:manage", "核查发放批次", "check payment batches")
-    b = payments.get_batch(session, officer, number)
+    b = batches.get_batch(session, officer, number)
     if b.status != "draft":
         raise UserError(f"批次 {b.id} 已提交银行，不再核查", f"batch {b.id} was released: it is not checked any more", code="step_refused")
-    if on > cycle.today_or(today):
+    if on > applications.today_or(today):
         raise ValidationFailed([problem("future_date", "date", on)])
     exclusive = exclusions(rules.settings) if exclusive is None else exclusive
-    lines = [ln for ln in payments.lines_of(session, b) if ln.status in ("pending", "blocked")]
+    lines = [ln for ln in batches.lines_of(session, b) if ln.status in ("pending", "blocked")]
     if not lines:
         return []
     spans = _spans(session, [ln.id for ln in lines])
@@ -132,7 +134,7 @@ def clear(session: Session, officer: Officer, number: int, *, reason: str, on: d
                         code="step_refused")
     if not reason.strip():
         raise ValidationFailed([problem("required", "reason", "")])
-    if on > cycle.today_or(today):
+    if on > applications.today_or(today):
         raise ValidationFailed([problem("future_date", "date", on)])
     session.info["reason"] = reason.strip()
     f.cleared_on, f.cleared_by, f.reason = on, officer.username, reason.strip()
@@ -173,7 +175,7 @@ def _death(session, rules, b, lines, spans, recs, exclusive):
 
 
 def _ineligible(session, rules, b, lines, spans, recs, exclusive):
-    from renkou.benefits.eligibility import NOT_MET, When
+    from renkou.benefits.eligibility.conditions import NOT_MET, When
 
     prog = rules.programme(b.programme)
     attest_keys = [c.key for c in prog.attestations]
@@ -220,7 +222,7 @@ def _exclusive(session, rules, b, lines, spans, recs, exclusive):
     others = sorted({x for pair in exclusive if b.programme in pair for x in pair if x != b.programme})
     if not others:
         return
-    year = payments.parse_period(b.period).year
+    year = batches.parse_period(b.period).year
     confirmed = select(BenefitConfirmation.recipient_id).where(BenefitConfirmation.year == year)
     rows = session.execute(select(BenefitRecipient.person_id, BenefitRecipient.programme).where(
         BenefitRecipient.programme.in_(others), BenefitRecipient.id.in_(confirmed),
@@ -246,7 +248,7 @@ def _shared_account(session, rules, b, lines, spans, recs, exclusive):
     if not shared:
         return
     everyone = sorted({p for ps in shared.values() for p in ps})
-    on = payments.parse_period(b.period).start
+    on = batches.parse_period(b.period).start
     st = asof.states(session, list(session.scalars(select(Person).where(Person.id.in_(everyone)))), on)
     kin: set[frozenset[int]] = set()
     for child, mother, father in session.execute(select(Event.person_id, Event.mother_id, Event.father_id).where(
@@ -262,5 +264,5 @@ def _shared_account(session, rules, b, lines, spans, recs, exclusive):
     for ln in lines:
         strangers = sorted(o for o in shared.get(ln.account_no, ()) if o != ln.payee_id and not related(ln.payee_id, o))
         if strangers:
-            yield ln.id, "shared_account", (f"账户 {cycle.mask_account(ln.account_no)} 亦为无亲属关系人员 #{', #'.join(map(str, strangers))} 收款 / "
+            yield ln.id, "shared_account", (f"账户 {applications.mask_account(ln.account_no)} 亦为无亲属关系人员 #{', #'.join(map(str, strangers))} 收款 / "
                                             "the account also receives money for unrelated payees")

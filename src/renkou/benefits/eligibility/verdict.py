@@ -1,7 +1,7 @@
 """What the eligibility service's decision means for the cycle, once the facts a person attested at
 application are counted.
 
-The eligibility service (renkou.benefits.service.Benefits.check) never infers an attested fact: it
+The eligibility service (renkou.benefits.eligibility.service.Benefits.check) never infers an attested fact: it
 answers "needs attestation" for it. The cycle holds the attestations (``attested`` of the
 application, carried to the recipient), so here such a condition counts as met when, and only when,
 it was attested; anything not met stays not met.

@@ -1,0 +1,1 @@
+"""The annual cycle of an application, from the village worker's entry to the county's confirmation."""

@@ -1,0 +1,1 @@
+"""Payment batches, the checks before release, and the bank's files."""

@@ -127,13 +127,13 @@ def _fits(f: dict, key: str, n: int) -> bool:
 
 
 def child_rowwise(db_path: str, year: int, county: str, max_persons: int, seed: int) -> dict[str, Any]:
-    from renkou.benefits.eligibility.service import Benefits
+    from renkou.benefits.eligibility.service import Eligibility
     from renkou.stats.model import day
     from renkou.stats.service import Stats
     from renkou.storage.db import Database
 
     db = Database(f"sqlite:///{db_path}")
-    b = Benefits(db, stats=Stats(db, snapshot=False))
+    b = Eligibility(db, stats=Stats(db, snapshot=False))
     src = b.sources()  # the same frames as the measured run (not timed)
     t0 = time.perf_counter()
     ix = _index(src)

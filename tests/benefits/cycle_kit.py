@@ -1,6 +1,6 @@
 """The people who run the benefit cycle in tests — one account per role and area of the hand-built
 county of tests/benefits/families.py — and a ``Desk`` that takes applications through their steps
-as those accounts, with the real eligibility service (renkou.benefits.eligibility.service.Benefits)."""
+as those accounts, with the real eligibility service (renkou.benefits.eligibility.service.Eligibility)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import datetime as dt
 from renkou.auth import accounts
 from renkou.benefits.cycle import applications, posting
 from renkou.benefits.officer import Officer
-from renkou.benefits.eligibility.service import Benefits
+from renkou.benefits.eligibility.service import Eligibility
 from renkou.config import Settings
 from renkou.stats.service import Stats
 from renkou.storage.db import Database
@@ -44,8 +44,8 @@ def add_accounts(db: Database) -> None:
             accounts.create_account(s, username=name, display_name=name, role=role, unit_code=unit, password=PW)
 
 
-def rules_for(db: Database, settings: Settings = SETTINGS) -> Benefits:
-    return Benefits(db, settings, stats=Stats(db, settings, snapshot=False))
+def eligibility_for(db: Database, settings: Settings = SETTINGS) -> Eligibility:
+    return Eligibility(db, settings, stats=Stats(db, settings, snapshot=False))
 
 
 class Desk:
@@ -56,8 +56,8 @@ class Desk:
         self.b = builder or Builder(db).units()
         add_accounts(db)
         self.settings = settings
-        self.rules = rules_for(db, settings)
-        self.programmes = self.rules.programmes
+        self.eligibility = eligibility_for(db, settings)
+        self.programmes = self.eligibility.programmes
 
     def officer(self, name: str) -> Officer:
         with self.db.read() as s:
@@ -100,7 +100,7 @@ class Desk:
         starts = on + dt.timedelta(days=9)
         self.through_posting(n, worker=worker, programme=programme, year=year, starts=starts)
         self.step(TOWNSHIP_OF[worker], applications.township_review, n, on=starts + dt.timedelta(days=10), today=TODAY)
-        return self.step(county, applications.confirm, self.rules, n, on=confirm_on, today=TODAY)
+        return self.step(county, applications.confirm, self.eligibility, n, on=confirm_on, today=TODAY)
 
 
-__all__ = ["ACCOUNTS", "COMMUNITY", "COUNTY", "D", "Desk", "SETTINGS", "TODAY", "TOWN", "TOWNSHIP", "VILLAGE", "VILLAGE2", "add_accounts", "family_of_reward", "rules_for"]
+__all__ = ["ACCOUNTS", "COMMUNITY", "COUNTY", "D", "Desk", "SETTINGS", "TODAY", "TOWN", "TOWNSHIP", "VILLAGE", "VILLAGE2", "add_accounts", "family_of_reward", "eligibility_for"]

@@ -14,7 +14,7 @@ from renkou.benefits import reports
 
 from renkou.benefits.cycle import coverage, exits
 
-from renkou.benefits.payments import batches
+from renkou.benefits.payments import batches, release
 from renkou.errors import NotFound, UserError, ValidationFailed
 from renkou.stats import render
 from renkou.storage.schema import BenefitCoverage, Person, PaymentLine
@@ -54,8 +54,8 @@ def test_recipients_and_money_by_programme_unit_and_year(desk, tmp_path):
     desk.b.event("move", "li_m", D(2025, 9, 10), scope="both", destination_code="440305")
     [e] = desk.step("xian", exits.detect, desk.programmes, as_of=D(2025, 10, 1), today=TODAY)
     desk.step("xian", exits.decide, e.id, confirm=True, on=D(2025, 10, 2), notice="440305-2025-9", today=TODAY)
-    b = desk.step("xian", batches.create_batch, desk.rules, programme="reward", period="2025Q1", on=D(2025, 4, 10), today=TODAY)
-    desk.step("xian", batches.release, desk.rules, b.id, on=D(2025, 4, 10), today=TODAY)
+    b = desk.step("xian", batches.create_batch, desk.eligibility, programme="reward", period="2025Q1", on=D(2025, 4, 10), today=TODAY)
+    desk.step("xian", release.release, desk.eligibility, b.id, on=D(2025, 4, 10), today=TODAY)
     from renkou.benefits.payments import bankfile
 
     lay = bankfile.load_layout()
@@ -68,7 +68,7 @@ def test_recipients_and_money_by_programme_unit_and_year(desk, tmp_path):
         w.writerows([[r, "成功", ""] for r in refs])
     bankfile.import_result(desk.db, desk.officer("xian"), b.id, p, lay, on=D(2025, 4, 20), today=TODAY)
     with desk.db.read() as s:
-        t = reports.recipients(s, desk.officer("shenji"), desk.rules, year=2025, org=COUNTY, today=TODAY)
+        t = reports.recipients(s, desk.officer("shenji"), desk.eligibility, year=2025, org=COUNTY, today=TODAY)
     rows = by_code(t)
     assert list(rows) == [TOWN, TOWNSHIP, COUNTY]
     get = lambda code, key: rows[code][col(t, key)]  # noqa: E731
@@ -90,11 +90,11 @@ def test_a_report_only_inside_the_account_s_area(desk):
     desk.recipient("far_f", worker="she")
     with desk.db.read() as s:
         with pytest.raises(NotFound):
-            reports.recipients(s, desk.officer("zhen"), desk.rules, year=2025, org=COUNTY)
-        t = reports.recipients(s, desk.officer("zhen"), desk.rules, year=2025, org=TOWN)
+            reports.recipients(s, desk.officer("zhen"), desk.eligibility, year=2025, org=COUNTY)
+        t = reports.recipients(s, desk.officer("zhen"), desk.eligibility, year=2025, org=TOWN)
         assert t.rows[-1].values[col(t, "reward_n")] == 1
         with pytest.raises(UserError) as e:
-            reports.recipients(s, desk.officer("tongji"), desk.rules, year=2025, org=COUNTY)  # no benefit:read
+            reports.recipients(s, desk.officer("tongji"), desk.eligibility, year=2025, org=COUNTY)  # no benefit:read
         assert e.value.code == "forbidden"
 
 

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select, text
 
 from renkou.benefits.cycle import applications, objections, posting
+from renkou.benefits.eligibility import service
 from renkou.config import Settings
 from renkou.errors import NotFound, UserError, ValidationFailed
 from renkou.storage.schema import AuditEntry, BenefitApplication, BenefitConfirmation, BenefitRecipient, BenefitStep, Changeset
@@ -48,17 +49,17 @@ def test_the_whole_cycle_in_order_makes_a_recipient_with_every_step_dated_and_au
     assert status(desk, n) == "applied"
     desk.through_posting(n)
     desk.step("xiang", applications.township_review, n, on=D(2025, 3, 20), today=TODAY)
-    rec = desk.step("xian", applications.confirm, desk.rules, n, on=D(2025, 4, 1), today=TODAY)
+    rec = desk.step("xian", applications.confirm, desk.eligibility, n, on=D(2025, 4, 1), today=TODAY)
     assert status(desk, n) == "confirmed"
     with desk.db.read() as s:
         rows = list(s.scalars(select(BenefitStep).where(BenefitStep.application_id == n).order_by(BenefitStep.id)))
         got = [(st.step, st.done_on, st.account, s.get(Changeset, st.created_cs).actor) for st in rows]
         r = s.get(BenefitRecipient, rec.id)
         conf = s.scalars(select(BenefitConfirmation).where(BenefitConfirmation.recipient_id == r.id)).all()
-        assert applications.current_recipient_ids(s, "reward", 2025) == {desk.id("li_f")}
-        assert applications.current_recipient_ids(s, "reward", 2026) == {desk.id("li_f")}  # until re-confirmed or exited
-        assert applications.current_recipient_ids(s, "reward", 2024) == set()
-        assert applications.current_recipient_ids(s, "special", 2025) == set()
+        assert service.current_recipients(s, "reward", 2025) == {desk.id("li_f")}
+        assert service.current_recipients(s, "reward", 2026) == {desk.id("li_f")}  # until re-confirmed or exited
+        assert service.current_recipients(s, "reward", 2024) == set()
+        assert service.current_recipients(s, "special", 2025) == set()
         changes = [(e.before["status"], e.after["status"], s.get(Changeset, e.changeset_id).actor) for e in s.scalars(
             select(AuditEntry).where(AuditEntry.table_name == "benefit_application", AuditEntry.row_id == n).order_by(AuditEntry.id))
             if "status" in (e.after or {})]
@@ -74,10 +75,10 @@ def test_the_whole_cycle_in_order_makes_a_recipient_with_every_step_dated_and_au
 
 
 def test_the_eligibility_service_s_candidates_leave_out_recipients(desk):
-    assert desk.id("li_f") in {d.person_id for d in desk.rules.candidates("reward", 2025, VILLAGE)}
+    assert desk.id("li_f") in {d.person_id for d in desk.eligibility.candidates("reward", 2025, VILLAGE)}
     desk.recipient("li_f")
-    assert desk.id("li_f") not in {d.person_id for d in desk.rules.candidates("reward", 2025, VILLAGE)}
-    assert desk.id("li_m") in {d.person_id for d in desk.rules.candidates("reward", 2025, VILLAGE)}
+    assert desk.id("li_f") not in {d.person_id for d in desk.eligibility.candidates("reward", 2025, VILLAGE)}
+    assert desk.id("li_m") in {d.person_id for d in desk.eligibility.candidates("reward", 2025, VILLAGE)}
 
 
 SKIPS = {  # the stage reached, then a step out of turn
@@ -101,7 +102,7 @@ def test_a_step_cannot_be_skipped(desk, case):
             desk.step("cun", posting.end_posting, p.id, on=D(2025, 3, 17), today=TODAY)
     calls = {"post": lambda: post(desk),
              "township_review": lambda: desk.step("xiang", applications.township_review, n, on=D(2025, 3, 20), today=TODAY),
-             "confirm": lambda: desk.step("xian", applications.confirm, desk.rules, n, on=D(2025, 4, 1), today=TODAY)}
+             "confirm": lambda: desk.step("xian", applications.confirm, desk.eligibility, n, on=D(2025, 4, 1), today=TODAY)}
     with pytest.raises(UserError) as e:
         calls[call]()
     assert e.value.code == "step_refused" or "没有已通过村级审核" in e.value.zh
@@ -125,9 +126,9 @@ def test_each_step_refused_when_repeated(desk):
     desk.step("xiang", applications.township_review, n, on=D(2025, 3, 20), today=TODAY)
     with pytest.raises(UserError, match="乡镇审核"):
         desk.step("xiang", applications.township_review, n, on=D(2025, 3, 21), today=TODAY)
-    desk.step("xian", applications.confirm, desk.rules, n, on=D(2025, 4, 1), today=TODAY)
+    desk.step("xian", applications.confirm, desk.eligibility, n, on=D(2025, 4, 1), today=TODAY)
     with pytest.raises(UserError, match="已经县级确认"):
-        desk.step("xian2", applications.confirm, desk.rules, n, on=D(2025, 4, 2), today=TODAY)
+        desk.step("xian2", applications.confirm, desk.eligibility, n, on=D(2025, 4, 2), today=TODAY)
     with desk.db.read() as s:
         assert len(s.scalars(select(BenefitRecipient)).all()) == 1
         assert [x.step for x in applications.steps(s, s.get(BenefitApplication, n))].count("confirm") == 1
@@ -143,7 +144,7 @@ def test_the_database_itself_refuses_a_repeated_step_a_second_recipient_and_rewr
             c.execute(BenefitStep.__table__.insert().values(application_id=n, **cols))
     desk.through_posting(n)
     desk.step("xiang", applications.township_review, n, on=D(2025, 3, 20), today=TODAY)
-    rec = desk.step("xian", applications.confirm, desk.rules, n, on=D(2025, 4, 1), today=TODAY)
+    rec = desk.step("xian", applications.confirm, desk.eligibility, n, on=D(2025, 4, 1), today=TODAY)
     with desk.db.read() as s:
         r = s.get(BenefitRecipient, rec.id)
         values = {c.name: getattr(r, c.key) for c in BenefitRecipient.__table__.columns if c.name != "id"}
@@ -247,7 +248,7 @@ def test_each_step_needs_its_role(desk, who, what):
              "village_review": lambda: desk.step(who, applications.village_review, n, on=D(2025, 3, 5), today=TODAY),
              "post": lambda: post(desk, who),
              "township_review": lambda: desk.step(who, applications.township_review, n, on=D(2025, 3, 20), today=TODAY),
-             "confirm": lambda: desk.step(who, applications.confirm, desk.rules, n, on=D(2025, 4, 1), today=TODAY)}
+             "confirm": lambda: desk.step(who, applications.confirm, desk.eligibility, n, on=D(2025, 4, 1), today=TODAY)}
     if (who, what) == ("cun", "post"):  # the village worker may post: the control of this table
         assert post(desk, who).days == 7
         return
@@ -261,8 +262,8 @@ def test_the_township_reviewer_cannot_also_confirm(desk):
     desk.through_posting(n)
     desk.step("xian", applications.township_review, n, on=D(2025, 3, 20), today=TODAY)  # the county administrator may review too
     with pytest.raises(UserError, match="同一账号"):
-        desk.step("xian", applications.confirm, desk.rules, n, on=D(2025, 4, 1), today=TODAY)
-    desk.step("xian2", applications.confirm, desk.rules, n, on=D(2025, 4, 1), today=TODAY)
+        desk.step("xian", applications.confirm, desk.eligibility, n, on=D(2025, 4, 1), today=TODAY)
+    desk.step("xian2", applications.confirm, desk.eligibility, n, on=D(2025, 4, 1), today=TODAY)
     assert status(desk, n) == "confirmed"
 
 
@@ -321,11 +322,11 @@ def test_confirmation_refused_when_the_eligibility_service_says_no(desk):
     desk.through_posting(n)
     desk.step("xiang", applications.township_review, n, on=D(2025, 3, 20), today=TODAY)
     with pytest.raises(UserError, match="两个女孩") as e:
-        desk.step("xian", applications.confirm, desk.rules, n, on=D(2025, 4, 1), today=TODAY)
+        desk.step("xian", applications.confirm, desk.eligibility, n, on=D(2025, 4, 1), today=TODAY)
     assert e.value.code == "not_eligible" and status(desk, n) == "township_reviewed"
     with pytest.raises(ValidationFailed):
-        desk.step("xian", applications.confirm, desk.rules, n, on=D(2025, 4, 1), approve=False, today=TODAY)  # a rejection needs its reason
-    desk.step("xian", applications.confirm, desk.rules, n, on=D(2025, 4, 1), approve=False, note="一子一女，不符合条件", today=TODAY)
+        desk.step("xian", applications.confirm, desk.eligibility, n, on=D(2025, 4, 1), approve=False, today=TODAY)  # a rejection needs its reason
+    desk.step("xian", applications.confirm, desk.eligibility, n, on=D(2025, 4, 1), approve=False, note="一子一女，不符合条件", today=TODAY)
     assert status(desk, n) == "rejected"
 
 
@@ -334,7 +335,7 @@ def test_an_unattested_declaration_is_never_inferred(desk):
     desk.through_posting(n)
     desk.step("xiang", applications.township_review, n, on=D(2025, 3, 20), today=TODAY)
     with pytest.raises(UserError, match="未声明") as e:
-        desk.step("xian", applications.confirm, desk.rules, n, on=D(2025, 4, 1), today=TODAY)
+        desk.step("xian", applications.confirm, desk.eligibility, n, on=D(2025, 4, 1), today=TODAY)
     assert "not attested" in e.value.en and "1973" in e.value.zh
 
 
@@ -364,7 +365,7 @@ def test_the_printable_notice_names_masked_ids_village_programme_and_amount(desk
         review(desk, n)
     p = post(desk)
     with desk.db.read() as s:
-        t = posting.notice(s, desk.officer("cun"), desk.rules, desk.programmes, p.id, today=TODAY)
+        t = posting.notice(s, desk.officer("cun"), desk.eligibility, desk.programmes, p.id, today=TODAY)
         people = [s.get(Person, desk.id(k)) for k in ("li_f", "li_m")]
     assert [r.values[1:6] for r in t.rows] == [(x.name, x.id_number[:6] + "********" + x.id_number[-4:], "王庄村", "奖扶", 960) for x in people]
     assert t.period_label == "公示期：2025年03月10日至2025年03月16日"
@@ -374,7 +375,7 @@ def test_the_printable_notice_names_masked_ids_village_programme_and_amount(desk
     cells = [c for row in ws.iter_rows(values_only=True) for c in row if c is not None]
     assert people[1].name in cells and people[1].id_number not in cells
     with desk.db.read() as s, pytest.raises(NotFound):
-        posting.notice(s, desk.officer("she"), desk.rules, desk.programmes, p.id)  # another township's village worker
+        posting.notice(s, desk.officer("she"), desk.eligibility, desk.programmes, p.id)  # another township's village worker
 
 
 # ------------------------------------------------------------------------------------ importing applications
@@ -431,3 +432,4 @@ def test_an_imported_file_with_any_problem_imports_nothing_and_says_row_field_va
     with pytest.raises(UserError) as e:
         intake.import_file(desk.db, desk.officer("xiang"), desk.programmes, path, today=TODAY)
     assert e.value.code == "forbidden"
+

@@ -43,7 +43,7 @@ def lines(desk, **where):
 
 
 def create(desk, programme="reward", period="2025", on=D(2025, 4, 10), who="xian"):
-    return desk.step(who, batches.create_batch, desk.rules, programme=programme, period=period, on=on, today=TODAY)
+    return desk.step(who, batches.create_batch, desk.eligibility, programme=programme, period=period, on=on, today=TODAY)
 
 
 def test_a_year_batch_pays_each_recipient_the_year_s_entitlement(desk):
@@ -78,7 +78,7 @@ def test_quarters_then_the_year_pay_each_month_once(desk):
     assert lines(desk) == [("dc_c", "2025Q1", 3, Decimal("900.00"), "pending"), ("dc_c", "2025Q2", 3, Decimal("900.00"), "pending"),
                            ("dc_c", "2025", 6, Decimal("1800.00"), "pending")]
     with desk.db.read() as s:
-        assert sum(s.scalars(select(PaymentLine.amount))) == desk.rules.entitlement("childcare", desk.id("dc_c"), 2025).amount == Decimal("3600.00")
+        assert sum(s.scalars(select(PaymentLine.amount))) == desk.eligibility.entitlement("childcare", desk.id("dc_c"), 2025).amount == Decimal("3600.00")
         months = sorted(s.scalars(select(PaymentMonth.month)))
     assert months == [D(2025, m, 1) for m in range(1, 13)]
     with pytest.raises(UserError):

@@ -57,9 +57,9 @@ def test_an_unknown_programme_is_refused_not_searched_for_nothing(desk):
 
 def test_a_year_is_re_confirmed_around_its_start_only(desk):
     with pytest.raises(ValidationFailed) as err:
-        desk.step("xian", renewal.reconfirm, desk.rules, programme="reward", year=2030, on=D(2026, 1, 10), today=TODAY)
+        desk.step("xian", renewal.reconfirm, desk.eligibility, programme="reward", year=2030, on=D(2026, 1, 10), today=TODAY)
     assert (err.value.problems[0].rule, err.value.problems[0].field) == ("bad_choice", "year")
-    desk.step("xian", renewal.reconfirm, desk.rules, programme="reward", year=2026, on=D(2026, 1, 10), today=TODAY)
+    desk.step("xian", renewal.reconfirm, desk.eligibility, programme="reward", year=2026, on=D(2026, 1, 10), today=TODAY)
 
 
 def test_a_bank_name_longer_than_its_column_is_a_problem_on_every_database(desk):
@@ -84,7 +84,7 @@ def test_a_bank_name_longer_than_its_column_is_a_problem_on_every_database(desk)
 
 def test_a_line_is_not_voided_on_a_day_to_come(desk):
     desk.recipient("li_f")
-    b = desk.step("xian", batches.create_batch, desk.rules, programme="reward", period="2025", on=D(2025, 4, 10), today=TODAY)
+    b = desk.step("xian", batches.create_batch, desk.eligibility, programme="reward", period="2025", on=D(2025, 4, 10), today=TODAY)
     with desk.db.read() as s:
         line = batches.lines_of(s, s.get(type(b), b.id))[0].id
     with pytest.raises(ValidationFailed) as err:

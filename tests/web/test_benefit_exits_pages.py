@@ -208,7 +208,7 @@ def test_the_recipients_report_on_screen_and_as_xlsx(web):
     r = web.get(f"/benefits/reports?show=recipients&year=2025&org={COUNTY}")
     assert r.status_code == 200
     with web.db.read() as s:
-        t = reports.recipients(s, web.desk.officer("shenji"), web.desk.rules, year=2025, org=COUNTY, today=TODAY)
+        t = reports.recipients(s, web.desk.officer("shenji"), web.desk.eligibility, year=2025, org=COUNTY, today=TODAY)
     n = t.column("reward_n")
     rows = {r[0]: r for r in table_rows(r.text)}
     assert list(rows) == [TOWN, TOWNSHIP, COUNTY]

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from renkou.benefits.cycle import recipients
 
 from renkou.benefits.payments import batches, checks
+from renkou.benefits.payments import release as releasing
 from renkou.core.idnumber import mask
 from renkou.errors import UserError
 from renkou.storage.schema import BenefitRecipient, PaymentBatch, PaymentExport, PaymentFinding, PaymentLine, PaymentResult, Person
@@ -71,9 +72,9 @@ def id_number(web, key) -> str:
 
 def service_batch(web, *, release=False) -> int:
     """A 2025 reward batch made (and released) through the services, as the county."""
-    b = web.desk.step("xian", batches.create_batch, web.desk.rules, programme="reward", period="2025", on=D(2025, 4, 10), today=TODAY)
+    b = web.desk.step("xian", batches.create_batch, web.desk.eligibility, programme="reward", period="2025", on=D(2025, 4, 10), today=TODAY)
     if release:
-        web.desk.step("xian", batches.release, web.desk.rules, b.id, on=D(2025, 4, 11), today=TODAY)
+        web.desk.step("xian", releasing.release, web.desk.eligibility, b.id, on=D(2025, 4, 11), today=TODAY)
     return b.id
 
 
@@ -225,7 +226,7 @@ def test_a_finding_is_cleared_only_with_a_reason_and_a_line_voided(web):
 
 def test_the_auditor_reads_every_batch_but_acts_on_none(web):
     n = service_batch(web)
-    web.desk.step("xian", checks.run, web.desk.rules, n, on=D(2025, 4, 11), today=TODAY)
+    web.desk.step("xian", checks.run, web.desk.eligibility, n, on=D(2025, 4, 11), today=TODAY)
     web.as_("shenji")
     listing = web.get("/benefits/batches")
     assert listing.status_code == 200 and f'href="/benefits/batches/{n}"' in listing.text and 'id="create-batch"' not in listing.text

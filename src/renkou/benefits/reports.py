@@ -16,6 +16,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from renkou.benefits.eligibility.service import Eligibility
 from renkou.benefits.payments import batches
 from renkou.benefits.cycle.coverage import KINDS
 from renkou.benefits.officer import Officer
@@ -44,14 +45,14 @@ def _rows_of(session: Session, officer: Officer, org: str, on: dt.date):
     return h, root, kids, row_of
 
 
-def recipients(session: Session, officer: Officer, rules, *, year: int, org: str, prepared_by: str = "",
+def recipients(session: Session, officer: Officer, eligibility: Eligibility, *, year: int, org: str, prepared_by: str = "",
                today: dt.date | None = None) -> Table:
     """Recipients confirmed for ``year``, exits confirmed in it, and money — entitled (to the month
     of any exit), paid, and waiting (not yet paid: pending, blocked, at the bank or re-queued) — by
     programme and unit."""
     end = dt.date(year, 12, 31)
     h, root, kids, row_of = _rows_of(session, officer, org, end)
-    progs = list(rules.programmes.values())
+    progs = list(eligibility.programmes.values())
     confirmed = select(BenefitConfirmation.recipient_id).where(BenefitConfirmation.year == year)
     recs = list(session.scalars(select(BenefitRecipient).where(BenefitRecipient.id.in_(confirmed))))
     recs = [r for r in recs if row_of(r.unit_id) is not None]
@@ -60,7 +61,7 @@ def recipients(session: Session, officer: Officer, rules, *, year: int, org: str
     money: dict[tuple, Decimal] = defaultdict(Decimal)
     for prog in progs:
         mine = [r for r in recs if r.programme == prog.key]
-        ents = rules.entitlements(prog.key, [r.person_id for r in mine], year) if mine else {}
+        ents = eligibility.entitlements(prog.key, [r.person_id for r in mine], year) if mine else {}
         months = {dt.date(year, m, 1) for m in range(1, 13)}
         for r in mine:
             row = row_of(r.unit_id)

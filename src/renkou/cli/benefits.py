@@ -16,8 +16,9 @@ import typer
 from rich.table import Table
 
 from renkou.benefits.rules.programmes import VARIANT_TEXT
+from renkou.cli.benefits_common import eligibility
 from renkou.cli.context import console, err_console, parse_date_opt, state
-from renkou.cli.stats import _stats, _write
+from renkou.cli.stats import _write
 from renkou.errors import UserError
 
 benefits_app = typer.Typer(help="计划生育家庭扶助与育儿补贴：资格、新增对象、年度确认、发放。Family-support benefits.",
@@ -28,15 +29,6 @@ LANG = typer.Option("zh", "--lang", help="zh | en")
 MARK = {"met": "✓", "not_met": "✗", "needs_attestation": "?"}
 STATUS = {"met": ("满足", "met"), "not_met": ("不满足", "not met"), "needs_attestation": ("待申报核实", "needs attestation")}
 RESULT = {True: ("符合", "eligible"), False: ("不符合", "not eligible"), None: ("待申报核实后符合", "eligible once attested")}
-
-
-def _service(ctx: typer.Context):
-    from renkou.benefits.eligibility.service import Benefits
-
-    st = state(ctx)
-    if st.__dict__.get("_benefits") is None:
-        st.__dict__["_benefits"] = Benefits(st.db(), st.settings, stats=_stats(ctx))
-    return st.__dict__["_benefits"]
 
 
 def _lang(lang: str) -> int:
@@ -63,7 +55,7 @@ def candidates(
     i = _lang(lang)
     if fmt not in ("table", "json", "csv"):
         raise UserError(f"不支持的格式 {fmt}（可选：table, json, csv）", f"unsupported format {fmt} (one of: table, json, csv)")
-    svc = _service(ctx)
+    svc = eligibility(ctx)
     prog = svc.programme(program)
     with console.status("正在判定… determining…"):
         found = svc.candidates(program, year, org)
@@ -126,7 +118,7 @@ def check(
         raise UserError(f"不支持的格式 {fmt}（可选：text, json）", f"unsupported format {fmt} (one of: text, json)")
     if date and year:
         raise UserError("--date 与 --year 只能给一个", "give either --date or --year, not both")
-    svc = _service(ctx)
+    svc = eligibility(ctx)
     prog = svc.programme(program)
     on, start = (prog.determination(year), dt.date(year, 1, 1)) if year else (parse_date_opt(date), None)
     pid = _person_id(ctx, person)

@@ -11,7 +11,7 @@ import typer
 from rich.table import Table as RichTable
 from sqlalchemy import select
 
-from renkou.cli.benefits_common import (AS, DATE, PROGRAM, YEAR, acting, catalogue, file_format, import_refused, person_in_scope, service,
+from renkou.cli.benefits_common import (AS, DATE, PROGRAM, YEAR, acting, catalogue, file_format, import_refused, person_in_scope, eligibility,
                                         write_file)
 from renkou.cli.context import console, parse_date_opt, state
 from renkou.core.idnumber import mask
@@ -131,14 +131,14 @@ def township_review(ctx: typer.Context, number: int = typer.Argument(...), usern
 
 def confirm(ctx: typer.Context, number: int = typer.Argument(...), username: str = AS, date: str = DATE, reject: bool = REJECT,
             reason: str = REASON) -> None:
-    """县级确认：资格核查通过后成为享受对象。The county confirmation: after the eligibility check, a recipient."""
+    """县级确认：资格核查通过后成为享受对象。The county confirmation: after the svc check, a recipient."""
     from renkou.benefits.cycle import applications
 
     db, off = acting(ctx, username)
     on = parse_date_opt(date)
-    rules = service(ctx)
+    svc = eligibility(ctx)
     with db.write(off.actor, reason=reason or "") as s:
-        rec = applications.confirm(s, off, rules, number, on=on, approve=not reject, note=reason or "")
+        rec = applications.confirm(s, off, svc, number, on=on, approve=not reject, note=reason or "")
     if rec is None:
         console.print(f"申请 {number} 不予通过。Application {number} rejected.")
     else:
@@ -179,9 +179,9 @@ def notice(ctx: typer.Context, number: int = typer.Argument(..., help="公示编
 
     f = file_format(fmt, out, ("pdf", "xlsx"))
     db, off = acting(ctx, username)
-    rules = service(ctx)
+    svc = eligibility(ctx)
     with db.read() as s:
-        t = posting.notice(s, off, rules, rules.programmes, number)
+        t = posting.notice(s, off, svc, svc.programmes, number)
     write_file(render.to_pdf(t, lang) if f == "pdf" else render.to_xlsx(t, lang), out)
 
 
@@ -214,9 +214,9 @@ def reconfirm(ctx: typer.Context, username: str = AS, program: str = PROGRAM, ye
     from renkou.benefits.cycle import renewal
 
     db, off = acting(ctx, username)
-    rules = service(ctx)
+    svc = eligibility(ctx)
     with db.write(off.actor, note=f"reconfirm {program} {year}") as s:
-        r = renewal.reconfirm(s, off, rules, programme=program, year=year, on=parse_date_opt(date))
+        r = renewal.reconfirm(s, off, svc, programme=program, year=year, on=parse_date_opt(date))
     console.print(f"{program} {year}：确认 {len(r.renewed)} 人，提出退出建议 {len(r.proposed)} 条，待处理 {len(r.waiting)} 人。"
                   f" Re-confirmed {len(r.renewed)}, {len(r.proposed)} exit proposal(s), {len(r.waiting)} waiting.")
     for rid, zh, en in r.waiting:

@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 from rich.table import Table as RichTable
 
-from renkou.cli.benefits_common import AS, DATE, PROGRAM, acting, catalogue, file_format, import_refused, service, write_file
+from renkou.cli.benefits_common import AS, DATE, PROGRAM, acting, catalogue, file_format, eligibility, import_refused, write_file
 from renkou.cli.context import console, parse_date_opt, state
 from renkou.core.idnumber import mask
 from renkou.errors import UserError, ValidationFailed
@@ -56,9 +56,9 @@ def batch_create(ctx: typer.Context, username: str = AS, program: str = PROGRAM,
     from renkou.benefits.payments import batches
 
     db, off = acting(ctx, username)
-    rules = service(ctx)
+    svc = eligibility(ctx)
     with db.write(off.actor, note=f"payment batch {program} {period}") as s:
-        b = batches.create_batch(s, off, rules, programme=program, period=period, on=parse_date_opt(date))
+        b = batches.create_batch(s, off, svc, programme=program, period=period, on=parse_date_opt(date))
         tot = batches.totals(s, b)
     n, amount = tot.get("pending", (0, 0))
     console.print(f"发放批次 {b.id}：{n} 笔，合计 {amount} 元，待核查放行。Batch {b.id}: {n} line(s), {amount} yuan; next: check and release.")
@@ -70,9 +70,9 @@ def batch_check(ctx: typer.Context, number: int = typer.Argument(...), username:
     from renkou.benefits.payments import checks
 
     db, off = acting(ctx, username)
-    rules = service(ctx)
+    svc = eligibility(ctx)
     with db.write(off.actor) as s:
-        found = checks.run(s, off, rules, number, on=parse_date_opt(date))
+        found = checks.run(s, off, svc, number, on=parse_date_opt(date))
         rows = [(f.id, f.line_id, f.kind, f.detail) for f in found]
     console.print(f"批次 {number}：{len(rows)} 项发现待处理（对应款项已拦截）。Batch {number}: {len(rows)} finding(s) open, their lines blocked.")
     for fid, lid, kind, detail in rows:
@@ -83,7 +83,7 @@ def batch_check(ctx: typer.Context, number: int = typer.Argument(...), username:
 def batch_show(ctx: typer.Context, number: int = typer.Argument(...), username: str = AS) -> None:
     """显示批次的款项与核查发现（证件号、账号脱敏）。Show a batch's lines and findings."""
     from renkou.benefits.cycle import applications
-    from renkou.benefits.payments import batches, checks
+    from renkou.benefits.payments import batches, checks, line_workflow
     from renkou.storage.schema import Person
 
     db, off = acting(ctx, username)
@@ -100,7 +100,7 @@ def batch_show(ctx: typer.Context, number: int = typer.Argument(...), username: 
                       applications.mask_account(ln.account_no), ln.status, "; ".join(f"{f.id}:{f.kind}" for f in open_.get(ln.id, [])))
     console.print(t)
     for status, (n, amount) in sorted(batches.totals_by(lines).items()):
-        console.print(f"  {batches.STATUSES[status][0]} {status}: {n} 笔 line(s), {amount} 元 yuan")
+        console.print(f"  {line_workflow.STATUSES[status][0]} {status}: {n} 笔 line(s), {amount} 元 yuan")
 
 
 @batch_app.command("clear")
@@ -130,12 +130,12 @@ def batch_void(ctx: typer.Context, number: int = typer.Argument(..., help="款�
 @batch_app.command("release")
 def batch_release(ctx: typer.Context, number: int = typer.Argument(...), username: str = AS, date: str = DATE) -> None:
     """核查并放行批次；有未解除发现的款项留待处理。Check and release a batch; lines with open findings stay behind."""
-    from renkou.benefits.payments import batches
+    from renkou.benefits.payments import release
 
     db, off = acting(ctx, username)
-    rules = service(ctx)
+    svc = eligibility(ctx)
     with db.write(off.actor) as s:
-        b, released, held = batches.release(s, off, rules, number, on=parse_date_opt(date))
+        b, released, held = release.release(s, off, svc, number, on=parse_date_opt(date))
         total = sum((ln.amount for ln in released), 0)
     if not released:  # the findings are saved; the batch waits as a draft
         raise UserError(f"批次 {number} 没有可发放的款项：{len(held)} 笔被核查拦截，核查发现已记录，请解除或作废后再放行",

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from renkou.cli.benefits_common import AS, DATE, YEAR, acting, emit, person_in_scope, service
+from renkou.cli.benefits_common import AS, DATE, YEAR, acting, eligibility, emit, person_in_scope
 from renkou.cli.context import console, parse_date_opt
 
 coverage_app = typer.Typer(help="特扶家庭“三个全覆盖”：登记与覆盖率。The three full coverages.", no_args_is_help=True)
@@ -22,9 +22,9 @@ def report(ctx: typer.Context, username: str = AS, year: int = YEAR, org: str = 
     from renkou.benefits import reports
 
     db, off = acting(ctx, username)
-    rules = service(ctx)
+    svc = eligibility(ctx)
     with db.read() as s:
-        t = reports.recipients(s, off, rules, year=year, org=org)
+        t = reports.recipients(s, off, svc, year=year, org=org)
     emit(t, fmt, out, lang)
 
 

@@ -22,6 +22,8 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from renkou.benefits.eligibility.service import Eligibility
+from renkou.benefits.cycle import application_workflow
 from renkou.benefits.eligibility import verdict
 from renkou.benefits.officer import Officer
 from renkou.core.problems import Problem, problem
@@ -45,10 +47,6 @@ DUE = {
     "posted": ("township_review", "乡镇审核", "the township review"),
     "township_reviewed": ("confirm", "县级确认", "the county confirmation"),
 }
-STATUSES = {"applied": ("待村级审核", "awaiting the village review"), "village_reviewed": ("待公示", "awaiting the posting"),
-            "posting": ("公示中", "being posted"), "posted": ("待乡镇审核", "awaiting the township review"),
-            "township_reviewed": ("待县级确认", "awaiting the county confirmation"), "confirmed": ("已确认", "confirmed"),
-            "rejected": ("不予通过", "rejected")}
 STEPS = {"apply": ("申请", "application"), "village_review": ("村级审核", "village review"), "post": ("张榜公示", "public posting"),
          "post_end": ("公示期满", "end of posting"), "township_review": ("乡镇审核", "township review"),
          "confirm": ("县级确认", "county confirmation"), "reject": ("不予通过", "rejection")}
@@ -84,15 +82,6 @@ def list_applications(session: Session, officer: Officer, *, programme: str | No
         if v is not None:
             q = q.where(col == v)
     return list(session.scalars(q.order_by(BenefitApplication.id)))
-
-
-def current_recipient_ids(session: Session, programme: str, year: int) -> set[int]:
-    """Person ids receiving ``programme`` at some time in ``year``: confirmed before the year ended
-    and not exited before it began (recipients awaiting the year's re-confirmation included)."""
-    q = select(BenefitRecipient.person_id).where(
-        BenefitRecipient.programme == programme, BenefitRecipient.since <= dt.date(year, 12, 31),
-        (BenefitRecipient.ended_on.is_(None)) | (BenefitRecipient.ended_on >= dt.date(year, 1, 1)))
-    return set(session.scalars(q))
 
 
 def open_recipient(session: Session, programme: str, person_id: int) -> BenefitRecipient | None:
@@ -167,7 +156,7 @@ def apply(session: Session, officer: Officer, programmes: dict, *, programme: st
     if probs:
         raise ValidationFailed(probs)
     app = BenefitApplication(programme=programme, year=year, person_id=person.id, payee_id=(payee or person).id, unit_id=unit_id,
-                             applied_on=applied_on, status="applied", attested=attested, account_no=account_no, bank=bank.strip())
+                             applied_on=applied_on, status=application_workflow.WORKFLOW.start("applied"), attested=attested, account_no=account_no, bank=bank.strip())
     session.add(app)
     session.flush()
     record_step(session, officer, app, "apply", applied_on, "", today)
@@ -213,7 +202,7 @@ def reject(session: Session, officer: Officer, app: BenefitApplication, *, on: d
     if not reason.strip():
         raise ValidationFailed([problem("required", "reason", "")])
     record_step(session, officer, app, "reject", on, reason, today)
-    app.status = "rejected"
+    application_workflow.move(app, "rejected")
     session.flush()
 
 
@@ -233,7 +222,7 @@ def _decide(session: Session, officer: Officer, app: BenefitApplication, step: s
         reject(session, officer, app, on=on, reason=note, today=today)
         return False
     record_step(session, officer, app, step, on, note, today)
-    app.status = status
+    application_workflow.move(app, status)
     session.flush()
     return True
 
@@ -263,7 +252,7 @@ def township_review(session: Session, officer: Officer, number: int, *, on: dt.d
     return app
 
 
-def confirm(session: Session, officer: Officer, rules, number: int, *, on: dt.date, approve: bool = True, note: str = "",
+def confirm(session: Session, officer: Officer, eligibility: Eligibility, number: int, *, on: dt.date, approve: bool = True, note: str = "",
             today: dt.date | None = None) -> BenefitRecipient | None:
     """The county's confirmation (benefit:confirm) by someone other than the township reviewer: the
     eligibility service must find the person eligible for the year (facts attested at application
@@ -276,13 +265,13 @@ def confirm(session: Session, officer: Officer, rules, number: int, *, on: dt.da
     if not approve:
         reject(session, officer, app, on=on, reason=note, today=today)
         return None
-    v = verdict.for_year(rules, app.programme, app.person_id, app.year, app.attested, f"申请 application #{app.id}")
+    v = verdict.for_year(eligibility, app.programme, app.person_id, app.year, app.attested, f"申请 application #{app.id}")
     if not v.eligible:
         raise UserError(f"申请 {app.id} 经资格核查不符合条件：{v.zh}", f"application {app.id} fails the eligibility check: {v.en}", code="not_eligible")
     if open_recipient(session, app.programme, app.person_id) is not None:
         raise ValidationFailed([problem("already_recipient", "person", "")])
     record_step(session, officer, app, "confirm", on, note, today)
-    app.status = "confirmed"
+    application_workflow.move(app, "confirmed")
     rec = BenefitRecipient(programme=app.programme, person_id=app.person_id, payee_id=app.payee_id, unit_id=app.unit_id, application_id=app.id,
                            attested=dict(app.attested), account_no=app.account_no, bank=app.bank, since=on)
     session.add(rec)

@@ -19,7 +19,7 @@ from collections import defaultdict
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from renkou.benefits.cycle import applications
+from renkou.benefits.cycle import applications, exit_workflow
 from renkou.benefits.officer import Forbidden, Officer
 from renkou.core.problems import problem
 from renkou.errors import UserError, ValidationFailed
@@ -130,7 +130,7 @@ def detect(session: Session, officer: Officer, programmes: dict, *, as_of: dt.da
             return
         known.add((rec.id, cause, on))
         e = BenefitExit(recipient_id=rec.id, cause=cause, effective_on=on, event_id=event.id if event else None, detail=detail[:400],
-                        proposed_on=as_of, status="proposed", reason="")
+                        proposed_on=as_of, status=exit_workflow.WORKFLOW.start("proposed"), reason="")
         session.add(e)
         new.append(e)
 
@@ -168,7 +168,7 @@ def propose_ineligible(session: Session, rec: BenefitRecipient, *, year: int, de
                                                    BenefitExit.effective_on == on)) is not None:
         return None
     e = BenefitExit(recipient_id=rec.id, cause="ineligible", effective_on=on, detail=detail[:400], proposed_on=proposed_on,
-                    status="proposed", reason="")
+                    status=exit_workflow.WORKFLOW.start("proposed"), reason="")
     session.add(e)
     session.flush()
     return e
@@ -202,7 +202,8 @@ def decide(session: Session, officer: Officer, number: int, *, confirm: bool, on
     if not confirm and not reason.strip():
         raise ValidationFailed([problem("required", "reason", "")])
     session.info["reason"] = reason.strip() or f"退出 exit: {CAUSES[e.cause][1]}"
-    e.status, e.decided_on, e.decided_by = ("confirmed" if confirm else "dismissed"), on, officer.username
+    exit_workflow.move(e, "confirmed" if confirm else "dismissed")
+    e.decided_on, e.decided_by = on, officer.username
     e.notice, e.reason = notice.strip() or None, reason.strip()
     if confirm and (rec.ended_on is None or e.effective_on < rec.ended_on):
         rec.ended_on = e.effective_on

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from renkou.benefits.cycle import applications
+from renkou.benefits.cycle import application_workflow, applications
 from renkou.benefits.officer import Officer
 from renkou.core.idnumber import mask
 from renkou.core.problems import problem
@@ -113,7 +113,7 @@ def import_file(db: Database, officer: Officer, programmes: dict, path: Path, *,
                     seen[key] = n
                 if not probs:
                     made.append((n, dict(programme=programme, year=year, person_id=person.id, payee_id=(payee or person).id, unit_id=unit_id,
-                                         applied_on=applied_on, status="applied", attested=attested, account_no=get("account_no"),
+                                         applied_on=applied_on, status=application_workflow.WORKFLOW.start("applied"), attested=attested, account_no=get("account_no"),
                                          bank=get("bank"))))
                 for p in probs:
                     res.add(p.at_row(n))

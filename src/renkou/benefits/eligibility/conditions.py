@@ -12,13 +12,13 @@ only attestations are missing.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from functools import partial
 from typing import Callable, Iterable, Mapping
 
 import polars as pl
 
-from renkou.benefits.eligibility.decision import ConditionResult, Decision, Record
+from renkou.benefits.eligibility.decision import ConditionResult, Decision, Record, When
+from renkou.benefits.eligibility.records import records_for
 from renkou.benefits.rules.programmes import Condition, Programme
 from renkou.stats.model import OUT, day
 
@@ -26,19 +26,6 @@ NOT_MET, MET, ATTEST = 0, 1, 2
 STATUS = {MET: "met", NOT_MET: "not_met", ATTEST: "needs_attestation"}
 # tests that read only the person's own birth date (or nothing): a whole-county run may apply them first
 BASE_TESTS = {"born_on_or_after", "age_at_least", "months_after_birth", "on_or_after"}
-
-
-@dataclass(frozen=True)
-class When:
-    """What a decision is about: the facts at the end of ``on``; month-based tests (the childcare
-    months) look at the months from ``period_start`` to ``on``."""
-
-    on: dt.date
-    period_start: dt.date
-
-    @classmethod
-    def day(cls, on: dt.date) -> When:
-        return cls(on, on.replace(day=1))
 
 
 def years_before(on: dt.date, n: int) -> int:
@@ -179,8 +166,6 @@ class Explainer:
         return dict(chunk[1][i - start])
 
     def __call__(self, i: int) -> tuple[ConditionResult, ...]:
-        from renkou.benefits.eligibility.records import records_for
-
         r = self._row(i)
         r["links"] = self.links.get(r["person"], [])
         out = []

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from renkou.benefits.eligibility.decision import Record
-from renkou.benefits.eligibility.conditions import When
+from renkou.benefits.eligibility.decision import Record, When
 from renkou.benefits.rules.programmes import Condition
 from renkou.core.vocab import HUKOU_TYPES
 from renkou.stats.model import date_of, day

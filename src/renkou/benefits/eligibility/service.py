@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 import polars as pl
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from renkou.benefits.rules import amounts as amounts_mod
 from renkou.benefits.eligibility import facts
@@ -33,24 +34,21 @@ from renkou.stats.engine import Units
 from renkou.stats.model import OUT, day
 from renkou.stats.service import Stats
 from renkou.storage.db import Database
-from renkou.storage.schema import Person
+from renkou.storage.schema import BenefitRecipient, Person
 
 FACTS_KEPT = 4  # whole-county fact tables kept until the next change (reward, special, onechild share one)
 
 
-def current_recipients(session, programme: str, year: int) -> set[int]:
-    """Persons already receiving ``programme`` in ``year`` (renkou.benefits.cycle.applications, when it exists)."""
-    try:
-        from renkou.benefits.cycle import applications
-    except ModuleNotFoundError as e:
-        if e.name != "renkou.benefits.cycle.applications":
-            raise
-        return set()
-    fn = getattr(applications, "current_recipient_ids", None)
-    return set(fn(session, programme, year)) if fn is not None else set()
+def current_recipients(session: Session, programme: str, year: int) -> set[int]:
+    """Person ids receiving ``programme`` at some time in ``year``: confirmed before the year ended
+    and not exited before it began (recipients awaiting the year's re-confirmation included)."""
+    q = select(BenefitRecipient.person_id).where(
+        BenefitRecipient.programme == programme, BenefitRecipient.since <= dt.date(year, 12, 31),
+        (BenefitRecipient.ended_on.is_(None)) | (BenefitRecipient.ended_on >= dt.date(year, 1, 1)))
+    return set(session.scalars(q))
 
 
-class Benefits:
+class Eligibility:
     def __init__(self, db: Database, settings: Settings | None = None, *, stats: Stats | None = None,
                  programmes: dict[str, Programme] | None = None, amounts: Amounts | None = None) -> None:
         self.db = db

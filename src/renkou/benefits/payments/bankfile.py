@@ -32,7 +32,7 @@ from sqlalchemy import select
 
 from renkou.benefits.cycle import applications
 
-from renkou.benefits.payments import batches
+from renkou.benefits.payments import batch_workflow, batches, line_workflow
 from renkou.benefits.officer import Officer
 from renkou.benefits.rules.programmes import read_json, rules_file
 from renkou.config import Settings
@@ -239,13 +239,15 @@ def import_result(db: Database, officer: Officer, number: int, path: Path, layou
         for ln, outcome, reason, bank_ref in todo:
             s.add(PaymentResult(line_id=ln.id, batch_id=b.id, outcome=outcome, reason=reason, bank_ref=bank_ref, reported_on=on))
             if outcome == "paid":
-                ln.status, ln.failure = "paid", None
+                line_workflow.move(ln, "paid")
+                ln.failure = None
             else:
-                ln.status, ln.failure, ln.batch_id = "queued", reason[:200], None
+                line_workflow.move(ln, "queued")
+                ln.failure, ln.batch_id = reason[:200], None
             res.created += 1
         s.flush()
-        if s.scalar(select(PaymentLine.id).where(PaymentLine.batch_id == b.id, PaymentLine.status == "released").limit(1)) is None:
-            b.status = "settled"
+        if s.scalar(select(PaymentLine.id).where(PaymentLine.batch_id == b.id, PaymentLine.status == "released").limit(1)) is None and b.status == "released":
+            batch_workflow.move(b, "settled")
         s.add(ImportBatch(changeset_id=changeset_of(s).id, kind="bank_result", file_name=path.name[:260], sha256=digest, rows=res.rows,
                           created=res.created, unchanged=res.unchanged))
         s.flush()

@@ -17,20 +17,20 @@ clears it with a reason (audited) — or voids the line (renkou.benefits.payment
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections import defaultdict
-from importlib import resources
 
 import polars as pl
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from renkou.benefits.eligibility.conditions import NOT_MET
+from renkou.benefits.eligibility.decision import When
+from renkou.benefits.eligibility.service import Eligibility
 from renkou.benefits.cycle import applications
 
-from renkou.benefits.payments import batches
+from renkou.benefits.payments import batches, line_workflow
 from renkou.benefits.officer import Officer
-from renkou.benefits.rules.programmes import read_json, rules_file
-from renkou.config import Settings
+from renkou.benefits.rules import exclusions
 from renkou.core.problems import problem
 from renkou.errors import UserError, ValidationFailed
 from renkou.registry import asof
@@ -55,26 +55,13 @@ KINDS = {
 }
 
 
-def exclusions(settings: Settings | None = None) -> set[frozenset[str]]:
-    """The pairs of programmes one person may not receive together."""
-    settings = settings or Settings.from_env()
-    county = rules_file(settings, "exclusions.json")
-    data = read_json(county) if county is not None else json.loads(
-        resources.files("renkou.benefits").joinpath("data/exclusions.json").read_text(encoding="utf-8"))
-    pairs = data.get("pairs") if isinstance(data, dict) else None
-    if not isinstance(pairs, list) or not all(isinstance(p, list) and len(p) == 2 and all(isinstance(x, str) for x in p) for p in pairs):
-        raise UserError("互斥项目文件 exclusions.json 应为 {\"pairs\": [[项目, 项目], …]}",
-                        "exclusions.json must be {\"pairs\": [[programme, programme], …]}")
-    return {frozenset(p) for p in pairs}
-
-
 def detail_in(detail: str, lang: str) -> str:
     """A finding's detail in one language: the checks write "中文 / English" (the Chinese first)."""
     zh, sep, en = detail.partition(" / ")
     return detail if not sep else (en if lang == "en" else zh)
 
 
-def run(session: Session, officer: Officer, rules, number: int, *, on: dt.date, exclusive: set[frozenset[str]] | None = None,
+def run(session: Session, officer: Officer, eligibility: Eligibility, number: int, *, on: dt.date, exclusive: set[frozenset[str]] | None = None,
         today: dt.date | None = None) -> list[PaymentFinding]:
     """Check the lines of batch ``number`` not yet released (payment:manage): new findings are added
     (a finding already made, cleared or not, is not made again); lines with a finding not cleared are
@@ -86,7 +73,7 @@ def run(session: Session, officer: Officer, rules, number: int, *, on: dt.date, 
         raise UserError(f"批次 {b.id} 已提交银行，不再核查", f"batch {b.id} was released: it is not checked any more", code="step_refused")
     if on > applications.today_or(today):
         raise ValidationFailed([problem("future_date", "date", on)])
-    exclusive = exclusions(rules.settings) if exclusive is None else exclusive
+    exclusive = exclusions.pairs(eligibility.settings) if exclusive is None else exclusive
     lines = [ln for ln in batches.lines_of(session, b) if ln.status in ("pending", "blocked")]
     if not lines:
         return []
@@ -94,7 +81,7 @@ def run(session: Session, officer: Officer, rules, number: int, *, on: dt.date, 
     recs = {r.id: r for r in session.scalars(select(BenefitRecipient).where(BenefitRecipient.id.in_({ln.recipient_id for ln in lines})))}
     found: dict[int, list[tuple[str, str]]] = defaultdict(list)
     for check in (_death, _ineligible, _two_places, _exclusive, _shared_account):
-        for line_id, kind, detail in check(session, rules, b, lines, spans, recs, exclusive):
+        for line_id, kind, detail in check(session, eligibility, b, lines, spans, recs, exclusive):
             found[line_id].append((kind, detail))
     have = {(f.line_id, f.kind) for f in session.scalars(select(PaymentFinding).where(PaymentFinding.line_id.in_([ln.id for ln in lines])))}
     for line_id, items in found.items():
@@ -107,7 +94,7 @@ def run(session: Session, officer: Officer, rules, number: int, *, on: dt.date, 
     for ln in lines:
         status = "blocked" if ln.id in open_ else "pending"
         if ln.status != status:
-            ln.status = status
+            line_workflow.move(ln, status)
     b.checked_on = on
     session.flush()
     return [f for fs in open_.values() for f in fs]
@@ -142,7 +129,7 @@ def clear(session: Session, officer: Officer, number: int, *, reason: str, on: d
     ln = session.get(PaymentLine, f.line_id)
     if ln.status == "blocked" and not open_findings(session, [ln.id]):
         batch = session.get(PaymentBatch, ln.batch_id) if ln.batch_id else None
-        ln.status = "pending" if batch is not None and batch.status == "draft" else "queued"
+        line_workflow.move(ln, "pending" if batch is not None and batch.status == "draft" else "queued")
         if ln.status == "queued":
             ln.batch_id = None
         session.flush()
@@ -158,7 +145,7 @@ def _spans(session: Session, line_ids: list[int]) -> dict[int, tuple[dt.date, dt
     return {lid: (a, b) for lid, a, b in session.execute(q)}
 
 
-def _death(session, rules, b, lines, spans, recs, exclusive):
+def _death(session, eligibility, b, lines, spans, recs, exclusive):
     ids = {ln.person_id for ln in lines} | {ln.payee_id for ln in lines}
     deaths = dict(session.execute(select(Event.person_id, func.min(Event.date)).where(
         Event.kind == "death", in_force(), Event.person_id.in_(ids)).group_by(Event.person_id)).all())
@@ -174,10 +161,9 @@ def _death(session, rules, b, lines, spans, recs, exclusive):
                 yield ln.id, "death", f"{who}{d} 死亡，仍发放至 {last:%Y-%m} / {who}died {d}, paid until {last:%Y-%m}"
 
 
-def _ineligible(session, rules, b, lines, spans, recs, exclusive):
-    from renkou.benefits.eligibility.conditions import NOT_MET, When
+def _ineligible(session, eligibility, b, lines, spans, recs, exclusive):
 
-    prog = rules.programme(b.programme)
+    prog = eligibility.programme(b.programme)
     attest_keys = [c.key for c in prog.attestations]
     by_day: dict[dt.date, list[PaymentLine]] = defaultdict(list)
     for ln in lines:
@@ -189,7 +175,7 @@ def _ineligible(session, rules, b, lines, spans, recs, exclusive):
     for day, group in sorted(by_day.items()):
         ids = sorted({ln.person_id for ln in group})
         attested = {k: [ln.person_id for ln in group if k in recs[ln.recipient_id].attested] for k in attest_keys}
-        rows = rules.determine(prog, When.day(day), pl.DataFrame({"person": ids}, schema={"person": pl.Int64}), attested)
+        rows = eligibility.determine(prog, When.day(day), pl.DataFrame({"person": ids}, schema={"person": pl.Int64}), attested)
         bad = {r["person"]: r for r in rows.iter_rows(named=True) if r["eligible"] != 1}
         for ln in group:
             r = bad.get(ln.person_id)
@@ -202,7 +188,7 @@ def _ineligible(session, rules, b, lines, spans, recs, exclusive):
             yield ln.id, "ineligible", f"{day}: {zh} / {en}"
 
 
-def _two_places(session, rules, b, lines, spans, recs, exclusive):
+def _two_places(session, eligibility, b, lines, spans, recs, exclusive):
     """(One person with two open records of a programme the database refuses: uq_benefit_recipient_open.)"""
     ids = {ln.person_id for ln in lines}
     open_ = and_(BenefitRecipient.programme == b.programme, BenefitRecipient.ended_on.is_(None))
@@ -218,7 +204,7 @@ def _two_places(session, rules, b, lines, spans, recs, exclusive):
                                         "same name, sex and birth date as another recipient")
 
 
-def _exclusive(session, rules, b, lines, spans, recs, exclusive):
+def _exclusive(session, eligibility, b, lines, spans, recs, exclusive):
     others = sorted({x for pair in exclusive if b.programme in pair for x in pair if x != b.programme})
     if not others:
         return
@@ -236,7 +222,7 @@ def _exclusive(session, rules, b, lines, spans, recs, exclusive):
             yield ln.id, "exclusive", f"同时享受 also receives: {', '.join(sorted(also[ln.person_id]))}"
 
 
-def _shared_account(session, rules, b, lines, spans, recs, exclusive):
+def _shared_account(session, eligibility, b, lines, spans, recs, exclusive):
     accounts = {ln.account_no for ln in lines}
     holders: dict[str, set[int]] = defaultdict(set)
     for ln in lines:

@@ -25,7 +25,7 @@ from sqlalchemy import select
 
 from renkou.benefits.cycle import applications, recipients
 
-from renkou.benefits.payments import bankfile, batches, checks
+from renkou.benefits.payments import bankfile, batches, checks, line_workflow, release
 from renkou.benefits.cycle.exits import CAUSES
 from renkou.core.idnumber import mask
 from renkou.core.problems import problem
@@ -48,7 +48,7 @@ from renkou.web.benefits.common import (
     read,
     refusal,
     refused,
-    rules,
+    eligibility,
     uploaded,
 )
 from renkou.web.i18n import gettext, language_of
@@ -130,7 +130,7 @@ def _recipient(request: Request, s, off, n: int, lg: str) -> dict:
                    "decided": e.decided_on.isoformat() if e.decided_on else "", "by": e.decided_by or "", "detail": e.detail,
                    "notice": e.notice or "", "reason": e.reason} for e in exits_],
         "lines": [{"id": ln.id, "period": ln.period, "months": ln.months, "amount": ln.amount, "status": ln.status,
-                   "status_text": batches.STATUSES[ln.status], "batch": ln.batch_id, "account": applications.mask_account(ln.account_no),
+                   "status_text": line_workflow.STATUSES[ln.status], "batch": ln.batch_id, "account": applications.mask_account(ln.account_no),
                    "failure": ln.failure or ""} for ln in lines],
         "batches_seen": off.scope.everything,  # batches are the county's (batches.get_batch): no link for the others
     }
@@ -189,7 +189,7 @@ def _batches(request: Request, s, off, lg: str) -> dict:
         rows.append({"id": b.id, "programme": programme_name(request, b.programme, lg), "period": b.period, "status": b.status,
                      "created": b.created_on.isoformat(), "checked": b.checked_on.isoformat() if b.checked_on else "",
                      "released": b.released_on.isoformat() if b.released_on else "",
-                     "totals": [(batches.STATUSES[k], n, a) for k, (n, a) in sorted(t.items())],
+                     "totals": [(line_workflow.STATUSES[k], n, a) for k, (n, a) in sorted(t.items())],
                      "lines": sum(n for n, _ in t.values()), "amount": sum((a for _, a in t.values()), Decimal("0.00"))})
     names = {k: programme_name(request, k, lg) for k in programmes(request)}
     return {"batches": rows, "waiting": _line_rows(s, batches.waiting(s, off), lg, names)}
@@ -201,7 +201,7 @@ def _line_rows(s, lines, lg: str, names: dict | None = None) -> list[dict]:
     names = names or {}
     return [{"id": ln.id, "ref": bankfile.ref(ln), "name": people[ln.person_id].name, "id_number": _masked_id(people[ln.person_id]),
              "programme": names.get(ln.programme, ln.programme), "period": ln.period, "months": ln.months, "amount": ln.amount,
-             "account": applications.mask_account(ln.account_no), "status": ln.status, "status_text": batches.STATUSES[ln.status],
+             "account": applications.mask_account(ln.account_no), "status": ln.status, "status_text": line_workflow.STATUSES[ln.status],
              "failure": ln.failure or "", "recipient": ln.recipient_id,
              "voidable": ln.status in ("pending", "blocked", "queued"),
              "findings": [{"id": f.id, "kind": checks.KINDS.get(f.kind, (f.kind, f.kind)), "detail": checks.detail_in(f.detail, lg), "found": f.found_on.isoformat()}
@@ -240,7 +240,7 @@ def create_batch(request: Request, form: Posted):
     if bad is not None:
         return again(bad)
     def create(s, off):
-        return batches.create_batch(s, off, rules(request), programme=v["programme"], period=v["period"], on=on).id
+        return batches.create_batch(s, off, eligibility(request), programme=v["programme"], period=v["period"], on=on).id
 
     n, r = act(request, user, create, note=f"payment batch {v['programme']} {v['period']}"[:200])
     if r is not None:
@@ -261,10 +261,10 @@ def _batch(request: Request, s, off, n: int, lg: str) -> dict:
               "created": b.created_on.isoformat(), "checked": b.checked_on.isoformat() if b.checked_on else "",
               "released": b.released_on.isoformat() if b.released_on else ""},
         "lines": _line_rows(s, shown, lg), "lines_total": len(lines),
-        "totals": [(batches.STATUSES[k], cnt, a) for k, (cnt, a) in sorted(batches.totals_by(lines).items())],
+        "totals": [(line_workflow.STATUSES[k], cnt, a) for k, (cnt, a) in sorted(batches.totals_by(lines).items())],
         "total": (len(lines), sum((ln.amount for ln in lines), Decimal("0.00"))),
         "results": [{"line": ln.id, "ref": bankfile.ref(ln), "name": people[ln.person_id].name, "outcome": r.outcome, "reason": r.reason,
-                     "bank_ref": r.bank_ref, "on": r.reported_on.isoformat(), "now": batches.STATUSES[ln.status], "recipient": ln.recipient_id}
+                     "bank_ref": r.bank_ref, "on": r.reported_on.isoformat(), "now": line_workflow.STATUSES[ln.status], "recipient": ln.recipient_id}
                     for r, ln in answers],
     }
 
@@ -310,12 +310,12 @@ def _step(request: Request, form, n: int, fn, done, *, names=("date",), note: st
 
 @router.post("/benefits/batches/{n}/check", response_class=HTMLResponse)
 def check_batch(request: Request, n: int, form: Posted):
-    return _step(request, form, n, lambda s, off, v, on: checks.run(s, off, rules(request), n, on=on), "checked")
+    return _step(request, form, n, lambda s, off, v, on: checks.run(s, off, eligibility(request), n, on=on), "checked")
 
 
 @router.post("/benefits/batches/{n}/release", response_class=HTMLResponse)
 def release_batch(request: Request, n: int, form: Posted):
-    return _step(request, form, n, lambda s, off, v, on: batches.release(s, off, rules(request), n, on=on),
+    return _step(request, form, n, lambda s, off, v, on: release.release(s, off, eligibility(request), n, on=on),
                  lambda got: "released" if got[1] else "held")  # nothing released: every line blocked, the findings kept
 
 

@@ -122,8 +122,8 @@ def notice(request: Request, number: int, fmt: str):
     lg = language_of(request)
     if fmt not in NOTICE_FORMATS:
         return common.refused(request, user, common.Refusal(404, gettext(lg, "No such file.")))
-    rules = common.rules(request)
-    t, r = common.read(request, user, lambda s, off: posting.notice(s, off, rules, rules.programmes, number,
+    eligibility = common.eligibility(request)
+    t, r = common.read(request, user, lambda s, off: posting.notice(s, off, eligibility, eligibility.programmes, number,
                                                                     prepared_by=user[1].display_name or user[1].username))
     if r is not None:
         return common.refused(request, user, r)

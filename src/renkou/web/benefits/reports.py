@@ -29,7 +29,7 @@ from renkou.errors import UserError
 from renkou.exchange.importer import parse_date
 from renkou.registry import persons
 from renkou.web.benefits.common import (Posted, fields, Refusal, act, back, day, gate, number, officer, page, problems_refusal, read, refusal as as_refusal,
-                                        rules)
+                                        eligibility)
 from renkou.web.i18n import gettext, language_of
 from renkou.web.reports import FORMATS, file_response, table_view, unit_options
 
@@ -52,7 +52,7 @@ def _build(request: Request, user, which: str, form: dict):
     by = user[1].display_name
     if which == "recipients":
         year = number(form["year"], "year", probs, low=1950, high=9999)
-        fn = lambda s, off: reports.recipients(s, off, rules(request), year=year, org=form["org"], prepared_by=by)  # noqa: E731
+        fn = lambda s, off: reports.recipients(s, off, eligibility(request), year=year, org=form["org"], prepared_by=by)  # noqa: E731
     else:
         on = day(form["date"], "date", probs)
         fn = lambda s, off: reports.coverage(s, off, on=on, org=form["org"], prepared_by=by)  # noqa: E731

@@ -13,7 +13,7 @@ from renkou.benefits.cycle import applications, objections, posting
 from renkou.benefits.eligibility import service
 from renkou.config import Settings
 from renkou.errors import NotFound, UserError, ValidationFailed
-from renkou.storage.schema import AuditEntry, BenefitApplication, BenefitConfirmation, BenefitRecipient, BenefitStep, Changeset
+from renkou.storage.schema import AuditEntry, BenefitApplication, BenefitConfirmation, BenefitRecipient, BenefitStep, Changeset, Person
 from tests.benefits.cycle_kit import COMMUNITY, SETTINGS, TODAY, VILLAGE, VILLAGE2, Desk, family_of_reward
 
 D = dt.date
@@ -358,7 +358,6 @@ def test_the_printable_notice_names_masked_ids_village_programme_and_amount(desk
     from openpyxl import load_workbook
 
     from renkou.stats import render
-    from renkou.storage.schema import Person
 
     a, b = desk.apply("cun", "li_f"), desk.apply("cun", "li_m")
     for n in (a, b):
@@ -392,8 +391,6 @@ def _file(tmp_path, rows, name="apps.csv"):
 
 
 def _idn(desk, key):
-    from renkou.storage.schema import Person
-
     with desk.db.read() as s:
         return s.get(Person, desk.id(key)).id_number
 
@@ -433,3 +430,67 @@ def test_an_imported_file_with_any_problem_imports_nothing_and_says_row_field_va
         intake.import_file(desk.db, desk.officer("xiang"), desk.programmes, path, today=TODAY)
     assert e.value.code == "forbidden"
 
+
+# ------------------------------------------------------------------ the application date (issue 13)
+
+def _left_for_the_other_township(desk, key="li_f", on=D(2025, 6, 1)):
+    """``key`` moves hukou and home from 张庄村 (township 乡) to the community of the other township (镇)."""
+    desk.b.event("move", key, on, scope="both", hukou_unit=COMMUNITY, residence_unit=COMMUNITY)
+
+
+def test_a_back_dated_application_for_someone_who_has_left_the_area_is_refused_as_not_found(desk):
+    _left_for_the_other_township(desk)
+    with pytest.raises(NotFound) as e:  # 2025-03-01: still in the village then, but not today
+        desk.apply("cun", "li_f", on=D(2025, 3, 1))
+    assert "li_f" not in str(e.value) and "410185101001" not in e.value.en  # nothing about where they went
+    with desk.db.read() as s:
+        assert s.scalar(select(BenefitApplication.id)) is None
+    with pytest.raises(NotFound):  # the new place cannot back-date either: on 2025-03-01 they were not there
+        desk.apply("she", "li_f", on=D(2025, 3, 1))
+    assert status(desk, desk.apply("she", "li_f", on=D(2025, 7, 1))) == "applied"  # the new place, after the move
+
+
+def test_the_shared_check_says_not_found_for_someone_who_has_left_and_nothing_more(desk):
+    """The check the form and the import share: no problem about the person beyond "not found"."""
+    _left_for_the_other_township(desk)
+    off = desk.officer("cun")
+    with desk.db.read() as s:
+        person = s.get(Person, desk.id("li_f"))
+        _, probs = applications.check_application(s, off, desk.programmes, programme="reward", person=person, year=2025,
+                                                  applied_on=D(2025, 3, 1), account_no="6222000011112222", payee=None,
+                                                  attested={"declaration": "2025-03-01"}, today=TODAY)
+    assert [(p.rule, p.field) for p in probs] == [("unknown_person", "person")]
+
+
+def test_an_application_dated_in_the_future_is_refused_naming_the_field(desk):
+    with pytest.raises(ValidationFailed) as e:
+        desk.apply("cun", "li_f", on=TODAY + dt.timedelta(days=1))
+    [p] = e.value.problems
+    assert (p.rule, p.field, p.value) == ("future_date", "applied_on", str(TODAY + dt.timedelta(days=1)))
+    assert p.zh and p.en and p.zh != p.en
+
+
+@pytest.mark.parametrize("programme, start", [("reward", D(2004, 1, 1)), ("special", D(2008, 1, 1)), ("onechild", D(2002, 9, 1)),
+                                              ("childcare", D(2025, 1, 1))])
+def test_an_application_dated_before_the_programme_began_is_refused_naming_the_field(desk, programme, start):
+    assert desk.programmes[programme].starts == start  # the programmes' data
+    with pytest.raises(ValidationFailed) as e:
+        desk.apply("cun", "li_f", programme=programme, year=max(start.year, 2004), on=start - dt.timedelta(days=1))
+    p = next(p for p in e.value.problems if p.field == "applied_on")
+    assert p.rule == "before_programme_start" and str(start) in p.zh and str(start) in p.en and p.zh != p.en
+    with desk.db.read() as s:
+        assert s.scalar(select(BenefitApplication.id)) is None
+
+
+def test_the_import_refuses_the_same_dates_and_the_same_people(desk, tmp_path):
+    from renkou.benefits.cycle import intake
+
+    _left_for_the_other_township(desk, "li_m")
+    path = _file(tmp_path, [[_idn(desk, "li_f"), "奖扶", "2004", "2003-12-31", "6222000011112222", "", "", "declaration"],
+                            [_idn(desk, "li_f"), "特扶", "2025", (TODAY + dt.timedelta(days=3)).isoformat(), "6222000011112222", "", "", ""],
+                            [_idn(desk, "li_m"), "奖扶", "2025", "2025-03-01", "6222000033334444", "", "", "declaration"]])
+    with pytest.raises(ValidationFailed) as e:
+        intake.import_file(desk.db, desk.officer("cun"), desk.programmes, path, today=TODAY)
+    got = {(p.row, p.field, p.rule) for p in e.value.problems}
+    assert {(2, "applied_on", "before_programme_start"), (3, "applied_on", "future_date"), (4, "id_number", "unknown_person")} <= got
+    assert not {(r, f) for r, f, _ in got if r == 4} - {(4, "id_number")}  # nothing more about someone outside the area

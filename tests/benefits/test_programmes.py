@@ -72,6 +72,7 @@ BAD = [
     (["unit"], "week", "unit"),
     (["proration"], "days", "proration"),
     (["determination_date"], "13-01", "determination_date"),
+    (["starts"], "2008-13-01", "starts"),
     (["adopted_children"], "half", "adopted_children"),
     (["variants"], ["colour"], "variants"),
     (["zh"], KeyError, "zh"),
@@ -168,3 +169,10 @@ def test_the_documentation_names_every_test_programme_and_setting():
             assert f"| `{c.key}` | `{c.test}` |" in text and c.zh in text and c.en in text, (prog.key, c.key)
     conf = (DOCS.parent / "configuration.md").read_text(encoding="utf-8")
     assert "RENKOU_BENEFIT_RULES" in conf and "benefits.md" in conf
+
+
+def test_the_day_a_programme_began_is_data_and_optional():
+    shipped = programmes.load(Settings())
+    assert {k: str(p.starts) for k, p in shipped.items()} == {"reward": "2004-01-01", "special": "2008-01-01", "onechild": "2002-09-01",
+                                                              "childcare": "2025-01-01"}
+    assert programmes.parse("special", _broken(["starts"], KeyError)).starts is None  # a county's file may leave it out

@@ -15,6 +15,7 @@ RULES: dict[str, tuple[str, str]] = {
     "too_long": ("超过最大长度 {max} 个字符", "is longer than {max} characters"),
     "bad_date": ("不是有效日期（格式 YYYY-MM-DD、YYYY/MM/DD 或 YYYYMMDD）", "is not a valid date (YYYY-MM-DD, YYYY/MM/DD or YYYYMMDD)"),
     "future_date": ("日期晚于今天", "is a date in the future"),
+    "before_programme_start": ("早于该项目的实施日期 {start}", "is before the programme began, on {start}"),
     "bad_int": ("不是整数", "is not a whole number"),
     "bad_choice": ("不是允许的取值（可选：{choices}）", "is not an allowed value (one of: {choices})"),
     # identifiers

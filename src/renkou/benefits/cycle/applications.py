@@ -26,6 +26,7 @@ from renkou.benefits.eligibility.service import Eligibility
 from renkou.benefits.cycle import application_workflow
 from renkou.benefits.eligibility import verdict
 from renkou.benefits.officer import Officer
+from renkou.core.idnumber import mask
 from renkou.core.problems import Problem, problem
 from renkou.errors import UserError, ValidationFailed
 from renkou.registry import asof
@@ -95,7 +96,11 @@ def check_application(session: Session, officer: Officer, programmes: dict, *, p
                       applied_on: dt.date | None, account_no: str, payee: Person | None, attested: dict, today: dt.date,
                       bank: str = "") -> tuple[int | None, list[Problem]]:
     """The unit (the beneficiary's hukou village on the day of application) and every problem with an
-    application's values — the same for one entered by hand and a row of an imported file."""
+    application's values — the same for one entered by hand and a row of an imported file.
+
+    The application date is neither in the future nor before the programme began. The area is checked
+    on that date and today: someone who has left the officer's area since (a back-dated application)
+    is not found, and nothing more is said about them."""
     out: list[Problem] = []
     prog = programmes.get(programme)
     if prog is None:
@@ -104,8 +109,13 @@ def check_application(session: Session, officer: Officer, programmes: dict, *, p
         out.append(problem("required", "year", ""))
     elif not 2004 <= year <= today.year + 1:
         out.append(problem("bad_choice", "year", year, choices=f"2004-{today.year + 1}"))
+    dated = False  # an application date that can be checked against the registry
     if applied_on is not None and applied_on > today:
         out.append(problem("future_date", "applied_on", applied_on))
+    elif applied_on is not None and prog is not None and prog.starts is not None and applied_on < prog.starts:
+        out.append(problem("before_programme_start", "applied_on", applied_on, start=prog.starts))
+    else:
+        dated = applied_on is not None
     if not ACCOUNT.match(account_no or ""):
         out.append(problem("bad_account", "account_no", mask_account(account_no or "")))
     if len(bank.strip()) > BANK_MAX:
@@ -116,13 +126,23 @@ def check_application(session: Session, officer: Officer, programmes: dict, *, p
             if key not in facts:
                 out.append(problem("bad_choice", "attested", key, choices=", ".join(facts) or "—"))
     unit_id = None
-    if person is not None and applied_on is not None:
+    for field, who in (("person", person), ("payee", payee)):
+        if who is not None and not all(officer.scope.has_person(session, who, d) for d in {today, applied_on or today}):
+            key = mask(who.id_number or who.temp_key or "")
+            out.append(problem("unknown_person", field, key, key=key))  # left the area since, or never in it
+            if field == "person":
+                person = None  # nothing more about them
+            else:
+                payee = None
+    if person is not None and dated:
         st = asof.person_state(session, person, applied_on)
+        now = asof.person_state(session, person, today).hukou_unit
         if st.hukou_unit is None:
             out.append(problem("no_hukou_unit", "person", "", date=applied_on))
         else:
             unit_id = session.scalar(select(OrgUnit.id).where(OrgUnit.code == st.hukou_unit))
-            if not officer.sees_unit(unit_id):  # living here, registered elsewhere
+            now_id = unit_id if now == st.hukou_unit else session.scalar(select(OrgUnit.id).where(OrgUnit.code == now))
+            if not officer.sees_unit(unit_id) or not officer.sees_unit(now_id):  # living here, registered elsewhere
                 out.append(problem("hukou_elsewhere", "person", ""))
         if st.age is not None and st.age < 18:
             if payee is None or payee.id == person.id:
@@ -144,15 +164,19 @@ def apply(session: Session, officer: Officer, programmes: dict, *, programme: st
           account_no: str, bank: str = "", payee: Person | None = None, attested: dict | None = None,
           today: dt.date | None = None) -> BenefitApplication:
     """Enter an application (benefit:apply) for a person in the officer's area, with the facts the
-    applicant attests (fact key -> the date attested) and the account to pay into."""
+    applicant attests (fact key -> the date attested) and the account to pay into. The person (and the
+    payee) must be in the area on the application date and today: a back-dated application for someone
+    who has left is refused as for anyone outside the area (not found)."""
     officer.writing(session)
     officer.require("benefit:apply", "录入扶助申请", "enter benefit applications")
-    officer.scope.require_person(session, person, person.id_number or person.temp_key or "", applied_on)
-    if payee is not None:
-        officer.scope.require_person(session, payee, payee.id_number or payee.temp_key or "", applied_on)
+    now = today_or(today)
+    for who in (person, payee):
+        if who is not None:
+            for day in sorted({d for d in (applied_on, now) if d is not None}):
+                officer.scope.require_person(session, who, who.id_number or who.temp_key or "", day)
     attested = {k: (v.isoformat() if isinstance(v, dt.date) else str(v)) for k, v in (attested or {}).items()}
     unit_id, probs = check_application(session, officer, programmes, programme=programme, person=person, year=year, applied_on=applied_on,
-                                       account_no=account_no, payee=payee, attested=attested, today=today_or(today), bank=bank)
+                                       account_no=account_no, payee=payee, attested=attested, today=now, bank=bank)
     if probs:
         raise ValidationFailed(probs)
     app = BenefitApplication(programme=programme, year=year, person_id=person.id, payee_id=(payee or person).id, unit_id=unit_id,

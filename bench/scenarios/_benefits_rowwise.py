@@ -1,5 +1,5 @@
 """The baseline of ``benefits_determination``: the same determination written row by row in plain
-Python over the same frames (renkou.benefits.facts.Sources), interpreting the same programme data.
+Python over the same frames (renkou.benefits.eligibility.facts.Sources), interpreting the same programme data.
 
 It turns the frames into per-person Python lists (the index), then for each potential beneficiary
 of each programme gathers the facts with loops and ``bisect`` and evaluates every condition of the
@@ -82,7 +82,7 @@ def _ok(x: bool) -> int:
 
 
 def _status(c: Any, f: dict, on: dt.date, start: dt.date, d: int) -> int:
-    from renkou.benefits.eligibility import years_before
+    from renkou.benefits.eligibility.conditions import years_before
     from renkou.stats.model import date_of, day
 
     t, p = c.test, c.params
@@ -127,13 +127,13 @@ def _fits(f: dict, key: str, n: int) -> bool:
 
 
 def child_rowwise(db_path: str, year: int, county: str, max_persons: int, seed: int) -> dict[str, Any]:
-    from renkou.benefits.service import Benefits
+    from renkou.benefits.eligibility.service import Eligibility
     from renkou.stats.model import day
     from renkou.stats.service import Stats
     from renkou.storage.db import Database
 
     db = Database(f"sqlite:///{db_path}")
-    b = Benefits(db, stats=Stats(db, snapshot=False))
+    b = Eligibility(db, stats=Stats(db, snapshot=False))
     src = b.sources()  # the same frames as the measured run (not timed)
     t0 = time.perf_counter()
     ix = _index(src)

@@ -4,9 +4,9 @@ programmes (renkou.benefits) on the synthetic county (goal at 1m: <= 10 s).
 The database is the cached synthetic county of the size (see _synth.py); nothing here writes to it
 (it has no benefit recipients, so every eligible person is a candidate).
 
-* Measured, in a fresh subprocess: ``Stats(db, snapshot=False)`` and ``Benefits(db, stats=...)``,
-  the model's load and the hukou types and grades read (``Benefits.refresh``), not timed; then
-  **timed**: ``Benefits.sources()`` (the model's columns rearranged for the facts, rebuilt after
+* Measured, in a fresh subprocess: ``Stats(db, snapshot=False)`` and ``Eligibility(db, stats=...)``,
+  the model's load and the hukou types and grades read (``Eligibility.refresh``), not timed; then
+  **timed**: ``Eligibility.sources()`` (the model's columns rearranged for the facts, rebuilt after
   every registry change) and ``candidates(P, 2025, COUNTY)`` for P = reward, special, onechild,
   childcare — every condition of every potential beneficiary evaluated, the candidates returned as
   decisions. Then, apart: the explanation of every candidate's conditions read back (``explain_s``)
@@ -39,13 +39,13 @@ BASELINE_CAP = 20_000
 
 
 def child_determination(db_path: str, year: int, county: str) -> dict[str, Any]:
-    import renkou.benefits.cycle  # noqa: F401  (imports before the clock)
-    from renkou.benefits.service import Benefits
+    import renkou.benefits.cycle.applications  # noqa: F401  (imports before the clock)
+    from renkou.benefits.eligibility.service import Eligibility
     from renkou.stats.service import Stats
     from renkou.storage.db import Database
 
     db = Database(f"sqlite:///{db_path}")
-    b = Benefits(db, stats=Stats(db, snapshot=False))
+    b = Eligibility(db, stats=Stats(db, snapshot=False))
     t0 = time.perf_counter()
     b.stats.model()
     t1 = time.perf_counter()

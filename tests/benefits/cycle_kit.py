@@ -1,15 +1,15 @@
 """The people who run the benefit cycle in tests — one account per role and area of the hand-built
 county of tests/benefits/families.py — and a ``Desk`` that takes applications through their steps
-as those accounts, with the real eligibility service (renkou.benefits.service.Benefits)."""
+as those accounts, with the real eligibility service (renkou.benefits.eligibility.service.Eligibility)."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 from renkou.auth import accounts
-from renkou.benefits import cycle, posting
+from renkou.benefits.cycle import applications, posting
 from renkou.auth.officer import Officer
-from renkou.benefits.service import Benefits
+from renkou.benefits.eligibility.service import Eligibility
 from renkou.config import Settings
 from renkou.stats.service import Stats
 from renkou.storage.db import Database
@@ -44,8 +44,8 @@ def add_accounts(db: Database) -> None:
             accounts.create_account(s, username=name, display_name=name, role=role, unit_code=unit, password=PW)
 
 
-def rules_for(db: Database, settings: Settings = SETTINGS) -> Benefits:
-    return Benefits(db, settings, stats=Stats(db, settings, snapshot=False))
+def eligibility_for(db: Database, settings: Settings = SETTINGS) -> Eligibility:
+    return Eligibility(db, settings, stats=Stats(db, settings, snapshot=False))
 
 
 class Desk:
@@ -56,8 +56,8 @@ class Desk:
         self.b = builder or Builder(db).units()
         add_accounts(db)
         self.settings = settings
-        self.rules = rules_for(db, settings)
-        self.programmes = self.rules.programmes
+        self.eligibility = eligibility_for(db, settings)
+        self.programmes = self.eligibility.programmes
 
     def officer(self, name: str) -> Officer:
         with self.db.read() as s:
@@ -80,14 +80,14 @@ class Desk:
             attested = {c.key: on for c in self.programmes[programme].attestations} if programme in self.programmes else {}
         off = self.officer(who)
         with self.db.write(off.actor) as s:
-            app = cycle.apply(s, off, self.programmes, programme=programme, person=s.get(Person, self.id(key)), year=year, applied_on=on,
+            app = applications.apply(s, off, self.programmes, programme=programme, person=s.get(Person, self.id(key)), year=year, applied_on=on,
                               account_no=account, payee=s.get(Person, self.id(payee)) if payee else None, attested=attested, today=TODAY)
             return app.id
 
     def through_posting(self, number: int, *, worker: str = "cun", programme: str = "reward", year: int = 2025,
                         starts: D = D(2025, 3, 10)) -> int:
         """Village review, posting and its end 7 days later: returns the posting's number."""
-        self.step(worker, cycle.village_review, number, on=starts - dt.timedelta(days=5), today=TODAY)
+        self.step(worker, applications.village_review, number, on=starts - dt.timedelta(days=5), today=TODAY)
         p = self.step(worker, posting.post, self.settings, programme=programme, year=year, village=VILLAGE_OF[worker], starts_on=starts,
                       today=TODAY)
         self.step(worker, posting.end_posting, p.id, on=starts + dt.timedelta(days=7), today=TODAY)
@@ -99,8 +99,8 @@ class Desk:
         n = self.apply(worker, key, programme=programme, year=year, on=on, account=account, payee=payee)
         starts = on + dt.timedelta(days=9)
         self.through_posting(n, worker=worker, programme=programme, year=year, starts=starts)
-        self.step(TOWNSHIP_OF[worker], cycle.township_review, n, on=starts + dt.timedelta(days=10), today=TODAY)
-        return self.step(county, cycle.confirm, self.rules, n, on=confirm_on, today=TODAY)
+        self.step(TOWNSHIP_OF[worker], applications.township_review, n, on=starts + dt.timedelta(days=10), today=TODAY)
+        return self.step(county, applications.confirm, self.eligibility, n, on=confirm_on, today=TODAY)
 
 
-__all__ = ["ACCOUNTS", "COMMUNITY", "COUNTY", "D", "Desk", "SETTINGS", "TODAY", "TOWN", "TOWNSHIP", "VILLAGE", "VILLAGE2", "add_accounts", "family_of_reward", "rules_for"]
+__all__ = ["ACCOUNTS", "COMMUNITY", "COUNTY", "D", "Desk", "SETTINGS", "TODAY", "TOWN", "TOWNSHIP", "VILLAGE", "VILLAGE2", "add_accounts", "family_of_reward", "eligibility_for"]

@@ -12,9 +12,9 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from renkou.benefits import amounts, programmes
-from renkou.benefits.amounts import Amounts, Layer, Month, Row
-from renkou.benefits.eligibility import NOT_MET, When, evaluate
+from renkou.benefits.rules import amounts, programmes
+from renkou.benefits.rules.amounts import Amounts, Layer, Month, Row
+from renkou.benefits.eligibility.conditions import NOT_MET, When, evaluate
 from renkou.config import Settings
 from renkou.errors import UserError
 from renkou.stats.model import day

@@ -13,7 +13,9 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from renkou.benefits import bankfile, payments, recipients
+from renkou.benefits.cycle import recipients
+
+from renkou.benefits.payments import bankfile, batches, release
 from renkou.errors import UserError, ValidationFailed
 from renkou.storage.schema import PaymentBatch, PaymentExport, PaymentLine, PaymentResult, Person
 from tests.benefits.cycle_kit import TODAY, Desk
@@ -34,8 +36,8 @@ def desk(db):
 
 
 def released_batch(desk, period="2025", on=D(2025, 4, 10)):
-    b = desk.step("xian", payments.create_batch, desk.rules, programme="reward", period=period, on=on, today=TODAY)
-    desk.step("xian", payments.release, desk.rules, b.id, on=on, today=TODAY)
+    b = desk.step("xian", batches.create_batch, desk.eligibility, programme="reward", period=period, on=on, today=TODAY)
+    desk.step("xian", release.release, desk.eligibility, b.id, on=on, today=TODAY)
     return b
 
 
@@ -123,7 +125,7 @@ def test_an_export_repeated_pays_nothing_twice(desk, tmp_path):
     with pytest.raises(UserError, match="没有待银行处理"):  # nothing left to send: paid money is never in a file again
         export(desk, b)
     with pytest.raises(UserError, match="没有需要发放"):
-        desk.step("xian", payments.create_batch, desk.rules, programme="reward", period="2025", on=D(2025, 5, 1), today=TODAY)
+        desk.step("xian", batches.create_batch, desk.eligibility, programme="reward", period="2025", on=D(2025, 5, 1), today=TODAY)
 
 
 def test_a_failed_payment_is_requeued_with_its_reason_and_repaid_once(desk, tmp_path):
@@ -136,11 +138,11 @@ def test_a_failed_payment_is_requeued_with_its_reason_and_repaid_once(desk, tmp_
         assert s.get(PaymentBatch, b.id).status == "settled"
         rec_id = failed.recipient_id
     desk.step("xian", recipients.set_account, rec_id, account_no="6222000055556666", reason="已换发一卡通", on=D(2025, 4, 25))
-    b2 = desk.step("xian", payments.create_batch, desk.rules, programme="reward", period="2025Q2", on=D(2025, 5, 1), today=TODAY)
+    b2 = desk.step("xian", batches.create_batch, desk.eligibility, programme="reward", period="2025Q2", on=D(2025, 5, 1), today=TODAY)
     with desk.db.read() as s:
         in_b2 = {(desk.b.key_of(ln.person_id), ln.period, ln.id) for ln in s.scalars(select(PaymentLine).where(PaymentLine.batch_id == b2.id))}
     assert in_b2 == {("li_m", "2025", failed.id)}  # the same line, not a new one; the year's money already covers Q2
-    desk.step("xian", payments.release, desk.rules, b2.id, on=D(2025, 5, 2), today=TODAY)
+    desk.step("xian", release.release, desk.eligibility, b2.id, on=D(2025, 5, 2), today=TODAY)
     rows = rows_of(export(desk, b2))
     assert [r[3] for r in rows[1:]] == ["6222000055556666"]
     import_result(desk, b2, result_file(tmp_path, [[f"RK{failed.id}", "成功", "", "B009"]], "r2.csv"), on=D(2025, 5, 10))
@@ -178,16 +180,16 @@ def test_a_different_answer_for_a_line_already_answered_is_refused(desk, tmp_pat
 
 
 def test_a_batch_goes_to_the_bank_only_when_released_and_only_by_the_county(desk):
-    b = desk.step("xian", payments.create_batch, desk.rules, programme="reward", period="2025", on=D(2025, 4, 10), today=TODAY)
+    b = desk.step("xian", batches.create_batch, desk.eligibility, programme="reward", period="2025", on=D(2025, 4, 10), today=TODAY)
     with pytest.raises(UserError, match="尚未核查放行"):
         export(desk, b)
-    desk.step("xian", payments.release, desk.rules, b.id, on=D(2025, 4, 10), today=TODAY)
+    desk.step("xian", release.release, desk.eligibility, b.id, on=D(2025, 4, 10), today=TODAY)
     for who in ("xiang", "shenji"):
         with pytest.raises(UserError) as e:
             export(desk, b, who=who)
         assert e.value.code == "forbidden"
     with pytest.raises(UserError, match="已于"):
-        desk.step("xian", payments.release, desk.rules, b.id, on=D(2025, 4, 11), today=TODAY)
+        desk.step("xian", release.release, desk.eligibility, b.id, on=D(2025, 4, 11), today=TODAY)
 
 
 def test_account_numbers_are_masked_in_the_audit_trail(desk):

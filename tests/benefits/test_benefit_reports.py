@@ -10,7 +10,11 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from renkou.benefits import benefit_reports, coverage, exits, payments
+from renkou.benefits import reports
+
+from renkou.benefits.cycle import coverage, exits
+
+from renkou.benefits.payments import batches, release
 from renkou.errors import NotFound, UserError, ValidationFailed
 from renkou.stats import render
 from renkou.storage.schema import BenefitCoverage, Person, PaymentLine
@@ -50,9 +54,9 @@ def test_recipients_and_money_by_programme_unit_and_year(desk, tmp_path):
     desk.b.event("move", "li_m", D(2025, 9, 10), scope="both", destination_code="440305")
     [e] = desk.step("xian", exits.detect, desk.programmes, as_of=D(2025, 10, 1), today=TODAY)
     desk.step("xian", exits.decide, e.id, confirm=True, on=D(2025, 10, 2), notice="440305-2025-9", today=TODAY)
-    b = desk.step("xian", payments.create_batch, desk.rules, programme="reward", period="2025Q1", on=D(2025, 4, 10), today=TODAY)
-    desk.step("xian", payments.release, desk.rules, b.id, on=D(2025, 4, 10), today=TODAY)
-    from renkou.benefits import bankfile
+    b = desk.step("xian", batches.create_batch, desk.eligibility, programme="reward", period="2025Q1", on=D(2025, 4, 10), today=TODAY)
+    desk.step("xian", release.release, desk.eligibility, b.id, on=D(2025, 4, 10), today=TODAY)
+    from renkou.benefits.payments import bankfile
 
     lay = bankfile.load_layout()
     with desk.db.read() as s:
@@ -64,7 +68,7 @@ def test_recipients_and_money_by_programme_unit_and_year(desk, tmp_path):
         w.writerows([[r, "成功", ""] for r in refs])
     bankfile.import_result(desk.db, desk.officer("xian"), b.id, p, lay, on=D(2025, 4, 20), today=TODAY)
     with desk.db.read() as s:
-        t = benefit_reports.recipients(s, desk.officer("shenji"), desk.rules, year=2025, org=COUNTY, today=TODAY)
+        t = reports.recipients(s, desk.officer("shenji"), desk.eligibility, year=2025, org=COUNTY, today=TODAY)
     rows = by_code(t)
     assert list(rows) == [TOWN, TOWNSHIP, COUNTY]
     get = lambda code, key: rows[code][col(t, key)]  # noqa: E731
@@ -86,11 +90,11 @@ def test_a_report_only_inside_the_account_s_area(desk):
     desk.recipient("far_f", worker="she")
     with desk.db.read() as s:
         with pytest.raises(NotFound):
-            benefit_reports.recipients(s, desk.officer("zhen"), desk.rules, year=2025, org=COUNTY)
-        t = benefit_reports.recipients(s, desk.officer("zhen"), desk.rules, year=2025, org=TOWN)
+            reports.recipients(s, desk.officer("zhen"), desk.eligibility, year=2025, org=COUNTY)
+        t = reports.recipients(s, desk.officer("zhen"), desk.eligibility, year=2025, org=TOWN)
         assert t.rows[-1].values[col(t, "reward_n")] == 1
         with pytest.raises(UserError) as e:
-            benefit_reports.recipients(s, desk.officer("tongji"), desk.rules, year=2025, org=COUNTY)  # no benefit:read
+            reports.recipients(s, desk.officer("tongji"), desk.eligibility, year=2025, org=COUNTY)  # no benefit:read
         assert e.value.code == "forbidden"
 
 
@@ -110,7 +114,7 @@ def test_the_three_coverages_with_records_and_rates(desk):
     record(desk, "dm_m", "channel", "县人民医院 优先就诊")
     record(desk, "w49_m", "liaison", "村委 李委员")
     with desk.db.read() as s:
-        t = benefit_reports.coverage(s, desk.officer("xian"), on=D(2025, 12, 1), org=COUNTY, today=TODAY)
+        t = reports.coverage(s, desk.officer("xian"), on=D(2025, 12, 1), org=COUNTY, today=TODAY)
     rows = by_code(t)
     county = rows[COUNTY]
     assert county[col(t, "families")] == 2
@@ -118,7 +122,7 @@ def test_the_three_coverages_with_records_and_rates(desk):
     assert [county[col(t, f"{k}_rate")] for k in ("liaison", "doctor", "channel", "all")] == [100.0, 50.0, 50.0, 50.0]
     assert rows[TOWN][col(t, "families")] == 0 and rows[TOWN][col(t, "liaison_rate")] is None
     with desk.db.read() as s:  # before the records began: nothing covered
-        early = benefit_reports.coverage(s, desk.officer("xian"), on=D(2025, 10, 5), org=COUNTY, today=TODAY)
+        early = reports.coverage(s, desk.officer("xian"), on=D(2025, 10, 5), org=COUNTY, today=TODAY)
     assert by_code(early)[COUNTY][early.column("liaison_n")] == 0
     assert render.to_pdf(t).startswith(b"%PDF")
 

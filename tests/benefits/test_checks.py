@@ -10,12 +10,13 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from renkou.benefits import checks, payments
+from renkou.benefits.payments import batches, checks, release
+from renkou.benefits.rules import exclusions
 from renkou.config import Settings
 from renkou.errors import UserError, ValidationFailed
 from renkou.registry import events, orgs, persons
 from renkou.storage.schema import AuditEntry, BenefitConfirmation, BenefitRecipient, PaymentFinding, PaymentLine
-from tests.benefits.cycle_kit import COMMUNITY, TODAY, VILLAGE, Desk, family_of_reward, rules_for
+from tests.benefits.cycle_kit import COMMUNITY, TODAY, VILLAGE, Desk, family_of_reward, eligibility_for
 from tests.benefits.families import ACTOR, SYSTEM
 
 D = dt.date
@@ -35,11 +36,11 @@ def desk(db):
 
 
 def create(desk, period="2025", on=D(2025, 1, 20), programme="reward"):
-    return desk.step("xian", payments.create_batch, desk.rules, programme=programme, period=period, on=on, today=TODAY)
+    return desk.step("xian", batches.create_batch, desk.eligibility, programme=programme, period=period, on=on, today=TODAY)
 
 
 def check(desk, batch, on=D(2025, 1, 21), **kw):
-    return desk.step("xian", checks.run, desk.rules, batch.id, on=on, today=TODAY, **kw)
+    return desk.step("xian", checks.run, desk.eligibility, batch.id, on=on, today=TODAY, **kw)
 
 
 def findings(desk, batch=None):
@@ -70,7 +71,7 @@ def test_a_recipient_who_dies_mid_year_is_flagged_when_the_batch_would_pay_after
     death = next(f for f in found if f.kind == "death")
     assert "2025-06-15" in death.detail and "2025-12" in death.detail
     assert status_of(desk, "dm_f") == "blocked"
-    b2, released, held = desk.step("xian", payments.release, desk.rules, b.id, on=D(2025, 7, 2), today=TODAY)
+    b2, released, held = desk.step("xian", release.release, desk.eligibility, b.id, on=D(2025, 7, 2), today=TODAY)
     assert released == [] and [desk.b.key_of(ln.person_id) for ln in held] == ["dm_f"]  # nothing else to release
     with desk.db.read() as s:
         assert s.get(type(b), b.id).status == "draft"  # the batch waits, its line in it, blocked
@@ -82,7 +83,7 @@ def test_a_release_that_finds_every_line_blocked_keeps_its_findings(desk):
     desk.recipient("dm_f")
     b = create(desk, on=D(2025, 1, 20))
     desk.b.die("dm_f", D(2025, 6, 15))
-    b2, released, held = desk.step("xian", payments.release, desk.rules, b.id, on=D(2025, 7, 2), today=TODAY)  # no check before
+    b2, released, held = desk.step("xian", release.release, desk.eligibility, b.id, on=D(2025, 7, 2), today=TODAY)  # no check before
     assert released == [] and len(held) == 1
     assert findings(desk) == [("dm_f", "death", True), ("dm_f", "ineligible", True)]  # recorded, open, for an officer to clear or void
 
@@ -96,7 +97,7 @@ def test_died_before_the_period(desk):
     with desk.db.read() as s:
         f = s.scalar(select(PaymentFinding).where(PaymentFinding.kind == "death"))
     assert "早于发放期" in f.detail and "before the period" in f.detail
-    b2, released, held = desk.step("xian", payments.release, desk.rules, b.id, on=D(2025, 6, 2), today=TODAY)
+    b2, released, held = desk.step("xian", release.release, desk.eligibility, b.id, on=D(2025, 6, 2), today=TODAY)
     assert [desk.b.key_of(ln.person_id) for ln in released] == ["li_f"] and [desk.b.key_of(ln.person_id) for ln in held] == ["dm_f"]
     with desk.db.read() as s:
         held_line = s.get(PaymentLine, held[0].id)
@@ -132,7 +133,7 @@ def test_clearing_a_finding_needs_a_reason_is_audited_and_unblocks_the_line(desk
         entry = s.scalar(select(AuditEntry).where(AuditEntry.table_name == "payment_finding", AuditEntry.row_id == found[0].id))
         assert entry.reason == "死亡登记有误，已核实本人健在" and entry.after["cleared_by"] == "xian"
     assert check(desk, b, on=D(2025, 7, 3)) == []  # a cleared finding is not made again
-    _, released, held = desk.step("xian", payments.release, desk.rules, b.id, on=D(2025, 7, 4), today=TODAY)
+    _, released, held = desk.step("xian", release.release, desk.eligibility, b.id, on=D(2025, 7, 4), today=TODAY)
     assert (len(released), held) == (1, [])
 
 
@@ -142,7 +143,7 @@ def test_a_finding_cleared_after_release_sends_its_line_to_the_queue(desk):
     b = create(desk)
     desk.b.die("dm_f", D(2025, 6, 15))
     found = check(desk, b, on=D(2025, 7, 1))
-    desk.step("xian", payments.release, desk.rules, b.id, on=D(2025, 7, 2), today=TODAY)
+    desk.step("xian", release.release, desk.eligibility, b.id, on=D(2025, 7, 2), today=TODAY)
     for f in found:
         desk.step("xian", checks.clear, f.id, reason="已核实", on=D(2025, 7, 3), today=TODAY)
     assert status_of(desk, "dm_f") == "queued"
@@ -180,12 +181,12 @@ def test_programmes_that_exclude_each_other_are_data(desk, tmp_path):
     b = create(desk)
     assert check(desk, b) == []  # the shipped list excludes nothing
     (tmp_path / "exclusions.json").write_text(json.dumps({"pairs": [["special", "reward"]]}), encoding="utf-8")
-    county = rules_for(desk.db, Settings(benefit_rules=str(tmp_path), benefit_posting_days=7))
+    county = eligibility_for(desk.db, Settings(benefit_rules=str(tmp_path), benefit_posting_days=7))
     [f] = desk.step("xian", checks.run, county, b.id, on=D(2025, 1, 22), today=TODAY)
     assert f.kind == "exclusive" and "special" in f.detail
     (tmp_path / "exclusions.json").write_text(json.dumps({"pairs": [["special"]]}), encoding="utf-8")
     with pytest.raises(UserError, match="exclusions.json"):
-        checks.exclusions(Settings(benefit_rules=str(tmp_path)))
+        exclusions.pairs(Settings(benefit_rules=str(tmp_path)))
 
 
 def test_an_account_shared_with_an_unrelated_recipient(desk):
@@ -212,7 +213,7 @@ def test_spouses_sharing_an_account_are_not_flagged(desk):
 def test_a_released_batch_is_not_checked_again(desk):
     desk.recipient("li_f")
     b = create(desk)
-    desk.step("xian", payments.release, desk.rules, b.id, on=D(2025, 1, 22), today=TODAY)
+    desk.step("xian", release.release, desk.eligibility, b.id, on=D(2025, 1, 22), today=TODAY)
     with pytest.raises(UserError, match="已提交银行"):
         check(desk, b)
     with desk.db.read() as s:

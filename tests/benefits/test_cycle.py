@@ -9,10 +9,11 @@ import datetime as dt
 import pytest
 from sqlalchemy import select, text
 
-from renkou.benefits import cycle, objections, posting
+from renkou.benefits.cycle import applications, objections, posting
+from renkou.benefits.eligibility import service
 from renkou.config import Settings
 from renkou.errors import NotFound, UserError, ValidationFailed
-from renkou.storage.schema import AuditEntry, BenefitApplication, BenefitConfirmation, BenefitRecipient, BenefitStep, Changeset
+from renkou.storage.schema import AuditEntry, BenefitApplication, BenefitConfirmation, BenefitRecipient, BenefitStep, Changeset, Person
 from tests.benefits.cycle_kit import COMMUNITY, SETTINGS, TODAY, VILLAGE, VILLAGE2, Desk, family_of_reward
 
 D = dt.date
@@ -36,7 +37,7 @@ def status(desk, number):
 
 
 def review(desk, n, who="cun", on=D(2025, 3, 5)):
-    desk.step(who, cycle.village_review, n, on=on, today=TODAY)
+    desk.step(who, applications.village_review, n, on=on, today=TODAY)
 
 
 def post(desk, who="cun", village=VILLAGE, starts=D(2025, 3, 10), settings=SETTINGS):
@@ -47,18 +48,18 @@ def test_the_whole_cycle_in_order_makes_a_recipient_with_every_step_dated_and_au
     n = desk.apply("cun", "li_f")
     assert status(desk, n) == "applied"
     desk.through_posting(n)
-    desk.step("xiang", cycle.township_review, n, on=D(2025, 3, 20), today=TODAY)
-    rec = desk.step("xian", cycle.confirm, desk.rules, n, on=D(2025, 4, 1), today=TODAY)
+    desk.step("xiang", applications.township_review, n, on=D(2025, 3, 20), today=TODAY)
+    rec = desk.step("xian", applications.confirm, desk.eligibility, n, on=D(2025, 4, 1), today=TODAY)
     assert status(desk, n) == "confirmed"
     with desk.db.read() as s:
         rows = list(s.scalars(select(BenefitStep).where(BenefitStep.application_id == n).order_by(BenefitStep.id)))
         got = [(st.step, st.done_on, st.account, s.get(Changeset, st.created_cs).actor) for st in rows]
         r = s.get(BenefitRecipient, rec.id)
         conf = s.scalars(select(BenefitConfirmation).where(BenefitConfirmation.recipient_id == r.id)).all()
-        assert cycle.current_recipient_ids(s, "reward", 2025) == {desk.id("li_f")}
-        assert cycle.current_recipient_ids(s, "reward", 2026) == {desk.id("li_f")}  # until re-confirmed or exited
-        assert cycle.current_recipient_ids(s, "reward", 2024) == set()
-        assert cycle.current_recipient_ids(s, "special", 2025) == set()
+        assert service.current_recipients(s, "reward", 2025) == {desk.id("li_f")}
+        assert service.current_recipients(s, "reward", 2026) == {desk.id("li_f")}  # until re-confirmed or exited
+        assert service.current_recipients(s, "reward", 2024) == set()
+        assert service.current_recipients(s, "special", 2025) == set()
         changes = [(e.before["status"], e.after["status"], s.get(Changeset, e.changeset_id).actor) for e in s.scalars(
             select(AuditEntry).where(AuditEntry.table_name == "benefit_application", AuditEntry.row_id == n).order_by(AuditEntry.id))
             if "status" in (e.after or {})]
@@ -74,10 +75,10 @@ def test_the_whole_cycle_in_order_makes_a_recipient_with_every_step_dated_and_au
 
 
 def test_the_eligibility_service_s_candidates_leave_out_recipients(desk):
-    assert desk.id("li_f") in {d.person_id for d in desk.rules.candidates("reward", 2025, VILLAGE)}
+    assert desk.id("li_f") in {d.person_id for d in desk.eligibility.candidates("reward", 2025, VILLAGE)}
     desk.recipient("li_f")
-    assert desk.id("li_f") not in {d.person_id for d in desk.rules.candidates("reward", 2025, VILLAGE)}
-    assert desk.id("li_m") in {d.person_id for d in desk.rules.candidates("reward", 2025, VILLAGE)}
+    assert desk.id("li_f") not in {d.person_id for d in desk.eligibility.candidates("reward", 2025, VILLAGE)}
+    assert desk.id("li_m") in {d.person_id for d in desk.eligibility.candidates("reward", 2025, VILLAGE)}
 
 
 SKIPS = {  # the stage reached, then a step out of turn
@@ -100,8 +101,8 @@ def test_a_step_cannot_be_skipped(desk, case):
         if stage == "posted":
             desk.step("cun", posting.end_posting, p.id, on=D(2025, 3, 17), today=TODAY)
     calls = {"post": lambda: post(desk),
-             "township_review": lambda: desk.step("xiang", cycle.township_review, n, on=D(2025, 3, 20), today=TODAY),
-             "confirm": lambda: desk.step("xian", cycle.confirm, desk.rules, n, on=D(2025, 4, 1), today=TODAY)}
+             "township_review": lambda: desk.step("xiang", applications.township_review, n, on=D(2025, 3, 20), today=TODAY),
+             "confirm": lambda: desk.step("xian", applications.confirm, desk.eligibility, n, on=D(2025, 4, 1), today=TODAY)}
     with pytest.raises(UserError) as e:
         calls[call]()
     assert e.value.code == "step_refused" or "没有已通过村级审核" in e.value.zh
@@ -122,15 +123,15 @@ def test_each_step_refused_when_repeated(desk):
     desk.step("cun", posting.end_posting, p.id, on=D(2025, 3, 17), today=TODAY)
     with pytest.raises(UserError, match="已于 2025-03-17 结束"):
         desk.step("cun", posting.end_posting, p.id, on=D(2025, 3, 18), today=TODAY)
-    desk.step("xiang", cycle.township_review, n, on=D(2025, 3, 20), today=TODAY)
+    desk.step("xiang", applications.township_review, n, on=D(2025, 3, 20), today=TODAY)
     with pytest.raises(UserError, match="乡镇审核"):
-        desk.step("xiang", cycle.township_review, n, on=D(2025, 3, 21), today=TODAY)
-    desk.step("xian", cycle.confirm, desk.rules, n, on=D(2025, 4, 1), today=TODAY)
+        desk.step("xiang", applications.township_review, n, on=D(2025, 3, 21), today=TODAY)
+    desk.step("xian", applications.confirm, desk.eligibility, n, on=D(2025, 4, 1), today=TODAY)
     with pytest.raises(UserError, match="已经县级确认"):
-        desk.step("xian2", cycle.confirm, desk.rules, n, on=D(2025, 4, 2), today=TODAY)
+        desk.step("xian2", applications.confirm, desk.eligibility, n, on=D(2025, 4, 2), today=TODAY)
     with desk.db.read() as s:
         assert len(s.scalars(select(BenefitRecipient)).all()) == 1
-        assert [x.step for x in cycle.steps(s, s.get(BenefitApplication, n))].count("confirm") == 1
+        assert [x.step for x in applications.steps(s, s.get(BenefitApplication, n))].count("confirm") == 1
 
 
 def test_the_database_itself_refuses_a_repeated_step_a_second_recipient_and_rewriting(desk):
@@ -142,8 +143,8 @@ def test_the_database_itself_refuses_a_repeated_step_a_second_recipient_and_rewr
         with desk.db.engine.begin() as c:
             c.execute(BenefitStep.__table__.insert().values(application_id=n, **cols))
     desk.through_posting(n)
-    desk.step("xiang", cycle.township_review, n, on=D(2025, 3, 20), today=TODAY)
-    rec = desk.step("xian", cycle.confirm, desk.rules, n, on=D(2025, 4, 1), today=TODAY)
+    desk.step("xiang", applications.township_review, n, on=D(2025, 3, 20), today=TODAY)
+    rec = desk.step("xian", applications.confirm, desk.eligibility, n, on=D(2025, 4, 1), today=TODAY)
     with desk.db.read() as s:
         r = s.get(BenefitRecipient, rec.id)
         values = {c.name: getattr(r, c.key) for c in BenefitRecipient.__table__.columns if c.name != "id"}
@@ -199,16 +200,16 @@ def test_an_open_objection_blocks_the_township_and_an_upheld_one_rejects(desk):
     assert e.value.code == "forbidden"
     desk.step("cun", posting.end_posting, p.id, on=D(2025, 3, 17), today=TODAY)
     with pytest.raises(UserError, match="异议尚未处理") as e:
-        desk.step("xiang", cycle.township_review, a, on=D(2025, 3, 20), today=TODAY)
+        desk.step("xiang", applications.township_review, a, on=D(2025, 3, 20), today=TODAY)
     assert "unresolved objection" in e.value.en
     desk.step("xiang", objections.resolve, oa.id, outcome="dismissed", resolution="经核实为两个女儿", on=D(2025, 3, 18), today=TODAY)
     desk.step("xiang", objections.resolve, ob.id, outcome="upheld", resolution="户籍已迁出", on=D(2025, 3, 18), today=TODAY)
     with pytest.raises(UserError, match="已于"):
         desk.step("xiang", objections.resolve, ob.id, outcome="dismissed", resolution="改判", on=D(2025, 3, 19), today=TODAY)
-    desk.step("xiang", cycle.township_review, a, on=D(2025, 3, 20), today=TODAY)
+    desk.step("xiang", applications.township_review, a, on=D(2025, 3, 20), today=TODAY)
     assert (status(desk, a), status(desk, b)) == ("township_reviewed", "rejected")
     with pytest.raises(UserError, match="不予通过"):
-        desk.step("xiang", cycle.township_review, b, on=D(2025, 3, 20), today=TODAY)
+        desk.step("xiang", applications.township_review, b, on=D(2025, 3, 20), today=TODAY)
     with desk.db.read() as s:
         rej = s.scalar(select(BenefitStep).where(BenefitStep.application_id == b, BenefitStep.step == "reject"))
         assert (rej.account, rej.done_on) == ("xiang", D(2025, 3, 18)) and "户籍已迁出" in rej.note
@@ -242,12 +243,12 @@ def test_each_step_needs_its_role(desk, who, what):
         p = post(desk)
         desk.step("cun", posting.end_posting, p.id, on=D(2025, 3, 17), today=TODAY)
     if what == "confirm":
-        desk.step("xiang", cycle.township_review, n, on=D(2025, 3, 20), today=TODAY)
+        desk.step("xiang", applications.township_review, n, on=D(2025, 3, 20), today=TODAY)
     calls = {"apply": lambda: desk.apply(who, "li_m"),
-             "village_review": lambda: desk.step(who, cycle.village_review, n, on=D(2025, 3, 5), today=TODAY),
+             "village_review": lambda: desk.step(who, applications.village_review, n, on=D(2025, 3, 5), today=TODAY),
              "post": lambda: post(desk, who),
-             "township_review": lambda: desk.step(who, cycle.township_review, n, on=D(2025, 3, 20), today=TODAY),
-             "confirm": lambda: desk.step(who, cycle.confirm, desk.rules, n, on=D(2025, 4, 1), today=TODAY)}
+             "township_review": lambda: desk.step(who, applications.township_review, n, on=D(2025, 3, 20), today=TODAY),
+             "confirm": lambda: desk.step(who, applications.confirm, desk.eligibility, n, on=D(2025, 4, 1), today=TODAY)}
     if (who, what) == ("cun", "post"):  # the village worker may post: the control of this table
         assert post(desk, who).days == 7
         return
@@ -259,10 +260,10 @@ def test_each_step_needs_its_role(desk, who, what):
 def test_the_township_reviewer_cannot_also_confirm(desk):
     n = desk.apply("cun", "li_f")
     desk.through_posting(n)
-    desk.step("xian", cycle.township_review, n, on=D(2025, 3, 20), today=TODAY)  # the county administrator may review too
+    desk.step("xian", applications.township_review, n, on=D(2025, 3, 20), today=TODAY)  # the county administrator may review too
     with pytest.raises(UserError, match="同一账号"):
-        desk.step("xian", cycle.confirm, desk.rules, n, on=D(2025, 4, 1), today=TODAY)
-    desk.step("xian2", cycle.confirm, desk.rules, n, on=D(2025, 4, 1), today=TODAY)
+        desk.step("xian", applications.confirm, desk.eligibility, n, on=D(2025, 4, 1), today=TODAY)
+    desk.step("xian2", applications.confirm, desk.eligibility, n, on=D(2025, 4, 1), today=TODAY)
     assert status(desk, n) == "confirmed"
 
 
@@ -270,17 +271,17 @@ def test_a_township_officer_cannot_touch_another_townships_applications(desk):
     far = desk.apply("she", "far_f")  # the town's community
     desk.through_posting(far, worker="she")
     with pytest.raises(NotFound):
-        desk.step("xiang", cycle.township_review, far, on=D(2025, 3, 20), today=TODAY)
+        desk.step("xiang", applications.township_review, far, on=D(2025, 3, 20), today=TODAY)
     with pytest.raises(NotFound):
         desk.step("xiang", objections.raise_objection, far, raised_on=D(2025, 3, 12), content="x", today=TODAY)
     with desk.db.read() as s:
-        assert cycle.list_applications(s, desk.officer("xiang")) == []
-        assert [a.id for a in cycle.list_applications(s, desk.officer("zhen"))] == [far]
-        assert [a.id for a in cycle.list_applications(s, desk.officer("shenji"))] == [far]  # the county auditor reads everything
-        assert cycle.list_applications(s, desk.officer("cun")) == []
+        assert applications.list_applications(s, desk.officer("xiang")) == []
+        assert [a.id for a in applications.list_applications(s, desk.officer("zhen"))] == [far]
+        assert [a.id for a in applications.list_applications(s, desk.officer("shenji"))] == [far]  # the county auditor reads everything
+        assert applications.list_applications(s, desk.officer("cun")) == []
         with pytest.raises(NotFound):
-            cycle.get_application(s, desk.officer("cun"), far)
-    desk.step("zhen", cycle.township_review, far, on=D(2025, 3, 20), today=TODAY)
+            applications.get_application(s, desk.officer("cun"), far)
+    desk.step("zhen", applications.township_review, far, on=D(2025, 3, 20), today=TODAY)
     assert status(desk, far) == "township_reviewed"
 
 
@@ -319,22 +320,22 @@ def test_application_values_are_checked_with_field_value_and_rule(desk):
 def test_confirmation_refused_when_the_eligibility_service_says_no(desk):
     n = desk.apply("cun", "sd_f")  # a son and a daughter
     desk.through_posting(n)
-    desk.step("xiang", cycle.township_review, n, on=D(2025, 3, 20), today=TODAY)
+    desk.step("xiang", applications.township_review, n, on=D(2025, 3, 20), today=TODAY)
     with pytest.raises(UserError, match="两个女孩") as e:
-        desk.step("xian", cycle.confirm, desk.rules, n, on=D(2025, 4, 1), today=TODAY)
+        desk.step("xian", applications.confirm, desk.eligibility, n, on=D(2025, 4, 1), today=TODAY)
     assert e.value.code == "not_eligible" and status(desk, n) == "township_reviewed"
     with pytest.raises(ValidationFailed):
-        desk.step("xian", cycle.confirm, desk.rules, n, on=D(2025, 4, 1), approve=False, today=TODAY)  # a rejection needs its reason
-    desk.step("xian", cycle.confirm, desk.rules, n, on=D(2025, 4, 1), approve=False, note="一子一女，不符合条件", today=TODAY)
+        desk.step("xian", applications.confirm, desk.eligibility, n, on=D(2025, 4, 1), approve=False, today=TODAY)  # a rejection needs its reason
+    desk.step("xian", applications.confirm, desk.eligibility, n, on=D(2025, 4, 1), approve=False, note="一子一女，不符合条件", today=TODAY)
     assert status(desk, n) == "rejected"
 
 
 def test_an_unattested_declaration_is_never_inferred(desk):
     n = desk.apply("cun", "li_f", attested={})
     desk.through_posting(n)
-    desk.step("xiang", cycle.township_review, n, on=D(2025, 3, 20), today=TODAY)
+    desk.step("xiang", applications.township_review, n, on=D(2025, 3, 20), today=TODAY)
     with pytest.raises(UserError, match="未声明") as e:
-        desk.step("xian", cycle.confirm, desk.rules, n, on=D(2025, 4, 1), today=TODAY)
+        desk.step("xian", applications.confirm, desk.eligibility, n, on=D(2025, 4, 1), today=TODAY)
     assert "not attested" in e.value.en and "1973" in e.value.zh
 
 
@@ -357,14 +358,13 @@ def test_the_printable_notice_names_masked_ids_village_programme_and_amount(desk
     from openpyxl import load_workbook
 
     from renkou.stats import render
-    from renkou.storage.schema import Person
 
     a, b = desk.apply("cun", "li_f"), desk.apply("cun", "li_m")
     for n in (a, b):
         review(desk, n)
     p = post(desk)
     with desk.db.read() as s:
-        t = posting.notice(s, desk.officer("cun"), desk.rules, desk.programmes, p.id, today=TODAY)
+        t = posting.notice(s, desk.officer("cun"), desk.eligibility, desk.programmes, p.id, today=TODAY)
         people = [s.get(Person, desk.id(k)) for k in ("li_f", "li_m")]
     assert [r.values[1:6] for r in t.rows] == [(x.name, x.id_number[:6] + "********" + x.id_number[-4:], "王庄村", "奖扶", 960) for x in people]
     assert t.period_label == "公示期：2025年03月10日至2025年03月16日"
@@ -374,7 +374,7 @@ def test_the_printable_notice_names_masked_ids_village_programme_and_amount(desk
     cells = [c for row in ws.iter_rows(values_only=True) for c in row if c is not None]
     assert people[1].name in cells and people[1].id_number not in cells
     with desk.db.read() as s, pytest.raises(NotFound):
-        posting.notice(s, desk.officer("she"), desk.rules, desk.programmes, p.id)  # another township's village worker
+        posting.notice(s, desk.officer("she"), desk.eligibility, desk.programmes, p.id)  # another township's village worker
 
 
 # ------------------------------------------------------------------------------------ importing applications
@@ -391,28 +391,26 @@ def _file(tmp_path, rows, name="apps.csv"):
 
 
 def _idn(desk, key):
-    from renkou.storage.schema import Person
-
     with desk.db.read() as s:
         return s.get(Person, desk.id(key)).id_number
 
 
 def test_applications_imported_from_a_file_like_any_entered_by_hand(desk, tmp_path):
-    from renkou.benefits import intake
+    from renkou.benefits.cycle import intake
 
     path = _file(tmp_path, [[_idn(desk, "li_f"), "奖扶", "2025", "2025-03-01", "6222000011112222", "农商银行", "", "declaration"],
                             [_idn(desk, "li_m"), "reward", "2025", "2025/03/02", "6222000033334444", "", "", "declaration"]])
     res = intake.import_file(desk.db, desk.officer("cun"), desk.programmes, path, today=TODAY)
     assert (res.rows, res.created) == (2, 2)
     with desk.db.read() as s:
-        apps = cycle.list_applications(s, desk.officer("cun"))
+        apps = applications.list_applications(s, desk.officer("cun"))
         assert [(a.person_id, a.status, a.attested, a.bank) for a in apps] == [
             (desk.id("li_f"), "applied", {"declaration": "2025-03-01"}, "农商银行"), (desk.id("li_m"), "applied", {"declaration": "2025-03-02"}, "")]
-        assert [st.step for st in cycle.steps(s, apps[0])] == ["apply"]
+        assert [st.step for st in applications.steps(s, apps[0])] == ["apply"]
 
 
 def test_an_imported_file_with_any_problem_imports_nothing_and_says_row_field_value_rule(desk, tmp_path):
-    from renkou.benefits import intake
+    from renkou.benefits.cycle import intake
 
     path = _file(tmp_path, [[_idn(desk, "li_f"), "奖扶", "2025", "2025-03-01", "6222000011112222", "", "", "declaration"],
                             [_idn(desk, "two_f"), "奖扶", "2025", "2025-03-01", "6222000011112223", "", "", ""],  # another village
@@ -431,3 +429,68 @@ def test_an_imported_file_with_any_problem_imports_nothing_and_says_row_field_va
     with pytest.raises(UserError) as e:
         intake.import_file(desk.db, desk.officer("xiang"), desk.programmes, path, today=TODAY)
     assert e.value.code == "forbidden"
+
+
+# ------------------------------------------------------------------ the application date (issue 13)
+
+def _left_for_the_other_township(desk, key="li_f", on=D(2025, 6, 1)):
+    """``key`` moves hukou and home from 张庄村 (township 乡) to the community of the other township (镇)."""
+    desk.b.event("move", key, on, scope="both", hukou_unit=COMMUNITY, residence_unit=COMMUNITY)
+
+
+def test_a_back_dated_application_for_someone_who_has_left_the_area_is_refused_as_not_found(desk):
+    _left_for_the_other_township(desk)
+    with pytest.raises(NotFound) as e:  # 2025-03-01: still in the village then, but not today
+        desk.apply("cun", "li_f", on=D(2025, 3, 1))
+    assert "li_f" not in str(e.value) and "410185101001" not in e.value.en  # nothing about where they went
+    with desk.db.read() as s:
+        assert s.scalar(select(BenefitApplication.id)) is None
+    with pytest.raises(NotFound):  # the new place cannot back-date either: on 2025-03-01 they were not there
+        desk.apply("she", "li_f", on=D(2025, 3, 1))
+    assert status(desk, desk.apply("she", "li_f", on=D(2025, 7, 1))) == "applied"  # the new place, after the move
+
+
+def test_the_shared_check_says_not_found_for_someone_who_has_left_and_nothing_more(desk):
+    """The check the form and the import share: no problem about the person beyond "not found"."""
+    _left_for_the_other_township(desk)
+    off = desk.officer("cun")
+    with desk.db.read() as s:
+        person = s.get(Person, desk.id("li_f"))
+        _, probs = applications.check_application(s, off, desk.programmes, programme="reward", person=person, year=2025,
+                                                  applied_on=D(2025, 3, 1), account_no="6222000011112222", payee=None,
+                                                  attested={"declaration": "2025-03-01"}, today=TODAY)
+    assert [(p.rule, p.field) for p in probs] == [("unknown_person", "person")]
+
+
+def test_an_application_dated_in_the_future_is_refused_naming_the_field(desk):
+    with pytest.raises(ValidationFailed) as e:
+        desk.apply("cun", "li_f", on=TODAY + dt.timedelta(days=1))
+    [p] = e.value.problems
+    assert (p.rule, p.field, p.value) == ("future_date", "applied_on", str(TODAY + dt.timedelta(days=1)))
+    assert p.zh and p.en and p.zh != p.en
+
+
+@pytest.mark.parametrize("programme, start", [("reward", D(2004, 1, 1)), ("special", D(2008, 1, 1)), ("onechild", D(2002, 9, 1)),
+                                              ("childcare", D(2025, 1, 1))])
+def test_an_application_dated_before_the_programme_began_is_refused_naming_the_field(desk, programme, start):
+    assert desk.programmes[programme].starts == start  # the programmes' data
+    with pytest.raises(ValidationFailed) as e:
+        desk.apply("cun", "li_f", programme=programme, year=max(start.year, 2004), on=start - dt.timedelta(days=1))
+    p = next(p for p in e.value.problems if p.field == "applied_on")
+    assert p.rule == "before_programme_start" and str(start) in p.zh and str(start) in p.en and p.zh != p.en
+    with desk.db.read() as s:
+        assert s.scalar(select(BenefitApplication.id)) is None
+
+
+def test_the_import_refuses_the_same_dates_and_the_same_people(desk, tmp_path):
+    from renkou.benefits.cycle import intake
+
+    _left_for_the_other_township(desk, "li_m")
+    path = _file(tmp_path, [[_idn(desk, "li_f"), "奖扶", "2004", "2003-12-31", "6222000011112222", "", "", "declaration"],
+                            [_idn(desk, "li_f"), "特扶", "2025", (TODAY + dt.timedelta(days=3)).isoformat(), "6222000011112222", "", "", ""],
+                            [_idn(desk, "li_m"), "奖扶", "2025", "2025-03-01", "6222000033334444", "", "", "declaration"]])
+    with pytest.raises(ValidationFailed) as e:
+        intake.import_file(desk.db, desk.officer("cun"), desk.programmes, path, today=TODAY)
+    got = {(p.row, p.field, p.rule) for p in e.value.problems}
+    assert {(2, "applied_on", "before_programme_start"), (3, "applied_on", "future_date"), (4, "id_number", "unknown_person")} <= got
+    assert not {(r, f) for r, f, _ in got if r == 4} - {(4, "id_number")}  # nothing more about someone outside the area

@@ -12,9 +12,9 @@ from decimal import Decimal
 import pytest
 
 from renkou.auth.scope import Scope
-from renkou.benefits import service as service_mod
-from renkou.benefits.eligibility import NOT_MET, When
-from renkou.benefits.service import Benefits
+from renkou.benefits.eligibility import service as service_mod
+from renkou.benefits.eligibility.conditions import NOT_MET, When
+from renkou.benefits.eligibility.service import Eligibility
 from renkou.errors import NotFound
 from renkou.registry import orgs
 from renkou.stats.service import Stats
@@ -34,7 +34,7 @@ def county(request, tmp_path_factory):
     db, cleanup = make_db(request.param, tmp_path_factory.mktemp(request.param))
     migrate.upgrade(db)
     fam = families.standard(db)
-    yield fam, Benefits(db, stats=Stats(db, snapshot=False))
+    yield fam, Eligibility(db, stats=Stats(db, snapshot=False))
     cleanup()
 
 
@@ -246,7 +246,7 @@ def test_the_next_decision_sees_the_registrys_changes(db):
     fam.couple("x", D(1955, 1, 1), D(1957, 1, 1), D(1978, 1, 1))
     fam.child("x_c", "M", D(1980, 1, 1), mother="x_m", father="x_f")
     fam.disability("x_c", D(2010, 1, 1), 4)
-    svc = Benefits(db, stats=Stats(db, snapshot=False))
+    svc = Eligibility(db, stats=Stats(db, snapshot=False))
     on = D(2025, 12, 31)
     assert svc.check("special", fam.ids["x_f"], on).eligible is False
     assert svc.candidates("special", 2025, COUNTY) == []
@@ -276,7 +276,7 @@ def generated(tmp_path_factory):
     db = Database(f"sqlite:///{tmp_path_factory.mktemp('benefits') / 'county.db'}")
     migrate.upgrade(db)
     store.to_database(build.generate(8_000, 11, start_year=1950, end_year=2025), db)
-    yield Benefits(db, stats=Stats(db, snapshot=False))
+    yield Eligibility(db, stats=Stats(db, snapshot=False))
     db.dispose()
 
 

@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from renkou.benefits import exits, renewal
+from renkou.benefits.cycle import exits, renewal
 from renkou.errors import UserError, ValidationFailed
 from renkou.storage.schema import AuditEntry, BenefitConfirmation, BenefitExit, BenefitRecipient
 from tests.benefits.cycle_kit import COMMUNITY, TODAY, Desk, family_of_reward
@@ -80,7 +80,7 @@ def test_the_child_s_third_birthday_ends_the_childcare_subsidy(desk):
     assert proposals(desk, on=D(2025, 5, 9)) == []
     assert proposals(desk, on=D(2025, 5, 10)) == [("age_limit", D(2025, 5, 10), "cc_c")]
     assert "36" in exit_of(desk, "age_limit").detail
-    assert desk.rules.entitlement("childcare", desk.id("cc_c"), 2025).amount == 1500  # January to May
+    assert desk.eligibility.entitlement("childcare", desk.id("cc_c"), 2025).amount == 1500  # January to May
 
 
 def test_the_only_child_turning_18_ends_the_one_child_reward(desk):
@@ -140,7 +140,7 @@ def test_reconfirmation_renews_the_eligible_and_proposes_exits_for_the_others(de
     desk.b.die("dm_f", D(2025, 6, 15))
     desk.b.event("hukou_type", "li_m", D(2025, 10, 1), hukou_type="non_agricultural")  # li_m's wife: no longer rural
     li_m = desk.recipient("li_m", confirm_on=D(2025, 4, 2))
-    r = desk.step("xian", renewal.reconfirm, desk.rules, programme="reward", year=2026, on=D(2026, 1, 10), today=TODAY)
+    r = desk.step("xian", renewal.reconfirm, desk.eligibility, programme="reward", year=2026, on=D(2026, 1, 10), today=TODAY)
     with desk.db.read() as s:
         conf = {(c.recipient_id, c.year, c.how) for c in s.scalars(select(BenefitConfirmation))}
         props = {(e.recipient_id, e.cause, e.effective_on) for e in s.scalars(select(BenefitExit))}
@@ -149,20 +149,20 @@ def test_reconfirmation_renews_the_eligible_and_proposes_exits_for_the_others(de
     # li_f's wife changed hukou type, so li_f (spouse rural) and li_m (self rural) fail from 2026
     assert (li.id, "ineligible", D(2025, 12, 31)) in props and (li_m.id, "ineligible", D(2025, 12, 31)) in props
     assert r.renewed == []
-    again = desk.step("xian", renewal.reconfirm, desk.rules, programme="reward", year=2026, on=D(2026, 1, 11), today=TODAY)
+    again = desk.step("xian", renewal.reconfirm, desk.eligibility, programme="reward", year=2026, on=D(2026, 1, 11), today=TODAY)
     assert again.proposed == [] and again.renewed == []
 
 
 def test_reconfirmation_confirms_a_recipient_still_eligible_once(desk):
     li = desk.recipient("li_f")
-    r = desk.step("xian", renewal.reconfirm, desk.rules, programme="reward", year=2026, on=D(2026, 1, 10), today=TODAY)
+    r = desk.step("xian", renewal.reconfirm, desk.eligibility, programme="reward", year=2026, on=D(2026, 1, 10), today=TODAY)
     assert (r.renewed, r.proposed, r.waiting) == ([li.id], [], [])
     with desk.db.read() as s:
         assert {(c.year, c.how, c.account) for c in s.scalars(select(BenefitConfirmation).where(BenefitConfirmation.recipient_id == li.id))} == {
             (2025, "application", "xian"), (2026, "reconfirm", "xian")}
-    assert desk.step("xian", renewal.reconfirm, desk.rules, programme="reward", year=2026, on=D(2026, 1, 11), today=TODAY).renewed == []
+    assert desk.step("xian", renewal.reconfirm, desk.eligibility, programme="reward", year=2026, on=D(2026, 1, 11), today=TODAY).renewed == []
     with pytest.raises(UserError) as e:
-        desk.step("xiang", renewal.reconfirm, desk.rules, programme="reward", year=2027, on=D(2026, 1, 11), today=TODAY)
+        desk.step("xiang", renewal.reconfirm, desk.eligibility, programme="reward", year=2027, on=D(2026, 1, 11), today=TODAY)
     assert e.value.code == "forbidden"
 
 

@@ -9,7 +9,9 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select, text
 
-from renkou.benefits import exits, payments
+from renkou.benefits.cycle import exits
+
+from renkou.benefits.payments import batches
 from renkou.errors import UserError, ValidationFailed
 from renkou.storage.schema import PaymentBatch, PaymentLine, PaymentMonth
 from tests.benefits.cycle_kit import TODAY, Desk
@@ -41,7 +43,7 @@ def lines(desk, **where):
 
 
 def create(desk, programme="reward", period="2025", on=D(2025, 4, 10), who="xian"):
-    return desk.step(who, payments.create_batch, desk.rules, programme=programme, period=period, on=on, today=TODAY)
+    return desk.step(who, batches.create_batch, desk.eligibility, programme=programme, period=period, on=on, today=TODAY)
 
 
 def test_a_year_batch_pays_each_recipient_the_year_s_entitlement(desk):
@@ -76,7 +78,7 @@ def test_quarters_then_the_year_pay_each_month_once(desk):
     assert lines(desk) == [("dc_c", "2025Q1", 3, Decimal("900.00"), "pending"), ("dc_c", "2025Q2", 3, Decimal("900.00"), "pending"),
                            ("dc_c", "2025", 6, Decimal("1800.00"), "pending")]
     with desk.db.read() as s:
-        assert sum(s.scalars(select(PaymentLine.amount))) == desk.rules.entitlement("childcare", desk.id("dc_c"), 2025).amount == Decimal("3600.00")
+        assert sum(s.scalars(select(PaymentLine.amount))) == desk.eligibility.entitlement("childcare", desk.id("dc_c"), 2025).amount == Decimal("3600.00")
         months = sorted(s.scalars(select(PaymentMonth.month)))
     assert months == [D(2025, m, 1) for m in range(1, 13)]
     with pytest.raises(UserError):
@@ -108,11 +110,11 @@ def test_only_the_county_benefit_administrator_pays(desk, who):
 
 
 def test_periods_are_years_or_quarters(desk):
-    assert payments.parse_period("2025q3").months == (D(2025, 7, 1), D(2025, 8, 1), D(2025, 9, 1))
-    assert payments.parse_period("2025").end == D(2025, 12, 31)
+    assert batches.parse_period("2025q3").months == (D(2025, 7, 1), D(2025, 8, 1), D(2025, 9, 1))
+    assert batches.parse_period("2025").end == D(2025, 12, 31)
     for bad in ("2025-03", "2025Q5", "25", "1999"):
         with pytest.raises(ValidationFailed):
-            payments.parse_period(bad)
+            batches.parse_period(bad)
 
 
 def test_the_database_itself_refuses_a_second_payment_for_a_person_programme_and_period(desk):
@@ -159,8 +161,8 @@ def test_void_needs_a_reason_and_keeps_the_months_entered(desk):
     with desk.db.read() as s:
         ln = s.scalar(select(PaymentLine))
     with pytest.raises(ValidationFailed):
-        desk.step("xian", payments.void_line, ln.id, reason=" ", on=D(2025, 4, 11))
-    desk.step("xian", payments.void_line, ln.id, reason="本人申请停发", on=D(2025, 4, 11))
+        desk.step("xian", batches.void_line, ln.id, reason=" ", on=D(2025, 4, 11))
+    desk.step("xian", batches.void_line, ln.id, reason="本人申请停发", on=D(2025, 4, 11))
     assert lines(desk) == [("li_f", "2025", 12, Decimal("960.00"), "void")]
     with pytest.raises(UserError):
         create(desk, on=D(2025, 4, 12))

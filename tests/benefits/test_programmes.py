@@ -12,8 +12,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from renkou.benefits import programmes
-from renkou.benefits.eligibility import NOT_MET, When, condition_expr
+from renkou.benefits.rules import programmes
+from renkou.benefits.eligibility.conditions import NOT_MET, When, condition_expr
 from renkou.config import Settings
 from renkou.errors import UserError
 
@@ -72,6 +72,7 @@ BAD = [
     (["unit"], "week", "unit"),
     (["proration"], "days", "proration"),
     (["determination_date"], "13-01", "determination_date"),
+    (["starts"], "2008-13-01", "starts"),
     (["adopted_children"], "half", "adopted_children"),
     (["variants"], ["colour"], "variants"),
     (["zh"], KeyError, "zh"),
@@ -146,7 +147,7 @@ def test_the_setting_comes_from_the_environment(tmp_path):
 
 
 def test_every_test_of_the_vocabulary_is_an_expression():
-    """Each test evaluates over a one-row facts table with the columns renkou.benefits.facts makes."""
+    """Each test evaluates over a one-row facts table with the columns renkou.benefits.eligibility.facts makes."""
     row = {"person": 1, "birth": 0, "death": None, "ever": 1, "living": 1, "sons": 0, "daughters": 1, "died": 0, "wife_birth": 0,
            "h": 5, "s_h": 5, "spouse": None, "rural": True, "s_rural": None, "child_death": None, "child_grade": None, "child_birth": 0}
     facts = pl.DataFrame([row], schema_overrides={"death": pl.Int32, "spouse": pl.Int64, "s_rural": pl.Boolean, "child_death": pl.Int32,
@@ -168,3 +169,10 @@ def test_the_documentation_names_every_test_programme_and_setting():
             assert f"| `{c.key}` | `{c.test}` |" in text and c.zh in text and c.en in text, (prog.key, c.key)
     conf = (DOCS.parent / "configuration.md").read_text(encoding="utf-8")
     assert "RENKOU_BENEFIT_RULES" in conf and "benefits.md" in conf
+
+
+def test_the_day_a_programme_began_is_data_and_optional():
+    shipped = programmes.load(Settings())
+    assert {k: str(p.starts) for k, p in shipped.items()} == {"reward": "2004-01-01", "special": "2008-01-01", "onechild": "2002-09-01",
+                                                              "childcare": "2025-01-01"}
+    assert programmes.parse("special", _broken(["starts"], KeyError)).starts is None  # a county's file may leave it out

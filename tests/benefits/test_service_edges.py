@@ -9,7 +9,9 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from renkou.benefits import coverage, cycle, exits, payments, recipients, renewal
+from renkou.benefits.cycle import applications, coverage, exits, recipients, renewal
+
+from renkou.benefits.payments import batches
 from renkou.errors import NotFound, UserError, ValidationFailed
 from renkou.storage.schema import BenefitApplication, BenefitExit, BenefitRecipient, Person
 from tests.benefits.cycle_kit import TODAY, Desk, family_of_reward
@@ -33,7 +35,7 @@ def test_a_number_that_names_nothing_is_not_found_for_the_county_too(desk):
     with pytest.raises(NotFound):
         desk.step("xian", coverage.end, 9999, until=D(2025, 7, 2), reason="x")
     with pytest.raises(NotFound):
-        desk.step("xian", cycle.township_review, 9999, on=D(2025, 7, 2), today=TODAY)
+        desk.step("xian", applications.township_review, 9999, on=D(2025, 7, 2), today=TODAY)
 
 
 def test_an_exit_is_not_decided_before_it_was_proposed(desk):
@@ -55,9 +57,9 @@ def test_an_unknown_programme_is_refused_not_searched_for_nothing(desk):
 
 def test_a_year_is_re_confirmed_around_its_start_only(desk):
     with pytest.raises(ValidationFailed) as err:
-        desk.step("xian", renewal.reconfirm, desk.rules, programme="reward", year=2030, on=D(2026, 1, 10), today=TODAY)
+        desk.step("xian", renewal.reconfirm, desk.eligibility, programme="reward", year=2030, on=D(2026, 1, 10), today=TODAY)
     assert (err.value.problems[0].rule, err.value.problems[0].field) == ("bad_choice", "year")
-    desk.step("xian", renewal.reconfirm, desk.rules, programme="reward", year=2026, on=D(2026, 1, 10), today=TODAY)
+    desk.step("xian", renewal.reconfirm, desk.eligibility, programme="reward", year=2026, on=D(2026, 1, 10), today=TODAY)
 
 
 def test_a_bank_name_longer_than_its_column_is_a_problem_on_every_database(desk):
@@ -65,7 +67,7 @@ def test_a_bank_name_longer_than_its_column_is_a_problem_on_every_database(desk)
     with pytest.raises(ValidationFailed) as err:
         off = desk.officer("cun")
         with desk.db.write(off.actor) as s:
-            cycle.apply(s, off, desk.programmes, programme="reward", person=s.get(Person, desk.id("li_f")), year=2025, applied_on=D(2025, 3, 1),
+            applications.apply(s, off, desk.programmes, programme="reward", person=s.get(Person, desk.id("li_f")), year=2025, applied_on=D(2025, 3, 1),
                         account_no="6228480012345678", bank=long_bank, attested={"declaration": D(2025, 3, 1)}, today=TODAY)
     assert [(p.rule, p.field) for p in err.value.problems] == [("too_long", "bank")]
     rec = desk.recipient("li_f")
@@ -82,9 +84,9 @@ def test_a_bank_name_longer_than_its_column_is_a_problem_on_every_database(desk)
 
 def test_a_line_is_not_voided_on_a_day_to_come(desk):
     desk.recipient("li_f")
-    b = desk.step("xian", payments.create_batch, desk.rules, programme="reward", period="2025", on=D(2025, 4, 10), today=TODAY)
+    b = desk.step("xian", batches.create_batch, desk.eligibility, programme="reward", period="2025", on=D(2025, 4, 10), today=TODAY)
     with desk.db.read() as s:
-        line = payments.lines_of(s, s.get(type(b), b.id))[0].id
+        line = batches.lines_of(s, s.get(type(b), b.id))[0].id
     with pytest.raises(ValidationFailed) as err:
-        desk.step("xian", payments.void_line, line, reason="重复", on=FUTURE)
+        desk.step("xian", batches.void_line, line, reason="重复", on=FUTURE)
     assert err.value.problems[0].rule == "future_date"

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from renkou.benefits import bankfile
+from renkou.benefits.payments import bankfile
 from renkou.core.cells import csv_row, csv_text, xlsx_text
 from renkou.core.problems import Problem
 from renkou.exchange import exporter, importer

@@ -15,7 +15,7 @@ import re
 import pyotp
 import pytest
 
-from renkou.benefits.service import Benefits
+from renkou.benefits.eligibility.service import Eligibility
 from renkou.demo import fixture
 from renkou.storage.schema import Person
 from renkou.web.app import create_app
@@ -34,7 +34,7 @@ def ago(days: int) -> str:
 def server(tmp_path_factory):
     db, made = demo_county(tmp_path_factory.mktemp("e2e-benefits"))
     village = next(code for user, _, code, _ in made if user == "cun")
-    candidate = Benefits(db).candidates("reward", TODAY.year, village)[0]
+    candidate = Eligibility(db).candidates("reward", TODAY.year, village)[0]
     from renkou.auth import accounts
 
     with db.write(fixture.DEMO_ACTOR) as s:

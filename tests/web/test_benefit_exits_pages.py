@@ -14,7 +14,9 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from renkou.benefits import benefit_reports, coverage, exits
+from renkou.benefits import reports
+
+from renkou.benefits.cycle import coverage, exits
 from renkou.errors import UserError
 from renkou.storage.schema import BenefitCoverage, BenefitExit, BenefitRecipient, Person
 from tests.benefits.cycle_kit import COMMUNITY, COUNTY, TODAY, TOWN, TOWNSHIP, family_of_reward
@@ -206,7 +208,7 @@ def test_the_recipients_report_on_screen_and_as_xlsx(web):
     r = web.get(f"/benefits/reports?show=recipients&year=2025&org={COUNTY}")
     assert r.status_code == 200
     with web.db.read() as s:
-        t = benefit_reports.recipients(s, web.desk.officer("shenji"), web.desk.rules, year=2025, org=COUNTY, today=TODAY)
+        t = reports.recipients(s, web.desk.officer("shenji"), web.desk.eligibility, year=2025, org=COUNTY, today=TODAY)
     n = t.column("reward_n")
     rows = {r[0]: r for r in table_rows(r.text)}
     assert list(rows) == [TOWN, TOWNSHIP, COUNTY]
@@ -251,7 +253,7 @@ def test_the_coverage_rates_follow_a_record_added_and_ended_through_the_pages(we
     def county_row():
         web.as_("xian")
         with web.db.read() as s:
-            t = benefit_reports.coverage(s, web.desk.officer("xian"), on=D(2025, 12, 1), org=COUNTY)
+            t = reports.coverage(s, web.desk.officer("xian"), on=D(2025, 12, 1), org=COUNTY)
         row = {r[0]: r for r in table_rows(web.get(report).text)}[COUNTY]
         return row[t.column("families")], row[t.column("liaison_n")], row[t.column("liaison_rate")], row[t.column("all_n")]
 

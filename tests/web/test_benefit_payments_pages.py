@@ -1,5 +1,5 @@
 """The recipient and payment batch pages (/benefits/recipients, /benefits/batches...): a thin shell over
-renkou.benefits.recipients, payments, checks and bankfile — the county pays, the auditor reads, the
+renkou.benefits.cycle.recipients, payments, checks and bankfile — the county pays, the auditor reads, the
 township sees no batch, the village worker puts an account right; numbers are masked on every page
 and leave in full only in the recorded bank file; every refusal is the service's and changes nothing."""
 
@@ -14,7 +14,10 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from renkou.benefits import checks, payments, recipients
+from renkou.benefits.cycle import recipients
+
+from renkou.benefits.payments import batches, checks
+from renkou.benefits.payments import release as releasing
 from renkou.core.idnumber import mask
 from renkou.errors import UserError
 from renkou.storage.schema import BenefitRecipient, PaymentBatch, PaymentExport, PaymentFinding, PaymentLine, PaymentResult, Person
@@ -69,9 +72,9 @@ def id_number(web, key) -> str:
 
 def service_batch(web, *, release=False) -> int:
     """A 2025 reward batch made (and released) through the services, as the county."""
-    b = web.desk.step("xian", payments.create_batch, web.desk.rules, programme="reward", period="2025", on=D(2025, 4, 10), today=TODAY)
+    b = web.desk.step("xian", batches.create_batch, web.desk.eligibility, programme="reward", period="2025", on=D(2025, 4, 10), today=TODAY)
     if release:
-        web.desk.step("xian", payments.release, web.desk.rules, b.id, on=D(2025, 4, 11), today=TODAY)
+        web.desk.step("xian", releasing.release, web.desk.eligibility, b.id, on=D(2025, 4, 11), today=TODAY)
     return b.id
 
 
@@ -181,7 +184,7 @@ def test_a_finding_is_cleared_only_with_a_reason_and_a_line_voided(web):
     page = web.get(f"/benefits/batches/{n}").text
     assert f'id="clear-{f_li.id}"' in page and "与无关人员共用账户" in page and shared not in page and "已拦截" in page
     assert 'id="lines-cut"' not in page
-    web.desk.step("xian", payments.void_line, line_of(web, "li_m").id, reason="本期另行发放", on=D(2025, 4, 12))  # the one clean line
+    web.desk.step("xian", batches.void_line, line_of(web, "li_m").id, reason="本期另行发放", on=D(2025, 4, 12))  # the one clean line
     held = post(web, f"/benefits/batches/{n}/release", {})  # every line left is blocked: nothing released, the findings kept
     assert held.status_code == 303 and held.headers["location"].endswith("done=held")
     assert "没有放行：每笔款项都被核查拦截" in web.get(held.headers["location"]).text
@@ -223,7 +226,7 @@ def test_a_finding_is_cleared_only_with_a_reason_and_a_line_voided(web):
 
 def test_the_auditor_reads_every_batch_but_acts_on_none(web):
     n = service_batch(web)
-    web.desk.step("xian", checks.run, web.desk.rules, n, on=D(2025, 4, 11), today=TODAY)
+    web.desk.step("xian", checks.run, web.desk.eligibility, n, on=D(2025, 4, 11), today=TODAY)
     web.as_("shenji")
     listing = web.get("/benefits/batches")
     assert listing.status_code == 200 and f'href="/benefits/batches/{n}"' in listing.text and 'id="create-batch"' not in listing.text
@@ -344,10 +347,10 @@ def test_the_read_functions_keep_the_services_scope(web):
     far = web.desk.recipient("far_f", worker="she")
     county, township = web.desk.officer("shenji"), web.desk.officer("xiang")
     with web.db.read() as s:
-        assert [b.id for b in payments.list_batches(s, county)] == [n] and payments.list_batches(s, township) == []
-        assert payments.totals_of(s, [n, 999]) == {n: {"pending": (2, Decimal("1920.00"))}, 999: {}}
-        assert payments.waiting(s, county) == [] and payments.waiting(s, township) == []
-        assert [ln.person_id for ln in payments.recipient_lines(s, township, rec_of(web, "li_f"))] == [web.id("li_f")]
+        assert [b.id for b in batches.list_batches(s, county)] == [n] and batches.list_batches(s, township) == []
+        assert batches.totals_of(s, [n, 999]) == {n: {"pending": (2, Decimal("1920.00"))}, 999: {}}
+        assert batches.waiting(s, county) == [] and batches.waiting(s, township) == []
+        assert [ln.person_id for ln in batches.recipient_lines(s, township, rec_of(web, "li_f"))] == [web.id("li_f")]
         with pytest.raises(UserError) as e:
-            payments.recipient_lines(s, township, far.id)
+            batches.recipient_lines(s, township, far.id)
         assert e.value.code == "not_found"

@@ -1,10 +1,16 @@
-"""Family-support benefits (DOMAIN.md §5): programmes and amounts as data, eligibility over the registry.
+"""Family-support benefits (DOMAIN.md §5), in the order of their stages; each sub-package's ``__init__``
+names what it offers. The sub-packages import nothing here, so importing one costs only what it uses.
 
-* ``programmes`` — the programmes and their conditions (data/programmes.json), loaded and checked;
-* ``amounts`` — dated amount tables and provincial/county layers (data/amounts.json); pure arithmetic;
-* ``facts`` — the family-facts table: one row per potential beneficiary, built from the statistics
-  model's columns (renkou.stats.model) for a date;
-* ``eligibility`` — the pure core: each condition as a Polars expression over the facts, and the
-  ``Decision`` with one ``ConditionResult`` per condition and the record it was decided from;
-* ``service`` — ``Benefits(db)``: ``check``, ``candidates``, ``entitlement`` over the registry.
+* ``rules`` — the programmes, their amounts and the programmes that exclude each other, as data;
+* ``eligibility`` — the eligibility service ``Eligibility`` over the registry: the family facts, the
+  conditions evaluated on them, the decisions and what they mean once attestations count;
+* ``cycle`` — an application from the village to the county, postings, objections, recipients, the
+  annual re-confirmation, exits, the three full coverages;
+* ``payments`` — payment batches, the checks before release, the release, the bank's files;
+* ``reports`` — recipients and money by unit, and the coverage of special-assistance families;
+* ``workflow`` — a workflow's statuses and transitions as data (one module per workflow, in ``cycle``
+  and ``payments``), and ``move``, which refuses a transition not listed;
+* ``officer`` — who acts: role and area, checked by every service.
+
+Not here: pages (renkou.web.benefits) and commands (renkou.cli.benefits*), thin shells over these.
 """

@@ -15,7 +15,8 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from renkou.benefits.programmes import VARIANT_TEXT
+from renkou.benefits.rules.programmes import VARIANT_TEXT
+from renkou.cli.benefits_common import eligibility
 from renkou.cli.context import console, err_console, parse_date_opt, state
 from renkou.cli.stats import write_output
 from renkou.core.cells import csv_row
@@ -29,15 +30,6 @@ LANG = typer.Option("zh", "--lang", help="zh | en")
 MARK = {"met": "✓", "not_met": "✗", "needs_attestation": "?"}
 STATUS = {"met": ("满足", "met"), "not_met": ("不满足", "not met"), "needs_attestation": ("待申报核实", "needs attestation")}
 RESULT = {True: ("符合", "eligible"), False: ("不符合", "not eligible"), None: ("待申报核实后符合", "eligible once attested")}
-
-
-def _service(ctx: typer.Context):
-    from renkou.benefits.service import Benefits
-
-    st = state(ctx)
-    if st.__dict__.get("_benefits") is None:
-        st.__dict__["_benefits"] = Benefits(st.db(), st.settings, stats=st.stats())
-    return st.__dict__["_benefits"]
 
 
 def _lang(lang: str) -> int:
@@ -64,7 +56,7 @@ def candidates(
     i = _lang(lang)
     if fmt not in ("table", "json", "csv"):
         raise UserError(f"不支持的格式 {fmt}（可选：table, json, csv）", f"unsupported format {fmt} (one of: table, json, csv)")
-    svc = _service(ctx)
+    svc = eligibility(ctx)
     prog = svc.programme(program)
     with console.status("正在判定… determining…"):
         found = svc.candidates(program, year, org)
@@ -127,7 +119,7 @@ def check(
         raise UserError(f"不支持的格式 {fmt}（可选：text, json）", f"unsupported format {fmt} (one of: text, json)")
     if date and year:
         raise UserError("--date 与 --year 只能给一个", "give either --date or --year, not both")
-    svc = _service(ctx)
+    svc = eligibility(ctx)
     prog = svc.programme(program)
     on, start = (prog.determination(year), dt.date(year, 1, 1)) if year else (parse_date_opt(date), None)
     pid = _person_id(ctx, person)

@@ -11,10 +11,15 @@ import json
 import socket
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 import typer
 
 from renkou.cli.context import console, err_console, state
 from renkou.errors import UserError, ValidationFailed
+
+if TYPE_CHECKING:  # the service is imported when a command needs it (the CLI starts fast)
+    from renkou.benefits.eligibility.service import Eligibility
 
 AS = typer.Option(..., "--as", help="以哪个账号办理（角色与管辖范围以该账号为准）。The account acting (its role and area apply).")
 DATE = typer.Option(None, "--date", help="办理日期 YYYY-MM-DD，默认今天。Date of the step (default today).")
@@ -34,18 +39,18 @@ def acting(ctx: typer.Context, username: str):
         return db, Officer.of(s, username, channel="cli", origin=origin)
 
 
-def service(ctx: typer.Context):
+def eligibility(ctx: typer.Context) -> Eligibility:
     """The eligibility service, one per command, on the statistics model `renkou benefits candidates` uses."""
-    from renkou.benefits.service import Benefits
+    from renkou.benefits.eligibility.service import Eligibility
 
     st = state(ctx)
-    if st.__dict__.get("_benefits") is None:
-        st.__dict__["_benefits"] = Benefits(st.db(), st.settings, stats=st.stats())
-    return st.__dict__["_benefits"]
+    if st.__dict__.get("_eligibility") is None:
+        st.__dict__["_eligibility"] = Eligibility(st.db(), st.settings, stats=st.stats())
+    return st.__dict__["_eligibility"]
 
 
 def catalogue(ctx: typer.Context) -> dict:
-    from renkou.benefits import programmes
+    from renkou.benefits.rules import programmes
 
     return programmes.load(state(ctx).settings)
 

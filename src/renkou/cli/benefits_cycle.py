@@ -11,7 +11,7 @@ import typer
 from rich.table import Table as RichTable
 from sqlalchemy import select
 
-from renkou.cli.benefits_common import (AS, DATE, PROGRAM, YEAR, acting, catalogue, file_format, import_refused, person_in_scope, service,
+from renkou.cli.benefits_common import (AS, DATE, PROGRAM, YEAR, acting, catalogue, file_format, import_refused, person_in_scope, eligibility,
                                         write_file)
 from renkou.cli.context import console, parse_date_opt, state
 from renkou.core.idnumber import mask
@@ -32,12 +32,12 @@ def apply(
     date: str = DATE,
 ) -> None:
     """录入申请（村级）。Enter an application (village worker)."""
-    from renkou.benefits import cycle
+    from renkou.benefits.cycle import applications
 
     db, off = acting(ctx, username)
     on = parse_date_opt(date)
     with db.write(off.actor) as s:
-        app = cycle.apply(s, off, catalogue(ctx), programme=program, person=person_in_scope(s, person, off, on), year=year, applied_on=on,
+        app = applications.apply(s, off, catalogue(ctx), programme=program, person=person_in_scope(s, person, off, on), year=year, applied_on=on,
                           account_no=account.strip(), bank=bank, payee=person_in_scope(s, payee, off, on) if payee else None,
                           attested={k: on for k in attest or []})
     console.print(f"已录入申请 {app.id}（{program} {year}），待村级审核。Application {app.id} entered; next: the village review.")
@@ -49,7 +49,7 @@ def import_(
     errors: Path = typer.Option(None, "--errors", help="错误报告（.xlsx 或 .csv）。Write the error report here."),
 ) -> None:
     """批量导入申请：逐行校验，有任何错误则全部不导入。Import applications: any error and nothing is imported."""
-    from renkou.benefits import intake
+    from renkou.benefits.cycle import intake
 
     db, off = acting(ctx, username)
     try:
@@ -62,38 +62,38 @@ def import_(
 def applications(ctx: typer.Context, username: str = AS, program: str = typer.Option(None, "--program"), year: int = typer.Option(None, "--year"),
                  status: str = typer.Option(None, "--status", help="applied | village_reviewed | posting | posted | township_reviewed | confirmed | rejected")) -> None:
     """列出管辖范围内的申请（证件号脱敏）。List the applications of your area (ID numbers masked)."""
-    from renkou.benefits import cycle
+    from renkou.benefits.cycle import applications
     from renkou.storage.schema import OrgUnit, Person
 
     db, off = acting(ctx, username)
     with db.read() as s:
-        apps = cycle.list_applications(s, off, programme=program, year=year, status=status)
+        apps = applications.list_applications(s, off, programme=program, year=year, status=status)
         t = RichTable(title=f"申请 Applications（{len(apps)}）")
         for c in ("#", "项目 programme", "年度 year", "姓名 name", "身份证号码 ID", "单位 unit", "申请日期 applied", "状态 status", "账号 account"):
             t.add_column(c)
         for a in apps:
             p, u = s.get(Person, a.person_id), s.get(OrgUnit, a.unit_id)
             t.add_row(str(a.id), a.programme, str(a.year), p.name, mask(p.id_number) if p.id_number else "", u.code, a.applied_on.isoformat(),
-                      a.status, cycle.mask_account(a.account_no))
+                      a.status, applications.mask_account(a.account_no))
     console.print(t)
 
 
 def show(ctx: typer.Context, number: int = typer.Argument(..., help="申请编号。Application number."), username: str = AS) -> None:
     """显示申请的各环节与异议。Show an application: its steps and objections."""
-    from renkou.benefits import cycle, objections
+    from renkou.benefits.cycle import applications, objections
     from renkou.storage.schema import Person
 
     db, off = acting(ctx, username)
     with db.read() as s:
-        a = cycle.get_application(s, off, number)
+        a = applications.get_application(s, off, number)
         p = s.get(Person, a.person_id)
         console.print(f"申请 {a.id}：{p.name} {mask(p.id_number) if p.id_number else ''}  {a.programme} {a.year}  状态 status: {a.status}  "
-                      f"账号 account {cycle.mask_account(a.account_no)}  声明 attested: {', '.join(a.attested) or '—'}")
+                      f"账号 account {applications.mask_account(a.account_no)}  声明 attested: {', '.join(a.attested) or '—'}")
         t = RichTable(title="环节 Steps")
         for c in ("环节 step", "日期 date", "账号 by", "说明 note"):
             t.add_column(c)
-        for st in cycle.steps(s, a):
-            t.add_row(f"{cycle.STEPS[st.step][0]} {st.step}", st.done_on.isoformat(), st.account, st.note)
+        for st in applications.steps(s, a):
+            t.add_row(f"{applications.STEPS[st.step][0]} {st.step}", st.done_on.isoformat(), st.account, st.note)
         console.print(t)
         for o in objections.for_application(s, off, a.id):
             console.print(f"异议 objection {o.id}（{o.raised_on}，{o.objector or '匿名 anonymous'}）：{o.content} → "
@@ -102,13 +102,13 @@ def show(ctx: typer.Context, number: int = typer.Argument(..., help="申请编�
 
 def _review(ctx, step: str, number: int, username: str, date: str | None, reject: bool, reason: str) -> None:
     """The village's or the township's review."""
-    from renkou.benefits import cycle
+    from renkou.benefits.cycle import applications
 
     db, off = acting(ctx, username)
     with db.write(off.actor, reason=reason or "") as s:
-        a = getattr(cycle, step)(s, off, number, on=parse_date_opt(date), approve=not reject, note=reason or "")
+        a = getattr(applications, step)(s, off, number, on=parse_date_opt(date), approve=not reject, note=reason or "")
         status = a.status
-    due = cycle.DUE.get(status)
+    due = applications.DUE.get(status)
     nxt = f"下一步：{due[1]}。Next: {due[2]}." if due else "已不予通过。Rejected."
     console.print(f"申请 {number}：{status}。Application {number}: {status}. {nxt}")
 
@@ -131,14 +131,14 @@ def township_review(ctx: typer.Context, number: int = typer.Argument(...), usern
 
 def confirm(ctx: typer.Context, number: int = typer.Argument(...), username: str = AS, date: str = DATE, reject: bool = REJECT,
             reason: str = REASON) -> None:
-    """县级确认：资格核查通过后成为享受对象。The county confirmation: after the eligibility check, a recipient."""
-    from renkou.benefits import cycle
+    """县级确认：资格核查通过后成为享受对象。The county confirmation: after the svc check, a recipient."""
+    from renkou.benefits.cycle import applications
 
     db, off = acting(ctx, username)
     on = parse_date_opt(date)
-    rules = service(ctx)
+    svc = eligibility(ctx)
     with db.write(off.actor, reason=reason or "") as s:
-        rec = cycle.confirm(s, off, rules, number, on=on, approve=not reject, note=reason or "")
+        rec = applications.confirm(s, off, svc, number, on=on, approve=not reject, note=reason or "")
     if rec is None:
         console.print(f"申请 {number} 不予通过。Application {number} rejected.")
     else:
@@ -148,7 +148,7 @@ def confirm(ctx: typer.Context, number: int = typer.Argument(...), username: str
 def post(ctx: typer.Context, username: str = AS, program: str = PROGRAM, year: int = YEAR,
          village: str = typer.Option(..., "--village", help="村（居）代码。Village code."), date: str = DATE) -> None:
     """张榜公示：该村已通过村级审核的申请（公示天数见 RENKOU_BENEFIT_POSTING_DAYS）。Post a village's reviewed applications."""
-    from renkou.benefits import posting
+    from renkou.benefits.cycle import posting
     from renkou.storage.schema import BenefitApplication
 
     db, off = acting(ctx, username)
@@ -162,7 +162,7 @@ def post(ctx: typer.Context, username: str = AS, program: str = PROGRAM, year: i
 
 def post_end(ctx: typer.Context, number: int = typer.Argument(..., help="公示编号。Posting number."), username: str = AS, date: str = DATE) -> None:
     """结束公示（公示期满后）。End a posting once its days have passed."""
-    from renkou.benefits import posting
+    from renkou.benefits.cycle import posting
 
     db, off = acting(ctx, username)
     with db.write(off.actor) as s:
@@ -174,14 +174,14 @@ def notice(ctx: typer.Context, number: int = typer.Argument(..., help="公示编
            out: Path = typer.Option(..., "-o", "--out", help="输出文件 .pdf 或 .xlsx。Output file."),
            fmt: str = typer.Option(None, "--format", help="pdf | xlsx"), lang: str = typer.Option("zh", "--lang")) -> None:
     """打印公示名单（姓名、脱敏身份证号、村、项目、金额）。The printable notice of a posting."""
-    from renkou.benefits import posting
+    from renkou.benefits.cycle import posting
     from renkou.stats import render
 
     f = file_format(fmt, out, ("pdf", "xlsx"))
     db, off = acting(ctx, username)
-    rules = service(ctx)
+    svc = eligibility(ctx)
     with db.read() as s:
-        t = posting.notice(s, off, rules, rules.programmes, number)
+        t = posting.notice(s, off, svc, svc.programmes, number)
     write_file(render.to_pdf(t, lang) if f == "pdf" else render.to_xlsx(t, lang), out)
 
 
@@ -189,7 +189,7 @@ def object_(ctx: typer.Context, number: int = typer.Argument(..., help="申请�
             content: str = typer.Option(..., "--content", help="异议内容。What the objection says."),
             objector: str = typer.Option("", "--objector", help="提出人（可匿名）。Who objects (may be left out).")) -> None:
     """登记公示期间的异议。Record an objection during the posting."""
-    from renkou.benefits import objections
+    from renkou.benefits.cycle import objections
 
     db, off = acting(ctx, username)
     with db.write(off.actor) as s:
@@ -201,7 +201,7 @@ def resolve(ctx: typer.Context, number: int = typer.Argument(..., help="异议�
             outcome: str = typer.Option(..., "--outcome", help="upheld 异议成立（申请不予通过）| dismissed 异议不成立"),
             resolution: str = typer.Option(..., "--resolution", help="核实情况与处理意见。What was found and decided.")) -> None:
     """处理异议（乡镇）。Resolve an objection (township)."""
-    from renkou.benefits import objections
+    from renkou.benefits.cycle import objections
 
     db, off = acting(ctx, username)
     with db.write(off.actor, reason=resolution) as s:
@@ -211,12 +211,12 @@ def resolve(ctx: typer.Context, number: int = typer.Argument(..., help="异议�
 
 def reconfirm(ctx: typer.Context, username: str = AS, program: str = PROGRAM, year: int = YEAR, date: str = DATE) -> None:
     """年度资格确认：在册对象逐一核查，符合的确认，不符合的提出退出建议。Re-confirm recipients for a new year."""
-    from renkou.benefits import renewal
+    from renkou.benefits.cycle import renewal
 
     db, off = acting(ctx, username)
-    rules = service(ctx)
+    svc = eligibility(ctx)
     with db.write(off.actor, note=f"reconfirm {program} {year}") as s:
-        r = renewal.reconfirm(s, off, rules, programme=program, year=year, on=parse_date_opt(date))
+        r = renewal.reconfirm(s, off, svc, programme=program, year=year, on=parse_date_opt(date))
     console.print(f"{program} {year}：确认 {len(r.renewed)} 人，提出退出建议 {len(r.proposed)} 条，待处理 {len(r.waiting)} 人。"
                   f" Re-confirmed {len(r.renewed)}, {len(r.proposed)} exit proposal(s), {len(r.waiting)} waiting.")
     for rid, zh, en in r.waiting:
@@ -228,7 +228,7 @@ def reconfirm(ctx: typer.Context, username: str = AS, program: str = PROGRAM, ye
 @exits_app.command("detect")
 def exits_detect(ctx: typer.Context, username: str = AS, date: str = DATE, program: str = typer.Option(None, "--program")) -> None:
     """从登记事件中发现退出情形（死亡、再生育或收养、子女年龄、迁出）并提出建议。Propose exits from the registry's events."""
-    from renkou.benefits import exits
+    from renkou.benefits.cycle import exits
 
     db, off = acting(ctx, username)
     with db.write(off.actor, note="detect exits") as s:
@@ -243,7 +243,7 @@ def exits_detect(ctx: typer.Context, username: str = AS, date: str = DATE, progr
 def exits_list(ctx: typer.Context, username: str = AS, status: str = typer.Option(None, "--status", help="proposed | confirmed | dismissed"),
                program: str = typer.Option(None, "--program")) -> None:
     """列出退出建议。List exits."""
-    from renkou.benefits import exits
+    from renkou.benefits.cycle import exits
     from renkou.storage.schema import Person
 
     db, off = acting(ctx, username)
@@ -259,7 +259,7 @@ def exits_list(ctx: typer.Context, username: str = AS, status: str = typer.Optio
 
 
 def _decide(ctx, number: int, username: str, date: str | None, confirm: bool, notice: str, reason: str) -> None:
-    from renkou.benefits import exits
+    from renkou.benefits.cycle import exits
 
     db, off = acting(ctx, username)
     with db.write(off.actor) as s:

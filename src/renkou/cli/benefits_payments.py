@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 from rich.table import Table as RichTable
 
-from renkou.cli.benefits_common import AS, DATE, PROGRAM, acting, catalogue, file_format, import_refused, service, write_file
+from renkou.cli.benefits_common import AS, DATE, PROGRAM, acting, catalogue, file_format, eligibility, import_refused, write_file
 from renkou.cli.context import console, parse_date_opt, state
 from renkou.core.idnumber import mask
 from renkou.errors import UserError, ValidationFailed
@@ -19,7 +19,7 @@ batch_app = typer.Typer(help="发放批次：建立、核查、放行、导出�
 def recipients_(ctx: typer.Context, username: str = AS, program: str = typer.Option(None, "--program"), year: int = typer.Option(None, "--year"),
                 all_: bool = typer.Option(False, "--all", help="包括已退出的。Include those who exited.")) -> None:
     """列出享受对象（证件号、账号脱敏）。List recipients (ID and account numbers masked)."""
-    from renkou.benefits import cycle, recipients
+    from renkou.benefits.cycle import applications, recipients
     from renkou.storage.schema import Person
 
     db, off = acting(ctx, username)
@@ -30,7 +30,7 @@ def recipients_(ctx: typer.Context, username: str = AS, program: str = typer.Opt
             t.add_column(c)
         for r in rows:
             p, payee = s.get(Person, r.person_id), s.get(Person, r.payee_id)
-            t.add_row(str(r.id), r.programme, p.name, mask(p.id_number) if p.id_number else "", payee.name, cycle.mask_account(r.account_no),
+            t.add_row(str(r.id), r.programme, p.name, mask(p.id_number) if p.id_number else "", payee.name, applications.mask_account(r.account_no),
                       r.since.isoformat(), r.ended_on.isoformat() if r.ended_on else "")
     console.print(t)
 
@@ -39,12 +39,12 @@ def account(ctx: typer.Context, number: int = typer.Argument(..., help="享受�
             account_no: str = typer.Option(..., "--account"), bank: str = typer.Option(None, "--bank"),
             reason: str = typer.Option(..., "--reason", help="变更原因（写入审计日志）。Why (audited)."), date: str = DATE) -> None:
     """变更收款账户（尚未提交银行的款项随之变更）。Change a recipient's account."""
-    from renkou.benefits import cycle, recipients
+    from renkou.benefits.cycle import applications, recipients
 
     db, off = acting(ctx, username)
     with db.write(off.actor) as s:
         r = recipients.set_account(s, off, number, account_no=account_no.strip(), bank=bank, reason=reason, on=parse_date_opt(date))
-    console.print(f"享受对象 {r.id} 的账户已改为 {cycle.mask_account(r.account_no)}。Recipient {r.id}'s account is now {cycle.mask_account(r.account_no)}.")
+    console.print(f"享受对象 {r.id} 的账户已改为 {applications.mask_account(r.account_no)}。Recipient {r.id}'s account is now {applications.mask_account(r.account_no)}.")
 
 
 # --------------------------------------------------------------------------------------------- batches
@@ -53,13 +53,13 @@ def account(ctx: typer.Context, number: int = typer.Argument(..., help="享受�
 def batch_create(ctx: typer.Context, username: str = AS, program: str = PROGRAM,
                  period: str = typer.Option(..., "--period", help="2025（全年）或 2025Q1（季度）。A year or a quarter."), date: str = DATE) -> None:
     """建立发放批次（已录入的款项不会重复录入）。Create a payment batch (money already entered is never entered again)."""
-    from renkou.benefits import payments
+    from renkou.benefits.payments import batches
 
     db, off = acting(ctx, username)
-    rules = service(ctx)
+    svc = eligibility(ctx)
     with db.write(off.actor, note=f"payment batch {program} {period}") as s:
-        b = payments.create_batch(s, off, rules, programme=program, period=period, on=parse_date_opt(date))
-        tot = payments.totals(s, b)
+        b = batches.create_batch(s, off, svc, programme=program, period=period, on=parse_date_opt(date))
+        tot = batches.totals(s, b)
     n, amount = tot.get("pending", (0, 0))
     console.print(f"发放批次 {b.id}：{n} 笔，合计 {amount} 元，待核查放行。Batch {b.id}: {n} line(s), {amount} yuan; next: check and release.")
 
@@ -67,12 +67,12 @@ def batch_create(ctx: typer.Context, username: str = AS, program: str = PROGRAM,
 @batch_app.command("check")
 def batch_check(ctx: typer.Context, number: int = typer.Argument(...), username: str = AS, date: str = DATE) -> None:
     """核查批次：死亡、不符合条件、重复享受、互斥项目、共用账户。Check a batch before release."""
-    from renkou.benefits import checks
+    from renkou.benefits.payments import checks
 
     db, off = acting(ctx, username)
-    rules = service(ctx)
+    svc = eligibility(ctx)
     with db.write(off.actor) as s:
-        found = checks.run(s, off, rules, number, on=parse_date_opt(date))
+        found = checks.run(s, off, svc, number, on=parse_date_opt(date))
         rows = [(f.id, f.line_id, f.kind, f.detail) for f in found]
     console.print(f"批次 {number}：{len(rows)} 项发现待处理（对应款项已拦截）。Batch {number}: {len(rows)} finding(s) open, their lines blocked.")
     for fid, lid, kind, detail in rows:
@@ -82,13 +82,14 @@ def batch_check(ctx: typer.Context, number: int = typer.Argument(...), username:
 @batch_app.command("show")
 def batch_show(ctx: typer.Context, number: int = typer.Argument(...), username: str = AS) -> None:
     """显示批次的款项与核查发现（证件号、账号脱敏）。Show a batch's lines and findings."""
-    from renkou.benefits import checks, cycle, payments
+    from renkou.benefits.cycle import applications
+    from renkou.benefits.payments import batches, checks, line_workflow
     from renkou.storage.schema import Person
 
     db, off = acting(ctx, username)
     with db.read() as s:
-        b = payments.get_batch(s, off, number)
-        lines = payments.lines_of(s, b)
+        b = batches.get_batch(s, off, number)
+        lines = batches.lines_of(s, b)
         open_ = checks.open_findings(s, [ln.id for ln in lines])
         t = RichTable(title=f"批次 Batch {b.id}  {b.programme} {b.period}  {b.status}")
         for c in ("款项 line", "姓名 name", "身份证号码 ID", "期间 period", "月数 months", "金额 amount", "账号 account", "状态 status", "发现 findings"):
@@ -96,17 +97,17 @@ def batch_show(ctx: typer.Context, number: int = typer.Argument(...), username: 
         for ln in lines:
             p = s.get(Person, ln.person_id)
             t.add_row(str(ln.id), p.name, mask(p.id_number) if p.id_number else "", ln.period, str(ln.months), f"{ln.amount}",
-                      cycle.mask_account(ln.account_no), ln.status, "; ".join(f"{f.id}:{f.kind}" for f in open_.get(ln.id, [])))
+                      applications.mask_account(ln.account_no), ln.status, "; ".join(f"{f.id}:{f.kind}" for f in open_.get(ln.id, [])))
     console.print(t)
-    for status, (n, amount) in sorted(payments.totals_by(lines).items()):
-        console.print(f"  {payments.STATUSES[status][0]} {status}: {n} 笔 line(s), {amount} 元 yuan")
+    for status, (n, amount) in sorted(batches.totals_by(lines).items()):
+        console.print(f"  {line_workflow.STATUSES[status][0]} {status}: {n} 笔 line(s), {amount} 元 yuan")
 
 
 @batch_app.command("clear")
 def batch_clear(ctx: typer.Context, number: int = typer.Argument(..., help="核查发现编号。Finding number."), username: str = AS,
                 reason: str = typer.Option(..., "--reason", help="解除原因（写入审计日志）。Why (audited)."), date: str = DATE) -> None:
     """解除一项核查发现。Clear a finding, with the reason."""
-    from renkou.benefits import checks
+    from renkou.benefits.payments import checks
 
     db, off = acting(ctx, username)
     with db.write(off.actor) as s:
@@ -118,23 +119,23 @@ def batch_clear(ctx: typer.Context, number: int = typer.Argument(..., help="核�
 def batch_void(ctx: typer.Context, number: int = typer.Argument(..., help="款项编号。Line number."), username: str = AS,
                reason: str = typer.Option(..., "--reason"), date: str = DATE) -> None:
     """作废一笔未提交银行的款项（不再发放）。Void a line not yet at the bank."""
-    from renkou.benefits import payments
+    from renkou.benefits.payments import batches
 
     db, off = acting(ctx, username)
     with db.write(off.actor) as s:
-        ln = payments.void_line(s, off, number, reason=reason, on=parse_date_opt(date))
+        ln = batches.void_line(s, off, number, reason=reason, on=parse_date_opt(date))
     console.print(f"款项 {ln.id} 已作废。Line {ln.id} voided.")
 
 
 @batch_app.command("release")
 def batch_release(ctx: typer.Context, number: int = typer.Argument(...), username: str = AS, date: str = DATE) -> None:
     """核查并放行批次；有未解除发现的款项留待处理。Check and release a batch; lines with open findings stay behind."""
-    from renkou.benefits import payments
+    from renkou.benefits.payments import release
 
     db, off = acting(ctx, username)
-    rules = service(ctx)
+    svc = eligibility(ctx)
     with db.write(off.actor) as s:
-        b, released, held = payments.release(s, off, rules, number, on=parse_date_opt(date))
+        b, released, held = release.release(s, off, svc, number, on=parse_date_opt(date))
         total = sum((ln.amount for ln in released), 0)
     if not released:  # the findings are saved; the batch waits as a draft
         raise UserError(f"批次 {number} 没有可发放的款项：{len(held)} 笔被核查拦截，核查发现已记录，请解除或作废后再放行",
@@ -150,7 +151,7 @@ def batch_export(ctx: typer.Context, number: int = typer.Argument(...), username
                  fmt: str = typer.Option(None, "--format", help="csv | xlsx"),
                  layout: Path = typer.Option(None, "--layout", help="银行文件格式（JSON），默认一卡通格式。The bank's layout (JSON).")) -> None:
     """导出银行代发文件（可重复导出，不会重复入账）。Export the bank file (again if needed; never paid twice)."""
-    from renkou.benefits import bankfile
+    from renkou.benefits.payments import bankfile
 
     f = file_format(fmt, out, ("csv", "xlsx"))
     lay = bankfile.load_layout(layout, state(ctx).settings)
@@ -166,7 +167,7 @@ def batch_import_result(ctx: typer.Context, number: int = typer.Argument(...), f
                         layout: Path = typer.Option(None, "--layout", help="银行文件格式（JSON）。The bank's layout (JSON)."),
                         errors: Path = typer.Option(None, "--errors", help="错误报告（.xlsx 或 .csv）。")) -> None:
     """导入银行回盘：成功的入账，失败的（账号错误、已销户等）连同原因重新排队。Import the bank's result."""
-    from renkou.benefits import bankfile
+    from renkou.benefits.payments import bankfile
 
     lay = bankfile.load_layout(layout, state(ctx).settings)
     db, off = acting(ctx, username)

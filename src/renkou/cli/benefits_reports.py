@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from renkou.cli.benefits_common import AS, DATE, YEAR, acting, emit, person_in_scope, service
+from renkou.cli.benefits_common import AS, DATE, YEAR, acting, eligibility, emit, person_in_scope
 from renkou.cli.context import console, parse_date_opt
 
 coverage_app = typer.Typer(help="特扶家庭“三个全覆盖”：登记与覆盖率。The three full coverages.", no_args_is_help=True)
@@ -19,12 +19,12 @@ def report(ctx: typer.Context, username: str = AS, year: int = YEAR, org: str = 
            out: Path = typer.Option(None, "-o", "--out"), fmt: str = typer.Option(None, "--format", help="xlsx | pdf | csv | json"),
            lang: str = typer.Option("zh", "--lang")) -> None:
     """扶助对象及资金报表（按项目、单位、年度）。Recipients and money by programme, unit and year."""
-    from renkou.benefits import benefit_reports
+    from renkou.benefits import reports
 
     db, off = acting(ctx, username)
-    rules = service(ctx)
+    svc = eligibility(ctx)
     with db.read() as s:
-        t = benefit_reports.recipients(s, off, rules, year=year, org=org)
+        t = reports.recipients(s, off, svc, year=year, org=org)
     emit(t, fmt, out, lang)
 
 
@@ -34,7 +34,7 @@ def coverage_add(ctx: typer.Context, username: str = AS, person: str = typer.Opt
                  detail: str = typer.Option(..., "--detail", help="联系人姓名电话、签约医生团队与协议号、医院等。Who, which contract, which hospital."),
                  since: str = typer.Option(None, "--since", help="起始日期，默认今天。From (default today).")) -> None:
     """登记一项覆盖（同类新记录接替旧记录）。Record one coverage (a new one of a kind takes over)."""
-    from renkou.benefits import coverage
+    from renkou.benefits.cycle import coverage
 
     db, off = acting(ctx, username)
     on = parse_date_opt(since, "--since")
@@ -47,7 +47,7 @@ def coverage_add(ctx: typer.Context, username: str = AS, person: str = typer.Opt
 def coverage_end(ctx: typer.Context, number: int = typer.Argument(...), username: str = AS, date: str = DATE,
                  reason: str = typer.Option(..., "--reason")) -> None:
     """结束一项覆盖记录。End a coverage record."""
-    from renkou.benefits import coverage
+    from renkou.benefits.cycle import coverage
 
     db, off = acting(ctx, username)
     with db.write(off.actor) as s:
@@ -60,9 +60,9 @@ def coverage_report(ctx: typer.Context, username: str = AS, org: str = typer.Opt
                     out: Path = typer.Option(None, "-o", "--out"), fmt: str = typer.Option(None, "--format", help="xlsx | pdf | csv | json"),
                     lang: str = typer.Option("zh", "--lang")) -> None:
     """“三个全覆盖”覆盖率。Coverage rates of the three full coverages."""
-    from renkou.benefits import benefit_reports
+    from renkou.benefits import reports
 
     db, off = acting(ctx, username)
     with db.read() as s:
-        t = benefit_reports.coverage(s, off, on=parse_date_opt(date), org=org)
+        t = reports.coverage(s, off, on=parse_date_opt(date), org=org)
     emit(t, fmt, out, lang)

@@ -17,6 +17,7 @@ RULES: dict[str, tuple[str, str]] = {
     "future_date": ("日期晚于今天", "is a date in the future"),
     "hidden_chars": ("含有不可见字符或控制字符 {chars}（如 NUL、文字方向控制符、字节顺序标记），请删除后重新导入",
                      "contains invisible or control characters {chars} (such as NUL, text-direction controls, a byte-order mark): remove them and import again"),
+    "before_programme_start": ("早于该项目的实施日期 {start}", "is before the programme began, on {start}"),
     "bad_int": ("不是整数", "is not a whole number"),
     "bad_choice": ("不是允许的取值（可选：{choices}）", "is not an allowed value (one of: {choices})"),
     # identifiers

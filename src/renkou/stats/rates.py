@@ -7,7 +7,7 @@
   ratio at birth.
 
 Used by the indicator service, the reports, the benefit reports and the dashboard's charts; pure
-arithmetic, no data access. Money (yuan and fen, ``Decimal``) is rounded in renkou.benefits.amounts.
+arithmetic, no data access. Money (yuan and fen, ``Decimal``) is rounded in renkou.benefits.rules.amounts.
 """
 
 from __future__ import annotations

@@ -23,10 +23,35 @@ def config() -> Config:
 
 
 def upgrade(db: Database, revision: str = "head") -> None:
-    with db.engine.begin() as conn:
-        cfg = config()
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, revision)
+    _run(db, command.upgrade, revision)
+
+
+def downgrade(db: Database, revision: str) -> None:
+    _run(db, command.downgrade, revision)
+
+
+def _run(db: Database, step, revision: str) -> None:
+    """Run ``step`` on one connection. On SQLite the foreign keys are not enforced meanwhile (a
+    migration may copy a table others refer to: SQLite's own procedure for changing a table), and are
+    checked, all of them, before the connection goes back to the pool."""
+    with db.engine.connect() as conn:
+        sqlite = conn.dialect.name == "sqlite"
+        if sqlite:
+            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")  # outside any transaction, as SQLite requires
+            conn.commit()
+        try:
+            with conn.begin():
+                cfg = config()
+                cfg.attributes["connection"] = conn
+                step(cfg, revision)
+                if sqlite:
+                    broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise RuntimeError(f"the migration broke foreign keys: {broken[:5]}")
+        finally:
+            if sqlite:
+                conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+                conn.commit()
 
 
 def current(db: Database) -> str | None:

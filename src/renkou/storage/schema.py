@@ -36,6 +36,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+# the statuses of the benefit workflows, as data (their CHECK constraints below; nothing else is read there)
+from renkou.benefits.cycle.application_workflow import WORKFLOW as APPLICATION
+from renkou.benefits.cycle.exit_workflow import WORKFLOW as EXIT
+from renkou.benefits.payments.batch_workflow import WORKFLOW as BATCH
+from renkou.benefits.payments.line_workflow import WORKFLOW as LINE
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -334,7 +340,8 @@ class BenefitApplication(Tracked, Base):
     posting_id: Mapped[int | None] = mapped_column(Id, ForeignKey("benefit_posting.id"), index=True)
     version: Mapped[int] = mapped_column(Integer, nullable=False)
     __mapper_args__ = {"version_id_col": version}
-    __table_args__ = (Index("ix_benefit_application_programme_year", "programme", "year", "status"),)
+    __table_args__ = (Index("ix_benefit_application_programme_year", "programme", "year", "status"),
+                      CheckConstraint(APPLICATION.check(), name="status"))
 
 
 class BenefitStep(Tracked, Base):
@@ -421,14 +428,15 @@ class BenefitExit(Tracked, Base):
     event_id: Mapped[int | None] = mapped_column(Id, ForeignKey("event.id"))
     detail: Mapped[str] = mapped_column(String(400), nullable=False, default="")
     proposed_on: Mapped[dt.date] = mapped_column(Date, nullable=False)
-    status: Mapped[str] = mapped_column(String(10), nullable=False)  # proposed | confirmed | dismissed
+    status: Mapped[str] = mapped_column(String(10), nullable=False)  # renkou.benefits.cycle.exit_workflow
     notice: Mapped[str | None] = mapped_column(String(200))
     decided_on: Mapped[dt.date | None] = mapped_column(Date)
     decided_by: Mapped[str | None] = mapped_column(String(32))
     reason: Mapped[str] = mapped_column(String(400), nullable=False, default="")
     version: Mapped[int] = mapped_column(Integer, nullable=False)
     __mapper_args__ = {"version_id_col": version}
-    __table_args__ = (UniqueConstraint("recipient_id", "cause", "effective_on", name="uq_benefit_exit_recipient_cause_date"),)
+    __table_args__ = (UniqueConstraint("recipient_id", "cause", "effective_on", name="uq_benefit_exit_recipient_cause_date"),
+                      CheckConstraint(EXIT.check(), name="status"))
 
 
 class BenefitCoverage(Tracked, Base):
@@ -449,7 +457,7 @@ class BenefitCoverage(Tracked, Base):
 
 class PaymentBatch(Tracked, Base):
     """Payments of one programme for a period (a year ``2025`` or a quarter ``2025Q1``), with the
-    re-queued lines of earlier periods: draft -> checked -> released -> settled."""
+    re-queued lines of earlier periods: draft (checked as often as needed) -> released -> settled."""
 
     __tablename__ = "payment_batch"
     id: Mapped[int] = mapped_column(Id, primary_key=True)
@@ -461,6 +469,7 @@ class PaymentBatch(Tracked, Base):
     released_on: Mapped[dt.date | None] = mapped_column(Date)
     version: Mapped[int] = mapped_column(Integer, nullable=False)
     __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (CheckConstraint(BATCH.check(), name="status"),)
 
 
 class PaymentLine(Tracked, Base):
@@ -480,12 +489,12 @@ class PaymentLine(Tracked, Base):
     basis: Mapped[str] = mapped_column(String(400), nullable=False, default="")
     payee_id: Mapped[int] = mapped_column(Id, ForeignKey("person.id"), nullable=False)
     account_no: Mapped[str] = mapped_column(String(40), nullable=False)
-    status: Mapped[str] = mapped_column(String(10), nullable=False)  # pending | blocked | released | paid | queued | void
+    status: Mapped[str] = mapped_column(String(10), nullable=False)  # renkou.benefits.payments.line_workflow
     failure: Mapped[str | None] = mapped_column(String(200))
     version: Mapped[int] = mapped_column(Integer, nullable=False)
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (UniqueConstraint("person_id", "programme", "period", name="uq_payment_line_person_programme_period"),
-                      CheckConstraint("amount > 0", name="amount"),
+                      CheckConstraint("amount > 0", name="amount"), CheckConstraint(LINE.check(), name="status"),
                       Index("ix_payment_line_created_cs", "created_cs"))  # the audit viewer: what a changeset created
 
 

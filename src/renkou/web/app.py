@@ -90,7 +90,7 @@ def create_app(db: Database, *, secret: str | None = None, secure_cookies: bool 
     app.state.settings = settings or Settings.from_env()
     app.state.import_dir = data_dir(app.state.settings, db.url) / "imports"  # uploaded files, until checked and committed
     app.state.stats = Stats(db, app.state.settings)  # one per process: its model is brought up to the last saved change on every use
-    app.state.benefits = None  # the eligibility service, made on first use (renkou.web.benefits.common.rules)
+    app.state.eligibility = None  # the eligibility service, made on first use (renkou.web.benefits.common.eligibility)
     templates = app.state.templates = Jinja2Templates(directory=HERE / "templates")
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")

@@ -191,7 +191,7 @@ def _timeline(s, user, p: Person, lg: str, writes: bool, locate=None) -> list[di
 def _benefits_of(request: Request, s, user, p: Person, lg: str) -> list[dict]:
     """The person's family-support applications (as the beneficiary) and recipient records, those
     of units in the account's area, each linked to its page (renkou.web.benefits)."""
-    from renkou.benefits import cycle
+    from renkou.benefits.cycle import application_workflow
     from renkou.storage.schema import BenefitApplication, BenefitRecipient
     from renkou.web.benefits.common import programme_name
 
@@ -200,7 +200,7 @@ def _benefits_of(request: Request, s, user, p: Person, lg: str) -> list[dict]:
     recs = s.scalars(select(BenefitRecipient).where(BenefitRecipient.person_id == p.id).order_by(BenefitRecipient.id)).all()
     out = [{"href": f"/benefits/applications/{a.id}", "what": gettext(lg, "Application"), "n": a.id,
             "programme": programme_name(request, a.programme, lg), "when": str(a.year),
-            "status": cycle.STATUSES[a.status][lg == "en"]}
+            "status": application_workflow.STATUSES[a.status][lg == "en"]}
            for a in apps if inside is None or a.unit_id in inside]
     out += [{"href": f"/benefits/recipients/{r.id}", "what": gettext(lg, "Recipient"), "n": r.id, "programme": programme_name(request, r.programme, lg),
              "when": f"{r.since}–{r.ended_on or ''}", "status": ""} for r in recs if inside is None or r.unit_id in inside]

@@ -22,6 +22,8 @@ from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
+from renkou.auth.roles import Role
+from renkou.benefits.eligibility.service import Eligibility
 from renkou.auth.officer import Officer
 from renkou.core.problems import Problem, problem
 from renkou.errors import NotFound, UserError, ValidationFailed
@@ -46,19 +48,17 @@ def officer(request: Request, user) -> Officer:
     return Officer.for_account(acc, scope, channel="web", origin=request.client.host if request.client else "")
 
 
-def rules(request: Request):
-    """The eligibility service of this process (renkou.benefits.service.Benefits), on the pages'
-    statistics model; made on first use (it loads the programmes and amounts of the county's rules)."""
+def eligibility(request: Request) -> Eligibility:
+    """The eligibility service of this process (renkou.benefits.eligibility.service.Eligibility), on the
+    pages' statistics model; made on first use (it loads the programmes and amounts of the county's rules)."""
     state = request.app.state
-    if getattr(state, "benefits", None) is None:
-        from renkou.benefits.service import Benefits
-
-        state.benefits = Benefits(state.db, state.settings, stats=state.stats)
-    return state.benefits
+    if getattr(state, "eligibility", None) is None:
+        state.eligibility = Eligibility(state.db, state.settings, stats=state.stats)
+    return state.eligibility
 
 
 def programmes(request: Request) -> dict:
-    return rules(request).programmes
+    return eligibility(request).programmes
 
 
 def pick(pair: tuple[str, str] | tuple, lang: str) -> str:

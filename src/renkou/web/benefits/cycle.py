@@ -1,6 +1,6 @@
 """The applications of the annual cycle: the list of the account's area, entering one, importing many,
 and one application with its steps, its objections and the form of the step that is due for the
-account looking at it (renkou.benefits.cycle and objections decide whether it may be done).
+account looking at it (renkou.benefits.cycle.applications and objections decide whether it may be done).
 
     /benefits                          the area's applications (filters: programme, year, status)
     /benefits/apply                    enter an application (village worker)
@@ -20,8 +20,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 
-from renkou.benefits import cycle, objections, verdict
-from renkou.benefits.decision import STATUS_TEXT
+from renkou.benefits.cycle import applications as cycle
+from renkou.benefits.cycle import application_workflow, objections
+from renkou.benefits.eligibility import verdict
+from renkou.benefits.eligibility.decision import STATUS_TEXT
 from renkou.core.idnumber import mask
 from renkou.core.problems import problem
 from renkou.errors import NotFound, UserError, ValidationFailed
@@ -58,7 +60,7 @@ def applications(request: Request, programme: str = "", year: str = "", status: 
     lg = language_of(request)
     progs = common.programmes(request)
     f = {"programme": programme if programme in progs else "", "year": year if year.isdigit() else "",
-         "status": status if status in cycle.STATUSES else ""}
+         "status": status if status in application_workflow.STATUSES else ""}
 
     def rows(s, off):
         apps = cycle.list_applications(s, off, programme=f["programme"] or None, year=int(f["year"]) if f["year"] else None,
@@ -72,7 +74,7 @@ def applications(request: Request, programme: str = "", year: str = "", status: 
         people = {p.id: p for p in s.scalars(select(Person).where(Person.id.in_({a.person_id for a in apps})))} if apps else {}
         return [{"n": a.id, "programme": common.programme_name(request, a.programme, lg), "year": a.year, "who": _who(people.get(a.person_id)),
                  "village": names.get(a.unit_id, ""), "applied_on": a.applied_on.isoformat(), "status": a.status,
-                 "status_label": common.pick(cycle.STATUSES[a.status], lg)} for a in reversed(apps)], counts, total
+                 "status_label": common.pick(application_workflow.STATUSES[a.status], lg)} for a in reversed(apps)], counts, total
 
     got, r = common.read(request, user, rows)
     if r is not None:
@@ -80,7 +82,7 @@ def applications(request: Request, programme: str = "", year: str = "", status: 
     found, counts, total = got
     return common.page(request, "benefits_applications.html", user, title=gettext(lg, "Family-support applications"), rows=found, f=f, total=total,
                        programmes=[(k, common.programme_name(request, k, lg)) for k in progs],
-                       statuses=[(k, common.pick(v, lg), counts.get(k, 0)) for k, v in cycle.STATUSES.items()])
+                       statuses=[(k, common.pick(v, lg), counts.get(k, 0)) for k, v in application_workflow.STATUSES.items()])
 
 
 # ------------------------------------------------------------------------------------------- candidates
@@ -94,8 +96,8 @@ def candidates(request: Request, programme: str = "reward", year: str = "", org:
     if refused is not None:
         return refused
     lg = language_of(request)
-    rules = common.rules(request)
-    progs = rules.programmes
+    eligibility = common.eligibility(request)
+    progs = eligibility.programmes
     this_year = dt.date.today().year
     f = {"programme": programme if programme in progs else "reward", "year": year if year.isdigit() else str(this_year), "org": org.strip()}
     off = common.officer(request, user)
@@ -104,7 +106,7 @@ def candidates(request: Request, programme: str = "reward", year: str = "", org:
     f["org"] = f["org"] or (own.code if own else "")
     title = gettext(lg, "Who newly qualifies")
     try:
-        found = rules.candidates(f["programme"], int(f["year"]), f["org"], scope=off.scope)
+        found = eligibility.candidates(f["programme"], int(f["year"]), f["org"], scope=off.scope)
     except UserError as exc:
         return common.page(request, "benefits_candidates.html", user, status=404 if isinstance(exc, NotFound) else 400, title=title, f=f,
                            rows=[], total=0, error=common.refusal(exc, lg), programmes=[(k, common.programme_name(request, k, lg)) for k in progs])
@@ -216,7 +218,7 @@ def import_form(request: Request):
 
 @router.post("/benefits/import", response_class=HTMLResponse)
 def import_(request: Request, form: common.Posted):
-    """The file is checked row by row by the importer (renkou.benefits.intake); any problem and nothing
+    """The file is checked row by row by the importer (renkou.benefits.cycle.intake); any problem and nothing
     is imported, and the page lists each problem with its row, column, value and rule."""
     user, refused = common.gate(request, "benefit:apply")
     if refused is not None:
@@ -232,7 +234,7 @@ def import_(request: Request, form: common.Posted):
     if suffix not in (".csv", ".xlsx"):
         err = common.Refusal(400, gettext(lg, "Choose a CSV or XLSX file (at most 32 MB)."))
         return common.page(request, "benefits_import.html", user, status=400, title=title, error=err)
-    from renkou.benefits import intake
+    from renkou.benefits.cycle import intake
 
     off = common.officer(request, user)
     request.app.state.import_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -253,23 +255,23 @@ def import_(request: Request, form: common.Posted):
 
 def _application(request: Request, user, number: int, *, status: int = 200, error=None, v: dict | None = None):
     lg = language_of(request)
-    rules = common.rules(request)
+    eligibility = common.eligibility(request)
     off = common.officer(request, user)
 
     def view(s, off):
         a = cycle.get_application(s, off, number)
-        prog = rules.programmes.get(a.programme)
+        prog = eligibility.programmes.get(a.programme)
         names = {c.key: (c.zh, c.en) for c in prog.conditions} if prog else {}
         posting = s.get(BenefitPosting, a.posting_id) if a.posting_id else None
         village = _unit_names(s).get(a.unit_id, "")
         objs = objections.for_application(s, off, a.id)
         check = None
         if a.status == "township_reviewed" and off.may("benefit:confirm"):
-            vd = verdict.for_year(rules, a.programme, a.person_id, a.year, a.attested, f"#{a.id}")
+            vd = verdict.for_year(eligibility, a.programme, a.person_id, a.year, a.attested, f"#{a.id}")
             check = {"eligible": vd.eligible, "text": vd.en if lg == "en" else vd.zh}
         return {
             "n": a.id, "programme": common.programme_name(request, a.programme, lg), "programme_key": a.programme, "year": a.year,
-            "status": a.status, "status_label": common.pick(cycle.STATUSES[a.status], lg),
+            "status": a.status, "status_label": common.pick(application_workflow.STATUSES[a.status], lg),
             "who": _who(s.get(Person, a.person_id)), "payee": _who(s.get(Person, a.payee_id)) if a.payee_id != a.person_id else None,
             "village": village, "applied_on": a.applied_on.isoformat(), "account": cycle.mask_account(a.account_no),
             "bank": a.bank, "attested": [(common.pick(names.get(k, (k, k)), lg), when) for k, when in a.attested.items()],
@@ -325,8 +327,8 @@ def _step(request: Request, form, number: int, step: str, permission: str):
         return _application(request, user, number, status=400, error=common.problems_refusal(probs, lg), v=v)
     approve = v["decision"] == "approve"
     if step == "confirm":
-        rules = common.rules(request)
-        _, r = common.act(request, user, lambda s, off: cycle.confirm(s, off, rules, number, on=on, approve=approve, note=v["note"]),
+        eligibility = common.eligibility(request)
+        _, r = common.act(request, user, lambda s, off: cycle.confirm(s, off, eligibility, number, on=on, approve=approve, note=v["note"]),
                           reason=v["note"] if not approve else "")
     else:
         _, r = common.act(request, user, lambda s, off: getattr(cycle, step)(s, off, number, on=on, approve=approve, note=v["note"]),

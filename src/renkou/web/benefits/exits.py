@@ -2,7 +2,7 @@
 proposals and their decisions, "look for exits" in the registry's events, confirming or dismissing a
 proposal, and re-confirming a programme's recipients for a new year.
 
-A thin shell over renkou.benefits.exits and renewal: the services decide who may look for exits
+A thin shell over renkou.benefits.cycle.exits and renewal: the services decide who may look for exits
 (benefit:review or benefit:confirm), decide them and re-confirm (benefit:confirm), whose records an
 account sees (its area: another township's exit is "not found"), and what a decision needs (the
 receiving county's notice for a move away, a reason for a dismissal). The forms are only offered to
@@ -19,15 +19,15 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 
-from renkou.benefits import exits, renewal
+from renkou.benefits.cycle import exit_workflow, exits, renewal
 from renkou.core.problems import Problem
 from renkou.storage.schema import BenefitRecipient, Person
 from renkou.web.benefits.common import (Posted, fields, DONE, Refusal, act, back, day, gate, number, officer, page, problems_refusal,
-                                        programme_name, programmes, read, rules)
+                                        programme_name, programmes, read, eligibility)
 from renkou.web.i18n import gettext, language_of
 
 router = APIRouter(include_in_schema=False)
-STATUSES = ("proposed", "confirmed", "dismissed")
+STATUSES = tuple(exit_workflow.STATUSES)
 SHOWN = 500  # exits listed, the newest
 
 
@@ -94,7 +94,7 @@ def detect(request: Request, form: Posted):
 
     def run(s, off):
         if v["programme"]:
-            rules(request).programme(v["programme"])  # an unknown programme is the service's refusal
+            eligibility(request).programme(v["programme"])  # an unknown programme is the service's refusal
         return len(exits.detect(s, off, programmes(request), as_of=on, programme=v["programme"] or None))
 
     n, refusal = act(request, user, run, note="detect exits")
@@ -150,7 +150,7 @@ def reconfirm(request: Request, form: Posted):
         return _list(request, user, status=400, error=problems_refusal(probs, lg), form={"reconfirm": v})
 
     def run(s, off):
-        r = renewal.reconfirm(s, off, rules(request), programme=v["programme"], year=year, on=on)
+        r = renewal.reconfirm(s, off, eligibility(request), programme=v["programme"], year=year, on=on)
         recs = {x.id: x for x in s.scalars(select(BenefitRecipient).where(
             BenefitRecipient.id.in_([*r.renewed, *(e.recipient_id for e in r.proposed), *(w[0] for w in r.waiting)] or [-1])))}
         names = _names(s, [x.person_id for x in recs.values()])

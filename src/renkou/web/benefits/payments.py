@@ -1,5 +1,5 @@
 """Recipients and payment batches (/benefits/recipients, /benefits/batches...): the pages in front of
-``renkou benefits recipients | account | batch ...`` — a thin shell over renkou.benefits.recipients,
+``renkou benefits recipients | account | batch ...`` — a thin shell over renkou.benefits.cycle.recipients,
 payments, checks and bankfile, which check every role, area and status; a refusal is shown with the
 service's own message and changes nothing.
 
@@ -9,7 +9,7 @@ service's own message and changes nothing.
   totals and open findings; check, clear a finding, void a line, release, export the bank file (a
   recorded POST: the one place full numbers leave) and import the bank's result file.
 
-ID and account numbers are shown masked everywhere (renkou.core.idnumber.mask, cycle.mask_account).
+ID and account numbers are shown masked everywhere (renkou.core.idnumber.mask, applications.mask_account).
 """
 
 from __future__ import annotations
@@ -23,8 +23,10 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 
-from renkou.benefits import bankfile, checks, cycle, payments, recipients
-from renkou.benefits.exits import CAUSES
+from renkou.benefits.cycle import applications, recipients
+
+from renkou.benefits.payments import bankfile, batches, checks, line_workflow, release
+from renkou.benefits.cycle.exits import CAUSES
 from renkou.core.idnumber import mask
 from renkou.core.problems import problem
 from renkou.errors import UserError
@@ -46,7 +48,7 @@ from renkou.web.benefits.common import (
     read,
     refusal,
     refused,
-    rules,
+    eligibility,
     uploaded,
 )
 from renkou.web.i18n import gettext, language_of
@@ -99,7 +101,7 @@ def recipients_page(request: Request, programme: str = "", year: str = "", every
             people = _people(s, [r.person_id for r in recs] + [r.payee_id for r in recs])
             return [{"id": r.id, "programme": programme_name(request, r.programme, lg), "name": people[r.person_id].name,
                      "id_number": _masked_id(people[r.person_id]), "payee": people[r.payee_id].name,
-                     "account": cycle.mask_account(r.account_no), "since": r.since.isoformat(),
+                     "account": applications.mask_account(r.account_no), "since": r.since.isoformat(),
                      "until": r.ended_on.isoformat() if r.ended_on else ""} for r in recs]
 
         rows, error = read(request, user, load)
@@ -112,7 +114,7 @@ def recipients_page(request: Request, programme: str = "", year: str = "", every
 
 def _recipient(request: Request, s, off, n: int, lg: str) -> dict:
     rec = recipients.get_recipient(s, off, n)
-    lines = payments.recipient_lines(s, off, n)
+    lines = batches.recipient_lines(s, off, n)
     people = _people(s, [rec.person_id, rec.payee_id])
     who, payee = people[rec.person_id], people[rec.payee_id]
     unit = s.scalar(select(OrgVersion.name).where(OrgVersion.unit_id == rec.unit_id).order_by(OrgVersion.valid_from.desc()).limit(1))
@@ -121,16 +123,16 @@ def _recipient(request: Request, s, off, n: int, lg: str) -> dict:
     return {
         "id": rec.id, "programme": programme_name(request, rec.programme, lg), "name": who.name, "id_number": _masked_id(who),
         "person_id": who.id, "payee": payee.name, "payee_id_number": _masked_id(payee), "self_paid": payee.id == who.id,
-        "unit": unit or "", "account": cycle.mask_account(rec.account_no), "bank": rec.bank, "since": rec.since.isoformat(),
+        "unit": unit or "", "account": applications.mask_account(rec.account_no), "bank": rec.bank, "since": rec.since.isoformat(),
         "until": rec.ended_on.isoformat() if rec.ended_on else "",
         "confirmations": [{"year": c.year, "on": c.confirmed_on.isoformat(), "how": c.how, "by": c.account} for c in confirmations],
         "exits": [{"id": e.id, "cause": CAUSES.get(e.cause, (e.cause, e.cause)), "effective": e.effective_on.isoformat(), "status": e.status,
                    "decided": e.decided_on.isoformat() if e.decided_on else "", "by": e.decided_by or "", "detail": e.detail,
                    "notice": e.notice or "", "reason": e.reason} for e in exits_],
         "lines": [{"id": ln.id, "period": ln.period, "months": ln.months, "amount": ln.amount, "status": ln.status,
-                   "status_text": payments.STATUSES[ln.status], "batch": ln.batch_id, "account": cycle.mask_account(ln.account_no),
+                   "status_text": line_workflow.STATUSES[ln.status], "batch": ln.batch_id, "account": applications.mask_account(ln.account_no),
                    "failure": ln.failure or ""} for ln in lines],
-        "batches_seen": off.scope.everything,  # batches are the county's (payments.get_batch): no link for the others
+        "batches_seen": off.scope.everything,  # batches are the county's (batches.get_batch): no link for the others
     }
 
 
@@ -179,18 +181,18 @@ def change_account(request: Request, n: int, form: Posted):
 # ------------------------------------------------------------------------------------------ batches
 
 def _batches(request: Request, s, off, lg: str) -> dict:
-    batches = payments.list_batches(s, off)
-    totals = payments.totals_of(s, [b.id for b in batches])
+    found = batches.list_batches(s, off)
+    totals = batches.totals_of(s, [b.id for b in found])
     rows = []
-    for b in batches:
+    for b in found:
         t = totals[b.id]
         rows.append({"id": b.id, "programme": programme_name(request, b.programme, lg), "period": b.period, "status": b.status,
                      "created": b.created_on.isoformat(), "checked": b.checked_on.isoformat() if b.checked_on else "",
                      "released": b.released_on.isoformat() if b.released_on else "",
-                     "totals": [(payments.STATUSES[k], n, a) for k, (n, a) in sorted(t.items())],
+                     "totals": [(line_workflow.STATUSES[k], n, a) for k, (n, a) in sorted(t.items())],
                      "lines": sum(n for n, _ in t.values()), "amount": sum((a for _, a in t.values()), Decimal("0.00"))})
     names = {k: programme_name(request, k, lg) for k in programmes(request)}
-    return {"batches": rows, "waiting": _line_rows(s, payments.waiting(s, off), lg, names)}
+    return {"batches": rows, "waiting": _line_rows(s, batches.waiting(s, off), lg, names)}
 
 
 def _line_rows(s, lines, lg: str, names: dict | None = None) -> list[dict]:
@@ -199,7 +201,7 @@ def _line_rows(s, lines, lg: str, names: dict | None = None) -> list[dict]:
     names = names or {}
     return [{"id": ln.id, "ref": bankfile.ref(ln), "name": people[ln.person_id].name, "id_number": _masked_id(people[ln.person_id]),
              "programme": names.get(ln.programme, ln.programme), "period": ln.period, "months": ln.months, "amount": ln.amount,
-             "account": cycle.mask_account(ln.account_no), "status": ln.status, "status_text": payments.STATUSES[ln.status],
+             "account": applications.mask_account(ln.account_no), "status": ln.status, "status_text": line_workflow.STATUSES[ln.status],
              "failure": ln.failure or "", "recipient": ln.recipient_id,
              "voidable": ln.status in ("pending", "blocked", "queued"),
              "findings": [{"id": f.id, "kind": checks.KINDS.get(f.kind, (f.kind, f.kind)), "detail": checks.detail_in(f.detail, lg), "found": f.found_on.isoformat()}
@@ -238,7 +240,7 @@ def create_batch(request: Request, form: Posted):
     if bad is not None:
         return again(bad)
     def create(s, off):
-        return payments.create_batch(s, off, rules(request), programme=v["programme"], period=v["period"], on=on).id
+        return batches.create_batch(s, off, eligibility(request), programme=v["programme"], period=v["period"], on=on).id
 
     n, r = act(request, user, create, note=f"payment batch {v['programme']} {v['period']}"[:200])
     if r is not None:
@@ -247,9 +249,9 @@ def create_batch(request: Request, form: Posted):
 
 
 def _batch(request: Request, s, off, n: int, lg: str) -> dict:
-    b = payments.get_batch(s, off, n)
-    lines = payments.lines_of(s, b)
-    answers = payments.results_of(s, b)
+    b = batches.get_batch(s, off, n)
+    lines = batches.lines_of(s, b)
+    answers = batches.results_of(s, b)
     # a county's batch holds thousands of lines: those that need an officer (blocked, open findings) first, the rest up to LINES_SHOWN
     blocked = set(checks.open_findings(s, [ln.id for ln in lines if ln.status == "blocked"]))
     shown = sorted(lines, key=lambda ln: (ln.id not in blocked and ln.status != "blocked", ln.id))[:LINES_SHOWN]
@@ -259,10 +261,10 @@ def _batch(request: Request, s, off, n: int, lg: str) -> dict:
               "created": b.created_on.isoformat(), "checked": b.checked_on.isoformat() if b.checked_on else "",
               "released": b.released_on.isoformat() if b.released_on else ""},
         "lines": _line_rows(s, shown, lg), "lines_total": len(lines),
-        "totals": [(payments.STATUSES[k], cnt, a) for k, (cnt, a) in sorted(payments.totals_by(lines).items())],
+        "totals": [(line_workflow.STATUSES[k], cnt, a) for k, (cnt, a) in sorted(batches.totals_by(lines).items())],
         "total": (len(lines), sum((ln.amount for ln in lines), Decimal("0.00"))),
         "results": [{"line": ln.id, "ref": bankfile.ref(ln), "name": people[ln.person_id].name, "outcome": r.outcome, "reason": r.reason,
-                     "bank_ref": r.bank_ref, "on": r.reported_on.isoformat(), "now": payments.STATUSES[ln.status], "recipient": ln.recipient_id}
+                     "bank_ref": r.bank_ref, "on": r.reported_on.isoformat(), "now": line_workflow.STATUSES[ln.status], "recipient": ln.recipient_id}
                     for r, ln in answers],
     }
 
@@ -308,12 +310,12 @@ def _step(request: Request, form, n: int, fn, done, *, names=("date",), note: st
 
 @router.post("/benefits/batches/{n}/check", response_class=HTMLResponse)
 def check_batch(request: Request, n: int, form: Posted):
-    return _step(request, form, n, lambda s, off, v, on: checks.run(s, off, rules(request), n, on=on), "checked")
+    return _step(request, form, n, lambda s, off, v, on: checks.run(s, off, eligibility(request), n, on=on), "checked")
 
 
 @router.post("/benefits/batches/{n}/release", response_class=HTMLResponse)
 def release_batch(request: Request, n: int, form: Posted):
-    return _step(request, form, n, lambda s, off, v, on: payments.release(s, off, rules(request), n, on=on),
+    return _step(request, form, n, lambda s, off, v, on: release.release(s, off, eligibility(request), n, on=on),
                  lambda got: "released" if got[1] else "held")  # nothing released: every line blocked, the findings kept
 
 
@@ -352,7 +354,7 @@ def clear_finding(request: Request, f: int, form: Posted):
 
 @router.post("/benefits/lines/{line}/void", response_class=HTMLResponse)
 def void_line(request: Request, line: int, form: Posted):
-    return _on_line(request, form, lambda s, off, reason, on: payments.void_line(s, off, line, reason=reason, on=on), "voided")
+    return _on_line(request, form, lambda s, off, reason, on: batches.void_line(s, off, line, reason=reason, on=on), "voided")
 
 
 @router.post("/benefits/batches/{n}/export")
@@ -370,7 +372,7 @@ def export_batch(request: Request, n: int, form: Posted):
     settings, progs = request.app.state.settings, programmes(request)
 
     def export(s, off):
-        b = payments.get_batch(s, off, n)
+        b = batches.get_batch(s, off, n)
         name = f"{progs[b.programme].short_zh if b.programme in progs else b.programme}-{b.period}-{b.id}"
         data = bankfile.export(s, off, progs, n, bankfile.load_layout(None, settings), fmt, file_name=f"{name}.{fmt}")
         return data, name

@@ -1,7 +1,7 @@
 """The public postings (公示) of the account's villages: the applications the village has reviewed and
 that wait to be posted, the postings with their days, ending one once its days have passed, and the
 printable notice (PDF or XLSX: names, masked ID numbers, village, programme, the year's amount) —
-renkou.benefits.posting decides every step.
+renkou.benefits.cycle.posting decides every step.
 
     /benefits/postings                    waiting applications and the postings; POST starts one
     /benefits/postings/{n}/end            end a posting (its applications go to the township)
@@ -15,7 +15,7 @@ import datetime as dt
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from renkou.benefits import cycle, posting
+from renkou.benefits.cycle import applications, posting
 from renkou.core.problems import problem
 from renkou.errors import UserError
 from renkou.registry.orgs import Hierarchy
@@ -41,7 +41,7 @@ def _page(request: Request, user, *, status: int = 200, error=None, v: dict | No
     def view(s, off):
         h = Hierarchy.as_of(s, today)
         waiting: dict[tuple, int] = {}
-        for a in cycle.list_applications(s, off, status="village_reviewed"):
+        for a in applications.list_applications(s, off, status="village_reviewed"):
             village = _village_of(h, a.unit_id)
             if village is not None:
                 key = (village.code, village.name, a.programme, a.year)
@@ -122,8 +122,8 @@ def notice(request: Request, number: int, fmt: str):
     lg = language_of(request)
     if fmt not in NOTICE_FORMATS:
         return common.refused(request, user, common.Refusal(404, gettext(lg, "No such file.")))
-    rules = common.rules(request)
-    t, r = common.read(request, user, lambda s, off: posting.notice(s, off, rules, rules.programmes, number,
+    eligibility = common.eligibility(request)
+    t, r = common.read(request, user, lambda s, off: posting.notice(s, off, eligibility, eligibility.programmes, number,
                                                                     prepared_by=user[1].display_name or user[1].username))
     if r is not None:
         return common.refused(request, user, r)

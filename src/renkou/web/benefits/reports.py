@@ -3,12 +3,12 @@
 Two reports, each a renkou.stats.table.Table drawn on screen like the statistics reports
 (renkou.web.reports.table_view, templates/stats_table.html) and downloaded as XLSX, PDF or CSV from
 the same parameters: recipients and money by programme and unit for a year
-(renkou.benefits.benefit_reports.recipients), and the three full coverages of special-assistance
-families on a day, with rates (benefit_reports.coverage). The unit is one of the account's area
+(renkou.benefits.reports.recipients), and the three full coverages of special-assistance
+families on a day, with rates (reports.coverage). The unit is one of the account's area
 (default its own); the services refuse any other as not found.
 
 The coverage page lists the records of the area's special-assistance recipients
-(renkou.benefits.coverage.in_area) and offers recording one (the person by ID number, as the
+(renkou.benefits.cycle.coverage.in_area) and offers recording one (the person by ID number, as the
 ``renkou benefits coverage add`` command does) and ending one; the service decides who may.
 """
 
@@ -20,14 +20,16 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from renkou.benefits import benefit_reports, coverage
+from renkou.benefits import reports
+
+from renkou.benefits.cycle import coverage
 from renkou.core.idnumber import mask
 from renkou.core.problems import Problem, problem
 from renkou.errors import UserError
 from renkou.core.dates import parse_date
 from renkou.registry import persons
 from renkou.web.benefits.common import (Posted, fields, Refusal, act, back, day, gate, number, officer, page, problems_refusal, read, refusal as as_refusal,
-                                        rules)
+                                        eligibility)
 from renkou.web.i18n import gettext, language_of
 from renkou.web.reports import FORMATS, file_response, table_view, unit_options
 
@@ -50,10 +52,10 @@ def _build(request: Request, user, which: str, form: dict):
     by = user[1].display_name
     if which == "recipients":
         year = number(form["year"], "year", probs, low=1950, high=9999)
-        fn = lambda s, off: benefit_reports.recipients(s, off, rules(request), year=year, org=form["org"], prepared_by=by)  # noqa: E731
+        fn = lambda s, off: reports.recipients(s, off, eligibility(request), year=year, org=form["org"], prepared_by=by)  # noqa: E731
     else:
         on = day(form["date"], "date", probs)
-        fn = lambda s, off: benefit_reports.coverage(s, off, on=on, org=form["org"], prepared_by=by)  # noqa: E731
+        fn = lambda s, off: reports.coverage(s, off, on=on, org=form["org"], prepared_by=by)  # noqa: E731
     if probs:
         return None, problems_refusal(probs, lg)
     return read(request, user, fn)

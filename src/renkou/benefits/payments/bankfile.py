@@ -30,9 +30,11 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from renkou.benefits import cycle, payments
+from renkou.benefits.cycle import applications
+
+from renkou.benefits.payments import batch_workflow, batches, line_workflow
 from renkou.auth.officer import Officer
-from renkou.benefits.programmes import read_json, rules_file
+from renkou.benefits.rules.programmes import read_json, rules_file
 from renkou.config import Settings
 from renkou.core.cells import csv_text, xlsx_workbook_text
 from renkou.core.idnumber import mask
@@ -107,7 +109,7 @@ def ref(line: PaymentLine) -> str:
 
 
 def _values(session, b: PaymentBatch, programmes: dict) -> list[tuple[PaymentLine, dict]]:
-    lines = [ln for ln in payments.lines_of(session, b) if ln.status == "released"]
+    lines = [ln for ln in batches.lines_of(session, b) if ln.status == "released"]
     people = {p.id: p for p in session.scalars(select(Person).where(Person.id.in_({ln.payee_id for ln in lines} | {ln.person_id for ln in lines})))}
     recs = {r.id: r for r in session.scalars(select(BenefitRecipient).where(BenefitRecipient.id.in_({ln.recipient_id for ln in lines})))}
     units = dict(session.execute(select(OrgUnit.id, OrgUnit.code)).all())
@@ -158,7 +160,7 @@ def export(session, officer: Officer, programmes: dict, number: int, layout: Lay
     """The bank file of batch ``number`` (payment:manage): its lines awaiting the bank. Recorded."""
     officer.writing(session)
     officer.require("payment:manage", "导出银行代发文件", "export bank files")
-    b = payments.get_batch(session, officer, number)
+    b = batches.get_batch(session, officer, number)
     if b.status not in ("released", "settled"):
         raise UserError(f"批次 {b.id} 尚未核查放行，不能导出", f"batch {b.id} is not released yet: it cannot be exported", code="step_refused")
     pairs = _values(session, b, programmes)
@@ -176,7 +178,7 @@ def import_result(db: Database, officer: Officer, number: int, path: Path, layou
                   today: dt.date | None = None) -> ImportResult:
     """Import the bank's result file for batch ``number`` (payment:manage), atomically."""
     officer.require("payment:manage", "导入银行回盘", "import bank results")
-    if on > cycle.today_or(today):
+    if on > applications.today_or(today):
         raise ValidationFailed([problem("future_date", "date", on)])
     table = readers.open_table(path)
     digest = readers.sha256(path)
@@ -188,7 +190,7 @@ def import_result(db: Database, officer: Officer, number: int, path: Path, layou
         raise ValidationFailed(res.problems, result=res)
     col = {k: index.get(h, -1) for k, h in layout.result.items()}
     with db.write(officer.actor, note=f"bank result {path.name} sha256:{digest[:16]}") as s:
-        b = payments.get_batch(s, officer, number)
+        b = batches.get_batch(s, officer, number)
         if b.status not in ("released", "settled"):
             raise UserError(f"批次 {b.id} 尚未提交银行", f"batch {b.id} was not released to the bank", code="step_refused")
         lines = {ln.id: ln for ln in s.scalars(select(PaymentLine).where(PaymentLine.id.in_(
@@ -239,13 +241,15 @@ def import_result(db: Database, officer: Officer, number: int, path: Path, layou
         for ln, outcome, reason, bank_ref in todo:
             s.add(PaymentResult(line_id=ln.id, batch_id=b.id, outcome=outcome, reason=reason, bank_ref=bank_ref, reported_on=on))
             if outcome == "paid":
-                ln.status, ln.failure = "paid", None
+                line_workflow.move(ln, "paid")
+                ln.failure = None
             else:
-                ln.status, ln.failure, ln.batch_id = "queued", reason[:200], None
+                line_workflow.move(ln, "queued")
+                ln.failure, ln.batch_id = reason[:200], None
             res.created += 1
         s.flush()
-        if s.scalar(select(PaymentLine.id).where(PaymentLine.batch_id == b.id, PaymentLine.status == "released").limit(1)) is None:
-            b.status = "settled"
+        if s.scalar(select(PaymentLine.id).where(PaymentLine.batch_id == b.id, PaymentLine.status == "released").limit(1)) is None and b.status == "released":
+            batch_workflow.move(b, "settled")
         s.add(ImportBatch(changeset_id=changeset_of(s).id, kind="bank_result", file_name=path.name[:260], sha256=digest, rows=res.rows,
                           created=res.created, unchanged=res.unchanged))
         s.flush()

@@ -1,6 +1,6 @@
 """The record behind each condition of a decision, read from a row of the family-facts table.
 
-Nothing here decides anything: the status comes from renkou.benefits.eligibility. This only names the
+Nothing here decides anything: the status comes from renkou.benefits.eligibility.conditions. This only names the
 registry records a condition was decided from (the death event, the disability certificate, the
 birth or adoption of each child, the event that set the hukou...) and the fact as found.
 """
@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from renkou.benefits.decision import Record
-from renkou.benefits.eligibility import When
-from renkou.benefits.programmes import Condition
+from renkou.benefits.eligibility.decision import Record, When
+from renkou.benefits.rules.programmes import Condition
 from renkou.core.vocab import HUKOU_TYPES
 from renkou.core.dates import age, date_of, day
 

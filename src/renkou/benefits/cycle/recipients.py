@@ -1,6 +1,6 @@
 """Recipients: who receives what, and the account they are paid into.
 
-An account number is personal data: lists show it masked (renkou.benefits.cycle.mask_account), and a
+An account number is personal data: lists show it masked (renkou.benefits.cycle.applications.mask_account), and a
 change is audited with the old and new numbers masked in its reason — the full numbers stay only in
 the record itself.
 """
@@ -12,7 +12,7 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from renkou.benefits import cycle
+from renkou.benefits.cycle import applications
 from renkou.auth.officer import Forbidden, Officer
 from renkou.core.problems import problem
 from renkou.errors import ValidationFailed
@@ -51,17 +51,17 @@ def set_account(session: Session, officer: Officer, number: int, *, account_no: 
         raise Forbidden(officer.role, "变更收款账户", "change accounts")
     rec = get_recipient(session, officer, number)
     probs = []
-    if not cycle.ACCOUNT.match(account_no):
-        probs.append(problem("bad_account", "account_no", cycle.mask_account(account_no)))
-    if bank is not None and len(bank.strip()) > cycle.BANK_MAX:
-        probs.append(problem("too_long", "bank", bank.strip()[:20] + "…", max=cycle.BANK_MAX))
+    if not applications.ACCOUNT.match(account_no):
+        probs.append(problem("bad_account", "account_no", applications.mask_account(account_no)))
+    if bank is not None and len(bank.strip()) > applications.BANK_MAX:
+        probs.append(problem("too_long", "bank", bank.strip()[:20] + "…", max=applications.BANK_MAX))
     if not reason.strip():
         probs.append(problem("required", "reason", ""))
-    if on > cycle.today_or(None):
+    if on > applications.today_or(None):
         probs.append(problem("future_date", "date", on))
     if probs:
         raise ValidationFailed(probs)
-    session.info["reason"] = f"{on} 账户 account {cycle.mask_account(rec.account_no)} → {cycle.mask_account(account_no)}: {reason.strip()}"
+    session.info["reason"] = f"{on} 账户 account {applications.mask_account(rec.account_no)} → {applications.mask_account(account_no)}: {reason.strip()}"
     rec.account_no = account_no
     if bank is not None:
         rec.bank = bank.strip()

@@ -1,5 +1,5 @@
 """Applications imported from a CSV or XLSX file — the same checks as one entered by hand
-(renkou.benefits.cycle.check_application), and the same import discipline as the registry's files
+(renkou.benefits.cycle.applications.check_application), and the same import discipline as the registry's files
 (renkou.exchange.importer): the whole file in one transaction, every problem with its row, column,
 value and rule in Chinese and English, and nothing saved if there is any.
 
@@ -17,7 +17,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from renkou.benefits import cycle
+from renkou.benefits.cycle import application_workflow, applications
 from renkou.auth.officer import Officer
 from renkou.core.idnumber import mask
 from renkou.core.problems import problem
@@ -46,7 +46,7 @@ def _programme(programmes: dict, raw: str) -> str:
 def import_file(db: Database, officer: Officer, programmes: dict, path: Path, *, today: dt.date | None = None) -> ImportResult:
     """Import applications (benefit:apply) for people in the officer's area."""
     officer.require("benefit:apply", "导入扶助申请", "import benefit applications")
-    today = cycle.today_or(today)
+    today = applications.today_or(today)
     table = readers.open_table(path)
     digest = readers.sha256(path)
     res = ImportResult("benefit_apps", path.name)
@@ -102,7 +102,7 @@ def import_file(db: Database, officer: Officer, programmes: dict, path: Path, *,
                     probs.append(problem("bad_date", "applied_on", get("applied_on")))
                 programme = _programme(programmes, get("programme"))
                 attested = {k: applied_on.isoformat() if applied_on else "" for k in _SPLIT.split(get("attested")) if k}
-                unit_id, more = cycle.check_application(s, officer, programmes, programme=programme, person=person, year=year,
+                unit_id, more = applications.check_application(s, officer, programmes, programme=programme, person=person, year=year,
                                                         applied_on=applied_on, account_no=get("account_no"), payee=payee,
                                                         attested=attested, today=today, bank=get("bank"))
                 done = {p.field for p in probs}  # a value already found wrong is reported once
@@ -114,7 +114,7 @@ def import_file(db: Database, officer: Officer, programmes: dict, path: Path, *,
                     seen[key] = n
                 if not probs:
                     made.append((n, dict(programme=programme, year=year, person_id=person.id, payee_id=(payee or person).id, unit_id=unit_id,
-                                         applied_on=applied_on, status="applied", attested=attested, account_no=get("account_no"),
+                                         applied_on=applied_on, status=application_workflow.WORKFLOW.start("applied"), attested=attested, account_no=get("account_no"),
                                          bank=get("bank"))))
                 for p in probs:
                     res.add(p.at_row(n))
@@ -124,7 +124,7 @@ def import_file(db: Database, officer: Officer, programmes: dict, path: Path, *,
             app = BenefitApplication(**values)
             s.add(app)
             s.flush()
-            cycle.record_step(s, officer, app, "apply", app.applied_on, f"import {path.name}", today)
+            applications.record_step(s, officer, app, "apply", app.applied_on, f"import {path.name}", today)
             res.created += 1
         s.add(ImportBatch(changeset_id=changeset_of(s).id, kind="benefit_apps", file_name=path.name[:260], sha256=digest,
                           rows=res.rows, created=res.created, unchanged=0))

@@ -1,6 +1,6 @@
 """Exits: proposed automatically from the registry's events, each decided by a confirming officer.
 
-Which causes a programme watches follows from its conditions (renkou.benefits.programmes), not from
+Which causes a programme watches follows from its conditions (renkou.benefits.rules.programmes), not from
 its name: every programme ends on the beneficiary's death; one that requires the hukou in the county
 ends when the hukou moves out of it (confirmed only with the receiving county's notice recorded);
 one for parents whose conditions count the children ends when another child is born or adopted
@@ -8,7 +8,7 @@ after the application; one limited by the child's age ends on the day the child 
 childcare subsidy on the third birthday). The annual re-confirmation proposes ``ineligible`` exits.
 
 A confirmed exit sets the recipient's ``ended_on``: nothing is payable for the months after the
-month of that date (renkou.benefits.payments). Proposing the same exit again adds nothing.
+month of that date (renkou.benefits.payments.batches). Proposing the same exit again adds nothing.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from collections import defaultdict
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from renkou.benefits import cycle
+from renkou.benefits.cycle import applications, exit_workflow
 from renkou.auth.officer import Forbidden, Officer
 from renkou.core.problems import problem
 from renkou.errors import UserError, ValidationFailed
@@ -95,7 +95,7 @@ def detect(session: Session, officer: Officer, programmes: dict, *, as_of: dt.da
     officer.writing(session)
     if not (officer.may("benefit:review") or officer.may("benefit:confirm")):
         raise Forbidden(officer.role, "提出退出建议", "propose exits")
-    if as_of > cycle.today_or(today):
+    if as_of > applications.today_or(today):
         raise ValidationFailed([problem("future_date", "as_of", as_of)])
     if programme is not None and programme not in programmes:
         raise ValidationFailed([problem("bad_choice", "programme", programme, choices=", ".join(programmes))])
@@ -130,7 +130,7 @@ def detect(session: Session, officer: Officer, programmes: dict, *, as_of: dt.da
             return
         known.add((rec.id, cause, on))
         e = BenefitExit(recipient_id=rec.id, cause=cause, effective_on=on, event_id=event.id if event else None, detail=detail[:400],
-                        proposed_on=as_of, status="proposed", reason="")
+                        proposed_on=as_of, status=exit_workflow.WORKFLOW.start("proposed"), reason="")
         session.add(e)
         new.append(e)
 
@@ -168,7 +168,7 @@ def propose_ineligible(session: Session, rec: BenefitRecipient, *, year: int, de
                                                    BenefitExit.effective_on == on)) is not None:
         return None
     e = BenefitExit(recipient_id=rec.id, cause="ineligible", effective_on=on, detail=detail[:400], proposed_on=proposed_on,
-                    status="proposed", reason="")
+                    status=exit_workflow.WORKFLOW.start("proposed"), reason="")
     session.add(e)
     session.flush()
     return e
@@ -191,7 +191,7 @@ def decide(session: Session, officer: Officer, number: int, *, confirm: bool, on
     e, rec = get_exit(session, officer, number)
     if e.status != "proposed":
         raise UserError(f"退出建议 {e.id} 已于 {e.decided_on} 处理", f"exit proposal {e.id} was decided on {e.decided_on}", code="step_refused")
-    if on > cycle.today_or(today):
+    if on > applications.today_or(today):
         raise ValidationFailed([problem("future_date", "date", on)])
     if on < e.proposed_on:
         raise UserError(f"处理日期 {on} 早于提出退出建议的日期 {e.proposed_on}", f"the decision's date {on} is before the proposal's {e.proposed_on}",
@@ -202,7 +202,8 @@ def decide(session: Session, officer: Officer, number: int, *, confirm: bool, on
     if not confirm and not reason.strip():
         raise ValidationFailed([problem("required", "reason", "")])
     session.info["reason"] = reason.strip() or f"退出 exit: {CAUSES[e.cause][1]}"
-    e.status, e.decided_on, e.decided_by = ("confirmed" if confirm else "dismissed"), on, officer.username
+    exit_workflow.move(e, "confirmed" if confirm else "dismissed")
+    e.decided_on, e.decided_by = on, officer.username
     e.notice, e.reason = notice.strip() or None, reason.strip()
     if confirm and (rec.ended_on is None or e.effective_on < rec.ended_on):
         rec.ended_on = e.effective_on

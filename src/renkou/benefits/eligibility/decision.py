@@ -1,5 +1,6 @@
-"""What a decision is made of: the ``Decision``, one ``ConditionResult`` per condition, and the
-``Record`` each condition was decided from. Plain values (renkou.benefits.eligibility makes them)."""
+"""What a decision is made of: ``When`` it is about, the ``Decision``, one ``ConditionResult`` per
+condition, and the ``Record`` each condition was decided from. Plain values: renkou.benefits.eligibility.conditions
+makes them, renkou.benefits.eligibility.records names the records; nothing here evaluates anything."""
 
 from __future__ import annotations
 
@@ -11,6 +12,19 @@ from renkou.core.events import EVENT_KINDS
 
 LABELS = {"person": "人员 person", "attestation": "声明 attestation", **{k: f"{v.zh} {k}" for k, v in EVENT_KINDS.items()}}
 STATUS_TEXT = {"met": ("满足", "met"), "not_met": ("不满足", "not met"), "needs_attestation": ("待申报核实", "needs attestation")}
+
+
+@dataclass(frozen=True)
+class When:
+    """What a decision is about: the facts at the end of ``on``; month-based tests (the childcare
+    months) look at the months from ``period_start`` to ``on``."""
+
+    on: dt.date
+    period_start: dt.date
+
+    @classmethod
+    def day(cls, on: dt.date) -> When:
+        return cls(on, on.replace(day=1))
 
 
 class Record(NamedTuple):

@@ -1,5 +1,5 @@
 """The checks before a payment batch is released. Each finding blocks its line until an officer
-clears it with a reason (audited) — or voids the line (renkou.benefits.payments.void_line).
+clears it with a reason (audited) — or voids the line (renkou.benefits.payments.batches.void_line).
 
 * ``death`` — the beneficiary (or the payee) died before the period, or the line pays months that
   begin after the death;
@@ -17,17 +17,20 @@ clears it with a reason (audited) — or voids the line (renkou.benefits.payment
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections import defaultdict
-from importlib import resources
 
 import polars as pl
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from renkou.benefits import cycle, payments
+from renkou.benefits.eligibility.conditions import NOT_MET
+from renkou.benefits.eligibility.decision import When
+from renkou.benefits.eligibility.service import Eligibility
+from renkou.benefits.cycle import applications
+
+from renkou.benefits.payments import batches, line_workflow
 from renkou.auth.officer import Officer
-from renkou.benefits.programmes import read_json, rules_file
+from renkou.benefits.rules import exclusions
 from renkou.config import Settings
 from renkou.core.problems import problem
 from renkou.errors import UserError, ValidationFailed
@@ -53,46 +56,33 @@ KINDS = {
 }
 
 
-def exclusions(settings: Settings | None = None) -> set[frozenset[str]]:
-    """The pairs of programmes one person may not receive together."""
-    settings = settings or Settings.from_env()
-    county = rules_file(settings, "exclusions.json")
-    data = read_json(county) if county is not None else json.loads(
-        resources.files("renkou.benefits").joinpath("data/exclusions.json").read_text(encoding="utf-8"))
-    pairs = data.get("pairs") if isinstance(data, dict) else None
-    if not isinstance(pairs, list) or not all(isinstance(p, list) and len(p) == 2 and all(isinstance(x, str) for x in p) for p in pairs):
-        raise UserError("互斥项目文件 exclusions.json 应为 {\"pairs\": [[项目, 项目], …]}",
-                        "exclusions.json must be {\"pairs\": [[programme, programme], …]}")
-    return {frozenset(p) for p in pairs}
-
-
 def detail_in(detail: str, lang: str) -> str:
     """A finding's detail in one language: the checks write "中文 / English" (the Chinese first)."""
     zh, sep, en = detail.partition(" / ")
     return detail if not sep else (en if lang == "en" else zh)
 
 
-def run(session: Session, officer: Officer, rules, number: int, *, on: dt.date, exclusive: set[frozenset[str]] | None = None,
+def run(session: Session, officer: Officer, eligibility: Eligibility, number: int, *, on: dt.date, exclusive: set[frozenset[str]] | None = None,
         today: dt.date | None = None) -> list[PaymentFinding]:
     """Check the lines of batch ``number`` not yet released (payment:manage): new findings are added
     (a finding already made, cleared or not, is not made again); lines with a finding not cleared are
     blocked, the others pending. Returns the findings not cleared."""
     officer.writing(session)
     officer.require("payment:manage", "核查发放批次", "check payment batches")
-    b = payments.get_batch(session, officer, number)
+    b = batches.get_batch(session, officer, number)
     if b.status != "draft":
         raise UserError(f"批次 {b.id} 已提交银行，不再核查", f"batch {b.id} was released: it is not checked any more", code="step_refused")
-    if on > cycle.today_or(today):
+    if on > applications.today_or(today):
         raise ValidationFailed([problem("future_date", "date", on)])
-    exclusive = exclusions(rules.settings) if exclusive is None else exclusive
-    lines = [ln for ln in payments.lines_of(session, b) if ln.status in ("pending", "blocked")]
+    exclusive = exclusions.pairs(eligibility.settings) if exclusive is None else exclusive
+    lines = [ln for ln in batches.lines_of(session, b) if ln.status in ("pending", "blocked")]
     if not lines:
         return []
     spans = _spans(session, [ln.id for ln in lines])
     recs = {r.id: r for r in session.scalars(select(BenefitRecipient).where(BenefitRecipient.id.in_({ln.recipient_id for ln in lines})))}
     found: dict[int, list[tuple[str, str]]] = defaultdict(list)
     for check in (_death, _ineligible, _two_places, _exclusive, _shared_account):
-        for line_id, kind, detail in check(session, rules, b, lines, spans, recs, exclusive):
+        for line_id, kind, detail in check(session, eligibility, b, lines, spans, recs, exclusive):
             found[line_id].append((kind, detail))
     have = {(f.line_id, f.kind) for f in session.scalars(select(PaymentFinding).where(PaymentFinding.line_id.in_([ln.id for ln in lines])))}
     for line_id, items in found.items():
@@ -105,7 +95,7 @@ def run(session: Session, officer: Officer, rules, number: int, *, on: dt.date, 
     for ln in lines:
         status = "blocked" if ln.id in open_ else "pending"
         if ln.status != status:
-            ln.status = status
+            line_workflow.move(ln, status)
     b.checked_on = on
     session.flush()
     return [f for fs in open_.values() for f in fs]
@@ -132,7 +122,7 @@ def clear(session: Session, officer: Officer, number: int, *, reason: str, on: d
                         code="step_refused")
     if not reason.strip():
         raise ValidationFailed([problem("required", "reason", "")])
-    if on > cycle.today_or(today):
+    if on > applications.today_or(today):
         raise ValidationFailed([problem("future_date", "date", on)])
     session.info["reason"] = reason.strip()
     f.cleared_on, f.cleared_by, f.reason = on, officer.username, reason.strip()
@@ -140,7 +130,7 @@ def clear(session: Session, officer: Officer, number: int, *, reason: str, on: d
     ln = session.get(PaymentLine, f.line_id)
     if ln.status == "blocked" and not open_findings(session, [ln.id]):
         batch = session.get(PaymentBatch, ln.batch_id) if ln.batch_id else None
-        ln.status = "pending" if batch is not None and batch.status == "draft" else "queued"
+        line_workflow.move(ln, "pending" if batch is not None and batch.status == "draft" else "queued")
         if ln.status == "queued":
             ln.batch_id = None
         session.flush()
@@ -156,7 +146,7 @@ def _spans(session: Session, line_ids: list[int]) -> dict[int, tuple[dt.date, dt
     return {lid: (a, b) for lid, a, b in session.execute(q)}
 
 
-def _death(session, rules, b, lines, spans, recs, exclusive):
+def _death(session, eligibility, b, lines, spans, recs, exclusive):
     ids = {ln.person_id for ln in lines} | {ln.payee_id for ln in lines}
     deaths = dict(session.execute(select(Event.person_id, func.min(Event.date)).where(
         Event.kind == "death", in_force(), Event.person_id.in_(ids)).group_by(Event.person_id)).all())
@@ -172,10 +162,9 @@ def _death(session, rules, b, lines, spans, recs, exclusive):
                 yield ln.id, "death", f"{who}{d} 死亡，仍发放至 {last:%Y-%m} / {who}died {d}, paid until {last:%Y-%m}"
 
 
-def _ineligible(session, rules, b, lines, spans, recs, exclusive):
-    from renkou.benefits.eligibility import NOT_MET, When
+def _ineligible(session, eligibility, b, lines, spans, recs, exclusive):
 
-    prog = rules.programme(b.programme)
+    prog = eligibility.programme(b.programme)
     attest_keys = [c.key for c in prog.attestations]
     by_day: dict[dt.date, list[PaymentLine]] = defaultdict(list)
     for ln in lines:
@@ -187,7 +176,7 @@ def _ineligible(session, rules, b, lines, spans, recs, exclusive):
     for day, group in sorted(by_day.items()):
         ids = sorted({ln.person_id for ln in group})
         attested = {k: [ln.person_id for ln in group if k in recs[ln.recipient_id].attested] for k in attest_keys}
-        rows = rules.determine(prog, When.day(day), pl.DataFrame({"person": ids}, schema={"person": pl.Int64}), attested)
+        rows = eligibility.determine(prog, When.day(day), pl.DataFrame({"person": ids}, schema={"person": pl.Int64}), attested)
         bad = {r["person"]: r for r in rows.iter_rows(named=True) if r["eligible"] != 1}
         for ln in group:
             r = bad.get(ln.person_id)
@@ -200,7 +189,7 @@ def _ineligible(session, rules, b, lines, spans, recs, exclusive):
             yield ln.id, "ineligible", f"{day}: {zh} / {en}"
 
 
-def _two_places(session, rules, b, lines, spans, recs, exclusive):
+def _two_places(session, eligibility, b, lines, spans, recs, exclusive):
     """(One person with two open records of a programme the database refuses: uq_benefit_recipient_open.)"""
     ids = {ln.person_id for ln in lines}
     open_ = and_(BenefitRecipient.programme == b.programme, BenefitRecipient.ended_on.is_(None))
@@ -216,11 +205,11 @@ def _two_places(session, rules, b, lines, spans, recs, exclusive):
                                         "same name, sex and birth date as another recipient")
 
 
-def _exclusive(session, rules, b, lines, spans, recs, exclusive):
+def _exclusive(session, eligibility, b, lines, spans, recs, exclusive):
     others = sorted({x for pair in exclusive if b.programme in pair for x in pair if x != b.programme})
     if not others:
         return
-    year = payments.parse_period(b.period).year
+    year = batches.parse_period(b.period).year
     confirmed = select(BenefitConfirmation.recipient_id).where(BenefitConfirmation.year == year)
     rows = session.execute(select(BenefitRecipient.person_id, BenefitRecipient.programme).where(
         BenefitRecipient.programme.in_(others), BenefitRecipient.id.in_(confirmed),
@@ -234,7 +223,7 @@ def _exclusive(session, rules, b, lines, spans, recs, exclusive):
             yield ln.id, "exclusive", f"同时享受 also receives: {', '.join(sorted(also[ln.person_id]))}"
 
 
-def _shared_account(session, rules, b, lines, spans, recs, exclusive):
+def _shared_account(session, eligibility, b, lines, spans, recs, exclusive):
     accounts = {ln.account_no for ln in lines}
     holders: dict[str, set[int]] = defaultdict(set)
     for ln in lines:
@@ -246,7 +235,7 @@ def _shared_account(session, rules, b, lines, spans, recs, exclusive):
     if not shared:
         return
     everyone = sorted({p for ps in shared.values() for p in ps})
-    on = payments.parse_period(b.period).start
+    on = batches.parse_period(b.period).start
     st = asof.states(session, list(session.scalars(select(Person).where(Person.id.in_(everyone)))), on)
     kin: set[frozenset[int]] = set()
     for child, mother, father in session.execute(select(Event.person_id, Event.mother_id, Event.father_id).where(
@@ -262,5 +251,5 @@ def _shared_account(session, rules, b, lines, spans, recs, exclusive):
     for ln in lines:
         strangers = sorted(o for o in shared.get(ln.account_no, ()) if o != ln.payee_id and not related(ln.payee_id, o))
         if strangers:
-            yield ln.id, "shared_account", (f"账户 {cycle.mask_account(ln.account_no)} 亦为无亲属关系人员 #{', #'.join(map(str, strangers))} 收款 / "
+            yield ln.id, "shared_account", (f"账户 {applications.mask_account(ln.account_no)} 亦为无亲属关系人员 #{', #'.join(map(str, strangers))} 收款 / "
                                             "the account also receives money for unrelated payees")

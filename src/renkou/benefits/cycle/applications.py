@@ -1,16 +1,16 @@
 """The annual cycle of an application, one dated step at a time:
 
-    apply (village worker) → village review → public posting (公示, renkou.benefits.posting) →
+    apply (village worker) → village review → public posting (公示, renkou.benefits.cycle.posting) →
     posting ended → township review → county confirmation
 
 Each step is role-restricted (renkou.auth.officer), scoped to the officer's area, dated (never in
 the future, never before the step before it), written in the officer's changeset and kept in
 ``benefit_step`` — append-only, and each step at most once per application (a database UNIQUE). A
 step whose turn has not come is refused, naming the step that is due. Any review may reject, with
-the reason; an objection upheld during the posting rejects too (renkou.benefits.objections).
+the reason; an objection upheld during the posting rejects too (renkou.benefits.cycle.objections).
 
 The county's confirmation makes the person a recipient (``benefit_recipient``) confirmed for the
-application's year (``benefit_confirmation``); later years are re-confirmed (renkou.benefits.renewal).
+application's year (``benefit_confirmation``); later years are re-confirmed (renkou.benefits.cycle.renewal).
 """
 
 from __future__ import annotations
@@ -22,8 +22,11 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from renkou.benefits import verdict
+from renkou.benefits.eligibility.service import Eligibility
+from renkou.benefits.cycle import application_workflow
+from renkou.benefits.eligibility import verdict
 from renkou.auth.officer import Officer
+from renkou.core.idnumber import mask
 from renkou.core.dates import age
 from renkou.core.problems import Problem, problem
 from renkou.errors import UserError, ValidationFailed
@@ -46,10 +49,6 @@ DUE = {
     "posted": ("township_review", "乡镇审核", "the township review"),
     "township_reviewed": ("confirm", "县级确认", "the county confirmation"),
 }
-STATUSES = {"applied": ("待村级审核", "awaiting the village review"), "village_reviewed": ("待公示", "awaiting the posting"),
-            "posting": ("公示中", "being posted"), "posted": ("待乡镇审核", "awaiting the township review"),
-            "township_reviewed": ("待县级确认", "awaiting the county confirmation"), "confirmed": ("已确认", "confirmed"),
-            "rejected": ("不予通过", "rejected")}
 STEPS = {"apply": ("申请", "application"), "village_review": ("村级审核", "village review"), "post": ("张榜公示", "public posting"),
          "post_end": ("公示期满", "end of posting"), "township_review": ("乡镇审核", "township review"),
          "confirm": ("县级确认", "county confirmation"), "reject": ("不予通过", "rejection")}
@@ -87,15 +86,6 @@ def list_applications(session: Session, officer: Officer, *, programme: str | No
     return list(session.scalars(q.order_by(BenefitApplication.id)))
 
 
-def current_recipient_ids(session: Session, programme: str, year: int) -> set[int]:
-    """Person ids receiving ``programme`` at some time in ``year``: confirmed before the year ended
-    and not exited before it began (recipients awaiting the year's re-confirmation included)."""
-    q = select(BenefitRecipient.person_id).where(
-        BenefitRecipient.programme == programme, BenefitRecipient.since <= dt.date(year, 12, 31),
-        (BenefitRecipient.ended_on.is_(None)) | (BenefitRecipient.ended_on >= dt.date(year, 1, 1)))
-    return set(session.scalars(q))
-
-
 def open_recipient(session: Session, programme: str, person_id: int) -> BenefitRecipient | None:
     return session.scalar(select(BenefitRecipient).where(BenefitRecipient.programme == programme, BenefitRecipient.person_id == person_id,
                                                          BenefitRecipient.ended_on.is_(None)).limit(1))
@@ -107,7 +97,11 @@ def check_application(session: Session, officer: Officer, programmes: dict, *, p
                       applied_on: dt.date | None, account_no: str, payee: Person | None, attested: dict, today: dt.date,
                       bank: str = "") -> tuple[int | None, list[Problem]]:
     """The unit (the beneficiary's hukou village on the day of application) and every problem with an
-    application's values — the same for one entered by hand and a row of an imported file."""
+    application's values — the same for one entered by hand and a row of an imported file.
+
+    The application date is neither in the future nor before the programme began. The area is checked
+    on that date and today: someone who has left the officer's area since (a back-dated application)
+    is not found, and nothing more is said about them."""
     out: list[Problem] = []
     prog = programmes.get(programme)
     if prog is None:
@@ -116,8 +110,13 @@ def check_application(session: Session, officer: Officer, programmes: dict, *, p
         out.append(problem("required", "year", ""))
     elif not 2004 <= year <= today.year + 1:
         out.append(problem("bad_choice", "year", year, choices=f"2004-{today.year + 1}"))
+    dated = False  # an application date that can be checked against the registry
     if applied_on is not None and applied_on > today:
         out.append(problem("future_date", "applied_on", applied_on))
+    elif applied_on is not None and prog is not None and prog.starts is not None and applied_on < prog.starts:
+        out.append(problem("before_programme_start", "applied_on", applied_on, start=prog.starts))
+    else:
+        dated = applied_on is not None
     if not ACCOUNT.match(account_no or ""):
         out.append(problem("bad_account", "account_no", mask_account(account_no or "")))
     if len(bank.strip()) > BANK_MAX:
@@ -128,13 +127,23 @@ def check_application(session: Session, officer: Officer, programmes: dict, *, p
             if key not in facts:
                 out.append(problem("bad_choice", "attested", key, choices=", ".join(facts) or "—"))
     unit_id = None
-    if person is not None and applied_on is not None:
+    for field, who in (("person", person), ("payee", payee)):
+        if who is not None and not all(officer.scope.has_person(session, who, d) for d in {today, applied_on or today}):
+            key = mask(who.id_number or who.temp_key or "")
+            out.append(problem("unknown_person", field, key, key=key))  # left the area since, or never in it
+            if field == "person":
+                person = None  # nothing more about them
+            else:
+                payee = None
+    if person is not None and dated:
         st = asof.person_state(session, person, applied_on)
+        now = asof.person_state(session, person, today).hukou_unit
         if st.hukou_unit is None:
             out.append(problem("no_hukou_unit", "person", "", date=applied_on))
         else:
             unit_id = session.scalar(select(OrgUnit.id).where(OrgUnit.code == st.hukou_unit))
-            if not officer.sees_unit(unit_id):  # living here, registered elsewhere
+            now_id = unit_id if now == st.hukou_unit else session.scalar(select(OrgUnit.id).where(OrgUnit.code == now))
+            if not officer.sees_unit(unit_id) or not officer.sees_unit(now_id):  # living here, registered elsewhere
                 out.append(problem("hukou_elsewhere", "person", ""))
         if st.age is not None and st.age < 18:
             if payee is None or payee.id == person.id:
@@ -156,19 +165,23 @@ def apply(session: Session, officer: Officer, programmes: dict, *, programme: st
           account_no: str, bank: str = "", payee: Person | None = None, attested: dict | None = None,
           today: dt.date | None = None) -> BenefitApplication:
     """Enter an application (benefit:apply) for a person in the officer's area, with the facts the
-    applicant attests (fact key -> the date attested) and the account to pay into."""
+    applicant attests (fact key -> the date attested) and the account to pay into. The person (and the
+    payee) must be in the area on the application date and today: a back-dated application for someone
+    who has left is refused as for anyone outside the area (not found)."""
     officer.writing(session)
     officer.require("benefit:apply", "录入扶助申请", "enter benefit applications")
-    officer.scope.require_person(session, person, person.id_number or person.temp_key or "", applied_on)
-    if payee is not None:
-        officer.scope.require_person(session, payee, payee.id_number or payee.temp_key or "", applied_on)
+    now = today_or(today)
+    for who in (person, payee):
+        if who is not None:
+            for day in sorted({d for d in (applied_on, now) if d is not None}):
+                officer.scope.require_person(session, who, who.id_number or who.temp_key or "", day)
     attested = {k: (v.isoformat() if isinstance(v, dt.date) else str(v)) for k, v in (attested or {}).items()}
     unit_id, probs = check_application(session, officer, programmes, programme=programme, person=person, year=year, applied_on=applied_on,
-                                       account_no=account_no, payee=payee, attested=attested, today=today_or(today), bank=bank)
+                                       account_no=account_no, payee=payee, attested=attested, today=now, bank=bank)
     if probs:
         raise ValidationFailed(probs)
     app = BenefitApplication(programme=programme, year=year, person_id=person.id, payee_id=(payee or person).id, unit_id=unit_id,
-                             applied_on=applied_on, status="applied", attested=attested, account_no=account_no, bank=bank.strip())
+                             applied_on=applied_on, status=application_workflow.WORKFLOW.start("applied"), attested=attested, account_no=account_no, bank=bank.strip())
     session.add(app)
     session.flush()
     record_step(session, officer, app, "apply", applied_on, "", today)
@@ -214,7 +227,7 @@ def reject(session: Session, officer: Officer, app: BenefitApplication, *, on: d
     if not reason.strip():
         raise ValidationFailed([problem("required", "reason", "")])
     record_step(session, officer, app, "reject", on, reason, today)
-    app.status = "rejected"
+    application_workflow.move(app, "rejected")
     session.flush()
 
 
@@ -234,7 +247,7 @@ def _decide(session: Session, officer: Officer, app: BenefitApplication, step: s
         reject(session, officer, app, on=on, reason=note, today=today)
         return False
     record_step(session, officer, app, step, on, note, today)
-    app.status = status
+    application_workflow.move(app, status)
     session.flush()
     return True
 
@@ -264,7 +277,7 @@ def township_review(session: Session, officer: Officer, number: int, *, on: dt.d
     return app
 
 
-def confirm(session: Session, officer: Officer, rules, number: int, *, on: dt.date, approve: bool = True, note: str = "",
+def confirm(session: Session, officer: Officer, eligibility: Eligibility, number: int, *, on: dt.date, approve: bool = True, note: str = "",
             today: dt.date | None = None) -> BenefitRecipient | None:
     """The county's confirmation (benefit:confirm) by someone other than the township reviewer: the
     eligibility service must find the person eligible for the year (facts attested at application
@@ -277,13 +290,13 @@ def confirm(session: Session, officer: Officer, rules, number: int, *, on: dt.da
     if not approve:
         reject(session, officer, app, on=on, reason=note, today=today)
         return None
-    v = verdict.for_year(rules, app.programme, app.person_id, app.year, app.attested, f"申请 application #{app.id}")
+    v = verdict.for_year(eligibility, app.programme, app.person_id, app.year, app.attested, f"申请 application #{app.id}")
     if not v.eligible:
         raise UserError(f"申请 {app.id} 经资格核查不符合条件：{v.zh}", f"application {app.id} fails the eligibility check: {v.en}", code="not_eligible")
     if open_recipient(session, app.programme, app.person_id) is not None:
         raise ValidationFailed([problem("already_recipient", "person", "")])
     record_step(session, officer, app, "confirm", on, note, today)
-    app.status = "confirmed"
+    application_workflow.move(app, "confirmed")
     rec = BenefitRecipient(programme=app.programme, person_id=app.person_id, payee_id=app.payee_id, unit_id=app.unit_id, application_id=app.id,
                            attested=dict(app.attested), account_no=app.account_no, bank=app.bank, since=on)
     session.add(rec)

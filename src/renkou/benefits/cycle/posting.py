@@ -13,8 +13,9 @@ import datetime as dt
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from renkou.benefits.eligibility.service import Eligibility
 from renkou.auth.scope import Scope
-from renkou.benefits import cycle
+from renkou.benefits.cycle import application_workflow, applications
 from renkou.auth.officer import Officer
 from renkou.config import Settings
 from renkou.core.idnumber import mask
@@ -74,9 +75,10 @@ def post(session: Session, officer: Officer, settings: Settings, *, programme: s
     session.add(posting)
     session.flush()
     for app in apps:
-        cycle.require_due(app, "post")
-        cycle.record_step(session, officer, app, "post", starts_on, f"posting {posting.id}", today)
-        app.status, app.posting_id = "posting", posting.id
+        applications.require_due(app, "post")
+        applications.record_step(session, officer, app, "post", starts_on, f"posting {posting.id}", today)
+        application_workflow.move(app, "posting")
+        app.posting_id = posting.id
     session.flush()
     return posting
 
@@ -93,14 +95,14 @@ def end_posting(session: Session, officer: Officer, number: int, *, on: dt.date,
         raise UserError(f"公示 {p.id} 自 {p.starts_on} 起公示 {p.days} 天，最早于 {earliest} 结束",
                         f"posting {p.id} runs {p.days} days from {p.starts_on}: it can end on {earliest} at the earliest", code="step_refused")
     for app in session.scalars(select(BenefitApplication).where(BenefitApplication.posting_id == p.id, BenefitApplication.status == "posting")):
-        cycle.record_step(session, officer, app, "post_end", on, f"posting {p.id}", today)
-        app.status = "posted"
+        applications.record_step(session, officer, app, "post_end", on, f"posting {p.id}", today)
+        application_workflow.move(app, "posted")
     p.closed_on = on
     session.flush()
     return p
 
 
-def notice(session: Session, officer: Officer, rules, programmes: dict, number: int, *, prepared_by: str = "",
+def notice(session: Session, officer: Officer, eligibility: Eligibility, programmes: dict, number: int, *, prepared_by: str = "",
            today: dt.date | None = None) -> Table:
     """The printable notice of a posting (render it with renkou.stats.render.to_pdf / to_xlsx)."""
     p = get_posting(session, officer, number)
@@ -111,7 +113,7 @@ def notice(session: Session, officer: Officer, rules, programmes: dict, number: 
     q = (select(BenefitApplication, Person).join(Person, Person.id == BenefitApplication.person_id)
          .where(BenefitApplication.posting_id == p.id).order_by(BenefitApplication.id))
     posted = session.execute(q).all()
-    ents = rules.entitlements(p.programme, [person.id for _, person in posted], p.year) if posted else {}
+    ents = eligibility.entitlements(p.programme, [person.id for _, person in posted], p.year) if posted else {}
     for i, (app, person) in enumerate(posted, start=1):
         village = h.units.get(h.resolve(app.unit_id))
         amount = ents[person.id].amount.quantize(CENT)

@@ -3,9 +3,9 @@ compute an ``entitlement``. Shared by the CLI and (later) the web application.
 
 Every answer goes through one path: the statistics model brought up to the registry's last change
 (renkou.stats.service.Stats), the hukou types and disability grades read up to the same change
-(renkou.benefits.details), the family-facts table for the date (renkou.benefits.facts) — for a whole
+(renkou.benefits.eligibility.details), the family-facts table for the date (renkou.benefits.eligibility.facts) — for a whole
 county, or filtered to the persons asked about — and the conditions evaluated on it as Polars
-expressions (renkou.benefits.eligibility). ``check`` is the whole-county determination on one row.
+expressions (renkou.benefits.eligibility.conditions). ``check`` is the whole-county determination on one row.
 """
 
 from __future__ import annotations
@@ -18,14 +18,15 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 import polars as pl
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from renkou.benefits import amounts as amounts_mod
-from renkou.benefits import facts
-from renkou.benefits import programmes as programmes_mod
-from renkou.benefits.amounts import Amounts, Entitlement, Month
-from renkou.benefits.details import Details
-from renkou.benefits.eligibility import NOT_MET, Decision, When, decisions, evaluate, prefilter
-from renkou.benefits.programmes import Programme
+from renkou.benefits.rules import amounts as amounts_mod
+from renkou.benefits.eligibility import facts
+from renkou.benefits.rules import programmes as programmes_mod
+from renkou.benefits.rules.amounts import Amounts, Entitlement, Month
+from renkou.benefits.eligibility.details import Details
+from renkou.benefits.eligibility.conditions import NOT_MET, Decision, When, decisions, evaluate, prefilter
+from renkou.benefits.rules.programmes import Programme
 from renkou.config import Settings
 from renkou.core.idnumber import mask
 from renkou.errors import NotFound, UserError
@@ -33,24 +34,21 @@ from renkou.stats.engine import Units
 from renkou.stats.model import OUT, day
 from renkou.stats.service import Stats
 from renkou.storage.db import Database
-from renkou.storage.schema import Person
+from renkou.storage.schema import BenefitRecipient, Person
 
 FACTS_KEPT = 4  # whole-county fact tables kept until the next change (reward, special, onechild share one)
 
 
-def current_recipients(session, programme: str, year: int) -> set[int]:
-    """Persons already receiving ``programme`` in ``year`` (renkou.benefits.cycle, when it exists)."""
-    try:
-        from renkou.benefits import cycle
-    except ModuleNotFoundError as e:
-        if e.name != "renkou.benefits.cycle":
-            raise
-        return set()
-    fn = getattr(cycle, "current_recipient_ids", None)
-    return set(fn(session, programme, year)) if fn is not None else set()
+def current_recipients(session: Session, programme: str, year: int) -> set[int]:
+    """Person ids receiving ``programme`` at some time in ``year``: confirmed before the year ended
+    and not exited before it began (recipients awaiting the year's re-confirmation included)."""
+    q = select(BenefitRecipient.person_id).where(
+        BenefitRecipient.programme == programme, BenefitRecipient.since <= dt.date(year, 12, 31),
+        (BenefitRecipient.ended_on.is_(None)) | (BenefitRecipient.ended_on >= dt.date(year, 1, 1)))
+    return set(session.scalars(q))
 
 
-class Benefits:
+class Eligibility:
     def __init__(self, db: Database, settings: Settings | None = None, *, stats: Stats | None = None,
                  programmes: dict[str, Programme] | None = None, amounts: Amounts | None = None) -> None:
         self.db = db
@@ -199,7 +197,7 @@ class Benefits:
         return self.entitlements(programme, [person_id], year)[person_id]
 
     def entitlements(self, programme: str, person_ids: Iterable[int], year: int) -> dict[int, Entitlement]:
-        """The amount each person is entitled to for ``year`` (renkou.benefits.amounts.entitlement):
+        """The amount each person is entitled to for ``year`` (renkou.benefits.rules.amounts.entitlement):
         month by month, a month counting when no condition is not met on its first day (attestations
         are taken as made: they are recorded at application); ``whole_year`` programmes are judged on
         the determination date."""

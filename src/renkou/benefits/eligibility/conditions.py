@@ -1,5 +1,5 @@
 """The pure core of eligibility: each condition of a programme as one Polars expression over the
-family-facts table (renkou.benefits.facts), and the ``Decision`` read back from the evaluated rows.
+family-facts table (renkou.benefits.eligibility.facts), and the ``Decision`` read back from the evaluated rows.
 
 There is one implementation of every rule: ``evaluate`` computes a status per condition for all the
 rows it is given — a whole county, or one person's row — and ``decisions`` only reads those statuses
@@ -12,33 +12,20 @@ only attestations are missing.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from functools import partial
 from typing import Callable, Iterable, Mapping
 
 import polars as pl
 
-from renkou.benefits.decision import ConditionResult, Decision, Record
-from renkou.benefits.programmes import Condition, Programme
+from renkou.benefits.eligibility.decision import ConditionResult, Decision, Record, When
+from renkou.benefits.eligibility.records import records_for
+from renkou.benefits.rules.programmes import Condition, Programme
 from renkou.stats.model import OUT, day
 
 NOT_MET, MET, ATTEST = 0, 1, 2
 STATUS = {MET: "met", NOT_MET: "not_met", ATTEST: "needs_attestation"}
 # tests that read only the person's own birth date (or nothing): a whole-county run may apply them first
 BASE_TESTS = {"born_on_or_after", "age_at_least", "months_after_birth", "on_or_after"}
-
-
-@dataclass(frozen=True)
-class When:
-    """What a decision is about: the facts at the end of ``on``; month-based tests (the childcare
-    months) look at the months from ``period_start`` to ``on``."""
-
-    on: dt.date
-    period_start: dt.date
-
-    @classmethod
-    def day(cls, on: dt.date) -> When:
-        return cls(on, on.replace(day=1))
 
 
 def years_before(on: dt.date, n: int) -> int:
@@ -147,8 +134,8 @@ def prefilter(prog: Programme, persons: pl.LazyFrame, w: When) -> pl.LazyFrame:
 def decisions(prog: Programme, rows: pl.DataFrame, w: When, unit: Callable[[int | None], tuple[str | None, str | None]],
               attested: Mapping[str, str] | None = None, links: Mapping[int, list[dict]] | None = None) -> list[Decision]:
     """The evaluated rows read back as decisions. Each decision's conditions (status, records, the fact
-    as found: renkou.benefits.records) are read from its row when first asked for; ``links``: each
-    parent's children (renkou.benefits.facts.links_by_parent), the records of the child conditions."""
+    as found: renkou.benefits.eligibility.records) are read from its row when first asked for; ``links``: each
+    parent's children (renkou.benefits.eligibility.facts.links_by_parent), the records of the child conditions."""
     explain = Explainer(prog, rows, w, unit, attested or {}, links or {})
     child = pl.col("person") if prog.beneficiary == "child" else pl.when(pl.col("ever") == 1).then(pl.col("child"))
     cols = rows.select("person", "eligible", "h", child.alias("_child"), *(f"v_{v}" for v in prog.variants)).to_dict(as_series=False)
@@ -179,8 +166,6 @@ class Explainer:
         return dict(chunk[1][i - start])
 
     def __call__(self, i: int) -> tuple[ConditionResult, ...]:
-        from renkou.benefits.records import records_for
-
         r = self._row(i)
         r["links"] = self.links.get(r["person"], [])
         out = []

@@ -1,7 +1,7 @@
 """Annual re-confirmation (年度资格确认) of the recipients of a programme for a new year.
 
 For every open recipient in the officer's area not yet confirmed for the year: first the exits the
-registry shows are proposed (renkou.benefits.exits.detect); a recipient with an exit waiting for its
+registry shows are proposed (renkou.benefits.cycle.exits.detect); a recipient with an exit waiting for its
 officer is left for that decision. The others are checked by the eligibility service on the first
 day of the year, with the facts attested at their application counting as made: eligible ones are
 confirmed for the year; ones that fail get an ``ineligible`` exit proposal from the end of the
@@ -16,7 +16,10 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from renkou.benefits import cycle, exits, verdict
+from renkou.benefits.eligibility.service import Eligibility
+from renkou.benefits.cycle import applications, exits
+
+from renkou.benefits.eligibility import verdict
 from renkou.auth.officer import Officer
 from renkou.core.problems import problem
 from renkou.errors import ValidationFailed
@@ -42,19 +45,19 @@ def due(session: Session, officer: Officer, programme: str, year: int) -> list[B
     return list(session.scalars(q.order_by(BenefitRecipient.id)))
 
 
-def reconfirm(session: Session, officer: Officer, rules, *, programme: str, year: int, on: dt.date,
+def reconfirm(session: Session, officer: Officer, eligibility: Eligibility, *, programme: str, year: int, on: dt.date,
               today: dt.date | None = None) -> Renewal:
     """Re-confirm ``programme``'s recipients for ``year`` (benefit:confirm), dated ``on``."""
     officer.writing(session)
     officer.require("benefit:confirm", "办理年度资格确认", "re-confirm recipients")
-    rules.programme(programme)
-    if on > cycle.today_or(today):
+    eligibility.programme(programme)
+    if on > applications.today_or(today):
         raise ValidationFailed([problem("future_date", "date", on)])
     if not on.year - 1 <= year <= on.year + 1:  # a year is re-confirmed around its start, not years apart
         raise ValidationFailed([problem("bad_choice", "year", year, choices=f"{on.year - 1}-{on.year + 1}")])
     out = Renewal(programme, year)
     recs = due(session, officer, programme, year)
-    out.proposed += exits.detect(session, officer, rules.programmes, as_of=on, recipients=recs, today=today)
+    out.proposed += exits.detect(session, officer, eligibility.programmes, as_of=on, recipients=recs, today=today)
     pending = set(session.scalars(select(BenefitExit.recipient_id).where(BenefitExit.recipient_id.in_([r.id for r in recs] or [-1]),
                                                                            BenefitExit.status == "proposed")))
     start = dt.date(year, 1, 1)
@@ -64,7 +67,7 @@ def reconfirm(session: Session, officer: Officer, rules, *, programme: str, year
     for rec in todo:  # one determination for every recipient with the same attestations
         groups.setdefault(frozenset(rec.attested), []).append(rec)
     for keys, group in groups.items():
-        got = rules.check_all(programme, [r.person_id for r in group], start, attested={k: "申请时声明 declared at application" for k in keys})
+        got = eligibility.check_all(programme, [r.person_id for r in group], start, attested={k: "申请时声明 declared at application" for k in keys})
         decisions.update({r.id: got[r.person_id] for r in group})
     for rec in recs:
         if rec.id in pending:

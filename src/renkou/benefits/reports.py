@@ -16,8 +16,9 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from renkou.benefits import payments
-from renkou.benefits.coverage import KINDS
+from renkou.benefits.eligibility.service import Eligibility
+from renkou.benefits.payments import batches
+from renkou.benefits.cycle.coverage import KINDS
 from renkou.auth.officer import Officer
 from renkou.registry import asof
 from renkou.registry.orgs import Hierarchy
@@ -44,14 +45,14 @@ def _rows_of(session: Session, officer: Officer, org: str, on: dt.date):
     return h, root, kids, row_of
 
 
-def recipients(session: Session, officer: Officer, rules, *, year: int, org: str, prepared_by: str = "",
+def recipients(session: Session, officer: Officer, eligibility: Eligibility, *, year: int, org: str, prepared_by: str = "",
                today: dt.date | None = None) -> Table:
     """Recipients confirmed for ``year``, exits confirmed in it, and money — entitled (to the month
     of any exit), paid, and waiting (not yet paid: pending, blocked, at the bank or re-queued) — by
     programme and unit."""
     end = dt.date(year, 12, 31)
     h, root, kids, row_of = _rows_of(session, officer, org, end)
-    progs = list(rules.programmes.values())
+    progs = list(eligibility.programmes.values())
     confirmed = select(BenefitConfirmation.recipient_id).where(BenefitConfirmation.year == year)
     recs = list(session.scalars(select(BenefitRecipient).where(BenefitRecipient.id.in_(confirmed))))
     recs = [r for r in recs if row_of(r.unit_id) is not None]
@@ -60,19 +61,19 @@ def recipients(session: Session, officer: Officer, rules, *, year: int, org: str
     money: dict[tuple, Decimal] = defaultdict(Decimal)
     for prog in progs:
         mine = [r for r in recs if r.programme == prog.key]
-        ents = rules.entitlements(prog.key, [r.person_id for r in mine], year) if mine else {}
+        ents = eligibility.entitlements(prog.key, [r.person_id for r in mine], year) if mine else {}
         months = {dt.date(year, m, 1) for m in range(1, 13)}
         for r in mine:
             row = row_of(r.unit_id)
             count[(row, prog.key, "n")] += 1
-            amount, _, _ = payments.amount_for(ents[r.person_id], {m for m in months if payments.payable_until(r, m)})
+            amount, _, _ = batches.amount_for(ents[r.person_id], {m for m in months if batches.payable_until(r, m)})
             money[(row, prog.key, "due")] += amount
     for e in session.scalars(select(BenefitExit).where(BenefitExit.status == "confirmed", BenefitExit.effective_on >= dt.date(year, 1, 1),
                                                        BenefitExit.effective_on <= end, BenefitExit.recipient_id.in_(list(by_id) or [-1]))):
         r = by_id[e.recipient_id]
         count[(row_of(r.unit_id), r.programme, "exits")] += 1
     for ln in session.scalars(select(PaymentLine).where(PaymentLine.recipient_id.in_(list(by_id) or [-1]), PaymentLine.status != "void")):
-        if payments.parse_period(ln.period).year != year:
+        if batches.parse_period(ln.period).year != year:
             continue
         r = by_id[ln.recipient_id]
         money[(row_of(r.unit_id), r.programme, "paid" if ln.status == "paid" else "waiting")] += ln.amount

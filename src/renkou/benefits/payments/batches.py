@@ -1,11 +1,11 @@
 """Payment batches: the money of one programme for a year (``2025``) or a quarter (``2025Q1``).
 
 A batch is created (draft) with one line per recipient — the entitlement of the period's months
-(renkou.benefits.service.Benefits.entitlements), without the months after the recipient's exit nor
+(renkou.benefits.eligibility.service.Eligibility.entitlements), without the months after the recipient's exit nor
 any month already entered — plus the lines waiting in the queue (a failed bank payment, a finding
-cleared after its batch was released). Before release the checks run (renkou.benefits.checks): a
+cleared after its batch was released). Before release (renkou.benefits.payments.release) the checks run (renkou.benefits.payments.checks): a
 line with a finding not cleared stays behind, blocked; the others are released, exported to the bank
-(renkou.benefits.bankfile) as often as needed, and settled by the bank's result file.
+(renkou.benefits.payments.bankfile) as often as needed, and settled by the bank's result file.
 
 Money is entered once: a line is the only row ever for its person, programme and period
 (uq_payment_line_person_programme_period) and each month it pays is recorded once per person and
@@ -25,8 +25,10 @@ from fractions import Fraction
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from renkou.benefits import cycle
+from renkou.benefits.eligibility.service import Eligibility
+from renkou.benefits.cycle import applications
 from renkou.auth.officer import Officer
+from renkou.benefits.payments import batch_workflow, line_workflow
 from renkou.core.problems import problem
 from renkou.errors import UserError, ValidationFailed
 from renkou.storage.db import allocate_seq, bulk_insert, changeset_of, reserve_ids
@@ -42,9 +44,6 @@ from renkou.storage.schema import (
 )
 
 _PERIOD = re.compile(r"^(\d{4})(?:Q([1-4]))?$")
-STATUSES = {"pending": ("待发放", "pending"), "blocked": ("已拦截", "blocked"), "released": ("已提交银行", "released"),
-            "paid": ("已发放", "paid"), "queued": ("待重新发放", "queued"), "void": ("已作废", "void")}
-
 
 @dataclass(frozen=True)
 class Period:
@@ -156,7 +155,7 @@ def waiting(session: Session, officer: Officer) -> list[PaymentLine]:
 def recipient_lines(session: Session, officer: Officer, number: int) -> list[PaymentLine]:
     """Every payment line of recipient ``number``, whatever its batch or status (benefit:read; the
     recipient must be in the officer's area, else not found)."""
-    from renkou.benefits import recipients
+    from renkou.benefits.cycle import recipients
 
     rec = recipients.get_recipient(session, officer, number)
     return list(session.scalars(select(PaymentLine).where(PaymentLine.recipient_id == rec.id).order_by(PaymentLine.id)))
@@ -170,7 +169,7 @@ def results_of(session: Session, batch: PaymentBatch) -> list[tuple[PaymentResul
     return [(r, ln) for r, ln in session.execute(q)]
 
 
-def create_batch(session: Session, officer: Officer, rules, *, programme: str, period: str, on: dt.date,
+def create_batch(session: Session, officer: Officer, eligibility: Eligibility, *, programme: str, period: str, on: dt.date,
                  today: dt.date | None = None) -> PaymentBatch:
     """A draft batch (payment:manage): every confirmed recipient's entitlement for the period not
     yet entered, and the queue's lines of the programme. Refused when there is nothing to pay."""
@@ -178,9 +177,9 @@ def create_batch(session: Session, officer: Officer, rules, *, programme: str, p
     officer.require("payment:manage", "建立发放批次", "create payment batches")
     if not officer.scope.everything:
         raise UserError("发放批次由县级建立", "payment batches are created by the county", code="forbidden")
-    rules.programme(programme)
+    eligibility.programme(programme)
     p = parse_period(period)
-    if on > cycle.today_or(today):
+    if on > applications.today_or(today):
         raise ValidationFailed([problem("future_date", "date", on)])
     confirmed = select(BenefitConfirmation.recipient_id).where(BenefitConfirmation.year == p.year)
     recs = list(session.scalars(select(BenefitRecipient).where(
@@ -192,8 +191,8 @@ def create_batch(session: Session, officer: Officer, rules, *, programme: str, p
     for pid, m in session.execute(select(PaymentMonth.person_id, PaymentMonth.month).where(
             PaymentMonth.programme == programme, PaymentMonth.month.in_(p.months))):
         paid[pid].add(m)
-    ents = rules.entitlements(programme, [r.person_id for r in recs], p.year) if recs else {}
-    batch = PaymentBatch(programme=programme, period=p.key, status="draft", created_on=on)
+    ents = eligibility.entitlements(programme, [r.person_id for r in recs], p.year) if recs else {}
+    batch = PaymentBatch(programme=programme, period=p.key, status=batch_workflow.WORKFLOW.start("draft"), created_on=on)
     session.add(batch)
     session.flush()
     new: list[tuple[BenefitRecipient, Decimal, int, str, list[dt.date]]] = []
@@ -208,7 +207,8 @@ def create_batch(session: Session, officer: Officer, rules, *, programme: str, p
                                                               PaymentLine.batch_id.is_(None))))
     for ln in requeued:
         rec = session.get(BenefitRecipient, ln.recipient_id)
-        ln.batch_id, ln.status = batch.id, "pending"
+        ln.batch_id = batch.id
+        line_workflow.move(ln, "pending")
         if ln.account_no != rec.account_no:
             ln.account_no = rec.account_no
     if not new and not requeued:
@@ -231,7 +231,7 @@ def _insert(session: Session, batch: PaymentBatch, programme: str, p: Period, ne
     for i, (r, amount, n, basis, months) in enumerate(new):
         lid = first + i
         rows.append((lid, batch.id, r.id, r.person_id, programme, p.key, n, money.process_bind_param(amount, dialect), basis[:400],
-                     r.payee_id, r.account_no, "pending", None, 1, seq + i, cs))
+                     r.payee_id, r.account_no, line_workflow.WORKFLOW.start("pending"), None, 1, seq + i, cs))
         month_rows += [(r.person_id, programme, m, lid) for m in months]
     bulk_insert(session, PaymentLine.__table__, ["id", "batch_id", "recipient_id", "person_id", "programme", "period", "months", "amount",
                                                  "basis", "payee_id", "account_no", "status", "failure", "version", "seq", "created_cs"], rows)
@@ -239,39 +239,6 @@ def _insert(session: Session, batch: PaymentBatch, programme: str, p: Period, ne
     mseq = allocate_seq(session.connection(), len(month_rows))
     bulk_insert(session, PaymentMonth.__table__, ["id", "line_id", "person_id", "programme", "month", "seq", "created_cs"],
                 [(mfirst + j, lid, pid, prog, m, mseq + j, cs) for j, (pid, prog, m, lid) in enumerate(month_rows)])
-
-
-def release(session: Session, officer: Officer, rules, number: int, *, on: dt.date, exclusive: set | None = None,
-            today: dt.date | None = None) -> tuple[PaymentBatch, list[PaymentLine], list[PaymentLine]]:
-    """Run the checks again and release the batch (payment:manage): (batch, lines released, lines
-    held back). A line with a finding not cleared leaves the batch, blocked, until it is cleared.
-    When every line is blocked nothing is released: the batch stays a draft with its lines, and the
-    findings just made are kept (returned as held) for an officer to clear or void."""
-    from renkou.benefits import checks as checks_mod
-
-    officer.writing(session)
-    officer.require("payment:manage", "发放批次", "release payment batches")
-    b = get_batch(session, officer, number)
-    if b.status != "draft":
-        raise UserError(f"批次 {b.id} 已于 {b.released_on} 提交银行", f"batch {b.id} was released on {b.released_on}", code="step_refused")
-    if on > cycle.today_or(today):
-        raise ValidationFailed([problem("future_date", "date", on)])
-    checks_mod.run(session, officer, rules, b.id, on=on, exclusive=exclusive, today=today)
-    lines = lines_of(session, b)
-    held = [ln for ln in lines if ln.status == "blocked"]
-    if not any(ln.status == "pending" for ln in lines):
-        session.flush()
-        return b, [], held
-    released = []
-    for ln in lines:
-        if ln.status == "pending":
-            ln.status = "released"
-            released.append(ln)
-        elif ln.status == "blocked":
-            ln.batch_id = None
-    b.status, b.released_on = "released", on
-    session.flush()
-    return b, released, held
 
 
 def void_line(session: Session, officer: Officer, number: int, *, reason: str, on: dt.date) -> PaymentLine:
@@ -284,14 +251,15 @@ def void_line(session: Session, officer: Officer, number: int, *, reason: str, o
     if ln is None:
         raise UserError(f"款项 {number} 不存在", f"no payment line {number}", code="not_found")
     if ln.status not in ("pending", "blocked", "queued"):
-        raise UserError(f"款项 {ln.id} 状态为“{STATUSES[ln.status][0]}”，不能作废", f"payment line {ln.id} is {ln.status}: it cannot be voided",
+        raise UserError(f"款项 {ln.id} 状态为“{line_workflow.STATUSES[ln.status][0]}”，不能作废", f"payment line {ln.id} is {ln.status}: it cannot be voided",
                         code="step_refused")
     if not reason.strip():
         raise ValidationFailed([problem("required", "reason", "")])
-    if on > cycle.today_or(None):
+    if on > applications.today_or(None):
         raise ValidationFailed([problem("future_date", "date", on)])
     session.info["reason"] = f"{on}: {reason.strip()}"
-    ln.status, ln.batch_id = "void", None
+    line_workflow.move(ln, "void")
+    ln.batch_id = None
     session.flush()
     return ln
 

@@ -50,7 +50,7 @@ class Sources:
 
     @classmethod
     def of(cls, model: Model, details: pl.DataFrame) -> Sources:
-        """``details``: the in-force rows of renkou.benefits.details (hukou types, grades)."""
+        """``details``: the in-force rows of renkou.benefits.eligibility.details (hukou types, grades)."""
         ev = model.events
         persons = model.persons.select(pl.col("id").alias("person"), "male", "birth")
         deaths = model.derived.deaths.select("person", pl.col("date").alias("death"), pl.col("event").alias("death_event"))

@@ -1,7 +1,7 @@
 """What the eligibility service's decision means for the cycle, once the facts a person attested at
 application are counted.
 
-The eligibility service (renkou.benefits.service.Benefits.check) never infers an attested fact: it
+The eligibility service (renkou.benefits.eligibility.service.Eligibility.check) never infers an attested fact: it
 answers "needs attestation" for it. The cycle holds the attestations (``attested`` of the
 application, carried to the recipient), so here such a condition counts as met when, and only when,
 it was attested; anything not met stays not met.
@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+
+from renkou.benefits.eligibility.service import Eligibility
 
 
 @dataclass(frozen=True)
@@ -56,25 +58,25 @@ def made(attested: dict, where: str) -> dict[str, str]:
     return {k: f"{where} {v}".strip() for k, v in attested.items()}
 
 
-def on_day(rules, programme: str, person_id: int, on: dt.date, attested: dict, where: str = "",
+def on_day(eligibility: Eligibility, programme: str, person_id: int, on: dt.date, attested: dict, where: str = "",
            period_start: dt.date | None = None) -> Verdict:
     """The decision on ``on``; the attestations are handed to the service with where they were
     recorded, so that its explanation names them."""
-    d = rules.check(programme, person_id, on, period_start=period_start, attested=made(attested, where))
+    d = eligibility.check(programme, person_id, on, period_start=period_start, attested=made(attested, where))
     return judge(d, attested, on)
 
 
-def for_year(rules, programme: str, person_id: int, year: int, attested: dict, where: str = "") -> Verdict:
+def for_year(eligibility: Eligibility, programme: str, person_id: int, year: int, attested: dict, where: str = "") -> Verdict:
     """Eligible for some of ``year``: as the candidates are judged (the programme's determination day,
     month-based conditions over the whole year), else on the first of any month (the service counts a
     month by its first day: someone who dies in June was eligible in January). The verdict returned
     when none is eligible is the determination day's, to explain why."""
-    prog = rules.programmes[programme]
-    first = on_day(rules, programme, person_id, prog.determination(year), attested, where, dt.date(year, 1, 1))
+    prog = eligibility.programmes[programme]
+    first = on_day(eligibility, programme, person_id, prog.determination(year), attested, where, dt.date(year, 1, 1))
     if first.eligible:
         return first
     for m in range(1, 13):
-        v = on_day(rules, programme, person_id, dt.date(year, m, 1), attested, where)
+        v = on_day(eligibility, programme, person_id, dt.date(year, m, 1), attested, where)
         if v.eligible:
             return v
     return first

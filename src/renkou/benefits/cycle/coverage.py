@@ -4,7 +4,7 @@
 Each is recorded for a person of the family — an open special-assistance recipient — with what it
 is (the cadre and how to reach them, the contract, the hospital) and from when; a new record of the
 same kind takes over from the day it starts. A family is covered when any of its members holds a
-record in force (renkou.benefits.benefit_reports.coverage).
+record in force (renkou.benefits.reports.coverage).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from renkou.benefits import cycle
+from renkou.benefits.cycle import applications
 from renkou.auth.officer import Forbidden, Officer
 from renkou.core.problems import problem
 from renkou.errors import UserError, ValidationFailed
@@ -43,7 +43,7 @@ def record(session: Session, officer: Officer, *, person: Person, kind: str, det
         probs.append(problem("bad_choice", "kind", kind, choices=", ".join(KINDS)))
     if not detail.strip():
         probs.append(problem("required", "detail", ""))
-    if since > cycle.today_or(today):
+    if since > applications.today_or(today):
         probs.append(problem("future_date", "since", since))
     if probs:
         raise ValidationFailed(probs)

@@ -3,7 +3,7 @@
 A programme is who benefits (each parent, or the child), how it is paid (a yearly or monthly amount,
 pro-rated by month or paid for the whole year), the day of the year its annual determination is
 made on, how adopted children count, and a list of *conditions*, each one test of the small
-vocabulary ``TESTS`` below (implemented once, as Polars expressions, in renkou.benefits.eligibility).
+vocabulary ``TESTS`` below (implemented once, as Polars expressions, in renkou.benefits.eligibility.conditions).
 A condition of the test ``attestation`` is a fact declared at application: the system records it and
 never infers it.
 
@@ -74,6 +74,7 @@ class Programme:
     adopted_children: str  # count | ignore
     variants: tuple[str, ...]
     conditions: tuple[Condition, ...]
+    starts: dt.date | None = None  # the day the programme began: no application is dated before it
 
     @property
     def attestations(self) -> tuple[Condition, ...]:
@@ -182,10 +183,16 @@ def parse(key: str, d: Any) -> Programme:
     if "child" in variants and not any(c.test == "only_child_died_or_disabled" for c in parsed):
         raise _bad(key, "variants", "child", "按子女情况分档须有 only_child_died_or_disabled 条件",
                    "the 'child' variant needs an only_child_died_or_disabled condition")
+    starts = None
+    if d.get("starts") is not None:
+        try:
+            starts = dt.date.fromisoformat(str(d["starts"]))
+        except ValueError:
+            raise _bad(key, "starts", d["starts"], "应为 YYYY-MM-DD 日期", "must be a date YYYY-MM-DD") from None
     return Programme(key=key, zh=_text(key, d, "zh"), short_zh=d.get("short_zh") or d["zh"], en=_text(key, d, "en"),
                      beneficiary=beneficiary, unit=_choice(key, d, "unit", UNITS), proration=_choice(key, d, "proration", PRORATIONS, "months"),
                      determination_date=(m, dd), adopted_children=_choice(key, d, "adopted_children", ADOPTION_RULES, "count"),
-                     variants=tuple(variants), conditions=parsed)
+                     variants=tuple(variants), conditions=parsed, starts=starts)
 
 
 def _condition(key: str, beneficiary: str, c: Any) -> Condition:

@@ -21,7 +21,7 @@ from fractions import Fraction
 from importlib import resources
 from typing import Any, Mapping
 
-from renkou.benefits.programmes import VARIANT_TEXT
+from renkou.benefits.rules.programmes import VARIANT_TEXT
 from renkou.config import Settings
 from renkou.errors import UserError
 
@@ -214,7 +214,7 @@ def _line(ln: Line, unit: str, lang: str) -> str:
 
 def load(settings: Settings | None = None) -> Amounts:
     """The shipped tables and layers, with a county's ``amounts.json`` (RENKOU_BENEFIT_RULES) over them."""
-    from renkou.benefits.programmes import read_json, rules_file
+    from renkou.benefits.rules.programmes import read_json, rules_file
 
     settings = settings or Settings.from_env()
     shipped = json.loads(resources.files("renkou.benefits").joinpath("data/amounts.json").read_text(encoding="utf-8"))

@@ -5,11 +5,12 @@ account from one address do not lock its user out of their own address."""
 
 import datetime as dt
 
+import pyotp
 import pytest
 from sqlalchemy import select
 from starlette.testclient import TestClient
 
-from helpers import ACTOR, COUNTY, V1, build_units
+from helpers import ACTOR, COUNTY, V1, build_units, totp_code
 from renkou.auth import accounts
 from renkou.config import Settings
 from renkou.errors import UserError
@@ -173,3 +174,52 @@ def test_the_account_lock_does_not_lock_the_user_out_of_their_usual_address(db, 
         assert FAILED in sign_in(client(app, f"198.51.100.{n}"), pw="guess").text
     assert FAILED in sign_in(client(app, "198.51.100.200")).text  # ... for everyone elsewhere, even with the password
     assert sign_in(client(app, "203.0.113.5")).status_code == 303  # but not from the user's own address
+
+
+# ------------------------------------------------------------------------------------ the second factor
+
+@pytest.fixture
+def county_user(db, app):
+    with db.write(ACTOR) as s:
+        acc = accounts.create_account(s, username="shenji", display_name="审计", role="auditor", unit_code=COUNTY, password=PW)
+        secret, _ = accounts.start_totp(acc)
+        accounts.confirm_totp(s, acc, secret, pyotp.TOTP(secret).now())
+    return secret
+
+
+def test_a_one_time_code_signs_in_once(app, db, county_user):
+    c = client(app)
+    code = totp_code(db, "shenji", county_user)
+    ok = c.post("/login", data={"username": "shenji", "password": PW, "totp": code, "csrf_token": token(c)}, follow_redirects=False)
+    assert ok.status_code == 303
+    thief = client(app, "203.0.113.9")  # someone who saw the password and the code typed
+    again = thief.post("/login", data={"username": "shenji", "password": PW, "totp": code, "csrf_token": token(thief)}, follow_redirects=False)
+    assert again.status_code == 200 and FAILED in again.text and not signed_in(app, thief.cookies.get(COOKIE))
+
+
+def test_the_auditor_must_set_up_a_second_factor_first(app, db):
+    with db.write(ACTOR) as s:
+        accounts.create_account(s, username="shenji2", display_name="审计二", role="auditor", unit_code=COUNTY, password=PW)
+    c = client(app)
+    assert sign_in(c, "shenji2").status_code == 303
+    r = c.get("/audit", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/account/totp"
+
+
+def test_replacing_the_second_factor_on_its_page_needs_the_current_code_or_the_password(app, db, county_user):
+    c = client(app)
+    c.post("/login", data={"username": "shenji", "password": PW, "totp": totp_code(db, "shenji", county_user), "csrf_token": token(c)})
+    page = c.get("/account/totp").text
+    assert 'name="current"' in page  # a factor is set up: the form asks for the present one
+    form = {"csrf_token": page.split('name="csrf_token" value="')[1].split('"')[0],
+            "enrol_token": page.split('name="enrol_token" value="')[1].split('"')[0]}
+    new = page.split('id="totp-secret">')[1].split("<")[0]
+    for current in ("", "wrong-password"):
+        r = c.post("/account/totp", data={**form, "code": pyotp.TOTP(new).now(), "current": current})
+        assert r.status_code == 422 and "当前验证器应用显示的验证码或您的密码" in r.text
+    with db.read() as s:
+        assert accounts.get_account(s, "shenji").totp_secret == county_user
+    r = c.post("/account/totp", data={**form, "code": pyotp.TOTP(new).now(), "current": PW}, follow_redirects=False)
+    assert r.status_code == 303
+    with db.read() as s:
+        assert accounts.get_account(s, "shenji").totp_secret == new

@@ -3,15 +3,18 @@ and a request that is not signed in, or may not upload there, is refused before 
 is read — nothing parsed, nothing spooled to disk."""
 
 import asyncio
+import time
 
 import pyotp
 import pytest
+from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
-from helpers import ACTOR, COUNTY, T1, V1, build_units, totp_code
+from helpers import ACTOR, COUNTY, D, T1, V1, build_units, pid, totp_code
 from renkou.auth import accounts
 from renkou.config import Settings
 from renkou.errors import UserError
+from renkou.storage.schema import Person
 from renkou.web import app as web
 from renkou.web.security import COOKIE
 from renkou.web.uploads import SMALL_FORM_BYTES, upload_permission
@@ -173,3 +176,26 @@ def test_the_upload_limit_setting(raw, mb):
 def test_a_wrong_upload_limit_is_refused(raw):
     with pytest.raises(UserError, match="RENKOU_MAX_UPLOAD_MB"):
         Settings.from_env({"RENKOU_MAX_UPLOAD_MB": raw})
+
+
+def test_the_web_import_takes_the_row_limit(db, tmp_path):
+    build_units(db)
+    with db.write(ACTOR) as s:
+        accounts.create_account(s, username="xiang", display_name="乡干部", role="township_officer", unit_code=T1, password=PW)
+    app = web.create_app(db, secret="k", secure_cookies=False, settings=Settings(import_max_rows=1))
+    app.state.import_dir = tmp_path / "imports"
+    cookie, csrf = signed_in(app, db, "xiang")
+    c = TestClient(app, cookies={COOKIE: cookie})
+    head = "身份证号码,姓名,性别,出生日期,户籍地代码,居住地代码\n"
+    rows = "".join(f"{pid(D(1990, 1, 1 + n), 'F', n)},王{n},女,1990-01-0{1 + n},{V1},{V1}\n" for n in range(2))
+    r = c.post("/import", data={"csrf_token": csrf, "kind": "persons"}, files={"file": ("p.csv", (head + rows).encode(), "text/csv")},
+               follow_redirects=False)
+    job = r.headers["location"]
+    for _ in range(300):  # the check runs in a thread: wait until its page no longer polls for progress
+        page = c.get(job).text
+        if "/progress" not in page:
+            break
+        time.sleep(0.1)
+    assert "超过 1 行" in page and "more than 1 data rows" not in page  # the page's language: Chinese
+    with db.read() as s:
+        assert s.scalar(select(func.count(Person.id))) == 0

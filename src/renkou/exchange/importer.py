@@ -17,6 +17,7 @@ from pathlib import Path
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from renkou.config import Settings
 from renkou.core import idnumber
 from renkou.core.codes import LEVELS, UNIT_KINDS, URBAN_RURAL_CLASSES, check_code
 from renkou.core.events import EVENT_KINDS
@@ -567,13 +568,13 @@ IMPORTERS = {"orgs": _import_orgs, "households": _import_households, "persons": 
 
 
 def run_import(db: Database, kind: str, path: Path, actor: Actor, *, progress: Progress | None = None,
-               today: dt.date | None = None) -> ImportResult:
+               today: dt.date | None = None, max_rows: int = Settings.import_max_rows) -> ImportResult:
     """Import one file atomically. Raises `ValidationFailed` (with ``.result``) when anything is wrong."""
     if kind not in IMPORTERS:
         from renkou.errors import UserError
 
         raise UserError(f"未知的导入类型 {kind}（可选：{', '.join(IMPORTERS)}）", f"unknown import kind {kind} (one of: {', '.join(IMPORTERS)})")
-    table = readers.open_table(path)
+    table = readers.limit_rows(readers.open_table(path), max_rows, path.name)
     digest = readers.sha256(path)
     res = ImportResult(kind, path.name)
     cols = _Rows(kind, table.headers, res)

@@ -123,7 +123,7 @@ class _Door:
                 s.rollback()  # validation only: nothing the importer wrote is kept
 
 
-def _work(db, folder: Path, scope, actor: Actor, *, commit: bool) -> None:
+def _work(db, folder: Path, scope, actor: Actor, *, commit: bool, max_rows: int) -> None:
     meta = read(folder) or {}
     kind, name = meta["kind"], meta["name"]
     path = folder / ("committing" if commit else "upload") / name
@@ -140,7 +140,7 @@ def _work(db, folder: Path, scope, actor: Actor, *, commit: bool) -> None:
     res, problems = None, []
     try:
         try:
-            res = importer.run_import(door, kind, path, actor, progress=progress("rows"))
+            res = importer.run_import(door, kind, path, actor, progress=progress("rows"), max_rows=max_rows)
         except ValidationFailed as exc:
             res, problems = exc.result, exc.problems
         except _OutsideArea:
@@ -182,7 +182,7 @@ def start(request: Request, user, folder: Path, *, commit: bool) -> threading.Th
     meta = read(folder) or {}
     addr = request.client.host if request.client else "?"
     actor = Actor(user[1].username, "import", f"web:{addr} {meta['name']} sha256:{meta['sha256']}")
-    t = threading.Thread(target=_work, args=(request.app.state.db, folder, user[2], actor), kwargs={"commit": commit},
+    t = threading.Thread(target=_work, args=(request.app.state.db, folder, user[2], actor), kwargs={"commit": commit, "max_rows": request.app.state.settings.import_max_rows},
                          name=f"renkou-import-{folder.name[:8]}", daemon=True)
     t.start()
     return t

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0009'
-down_revision = '0007'  # '0008' once the benefits branch is merged
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 

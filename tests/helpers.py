@@ -48,6 +48,21 @@ def add_resident(s, name: str, sex: str, birth: dt.date, village: str, n: int, *
     return p
 
 
+def totp_code(db: Database, username: str, secret: str) -> str:
+    """The one-time code of ``secret`` now, for signing in as ``username``. A code is accepted once
+    (renkou.auth.accounts) and the tests sign in more often than every 30 seconds, so the account's
+    last accepted time step is cleared first, as if the next step had come (straight in the table:
+    it is the clock the tests move, not something a user does)."""
+    import pyotp
+    from sqlalchemy import update
+
+    from renkou.storage.schema import Account
+
+    with db.engine.begin() as c:
+        c.execute(update(Account.__table__).where(Account.__table__.c.username == username).values(totp_last_step=None))
+    return pyotp.TOTP(secret).now()
+
+
 def run_cli(capsys, *args: str) -> tuple[int, str, str]:
     """Run `renkou ARGS...` in-process: (exit code, stdout, stderr)."""
     import pytest

@@ -20,6 +20,7 @@ exists: keep them as data, never as code branches. This module is not where sett
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import MISSING, Field, dataclass, field, fields
@@ -31,7 +32,7 @@ from sqlalchemy.engine import make_url
 from renkou.core.birthorder import RULES as BIRTH_ORDER_RULES
 from renkou.errors import UserError
 
-__all__ = ["Settings", "SettingInfo", "choice", "data_dir", "flag", "optional_text", "setting", "settings_info", "text", "whole"]
+__all__ = ["Settings", "SettingInfo", "choice", "data_dir", "networks", "flag", "optional_text", "setting", "settings_info", "text", "whole"]
 
 Parse = Callable[[str, str], Any]  # (environment variable, its raw text) -> value, or raises UserError
 
@@ -93,6 +94,22 @@ def setting(default: Any, env: str, zh: str, en: str, *, parse: Parse = text, de
     return field(default=default, metadata=meta)
 
 
+def networks(name: str, raw: str) -> tuple[str, ...]:
+    """Comma-separated IP addresses or CIDR networks, each checked."""
+    out = []
+    for part in raw.split(","):
+        if part.strip():
+            try:
+                out.append(str(ipaddress.ip_network(part.strip(), strict=False)))
+            except ValueError:
+                raise UserError(f"{name} 应为逗号分隔的 IP 地址或网段（如 10.0.0.5,10.1.0.0/24），而不是 {part.strip()!r}",
+                                f"{name} must be comma-separated IP addresses or networks (such as 10.0.0.5,10.1.0.0/24), not {part.strip()!r}") from None
+    return tuple(out)
+
+
+networks.allowed = "IP addresses or networks, comma-separated"  # type: ignore[attr-defined]
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str = setting("sqlite:///renkou.db", "RENKOU_DATABASE_URL", "数据库地址", "Database URL",
@@ -128,6 +145,14 @@ class Settings:
     data_dir: str | None = setting(None, "RENKOU_DATA_DIR", "服务器工作文件目录（待核验、待提交的导入文件）",
                                    "The server's folder for its work files (uploaded imports waiting for a check or a commit)",
                                    parse=optional_text, default_text="`<file>.data` next to a SQLite database, else one folder per database in the user's data directory")
+    trusted_proxies: tuple[str, ...] = setting((), "RENKOU_TRUSTED_PROXIES", "可信反向代理（其 X-Forwarded-For 才被采信）",
+                                               "Reverse proxies (addresses or CIDR networks) whose X-Forwarded-For names the client",
+                                               parse=networks, default_text="none: X-Forwarded-For is never trusted (see reverse-proxy.md)")
+    max_upload_mb: int = setting(50, "RENKOU_MAX_UPLOAD_MB", "上传文件大小上限（MB），超出即拒收，不读取",
+                                 "Largest request body (upload) read, in MB; a larger one is refused before it is read",
+                                 parse=whole(1, 4096))
+    import_max_rows: int = setting(1_000_000, "RENKOU_IMPORT_MAX_ROWS", "一个导入文件的数据行上限",
+                                   "The most data rows one import file may have", parse=whole(1, 100_000_000))
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:

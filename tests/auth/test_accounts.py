@@ -2,6 +2,7 @@
 the audit trail."""
 
 import datetime as dt
+import time
 
 import pyotp
 import pytest
@@ -88,27 +89,88 @@ def test_totp_second_factor(db, county):
         secret, uri = accounts.start_totp(acc)
         assert uri.startswith("otpauth://totp/") and "renkou" in uri
         with pytest.raises(Exception):
-            accounts.confirm_totp(s, acc, secret, "000000" if pyotp.TOTP(secret).now() != "000000" else "111111")
-        accounts.confirm_totp(s, acc, secret, pyotp.TOTP(secret).now())
+            accounts.confirm_totp(s, acc, secret, "000000" if pyotp.TOTP(secret).now() != "000000" else "111111", now=T0)
+        accounts.confirm_totp(s, acc, secret, _code(secret, T0), now=T0)
     with pytest.raises(accounts.LoginFailed):
-        accounts.authenticate(db, "tongji", PW)  # the code is now required
-    ok = accounts.authenticate(db, "tongji", PW, totp_code=pyotp.TOTP(secret).now())
+        accounts.authenticate(db, "tongji", PW, now=T0 + STEP)  # the code is now required
+    ok = accounts.authenticate(db, "tongji", PW, totp_code=_code(secret, T0 + STEP), now=T0 + STEP)
     assert not ok.must_enrol_totp
 
 
-def test_secrets_never_reach_the_audit_trail_and_accounts_are_never_deleted(db, county):
-    _make(db)
-    with db.write(ADMIN, reason="forgotten") as s:
-        acc = accounts.get_account(s, "li.ming")
-        accounts.set_password(s, acc, "Another.Pass-2027")
-    with pytest.raises(ValidationFailed):
-        with db.write(ADMIN) as s:
-            accounts.set_password(s, accounts.get_account(s, "li.ming"), "Another.Pass-2027")  # the same again
+T0 = dt.datetime(2026, 12, 1, 8, 0, 0)
+STEP = dt.timedelta(seconds=30)
+
+
+def _code(secret: str, at: dt.datetime) -> str:
+    return pyotp.TOTP(secret).at(at.replace(tzinfo=dt.UTC))
+
+
+def _enrolled(db, name="tongji") -> str:
+    _make(db, role="county_statistician", unit=COUNTY, name=name)
+    with db.write(ADMIN) as s:
+        acc = accounts.get_account(s, name)
+        secret, _ = accounts.start_totp(acc)
+        accounts.confirm_totp(s, acc, secret, _code(secret, T0), now=T0)
+    return secret
+
+
+def test_a_one_time_code_is_accepted_once(db, county):
+    secret = _enrolled(db)
+    at = T0 + 4 * STEP
+    with pytest.raises(accounts.LoginFailed):  # the enrolment's own code, replayed
+        accounts.authenticate(db, "tongji", PW, totp_code=_code(secret, T0), now=T0 + STEP // 2)
+    accounts.authenticate(db, "tongji", PW, totp_code=_code(secret, at), now=at)
+    for replay_at in (at, at + STEP // 3, at + STEP):  # the same code again, in its step or the next (clock drift window)
+        with pytest.raises(accounts.LoginFailed):
+            accounts.authenticate(db, "tongji", PW, totp_code=_code(secret, at), now=replay_at)
+    with pytest.raises(accounts.LoginFailed):  # nor an earlier step's code that is still inside the window
+        accounts.authenticate(db, "tongji", PW, totp_code=_code(secret, at - STEP), now=at)
+    assert accounts.authenticate(db, "tongji", PW, totp_code=_code(secret, at + STEP), now=at + STEP).username == "tongji"
+
+
+@pytest.mark.parametrize("proof, accepted", [("", False), ("wrong-password", False), ("old code replayed", False),
+                                             ("old code", True), (PW, True)])
+def test_replacing_the_second_factor_needs_the_current_code_or_the_password(db, county, proof, accepted):
+    old = _enrolled(db)
+    at = T0 + 10 * STEP
+    current = {"old code": _code(old, at), "old code replayed": _code(old, T0)}.get(proof, proof)
+    with db.write(ADMIN) as s:
+        acc = accounts.get_account(s, "tongji")
+        new, _ = accounts.start_totp(acc)
+        if accepted:
+            accounts.confirm_totp(s, acc, new, _code(new, at), current=current, now=at)
+        else:
+            with pytest.raises(accounts.FactorNotProved) as e:
+                accounts.confirm_totp(s, acc, new, _code(new, at), current=current, now=at)
+            assert "当前的动态验证码或密码" in e.value.zh and "current code or the password" in e.value.en
     with db.read() as s:
-        entries = s.scalars(select(AuditEntry).where(AuditEntry.table_name == "account")).all()
-        assert entries
-        dumped = repr([(e.before, e.after) for e in entries])
-        assert "argon2" not in dumped and "***" in dumped
-    with pytest.raises(Exception), db.engine.begin() as c:
-        c.execute(text("DELETE FROM account"))
-    assert accounts.authenticate(db, "li.ming", "Another.Pass-2027").username == "li.ming"
+        assert accounts.get_account(s, "tongji").totp_secret == (new if accepted else old)
+
+
+def test_the_account_lock_does_not_apply_from_the_last_sign_in_address(db, county):
+    _make(db)
+    now = dt.datetime(2026, 11, 22, 8, 0)
+    accounts.authenticate(db, "li.ming", PW, origin="203.0.113.5", now=now)
+    for i in range(accounts.LOCK_AFTER):
+        with pytest.raises(accounts.LoginFailed):
+            accounts.authenticate(db, "li.ming", f"wrong{i}", origin=f"198.51.100.{i}", now=now)
+    with pytest.raises(accounts.LoginFailed):  # locked for every other address, even with the password
+        accounts.authenticate(db, "li.ming", PW, origin="198.51.100.250", now=now)
+    assert accounts.authenticate(db, "li.ming", PW, origin="203.0.113.5", now=now).username == "li.ming"
+
+
+def test_signing_out_and_setting_a_password_end_the_sessions(db, county):
+    _make(db)
+    with db.read() as s:
+        acc_id = accounts.get_account(s, "li.ming").id
+    before = time.time()
+    with db.read() as s:
+        assert accounts.session_account(s, acc_id, before) is not None
+    accounts.sign_out(db, acc_id, origin="203.0.113.5")
+    after = time.time()
+    with db.read() as s:
+        assert accounts.session_account(s, acc_id, before) is None and accounts.session_account(s, acc_id, after) is not None
+    with db.write(ADMIN) as s:
+        accounts.set_password(s, accounts.get_account(s, "li.ming"), "Another.Pass-2027")
+    with db.read() as s:
+        assert accounts.session_account(s, acc_id, after) is None

@@ -48,6 +48,13 @@ def test_roles():
     assert ROLES[Role.SYSADMIN].needs_totp and not ROLES[Role.VILLAGE_WORKER].needs_totp
 
 
+@pytest.mark.parametrize("role, needs", [(Role.VILLAGE_WORKER, False), (Role.TOWNSHIP_OFFICER, False), (Role.COUNTY_STATISTICIAN, True),
+                                         (Role.BENEFIT_ADMIN, True), (Role.AUDITOR, True), (Role.SYSADMIN, True)])
+def test_every_role_reading_county_wide_data_or_the_audit_trail_needs_a_second_factor(role, needs):
+    """The auditor reads personal data and the whole audit trail of its area: a second factor, like the county roles."""
+    assert ROLES[role].needs_totp is needs
+
+
 def test_production_hashes_use_the_rfc_9106_profile(monkeypatch):
     monkeypatch.delenv("RENKOU_ARGON2_PROFILE", raising=False)
     passwords._hasher.cache_clear()

@@ -138,6 +138,8 @@ def test_demo_says_where_it_is_and_runs_twice_on_sqlite(url, capsys):
     code, out, err = run(capsys, "--db", url, "demo", "--persons", DEMO_PERSONS)  # --fresh by default: rebuilt, not added to
     assert code == 0 and "Demo county ready" in out and "Traceback" not in err
     assert next(line for line in out.splitlines() if line.startswith("Demo county ready")) == first  # same seed, same county
+    needs = {line.split()[1] for line in out.splitlines() if "set up at first sign-in" in line}  # the demo accounts that need TOTP
+    assert needs == {"tongji", "jiangfu", "shenji", "admin"}
     db = Database(url)
     try:
         with db.read() as s:

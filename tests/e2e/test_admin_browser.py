@@ -23,6 +23,7 @@ from renkou.synth import county
 from renkou.web.app import create_app
 
 from e2e_kit import demo_county, serving, shot
+from helpers import totp_code
 
 S: dict = {}  # what the tests of this module hand on to each other, in file order
 
@@ -42,8 +43,11 @@ def server(tmp_path_factory):
         admin = accounts.get_account(s, "admin")
         secret, _ = accounts.start_totp(admin)
         accounts.confirm_totp(s, admin, secret, pyotp.TOTP(secret).now())
+        auditor = accounts.get_account(s, "shenji")  # the auditor's role needs a second factor too
+        auditor_secret, _ = accounts.start_totp(auditor)
+        accounts.confirm_totp(s, auditor, auditor_secret, pyotp.TOTP(auditor_secret).now())
         taken = set(s.scalars(select(Person.id_number)))
-    S.update(village=mine[0], other=other, admin_totp=secret, files=tmp)
+    S.update(village=mine[0], other=other, admin_totp=secret, auditor_totp=auditor_secret, files=tmp, db=db)
     S["ids"] = [i for i in (idnumber.make(county.COUNTY_CODE, dt.date(1995, 5, 5), n) for n in range(600, 700)) if i not in taken][:3]
     app = create_app(db, secret="e2e", secure_cookies=False)
     app.state.import_dir = tmp / "imports"
@@ -57,7 +61,7 @@ def sign_in(page, server, user, totp: str | None = None, landing="/"):
     page.fill("input[name=username]", user)
     page.fill("input[name=password]", fixture.DEMO_PASSWORD)
     if totp:
-        page.fill("input[name=totp]", pyotp.TOTP(totp).now())
+        page.fill("input[name=totp]", totp_code(S["db"], user, totp))
     page.click("main button[type=submit]")
     page.wait_for_url(server + landing)
 
@@ -110,7 +114,7 @@ def test_a_township_officer_checks_then_commits_an_import(server, page):
 
 
 def test_the_auditor_finds_the_import(server, page):
-    sign_in(page, server, "shenji")
+    sign_in(page, server, "shenji", totp=S["auditor_totp"])
     page.click("header >> text=审计日志")
     page.wait_for_url(server + "/audit")
     page.select_option("select[name=channel]", "import")

@@ -21,6 +21,7 @@ from renkou.storage.schema import Person
 from renkou.web.app import create_app
 
 from e2e_kit import demo_county, serving, shot
+from helpers import totp_code
 
 TODAY = dt.date.today()
 S: dict[str, str] = {}  # handed from step to step, in file order
@@ -42,7 +43,10 @@ def server(tmp_path_factory):
         acc = accounts.get_account(s, "jiangfu")
         secret, _ = accounts.start_totp(acc)
         accounts.confirm_totp(s, acc, secret, pyotp.TOTP(secret).now())
-    S.update(village=village, id_number=p.id_number, name=p.name, totp=secret)
+        auditor = accounts.get_account(s, "shenji")  # the auditor's role needs a second factor too
+        auditor_secret, _ = accounts.start_totp(auditor)
+        accounts.confirm_totp(s, auditor, auditor_secret, pyotp.TOTP(auditor_secret).now())
+    S.update(village=village, id_number=p.id_number, name=p.name, totp=secret, auditor_totp=auditor_secret, db=db)
     with serving(create_app(db, secret="e2e", secure_cookies=False)) as url:
         yield url
     db.dispose()
@@ -53,7 +57,7 @@ def sign_in(page, server, user, totp: str | None = None):
     page.fill("input[name=username]", user)
     page.fill("input[name=password]", fixture.DEMO_PASSWORD)
     if totp:
-        page.fill("input[name=totp]", pyotp.TOTP(totp).now())
+        page.fill("input[name=totp]", totp_code(S["db"], user, totp))
     page.click("button[type=submit]")
     page.wait_for_url(server + "/")
 
@@ -172,7 +176,7 @@ def test_the_county_pays_and_exports_the_bank_file(server, page):
 
 
 def test_the_auditor_reads_and_cannot_change(server, page):
-    sign_in(page, server, "shenji")
+    sign_in(page, server, "shenji", totp=S["auditor_totp"])
     page.goto(server + "/benefits")
     assert page.locator(f"#applications a[href='/benefits/applications/{S['app']}']").count() == 1
     page.goto(f"{server}/benefits/applications/{S['app']}")

@@ -20,8 +20,9 @@ from renkou.auth import accounts
 from renkou.web import app as web_app
 from tests.benefits.cycle_kit import ACCOUNTS, PW, SETTINGS, Desk
 from tests.benefits.families import ACTOR
+from tests.helpers import totp_code
 
-TOTP_ROLES = {"benefit_admin", "county_statistician", "sysadmin"}
+TOTP_ROLES = {"benefit_admin", "county_statistician", "auditor", "sysadmin"}
 
 
 class Web:
@@ -49,7 +50,7 @@ class Web:
         """Sign in as ``user`` (after signing out whoever was signed in)."""
         self.c.cookies.clear()
         t = self.token("/login")
-        code = pyotp.TOTP(self.secrets[user]).now() if user in self.secrets else ""
+        code = totp_code(self.db, user, self.secrets[user]) if user in self.secrets else ""
         r = self.c.post("/login", data={"username": user, "password": PW, "totp": code, "csrf_token": t}, follow_redirects=False)
         assert r.status_code == 303, r.text[:300]
         self.user = user

@@ -6,11 +6,12 @@ session's CSRF token — on SQLite and PostgreSQL."""
 import datetime as dt
 import re
 
+import pyotp
 import pytest
 from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
-from helpers import ACTOR, SYSTEM, COUNTY, T1, T2, V1, V2, V3, add_resident, build_units
+from helpers import ACTOR, SYSTEM, COUNTY, T1, T2, V1, V2, V3, add_resident, build_units, totp_code
 from renkou.auth import accounts
 from renkou.core import idnumber
 from renkou.registry import asof
@@ -33,14 +34,22 @@ def env(db):
             who[key] = add_resident(s, name, sex, birth, village, n, registered=D(2000, 1, 1) if birth < D(2000, 1, 1) else None).id
         for user, role, unit in (("cun1", "village_worker", V1), ("xiang1", "township_officer", T1), ("xiang2", "township_officer", T2),
                                  ("shenji", "auditor", COUNTY)):
-            accounts.create_account(s, username=user, display_name=f"显示{user}", role=role, unit_code=unit, password=PW)
+            acc = accounts.create_account(s, username=user, display_name=f"显示{user}", role=role, unit_code=unit, password=PW)
+            if role == "auditor":  # the role needs a second factor
+                secret, _ = accounts.start_totp(acc)
+                accounts.confirm_totp(s, acc, secret, pyotp.TOTP(secret).now())
+                SECRETS[user] = secret
     with TestClient(web.create_app(db, secret="k", secure_cookies=False)) as c:
         yield c, who, db
 
 
+SECRETS: dict[str, str] = {}
+
+
 def sign_in(c, user="cun1"):
     t = c.get("/login").text.split('name="csrf_token" value="')[1].split('"')[0]
-    assert c.post("/login", data={"username": user, "password": PW, "csrf_token": t}, follow_redirects=False).status_code == 303
+    code = totp_code(c.app.state.db, user, SECRETS[user]) if user in SECRETS else ""
+    assert c.post("/login", data={"username": user, "password": PW, "totp": code, "csrf_token": t}, follow_redirects=False).status_code == 303
 
 
 def token(c, url="/register"):
@@ -180,9 +189,9 @@ def test_duplicates_by_name_pinyin_and_id_number_across_the_county(env):
     sign_in(c)
     idn = idnumber.make(COUNTY, BORN, 101)
     assert post(c, "/register/birth", birth(who, id_number=idn)).status_code == 303
-    before = counts(db)
     # 汪晓明 reads wangxiaoming too, born the same day, another mother (of V2: outside this worker's village)
     sign_in(c, "xiang1")
+    before = counts(db)  # (signing in writes the account's address of sign-in)
     r = post(c, "/register/birth", birth(who, name="汪晓明", mother=str(who["other_mother"]), father="", village=V2))
     assert r.status_code == 200 and "姓名拼音相同且出生日期相同" in r.text and "王小明" in r.text
     r = post(c, "/register/birth", birth(who, name="王小明", mother=str(who["other_mother"]), father="", village=V2))
@@ -205,8 +214,8 @@ def test_the_duplicate_check_shows_nobody_outside_the_area(env):
     r = post(c, "/register/birth", birth(who, id_number=idn))  # 王小明, in V1 (township T1)
     assert r.status_code == 303
     child = int(r.headers["location"].rsplit("/", 1)[1])
-    before = counts(db)
     sign_in(c, "xiang2")  # the other township: its own mother, its own village
+    before = counts(db)  # after signing in, itself an audited write
     theirs = {"mother": str(who["far"]), "father": "", "village": V3}
     r = post(c, "/register/birth", birth(who, name="别人", id_number=idn, **theirs))
     assert r.status_code == 400 and "管辖范围以外已有持此身份证号码" in field(r.text, "id_number")

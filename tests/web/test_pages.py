@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 from starlette.testclient import TestClient
 
-from helpers import ACTOR, T1, V1, V3, add_resident, build_units
+from helpers import ACTOR, T1, V1, V3, add_resident, build_units, totp_code
 from renkou.auth import accounts
 from renkou.storage.schema import AuditEntry
 from renkou.web import app as web
@@ -84,7 +84,7 @@ def test_the_system_administrator_sees_no_personal_data(env):
         secret, _ = accounts.start_totp(acc)
         accounts.confirm_totp(s, acc, secret, pyotp.TOTP(secret).now())
     t = c.get("/login").text.split('name="csrf_token" value="')[1].split('"')[0]
-    r = c.post("/login", data={"username": "xitong", "password": PW, "totp": pyotp.TOTP(secret).now(), "csrf_token": t},
+    r = c.post("/login", data={"username": "xitong", "password": PW, "totp": totp_code(db, "xitong", secret), "csrf_token": t},
                follow_redirects=False)
     assert r.status_code == 303
     assert c.get("/persons", params={"q": "赵"}).status_code == 403

@@ -11,6 +11,7 @@ import json
 import re
 from urllib.parse import quote
 
+import pyotp
 import pytest
 from starlette.testclient import TestClient
 
@@ -21,6 +22,7 @@ from renkou.stats.table import Column, Row, Table
 from renkou.storage.schema import Person
 from renkou.web import app as web
 from renkou.web import reports as web_reports
+from tests.helpers import totp_code
 from tests.stats import fixture as fx
 
 PW = "Village.Work-2026"
@@ -43,6 +45,9 @@ def env(db):
         for user, (role, unit) in ACCOUNTS.items():
             acc = accounts.create_account(s, username=user, display_name=f"显示{user}", role=role, unit_code=unit, password=PW)
             tokens[user] = accounts.create_token(s, acc, "test client")
+            if role == "auditor":  # signs in on the pages: its role needs a second factor
+                SECRETS[user], _ = accounts.start_totp(acc)
+                accounts.confirm_totp(s, acc, SECRETS[user], pyotp.TOTP(SECRETS[user]).now())
         id_of = {k: s.get(Person, v).id_number for k, v in ids.items()}
     with TestClient(web.create_app(db, secret="k", secure_cookies=False)) as c:
         yield c, tokens, id_of, db
@@ -52,9 +57,13 @@ def bearer(token):
     return {"Authorization": f"Bearer {token}"}
 
 
+SECRETS: dict[str, str] = {}
+
+
 def sign_in(c, user):
     t = c.get("/login").text.split('name="csrf_token" value="')[1].split('"')[0]
-    assert c.post("/login", data={"username": user, "password": PW, "csrf_token": t}, follow_redirects=False).status_code == 303
+    code = totp_code(c.app.state.db, user, SECRETS[user]) if user in SECRETS else ""
+    assert c.post("/login", data={"username": user, "password": PW, "totp": code, "csrf_token": t}, follow_redirects=False).status_code == 303
 
 
 def show(c, what="report:monthly", org=fx.T1, period="2024", **more):

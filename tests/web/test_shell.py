@@ -7,6 +7,7 @@ from starlette.testclient import TestClient
 from helpers import ACTOR, COUNTY, V1, build_units
 from renkou.auth import accounts
 from renkou.web import app as web
+from renkou.web import security
 from renkou.web.security import COOKIE, HEADERS
 
 PW = "Village.Work-2026"
@@ -80,8 +81,8 @@ def test_a_new_session_at_every_sign_in(client):
 
 
 def test_throttling_by_address(client, monkeypatch):
-    monkeypatch.setattr(web, "THROTTLE_FAILURES", 3)
-    for _ in range(3):
-        assert "用户名、密码或动态验证码不正确" in login(client, pw="nope").text
+    monkeypatch.setattr(security, "ADDRESS_FAILURES", 3)
+    for user in ("admin", "nobody", "someone"):  # guessing at several accounts from one address
+        assert "用户名、密码或动态验证码不正确" in login(client, user=user, pw="nope").text
     r = login(client)  # even the right password, from this address, for now
     assert r.status_code == 429 and "登录失败次数过多" in r.text

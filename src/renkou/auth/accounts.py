@@ -1,14 +1,27 @@
-"""Accounts: create, authenticate (with lockout), change passwords, TOTP second factor.
+"""Accounts: create, authenticate (with lockout), change passwords, TOTP second factor, and whether
+a session cookie still stands for its account. Not the cookie itself (renkou.web.security).
 
 Authentication never says which part was wrong (unknown user, wrong password, wrong code): the
 message is the same, and an unknown user costs the same hashing time as a known one. After
 ``LOCK_AFTER`` consecutive failures the account is locked for ``LOCK_MINUTES``; the failures and
-the lock are saved even though the login fails (and appear in the audit trail as updates).
+the lock are saved even though the login fails (and appear in the audit trail as updates). The lock
+does not apply from the address of the account's last successful sign-in, so that nobody can lock
+the user out of their own office from elsewhere; failures from one address at one account are
+limited separately, by the web application (renkou.web.security.LoginThrottle).
+
+A one-time code is accepted once: the time step of the last accepted code is kept, and a code of
+that step or an earlier one is refused. Replacing the second factor needs the current code or the
+password.
+
+Sessions are revocable: a session issued before the account's ``sessions_valid_after`` is refused
+(`session_account`). Signing out, setting a password, deactivation and reactivation end every
+session of the account (`end_sessions`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hmac
 import re
 from dataclasses import dataclass
 
@@ -25,7 +38,7 @@ from renkou.registry.orgs import Hierarchy
 from renkou.storage.db import Actor, Database, utcnow
 from renkou.storage.schema import Account
 
-LOCK_AFTER = 5
+LOCK_AFTER = 10  # consecutive failures from anywhere; above the web throttle of one (account, address) pair
 LOCK_MINUTES = 15
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,31}$")
 _DUMMY = passwords.hash_password("renkou-dummy-password-for-timing")
@@ -34,6 +47,11 @@ _DUMMY = passwords.hash_password("renkou-dummy-password-for-timing")
 class LoginFailed(UserError):
     def __init__(self) -> None:
         super().__init__("用户名、密码或动态验证码不正确，或账号已停用/锁定", "wrong user name, password or one-time code, or the account is disabled or locked")
+
+
+class FactorNotProved(UserError):
+    def __init__(self) -> None:
+        super().__init__("更换动态验证码须先输入当前的动态验证码或密码", "replacing the one-time code needs the current code or the password")
 
 
 @dataclass(frozen=True)
@@ -94,9 +112,10 @@ def authenticate(db: Database, username: str, password: str, *, totp_code: str |
         acc = s.scalar(select(Account).where(Account.username == name))
         if acc is None:
             passwords.verify(_DUMMY, password)  # same time as a real check
-        elif not acc.active or (acc.locked_until is not None and acc.locked_until > now):
+        elif not acc.active or (acc.locked_until is not None and acc.locked_until > now and not _usual_origin(acc, origin)):
             passwords.verify(acc.password_hash, password)
-        elif not passwords.verify(acc.password_hash, password) or (acc.totp_secret and not _totp_ok(acc.totp_secret, totp_code, now)):
+        elif not passwords.verify(acc.password_hash, password) or (
+                acc.totp_secret and (step := _totp_step(acc.totp_secret, totp_code, now, acc.totp_last_step)) is None):
             acc.failed_logins += 1
             if acc.failed_logins >= LOCK_AFTER:
                 acc.locked_until = now + dt.timedelta(minutes=LOCK_MINUTES)
@@ -106,6 +125,10 @@ def authenticate(db: Database, username: str, password: str, *, totp_code: str |
                 acc.failed_logins, acc.locked_until = 0, None
             if passwords.needs_rehash(acc.password_hash):
                 acc.password_hash = passwords.hash_password(password)
+            if acc.totp_secret:
+                acc.totp_last_step = step
+            if origin and acc.last_login_origin != origin[:64]:
+                acc.last_login_origin = origin[:64]
             role = Role(acc.role)
             result = Login(acc.id, acc.username, role, acc.unit_id, ROLES[role].needs_totp and not acc.totp_secret)
     if result is None:
@@ -113,10 +136,54 @@ def authenticate(db: Database, username: str, password: str, *, totp_code: str |
     return result
 
 
-def _totp_ok(secret: str, code: str | None, now: dt.datetime) -> bool:
+def _usual_origin(acc: Account, origin: str) -> bool:
+    """Whether ``origin`` is the address of the account's last successful sign-in."""
+    return bool(origin) and acc.last_login_origin == origin[:64]
+
+
+def _totp_step(secret: str, code: str | None, now: dt.datetime, after: int | None) -> int | None:
+    """The time step of ``code`` if it is the code of the step of ``now`` or of one next to it
+    (clocks drift) and of a step later than ``after`` (the last one accepted); else None."""
     if not code or not code.strip().isdigit():
-        return False
-    return pyotp.TOTP(secret).verify(code.strip(), for_time=now.replace(tzinfo=dt.UTC), valid_window=1)
+        return None
+    totp = pyotp.TOTP(secret)
+    current = int(now.replace(tzinfo=dt.UTC).timestamp()) // totp.interval
+    for step in (current - 1, current, current + 1):
+        if (after is None or step > after) and hmac.compare_digest(totp.generate_otp(step), code.strip()):
+            return step
+    return None
+
+
+def end_sessions(session: Session, acc: Account, *, now: dt.datetime | None = None) -> None:
+    """End every session of the account issued until now (each copy of its cookies)."""
+    acc.sessions_valid_after = now or utcnow()
+    session.flush()
+
+
+def session_account(session: Session, account_id: int, issued: float) -> Account | None:
+    """The account a session cookie stands for — the one function every request that reads the
+    session asks: None unless the account exists, is active, and the session (issued at ``issued``,
+    seconds since the epoch) was issued after its sessions were last ended."""
+    if not account_id:
+        return None
+    acc = session.get(Account, account_id)
+    if acc is None or not acc.active:
+        return None
+    if acc.sessions_valid_after is not None and issued <= acc.sessions_valid_after.replace(tzinfo=dt.UTC).timestamp():
+        return None
+    return acc
+
+
+def sign_out(db: Database, account_id: int, *, channel: str = "web", origin: str = "") -> None:
+    """Signing out ends every session of the account, not only the cookie of this browser."""
+    if not account_id:
+        return
+    with db.read() as s:
+        name = s.scalar(select(Account.username).where(Account.id == account_id))
+    if name is None:
+        return
+    with db.write(Actor(name, channel, origin), note="sign out") as s:
+        end_sessions(s, s.get(Account, account_id))
 
 
 def change_password(session: Session, acc: Account, old: str, new: str) -> None:
@@ -133,7 +200,7 @@ def set_password(session: Session, acc: Account, new: str) -> None:
         raise ValidationFailed(probs)
     acc.password_hash = passwords.hash_password(new)
     acc.password_changed_at = utcnow()
-    session.flush()
+    end_sessions(session, acc, now=acc.password_changed_at)
 
 
 def start_totp(acc: Account) -> tuple[str, str]:
@@ -142,10 +209,20 @@ def start_totp(acc: Account) -> tuple[str, str]:
     return secret, pyotp.TOTP(secret).provisioning_uri(name=acc.username, issuer_name="renkou")
 
 
-def confirm_totp(session: Session, acc: Account, secret: str, code: str, *, now: dt.datetime | None = None) -> None:
-    if not _totp_ok(secret, code, now or utcnow()):
+def confirm_totp(session: Session, acc: Account, secret: str, code: str, *, current: str = "", now: dt.datetime | None = None) -> None:
+    """Save ``secret`` as the account's second factor once ``code`` shows the app has it. Replacing
+    a second factor already set up needs ``current``: the code of the present factor, or the password."""
+    now = now or utcnow()
+    old = None
+    if acc.totp_secret:
+        old = _totp_step(acc.totp_secret, current, now, acc.totp_last_step)
+        if old is None and not (current and passwords.verify(acc.password_hash, current)):
+            raise FactorNotProved()
+    step = _totp_step(secret, code, now, None)  # a new secret: none of its codes used yet
+    if step is None:
         raise UserError("动态验证码不正确，请重试", "the one-time code is wrong; try again")
     acc.totp_secret = secret
+    acc.totp_last_step = max(x for x in (step, old, acc.totp_last_step) if x is not None)  # each code used here is spent
     session.flush()
 
 
@@ -156,7 +233,7 @@ def unlock(session: Session, acc: Account) -> None:
 
 def set_active(session: Session, acc: Account, active: bool) -> None:
     acc.active = active
-    session.flush()
+    end_sessions(session, acc)  # a cookie from before a deactivation never works again, even after reactivation
 
 
 # ------------------------------------------------------------------------------------ API tokens

@@ -50,7 +50,9 @@ ROLES: dict[Role, RoleInfo] = {
                                        frozenset(_READ | _REPORTS | {"report:publish", "quality:read"}), needs_totp=True),
     Role.BENEFIT_ADMIN: RoleInfo("县级奖扶管理员", "county benefit administrator", ("county",),
                                  frozenset(_READ | {"person:reveal", "benefit:review", "benefit:confirm", "payment:manage", "benefit:read"}), needs_totp=True),
-    Role.AUDITOR: RoleInfo("审计人员", "auditor", ("county", "township"), frozenset({"audit:read", "org:read", "population:read", "report:read", "benefit:read"})),
+    # the auditor reads personal data and the whole audit trail of its area: a second factor, like the county roles
+    Role.AUDITOR: RoleInfo("审计人员", "auditor", ("county", "township"), frozenset({"audit:read", "org:read", "population:read", "report:read", "benefit:read"}),
+                           needs_totp=True),
     Role.SYSADMIN: RoleInfo("系统管理员", "system administrator", ("county",), frozenset({"user:manage", "config:manage", "org:read"}),
                             needs_totp=True),
 }

@@ -9,6 +9,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from renkou.auth.officer import Officer
+from renkou.auth.roles import ROLES, Role
 from renkou.cli.context import console, err_console, parse_date_opt, state
 from renkou.core import basis as basis_mod
 from renkou.errors import UserError, ValidationFailed
@@ -37,7 +38,8 @@ def import_(
             bar.update(task, completed=done, total=total or None)
 
         try:
-            res = importer.run_import(db, kind, file, Officer.system(Actor.local("import")), progress=progress)
+            res = importer.run_import(db, kind, file, Officer.system(Actor.local("import")), progress=progress,
+                                       max_rows=state(ctx).settings.import_max_rows)
         except ValidationFailed as exc:
             res = exc.result
             bar.stop()
@@ -160,9 +162,10 @@ def demo(
 
     population(ctx, org=COUNTY_CODE, date=None, basis=basis_mod.DEFAULT)
     made = fixture.demo_accounts(db, COUNTY_CODE)
-    t = Table("用户名 user", "角色 role", "单位 unit", title=f"演示账号（密码均为 {fixture.DEMO_PASSWORD}）Demo accounts (password {fixture.DEMO_PASSWORD})")
+    t = Table("用户名 user", "角色 role", "单位 unit", "动态码 TOTP",
+              title=f"演示账号（密码均为 {fixture.DEMO_PASSWORD}）Demo accounts (password {fixture.DEMO_PASSWORD})")
     for user, role, code, name in made:
-        t.add_row(user, role, f"{code} {name}")
+        t.add_row(user, role, f"{code} {name}", "首次登录时设置 set up at first sign-in" if ROLES[Role(role)].needs_totp else "")
     console.print(t)
     console.print("网页端：renkou --db <同一数据库> serve，然后打开 http://127.0.0.1:8000/ 。Web: `renkou serve` on the same database, "
                   "then open http://127.0.0.1:8000/.")

@@ -30,4 +30,6 @@ def serve(
     # million people; the first time from every row); requests that need it wait for it
     threading.Thread(target=app.state.stats.model, name="stats-warm-up", daemon=True).start()
     console.print(f"renkou 网页端：http://{host}:{port}/  （Ctrl+C 停止） Web application at http://{host}:{port}/ (Ctrl+C to stop)")
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+    # uvicorn would believe X-Forwarded-For from 127.0.0.1 by default: the application decides instead,
+    # from RENKOU_TRUSTED_PROXIES only (renkou.web.security.TrustedProxies)
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, proxy_headers=False, forwarded_allow_ips="")

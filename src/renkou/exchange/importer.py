@@ -23,6 +23,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from renkou.auth.officer import Officer
+from renkou.config import Settings
 from renkou.core import idnumber
 from renkou.core.cells import csv_row, xlsx_workbook_text
 from renkou.core.dates import parse_date
@@ -612,7 +613,8 @@ IMPORTERS = {"orgs": _import_orgs, "households": _import_households, "persons": 
 
 
 def run_import(db: Database, kind: str, path: Path, officer: Officer, *, progress: Progress | None = None,
-               area_progress: Progress | None = None, today: dt.date | None = None) -> ImportResult:
+               area_progress: Progress | None = None, today: dt.date | None = None,
+               max_rows: int = Settings.import_max_rows) -> ImportResult:
     """Import one file atomically, as ``officer`` (import:write). The rows outside the officer's area
     are refused first (renkou.exchange.area: their problems are the area rule's and no other); then
     the rest are checked. Raises `ValidationFailed` (with ``.result``) when anything is wrong; the
@@ -620,7 +622,7 @@ def run_import(db: Database, kind: str, path: Path, officer: Officer, *, progres
     officer.require("import:write", "导入数据", "import data")
     if kind not in IMPORTERS:
         raise UserError(f"未知的导入类型 {kind}（可选：{', '.join(IMPORTERS)}）", f"unknown import kind {kind} (one of: {', '.join(IMPORTERS)})")
-    table = readers.open_table(path)
+    table = readers.limit_rows(readers.open_table(path), max_rows, path.name)
     if table.n_rows == 0:
         raise UserError(f"没有可导入的内容：{path.name} 只有表头，没有数据行", f"nothing to import: {path.name} has a header row and no data rows")
     digest = readers.sha256(path)

@@ -178,3 +178,31 @@ def open_table(path: Path) -> Table:
     if suffix in (".xlsx", ".xlsm"):
         return _read_xlsx(path)
     raise UserError(f"不支持的文件类型 {suffix}（应为 .csv 或 .xlsx）", f"unsupported file type {suffix} (.csv or .xlsx expected)")
+
+
+MAX_COLUMNS = 200  # far more than any import template has; with the row limit, it bounds the cells of one import
+
+
+def limit_rows(table: Table, most: int, name: str) -> Table:
+    """``table``, refused (UserError) when it has more than ``most`` data rows (setting
+    RENKOU_IMPORT_MAX_ROWS) or more than ``MAX_COLUMNS`` columns: by its declared size at once, and
+    by counting while its rows are read (a declared size may be wrong)."""
+    def too_many() -> UserError:
+        return UserError(f"文件 {name} 的数据超过 {most:,} 行，超出单次导入的上限；请分成几个文件导入",
+                         f"the file {name} has more than {most:,} data rows, the limit of one import; split it into several files")
+
+    if len(table.headers) > MAX_COLUMNS:
+        raise UserError(f"文件 {name} 有 {len(table.headers):,} 列，超过 {MAX_COLUMNS} 列的上限",
+                        f"the file {name} has {len(table.headers):,} columns, more than the limit of {MAX_COLUMNS}")
+    if table.n_rows > most:
+        raise too_many()
+
+    def chunks(size: int) -> Iterator[list[list[str]]]:
+        seen = 0
+        for chunk in table.chunks(size):
+            seen += len(chunk)
+            if seen > most:
+                raise too_many()
+            yield chunk
+
+    return Table(table.headers, table.n_rows, chunks)

@@ -250,6 +250,9 @@ class Account(Tracked, Base):
     failed_logins: Mapped[int] = mapped_column(Integer, nullable=False)
     locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime)  # UTC
     password_changed_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False)  # UTC
+    sessions_valid_after: Mapped[dt.datetime | None] = mapped_column(DateTime)  # UTC; a session issued before it is ended
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)  # time step of the last one-time code accepted
+    last_login_origin: Mapped[str | None] = mapped_column(String(64))  # address of the last successful sign-in
     version: Mapped[int] = mapped_column(Integer, nullable=False)
     __mapper_args__ = {"version_id_col": version}
 

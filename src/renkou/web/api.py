@@ -18,7 +18,6 @@ from renkou.core.idnumber import mask
 from renkou.errors import NotFound, UserError
 from renkou.registry import audit, persons
 from renkou.storage.db import Actor
-from renkou.storage.schema import Account
 from renkou.web.security import COOKIE
 
 router = APIRouter(prefix="/api/v1")
@@ -39,8 +38,8 @@ def caller(request: Request) -> Caller:
             login = accounts.login_by_token(s, auth[7:])
         elif COOKIE in request.cookies:
             sess = request.app.state.sessions.read(request.cookies.get(COOKIE))
-            acc = s.get(Account, sess.account_id) if sess and sess.account_id else None
-            if acc is not None and acc.active:
+            acc = accounts.session_account(s, sess.account_id, sess.issued) if sess else None
+            if acc is not None:
                 from renkou.auth.roles import Role
 
                 if ROLES[Role(acc.role)].needs_totp and not acc.totp_secret:

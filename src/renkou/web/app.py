@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections import defaultdict, deque
 from pathlib import Path
 
 from fastapi import Depends, FastAPI, HTTPException, Request
@@ -16,27 +15,12 @@ from renkou.auth import accounts
 from renkou.config import Settings, data_dir
 from renkou.storage.db import Database
 from renkou.web.i18n import LANGUAGES, gettext, language_of as lang
-from renkou.web.security import COOKIE, UNSAFE, SecurityHeaders, Session, Sessions, csrf_ok
+from renkou.web.security import COOKIE, UNSAFE, LoginThrottle, SecurityHeaders, Session, Sessions, TrustedProxies, csrf_ok
+from renkou.web.uploads import UploadGuard
 
 HERE = Path(__file__).parent
-THROTTLE_FAILURES = 20  # failed sign-ins from one address ...
-THROTTLE_SECONDS = 600  # ... within this window, then refused for the rest of it
 LANGUAGE_NAMES = (("zh", "中文"), ("en", "English"))
 LANG_COOKIE_DAYS = 365
-
-
-class _Throttle:
-    def __init__(self) -> None:
-        self.failures: dict[str, deque[float]] = defaultdict(deque)
-
-    def blocked(self, addr: str, now: float) -> bool:
-        q = self.failures[addr]
-        while q and q[0] < now - THROTTLE_SECONDS:
-            q.popleft()
-        return len(q) >= THROTTLE_FAILURES
-
-    def fail(self, addr: str, now: float) -> None:
-        self.failures[addr].append(now)
 
 
 def same_site_path(app: FastAPI, target: str) -> str:
@@ -84,7 +68,7 @@ def create_app(db: Database, *, secret: str | None = None, secure_cookies: bool 
                   dependencies=[Depends(csrf_guard)])
     app.state.db = db
     app.state.sessions = Sessions(secret or secrets.token_urlsafe(48), secure=secure_cookies)
-    app.state.throttle = _Throttle()
+    app.state.throttle = LoginThrottle()
     from renkou.stats.service import Stats
 
     app.state.settings = settings or Settings.from_env()
@@ -92,7 +76,9 @@ def create_app(db: Database, *, secret: str | None = None, secure_cookies: bool 
     app.state.stats = Stats(db, app.state.settings)  # one per process: its model is brought up to the last saved change on every use
     app.state.eligibility = None  # the eligibility service, made on first use (renkou.web.benefits.common.eligibility)
     templates = app.state.templates = Jinja2Templates(directory=HERE / "templates")
+    app.add_middleware(UploadGuard)  # size and sign-in checked before a request's body is read
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(TrustedProxies, proxies=app.state.settings.trusted_proxies)  # outermost: the client's address for all
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     from renkou.web.api import router as api_router
 
@@ -148,17 +134,18 @@ def create_app(db: Database, *, secret: str | None = None, secure_cookies: bool 
         now = time.time()
         sess = session_of(request)
         lg = lang(request)
-        if app.state.throttle.blocked(addr, now):
+        if app.state.throttle.blocked(addr, str(form.get("username", "")), now):
             return render(request, "login.html", sess, status=429, title=gettext(lg, "Sign in"),
                           error=gettext(lg, "Too many failed sign-ins; try again later."), username="")
         try:
             login = accounts.authenticate(db, str(form.get("username", "")), str(form.get("password", "")),
                                           totp_code=str(form.get("totp", "")) or None, channel="web", origin=addr)
         except accounts.LoginFailed as exc:
-            app.state.throttle.fail(addr, now)
+            app.state.throttle.fail(addr, str(form.get("username", "")), now)
             msg = exc.zh if lg == "zh" else exc.en
             # the form again with the message (200: a browser page, not an API answer)
             return render(request, "login.html", sess, title=gettext(lg, "Sign in"), error=msg, username=str(form.get("username", "")))
+        app.state.throttle.succeeded(addr, login.username)
         cookie, _ = app.state.sessions.issue(login.account_id)  # a new session (and token) at every sign-in
         resp = RedirectResponse("/", status_code=303)
         resp.set_cookie(value=cookie, **app.state.sessions.cookie_args())
@@ -177,7 +164,9 @@ def create_app(db: Database, *, secret: str | None = None, secure_cookies: bool 
         return resp
 
     @app.post("/logout")
-    def logout():
+    def logout(request: Request):
+        sess = session_of(request)  # signing out ends every session of the account, wherever its cookie was copied
+        accounts.sign_out(db, sess.account_id if sess else 0, origin=request.client.host if request.client else "")
         resp = RedirectResponse("/login", status_code=303)
         resp.delete_cookie(COOKIE, path="/")
         return resp

@@ -42,7 +42,6 @@ router = APIRouter(include_in_schema=False)
 
 KINDS = tuple(templates.KINDS)  # orgs, households, persons, events
 WAIT = 2.0  # seconds a request waits for the work before it shows the progress page
-MAX_BYTES = 512 * 2**20
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -59,7 +58,7 @@ def _kinds(lang: str) -> list[dict]:
 def _page(request: Request, user, status: int = 200, error: str = "", kind: str = "") -> HTMLResponse:
     lg = language_of(request)
     return _render(request, "import.html", user, status=status, title=_title(lg), kinds=_kinds(lg), error=error, kind=kind,
-                   max_mb=MAX_BYTES // 2**20)
+                   max_mb=request.app.state.settings.max_upload_mb)
 
 
 def _gone(request: Request, user) -> HTMLResponse:
@@ -118,15 +117,15 @@ async def _upload(request: Request, user):
     token = secrets.token_urlsafe(32)
     folder = base / token
     (folder / "upload").mkdir(mode=0o700, parents=True)
-    digest, size = hashlib.sha256(), 0
+    digest, size, most = hashlib.sha256(), 0, request.app.state.settings.max_upload_mb * 2**20  # renkou.web.uploads refuses more
     with (folder / "upload" / name).open("wb") as f:
         while block := await upload.read(1 << 20):
             size += len(block)
-            if size > MAX_BYTES:
+            if size > most:
                 break
             digest.update(block)
             f.write(block)
-    if size > MAX_BYTES or size == 0:
+    if size > most or size == 0:
         shutil.rmtree(folder, ignore_errors=True)
         msg = gettext(lg, "The file is empty.") if size == 0 else gettext(lg, "The file is too large for the web page; import it with the command line.")
         return _page(request, user, 400, msg, kind)

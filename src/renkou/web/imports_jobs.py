@@ -114,7 +114,7 @@ class _Door:
                 s.rollback()  # validation only: nothing the importer wrote is kept
 
 
-def _work(db, folder: Path, officer: Officer, *, commit: bool) -> None:
+def _work(db, folder: Path, officer: Officer, *, commit: bool, max_rows: int) -> None:
     meta = read(folder) or {}
     kind, name = meta["kind"], meta["name"]
     path = folder / ("committing" if commit else "upload") / name
@@ -131,7 +131,8 @@ def _work(db, folder: Path, officer: Officer, *, commit: bool) -> None:
     res, problems = None, []
     try:
         try:
-            res = importer.run_import(door, kind, path, officer, progress=progress("rows"), area_progress=progress("area"))
+            res = importer.run_import(door, kind, path, officer, progress=progress("rows"), area_progress=progress("area"),
+                                     max_rows=max_rows)
         except ValidationFailed as exc:
             res, problems = exc.result, exc.problems
     except UserError as exc:  # an unreadable file: wrong encoding, not a spreadsheet, empty
@@ -170,7 +171,7 @@ def start(request: Request, user, folder: Path, *, commit: bool) -> threading.Th
     meta = read(folder) or {}
     addr = request.client.host if request.client else "?"
     officer = Officer.for_account(user[1], user[2], channel="import", origin=f"web:{addr} {meta['name']} sha256:{meta['sha256']}")
-    t = threading.Thread(target=_work, args=(request.app.state.db, folder, officer), kwargs={"commit": commit},
+    t = threading.Thread(target=_work, args=(request.app.state.db, folder, officer), kwargs={"commit": commit, "max_rows": request.app.state.settings.import_max_rows},
                          name=f"renkou-import-{folder.name[:8]}", daemon=True)
     t.start()
     return t

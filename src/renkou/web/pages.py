@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import select
 
+from renkou.auth import accounts
 from renkou.auth.roles import ROLES, Role, allows
 from renkou.auth.scope import Scope
 from renkou.core.events import EVENT_KINDS
@@ -31,8 +32,8 @@ def _user(request: Request):
     if sess is None or sess.account_id == 0:
         return None
     with request.app.state.db.read() as s:
-        acc = s.get(Account, sess.account_id)
-        if acc is None or not acc.active:
+        acc = accounts.session_account(s, sess.account_id, sess.issued)
+        if acc is None:
             return None
         h = Hierarchy.as_of(s, dt.date.today())
         scope = Scope.for_unit(s, acc.unit_id, hierarchy=h)
@@ -247,7 +248,7 @@ def totp_form(request: Request, error: str | None = None, status: int = 200):
     token = _signer(request).dumps({"a": user[1].id, "s": secret})
     return _render(request, "totp.html", user, status=status, title=gettext(_lang(request), "Set up the one-time code"),
                    secret=secret, uri=uri, qr=_qr_svg(uri, gettext(_lang(request), "QR code of the key for the authenticator app")),
-                   enrol_token=token, error=error, required=_must_enrol(user[1]))
+                   enrol_token=token, error=error, required=_must_enrol(user[1]), replacing=bool(user[1].totp_secret))
 
 
 def _qr_svg(uri: str, title: str):
@@ -278,7 +279,11 @@ async def totp_confirm(request: Request):
     try:
         with request.app.state.db.write(Actor(user[1].username, "web", request.client.host if request.client else ""),
                                         note="TOTP set up") as s:
-            accounts.confirm_totp(s, s.get(Account, user[1].id), data["s"], str(form.get("code", "")))
+            acc = s.get(Account, user[1].id)
+            accounts.confirm_totp(s, acc, data["s"], str(form.get("code", "")), current=str(form.get("current", "")))
+    except accounts.FactorNotProved:
+        return totp_form(request, error=gettext(lg, "To replace the one-time code, enter the code of your current app or your password."),
+                         status=422)
     except UserError:
         return totp_form(request, error=gettext(lg, "The code is wrong; enter the code the app shows now."), status=422)
     return RedirectResponse("/", status_code=303)

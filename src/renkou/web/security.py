@@ -8,17 +8,27 @@
   compared in constant time. Requests authenticated by an API token carry no cookie and are exempt.
 * Every response gets a strict Content-Security-Policy (no inline scripts, nothing from other
   origins), frame denial, no MIME sniffing and a same-origin referrer policy.
+* A session also ends when its account's sessions are ended (sign-out, password, deactivation:
+  renkou.auth.accounts.session_account, asked by every request that reads the session).
+* The client's address is the connection's, unless the connection comes from a trusted proxy
+  (setting ``RENKOU_TRUSTED_PROXIES``): only then does ``X-Forwarded-For`` name it (`TrustedProxies`).
+* Failed sign-ins are limited per address and per (account, address) pair (`LoginThrottle`), so
+  that guessing is slow and nobody elsewhere can lock a user out of their own address.
+
+Not here: the accounts themselves (renkou.auth.accounts), upload limits (renkou.web.uploads).
 """
 
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import secrets
 import time
+from collections import defaultdict, deque
 from dataclasses import dataclass
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from starlette.datastructures import MutableHeaders
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 COOKIE = "renkou_session"
@@ -87,3 +97,91 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+# ------------------------------------------------------------------------------------ proxies
+
+def networks(entries: tuple[str, ...] | list[str]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """Addresses or CIDR networks (``10.0.0.5``, ``10.0.0.0/24``, ``::1``) as networks; ValueError if one is neither."""
+    return tuple(ipaddress.ip_network(e.strip(), strict=False) for e in entries if e.strip())
+
+
+class TrustedProxies:
+    """ASGI middleware: the client's address is the connection's peer, unless that peer is one of the
+    trusted proxies; then it is the right-most address of ``X-Forwarded-For`` that is not a trusted
+    proxy (each proxy appends the address it saw; anything further left the client wrote itself).
+    With no trusted proxy (the default) the header is ignored."""
+
+    def __init__(self, app: ASGIApp, proxies: tuple[str, ...] = ()) -> None:
+        self.app = app
+        self.proxies = networks(proxies)
+
+    def trusted(self, host: str) -> bool:
+        try:
+            addr = ipaddress.ip_address(host)
+        except ValueError:
+            return False
+        return any(addr in net for net in self.proxies)
+
+    def client(self, peer: str, forwarded: list[str]) -> str:
+        host = peer
+        for entry in reversed([a.strip() for value in forwarded for a in value.split(",")]):
+            if not self.trusted(host):
+                break
+            try:
+                host = str(ipaddress.ip_address(entry))
+            except ValueError:
+                break  # not an address: whatever it says, the last trusted proxy is what we know
+        return host
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket") and self.proxies and scope.get("client"):
+            peer = scope["client"][0]
+            if self.trusted(peer):
+                forwarded = Headers(scope=scope).getlist("x-forwarded-for")
+                host = self.client(peer, forwarded)
+                if host != peer:
+                    scope = {**scope, "client": (host, 0)}
+        await self.app(scope, receive, send)
+
+
+# ------------------------------------------------------------------------------------ sign-in throttle
+
+ADDRESS_FAILURES = 20  # failed sign-ins from one address, whatever the account ...
+PAIR_FAILURES = 5  # ... or at one account from one address ...
+THROTTLE_SECONDS = 900  # ... within this window, then refused for the rest of it
+
+
+class LoginThrottle:
+    """Failed sign-ins counted in this process: an address that fails ``ADDRESS_FAILURES`` times (trying
+    many accounts) or one account from one address that fails ``PAIR_FAILURES`` times is refused until
+    the window has passed. Other addresses are not affected, so the account's user signs in from their
+    own address whatever an attacker elsewhere does (the account-wide lock, renkou.auth.accounts, does
+    not apply from the address of the last successful sign-in)."""
+
+    MAX_KEYS = 100_000  # forgotten entries are dropped past this many, so guessing names cannot fill memory
+
+    def __init__(self) -> None:
+        self.failures: dict[tuple[str, str | None], deque[float]] = defaultdict(deque)
+
+    def _count(self, key: tuple[str, str | None], now: float) -> int:
+        q = self.failures.get(key)
+        if q is None:
+            return 0
+        while q and q[0] < now - THROTTLE_SECONDS:
+            q.popleft()
+        return len(q)
+
+    def blocked(self, addr: str, username: str, now: float) -> bool:
+        return (self._count((addr, None), now) >= ADDRESS_FAILURES
+                or self._count((addr, username.strip().lower()), now) >= PAIR_FAILURES)
+
+    def fail(self, addr: str, username: str, now: float) -> None:
+        if len(self.failures) > self.MAX_KEYS:
+            for key in [k for k in self.failures if not self._count(k, now)]:
+                del self.failures[key]
+        self.failures[(addr, None)].append(now)
+        self.failures[(addr, username.strip().lower())].append(now)
+
+    def succeeded(self, addr: str, username: str) -> None:
+        self.failures.pop((addr, username.strip().lower()), None)

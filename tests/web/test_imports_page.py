@@ -18,7 +18,7 @@ from helpers import ACTOR, COUNTY, T1, T2, V1, V2, V3, add_resident, build_units
 from renkou.auth import accounts
 from renkou.storage.schema import Changeset, Event, ImportBatch, Person
 from renkou.web import app as web
-from renkou.web import imports, imports_jobs
+from renkou.web.imports import jobs as imports_jobs, pages as imports
 
 PW = "Village.Work-2026"
 D = dt.date
@@ -205,7 +205,7 @@ def test_rows_outside_the_area_stop_the_whole_file(env):
 
 def test_a_county_account_has_no_area_limit_in_the_check(env):
     from renkou.auth.scope import Scope
-    from renkou.web.imports_area import check
+    from renkou.web.imports.area import check
 
     c, db, _ = env
     path = c.app.state.import_dir / "x.csv"

@@ -95,8 +95,10 @@ def create_app(db: Database, *, secret: str | None = None, secure_cookies: bool 
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     from renkou.web.api import router as api_router
 
-    from renkou.web import admin, admin_audit, benefits, dashboard, imports, reports
-    from renkou.web.pages import router as pages_router
+    from renkou.web import benefits, dashboard, reports
+    from renkou.web.admin import audit as admin_audit, users as admin
+    from renkou.web.imports import pages as imports
+    from renkou.web.registry.pages import router as pages_router
 
     app.include_router(api_router)
     app.include_router(reports.api)
@@ -135,7 +137,7 @@ def create_app(db: Database, *, secret: str | None = None, secure_cookies: bool 
     @app.get("/login", response_class=HTMLResponse)
     def login_form(request: Request):
         sess, cookie = anonymous(request)
-        resp = render(request, "login.html", sess, title=gettext(lang(request), "Sign in"), error=None, username="")
+        resp = render(request, "account/login.html", sess, title=gettext(lang(request), "Sign in"), error=None, username="")
         if cookie:
             resp.set_cookie(value=cookie, **app.state.sessions.cookie_args())
         return resp
@@ -148,7 +150,7 @@ def create_app(db: Database, *, secret: str | None = None, secure_cookies: bool 
         sess = session_of(request)
         lg = lang(request)
         if app.state.throttle.blocked(addr, now):
-            return render(request, "login.html", sess, status=429, title=gettext(lg, "Sign in"),
+            return render(request, "account/login.html", sess, status=429, title=gettext(lg, "Sign in"),
                           error=gettext(lg, "Too many failed sign-ins; try again later."), username="")
         try:
             login = accounts.authenticate(db, str(form.get("username", "")), str(form.get("password", "")),
@@ -157,7 +159,7 @@ def create_app(db: Database, *, secret: str | None = None, secure_cookies: bool 
             app.state.throttle.fail(addr, now)
             msg = exc.zh if lg == "zh" else exc.en
             # the form again with the message (200: a browser page, not an API answer)
-            return render(request, "login.html", sess, title=gettext(lg, "Sign in"), error=msg, username=str(form.get("username", "")))
+            return render(request, "account/login.html", sess, title=gettext(lg, "Sign in"), error=msg, username=str(form.get("username", "")))
         cookie, _ = app.state.sessions.issue(login.account_id)  # a new session (and token) at every sign-in
         resp = RedirectResponse("/", status_code=303)
         resp.set_cookie(value=cookie, **app.state.sessions.cookie_args())

@@ -31,7 +31,7 @@ from renkou.stats.periods import Period, add_months
 from renkou.storage.db import utcnow
 from renkou.storage.schema import Changeset, Event, Person
 from renkou.web.i18n import gettext, language_of as _lang
-from renkou.web.pages import _gate, _render
+from renkou.web.registry.pages import _gate, _render
 
 router = APIRouter(include_in_schema=False)
 today = dt.date.today  # the dashboard's "today" (tests set another)

@@ -30,7 +30,7 @@ from renkou.stats.render import common
 from renkou.stats.table import Table
 from renkou.web.api import Caller, need
 from renkou.web.i18n import gettext, language_of as _lang
-from renkou.web.pages import _denied, _gate, _render
+from renkou.web.registry.pages import _denied, _gate, _render
 
 router = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api/v1", tags=["statistics"])

@@ -28,7 +28,7 @@ from renkou.core.problems import Problem, problem
 from renkou.errors import NotFound, UserError, ValidationFailed
 from renkou.exchange.importer import parse_date
 from renkou.web.i18n import gettext, language_of
-from renkou.web.pages import _gate, _render
+from renkou.web.registry.pages import _gate, _render
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MEDIA = {"xlsx": XLSX, "pdf": "application/pdf", "csv": "text/csv; charset=utf-8"}

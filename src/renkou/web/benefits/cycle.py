@@ -78,7 +78,7 @@ def applications(request: Request, programme: str = "", year: str = "", status: 
     if r is not None:
         return common.refused(request, user, r)
     found, counts, total = got
-    return common.page(request, "benefits_applications.html", user, title=gettext(lg, "Family-support applications"), rows=found, f=f, total=total,
+    return common.page(request, "benefits/applications.html", user, title=gettext(lg, "Family-support applications"), rows=found, f=f, total=total,
                        programmes=[(k, common.programme_name(request, k, lg)) for k in progs],
                        statuses=[(k, common.pick(v, lg), counts.get(k, 0)) for k, v in cycle.STATUSES.items()])
 
@@ -106,7 +106,7 @@ def candidates(request: Request, programme: str = "reward", year: str = "", org:
     try:
         found = rules.candidates(f["programme"], int(f["year"]), f["org"], scope=off.scope)
     except UserError as exc:
-        return common.page(request, "benefits_candidates.html", user, status=404 if isinstance(exc, NotFound) else 400, title=title, f=f,
+        return common.page(request, "benefits/candidates.html", user, status=404 if isinstance(exc, NotFound) else 400, title=title, f=f,
                            rows=[], total=0, error=common.refusal(exc, lg), programmes=[(k, common.programme_name(request, k, lg)) for k in progs])
     total = len(found)
     found = found[:SHOWN]
@@ -118,7 +118,7 @@ def candidates(request: Request, programme: str = "reward", year: str = "", org:
              "eligible": d.eligible, "application": applied.get(d.person_id),
              "conditions": [{"label": c.en if lg == "en" else c.zh, "status": c.status, "status_label": common.pick(STATUS_TEXT[c.status], lg),
                              "value": c.value, "records": "; ".join(r.text() for r in c.records)} for c in d.conditions]} for d in found]
-    return common.page(request, "benefits_candidates.html", user, title=title, f=f, rows=rows, total=total,
+    return common.page(request, "benefits/candidates.html", user, title=title, f=f, rows=rows, total=total,
                        programmes=[(k, common.programme_name(request, k, lg)) for k in progs])
 
 
@@ -140,7 +140,7 @@ def _apply_page(request: Request, user, *, status: int = 200, v: dict | None = N
              for c in dict.fromkeys(c for p in progs.values() for c in p.attestations)]
     this_year = dt.date.today().year
     v = v or {"year": str(this_year), "applied_on": dt.date.today().isoformat()}
-    return common.page(request, "benefits_apply.html", user, status=status, title=gettext(lg, "New application"), v=v, error=error,
+    return common.page(request, "benefits/apply.html", user, status=status, title=gettext(lg, "New application"), v=v, error=error,
                        chosen=_chosen(request, user, v.get("pid", "")),
                        errors=error.by_field if error else {}, facts=facts, attested=set(v.get("attested", ())),
                        programmes=[(k, common.programme_name(request, k, lg)) for k in progs])
@@ -211,7 +211,7 @@ def import_form(request: Request):
     user, refused = common.gate(request, "benefit:apply")
     if refused is not None:
         return refused
-    return common.page(request, "benefits_import.html", user, title=gettext(language_of(request), "Import applications"))
+    return common.page(request, "benefits/import.html", user, title=gettext(language_of(request), "Import applications"))
 
 
 @router.post("/benefits/import", response_class=HTMLResponse)
@@ -226,12 +226,12 @@ def import_(request: Request, form: common.Posted):
     title = gettext(lg, "Import applications")
     if got is None:
         err = common.Refusal(400, gettext(lg, "Choose a CSV or XLSX file (at most 32 MB)."))
-        return common.page(request, "benefits_import.html", user, status=400, title=title, error=err)
+        return common.page(request, "benefits/import.html", user, status=400, title=title, error=err)
     data, name = got
     suffix = Path(name).suffix.lower()
     if suffix not in (".csv", ".xlsx"):
         err = common.Refusal(400, gettext(lg, "Choose a CSV or XLSX file (at most 32 MB)."))
-        return common.page(request, "benefits_import.html", user, status=400, title=title, error=err)
+        return common.page(request, "benefits/import.html", user, status=400, title=title, error=err)
     from renkou.benefits import intake
 
     off = common.officer(request, user)
@@ -242,9 +242,9 @@ def import_(request: Request, form: common.Posted):
             res = intake.import_file(request.app.state.db, off, common.programmes(request), path)
         except ValidationFailed as exc:
             err = common.refusal(exc, lg)
-            return common.page(request, "benefits_import.html", user, status=400, title=title, error=err)
+            return common.page(request, "benefits/import.html", user, status=400, title=title, error=err)
         except UserError as exc:
-            return common.page(request, "benefits_import.html", user, status=400, title=title, error=common.refusal(exc, lg))
+            return common.page(request, "benefits/import.html", user, status=400, title=title, error=common.refusal(exc, lg))
     return common.back(f"/benefits?status=applied&imported={res.created}", "imported")
 
 
@@ -297,7 +297,7 @@ def _application(request: Request, user, number: int, *, status: int = 200, erro
     }
     due_label = common.pick(cycle.DUE[a["status"]][1:], lg) if a["status"] in cycle.DUE else ""
     label = gettext(lg, "Application")
-    return common.page(request, "benefits_application.html", user, status=status, title=f"{label} {a['n']}", a=a,
+    return common.page(request, "benefits/application.html", user, status=status, title=f"{label} {a['n']}", a=a,
                        forms=forms, due_label=due_label, error=error, errors=error.by_field if error else {}, v=v or {})
 
 

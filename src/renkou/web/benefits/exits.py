@@ -63,7 +63,7 @@ def _list(request: Request, user, *, status: int = 200, error: Refusal | None = 
         error, status = refusal, refusal.status
     off = officer(request, user)
     new = request.query_params.get("new", "")
-    return page(request, "benefits_exits.html", user, status=status, title=gettext(lg, "Exits and re-confirmation"), error=error,
+    return page(request, "benefits/exits.html", user, status=status, title=gettext(lg, "Exits and re-confirmation"), error=error,
                 rows=got or [], statuses=STATUSES, causes=exits.CAUSES, filters={"status": want, "programme": prog},
                 programmes=[(k, programme_name(request, k, lg)) for k in programmes(request)],
                 programme_name=lambda k: programme_name(request, k, lg), new=int(new) if new.isdigit() else None,
@@ -161,6 +161,6 @@ def reconfirm(request: Request, form: Posted):
     got, refusal = act(request, user, run, note=f"reconfirm {v['programme']} {year}")
     if refusal is not None:
         return _list(request, user, status=refusal.status, error=refusal, form={"reconfirm": v})
-    return page(request, "benefits_reconfirm.html", user, title=gettext(lg, "Re-confirmation"), result=got,
+    return page(request, "benefits/reconfirm.html", user, title=gettext(lg, "Re-confirmation"), result=got,
                 programme=programme_name(request, v["programme"], lg), year=year, on=on.isoformat(), causes=exits.CAUSES,
                 done=DONE["reconfirmed"][lg == "en"])

@@ -105,7 +105,7 @@ def recipients_page(request: Request, programme: str = "", year: str = "", every
         rows, error = read(request, user, load)
         if error is not None and error.status in (403, 404):
             return refused(request, user, error)
-    return page(request, "benefits_recipients.html", user, status=400 if error else 200, title=gettext(lg, "Recipients"), rows=rows or [],
+    return page(request, "benefits/recipients.html", user, status=400 if error else 200, title=gettext(lg, "Recipients"), rows=rows or [],
                 error=error, errors=error.by_field if error else {}, programmes=_programme_choices(request, lg),
                 f={"programme": programme, "year": year, "all": bool(everyone)})
 
@@ -139,7 +139,7 @@ def _recipient_page(request: Request, user, n: int, *, status: int = 200, error=
     r, err = read(request, user, lambda s, off: _recipient(request, s, off, n, lg))
     if err is not None:
         return refused(request, user, err)
-    return page(request, "benefits_recipient.html", user, status=status, title=f"{gettext(lg, 'Recipient')} {n}", r=r, error=error,
+    return page(request, "benefits/recipient.html", user, status=status, title=f"{gettext(lg, 'Recipient')} {n}", r=r, error=error,
                 errors=errors or {}, v=v or {})
 
 
@@ -211,7 +211,7 @@ def _batches_page(request: Request, user, *, status: int = 200, error=None, v=No
     data, err = read(request, user, lambda s, off: _batches(request, s, off, lg))
     if err is not None:
         return refused(request, user, err)
-    return page(request, "benefits_batches.html", user, status=status, title=gettext(lg, "Payment batches"), error=error,
+    return page(request, "benefits/batches.html", user, status=status, title=gettext(lg, "Payment batches"), error=error,
                 errors=error.by_field if error else {}, v=v or {}, programmes=_programme_choices(request, lg), **data)
 
 
@@ -272,7 +272,7 @@ def _batch_page(request: Request, user, n: int, *, status: int = 200, error=None
     data, err = read(request, user, lambda s, off: _batch(request, s, off, n, lg))
     if err is not None:
         return refused(request, user, err)
-    return page(request, "benefits_batch.html", user, status=status, title=f"{gettext(lg, 'Payment batch')} {n}", error=error,
+    return page(request, "benefits/batch.html", user, status=status, title=f"{gettext(lg, 'Payment batch')} {n}", error=error,
                 errors=error.by_field if error else {}, v=v or {}, **data)
 
 

@@ -61,7 +61,7 @@ def _page(request: Request, user, *, status: int = 200, error=None, v: dict | No
     if r is not None:
         return common.refused(request, user, r)
     waiting, rows = got
-    return common.page(request, "benefits_postings.html", user, status=status, title=gettext(lg, "Public postings"), waiting=waiting, rows=rows,
+    return common.page(request, "benefits/postings.html", user, status=status, title=gettext(lg, "Public postings"), waiting=waiting, rows=rows,
                        days=request.app.state.settings.benefit_posting_days, error=error, v=v or {})
 
 

@@ -68,7 +68,7 @@ def _reports_page(request: Request, user, which: str, form: dict, *, table=None,
     with request.app.state.db.read() as s:
         units = unit_options(s, user[2].root_code, dt.date.today())
     links = {f: f"/benefits/reports/{which}.{f}?" + urlencode(_params(which, form)) for f in FORMATS} if table is not None else {}
-    return page(request, "benefits_reports.html", user, status=status, title=gettext(lg, "Reports of family support"), error=error,
+    return page(request, "benefits/reports.html", user, status=status, title=gettext(lg, "Reports of family support"), error=error,
                 which=which, form=form, units=units, view=table_view(table, lg) if table is not None else None, links=links)
 
 
@@ -123,7 +123,7 @@ def _coverage_page(request: Request, user, *, status: int = 200, error: Refusal 
     if refusal is not None and error is None:
         error, status = refusal, refusal.status
     off = officer(request, user)
-    return page(request, "benefits_coverage.html", user, status=status, title=gettext(lg, "The three full coverages"), error=error,
+    return page(request, "benefits/coverage.html", user, status=status, title=gettext(lg, "The three full coverages"), error=error,
                 rows=got or [], kinds=coverage.KINDS, current=current, form=form or {},
                 can_record=off.may("benefit:apply") or off.may("benefit:review"), org=user[2].root_code)
 

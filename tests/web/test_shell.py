@@ -6,7 +6,7 @@ from starlette.testclient import TestClient
 
 from helpers import ACTOR, COUNTY, V1, build_units
 from renkou.auth import accounts
-from renkou.web import app as web
+from renkou.web import account, app as web
 from renkou.web.security import COOKIE, HEADERS
 
 PW = "Village.Work-2026"
@@ -57,8 +57,21 @@ def test_state_changes_need_the_sessions_csrf_token(client, token):
 
 def test_sign_in_itself_needs_the_forms_token(client):
     fresh = TestClient(client.app)
+    # no session at all: nothing to borrow, so the CSRF check lets it through, and sign-in answers with a fresh form
     r = fresh.post("/login", data={"username": "cun", "password": PW}, follow_redirects=False)
-    assert r.status_code == 403
+    assert (r.status_code, r.headers["location"]) == (303, "/login") and COOKIE not in r.cookies
+    assert fresh.get("/", follow_redirects=False).headers["location"] == "/login"  # nobody signed in
+    # the sign-in form's own session without its token: refused
+    fresh.get("/login")
+    r = fresh.post("/login", data={"username": "cun", "password": PW}, follow_redirects=False)
+    assert r.status_code == 403 and fresh.get("/", follow_redirects=False).headers["location"] == "/login"
+
+
+def test_sign_in_with_a_bearer_header_and_no_cookie_is_no_error(client):
+    fresh = TestClient(client.app)
+    r = fresh.post("/login", data={"username": "cun", "password": "wrong"}, headers={"Authorization": "Bearer x"},
+                   follow_redirects=False)
+    assert (r.status_code, r.headers["location"]) == (303, "/login") and COOKIE not in r.cookies
 
 
 def test_security_headers_and_cookie_flags(db, client):
@@ -80,7 +93,7 @@ def test_a_new_session_at_every_sign_in(client):
 
 
 def test_throttling_by_address(client, monkeypatch):
-    monkeypatch.setattr(web, "THROTTLE_FAILURES", 3)
+    monkeypatch.setattr(account, "THROTTLE_FAILURES", 3)
     for _ in range(3):
         assert "用户名、密码或动态验证码不正确" in login(client, pw="nope").text
     r = login(client)  # even the right password, from this address, for now

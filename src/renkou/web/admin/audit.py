@@ -19,19 +19,22 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy import Integer, case, cast, func, literal_column, null, or_, select, union_all
 
+from renkou.auth.roles import Permission
 from renkou.auth.scope import Scope
 from renkou.core.events import EVENT_KINDS
 from renkou.core.idnumber import mask
 from renkou.storage import schema
 from renkou.storage.schema import Account, ApiToken, AuditEntry, Changeset, Event, Household, OrgUnit, Person
+from renkou.web.deps import User, require
 from renkou.web.i18n import gettext, language_of
-from renkou.web.registry.pages import _gate, _render
+from renkou.web.render import render
 
 router = APIRouter(include_in_schema=False)
 # the family-support benefit cycle's tables (renkou.benefits): applications, steps, decisions, payments
@@ -288,15 +291,12 @@ def _labels(lang: str) -> dict:
 
 
 @router.get("/audit", response_class=HTMLResponse)
-def audit_page(request: Request):
-    user, refused = _gate(request, "audit:read")
-    if refused is not None:
-        return refused
+def audit_page(request: Request, user: Annotated[User, Depends(require(Permission.AUDIT_READ))]):
     lg = language_of(request)
     f = Filters(dict(request.query_params), lg)
     with request.app.state.db.read() as s:
-        rows, more = page(s, f, user[2], members=request.app.state.stats.members)
+        rows, more = page(s, f, user.scope, members=request.app.state.stats.members)
         shown = _details(s, rows, lg)
-    return _render(request, "admin/audit.html", user, status=400 if f.errors else 200, title=gettext(lg, "Audit trail"), rows=shown, f=f,
+    return render(request, "admin/audit.html", user, status=400 if f.errors else 200, title=gettext(lg, "Audit trail"), rows=shown, f=f,
                    labels=_labels(lg), channels=CHANNELS, actions=ACTIONS, prev=f.link(f.page - 1) if f.page > 1 else "",
                    next=f.link(f.page + 1) if more else "", person_link=lambda pid: Filters({"person": str(pid)}, lg).link(1))

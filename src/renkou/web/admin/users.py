@@ -14,21 +14,23 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 import string
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import func, select
 
 from renkou.auth import accounts, passwords
-from renkou.auth.roles import ROLES, Role
+from renkou.auth.roles import ROLES, Permission, Role
 from renkou.core.codes import LEVELS
 from renkou.core.problems import problem
 from renkou.errors import NotFound, ValidationFailed
 from renkou.registry.orgs import Hierarchy
 from renkou.storage.db import Actor, utcnow
 from renkou.storage.schema import Account, ApiToken, OrgUnit
+from renkou.web.deps import User, require
 from renkou.web.i18n import gettext, language_of
-from renkou.web.registry.pages import _gate, _render
+from renkou.web.render import render
 
 router = APIRouter(include_in_schema=False)
 NEW_FIELDS = ("username", "display_name", "role", "unit", "password", "password2")
@@ -37,7 +39,7 @@ DEFAULT_RESET_REASON = "重置密码"  # as `renkou user passwd`
 
 
 def _actor(request: Request, user) -> Actor:
-    return Actor(user[1].username, "web", request.client.host if request.client else "")
+    return Actor(user.account.username, "web", request.client.host if request.client else "")
 
 
 def _role_options(lang: str) -> list[dict]:
@@ -50,7 +52,7 @@ def _role_options(lang: str) -> list[dict]:
 
 def _unit_options(s, user) -> list[dict]:
     h = Hierarchy.as_of(s, dt.date.today())
-    root = s.get(OrgUnit, user[1].unit_id)
+    root = s.get(OrgUnit, user.account.unit_id)
     if root is None or root.code not in h.by_code:
         return []
     return [{"code": u.code, "name": u.name, "indent": "\u3000" * d, "level": u.level} for d, u in h.walk(root.code) if u.level in BOUND_LEVELS]
@@ -88,25 +90,19 @@ def _list(request: Request, user, *, status: int = 200, values: dict | None = No
     lg = language_of(request)
     with request.app.state.db.read() as s:
         rows, units = _rows(s, lg), _unit_options(s, user)
-    return _render(request, "admin/users.html", user, status=status, title=gettext(lg, "User accounts"), rows=rows, units=units,
+    return render(request, "admin/users.html", user, status=status, title=gettext(lg, "User accounts"), rows=rows, units=units,
                    roles=_role_options(lg), v=values or {}, errors=errors or {}, policy=_policy(lg), note=note)
 
 
 @router.get("/users", response_class=HTMLResponse)
-def users(request: Request, created: str = ""):
-    user, refused = _gate(request, "user:manage")
-    if refused is not None:
-        return refused
+def users(request: Request, user: Annotated[User, Depends(require(Permission.USER_MANAGE))], created: str = ""):
     lg = language_of(request)
     note = gettext(lg, "Account created:") + " " + created if accounts.USERNAME.match(created) else ""
     return _list(request, user, note=note)
 
 
 @router.post("/users", response_class=HTMLResponse)
-async def create(request: Request):
-    user, refused = _gate(request, "user:manage")
-    if refused is not None:
-        return refused
+async def create(request: Request, user: Annotated[User, Depends(require(Permission.USER_MANAGE))]):
     lg = language_of(request)
     form = await request.form()
     v = {n: str(form.get(n, "")) for n in NEW_FIELDS}
@@ -153,21 +149,18 @@ def _account_page(request: Request, user, username: str, *, status: int = 200, e
         row = next(r for r in _rows(s, lg) if r["username"] == acc.username)
         tokens = [{"name": t.name, "revoked": t.revoked_at is not None}
                   for t in s.scalars(select(ApiToken).where(ApiToken.account_id == acc.id).order_by(ApiToken.id))]
-    return _render(request, "admin/users_account.html", user, status=status, title=f"{gettext(lg, 'User account')} {acc.username}", acc=row,
+    return render(request, "admin/users_account.html", user, status=status, title=f"{gettext(lg, 'User account')} {acc.username}", acc=row,
                    tokens=tokens, errors=errors or {}, note=note, new_password=new_password, policy=_policy(lg), mode=mode,
-                   is_self=acc.id == user[1].id)
+                   is_self=acc.id == user.account.id)
 
 
 def _not_found(request: Request, user) -> HTMLResponse:
     lg = language_of(request)
-    return _render(request, "message.html", user, status=404, title=gettext(lg, "Not found"), message=gettext(lg, "No such account."))
+    return render(request, "message.html", user, status=404, title=gettext(lg, "Not found"), message=gettext(lg, "No such account."))
 
 
 @router.get("/users/{username}", response_class=HTMLResponse)
-def account(request: Request, username: str, done: str = "", n: str = ""):
-    user, refused = _gate(request, "user:manage")
-    if refused is not None:
-        return refused
+def account(request: Request, user: Annotated[User, Depends(require(Permission.USER_MANAGE))], username: str, done: str = "", n: str = ""):
     return _account_page(request, user, username, note=_done_message(language_of(request), done, n))
 
 
@@ -190,10 +183,7 @@ def _change(request: Request, user, username: str, note: str, change, *, reason:
 
 
 @router.post("/users/{username}/password", response_class=HTMLResponse)
-async def reset_password(request: Request, username: str):
-    user, refused = _gate(request, "user:manage")
-    if refused is not None:
-        return refused
+async def reset_password(request: Request, user: Annotated[User, Depends(require(Permission.USER_MANAGE))], username: str):
     lg = language_of(request)
     form = await request.form()
     mode = "set" if form.get("mode") == "set" else "generate"
@@ -214,19 +204,13 @@ async def reset_password(request: Request, username: str):
 
 
 @router.post("/users/{username}/unlock", response_class=HTMLResponse)
-def unlock(request: Request, username: str):
-    user, refused = _gate(request, "user:manage")
-    if refused is not None:
-        return refused
+def unlock(request: Request, user: Annotated[User, Depends(require(Permission.USER_MANAGE))], username: str):
     out = _change(request, user, username, f"account {username} unlocked", lambda s, a: accounts.unlock(s, a))
     return out or RedirectResponse(f"/users/{username}?done=unlocked", status_code=303)
 
 
 @router.post("/users/{username}/active", response_class=HTMLResponse)
-async def set_active(request: Request, username: str):
-    user, refused = _gate(request, "user:manage")
-    if refused is not None:
-        return refused
+async def set_active(request: Request, user: Annotated[User, Depends(require(Permission.USER_MANAGE))], username: str):
     lg = language_of(request)
     form = await request.form()
     active = form.get("active") == "1"
@@ -234,7 +218,7 @@ async def set_active(request: Request, username: str):
     if not active and not reason:
         return _account_page(request, user, username, status=400,
                              errors={"reason": [gettext(lg, "Give the reason; it is written to the audit trail.")]})
-    if not active and username == user[1].username:
+    if not active and username == user.account.username:
         return _account_page(request, user, username, status=400, errors={"reason": [gettext(lg, "You cannot deactivate your own account.")]})
     what = "reactivated" if active else "deactivated"
     out = _change(request, user, username, f"account {username} {what}", lambda s, a: accounts.set_active(s, a, active), reason=reason)
@@ -242,10 +226,7 @@ async def set_active(request: Request, username: str):
 
 
 @router.post("/users/{username}/tokens/revoke", response_class=HTMLResponse)
-def revoke_tokens(request: Request, username: str):
-    user, refused = _gate(request, "user:manage")
-    if refused is not None:
-        return refused
+def revoke_tokens(request: Request, user: Annotated[User, Depends(require(Permission.USER_MANAGE))], username: str):
     out = _change(request, user, username, f"API tokens of {username} revoked", lambda s, a: accounts.revoke_tokens(s, a))
     if not isinstance(out, int):
         return out

@@ -15,11 +15,13 @@ from __future__ import annotations
 import datetime as dt
 import tempfile
 from pathlib import Path
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 
+from renkou.auth.roles import Permission
 from renkou.benefits import cycle, objections, verdict
 from renkou.benefits.decision import STATUS_TEXT
 from renkou.core.idnumber import mask
@@ -29,6 +31,7 @@ from renkou.registry import persons
 from renkou.registry.orgs import Hierarchy
 from renkou.storage.schema import BenefitApplication, BenefitPosting, OrgUnit, Person
 from renkou.web.benefits import common
+from renkou.web.deps import Id, User, require
 from renkou.web.i18n import gettext, language_of
 
 router = APIRouter(include_in_schema=False)
@@ -51,10 +54,7 @@ def _unit_names(s) -> dict[int, str]:
 # ------------------------------------------------------------------------------------------- the list
 
 @router.get("/benefits", response_class=HTMLResponse)
-def applications(request: Request, programme: str = "", year: str = "", status: str = ""):
-    user, refused = common.gate(request, "benefit:read")
-    if refused is not None:
-        return refused
+def applications(request: Request, user: Annotated[User, Depends(require(Permission.BENEFIT_READ))], programme: str = "", year: str = "", status: str = ""):
     lg = language_of(request)
     progs = common.programmes(request)
     f = {"programme": programme if programme in progs else "", "year": year if year.isdigit() else "",
@@ -86,13 +86,10 @@ def applications(request: Request, programme: str = "", year: str = "", status: 
 # ------------------------------------------------------------------------------------------- candidates
 
 @router.get("/benefits/candidates", response_class=HTMLResponse)
-def candidates(request: Request, programme: str = "reward", year: str = "", org: str = ""):
+def candidates(request: Request, user: Annotated[User, Depends(require(Permission.BENEFIT_READ))], programme: str = "reward", year: str = "", org: str = ""):
     """Who newly qualifies for a programme in a year under a unit of the area (the eligibility
     service's candidates, as `renkou benefits candidates`), each condition with its status and the
     record it was decided from; those without an application link to the form, the person chosen."""
-    user, refused = common.gate(request, "benefit:read")
-    if refused is not None:
-        return refused
     lg = language_of(request)
     rules = common.rules(request)
     progs = rules.programmes
@@ -100,7 +97,7 @@ def candidates(request: Request, programme: str = "reward", year: str = "", org:
     f = {"programme": programme if programme in progs else "reward", "year": year if year.isdigit() else str(this_year), "org": org.strip()}
     off = common.officer(request, user)
     with request.app.state.db.read() as s:
-        own = s.get(OrgUnit, user[1].unit_id)
+        own = s.get(OrgUnit, user.account.unit_id)
     f["org"] = f["org"] or (own.code if own else "")
     title = gettext(lg, "Who newly qualifies")
     try:
@@ -130,7 +127,7 @@ def _chosen(request: Request, user, pid: str) -> dict | None:
         return None
     with request.app.state.db.read() as s:
         p = s.get(Person, int(pid))
-        return _who(p) if p is not None and user[2].has_person(s, p) else None
+        return _who(p) if p is not None and user.scope.has_person(s, p) else None
 
 
 def _apply_page(request: Request, user, *, status: int = 200, v: dict | None = None, error=None):
@@ -147,20 +144,14 @@ def _apply_page(request: Request, user, *, status: int = 200, v: dict | None = N
 
 
 @router.get("/benefits/apply", response_class=HTMLResponse)
-def apply_form(request: Request, programme: str = "", year: str = "", pid: str = ""):
-    user, refused = common.gate(request, "benefit:apply")
-    if refused is not None:
-        return refused
+def apply_form(request: Request, user: Annotated[User, Depends(require(Permission.BENEFIT_APPLY))], programme: str = "", year: str = "", pid: str = ""):
     v = {"year": year if year.isdigit() else str(dt.date.today().year), "applied_on": dt.date.today().isoformat(), "programme": programme,
          "pid": pid if pid.isdigit() else ""}
     return _apply_page(request, user, v=v)
 
 
 @router.post("/benefits/apply", response_class=HTMLResponse)
-def apply(request: Request, form: common.Posted):
-    user, refused = common.gate(request, "benefit:apply")
-    if refused is not None:
-        return refused
+def apply(request: Request, user: Annotated[User, Depends(require(Permission.BENEFIT_APPLY))], form: common.Posted):
     v = common.fields(form, APPLY_FIELDS)
     attested = [str(a) for a in form.getlist("attested")]
     v["attested"] = attested
@@ -207,20 +198,14 @@ def apply(request: Request, form: common.Posted):
 # ------------------------------------------------------------------------------------------- importing
 
 @router.get("/benefits/import", response_class=HTMLResponse)
-def import_form(request: Request):
-    user, refused = common.gate(request, "benefit:apply")
-    if refused is not None:
-        return refused
+def import_form(request: Request, user: Annotated[User, Depends(require(Permission.BENEFIT_APPLY))]):
     return common.page(request, "benefits/import.html", user, title=gettext(language_of(request), "Import applications"))
 
 
 @router.post("/benefits/import", response_class=HTMLResponse)
-def import_(request: Request, form: common.Posted):
+def import_(request: Request, user: Annotated[User, Depends(require(Permission.BENEFIT_APPLY))], form: common.Posted):
     """The file is checked row by row by the importer (renkou.benefits.intake); any problem and nothing
     is imported, and the page lists each problem with its row, column, value and rule."""
-    user, refused = common.gate(request, "benefit:apply")
-    if refused is not None:
-        return refused
     lg = language_of(request)
     got = common.uploaded(form)
     title = gettext(lg, "Import applications")
@@ -302,18 +287,12 @@ def _application(request: Request, user, number: int, *, status: int = 200, erro
 
 
 @router.get("/benefits/applications/{number}", response_class=HTMLResponse)
-def application(request: Request, number: int):
-    user, refused = common.gate(request, "benefit:read")
-    if refused is not None:
-        return refused
+def application(request: Request, user: Annotated[User, Depends(require(Permission.BENEFIT_READ))], number: Id):
     return _application(request, user, number)
 
 
-def _step(request: Request, form, number: int, step: str, permission: str):
+def _step(request: Request, user: User, form, number: int, step: str):
     """A review or the confirmation: approve, or reject with the reason; dated (default today)."""
-    user, refused = common.gate(request, permission)
-    if refused is not None:
-        return refused
     lg = language_of(request)
     v = common.fields(form, ("decision", "note", "date"))
     probs = []
@@ -338,25 +317,22 @@ def _step(request: Request, form, number: int, step: str, permission: str):
 
 
 @router.post("/benefits/applications/{number}/village-review", response_class=HTMLResponse)
-def village_review(request: Request, number: int, form: common.Posted):
-    return _step(request, form, number, "village_review", "benefit:apply")
+def village_review(request: Request, user: Annotated[User, Depends(require(Permission.BENEFIT_APPLY))], number: Id, form: common.Posted):
+    return _step(request, user, form, number, "village_review")
 
 
 @router.post("/benefits/applications/{number}/township-review", response_class=HTMLResponse)
-def township_review(request: Request, number: int, form: common.Posted):
-    return _step(request, form, number, "township_review", "benefit:review")
+def township_review(request: Request, user: Annotated[User, Depends(require(Permission.BENEFIT_REVIEW))], number: Id, form: common.Posted):
+    return _step(request, user, form, number, "township_review")
 
 
 @router.post("/benefits/applications/{number}/confirm", response_class=HTMLResponse)
-def confirm(request: Request, number: int, form: common.Posted):
-    return _step(request, form, number, "confirm", "benefit:confirm")
+def confirm(request: Request, user: Annotated[User, Depends(require(Permission.BENEFIT_CONFIRM))], number: Id, form: common.Posted):
+    return _step(request, user, form, number, "confirm")
 
 
 @router.post("/benefits/applications/{number}/objections", response_class=HTMLResponse)
-def raise_objection(request: Request, number: int, form: common.Posted):
-    user, refused = common.gate(request, "benefit:read")
-    if refused is not None:
-        return refused
+def raise_objection(request: Request, user: Annotated[User, Depends(require(Permission.BENEFIT_READ))], number: Id, form: common.Posted):
     lg = language_of(request)
     v = common.fields(form, ("content", "objector", "date"))
     probs = []
@@ -371,10 +347,7 @@ def raise_objection(request: Request, number: int, form: common.Posted):
 
 
 @router.post("/benefits/objections/{number}/resolve", response_class=HTMLResponse)
-def resolve(request: Request, number: int, form: common.Posted):
-    user, refused = common.gate(request, "benefit:review")
-    if refused is not None:
-        return refused
+def resolve(request: Request, user: Annotated[User, Depends(require(Permission.BENEFIT_REVIEW))], number: Id, form: common.Posted):
     lg = language_of(request)
     v = common.fields(form, ("outcome", "resolution", "date", "application"))
     probs = []

@@ -80,7 +80,7 @@ def find_job(request: Request, user, token: str) -> tuple[Path, dict] | None:
     purge(base)
     folder = base / token
     meta = read(folder)
-    if meta is None or meta.get("account") != user[1].id or meta.get("username") != user[1].username:
+    if meta is None or meta.get("account") != user.account.id or meta.get("username") != user.account.username:
         return None
     return folder, meta
 
@@ -181,8 +181,8 @@ def _restore(folder: Path, commit: bool) -> None:
 def start(request: Request, user, folder: Path, *, commit: bool) -> threading.Thread:
     meta = read(folder) or {}
     addr = request.client.host if request.client else "?"
-    actor = Actor(user[1].username, "import", f"web:{addr} {meta['name']} sha256:{meta['sha256']}")
-    t = threading.Thread(target=_work, args=(request.app.state.db, folder, user[2], actor), kwargs={"commit": commit},
+    actor = Actor(user.account.username, "import", f"web:{addr} {meta['name']} sha256:{meta['sha256']}")
+    t = threading.Thread(target=_work, args=(request.app.state.db, folder, user.scope, actor), kwargs={"commit": commit},
                          name=f"renkou-import-{folder.name[:8]}", daemon=True)
     t.start()
     return t

@@ -28,16 +28,20 @@ import shutil
 import tempfile
 import time
 from pathlib import Path
+from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
+from renkou.auth.roles import Permission
 from renkou.exchange import templates
+from renkou.web.deps import User, require
 from renkou.web.i18n import gettext, language_of
 from renkou.web.imports.jobs import RUNNING, find_job, folder_of_jobs, purge, safe_name, start, update
-from renkou.web.registry.pages import _gate, _render
+from renkou.web.render import render
 
+Importer = Annotated[User, Depends(require(Permission.IMPORT_WRITE))]
 router = APIRouter(include_in_schema=False)
 
 KINDS = tuple(templates.KINDS)  # orgs, households, persons, events
@@ -58,32 +62,26 @@ def _kinds(lang: str) -> list[dict]:
 
 def _page(request: Request, user, status: int = 200, error: str = "", kind: str = "") -> HTMLResponse:
     lg = language_of(request)
-    return _render(request, "imports/import.html", user, status=status, title=_title(lg), kinds=_kinds(lg), error=error, kind=kind,
+    return render(request, "imports/import.html", user, status=status, title=_title(lg), kinds=_kinds(lg), error=error, kind=kind,
                    max_mb=MAX_BYTES // 2**20)
 
 
 def _gone(request: Request, user) -> HTMLResponse:
     lg = language_of(request)
-    return _render(request, "message.html", user, status=404, title=gettext(lg, "Not found"),
+    return render(request, "message.html", user, status=404, title=gettext(lg, "Not found"),
                    message=gettext(lg, "No such import file: it has expired, was committed, or belongs to another account."))
 
 
 @router.get("/import", response_class=HTMLResponse)
-def import_form(request: Request):
-    user, refused = _gate(request, "import:write")
-    if refused is not None:
-        return refused
+def import_form(request: Request, user: Importer):
     return _page(request, user)
 
 
 @router.get("/import/templates/{kind}.{fmt}")
-def template_file(request: Request, kind: str, fmt: str):
-    user, refused = _gate(request, "import:write")
-    if refused is not None:
-        return refused
+def template_file(request: Request, user: Importer, kind: str, fmt: str):
     if kind not in KINDS or fmt not in ("xlsx", "csv"):
         lg = language_of(request)
-        return _render(request, "message.html", user, status=404, title=gettext(lg, "Not found"), message=gettext(lg, "No such template."))
+        return render(request, "message.html", user, status=404, title=gettext(lg, "Not found"), message=gettext(lg, "No such template."))
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"{kind}.{fmt}"
         templates.write_template(kind, path, fmt)
@@ -94,10 +92,7 @@ def template_file(request: Request, kind: str, fmt: str):
 
 
 @router.post("/import", response_class=HTMLResponse)
-async def upload(request: Request):
-    user, refused = _gate(request, "import:write")
-    if refused is not None:
-        return refused
+async def upload(request: Request, user: Importer):
     try:
         return await _upload(request, user)
     finally:
@@ -130,7 +125,7 @@ async def _upload(request: Request, user):
         shutil.rmtree(folder, ignore_errors=True)
         msg = gettext(lg, "The file is empty.") if size == 0 else gettext(lg, "The file is too large for the web page; import it with the command line.")
         return _page(request, user, 400, msg, kind)
-    update(folder, account=user[1].id, username=user[1].username, kind=kind, name=name, sha256=digest.hexdigest(), size=size,
+    update(folder, account=user.account.id, username=user.account.username, kind=kind, name=name, sha256=digest.hexdigest(), size=size,
             created=time.time(), state="checking", step="area", done=0, total=0)
     t = start(request, user, folder, commit=False)
     await asyncio.to_thread(t.join, WAIT)
@@ -151,43 +146,40 @@ def _view(meta: dict, lang: str) -> dict:
             "error": (meta.get("error") or {}).get(lang, "")}
 
 
-def _job(request: Request, token: str):
-    """(user, (folder, meta), None) for the signed-in owner of an import job; else (…, the response)."""
-    user, refused = _gate(request, "import:write")
-    if refused is not None:
-        return None, None, refused
+def _job(request: Request, user: User, token: str):
+    """((folder, meta), None) for the signed-in owner of an import job; else (None, the response)."""
     job = find_job(request, user, token)
     if job is None:
-        return user, None, _gone(request, user)
-    return user, job, None
+        return None, _gone(request, user)
+    return job, None
 
 
 @router.get("/import/{token}", response_class=HTMLResponse)
-def job_page(request: Request, token: str):
-    user, job, refused = _job(request, token)
+def job_page(request: Request, user: Importer, token: str):
+    job, refused = _job(request, user, token)
     if refused is not None:
         return refused
     folder, meta = job
     lg = language_of(request)
-    return _render(request, "imports/import_job.html", user, title=_title(lg), token=token, job=meta, view=_view(meta, lg),
+    return render(request, "imports/import_job.html", user, title=_title(lg), token=token, job=meta, view=_view(meta, lg),
                    running=meta["state"] in RUNNING, report=(folder / "errors.xlsx").exists())
 
 
 @router.get("/import/{token}/progress", response_class=HTMLResponse)
-def job_progress(request: Request, token: str):
+def job_progress(request: Request, user: Importer, token: str):
     """The progress fragment HTMX polls; once the work is done, a full reload of the job page."""
-    user, job, refused = _job(request, token)
+    job, refused = _job(request, user, token)
     if refused is not None:
         return refused
     _, meta = job
     if meta["state"] not in RUNNING:
         return Response(status_code=200, headers={"HX-Refresh": "true"})
-    return _render(request, "imports/import_progress.html", user, title="", token=token, job=meta)
+    return render(request, "imports/import_progress.html", user, title="", token=token, job=meta)
 
 
 @router.get("/import/{token}/errors.xlsx")
-def error_report(request: Request, token: str):
-    user, job, refused = _job(request, token)
+def error_report(request: Request, user: Importer, token: str):
+    job, refused = _job(request, user, token)
     if refused is not None:
         return refused
     if not (job[0] / "errors.xlsx").exists():
@@ -199,8 +191,8 @@ def error_report(request: Request, token: str):
 
 
 @router.post("/import/{token}/commit", response_class=HTMLResponse)
-def commit(request: Request, token: str):
-    user, job, refused = _job(request, token)
+def commit(request: Request, user: Importer, token: str):
+    job, refused = _job(request, user, token)
     if refused is not None:
         return refused
     folder, meta = job
@@ -208,7 +200,7 @@ def commit(request: Request, token: str):
     if meta["state"] != "checked" or meta.get("n_problems"):
         if meta["state"] in (*RUNNING, "done"):
             return RedirectResponse(f"/import/{token}", status_code=303)
-        return _render(request, "message.html", user, status=409, title=gettext(lg, "Nothing was imported"),
+        return render(request, "message.html", user, status=409, title=gettext(lg, "Nothing was imported"),
                        message=gettext(lg, "The file has problems: correct them and upload it again. Nothing was changed."))
     try:  # claims the file: a second commit of the same token finds nothing to move
         os.rename(folder / "upload", folder / "committing")

@@ -9,20 +9,26 @@ retraction of one event — each a GET that shows the form and a POST that valid
   saves only once the user confirms that the child is a different person.
 * On success: 303 to the person's page.
 
-The forms of each kind live in forms_birth, forms_events and forms_correct; this module puts their
-routes together, with the index of the forms and the person picker (an HTMX partial).
+The forms of each kind live in forms_birth, forms_events and forms_correct (which has its own
+router); this module makes the routes of the registration forms, with the index of the forms and the
+person picker (an HTMX partial).
 """
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
+from renkou.auth.roles import Permission
 from renkou.errors import NotFound, UserError, ValidationFailed
-from renkou.web.registry import forms_birth, forms_correct, forms_events
-from renkou.web.registry.forms_common import (PICKERS, Again, Entered, OutsideUnit, Spec, actor, after_save, entered, errors_of, gate,
-                                     not_in_area, person_field, pickers, render, search_people, unit_not_in_area, unit_options)
+from renkou.web.deps import User, require
+from renkou.web.registry import forms_birth, forms_events
 from renkou.web.i18n import gettext, language_of
+from renkou.web.registry.forms_common import (PICKERS, Again, Entered, OutsideUnit, Spec, actor, after_save, entered, errors_of,
+                                              not_in_area, person_field, pickers, search_people, unit_not_in_area, unit_options)
+from renkou.web.render import render
 
 router = APIRouter(include_in_schema=False)
 SPECS: tuple[Spec, ...] = (forms_birth.SPEC, *forms_events.SPECS)
@@ -41,10 +47,9 @@ def show(request: Request, user, spec: Spec, values: dict[str, str], *, status: 
 
 
 def _routes(spec: Spec) -> None:
-    def form_page(request: Request):
-        user, refused = gate(request, *spec.permissions)
-        if refused is not None:
-            return refused
+    allowed = Depends(require(*spec.permissions))
+
+    def form_page(request: Request, user: User = allowed):
         values = {n: request.query_params.get(n, "").strip() for n in spec.prefill}
         e = Entered(values, user, language_of(request))
         with request.app.state.db.read() as s:
@@ -55,10 +60,7 @@ def _routes(spec: Spec) -> None:
                 return not_in_area(request, user)
         return show(request, user, spec, values)
 
-    async def save(request: Request):
-        user, refused = gate(request, *spec.permissions)
-        if refused is not None:
-            return refused
+    async def save(request: Request, user: User = allowed):
         e = await entered(request, user, spec.submitted)
         db = request.app.state.db
         try:
@@ -87,15 +89,11 @@ def _routes(spec: Spec) -> None:
 
 for _spec in SPECS:
     _routes(_spec)
-router.include_router(forms_correct.router)
 
 
 @router.get("/register", response_class=HTMLResponse)
-def index(request: Request, saved: str = ""):
+def index(request: Request, user: Annotated[User, Depends(require(Permission.EVENT_WRITE))], saved: str = ""):
     """The registration forms this account may use."""
-    user, refused = gate(request, "event:write")
-    if refused is not None:
-        return refused
     lg = language_of(request)
     note = gettext(lg, "Saved. The person is no longer in your area, so their page is no longer open to you.") if saved == "left" else ""
     return render(request, "registry/form_index.html", user, title=gettext(lg, "Register an event"), note=note,
@@ -103,11 +101,8 @@ def index(request: Request, saved: str = ""):
 
 
 @router.get("/register/pick/{field}", response_class=HTMLResponse)
-def pick(request: Request, field: str):
+def pick(request: Request, user: Annotated[User, Depends(require(Permission.EVENT_WRITE))], field: str):
     """The people of the area matching a picker's search text, as radio buttons (HTMX swaps them in)."""
-    user, refused = gate(request, "event:write")
-    if refused is not None:
-        return refused
     if field not in PICKERS:
         return not_in_area(request, user)
     q = request.query_params.get(f"{field}_q", "")

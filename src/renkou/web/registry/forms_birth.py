@@ -155,7 +155,7 @@ def _defaults(s, user, values: dict[str, str]) -> dict:
     """A new form: the account's own village, or the preset mother's village and household."""
     if "name" in values:  # a submitted form keeps what was entered
         return {}
-    own = s.get(OrgUnit, user[1].unit_id)
+    own = s.get(OrgUnit, user.account.unit_id)
     if own is not None and own.level == "village":
         values["village"] = own.code
     if values.get("mother", "").isdigit():

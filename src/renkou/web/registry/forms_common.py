@@ -6,8 +6,8 @@ account's scope before anything is read or written: outside it, the answer is th
 404 "not in your area". Problems come from the registry's own checks (renkou.registry.persons and
 events, the rule catalogue of renkou.core.problems), so a form says what the importer says.
 
-The pages' helpers (renkou.web.registry.pages) are imported inside the functions: pages includes the forms'
-router at its bottom, so neither module may need the other complete at import time.
+Who is asking and what a form needs are the route's dependencies (renkou.web.deps); pages are
+rendered by renkou.web.render.
 """
 
 from __future__ import annotations
@@ -28,7 +28,9 @@ from renkou.registry import persons
 from renkou.registry.orgs import Hierarchy
 from renkou.storage.db import Actor
 from renkou.storage.schema import OrgUnit, Person
+from renkou.web.deps import User, db_id
 from renkou.web.i18n import gettext, language_of
+from renkou.web.render import render
 
 PICKERS = {"mother": "F", "father": "M", "person": "", "partner": ""}  # picker field -> sex of the people it lists
 # registry problem fields -> form fields (the rest name form fields already, or go to the top of the form)
@@ -52,7 +54,7 @@ class Entered:
     """The values of a submitted form (stripped text), the account and the request's language."""
 
     values: dict[str, str]
-    user: tuple
+    user: User
     lang: str
     today: dt.date = field(default_factory=dt.date.today)
 
@@ -61,33 +63,14 @@ class Entered:
 
     @property
     def scope(self):
-        return self.user[2]
+        return self.user.scope
 
     @property
     def account(self):
-        return self.user[1]
+        return self.user.account
 
 
-# ------------------------------------------------------------------------------ gate and render
-
-def gate(request: Request, *permissions: str):
-    from renkou.web.registry.pages import _gate
-
-    user, refused = _gate(request, permissions[0] if permissions else None)
-    if refused is None and len(permissions) > 1:
-        from renkou.auth.roles import Role, allows
-        from renkou.web.registry.pages import _denied
-
-        if not all(allows(Role(user[1].role), p) for p in permissions[1:]):
-            return None, _denied(request, user)
-    return user, refused
-
-
-def render(request: Request, name: str, user, status: int = 200, **ctx) -> HTMLResponse:
-    from renkou.web.registry.pages import _render
-
-    return _render(request, name, user, status=status, **{"today": dt.date.today().isoformat(), **ctx})
-
+# ------------------------------------------------------------------------------ answers
 
 def not_in_area(request: Request, user) -> HTMLResponse:
     lg = language_of(request)
@@ -100,14 +83,14 @@ def unit_not_in_area(request: Request, user) -> HTMLResponse:
 
 
 def actor(request: Request, user) -> Actor:
-    return Actor(user[1].username, "web", request.client.host if request.client else "")
+    return Actor(user.account.username, "web", request.client.host if request.client else "")
 
 
 def after_save(request: Request, user, pid: int) -> RedirectResponse:
     """303 to the person's page, or to the forms' index when the person has just left the area (a move)."""
     with request.app.state.db.read() as s:
         p = s.get(Person, pid)
-        inside = p is not None and user[2].has_person(s, p)
+        inside = p is not None and user.scope.has_person(s, p)
     return RedirectResponse(f"/persons/{pid}" if inside else "/register?saved=left", status_code=303)
 
 
@@ -160,9 +143,10 @@ def person_field(s, e: Entered, name: str, probs: list[Problem] | None = None) -
         if probs is not None:
             probs.append(problem("required", name, ""))
         return None
-    if not raw.isdigit():
+    pid = db_id(raw)
+    if pid is None:
         raise NotFound("not in area", "not in area")
-    p = s.get(Person, int(raw))
+    p = s.get(Person, pid)
     if p is None or not e.scope.has_person(s, p):
         raise NotFound("not in area", "not in area")
     return p
@@ -180,13 +164,13 @@ def unit_options(s, user, *, county_wide: bool = False, today: dt.date | None = 
     """Villages (村居) where an event may place someone: those of the account's area, or for the
     destination of a move every village of its county; grouped under their township."""
     h = Hierarchy.as_of(s, today or dt.date.today())
-    acc = user[1]
+    acc = user.account
     if acc.unit_id not in h.units:
         return []
     root = _county_code(h, acc.unit_id) if county_wide else h.units[acc.unit_id].code
     out = []
     for _, u in h.walk(root):
-        if u.level == "village" and (county_wide or user[2].unit_ids is None or u.id in user[2].unit_ids):
+        if u.level == "village" and (county_wide or user.scope.unit_ids is None or u.id in user.scope.unit_ids):
             parent = h.units.get(u.parent_id) if u.parent_id else None
             out.append({"code": u.code, "name": u.name, "group": parent.name if parent else ""})
     return out
@@ -215,7 +199,7 @@ def search_people(s, user, text: str, sex: str = "", limit: int = 20) -> list[di
     """People of the account's area matching a name, pinyin or ID number (renkou.registry.persons.search)."""
     if not text.strip():
         return []
-    found = persons.search(s, text, scope=user[2], limit=200 if sex else limit)
+    found = persons.search(s, text, scope=user.scope, limit=200 if sex else limit)
     return [person_row(p) for p in found if not sex or p.sex == sex][:limit]
 
 
@@ -226,9 +210,9 @@ def pickers(s, user, values: dict[str, str], names: tuple[str, ...], searched: s
     for n in names:
         chosen = None
         raw = values.get(n, "")
-        if raw.isdigit():
-            p = s.get(Person, int(raw))
-            if p is not None and user[2].has_person(s, p):
+        if db_id(raw) is not None:
+            p = s.get(Person, db_id(raw))
+            if p is not None and user.scope.has_person(s, p):
                 chosen = person_row(p)
         rows = [chosen] if chosen else []
         if n == searched:

@@ -8,18 +8,23 @@ both be in the account's area, and the event must be one of that person's (404 o
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 
+from renkou.auth.roles import Permission
 from renkou.core.events import EVENT_KINDS
 from renkou.core.problems import Problem, problem
 from renkou.errors import NotFound, UserError, ValidationFailed
 from renkou.registry import events
 from renkou.storage.schema import Event, OrgUnit, Person
-from renkou.web.registry.forms_common import (Again, Entered, OutsideUnit, actor, after_save, date_field, entered, errors_of, gate,
-                                     not_in_area, render, unit_field, unit_not_in_area, unit_options)
+from renkou.web.deps import Id, User, require
 from renkou.web.i18n import gettext, language_of
+from renkou.web.registry.forms_common import (Again, Entered, OutsideUnit, actor, after_save, date_field, entered, errors_of,
+                                              not_in_area, unit_field, unit_not_in_area, unit_options)
+from renkou.web.render import render
 
 router = APIRouter(include_in_schema=False)
 PATH = "/persons/{pid}/events/{eid}/correct"
@@ -30,7 +35,7 @@ def _load(s, user, pid: int, eid: int) -> tuple[Person, Event]:
     if p is None or ev is None or pid not in (ev.person_id, ev.partner_id, ev.mother_id, ev.father_id):
         raise NotFound("not in area", "not in area")
     subject = p if ev.person_id == pid else s.get(Person, ev.person_id)
-    if not user[2].has_person(s, p) or not user[2].has_person(s, subject):
+    if not user.scope.has_person(s, p) or not user.scope.has_person(s, subject):
         raise NotFound("not in area", "not in area")
     return p, ev
 
@@ -83,10 +88,7 @@ def _page(request: Request, user, pid: int, eid: int, values: dict | None = None
 
 
 @router.get(PATH, response_class=HTMLResponse)
-def correct_form(request: Request, pid: int, eid: int):
-    user, refused = gate(request, "event:write")
-    if refused is not None:
-        return refused
+def correct_form(request: Request, user: Annotated[User, Depends(require(Permission.EVENT_WRITE))], pid: Id, eid: Id):
     try:
         return _page(request, user, pid, eid)
     except NotFound:
@@ -119,10 +121,7 @@ def _correct(s, e: Entered, ev: Event) -> None:
 
 
 @router.post(PATH, response_class=HTMLResponse)
-async def correct_save(request: Request, pid: int, eid: int):
-    user, refused = gate(request, "event:write")
-    if refused is not None:
-        return refused
+async def correct_save(request: Request, user: Annotated[User, Depends(require(Permission.EVENT_WRITE))], pid: Id, eid: Id):
     e = await entered(request, user, ("action", "date", "hukou_unit", "residence_unit", "reason", "retract_reason"))
     retracting = e["action"] == "retract"
     rename = {"reason": "retract_reason"} if retracting else None

@@ -28,7 +28,7 @@ from renkou.stats import reports as stats_reports
 from renkou.stats.engine import POPULATION_LEVELS
 from renkou.stats.render import common
 from renkou.stats.table import Table
-from renkou.web.deps import CurrentUser, User, require
+from renkou.web.deps import ANY, User, require
 from renkou.web.i18n import gettext, language_of as _lang
 from renkou.web.render import denied, render as render_page
 
@@ -109,7 +109,7 @@ def file_response(table: Table, fmt: str, lang: str) -> Response:
 # ------------------------------------------------------------------------------------- page
 
 @router.get("/reports", response_class=HTMLResponse)
-def reports_page(request: Request, user: CurrentUser, t: str = "", org: str = "", period: str = "", basis: str = "hukou", format: str = ""):
+def reports_page(request: Request, user: Annotated[User, Depends(require(Permission.REPORT_READ, Permission.LEDGER_READ, mode=ANY))], t: str = "", org: str = "", period: str = "", basis: str = "hukou", format: str = ""):
     acc = user.account
     scope = user.scope
     role, lg = Role(acc.role), _lang(request)

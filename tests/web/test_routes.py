@@ -16,6 +16,7 @@ from starlette.routing import Mount
 from starlette.testclient import TestClient
 
 from renkou.web import app as web
+from tests.web.benefit_kit import Web
 
 GOLDEN = Path(__file__).parent / "golden" / "routes.txt"
 # open to anybody: signing in, the language switch, signing out (it only drops the cookie), the icon and the static files
@@ -89,3 +90,38 @@ def test_an_anonymous_request_is_sent_to_sign_in_everywhere(app):
             assert "renkou_session" not in r.cookies
         assert c.get("/static/renkou.css").status_code == 200 and c.get("/favicon.ico").status_code == 204
         assert c.post("/logout", follow_redirects=False).headers["location"] == "/login"
+
+
+HUGE = "99999999999999999999"  # beyond 64 bits
+EXTRA_QUERY = ("person", "mother", "father", "partner", "pid", "page", "year")  # read by pages from the query string itself
+
+
+def query_names(dependant) -> set[str]:
+    return {p.alias for p in dependant.query_params} | {n for d in dependant.dependencies for n in query_names(d)}
+
+
+@pytest.mark.parametrize("user", ["cun", "xiang", "xian", "shenji"])
+def test_numbers_beyond_64_bits_are_no_server_error(db, user):
+    """Every route, with every path parameter and every query parameter a number beyond 64 bits: never a
+    500 — a path id that names nothing is 404."""
+    web = Web(db)
+    try:
+        web.as_(user)
+        token = web.token("/")
+        c = TestClient(web.app, raise_server_exceptions=False, cookies=web.c.cookies)
+        errors = []
+        for route in iter_route_contexts(web.app.routes):
+            if isinstance(route.original_route, Mount) or route.path in ("/login", "/logout", "/lang"):
+                continue
+            url = re.sub(r"\{[^}]+\}", HUGE, route.path)
+            params = {n: HUGE for n in (*query_names(route.dependant), *EXTRA_QUERY)}
+            for method in route.methods:
+                r = c.request(method, url, params=params, data={"csrf_token": token} if method == "POST" else None,
+                              follow_redirects=False)
+                if r.status_code >= 500:
+                    errors.append((method, route.path, r.status_code))
+                elif method == "GET" and re.search(r"\{(pid|eid|n|number|f|line)\}", route.path) and r.status_code not in (403, 404):
+                    errors.append((method, route.path, r.status_code))
+        assert errors == [], user
+    finally:
+        web.close()

@@ -98,3 +98,19 @@ def test_throttling_by_address(client, monkeypatch):
         assert "用户名、密码或动态验证码不正确" in login(client, pw="nope").text
     r = login(client)  # even the right password, from this address, for now
     assert r.status_code == 429 and "登录失败次数过多" in r.text
+
+
+def test_a_server_error_page_carries_the_security_headers(db):
+    app = web.create_app(db, secret="s", secure_cookies=False)
+
+    @app.get("/boom")
+    def boom():
+        raise RuntimeError("boom")
+
+    with TestClient(app, raise_server_exceptions=False) as c:
+        r = c.get("/boom")
+        assert r.status_code == 500
+        for k, v in HEADERS.items():
+            assert r.headers[k] == v
+        r = c.get("/no/such/page")
+        assert r.status_code == 404 and all(r.headers[k] == v for k, v in HEADERS.items())

@@ -31,7 +31,7 @@ from renkou.registry import persons
 from renkou.registry.orgs import Hierarchy
 from renkou.storage.schema import BenefitApplication, BenefitPosting, OrgUnit, Person
 from renkou.web.benefits import common
-from renkou.web.deps import Id, User, require
+from renkou.web.deps import Id, User, db_id, require
 from renkou.web.i18n import gettext, language_of
 
 router = APIRouter(include_in_schema=False)
@@ -53,11 +53,16 @@ def _unit_names(s) -> dict[int, str]:
 
 # ------------------------------------------------------------------------------------------- the list
 
+
+def _is_year(raw: str) -> bool:
+    """A year as the pages take it: four digits."""
+    return len(raw) == 4 and raw.isascii() and raw.isdigit()
+
 @router.get("/benefits", response_class=HTMLResponse)
 def applications(request: Request, user: Annotated[User, Depends(require(Permission.BENEFIT_READ))], programme: str = "", year: str = "", status: str = ""):
     lg = language_of(request)
     progs = common.programmes(request)
-    f = {"programme": programme if programme in progs else "", "year": year if year.isdigit() else "",
+    f = {"programme": programme if programme in progs else "", "year": year if _is_year(year) else "",
          "status": status if status in cycle.STATUSES else ""}
 
     def rows(s, off):
@@ -94,7 +99,7 @@ def candidates(request: Request, user: Annotated[User, Depends(require(Permissio
     rules = common.rules(request)
     progs = rules.programmes
     this_year = dt.date.today().year
-    f = {"programme": programme if programme in progs else "reward", "year": year if year.isdigit() else str(this_year), "org": org.strip()}
+    f = {"programme": programme if programme in progs else "reward", "year": year if _is_year(year) else str(this_year), "org": org.strip()}
     off = common.officer(request, user)
     with request.app.state.db.read() as s:
         own = s.get(OrgUnit, user.account.unit_id)
@@ -123,10 +128,10 @@ def candidates(request: Request, user: Annotated[User, Depends(require(Permissio
 
 def _chosen(request: Request, user, pid: str) -> dict | None:
     """The person a candidates list handed to the form (by internal number), if in the area."""
-    if not pid.isdigit():
+    if db_id(pid) is None:
         return None
     with request.app.state.db.read() as s:
-        p = s.get(Person, int(pid))
+        p = s.get(Person, db_id(pid))
         return _who(p) if p is not None and user.scope.has_person(s, p) else None
 
 
@@ -145,7 +150,7 @@ def _apply_page(request: Request, user, *, status: int = 200, v: dict | None = N
 
 @router.get("/benefits/apply", response_class=HTMLResponse)
 def apply_form(request: Request, user: Annotated[User, Depends(require(Permission.BENEFIT_APPLY))], programme: str = "", year: str = "", pid: str = ""):
-    v = {"year": year if year.isdigit() else str(dt.date.today().year), "applied_on": dt.date.today().isoformat(), "programme": programme,
+    v = {"year": year if _is_year(year) else str(dt.date.today().year), "applied_on": dt.date.today().isoformat(), "programme": programme,
          "pid": pid if pid.isdigit() else ""}
     return _apply_page(request, user, v=v)
 
@@ -164,8 +169,8 @@ def apply(request: Request, user: Annotated[User, Depends(require(Permission.BEN
     def enter(s, off):
         def who(field: str) -> Person | None:
             raw = v[field]
-            if field == "person" and not raw and v["pid"].isdigit():  # chosen from the candidates: checked like any other
-                p = s.get(Person, int(v["pid"]))
+            if field == "person" and not raw and db_id(v["pid"]) is not None:  # chosen from the candidates: checked like any other
+                p = s.get(Person, db_id(v["pid"]))
                 if p is None or not off.scope.has_person(s, p, date=on):
                     probs.append(problem("unknown_person", "person", "", key="#" + v["pid"]))
                     return None

@@ -5,7 +5,7 @@ state and progress and — once checked — its problems. Records are replaced a
 reads either the old record or the new one; folders nobody has touched for an hour are deleted.
 
 The work itself (check, then commit) runs in a thread: the real importer through a ``_Door`` that
-gives it the web actor, runs the area rule (imports_area) first in the same transaction, and — for
+gives it the web actor, runs the area rule (renkou.web.imports.area) first in the same transaction, and — for
 the check — rolls everything back at the end.
 """
 

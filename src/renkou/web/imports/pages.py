@@ -4,7 +4,7 @@ nothing changes.
 
 * Validation runs the real importer (renkou.exchange.importer.run_import) in a write transaction that is
   rolled back at its end (the importer has no dry run): the same checks, the same counts, nothing kept.
-  The area rule of web imports (imports_area) runs in that same transaction, before the importer.
+  The area rule of web imports (renkou.web.imports.area) runs in that same transaction, before the importer.
 * The uploaded file waits in a folder of its own under a temporary directory (``app.state.import_dir``),
   named by an unguessable token and bound to the account that uploaded it; another account's token is
   "not found". A folder left alone for an hour is deleted; the file and its error report are deleted as
@@ -15,7 +15,7 @@ nothing changes.
 * Both steps run in a thread; the request waits ``WAIT`` seconds, so a small file shows its report at
   once and a large one a progress page that HTMX polls (``HX-Refresh`` reloads it when done).
 
-The jobs' folders, records and the work itself are in imports_jobs; the area rule in imports_area.
+The jobs' folders, records and the work itself are in renkou.web.imports.jobs; the area rule in renkou.web.imports.area.
 """
 
 from __future__ import annotations

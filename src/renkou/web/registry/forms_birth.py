@@ -78,14 +78,14 @@ def _why(lang: str, reasons: set[str]) -> str:
     return "; ".join(text[r] for r in ("id", "name", "pinyin", "mother") if r in reasons)
 
 
-def _keep(probs: list[Problem], more: list[Problem]) -> None:
+def keep_new(probs: list[Problem], more: list[Problem]) -> None:
     """Add ``more`` to ``probs``, except on fields that have a problem already (one message a field:
     an empty date is "required", not also "not a valid date")."""
     seen = {p.field for p in probs}
     probs += [p for p in more if p.field not in seen]
 
 
-def _parent(s, p: Person | None, field: str, d: dt.date | None, *, death: bool) -> list[Problem]:
+def parent_problems(s, p: Person | None, field: str, d: dt.date | None, *, death: bool) -> list[Problem]:
     """The child's birth must fall within the parent's life (the father's death may come before it)."""
     if p is None or d is None:
         return []
@@ -111,7 +111,7 @@ def save_birth(s, e: Entered) -> int:
     idn = e["id_number"] or None
     norm, person_probs = persons.check_person(id_number=idn, temp_key=None if idn else "issued-on-save", name=e["name"], sex=e["sex"],
                                               birth_date=d, ethnicity="01", today=e.today)
-    _keep(probs, person_probs)
+    keep_new(probs, person_probs)
     hh = None
     if e["household"]:
         hh = s.scalar(select(Household).where(Household.number == e["household"]))
@@ -126,8 +126,8 @@ def save_birth(s, e: Entered) -> int:
     event_probs = events.check_event(values, None, None)
     if mother is None or village is None:  # "a birth needs: mother, ..." is already said at those fields
         event_probs = [p for p in event_probs if p.rule != "event_fields"]
-    _keep(probs, [p if p.field != "date" else problem(p.rule, "birth_date", p.value, **p.params) for p in event_probs])
-    _keep(probs, _parent(s, mother, "mother", d, death=True) + _parent(s, father, "father", d, death=False))
+    keep_new(probs, [p if p.field != "date" else problem(p.rule, "birth_date", p.value, **p.params) for p in event_probs])
+    keep_new(probs, parent_problems(s, mother, "mother", d, death=True) + parent_problems(s, father, "father", d, death=False))
     if probs:
         raise Again(probs)
     found = likely_duplicates(s, name=e["name"], birth_date=d, id_number=norm, mother_id=mother.id)

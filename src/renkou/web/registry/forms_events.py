@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from renkou.core.problems import Problem, problem
 from renkou.registry import events
-from renkou.web.registry.forms_birth import _keep, _parent
+from renkou.web.registry.forms_birth import keep_new, parent_problems
 from renkou.web.registry.forms_common import Again, Entered, Spec, date_field, person_field, text_field, unit_field
 from renkou.web.i18n import gettext
 
@@ -22,7 +22,7 @@ def _check(s, values: dict, person, probs: list[Problem], *, drop_fields_rule: b
     found = events.check_event(values, person, events.death_date(s, person.id) if person is not None else None)
     if drop_fields_rule:  # a missing value is already said at its own field
         found = [p for p in found if p.rule != "event_fields"]
-    _keep(probs, found)
+    keep_new(probs, found)
 
 
 def save_death(s, e: Entered) -> int:
@@ -46,7 +46,7 @@ def _pair(kind: str):
         d = date_field(e, "date", probs)
         values = {"kind": kind, "person_id": p.id if p else None, "partner_id": q.id if q else None, "date": d, "source": "village"}
         _check(s, values, p, probs, drop_fields_rule=q is None)
-        _keep(probs, _parent(s, q, "partner", d, death=True))  # the partner, too, is born and alive on that day
+        keep_new(probs, parent_problems(s, q, "partner", d, death=True))  # the partner, too, is born and alive on that day
         if probs:
             raise Again(probs)
         events.record(s, kind, p, d, source="village", partner=q)

@@ -160,7 +160,7 @@ def test_an_id_beyond_64_bits_is_not_found(env, url):
     c, *_ = env
     sign_in(c, "cun1")
     r = c.get(url)
-    assert r.status_code == 404 and "<html" in r.text
+    assert r.status_code == 404 and "没有这个页面" in r.text and "村一" in r.text  # the site's page, with its header
     assert c.get("/register/death", params={"person": "99999999999999999999"}).status_code == 404  # a form's person, too
     assert c.get("/persons/9223372036854775807").status_code == 404  # the largest id is an id: nobody has it
 

@@ -24,7 +24,8 @@ from renkou.stats.service import Stats
 from renkou.storage.db import Database
 from renkou.web import account, api, benefits, dashboard, reports
 from renkou.web.admin import audit as admin_audit, users as admin_users
-from renkou.web.deps import NotPermitted, SecondFactorRequired, SignInRequired
+from renkou.web.deps import NotPermitted, SecondFactorRequired, SignInRequired, identify
+from renkou.web.i18n import gettext, language_of
 from renkou.web.imports import pages as imports_pages
 from renkou.web.registry import forms, forms_correct, pages as registry_pages
 from renkou.web.render import denied, message
@@ -60,13 +61,14 @@ async def _not_permitted(request: Request, exc: NotPermitted) -> Response:
 async def _invalid(request: Request, exc: RequestValidationError) -> Response:
     """A path that names nothing (an id beyond 64 bits, a word for a number) is not found; a bad query
     value on a page is a 400 page; the API keeps its JSON 422."""
+    lg = language_of(request)
     if any(e.get("loc", ("",))[0] == "path" for e in exc.errors()):
         if _is_api(request):
             return JSONResponse({"detail": "not found"}, status_code=404)
-        return message(request, None, 404, "Not found", "No such page.")
+        return message(request, identify(request), 404, gettext(lg, "Not found"), gettext(lg, "No such page."))
     if _is_api(request):
         return await request_validation_exception_handler(request, exc)
-    return message(request, None, 400, "Not found", "No such page.")
+    return message(request, identify(request), 400, gettext(lg, "Bad request"), gettext(lg, "A value in the address is not valid."))
 
 
 class _App(FastAPI):

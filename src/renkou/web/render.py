@@ -36,11 +36,11 @@ def render(request: Request, name: str, user: User | None, status: int = 200, *,
 
 
 def message(request: Request, user: User | None, status: int, title: str, text: str) -> HTMLResponse:
-    """A page with a title and one message (not found, not permitted...), both translated here."""
-    lg = language_of(request)
-    return render(request, "message.html", user, status=status, title=gettext(lg, title), message=gettext(lg, text))
+    """A page with a title and one message (not found, not permitted...), both already in the page's language."""
+    return render(request, "message.html", user, status=status, title=title, message=text)
 
 
 def denied(request: Request, user: User) -> HTMLResponse:
     """The 403 page of a role that may not open a page (also what ``require`` refusals become)."""
-    return message(request, user, 403, "Not permitted", "Your role may not open this page.")
+    lg = language_of(request)
+    return message(request, user, 403, gettext(lg, "Not permitted"), gettext(lg, "Your role may not open this page."))

@@ -128,7 +128,8 @@ def require(*permissions: Permission, mode: str = "all", second_factor: bool = T
     return dependency
 
 
-signed_in = require()  # any signed-in user (the home page, signing out)
+signed_in = require()  # any signed-in user (the home page, the caller's own API description)
+CurrentUser = Annotated[User, Depends(signed_in)]  # a route open to any signed-in user
 
 
 Id = Annotated[int, Path(ge=-MAX_ID - 1, le=MAX_ID)]  # an id in a path: beyond 64 bits it names nothing (the app answers 404)
@@ -140,4 +141,3 @@ def db_id(raw: str) -> int | None:
     if not raw.isascii() or not raw.isdigit() or int(raw) > MAX_ID:
         return None
     return int(raw)
-CurrentUser = Annotated[User, Depends(signed_in)]  # a route open to any signed-in user

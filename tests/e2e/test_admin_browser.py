@@ -172,7 +172,7 @@ def test_the_language_switch_turns_the_page_english(server, page):
 
 def test_a_slow_check_shows_its_progress_and_then_the_report(server, page, monkeypatch):
     from renkou.exchange import area
-    from renkou.web import imports
+    from renkou.web.imports import jobs as imports_jobs, pages as imports
 
     real = area.check
 

@@ -46,6 +46,15 @@ def test_pinyin_full_initials_and_prefixes(db):
         assert persons.search(s, "zhangweiwei") == []
 
 
+def test_texts_at_the_end_of_unicode_search_without_error(db):
+    _county(db)
+    with db.read() as s:
+        for q, found in [("张\U0010ffff", []), ("\U0010ffff", []), ("\U0010ffff\U0010ffff", []), ("张\ud7ff", []),
+                         ("张\x00伟", ["张伟"]), ("\x00", []), ("4101021\U0010ffff", [])]:
+            assert names(persons.search(s, q)) == found, q
+        assert names(persons.search(s, "张")) == ["张伟", "张娜"]  # the prefix bound still bounds
+
+
 def test_household_number_finds_its_members(db):
     _county(db)
     with db.read() as s:

@@ -18,7 +18,7 @@ from renkou.auth.officer import Officer
 from renkou.registry import audit, persons
 from renkou.storage.db import Actor
 from renkou.storage.schema import Account, AuditEntry, Changeset
-from renkou.web import admin_audit
+from renkou.web.admin import audit as admin_audit
 from renkou.web import app as web
 
 PW = "Village.Work-2026"

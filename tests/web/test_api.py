@@ -106,6 +106,7 @@ def test_cookie_calls_need_the_csrf_header_for_changes(env):
 
 
 def test_openapi_schema_documents_the_api(env):
-    c, *_ = env
-    paths = c.get("/api/v1/openapi.json").json()["paths"]
+    c, tokens, *_ = env
+    assert c.get("/api/v1/openapi.json").status_code == 401  # for signed-in callers only
+    paths = c.get("/api/v1/openapi.json", headers=bearer(tokens["cun1"])).json()["paths"]
     assert {"/api/v1/persons", "/api/v1/persons/{key}", "/api/v1/persons/{key}/reveal", "/api/v1/population/{code}"} <= set(paths)

@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from renkou.auth.scope import Scope
 from renkou.storage.schema import OrgUnit
-from renkou.web import admin_audit
-from renkou.web.admin_audit import Filters
+from renkou.web.admin import audit as admin_audit
+from renkou.web.admin.audit import Filters
 from tests.benefits.cycle_kit import COMMUNITY, COUNTY, TOWN, TOWNSHIP, Desk, family_of_reward
 
 

@@ -21,7 +21,7 @@ from renkou.exchange import area
 from renkou.registry import events
 from renkou.storage.schema import Changeset, Event, ImportBatch, Person
 from renkou.web import app as web
-from renkou.web import imports, imports_jobs
+from renkou.web.imports import jobs as imports_jobs, pages as imports
 from tests.xlsx_kit import cut_short, declare_dimension, rewrite_sheet, write_xlsx
 
 PW = "Village.Work-2026"

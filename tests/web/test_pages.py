@@ -144,3 +144,35 @@ def test_organisation_tree_of_the_users_unit_with_its_history(env):
     assert V3 not in page  # another township's village is outside this account's tree
     before = c.get("/orgs", params={"date": "2014-12-31"}).text
     assert '<td class="indent-0">甲镇</td>' in before and "<td>410102100202</td>" in before
+
+
+@pytest.mark.parametrize("q", ["\U0010ffff", "赵\U0010ffff", "\U0010ffff\U0010ffff", "\ud7ff", "赵\x00", "410102\U0010ffff"])
+def test_no_search_text_is_a_server_error(env, q):
+    c, *_ = env
+    sign_in(c, "cun1")
+    r = c.get("/persons", params={"q": q})
+    assert r.status_code == 200 and "赵二" not in r.text
+
+
+@pytest.mark.parametrize("url", ["/persons/99999999999999999999", "/persons/9223372036854775808", "/persons/-9223372036854775809",
+                                 "/persons/1/events/99999999999999999999/correct", "/persons/abc"])
+def test_an_id_beyond_64_bits_is_not_found(env, url):
+    c, *_ = env
+    sign_in(c, "cun1")
+    r = c.get(url)
+    assert r.status_code == 404 and "没有这个页面" in r.text and "村一" in r.text  # the site's page, with its header
+    assert c.get("/register/death", params={"person": "99999999999999999999"}).status_code == 404  # a form's person, too
+    assert c.get("/persons/9223372036854775807").status_code == 404  # the largest id is an id: nobody has it
+
+
+def test_the_person_page_shows_no_id_number_from_the_address(env):
+    c, mine, _, db = env
+    sign_in(c, "cun1")
+    me = pid(db, mine)
+    def shown(html: str) -> str:
+        return html.split('<td id="id-number">')[1].split("<")[0]
+
+    r = c.get(f"/persons/{me}", params={"revealed": "110101199001011234"})
+    assert r.status_code == 200 and shown(r.text) == mine[:6] + "********" + mine[-4:] and mine not in r.text
+    csrf = r.text.split('name="csrf_token" value="')[1].split('"')[0]
+    assert shown(c.post(f"/persons/{me}/reveal", data={"reason": "核对户籍", "csrf_token": csrf}).text) == mine  # the audited reveal shows it

@@ -6,7 +6,7 @@ from starlette.testclient import TestClient
 
 from helpers import ACTOR, COUNTY, V1, build_units
 from renkou.auth import accounts
-from renkou.web import app as web
+from renkou.web import account, app as web
 from renkou.web import security
 from renkou.web.security import COOKIE, HEADERS
 
@@ -58,8 +58,21 @@ def test_state_changes_need_the_sessions_csrf_token(client, token):
 
 def test_sign_in_itself_needs_the_forms_token(client):
     fresh = TestClient(client.app)
+    # no session at all: nothing to borrow, so the CSRF check lets it through, and sign-in answers with a fresh form
     r = fresh.post("/login", data={"username": "cun", "password": PW}, follow_redirects=False)
-    assert r.status_code == 403
+    assert (r.status_code, r.headers["location"]) == (303, "/login") and COOKIE not in r.cookies
+    assert fresh.get("/", follow_redirects=False).headers["location"] == "/login"  # nobody signed in
+    # the sign-in form's own session without its token: refused
+    fresh.get("/login")
+    r = fresh.post("/login", data={"username": "cun", "password": PW}, follow_redirects=False)
+    assert r.status_code == 403 and fresh.get("/", follow_redirects=False).headers["location"] == "/login"
+
+
+def test_sign_in_with_a_bearer_header_and_no_cookie_is_no_error(client):
+    fresh = TestClient(client.app)
+    r = fresh.post("/login", data={"username": "cun", "password": "wrong"}, headers={"Authorization": "Bearer x"},
+                   follow_redirects=False)
+    assert (r.status_code, r.headers["location"]) == (303, "/login") and COOKIE not in r.cookies
 
 
 def test_security_headers_and_cookie_flags(db, client):
@@ -86,3 +99,19 @@ def test_throttling_by_address(client, monkeypatch):
         assert "用户名、密码或动态验证码不正确" in login(client, user=user, pw="nope").text
     r = login(client)  # even the right password, from this address, for now
     assert r.status_code == 429 and "登录失败次数过多" in r.text
+
+
+def test_a_server_error_page_carries_the_security_headers(db):
+    app = web.create_app(db, secret="s", secure_cookies=False)
+
+    @app.get("/boom")
+    def boom():
+        raise RuntimeError("boom")
+
+    with TestClient(app, raise_server_exceptions=False) as c:
+        r = c.get("/boom")
+        assert r.status_code == 500
+        for k, v in HEADERS.items():
+            assert r.headers[k] == v
+        r = c.get("/no/such/page")
+        assert r.status_code == 404 and all(r.headers[k] == v for k, v in HEADERS.items())

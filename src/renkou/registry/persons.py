@@ -209,8 +209,14 @@ def possible_duplicates(session: Session, officer: Officer, *, id_number: str | 
 
 def _prefix(col: InstrumentedAttribute[str | None] | InstrumentedAttribute[str], text: str) -> ColumnElement[bool]:
     """``col`` starts with ``text``, as a range both SQLite and PostgreSQL answer from a b-tree index
-    (LIKE 'x%' uses the index on neither by default)."""
-    return and_(col >= text, col < text[:-1] + chr(ord(text[-1]) + 1))
+    (LIKE 'x%' uses the index on neither by default). The bound above is the text with its last
+    character raised by one: trailing U+10FFFF (nothing is above it) move the raise to the character
+    before, and a raise into the surrogates (which no text holds) goes past them."""
+    head = text.rstrip(chr(0x10FFFF))
+    if not head:
+        return col >= text
+    above = ord(head[-1]) + 1
+    return and_(col >= text, col < head[:-1] + chr(0xE000 if 0xD800 <= above <= 0xDFFF else above))
 
 
 SEARCH_CANDIDATES = 2_000  # candidates examined for the scope when a search is scoped
@@ -227,7 +233,7 @@ def search(session: Session, text: str, *, limit: int = 50, within: set[int] | l
     matched first (indexes), then the scope is checked for the matches only — from the event log, or
     with ``locate`` (ids → {id: (hukou unit id, residence unit id)}, e.g. renkou.stats' in-memory
     ``Stats.locate``) without it."""
-    t = text.strip()
+    t = text.replace("\x00", "").strip()  # no stored text holds NUL (and PostgreSQL refuses it in a query)
     if not t:
         return []
     date = date or dt.date.today()

@@ -5,57 +5,20 @@ outside it is "not found"."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, Field
 
-from renkou.auth import accounts
-from renkou.auth.accounts import Login
+from renkou.auth.roles import ROLES, Permission
 from renkou.core import basis as basis_mod
-from renkou.auth.roles import ROLES, allows
-from renkou.auth.scope import Scope
 from renkou.core.idnumber import mask
 from renkou.errors import NotFound, UserError
 from renkou.registry import audit, persons
 from renkou.storage.db import Actor
-from renkou.web.security import COOKIE
+from renkou.web.deps import CurrentUser, User, require
 
 router = APIRouter(prefix="/api/v1")
-
-
-class Caller(BaseModel):
-    login: Login
-    scope: Scope
-    model_config = {"arbitrary_types_allowed": True}
-
-
-def caller(request: Request) -> Caller:
-    db = request.app.state.db
-    auth = request.headers.get("authorization", "")
-    with db.read() as s:
-        login = None
-        if auth.lower().startswith("bearer "):
-            login = accounts.login_by_token(s, auth[7:])
-        elif COOKIE in request.cookies:
-            sess = request.app.state.sessions.read(request.cookies.get(COOKIE))
-            acc = accounts.session_account(s, sess.account_id, sess.issued) if sess else None
-            if acc is not None:
-                from renkou.auth.roles import Role
-
-                if ROLES[Role(acc.role)].needs_totp and not acc.totp_secret:
-                    raise HTTPException(status_code=403, detail="须先设置动态验证码 / set up the one-time code first")
-                login = Login(acc.id, acc.username, Role(acc.role), acc.unit_id, False)
-        if login is None:
-            raise HTTPException(status_code=401, detail="未登录或令牌无效 / not signed in or invalid token")
-        return Caller(login=login, scope=Scope.for_unit(s, login.unit_id))
-
-
-def need(permission: str):
-    def check(c: Caller = Depends(caller)) -> Caller:
-        if not allows(c.login.role, permission):
-            raise HTTPException(status_code=403, detail=f"无权限 {permission} / not permitted: {permission}")
-        return c
-    return check
 
 
 class PersonOut(BaseModel):
@@ -72,14 +35,14 @@ def _out(p, shown: str | None = None) -> PersonOut:
 
 
 @router.get("/persons", response_model=list[PersonOut])
-def search_persons(request: Request, q: str, c: Caller = Depends(need("person:read"))) -> list[PersonOut]:
+def search_persons(request: Request, c: Annotated[User, Depends(require(Permission.PERSON_READ))], q: str) -> list[PersonOut]:
     """按姓名或证件号查找（仅限本人管辖范围）。Search by name or ID number, within the caller's area."""
     with request.app.state.db.read() as s:
         return [_out(p) for p in persons.search(s, q, scope=c.scope, locate=request.app.state.stats.locate)]
 
 
 @router.get("/persons/{key}", response_model=PersonOut)
-def get_person(request: Request, key: str, c: Caller = Depends(need("person:read"))) -> PersonOut:
+def get_person(request: Request, c: Annotated[User, Depends(require(Permission.PERSON_READ))], key: str) -> PersonOut:
     with request.app.state.db.read() as s:
         try:
             return _out(persons.get_person(s, key, scope=c.scope))
@@ -92,10 +55,10 @@ class RevealIn(BaseModel):
 
 
 @router.post("/persons/{key}/reveal", response_model=PersonOut)
-def reveal(request: Request, key: str, body: RevealIn, c: Caller = Depends(need("person:reveal"))) -> PersonOut:
+def reveal(request: Request, c: Annotated[User, Depends(require(Permission.PERSON_REVEAL))], key: str, body: RevealIn) -> PersonOut:
     """显示完整证件号（写入审计日志：谁、何时、为何）。The full ID number, written to the audit trail."""
     addr = request.client.host if request.client else ""
-    with request.app.state.db.write(Actor(c.login.username, "web", addr)) as s:
+    with request.app.state.db.write(Actor(c.account.username, "web", addr)) as s:
         try:
             p = persons.get_person(s, key, scope=c.scope)
         except NotFound as exc:
@@ -118,8 +81,8 @@ class PopulationOut(BaseModel):
 
 
 @router.get("/population/{code}", response_model=PopulationOut)
-def population(request: Request, code: str, date: dt.date, basis: str = basis_mod.DEFAULT,
-               c: Caller = Depends(need("population:read"))) -> PopulationOut:
+def population(request: Request, c: Annotated[User, Depends(require(Permission.POPULATION_READ))], code: str, date: dt.date,
+               basis: str = basis_mod.DEFAULT) -> PopulationOut:
     try:
         pc = request.app.state.stats.population(code, date, basis, scope=c.scope)
     except NotFound as exc:
@@ -133,7 +96,13 @@ def population(request: Request, code: str, date: dt.date, basis: str = basis_mo
     return conv(pc)
 
 
+@router.get("/openapi.json", include_in_schema=False)
+def openapi(request: Request, c: CurrentUser) -> dict:
+    """The API's OpenAPI description, for signed-in callers (an API token or the session)."""
+    return request.app.openapi()
+
+
 @router.get("/me")
-def me(c: Caller = Depends(caller)) -> dict:
-    info = ROLES[c.login.role]
-    return {"username": c.login.username, "role": c.login.role.value, "role_zh": info.zh, "scope_unit": c.scope.root_code}
+def me(c: CurrentUser) -> dict:
+    info = ROLES[c.role]
+    return {"username": c.account.username, "role": c.role.value, "role_zh": info.zh, "scope_unit": c.scope.root_code}

@@ -1,174 +1,118 @@
-"""The application factory and the pages of the shell: sign in, sign out, home."""
+"""The application factory: builds the FastAPI application — its state (database, sessions, the
+statistics and eligibility services), the CSRF guard, the security headers, the handlers that turn
+the callers' refusals into pages or JSON — and includes every router once.
+
+No page lives here: each section has its module (account, dashboard, reports, api) or folder
+(registry/, imports/, admin/, benefits/).
+"""
 
 from __future__ import annotations
 
 import secrets
-import time
 from pathlib import Path
 
-from fastapi import Depends, FastAPI, HTTPException, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
-from renkou.auth import accounts
+from renkou.auth.roles import Role, allows
 from renkou.config import Settings, data_dir
+from renkou.stats.service import Stats
 from renkou.storage.db import Database
-from renkou.web.i18n import LANGUAGES, gettext, language_of as lang
-from renkou.web.security import COOKIE, UNSAFE, LoginThrottle, SecurityHeaders, Session, Sessions, TrustedProxies, csrf_ok
+from renkou.web import account, api, benefits, dashboard, reports
+from renkou.web.admin import audit as admin_audit, users as admin_users
+from renkou.web.deps import NotPermitted, SecondFactorRequired, SignInRequired, identify
+from renkou.web.i18n import gettext, language_of
+from renkou.web.imports import pages as imports_pages
+from renkou.web.registry import forms, forms_correct, pages as registry_pages
+from renkou.web.render import denied, message
+from renkou.web.security import LoginThrottle, SecurityHeaders, Sessions, TrustedProxies, csrf_guard
 from renkou.web.uploads import UploadGuard
 
+__all__ = ["create_app"]
+
 HERE = Path(__file__).parent
-LANGUAGE_NAMES = (("zh", "中文"), ("en", "English"))
-LANG_COOKIE_DAYS = 365
 
 
-def same_site_path(app: FastAPI, target: str) -> str:
-    """``target`` if it is a path of this application that answers GET (with its query), else "/"."""
-    from urllib.parse import urlsplit
-
-    from starlette.routing import Match
-
-    if not target.startswith("/") or target.startswith(("//", "/\\")) or any(c in target for c in "\r\n\t\\"):
-        return "/"
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc:
-        return "/"
-    scope = {"type": "http", "path": parts.path, "method": "GET", "root_path": ""}
-    if any(route.matches(scope)[0] == Match.FULL for route in app.router.routes):
-        return target
-    return "/"
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
 
 
-async def presented_token(request: Request) -> str | None:
-    header = request.headers.get("x-csrf-token")
-    if header:
-        return header
-    form = await request.form()
-    value = form.get("csrf_token")
-    return value if isinstance(value, str) else None
+async def _sign_in(request: Request, exc: SignInRequired) -> Response:
+    if _is_api(request):
+        return JSONResponse({"detail": "未登录或令牌无效 / not signed in or invalid token"}, status_code=401)
+    return RedirectResponse("/login", status_code=303)
+
+
+async def _second_factor(request: Request, exc: SecondFactorRequired) -> Response:
+    if _is_api(request):
+        return JSONResponse({"detail": "须先设置动态验证码 / set up the one-time code first"}, status_code=403)
+    return RedirectResponse("/account/totp", status_code=303)
+
+
+async def _not_permitted(request: Request, exc: NotPermitted) -> Response:
+    if _is_api(request):
+        return JSONResponse({"detail": f"无权限 {exc.permission} / not permitted: {exc.permission}"}, status_code=403)
+    return denied(request, exc.user)
+
+
+async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+    """A path that names nothing (an id beyond 64 bits, a word for a number) is not found; a bad query
+    value on a page is a 400 page; the API keeps its JSON 422."""
+    lg = language_of(request)
+    if any(e.get("loc", ("",))[0] == "path" for e in exc.errors()):
+        if _is_api(request):
+            return JSONResponse({"detail": "not found"}, status_code=404)
+        return message(request, identify(request), 404, gettext(lg, "Not found"), gettext(lg, "No such page."))
+    if _is_api(request):
+        return await request_validation_exception_handler(request, exc)
+    return message(request, identify(request), 400, gettext(lg, "Bad request"), gettext(lg, "A value in the address is not valid."))
+
+
+class _App(FastAPI):
+    def build_middleware_stack(self):
+        """The security headers wrap the whole stack, Starlette's server-error handler included: a 500 page
+        carries them like every other answer."""
+        return SecurityHeaders(super().build_middleware_stack())
 
 
 def create_app(db: Database, *, secret: str | None = None, secure_cookies: bool = True, settings: Settings | None = None) -> FastAPI:
-    async def csrf_guard(request: Request) -> None:
-        """Every state-changing request that carries the session cookie carries its CSRF token (a
-        dependency of the whole application, so no route can forget it; the parsed form is cached
-        on the request for the route)."""
-        if request.method not in UNSAFE:
-            return
-        if COOKIE in request.cookies:
-            if csrf_ok(app.state.sessions.read(request.cookies.get(COOKIE)), await presented_token(request)):
-                return
-        elif request.headers.get("authorization", "").lower().startswith("bearer "):
-            return  # API clients authenticate by token and send no cookie
-        await request.close()  # an uploaded file of the refused form goes at once
-        raise HTTPException(status_code=403, detail=gettext(lang(request), "The form has expired or did not come from this site; reload the page and try again."))
-
-    app = FastAPI(title="renkou 人口", docs_url=None, redoc_url=None, openapi_url="/api/v1/openapi.json",
-                  dependencies=[Depends(csrf_guard)])
+    # the OpenAPI description is served by renkou.web.api to signed-in callers only
+    app = _App(title="renkou 人口", docs_url=None, redoc_url=None, openapi_url=None, dependencies=[Depends(csrf_guard)])
     app.state.db = db
     app.state.sessions = Sessions(secret or secrets.token_urlsafe(48), secure=secure_cookies)
     app.state.throttle = LoginThrottle()
-    from renkou.stats.service import Stats
-
     app.state.settings = settings or Settings.from_env()
     app.state.import_dir = data_dir(app.state.settings, db.url) / "imports"  # uploaded files, until checked and committed
     app.state.stats = Stats(db, app.state.settings)  # one per process: its model is brought up to the last saved change on every use
     app.state.eligibility = None  # the eligibility service, made on first use (renkou.web.benefits.common.eligibility)
     templates = app.state.templates = Jinja2Templates(directory=HERE / "templates")
     app.add_middleware(UploadGuard)  # size and sign-in checked before a request's body is read
-    app.add_middleware(SecurityHeaders)
-    app.add_middleware(TrustedProxies, proxies=app.state.settings.trusted_proxies)  # outermost: the client's address for all
+    app.add_middleware(TrustedProxies, proxies=app.state.settings.trusted_proxies)  # the client's address for all that follows
+
+    templates.env.globals["may"] = lambda acc, permission: allows(Role(acc.role), permission)  # navigation links
+    templates.env.globals["languages"] = account.LANGUAGE_NAMES  # the language switch, each language named in itself
+
+    app.add_exception_handler(SignInRequired, _sign_in)
+    app.add_exception_handler(SecondFactorRequired, _second_factor)
+    app.add_exception_handler(NotPermitted, _not_permitted)
+    app.add_exception_handler(RequestValidationError, _invalid)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    from renkou.web.api import router as api_router
 
-    from renkou.web import admin, admin_audit, benefits, dashboard, imports, reports
-    from renkou.web.pages import router as pages_router
-
-    app.include_router(api_router)
+    app.include_router(account.router)
+    app.include_router(api.router)
     app.include_router(reports.api)
     app.include_router(dashboard.router)  # before the pages: its "/" is the home page
     app.include_router(reports.router)
-    app.include_router(imports.router)
+    app.include_router(imports_pages.router)
     app.include_router(admin_audit.router)
-    app.include_router(admin.router)
-    app.include_router(benefits.router)
-    app.include_router(pages_router)
-    from renkou.auth.roles import Role, allows
-
-    templates.env.globals["may"] = lambda account, permission: allows(Role(account.role), permission)  # navigation links
-    templates.env.globals["languages"] = LANGUAGE_NAMES  # the language switch, each language named in itself
-
-    def session_of(request: Request) -> Session | None:
-        return app.state.sessions.read(request.cookies.get(COOKIE))
-
-    def render(request: Request, name: str, sess: Session, status: int = 200, **ctx) -> HTMLResponse:
-        lg = lang(request)
-        return templates.TemplateResponse(request, name, {"lang": lg, "_": lambda m: gettext(lg, m), "csrf": sess.csrf, **ctx},
-                                          status_code=status)
-
-    def anonymous(request: Request) -> tuple[Session, str | None]:
-        """The pre-login session (account 0) that carries the sign-in form's CSRF token."""
-        sess = session_of(request)
-        if sess is not None:
-            return sess, None
-        cookie, sess = app.state.sessions.issue(0)
-        return sess, cookie
-
-    @app.get("/favicon.ico", include_in_schema=False)
-    def favicon() -> Response:
-        return Response(status_code=204)
-
-    @app.get("/login", response_class=HTMLResponse)
-    def login_form(request: Request):
-        sess, cookie = anonymous(request)
-        resp = render(request, "login.html", sess, title=gettext(lang(request), "Sign in"), error=None, username="")
-        if cookie:
-            resp.set_cookie(value=cookie, **app.state.sessions.cookie_args())
-        return resp
-
-    @app.post("/login", response_class=HTMLResponse)
-    async def login(request: Request):
-        form = await request.form()
-        addr = request.client.host if request.client else "?"
-        now = time.time()
-        sess = session_of(request)
-        lg = lang(request)
-        if app.state.throttle.blocked(addr, str(form.get("username", "")), now):
-            return render(request, "login.html", sess, status=429, title=gettext(lg, "Sign in"),
-                          error=gettext(lg, "Too many failed sign-ins; try again later."), username="")
-        try:
-            login = accounts.authenticate(db, str(form.get("username", "")), str(form.get("password", "")),
-                                          totp_code=str(form.get("totp", "")) or None, channel="web", origin=addr)
-        except accounts.LoginFailed as exc:
-            app.state.throttle.fail(addr, str(form.get("username", "")), now)
-            msg = exc.zh if lg == "zh" else exc.en
-            # the form again with the message (200: a browser page, not an API answer)
-            return render(request, "login.html", sess, title=gettext(lg, "Sign in"), error=msg, username=str(form.get("username", "")))
-        app.state.throttle.succeeded(addr, login.username)
-        cookie, _ = app.state.sessions.issue(login.account_id)  # a new session (and token) at every sign-in
-        resp = RedirectResponse("/", status_code=303)
-        resp.set_cookie(value=cookie, **app.state.sessions.cookie_args())
-        return resp
-
-    @app.post("/lang")
-    async def set_language(request: Request):
-        """The language switch of every page: sets the ``lang`` cookie and goes back to the page (a
-        path of this site with a GET route; anything else goes home)."""
-        form = await request.form()  # the CSRF check has parsed it
-        resp = RedirectResponse(same_site_path(app, str(form.get("next", ""))), status_code=303)
-        choice = str(form.get("lang", ""))
-        if choice in LANGUAGES:
-            resp.set_cookie("lang", choice, max_age=LANG_COOKIE_DAYS * 86400, path="/", samesite="strict",
-                            secure=app.state.sessions.secure, httponly=False)
-        return resp
-
-    @app.post("/logout")
-    def logout(request: Request):
-        sess = session_of(request)  # signing out ends every session of the account, wherever its cookie was copied
-        accounts.sign_out(db, sess.account_id if sess else 0, origin=request.client.host if request.client else "")
-        resp = RedirectResponse("/login", status_code=303)
-        resp.delete_cookie(COOKIE, path="/")
-        return resp
-
+    app.include_router(admin_users.router)
+    for section in benefits.ROUTERS:
+        app.include_router(section)
+    app.include_router(registry_pages.router)
+    app.include_router(forms.router)
+    app.include_router(forms_correct.router)
     return app

@@ -30,8 +30,9 @@ from renkou.stats.rates import Z95 as Z, rate, ratio_ci, round_half_up
 from renkou.stats.periods import Period, add_months
 from renkou.storage.db import utcnow
 from renkou.storage.schema import Changeset, Event, Person
+from renkou.web.deps import CurrentUser
 from renkou.web.i18n import gettext, language_of as _lang
-from renkou.web.pages import _gate, _render
+from renkou.web.render import render
 
 router = APIRouter(include_in_schema=False)
 today = dt.date.today  # the dashboard's "today" (tests set another)
@@ -195,11 +196,10 @@ def _chart_labels(lang: str) -> dict:
 
 
 @router.get("/", response_class=HTMLResponse)
-def home(request: Request):
-    user, refused = _gate(request)
-    if refused is not None:
-        return refused
-    _, acc, scope, unit = user
+def home(request: Request, user: CurrentUser):
+    acc = user.account
+    scope = user.scope
+    unit = user.unit
     role, lg, day = Role(acc.role), _lang(request), today()
     can_pop, can_rep = allows(role, "population:read"), allows(role, "report:read")
     ctx: dict = {"unit_code": unit.code if unit else "", "admin_only": not (can_pop or can_rep), "figures": None, "backlog": None,
@@ -216,7 +216,7 @@ def home(request: Request):
                 cache.pop(next(iter(cache)))
             cache[key] = hit
         ctx.update(hit)
-    return _render(request, "dashboard.html", user, title=gettext(lg, "Home"), **ctx)
+    return render(request, "dashboard.html", user, title=gettext(lg, "Home"), **ctx)
 
 
 def _cache(app) -> dict[tuple, dict]:

@@ -13,14 +13,14 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field
 
-from renkou.auth.roles import Role, allows
+from renkou.auth.roles import Permission, Role, allows
 from renkou.core import basis as basis_mod
 from renkou.errors import NotFound, UserError
 from renkou.registry.orgs import Hierarchy
@@ -29,9 +29,9 @@ from renkou.stats import reports as stats_reports
 from renkou.stats.engine import POPULATION_LEVELS
 from renkou.stats.render import common
 from renkou.stats.table import Table
-from renkou.web.api import Caller, need
+from renkou.web.deps import ANY, User, require
 from renkou.web.i18n import gettext, language_of as _lang
-from renkou.web.pages import _denied, _gate, _render
+from renkou.web.render import denied, render as render_page
 
 router = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api/v1", tags=["statistics"])
@@ -110,15 +110,13 @@ def file_response(table: Table, fmt: str, lang: str) -> Response:
 # ------------------------------------------------------------------------------------- page
 
 @router.get("/reports", response_class=HTMLResponse)
-def reports_page(request: Request, t: str = "", org: str = "", period: str = "", basis: str = "hukou", format: str = ""):
-    user, refused = _gate(request)
-    if refused is not None:
-        return refused
-    sess, acc, scope, unit = user
+def reports_page(request: Request, user: Annotated[User, Depends(require(Permission.REPORT_READ, Permission.LEDGER_READ, mode=ANY))], t: str = "", org: str = "", period: str = "", basis: str = "hukou", format: str = ""):
+    acc = user.account
+    scope = user.scope
     role, lg = Role(acc.role), _lang(request)
     options = choices(role, lg, request.app.state.settings.reports_dir)
     if not options:
-        return _denied(request, user)
+        return denied(request, user)
     stats = request.app.state.stats
     today = dt.date.today()
     with request.app.state.db.read() as s:
@@ -129,13 +127,13 @@ def reports_page(request: Request, t: str = "", org: str = "", period: str = "",
            "chart": None, "links": {}}
 
     def page(status: int = 200) -> HTMLResponse:
-        return _render(request, "reports.html", user, status=status, title=gettext(lg, "Reports and ledgers"), **ctx)
+        return render_page(request, "reports.html", user, status=status, title=gettext(lg, "Reports and ledgers"), **ctx)
 
     if not t:
         return page()
     kind = form["t"].partition(":")[0]
     if kind in NEEDS and not allows(role, NEEDS[kind]):
-        return _denied(request, user)
+        return denied(request, user)
     if form["t"] not in {o["value"] for o in options}:
         ctx["errors"]["t"] = gettext(lg, "Choose a report or a ledger from the list.")
     if basis not in BASES:
@@ -159,7 +157,7 @@ def reports_page(request: Request, t: str = "", org: str = "", period: str = "",
         try:
             return file_response(table, format, lg)
         except UserError as exc:  # e.g. no CJK font for the PDF on this server
-            return _render(request, "message.html", user, status=500, title=gettext(lg, "The file could not be made"),
+            return render_page(request, "message.html", user, status=500, title=gettext(lg, "The file could not be made"),
                            message=exc.en if lg == "en" else exc.zh)
     ctx["view"] = table_view(table, lg)
     if table.chart is not None:
@@ -172,7 +170,7 @@ def reports_page(request: Request, t: str = "", org: str = "", period: str = "",
 def not_in_area(request: Request, user) -> HTMLResponse:
     """The person pages' "not in your area" answer (404), for a unit: outside the area and unknown look alike."""
     lg = _lang(request)
-    return _render(request, "message.html", user, status=404, title=gettext(lg, "Not found"), message=gettext(lg, "No such unit in your area."))
+    return render_page(request, "message.html", user, status=404, title=gettext(lg, "Not found"), message=gettext(lg, "No such unit in your area."))
 
 
 # ------------------------------------------------------------------------------------- API
@@ -242,8 +240,8 @@ def _answer(fn):
 
 
 @api.get("/indicators", response_model=list[IndicatorOut])
-def get_indicators(request: Request, period: str, org: str | None = None, level: str | None = None, basis: Basis = "hukou",
-                   codes: str | None = None, disaggregate: bool = True, c: Caller = Depends(need("report:read"))) -> list[dict]:
+def get_indicators(request: Request, c: Annotated[User, Depends(require(Permission.REPORT_READ))], period: str, org: str | None = None, level: str | None = None, basis: Basis = "hukou",
+                   codes: str | None = None, disaggregate: bool = True) -> list[dict]:
     """指标目录中的指标（或 codes 所列，逗号分隔），本单位或其下某级各单位。Indicators of the catalogue (or the
     comma-separated ``codes``) for a unit (default: the caller's) or every unit of ``level`` below it."""
     stats = request.app.state.stats
@@ -253,18 +251,16 @@ def get_indicators(request: Request, period: str, org: str | None = None, level:
 
 
 @api.get("/reports/{key}", response_model=TableOut)
-def get_report(request: Request, key: str, period: str, org: str | None = None, basis: Basis = "hukou", level: str | None = None,
-               c: Caller = Depends(need("report:read"))) -> dict:
+def get_report(request: Request, c: Annotated[User, Depends(require(Permission.REPORT_READ))], key: str, period: str, org: str | None = None, basis: Basis = "hukou", level: str | None = None) -> dict:
     """标准报表（monthly、annual、structure 及自定义模板）。A standard report as a table: header paths, rows, notes."""
     stats = request.app.state.stats
     return _answer(lambda: stats_reports.report(stats, key, org or c.scope.root_code, stats.query(period, basis=basis), level=level,
-                                                prepared_by=c.login.username, scope=c.scope).to_json())
+                                                prepared_by=c.account.username, scope=c.scope).to_json())
 
 
 @api.get("/ledgers/{kind}", response_model=TableOut)
-def get_ledger(request: Request, kind: str, period: str, org: str | None = None, basis: Basis = "hukou",
-               c: Caller = Depends(need("ledger:read"))) -> dict:
+def get_ledger(request: Request, c: Annotated[User, Depends(require(Permission.LEDGER_READ))], kind: str, period: str, org: str | None = None, basis: Basis = "hukou") -> dict:
     """台账与花名册（births、deaths、marriages、moves、households、wcba），身份证号脱敏。A ledger, ID numbers masked."""
     stats = request.app.state.stats
     return _answer(lambda: ledgers.ledger(stats, kind, org or c.scope.root_code, stats.query(period, basis=basis),
-                                          prepared_by=c.login.username, scope=c.scope).to_json())
+                                          prepared_by=c.account.username, scope=c.scope).to_json())

@@ -5,7 +5,9 @@
   loopback; it expires after ``SESSION_HOURS``.
 * Every state-changing request (POST, PUT, PATCH, DELETE) made with the session cookie must carry
   the session's CSRF token, in the form field ``csrf_token`` or the ``X-CSRF-Token`` header,
-  compared in constant time. Requests authenticated by an API token carry no cookie and are exempt.
+  compared in constant time (``csrf_guard``, a dependency of the whole application). A request without
+  the session cookie has no authority to borrow: an API client's token, or nobody — it passes, and the
+  route's own dependency (renkou.web.deps.require) signs the caller in or refuses.
 * Every response gets a strict Content-Security-Policy (no inline scripts, nothing from other
   origins), frame denial, no MIME sniffing and a same-origin referrer policy.
 * A session also ends when its account's sessions are ended (sign-out, password, deactivation:
@@ -28,8 +30,11 @@ from collections import defaultdict, deque
 from dataclasses import dataclass
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+from fastapi import HTTPException, Request
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from renkou.web.i18n import gettext, language_of
 
 COOKIE = "renkou_session"
 SESSION_HOURS = 10
@@ -76,6 +81,29 @@ class Sessions:
 
 def csrf_ok(session: Session | None, presented: str | None) -> bool:
     return session is not None and bool(presented) and hmac.compare_digest(session.csrf.encode(), presented.encode())
+
+
+async def presented_token(request: Request) -> str | None:
+    header = request.headers.get("x-csrf-token")
+    if header:
+        return header
+    form = await request.form()
+    value = form.get("csrf_token")
+    return value if isinstance(value, str) else None
+
+
+async def csrf_guard(request: Request) -> None:
+    """Every state-changing request that carries the session cookie carries its CSRF token (a
+    dependency of the whole application, so no route can forget it; the parsed form is cached on the
+    request for the route). Without the cookie there is no session whose authority a forged request
+    could use: it passes, and the route's sign-in check refuses it unless a token signs it in."""
+    if request.method not in UNSAFE or COOKIE not in request.cookies:
+        return
+    if csrf_ok(request.app.state.sessions.read(request.cookies.get(COOKIE)), await presented_token(request)):
+        return
+    await request.close()  # an uploaded file of the refused form goes at once
+    raise HTTPException(status_code=403, detail=gettext(language_of(request),
+                        "The form has expired or did not come from this site; reload the page and try again."))
 
 
 class SecurityHeaders:

@@ -12,10 +12,6 @@ auditor reads everything of its area.
 * ``reports`` — recipients and money, and the three full coverages.
 """
 
-from fastapi import APIRouter
-
 from renkou.web.benefits import cycle, exits, payments, postings, reports
 
-router = APIRouter(include_in_schema=False)
-for _module in (cycle, postings, exits, payments, reports):
-    router.include_router(_module.router)
+ROUTERS = tuple(m.router for m in (cycle, postings, exits, payments, reports))  # included by the application factory

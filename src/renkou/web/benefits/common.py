@@ -28,24 +28,19 @@ from renkou.auth.officer import Officer
 from renkou.core.problems import Problem, problem
 from renkou.errors import NotFound, UserError, ValidationFailed
 from renkou.core.dates import parse_date
+from renkou.web.deps import User
 from renkou.web.i18n import gettext, language_of
-from renkou.web.pages import _gate, _render
+from renkou.web.render import render
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MEDIA = {"xlsx": XLSX, "pdf": "application/pdf", "csv": "text/csv; charset=utf-8"}
 MAX_UPLOAD = 32 * 2**20  # an application list or a bank's result file
 
 
-def gate(request: Request, permission: str = "benefit:read"):
-    """(user, None) for a signed-in account whose role holds ``permission``, else (None, the response)."""
-    return _gate(request, permission)
-
-
-def officer(request: Request, user) -> Officer:
+def officer(request: Request, user: User) -> Officer:
     """The signed-in account as the services' officer: its role, unit and scope (already read for the
     request), the web channel and the client's address as the changeset's origin."""
-    _, acc, scope, _ = user
-    return Officer.for_account(acc, scope, channel="web", origin=request.client.host if request.client else "")
+    return Officer.for_account(user.account, user.scope, channel="web", origin=request.client.host if request.client else "")
 
 
 def eligibility(request: Request) -> Eligibility:
@@ -131,7 +126,7 @@ def page(request: Request, name: str, user, status: int = 200, **ctx) -> HTMLRes
     (zh, en) chooser ``L`` and today's date for date fields."""
     lg = language_of(request)
     done = request.query_params.get("done", "")
-    return _render(request, name, user, status=status, **{"L": lambda pair: pick(pair, lg), "yuan": yuan, "today": dt.date.today().isoformat(),
+    return render(request, name, user, status=status, **{"L": lambda pair: pick(pair, lg), "yuan": yuan, "today": dt.date.today().isoformat(),
                                                           "done": DONE.get(done, ("", ""))[lg == "en"], "error": None, "errors": {},
                                                           "v": {}, **ctx})
 
@@ -140,7 +135,7 @@ def refused(request: Request, user, r: Refusal) -> HTMLResponse:
     """A refusal on a page of its own (a record not found, a role not permitted)."""
     lg = language_of(request)
     title = {404: gettext(lg, "Not found"), 403: gettext(lg, "Not permitted")}.get(r.status, gettext(lg, "Nothing was changed"))
-    return _render(request, "message.html", user, status=r.status, title=title, message=r.message)
+    return render(request, "message.html", user, status=r.status, title=title, message=r.message)
 
 
 def back(url: str, done: str) -> RedirectResponse:

@@ -15,11 +15,13 @@ from __future__ import annotations
 import datetime as dt
 import tempfile
 from pathlib import Path
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 
+from renkou.auth.roles import Permission
 from renkou.benefits.cycle import applications as cycle
 from renkou.benefits.cycle import application_workflow, objections
 from renkou.benefits.eligibility import verdict
@@ -31,6 +33,7 @@ from renkou.registry import persons
 from renkou.registry.orgs import Hierarchy
 from renkou.storage.schema import BenefitApplication, BenefitPosting, OrgUnit, Person
 from renkou.web.benefits import common
+from renkou.web.deps import Id, User, db_id, require
 from renkou.web.i18n import gettext, language_of
 
 router = APIRouter(include_in_schema=False)
@@ -52,14 +55,16 @@ def _unit_names(s) -> dict[int, str]:
 
 # ------------------------------------------------------------------------------------------- the list
 
+
+def _is_year(raw: str) -> bool:
+    """A year as the pages take it: four digits."""
+    return len(raw) == 4 and raw.isascii() and raw.isdigit()
+
 @router.get("/benefits", response_class=HTMLResponse)
-def applications(request: Request, programme: str = "", year: str = "", status: str = ""):
-    user, refused = common.gate(request, "benefit:read")
-    if refused is not None:
-        return refused
+def applications(request: Request, user: Annotated[User, Depends(require(Permission.BENEFIT_READ))], programme: str = "", year: str = "", status: str = ""):
     lg = language_of(request)
     progs = common.programmes(request)
-    f = {"programme": programme if programme in progs else "", "year": year if year.isdigit() else "",
+    f = {"programme": programme if programme in progs else "", "year": year if _is_year(year) else "",
          "status": status if status in application_workflow.STATUSES else ""}
 
     def rows(s, off):
@@ -80,7 +85,7 @@ def applications(request: Request, programme: str = "", year: str = "", status: 
     if r is not None:
         return common.refused(request, user, r)
     found, counts, total = got
-    return common.page(request, "benefits_applications.html", user, title=gettext(lg, "Family-support applications"), rows=found, f=f, total=total,
+    return common.page(request, "benefits/applications.html", user, title=gettext(lg, "Family-support applications"), rows=found, f=f, total=total,
                        programmes=[(k, common.programme_name(request, k, lg)) for k in progs],
                        statuses=[(k, common.pick(v, lg), counts.get(k, 0)) for k, v in application_workflow.STATUSES.items()])
 
@@ -88,27 +93,24 @@ def applications(request: Request, programme: str = "", year: str = "", status: 
 # ------------------------------------------------------------------------------------------- candidates
 
 @router.get("/benefits/candidates", response_class=HTMLResponse)
-def candidates(request: Request, programme: str = "reward", year: str = "", org: str = ""):
+def candidates(request: Request, user: Annotated[User, Depends(require(Permission.BENEFIT_READ))], programme: str = "reward", year: str = "", org: str = ""):
     """Who newly qualifies for a programme in a year under a unit of the area (the eligibility
     service's candidates, as `renkou benefits candidates`), each condition with its status and the
     record it was decided from; those without an application link to the form, the person chosen."""
-    user, refused = common.gate(request, "benefit:read")
-    if refused is not None:
-        return refused
     lg = language_of(request)
     eligibility = common.eligibility(request)
     progs = eligibility.programmes
     this_year = dt.date.today().year
-    f = {"programme": programme if programme in progs else "reward", "year": year if year.isdigit() else str(this_year), "org": org.strip()}
+    f = {"programme": programme if programme in progs else "reward", "year": year if _is_year(year) else str(this_year), "org": org.strip()}
     off = common.officer(request, user)
     with request.app.state.db.read() as s:
-        own = s.get(OrgUnit, user[1].unit_id)
+        own = s.get(OrgUnit, user.account.unit_id)
     f["org"] = f["org"] or (own.code if own else "")
     title = gettext(lg, "Who newly qualifies")
     try:
         found = eligibility.candidates(f["programme"], int(f["year"]), f["org"], scope=off.scope)
     except UserError as exc:
-        return common.page(request, "benefits_candidates.html", user, status=404 if isinstance(exc, NotFound) else 400, title=title, f=f,
+        return common.page(request, "benefits/candidates.html", user, status=404 if isinstance(exc, NotFound) else 400, title=title, f=f,
                            rows=[], total=0, error=common.refusal(exc, lg), programmes=[(k, common.programme_name(request, k, lg)) for k in progs])
     total = len(found)
     found = found[:SHOWN]
@@ -120,7 +122,7 @@ def candidates(request: Request, programme: str = "reward", year: str = "", org:
              "eligible": d.eligible, "application": applied.get(d.person_id),
              "conditions": [{"label": c.en if lg == "en" else c.zh, "status": c.status, "status_label": common.pick(STATUS_TEXT[c.status], lg),
                              "value": c.value, "records": "; ".join(r.text() for r in c.records)} for c in d.conditions]} for d in found]
-    return common.page(request, "benefits_candidates.html", user, title=title, f=f, rows=rows, total=total,
+    return common.page(request, "benefits/candidates.html", user, title=title, f=f, rows=rows, total=total,
                        programmes=[(k, common.programme_name(request, k, lg)) for k in progs])
 
 
@@ -128,11 +130,11 @@ def candidates(request: Request, programme: str = "reward", year: str = "", org:
 
 def _chosen(request: Request, user, pid: str) -> dict | None:
     """The person a candidates list handed to the form (by internal number), if in the area."""
-    if not pid.isdigit():
+    if db_id(pid) is None:
         return None
     with request.app.state.db.read() as s:
-        p = s.get(Person, int(pid))
-        return _who(p) if p is not None and user[2].has_person(s, p) else None
+        p = s.get(Person, db_id(pid))
+        return _who(p) if p is not None and user.scope.has_person(s, p) else None
 
 
 def _apply_page(request: Request, user, *, status: int = 200, v: dict | None = None, error=None):
@@ -142,27 +144,21 @@ def _apply_page(request: Request, user, *, status: int = 200, v: dict | None = N
              for c in dict.fromkeys(c for p in progs.values() for c in p.attestations)]
     this_year = dt.date.today().year
     v = v or {"year": str(this_year), "applied_on": dt.date.today().isoformat()}
-    return common.page(request, "benefits_apply.html", user, status=status, title=gettext(lg, "New application"), v=v, error=error,
+    return common.page(request, "benefits/apply.html", user, status=status, title=gettext(lg, "New application"), v=v, error=error,
                        chosen=_chosen(request, user, v.get("pid", "")),
                        errors=error.by_field if error else {}, facts=facts, attested=set(v.get("attested", ())),
                        programmes=[(k, common.programme_name(request, k, lg)) for k in progs])
 
 
 @router.get("/benefits/apply", response_class=HTMLResponse)
-def apply_form(request: Request, programme: str = "", year: str = "", pid: str = ""):
-    user, refused = common.gate(request, "benefit:apply")
-    if refused is not None:
-        return refused
-    v = {"year": year if year.isdigit() else str(dt.date.today().year), "applied_on": dt.date.today().isoformat(), "programme": programme,
+def apply_form(request: Request, user: Annotated[User, Depends(require(Permission.BENEFIT_APPLY))], programme: str = "", year: str = "", pid: str = ""):
+    v = {"year": year if _is_year(year) else str(dt.date.today().year), "applied_on": dt.date.today().isoformat(), "programme": programme,
          "pid": pid if pid.isdigit() else ""}
     return _apply_page(request, user, v=v)
 
 
 @router.post("/benefits/apply", response_class=HTMLResponse)
-def apply(request: Request, form: common.Posted):
-    user, refused = common.gate(request, "benefit:apply")
-    if refused is not None:
-        return refused
+def apply(request: Request, user: Annotated[User, Depends(require(Permission.BENEFIT_APPLY))], form: common.Posted):
     v = common.fields(form, APPLY_FIELDS)
     attested = [str(a) for a in form.getlist("attested")]
     v["attested"] = attested
@@ -175,8 +171,8 @@ def apply(request: Request, form: common.Posted):
     def enter(s, off):
         def who(field: str) -> Person | None:
             raw = v[field]
-            if field == "person" and not raw and v["pid"].isdigit():  # chosen from the candidates: checked like any other
-                p = s.get(Person, int(v["pid"]))
+            if field == "person" and not raw and db_id(v["pid"]) is not None:  # chosen from the candidates: checked like any other
+                p = s.get(Person, db_id(v["pid"]))
                 if p is None or not off.scope.has_person(s, p, date=on):
                     probs.append(problem("unknown_person", "person", "", key="#" + v["pid"]))
                     return None
@@ -209,31 +205,25 @@ def apply(request: Request, form: common.Posted):
 # ------------------------------------------------------------------------------------------- importing
 
 @router.get("/benefits/import", response_class=HTMLResponse)
-def import_form(request: Request):
-    user, refused = common.gate(request, "benefit:apply")
-    if refused is not None:
-        return refused
-    return common.page(request, "benefits_import.html", user, title=gettext(language_of(request), "Import applications"))
+def import_form(request: Request, user: Annotated[User, Depends(require(Permission.BENEFIT_APPLY))]):
+    return common.page(request, "benefits/import.html", user, title=gettext(language_of(request), "Import applications"))
 
 
 @router.post("/benefits/import", response_class=HTMLResponse)
-def import_(request: Request, form: common.Posted):
+def import_(request: Request, user: Annotated[User, Depends(require(Permission.BENEFIT_APPLY))], form: common.Posted):
     """The file is checked row by row by the importer (renkou.benefits.cycle.intake); any problem and nothing
     is imported, and the page lists each problem with its row, column, value and rule."""
-    user, refused = common.gate(request, "benefit:apply")
-    if refused is not None:
-        return refused
     lg = language_of(request)
     got = common.uploaded(form)
     title = gettext(lg, "Import applications")
     if got is None:
         err = common.Refusal(400, gettext(lg, "Choose a CSV or XLSX file (at most 32 MB)."))
-        return common.page(request, "benefits_import.html", user, status=400, title=title, error=err)
+        return common.page(request, "benefits/import.html", user, status=400, title=title, error=err)
     data, name = got
     suffix = Path(name).suffix.lower()
     if suffix not in (".csv", ".xlsx"):
         err = common.Refusal(400, gettext(lg, "Choose a CSV or XLSX file (at most 32 MB)."))
-        return common.page(request, "benefits_import.html", user, status=400, title=title, error=err)
+        return common.page(request, "benefits/import.html", user, status=400, title=title, error=err)
     from renkou.benefits.cycle import intake
 
     off = common.officer(request, user)
@@ -245,9 +235,9 @@ def import_(request: Request, form: common.Posted):
             res = intake.import_file(request.app.state.db, off, common.programmes(request), path)
         except ValidationFailed as exc:
             err = common.refusal(exc, lg)
-            return common.page(request, "benefits_import.html", user, status=400, title=title, error=err)
+            return common.page(request, "benefits/import.html", user, status=400, title=title, error=err)
         except UserError as exc:
-            return common.page(request, "benefits_import.html", user, status=400, title=title, error=common.refusal(exc, lg))
+            return common.page(request, "benefits/import.html", user, status=400, title=title, error=common.refusal(exc, lg))
     return common.back(f"/benefits?status=applied&imported={res.created}", "imported")
 
 
@@ -300,23 +290,17 @@ def _application(request: Request, user, number: int, *, status: int = 200, erro
     }
     due_label = common.pick(cycle.DUE[a["status"]][1:], lg) if a["status"] in cycle.DUE else ""
     label = gettext(lg, "Application")
-    return common.page(request, "benefits_application.html", user, status=status, title=f"{label} {a['n']}", a=a,
+    return common.page(request, "benefits/application.html", user, status=status, title=f"{label} {a['n']}", a=a,
                        forms=forms, due_label=due_label, error=error, errors=error.by_field if error else {}, v=v or {})
 
 
 @router.get("/benefits/applications/{number}", response_class=HTMLResponse)
-def application(request: Request, number: int):
-    user, refused = common.gate(request, "benefit:read")
-    if refused is not None:
-        return refused
+def application(request: Request, user: Annotated[User, Depends(require(Permission.BENEFIT_READ))], number: Id):
     return _application(request, user, number)
 
 
-def _step(request: Request, form, number: int, step: str, permission: str):
+def _step(request: Request, user: User, form, number: int, step: str):
     """A review or the confirmation: approve, or reject with the reason; dated (default today)."""
-    user, refused = common.gate(request, permission)
-    if refused is not None:
-        return refused
     lg = language_of(request)
     v = common.fields(form, ("decision", "note", "date"))
     probs = []
@@ -341,25 +325,22 @@ def _step(request: Request, form, number: int, step: str, permission: str):
 
 
 @router.post("/benefits/applications/{number}/village-review", response_class=HTMLResponse)
-def village_review(request: Request, number: int, form: common.Posted):
-    return _step(request, form, number, "village_review", "benefit:apply")
+def village_review(request: Request, user: Annotated[User, Depends(require(Permission.BENEFIT_APPLY))], number: Id, form: common.Posted):
+    return _step(request, user, form, number, "village_review")
 
 
 @router.post("/benefits/applications/{number}/township-review", response_class=HTMLResponse)
-def township_review(request: Request, number: int, form: common.Posted):
-    return _step(request, form, number, "township_review", "benefit:review")
+def township_review(request: Request, user: Annotated[User, Depends(require(Permission.BENEFIT_REVIEW))], number: Id, form: common.Posted):
+    return _step(request, user, form, number, "township_review")
 
 
 @router.post("/benefits/applications/{number}/confirm", response_class=HTMLResponse)
-def confirm(request: Request, number: int, form: common.Posted):
-    return _step(request, form, number, "confirm", "benefit:confirm")
+def confirm(request: Request, user: Annotated[User, Depends(require(Permission.BENEFIT_CONFIRM))], number: Id, form: common.Posted):
+    return _step(request, user, form, number, "confirm")
 
 
 @router.post("/benefits/applications/{number}/objections", response_class=HTMLResponse)
-def raise_objection(request: Request, number: int, form: common.Posted):
-    user, refused = common.gate(request, "benefit:read")
-    if refused is not None:
-        return refused
+def raise_objection(request: Request, user: Annotated[User, Depends(require(Permission.BENEFIT_READ))], number: Id, form: common.Posted):
     lg = language_of(request)
     v = common.fields(form, ("content", "objector", "date"))
     probs = []
@@ -374,10 +355,7 @@ def raise_objection(request: Request, number: int, form: common.Posted):
 
 
 @router.post("/benefits/objections/{number}/resolve", response_class=HTMLResponse)
-def resolve(request: Request, number: int, form: common.Posted):
-    user, refused = common.gate(request, "benefit:review")
-    if refused is not None:
-        return refused
+def resolve(request: Request, user: Annotated[User, Depends(require(Permission.BENEFIT_REVIEW))], number: Id, form: common.Posted):
     lg = language_of(request)
     v = common.fields(form, ("outcome", "resolution", "date", "application"))
     probs = []

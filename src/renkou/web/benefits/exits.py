@@ -13,17 +13,20 @@ is written.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 
+from renkou.auth.roles import Permission
 from renkou.benefits.cycle import exit_workflow, exits, renewal
 from renkou.core.problems import Problem
 from renkou.storage.schema import BenefitRecipient, Person
-from renkou.web.benefits.common import (Posted, fields, DONE, Refusal, act, back, day, gate, number, officer, page, problems_refusal,
+from renkou.web.benefits.common import (Posted, fields, DONE, Refusal, act, back, day, number, officer, page, problems_refusal,
                                         programme_name, programmes, read, eligibility)
+from renkou.web.deps import Id, User, require
 from renkou.web.i18n import gettext, language_of
 
 router = APIRouter(include_in_schema=False)
@@ -63,7 +66,7 @@ def _list(request: Request, user, *, status: int = 200, error: Refusal | None = 
         error, status = refusal, refusal.status
     off = officer(request, user)
     new = request.query_params.get("new", "")
-    return page(request, "benefits_exits.html", user, status=status, title=gettext(lg, "Exits and re-confirmation"), error=error,
+    return page(request, "benefits/exits.html", user, status=status, title=gettext(lg, "Exits and re-confirmation"), error=error,
                 rows=got or [], statuses=STATUSES, causes=exits.CAUSES, filters={"status": want, "programme": prog},
                 programmes=[(k, programme_name(request, k, lg)) for k in programmes(request)],
                 programme_name=lambda k: programme_name(request, k, lg), new=int(new) if new.isdigit() else None,
@@ -72,19 +75,13 @@ def _list(request: Request, user, *, status: int = 200, error: Refusal | None = 
 
 
 @router.get("/benefits/exits", response_class=HTMLResponse)
-def exits_page(request: Request):
-    user, refused = gate(request)
-    if refused is not None:
-        return refused
+def exits_page(request: Request, user: Annotated[User, Depends(require(Permission.BENEFIT_READ))]):
     return _list(request, user)
 
 
 @router.post("/benefits/exits/detect", response_class=HTMLResponse)
-def detect(request: Request, form: Posted):
+def detect(request: Request, user: Annotated[User, Depends(require(Permission.BENEFIT_READ))], form: Posted):
     """Look for exits in the registry's events by a date, for one programme or all."""
-    user, refused = gate(request)
-    if refused is not None:
-        return refused
     lg = language_of(request)
     v = fields(form, ("date", "programme"))
     probs: list[Problem] = []
@@ -103,10 +100,7 @@ def detect(request: Request, form: Posted):
     return back("/benefits/exits?" + urlencode({"new": n}), "detected")
 
 
-def _decide(request: Request, form, n: int, confirm: bool):
-    user, refused = gate(request)
-    if refused is not None:
-        return refused
+def _decide(request: Request, user: User, form, n: int, confirm: bool):
     lg = language_of(request)
     v = fields(form, ("date", "notice", "reason"))
     probs: list[Problem] = []
@@ -122,25 +116,22 @@ def _decide(request: Request, form, n: int, confirm: bool):
 
 
 @router.post("/benefits/exits/{n}/confirm", response_class=HTMLResponse)
-def confirm(request: Request, n: int, form: Posted):
+def confirm(request: Request, user: Annotated[User, Depends(require(Permission.BENEFIT_READ))], n: Id, form: Posted):
     """Confirm a proposed exit: the recipient ends on the exit's date."""
-    return _decide(request, form, n, True)
+    return _decide(request, user, form, n, True)
 
 
 @router.post("/benefits/exits/{n}/dismiss", response_class=HTMLResponse)
-def dismiss(request: Request, n: int, form: Posted):
+def dismiss(request: Request, user: Annotated[User, Depends(require(Permission.BENEFIT_READ))], n: Id, form: Posted):
     """Dismiss a proposed exit, with the reason."""
-    return _decide(request, form, n, False)
+    return _decide(request, user, form, n, False)
 
 
 # ------------------------------------------------------------------------------------- re-confirmation
 
 @router.post("/benefits/reconfirm", response_class=HTMLResponse)
-def reconfirm(request: Request, form: Posted):
+def reconfirm(request: Request, user: Annotated[User, Depends(require(Permission.BENEFIT_READ))], form: Posted):
     """Re-confirm a programme's recipients for a year: a page with what was renewed, proposed, left waiting."""
-    user, refused = gate(request)
-    if refused is not None:
-        return refused
     lg = language_of(request)
     v = fields(form, ("programme", "year", "date"))
     probs: list[Problem] = []
@@ -161,6 +152,6 @@ def reconfirm(request: Request, form: Posted):
     got, refusal = act(request, user, run, note=f"reconfirm {v['programme']} {year}")
     if refusal is not None:
         return _list(request, user, status=refusal.status, error=refusal, form={"reconfirm": v})
-    return page(request, "benefits_reconfirm.html", user, title=gettext(lg, "Re-confirmation"), result=got,
+    return page(request, "benefits/reconfirm.html", user, title=gettext(lg, "Re-confirmation"), result=got,
                 programme=programme_name(request, v["programme"], lg), year=year, on=on.isoformat(), causes=exits.CAUSES,
                 done=DONE["reconfirmed"][lg == "en"])

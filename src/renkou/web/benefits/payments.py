@@ -18,11 +18,13 @@ import re
 import tempfile
 from decimal import Decimal
 from pathlib import Path
+from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 
+from renkou.auth.roles import Permission
 from renkou.benefits.cycle import applications, recipients
 
 from renkou.benefits.payments import bankfile, batches, checks, line_workflow, release
@@ -38,7 +40,6 @@ from renkou.web.benefits.common import (
     attachment,
     back,
     day,
-    gate,
     number,
     officer,
     page,
@@ -51,6 +52,7 @@ from renkou.web.benefits.common import (
     eligibility,
     uploaded,
 )
+from renkou.web.deps import Id, User, require
 from renkou.web.i18n import gettext, language_of
 
 router = APIRouter(include_in_schema=False)
@@ -87,10 +89,7 @@ def _date(raw: str, lg: str):
 # --------------------------------------------------------------------------------------- recipients
 
 @router.get("/benefits/recipients", response_class=HTMLResponse)
-def recipients_page(request: Request, programme: str = "", year: str = "", everyone: str = Query("", alias="all")):
-    user, out = gate(request, "benefit:read")
-    if out is not None:
-        return out
+def recipients_page(request: Request, user: Annotated[User, Depends(require(Permission.BENEFIT_READ))], programme: str = "", year: str = "", everyone: str = Query("", alias="all")):
     lg = language_of(request)
     probs: list = []
     y = number(year.strip(), "year", probs, low=2004, high=2100) if year.strip() else None
@@ -107,7 +106,7 @@ def recipients_page(request: Request, programme: str = "", year: str = "", every
         rows, error = read(request, user, load)
         if error is not None and error.status in (403, 404):
             return refused(request, user, error)
-    return page(request, "benefits_recipients.html", user, status=400 if error else 200, title=gettext(lg, "Recipients"), rows=rows or [],
+    return page(request, "benefits/recipients.html", user, status=400 if error else 200, title=gettext(lg, "Recipients"), rows=rows or [],
                 error=error, errors=error.by_field if error else {}, programmes=_programme_choices(request, lg),
                 f={"programme": programme, "year": year, "all": bool(everyone)})
 
@@ -141,23 +140,17 @@ def _recipient_page(request: Request, user, n: int, *, status: int = 200, error=
     r, err = read(request, user, lambda s, off: _recipient(request, s, off, n, lg))
     if err is not None:
         return refused(request, user, err)
-    return page(request, "benefits_recipient.html", user, status=status, title=f"{gettext(lg, 'Recipient')} {n}", r=r, error=error,
+    return page(request, "benefits/recipient.html", user, status=status, title=f"{gettext(lg, 'Recipient')} {n}", r=r, error=error,
                 errors=errors or {}, v=v or {})
 
 
 @router.get("/benefits/recipients/{n}", response_class=HTMLResponse)
-def recipient_page(request: Request, n: int):
-    user, out = gate(request, "benefit:read")
-    if out is not None:
-        return out
+def recipient_page(request: Request, user: Annotated[User, Depends(require(Permission.BENEFIT_READ))], n: Id):
     return _recipient_page(request, user, n)
 
 
 @router.post("/benefits/recipients/{n}/account", response_class=HTMLResponse)
-def change_account(request: Request, n: int, form: Posted):
-    user, out = gate(request, "benefit:read")
-    if out is not None:
-        return out
+def change_account(request: Request, user: Annotated[User, Depends(require(Permission.BENEFIT_READ))], n: Id, form: Posted):
     lg = language_of(request)
     v = fields(form, ("account", "bank", "reason", "date"))
     shown = {k: v[k] for k in ("bank", "reason", "date")}  # the account number entered is not shown again
@@ -213,23 +206,17 @@ def _batches_page(request: Request, user, *, status: int = 200, error=None, v=No
     data, err = read(request, user, lambda s, off: _batches(request, s, off, lg))
     if err is not None:
         return refused(request, user, err)
-    return page(request, "benefits_batches.html", user, status=status, title=gettext(lg, "Payment batches"), error=error,
+    return page(request, "benefits/batches.html", user, status=status, title=gettext(lg, "Payment batches"), error=error,
                 errors=error.by_field if error else {}, v=v or {}, programmes=_programme_choices(request, lg), **data)
 
 
 @router.get("/benefits/batches", response_class=HTMLResponse)
-def batches_page(request: Request):
-    user, out = gate(request, "benefit:read")
-    if out is not None:
-        return out
+def batches_page(request: Request, user: Annotated[User, Depends(require(Permission.BENEFIT_READ))]):
     return _batches_page(request, user)
 
 
 @router.post("/benefits/batches", response_class=HTMLResponse)
-def create_batch(request: Request, form: Posted):
-    user, out = gate(request, "benefit:read")
-    if out is not None:
-        return out
+def create_batch(request: Request, user: Annotated[User, Depends(require(Permission.BENEFIT_READ))], form: Posted):
     lg = language_of(request)
     v = fields(form, ("programme", "period", "date"))
 
@@ -274,25 +261,19 @@ def _batch_page(request: Request, user, n: int, *, status: int = 200, error=None
     data, err = read(request, user, lambda s, off: _batch(request, s, off, n, lg))
     if err is not None:
         return refused(request, user, err)
-    return page(request, "benefits_batch.html", user, status=status, title=f"{gettext(lg, 'Payment batch')} {n}", error=error,
+    return page(request, "benefits/batch.html", user, status=status, title=f"{gettext(lg, 'Payment batch')} {n}", error=error,
                 errors=error.by_field if error else {}, v=v or {}, **data)
 
 
 @router.get("/benefits/batches/{n}", response_class=HTMLResponse)
-def batch_page(request: Request, n: int):
-    user, out = gate(request, "benefit:read")
-    if out is not None:
-        return out
+def batch_page(request: Request, user: Annotated[User, Depends(require(Permission.BENEFIT_READ))], n: Id):
     return _batch_page(request, user, n)
 
 
-def _step(request: Request, form, n: int, fn, done, *, names=("date",), note: str = ""):
+def _step(request: Request, user: User, form, n: int, fn, done, *, names=("date",), note: str = ""):
     """One step on batch ``n`` (check, release): ``fn(session, officer, values, date)`` in the account's
     transaction, then back to the batch with ``done`` (a DONE key, or a function of fn's result that
     gives one); a refusal shows the batch again."""
-    user, out = gate(request, "benefit:read")
-    if out is not None:
-        return out
     lg = language_of(request)
     v = fields(form, names)
 
@@ -309,13 +290,13 @@ def _step(request: Request, form, n: int, fn, done, *, names=("date",), note: st
 
 
 @router.post("/benefits/batches/{n}/check", response_class=HTMLResponse)
-def check_batch(request: Request, n: int, form: Posted):
-    return _step(request, form, n, lambda s, off, v, on: checks.run(s, off, eligibility(request), n, on=on), "checked")
+def check_batch(request: Request, user: Annotated[User, Depends(require(Permission.BENEFIT_READ))], n: Id, form: Posted):
+    return _step(request, user, form, n, lambda s, off, v, on: checks.run(s, off, eligibility(request), n, on=on), "checked")
 
 
 @router.post("/benefits/batches/{n}/release", response_class=HTMLResponse)
-def release_batch(request: Request, n: int, form: Posted):
-    return _step(request, form, n, lambda s, off, v, on: release.release(s, off, eligibility(request), n, on=on),
+def release_batch(request: Request, user: Annotated[User, Depends(require(Permission.BENEFIT_READ))], n: Id, form: Posted):
+    return _step(request, user, form, n, lambda s, off, v, on: release.release(s, off, eligibility(request), n, on=on),
                  lambda got: "released" if got[1] else "held")  # nothing released: every line blocked, the findings kept
 
 
@@ -324,11 +305,8 @@ def _back_to(raw: str) -> int | None:
     return int(raw) if re.fullmatch(r"\d{1,12}", raw or "") else None
 
 
-def _on_line(request: Request, form, fn, done: str):
+def _on_line(request: Request, user: User, form, fn, done: str):
     """Clear a finding or void a line (reason, date; the hidden ``batch`` names the page to go back to)."""
-    user, out = gate(request, "benefit:read")
-    if out is not None:
-        return out
     lg = language_of(request)
     v = fields(form, ("reason", "date", "batch"))
     where = _back_to(v["batch"])
@@ -348,21 +326,18 @@ def _on_line(request: Request, form, fn, done: str):
 
 
 @router.post("/benefits/findings/{f}/clear", response_class=HTMLResponse)
-def clear_finding(request: Request, f: int, form: Posted):
-    return _on_line(request, form, lambda s, off, reason, on: checks.clear(s, off, f, reason=reason, on=on), "cleared")
+def clear_finding(request: Request, user: Annotated[User, Depends(require(Permission.BENEFIT_READ))], f: Id, form: Posted):
+    return _on_line(request, user, form, lambda s, off, reason, on: checks.clear(s, off, f, reason=reason, on=on), "cleared")
 
 
 @router.post("/benefits/lines/{line}/void", response_class=HTMLResponse)
-def void_line(request: Request, line: int, form: Posted):
-    return _on_line(request, form, lambda s, off, reason, on: batches.void_line(s, off, line, reason=reason, on=on), "voided")
+def void_line(request: Request, user: Annotated[User, Depends(require(Permission.BENEFIT_READ))], line: Id, form: Posted):
+    return _on_line(request, user, form, lambda s, off, reason, on: batches.void_line(s, off, line, reason=reason, on=on), "voided")
 
 
 @router.post("/benefits/batches/{n}/export")
-def export_batch(request: Request, n: int, form: Posted):
+def export_batch(request: Request, user: Annotated[User, Depends(require(Permission.BENEFIT_READ))], n: Id, form: Posted):
     """The bank file (CSV or XLSX) of a released batch: recorded by bankfile.export, hence a POST."""
-    user, out = gate(request, "benefit:read")
-    if out is not None:
-        return out
     lg = language_of(request)
     v = fields(form, ("format",))
     fmt = v["format"] or "xlsx"
@@ -391,12 +366,9 @@ def _safe_name(name: str) -> str:
 
 
 @router.post("/benefits/batches/{n}/result", response_class=HTMLResponse)
-def import_result(request: Request, n: int, form: Posted):
+def import_result(request: Request, user: Annotated[User, Depends(require(Permission.BENEFIT_READ))], n: Id, form: Posted):
     """The bank's result file: written to a temporary folder under its own name (its suffix tells CSV
     from XLSX), imported all or nothing by bankfile.import_result, and deleted."""
-    user, out = gate(request, "benefit:read")
-    if out is not None:
-        return out
     lg = language_of(request)
     v = fields(form, ("date",))
     got = uploaded(form, "file")

@@ -11,15 +11,18 @@ renkou.benefits.cycle.posting decides every step.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
+from renkou.auth.roles import Permission
 from renkou.benefits.cycle import applications, posting
 from renkou.core.problems import problem
 from renkou.errors import UserError
 from renkou.registry.orgs import Hierarchy
 from renkou.web.benefits import common
+from renkou.web.deps import Id, User, require
 from renkou.web.i18n import gettext, language_of
 
 router = APIRouter(include_in_schema=False)
@@ -61,23 +64,17 @@ def _page(request: Request, user, *, status: int = 200, error=None, v: dict | No
     if r is not None:
         return common.refused(request, user, r)
     waiting, rows = got
-    return common.page(request, "benefits_postings.html", user, status=status, title=gettext(lg, "Public postings"), waiting=waiting, rows=rows,
+    return common.page(request, "benefits/postings.html", user, status=status, title=gettext(lg, "Public postings"), waiting=waiting, rows=rows,
                        days=request.app.state.settings.benefit_posting_days, error=error, v=v or {})
 
 
 @router.get("/benefits/postings", response_class=HTMLResponse)
-def postings(request: Request):
-    user, refused = common.gate(request, "benefit:read")
-    if refused is not None:
-        return refused
+def postings(request: Request, user: Annotated[User, Depends(require(Permission.BENEFIT_READ))]):
     return _page(request, user)
 
 
 @router.post("/benefits/postings", response_class=HTMLResponse)
-def post(request: Request, form: common.Posted):
-    user, refused = common.gate(request, "benefit:apply")
-    if refused is not None:
-        return refused
+def post(request: Request, user: Annotated[User, Depends(require(Permission.BENEFIT_APPLY))], form: common.Posted):
     lg = language_of(request)
     v = common.fields(form, ("programme", "year", "village", "date"))
     probs = []
@@ -98,10 +95,7 @@ def post(request: Request, form: common.Posted):
 
 
 @router.post("/benefits/postings/{number}/end", response_class=HTMLResponse)
-def end(request: Request, number: int, form: common.Posted):
-    user, refused = common.gate(request, "benefit:apply")
-    if refused is not None:
-        return refused
+def end(request: Request, user: Annotated[User, Depends(require(Permission.BENEFIT_APPLY))], number: Id, form: common.Posted):
     lg = language_of(request)
     v = common.fields(form, ("date",))
     probs = []
@@ -115,16 +109,13 @@ def end(request: Request, number: int, form: common.Posted):
 
 
 @router.get("/benefits/postings/{number}/notice.{fmt}")
-def notice(request: Request, number: int, fmt: str):
-    user, refused = common.gate(request, "benefit:read")
-    if refused is not None:
-        return refused
+def notice(request: Request, user: Annotated[User, Depends(require(Permission.BENEFIT_READ))], number: Id, fmt: str):
     lg = language_of(request)
     if fmt not in NOTICE_FORMATS:
         return common.refused(request, user, common.Refusal(404, gettext(lg, "No such file.")))
     eligibility = common.eligibility(request)
     t, r = common.read(request, user, lambda s, off: posting.notice(s, off, eligibility, eligibility.programmes, number,
-                                                                    prepared_by=user[1].display_name or user[1].username))
+                                                                    prepared_by=user.account.display_name or user.account.username))
     if r is not None:
         return common.refused(request, user, r)
     from renkou.stats import render

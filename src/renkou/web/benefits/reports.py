@@ -15,11 +15,13 @@ The coverage page lists the records of the area's special-assistance recipients
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
+from renkou.auth.roles import Permission
 from renkou.benefits import reports
 
 from renkou.benefits.cycle import coverage
@@ -28,8 +30,9 @@ from renkou.core.problems import Problem, problem
 from renkou.errors import UserError
 from renkou.core.dates import parse_date
 from renkou.registry import persons
-from renkou.web.benefits.common import (Posted, fields, Refusal, act, back, day, gate, number, officer, page, problems_refusal, read, refusal as as_refusal,
+from renkou.web.benefits.common import (Posted, fields, Refusal, act, back, day, number, officer, page, problems_refusal, read, refusal as as_refusal,
                                         eligibility)
+from renkou.web.deps import Id, User, require
 from renkou.web.i18n import gettext, language_of
 from renkou.web.reports import FORMATS, file_response, table_view, unit_options
 
@@ -41,7 +44,7 @@ REPORTS = ("recipients", "coverage")
 
 def _form(request: Request, user) -> dict:
     q = request.query_params
-    return {"org": q.get("org", "").strip() or user[2].root_code, "year": q.get("year", "").strip() or str(dt.date.today().year),
+    return {"org": q.get("org", "").strip() or user.scope.root_code, "year": q.get("year", "").strip() or str(dt.date.today().year),
             "date": q.get("date", "").strip() or dt.date.today().isoformat()}
 
 
@@ -49,7 +52,7 @@ def _build(request: Request, user, which: str, form: dict):
     """(the report's Table, None) or (None, the refusal): a field's problem or the service's."""
     lg = language_of(request)
     probs: list[Problem] = []
-    by = user[1].display_name
+    by = user.account.display_name
     if which == "recipients":
         year = number(form["year"], "year", probs, low=1950, high=9999)
         fn = lambda s, off: reports.recipients(s, off, eligibility(request), year=year, org=form["org"], prepared_by=by)  # noqa: E731
@@ -68,18 +71,15 @@ def _params(which: str, form: dict) -> dict:
 def _reports_page(request: Request, user, which: str, form: dict, *, table=None, error: Refusal | None = None, status: int = 200):
     lg = language_of(request)
     with request.app.state.db.read() as s:
-        units = unit_options(s, user[2].root_code, dt.date.today())
+        units = unit_options(s, user.scope.root_code, dt.date.today())
     links = {f: f"/benefits/reports/{which}.{f}?" + urlencode(_params(which, form)) for f in FORMATS} if table is not None else {}
-    return page(request, "benefits_reports.html", user, status=status, title=gettext(lg, "Reports of family support"), error=error,
+    return page(request, "benefits/reports.html", user, status=status, title=gettext(lg, "Reports of family support"), error=error,
                 which=which, form=form, units=units, view=table_view(table, lg) if table is not None else None, links=links)
 
 
 @router.get("/benefits/reports", response_class=HTMLResponse)
-def reports_page(request: Request, show: str = ""):
+def reports_page(request: Request, user: Annotated[User, Depends(require(Permission.BENEFIT_READ))], show: str = ""):
     """The two reports' forms, and the one asked for (``?show=recipients|coverage``) as a table."""
-    user, refused = gate(request)
-    if refused is not None:
-        return refused
     form = _form(request, user)
     if show not in REPORTS:
         return _reports_page(request, user, "", form)
@@ -90,11 +90,8 @@ def reports_page(request: Request, show: str = ""):
 
 
 @router.get("/benefits/reports/{which}.{fmt}")
-def report_file(request: Request, which: str, fmt: str):
+def report_file(request: Request, user: Annotated[User, Depends(require(Permission.BENEFIT_READ))], which: str, fmt: str):
     """A report as XLSX, PDF or CSV, from the same parameters as on screen."""
-    user, refused = gate(request)
-    if refused is not None:
-        return refused
     lg = language_of(request)
     form = _form(request, user)
     if which not in REPORTS or fmt not in FORMATS:
@@ -125,25 +122,19 @@ def _coverage_page(request: Request, user, *, status: int = 200, error: Refusal 
     if refusal is not None and error is None:
         error, status = refusal, refusal.status
     off = officer(request, user)
-    return page(request, "benefits_coverage.html", user, status=status, title=gettext(lg, "The three full coverages"), error=error,
+    return page(request, "benefits/coverage.html", user, status=status, title=gettext(lg, "The three full coverages"), error=error,
                 rows=got or [], kinds=coverage.KINDS, current=current, form=form or {},
-                can_record=off.may("benefit:apply") or off.may("benefit:review"), org=user[2].root_code)
+                can_record=off.may("benefit:apply") or off.may("benefit:review"), org=user.scope.root_code)
 
 
 @router.get("/benefits/coverage", response_class=HTMLResponse)
-def coverage_page(request: Request):
-    user, refused = gate(request)
-    if refused is not None:
-        return refused
+def coverage_page(request: Request, user: Annotated[User, Depends(require(Permission.BENEFIT_READ))]):
     return _coverage_page(request, user)
 
 
 @router.post("/benefits/coverage", response_class=HTMLResponse)
-def coverage_add(request: Request, form: Posted):
+def coverage_add(request: Request, user: Annotated[User, Depends(require(Permission.BENEFIT_READ))], form: Posted):
     """Record one coverage for a special-assistance recipient, found by ID number in the account's area."""
-    user, refused = gate(request)
-    if refused is not None:
-        return refused
     lg = language_of(request)
     v = fields(form, ("person", "kind", "detail", "since"))
     probs: list[Problem] = []
@@ -164,11 +155,8 @@ def coverage_add(request: Request, form: Posted):
 
 
 @router.post("/benefits/coverage/{n}/end", response_class=HTMLResponse)
-def coverage_end(request: Request, n: int, form: Posted):
+def coverage_end(request: Request, user: Annotated[User, Depends(require(Permission.BENEFIT_READ))], n: Id, form: Posted):
     """End a coverage record on a day (its last day, which may lie ahead), with the reason."""
-    user, refused = gate(request)
-    if refused is not None:
-        return refused
     lg = language_of(request)
     v = fields(form, ("date", "reason"))
     probs: list[Problem] = []

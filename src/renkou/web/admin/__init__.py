@@ -1,0 +1,1 @@
+"""The administration pages: user accounts (``users``) and the audit trail (``audit``)."""

@@ -1,5 +1,5 @@
 """Every benefit test runs with the workflows' transitions watched: a status change that its workflow
-does not list (renkou.benefits.workflow) fails the test that made it (tests/benefits/transitions.py)."""
+does not list (renkou.core.workflow) fails the test that made it (tests/benefits/transitions.py)."""
 
 from __future__ import annotations
 

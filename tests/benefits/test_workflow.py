@@ -1,4 +1,4 @@
-"""The workflows as data (renkou.benefits.workflow): ``move`` refuses a transition its workflow does
+"""The workflows as data (renkou.core.workflow): ``move`` refuses a transition its workflow does
 not list, the services' transitions are all listed (every benefit test runs watched: conftest.py), and
 the database's CHECK refuses a status outside the lists, on SQLite and PostgreSQL, from migration 0008."""
 

@@ -1,6 +1,6 @@
 """Every status a test's services give a workflow's record, seen by the ORM itself (an attribute event
 on each status column, not the workflows' own ``move``), so that a service changing a status by
-hand, outside renkou.benefits.workflow, is seen too."""
+hand, outside renkou.core.workflow, is seen too."""
 
 from __future__ import annotations
 

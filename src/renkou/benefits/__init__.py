@@ -8,9 +8,10 @@ names what it offers. The sub-packages import nothing here, so importing one cos
   annual re-confirmation, exits, the three full coverages;
 * ``payments`` — payment batches, the checks before release, the release, the bank's files;
 * ``reports`` — recipients and money by unit, and the coverage of special-assistance families;
-* ``workflow`` — a workflow's statuses and transitions as data (one module per workflow, in ``cycle``
-  and ``payments``), and ``move``, which refuses a transition not listed;
-* ``officer`` — who acts: role and area, checked by every service.
+
+Each workflow's statuses and transitions are data in a module of its own (``cycle.application_workflow``,
+``cycle.exit_workflow``, ``payments.batch_workflow``, ``payments.line_workflow``) built with
+renkou.core.workflow. Who acts is renkou.auth.officer.Officer, checked by every service.
 
 Not here: pages (renkou.web.benefits) and commands (renkou.cli.benefits*), thin shells over these.
 """

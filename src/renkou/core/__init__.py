@@ -9,5 +9,6 @@
 * ``idnumber`` — resident ID numbers: ``validate``, ``make``, ``mask``;
 * ``pinyin`` — pinyin search keys of names;
 * ``problems`` — the one catalogue of validation problems: ``Problem``, ``problem``;
+* ``workflow`` — statuses and transitions of a workflow as data, ``move`` refusing an unlisted one: ``Workflow``;
 * ``vocab`` — controlled vocabularies (ethnicity, hukou types, relations, sources): ``lookup``.
 """

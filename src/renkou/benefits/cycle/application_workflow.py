@@ -1,5 +1,5 @@
 """The statuses of a benefit application and the transitions between them, as data
-(renkou.benefits.workflow): the steps of renkou.benefits.cycle.applications, posting and objections
+(renkou.core.workflow): the steps of renkou.benefits.cycle.applications, posting and objections
 move an application only along these; the database's CHECK refuses any other status.
 
     applied → village_reviewed → posting → posted → township_reviewed → confirmed
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from renkou.benefits.workflow import Workflow
+from renkou.core.workflow import Workflow
 
 STATUSES = {"applied": ("待村级审核", "awaiting the village review"), "village_reviewed": ("待公示", "awaiting the posting"),
             "posting": ("公示中", "being posted"), "posted": ("待乡镇审核", "awaiting the township review"),

@@ -1,4 +1,4 @@
-"""The statuses of a payment batch and their transitions, as data (renkou.benefits.workflow): a draft
+"""The statuses of a payment batch and their transitions, as data (renkou.core.workflow): a draft
 (checked as often as needed) is released to the bank (renkou.benefits.payments.release), and settled
 when the bank's result file leaves no line awaiting it (renkou.benefits.payments.bankfile)."""
 
@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from renkou.benefits.workflow import Workflow
+from renkou.core.workflow import Workflow
 
 STATUSES = {"draft": ("草稿：待核查放行", "draft: to check and release"), "released": ("已提交银行", "released to the bank"),
             "settled": ("已结清", "settled")}

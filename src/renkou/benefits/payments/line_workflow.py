@@ -1,4 +1,4 @@
-"""The statuses of a payment line and their transitions, as data (renkou.benefits.workflow).
+"""The statuses of a payment line and their transitions, as data (renkou.core.workflow).
 
 A line starts pending in its batch; the checks block it or let it be (renkou.benefits.payments.checks);
 a cleared finding returns it to pending (its batch still a draft) or to the queue; the release sends
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from renkou.benefits.workflow import Workflow
+from renkou.core.workflow import Workflow
 
 STATUSES = {"pending": ("待发放", "pending"), "blocked": ("已拦截", "blocked"), "released": ("已提交银行", "released"),
             "paid": ("已发放", "paid"), "queued": ("待重新发放", "queued"), "void": ("已作废", "void")}

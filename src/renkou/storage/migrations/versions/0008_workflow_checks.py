@@ -5,7 +5,7 @@ Revises: 0007
 Create Date: 2026-12-05
 
 A CHECK constraint on the status of each benefit workflow's table: applications, exits, payment
-batches and payment lines hold only the statuses of their workflow (renkou.benefits.workflow). On
+batches and payment lines hold only the statuses of their workflow (renkou.core.workflow). On
 SQLite a constraint is added by copying the table (Alembic's batch mode), which drops the table's
 triggers: the ones of 0006 that refuse a DELETE are made again.
 """

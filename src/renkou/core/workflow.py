@@ -8,7 +8,9 @@ constraint on the status column (renkou.storage.schema), so nothing else can sto
 
 Nothing here knows a particular workflow: each has its own module (renkou.benefits.cycle.
 application_workflow and exit_workflow, renkou.benefits.payments.batch_workflow and line_workflow).
-This module imports nothing of renkou, so that renkou.storage.schema may build its constraints from them.
+Nothing here knows benefits: every capability whose records have a status (the benefit cycle today; the
+reporting cycle's returns, notices and services next) declares its workflow with it. This module imports
+nothing of renkou, so that renkou.storage.schema may build its CHECK constraints from the lists.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from renkou.auth import accounts
-from renkou.auth.roles import ROLES, Role, allows
+from renkou.auth.roles import ROLES, Permission, Role, allows
 from renkou.auth.scope import Scope
 from renkou.core.idnumber import mask
 from renkou.errors import NotFound, UserError
@@ -28,8 +28,9 @@ from renkou.storage.schema import Account, Person
 
 # What the system officer may do: read and write the registry, import files. It is not an account
 # and holds no benefit permission (a benefit step is always taken by a named account, `--as USER`).
-SYSTEM_PERMISSIONS = frozenset({"person:read", "household:read", "org:read", "population:read", "person:write", "event:write",
-                                "household:write", "import:write", "person:reveal"})
+P = Permission
+SYSTEM_PERMISSIONS = frozenset({P.PERSON_READ, P.ORG_READ, P.POPULATION_READ, P.PERSON_WRITE, P.EVENT_WRITE, P.HOUSEHOLD_WRITE,
+                                P.IMPORT_WRITE, P.PERSON_REVEAL})
 
 
 class Forbidden(UserError):

@@ -11,8 +11,10 @@ decides exits (benefit:confirm) and pays (payment:manage); the auditor reads eve
 scope (benefit:read).
 
 Every permission is one ``Permission``; each is checked somewhere (a page or API route declares the
-one it needs, a service's officer requires it). Permissions that nothing checked (household:read and
-household:write, report:publish, quality:read, config:manage) were removed rather than kept as a promise.
+one it needs, a service's officer requires it; tests/auth/test_passwords_roles.py fails for one that nothing
+names). Permissions that nothing checked (household:read, report:publish, quality:read, config:manage)
+were removed rather than kept as a promise; household:write is the check of
+renkou.registry.persons.create_household (the village's household register, 分户底册).
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ class Permission(StrEnum):
     PERSON_WRITE = "person:write"
     PERSON_REVEAL = "person:reveal"
     EVENT_WRITE = "event:write"
+    HOUSEHOLD_WRITE = "household:write"
     ORG_READ = "org:read"
     POPULATION_READ = "population:read"
     REPORT_READ = "report:read"
@@ -67,10 +70,10 @@ _REPORTS = {P.REPORT_READ, P.LEDGER_READ}
 ROLES: dict[Role, RoleInfo] = {
     # village workers keep the village ledgers (台账) and see their village's reports; the scope binds them to it
     Role.VILLAGE_WORKER: RoleInfo("村（居）专干", "village worker", ("village",),
-                                  frozenset(_READ | _REPORTS | {P.PERSON_WRITE, P.EVENT_WRITE, P.PERSON_REVEAL,
+                                  frozenset(_READ | _REPORTS | {P.PERSON_WRITE, P.EVENT_WRITE, P.HOUSEHOLD_WRITE, P.PERSON_REVEAL,
                                                                 P.BENEFIT_APPLY, P.BENEFIT_READ})),
     Role.TOWNSHIP_OFFICER: RoleInfo("乡镇（街道）干部", "township officer", ("township",),
-                                    frozenset(_READ | _REPORTS | {P.PERSON_WRITE, P.EVENT_WRITE, P.PERSON_REVEAL, P.IMPORT_WRITE,
+                                    frozenset(_READ | _REPORTS | {P.PERSON_WRITE, P.EVENT_WRITE, P.HOUSEHOLD_WRITE, P.PERSON_REVEAL, P.IMPORT_WRITE,
                                                                   P.BENEFIT_REVIEW, P.BENEFIT_READ})),
     Role.COUNTY_STATISTICIAN: RoleInfo("县级统计人员", "county statistician", ("county",),
                                        frozenset(_READ | _REPORTS), needs_totp=True),

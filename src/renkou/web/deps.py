@@ -23,6 +23,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Path, Request
 
 from renkou.auth import accounts
+from renkou.auth.officer import Officer
 from renkou.auth.roles import ROLES, Permission, Role, allows
 from renkou.auth.scope import Scope
 from renkou.registry.orgs import Hierarchy
@@ -30,7 +31,7 @@ from renkou.storage.schema import Account
 from renkou.web.security import COOKIE, Session
 
 __all__ = ["ANY", "CurrentUser", "Id", "NotPermitted", "SecondFactorRequired", "SignInRequired", "User", "db_id", "identify",
-           "require", "signed_in"]
+           "officer", "require", "signed_in"]
 
 MAX_ID = 2**63 - 1  # ids are signed 64-bit integers in every database
 
@@ -142,3 +143,9 @@ def db_id(raw: str) -> int | None:
     if not raw.isascii() or not raw.isdigit() or int(raw) > MAX_ID:
         return None
     return int(raw)
+
+
+def officer(request: Request, user: User) -> Officer:
+    """The signed-in account as the services' officer: its role and area (already read for this request),
+    the web channel and the client's address as the changeset's origin. Services check both themselves."""
+    return Officer.for_account(user.account, user.scope, channel="web", origin=request.client.host if request.client else "")

@@ -22,25 +22,18 @@ from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
-from renkou.auth.roles import Role
 from renkou.benefits.eligibility.service import Eligibility
 from renkou.auth.officer import Officer
 from renkou.core.problems import Problem, problem
 from renkou.errors import NotFound, UserError, ValidationFailed
 from renkou.core.dates import parse_date
-from renkou.web.deps import User
+from renkou.web.deps import officer
 from renkou.web.i18n import gettext, language_of
 from renkou.web.render import render
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MEDIA = {"xlsx": XLSX, "pdf": "application/pdf", "csv": "text/csv; charset=utf-8"}
 MAX_UPLOAD = 32 * 2**20  # an application list or a bank's result file
-
-
-def officer(request: Request, user: User) -> Officer:
-    """The signed-in account as the services' officer: its role, unit and scope (already read for the
-    request), the web channel and the client's address as the changeset's origin."""
-    return Officer.for_account(user.account, user.scope, channel="web", origin=request.client.host if request.client else "")
 
 
 def eligibility(request: Request) -> Eligibility:

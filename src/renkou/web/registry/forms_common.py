@@ -30,7 +30,7 @@ from renkou.registry import persons
 from renkou.registry.orgs import Hierarchy
 from renkou.storage.db import Actor
 from renkou.storage.schema import OrgUnit, Person
-from renkou.web.deps import User, db_id
+from renkou.web.deps import User, db_id, officer
 from renkou.web.i18n import gettext, language_of
 from renkou.web.render import render
 
@@ -88,11 +88,6 @@ def not_in_area(request: Request, user) -> HTMLResponse:
 def unit_not_in_area(request: Request, user) -> HTMLResponse:
     lg = language_of(request)
     return render(request, "message.html", user, status=404, title=gettext(lg, "Not found"), message=gettext(lg, "No such unit in your area."))
-
-
-def officer(request: Request, user) -> Officer:
-    """The signed-in account as the services' officer (its role and area, the client's address as origin)."""
-    return Officer.for_account(user.account, user.scope, channel="web", origin=request.client.host if request.client else "")
 
 
 def actor(request: Request, user) -> Actor:

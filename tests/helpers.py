@@ -73,3 +73,32 @@ def run_cli(capsys, *args: str) -> tuple[int, str, str]:
         main(list(args))
     out = capsys.readouterr()
     return e.value.code, out.out, out.err
+
+
+def cli_county(folder, capsys) -> str:
+    """A migrated SQLite county made by `renkou init` in ``folder``, with the units of build_units: its URL."""
+    url = f"sqlite:///{folder / 'county.db'}"
+    code, _, err = run_cli(capsys, "--db", url, "init")
+    assert code == 0, err
+    db = Database(url)
+    try:
+        build_units(db)
+    finally:
+        db.dispose()
+    return url
+
+
+def table_state(url: str) -> dict[str, int]:
+    """Rows in every table and the last change-feed number: equal before and after means nothing changed."""
+    from sqlalchemy import func, select
+
+    from renkou.storage.schema import Base, ChangeCounter
+
+    db = Database(url)
+    try:
+        with db.read() as s:
+            out = {t.name: s.scalar(select(func.count()).select_from(t)) for t in Base.metadata.sorted_tables}
+            out["change feed"] = s.scalar(select(ChangeCounter.value))
+        return out
+    finally:
+        db.dispose()

@@ -7,12 +7,9 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import func, select
 
 from renkou.exchange import templates
-from renkou.storage.db import Database
-from renkou.storage.schema import Base, ChangeCounter
-from tests.helpers import V1, build_units, pid, run_cli
+from tests.helpers import V1, cli_county, pid, run_cli, table_state
 from tests.xlsx_kit import cut_short, declare_dimension, missing_shared_string, rewrite_sheet, write_xlsx
 
 D = dt.date
@@ -25,27 +22,10 @@ def person(i: int) -> list[str]:
 
 @pytest.fixture
 def county(tmp_path, capsys):
-    url = f"sqlite:///{tmp_path / 'county.db'}"
-    code, _, err = run_cli(capsys, "--db", url, "init")
-    assert code == 0, err
-    db = Database(url)
-    try:
-        build_units(db)
-    finally:
-        db.dispose()
-    return url
+    return cli_county(tmp_path, capsys)
 
 
-def state(url: str) -> dict[str, int]:
-    """Rows in every table and the last change-feed number: equal before and after means nothing changed."""
-    db = Database(url)
-    try:
-        with db.read() as s:
-            out = {t.name: s.scalar(select(func.count()).select_from(t)) for t in Base.metadata.sorted_tables}
-            out["change feed"] = s.scalar(select(ChangeCounter.value))
-        return out
-    finally:
-        db.dispose()
+state = table_state
 
 
 def test_an_xlsx_declaring_two_rows_imports_all_five(county, tmp_path, capsys):

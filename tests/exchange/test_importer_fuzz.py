@@ -14,9 +14,7 @@ from hypothesis import strategies as st
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from renkou.exchange import templates
-from renkou.storage.db import Database
-from tests.cli.test_data import state
-from tests.helpers import COUNTY, T1, V1, V2, build_units, pid, run_cli
+from tests.helpers import COUNTY, T1, V1, V2, cli_county, pid, run_cli, table_state as state
 from tests.xlsx_kit import SHEET, write_xlsx
 
 D = dt.date
@@ -107,15 +105,7 @@ def xlsx_files(draw):
 
 @pytest.fixture
 def county(tmp_path_factory, capsys):
-    url = f"sqlite:///{tmp_path_factory.mktemp('fuzz') / 'county.db'}"
-    code, _, err = run_cli(capsys, "--db", url, "init")
-    assert code == 0, err
-    db = Database(url)
-    try:
-        build_units(db)
-    finally:
-        db.dispose()
-    return url
+    return cli_county(tmp_path_factory.mktemp("fuzz"), capsys)
 
 
 def throw(url: str, capsys, tmp_path, kind: str, suffix: str, data: bytes) -> None:

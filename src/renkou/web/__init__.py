@@ -1,1 +1,16 @@
-"""The web application: FastAPI with server-rendered pages; a thin shell over the services."""
+"""The web application: FastAPI with server-rendered pages (Jinja2, HTMX), a thin shell over the
+services — which check role and area themselves (renkou.auth.officer).
+
+* ``app`` — the factory only: ``create_app`` builds the application, its middleware, the refusal
+  handlers and the routers, each included once;
+* ``deps`` — who is asking: ``User``, ``require(Permission...)``, ``CurrentUser``, ``Id``, ``officer``;
+* ``render`` — the one way a page is rendered: ``render``, ``message``, ``denied``;
+* ``security`` — sessions, CSRF, security headers, trusted proxies, the sign-in throttle;
+* ``uploads`` — request bodies bounded and signed in before they are read: ``UploadGuard``;
+* ``i18n`` — the gettext catalogues (locale/), Chinese first;
+* ``account`` — sign-in, sign-out, the language switch, the second factor;
+* ``api`` — ``/api/v1``, JSON over the same services;
+* ``dashboard`` — the home page of each role;
+* ``reports`` — reports and ledgers with their downloads;
+* ``registry``, ``imports``, ``admin``, ``benefits`` — the sections, each a package of pages.
+"""

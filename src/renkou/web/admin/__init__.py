@@ -1,1 +1,2 @@
-"""The administration pages: user accounts (``users``) and the audit trail (``audit``)."""
+"""The administration pages: user accounts (``users``: create, reset, unlock, deactivate) and the
+audit trail by changeset (``audit``)."""

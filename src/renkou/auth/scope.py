@@ -24,7 +24,6 @@ from renkou.registry.asof import latest
 from renkou.registry.orgs import Hierarchy
 from renkou.storage.schema import OrgUnit, Person
 
-
 _SCOPES: dict[tuple[int, int], tuple[Hierarchy, Scope]] = {}
 
 

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import ColumnElement, Date, Select, and_, bindparam, func, or_, select, union_all
 from sqlalchemy.orm import Session, aliased
 
-from renkou.core import basis as basis_mod, birthorder
+from renkou.core import basis as basis_mod
+from renkou.core import birthorder
 from renkou.core.dates import age
 from renkou.errors import UserError
 from renkou.registry.log import in_force

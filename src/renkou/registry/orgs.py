@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from renkou.core.codes import LEVELS, URBAN_RURAL_CLASSES, UNIT_KINDS, check_code
+from renkou.core.codes import LEVELS, UNIT_KINDS, URBAN_RURAL_CLASSES, check_code
 from renkou.core.problems import Problem, problem
 from renkou.errors import NotFound, UserError, ValidationFailed
 from renkou.storage.schema import OrgSuccession, OrgUnit, OrgVersion

@@ -19,6 +19,7 @@ import polars as pl
 
 from renkou.config import Settings
 from renkou.core import basis as basis_mod
+from renkou.core.dates import day
 from renkou.errors import UserError
 from renkou.registry import asof
 from renkou.registry.asof import PopulationCount
@@ -26,12 +27,11 @@ from renkou.registry.orgs import Hierarchy, OrgRows
 from renkou.stats import catalogue as cat_mod
 from renkou.stats.catalogue import Catalogue, Indicator, evaluate
 from renkou.stats.engine import Counter, Units
-from renkou.stats.model import Model, day
+from renkou.stats.model import Model
 from renkou.stats.periods import Period, parse
-from renkou.stats.rates import ratio_ci, rates, round_half_up
+from renkou.stats.rates import rates, ratio_ci, round_half_up
 from renkou.stats.snapshot import load_snapshot, save_snapshot, snapshot_dir
 from renkou.storage.db import Database
-
 
 COUNTERS_KEPT = 48  # queries whose cubes are kept until the next change (a dashboard asks ~30)
 

@@ -20,18 +20,19 @@ import polars as pl
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from renkou.benefits.rules import amounts as amounts_mod
 from renkou.benefits.eligibility import facts
+from renkou.benefits.eligibility.conditions import NOT_MET, Decision, When, decisions, evaluate, prefilter
+from renkou.benefits.eligibility.details import Details
+from renkou.benefits.rules import amounts as amounts_mod
 from renkou.benefits.rules import programmes as programmes_mod
 from renkou.benefits.rules.amounts import Amounts, Entitlement, Month
-from renkou.benefits.eligibility.details import Details
-from renkou.benefits.eligibility.conditions import NOT_MET, Decision, When, decisions, evaluate, prefilter
 from renkou.benefits.rules.programmes import Programme
 from renkou.config import Settings
+from renkou.core.dates import day
 from renkou.core.idnumber import mask
 from renkou.errors import NotFound, UserError
 from renkou.stats.engine import Units
-from renkou.stats.model import OUT, day
+from renkou.stats.model import OUT
 from renkou.stats.service import Stats
 from renkou.storage.db import Database
 from renkou.storage.schema import BenefitRecipient, Person
@@ -219,7 +220,7 @@ class Eligibility:
         for p, st in state.items():
             if prog.proration == "whole_year":
                 st = st * 12
-            months = [Month(f, ok, v if ok else ()) for f, (ok, v) in zip(firsts, st)]
+            months = [Month(f, ok, v if ok else ()) for f, (ok, v) in zip(firsts, st, strict=True)]
             out[p] = amounts_mod.entitlement(self.amounts, prog.key, prog.unit, county[p], year, months, p)
         return out
 

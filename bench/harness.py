@@ -229,8 +229,9 @@ def loaded_src_files() -> set[str]:
 
 
 def environment() -> dict[str, Any]:
-    import sqlalchemy
     import sqlite3
+
+    import sqlalchemy
 
     return {"python": platform.python_version(), "sqlite": sqlite3.sqlite_version, "sqlalchemy": sqlalchemy.__version__,
             "cpus": os.cpu_count(), "machine": platform.machine()}

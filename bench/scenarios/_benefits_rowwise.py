@@ -83,7 +83,7 @@ def _ok(x: bool) -> int:
 
 def _status(c: Any, f: dict, on: dt.date, start: dt.date, d: int) -> int:
     from renkou.benefits.eligibility.conditions import years_before
-    from renkou.stats.model import date_of, day
+    from renkou.core.dates import date_of, day
 
     t, p = c.test, c.params
     if t == "attestation":
@@ -128,7 +128,7 @@ def _fits(f: dict, key: str, n: int) -> bool:
 
 def child_rowwise(db_path: str, year: int, county: str, max_persons: int, seed: int) -> dict[str, Any]:
     from renkou.benefits.eligibility.service import Eligibility
-    from renkou.stats.model import day
+    from renkou.core.dates import day
     from renkou.stats.service import Stats
     from renkou.storage.db import Database
 

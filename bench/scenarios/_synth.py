@@ -111,7 +111,7 @@ def child_files(folder: str, persons: int, seed: int) -> dict[str, Any]:
     t0 = time.perf_counter()
     c = build.generate(persons, seed)
     paths = store.to_files(c, Path(folder), fmt="csv")
-    for kind, p in paths.items():
+    for p in paths.values():
         if p.name not in KEEP_FILES:
             p.unlink()
     register = build.snapshot_person_rows(c)  # the register at the end: every row registers a person

@@ -70,12 +70,12 @@ def _rollup(h: Any, raw: dict[int | None, Counter]) -> dict[str, list[int]]:
 # ------------------------------------------------------------------------- measured (in children)
 
 def child_asof(db_path: str, date: str, basis: str, check_population: bool) -> dict[str, Any]:
+    from sqlalchemy import event as sa_event
+
     from renkou.registry import asof
     from renkou.registry.orgs import Hierarchy
     from renkou.storage.db import Database
     from renkou.synth.county import COUNTY_CODE
-
-    from sqlalchemy import event as sa_event
 
     d = dt.date.fromisoformat(date)
     db = Database(f"sqlite:///{db_path}")

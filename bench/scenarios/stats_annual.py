@@ -49,6 +49,7 @@ import math
 import shutil
 import statistics
 import time
+from itertools import pairwise
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -194,8 +195,8 @@ def _cell_diffs(engine: dict[str, Any], other: dict[str, Any]) -> list[tuple[str
     if heads(engine) != heads(other):
         return [("rows", "", heads(engine), heads(other))]
     out = []
-    for er, orow in zip(engine["rows"], other["rows"]):
-        for col, a, b in zip(engine["columns"], er["values"], orow["values"]):
+    for er, orow in zip(engine["rows"], other["rows"], strict=True):
+        for col, a, b in zip(engine["columns"], er["values"], orow["values"], strict=True):
             if type(a) is not type(b) or a != b:
                 out.append((er["code"], col, a, b))
     return out
@@ -384,13 +385,13 @@ def run_cold(size_label: str, size: int, repeats: int, args: argparse.Namespace)
 
 def _balance(name: str, months: list[str], tables: list[dict[str, Any]]) -> None:
     """Each row balances, and each month starts where the previous one ended (row by row)."""
-    for p, t in zip(months, tables):
+    for p, t in zip(months, tables, strict=True):
         col = {c: j for j, c in enumerate(t["columns"])}
         for r in t["rows"]:
-            v = lambda c: r["values"][col[c]] or 0  # noqa: E731
+            v = lambda c: r["values"][col[c]] or 0  # noqa: E731, B023 (called in this iteration only)
             if v("pop_end") != v("pop_start") + v("births") - v("deaths") + v("moves_in") - v("moves_out") + v("registered"):
-                raise harness.BenchError(f"{name}: {p} row {r['code']} does not balance: {dict(zip(t['columns'], r['values']))}")
-    for (p0, t0), (p1, t1) in zip(zip(months, tables), zip(months[1:], tables[1:])):
+                raise harness.BenchError(f"{name}: {p} row {r['code']} does not balance: {dict(zip(t['columns'], r['values'], strict=True))}")
+    for (p0, t0), (p1, t1) in pairwise(zip(months, tables, strict=True)):
         end = {r["code"]: r["values"][t0["columns"].index("pop_end")] for r in t0["rows"]}
         for r in t1["rows"]:
             if r["code"] in end and end[r["code"]] != r["values"][t1["columns"].index("pop_start")]:
@@ -410,10 +411,10 @@ def run_monthly(size_label: str, size: int, repeats: int, args: argparse.Namespa
     for i in range(repeats):
         r = harness.run_child(f"{__name__}:child_monthly", kw, label=f"monthly run {i + 1}")
         runs.append(r)
-        harness.log(f"monthly run {i + 1}/{repeats}: " + ", ".join(f"{p} {t * 1000:.0f} ms" for p, t in zip(months, r["times"]))
+        harness.log(f"monthly run {i + 1}/{repeats}: " + ", ".join(f"{p} {t * 1000:.0f} ms" for p, t in zip(months, r["times"], strict=True))
                     + f" (model load {r['load_s']:.1f} s, {WARM_MONTH} first {r['warm_report_s'] * 1000:.0f} ms), peak {r['peak_mib']:.0f} MiB")
     for r in runs[1:]:
-        for p, a, b in zip(months, runs[0]["tables"], r["tables"]):
+        for p, a, b in zip(months, runs[0]["tables"], r["tables"], strict=True):
             diffs = _cell_diffs(a, b)
             if diffs:
                 raise harness.BenchError(f"{name}: the runs disagree on {p}: {_fmt(diffs)}")

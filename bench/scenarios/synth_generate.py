@@ -105,8 +105,8 @@ def child_naive(persons: int, seed: int, work: str, dest: str) -> dict[str, Any]
     info = _naive.generate(work_dir, persons, seed)
     t1 = time.perf_counter()
     if db is not None:
-        from renkou.exchange.importer import run_import
         from renkou.auth.officer import Officer
+        from renkou.exchange.importer import run_import
         from renkou.storage.db import Actor
 
         officer = Officer.system(Actor("bench", "import", ""))

@@ -156,12 +156,12 @@ def child_load(port: int, plan: list[dict], seconds: float, seed: int) -> dict[s
     async def main() -> float:
         clients = [httpx2.AsyncClient(base_url=base, timeout=30.0, follow_redirects=False) for _ in plan]
         try:
-            for c, u in zip(clients, plan):
+            for c, u in zip(clients, plan, strict=True):
                 await sign_in(c, u["user"])
-            await asyncio.gather(*(user_loop(u, c, random.Random(seed), None, False) for c, u in zip(clients, plan)))  # warm-up
+            await asyncio.gather(*(user_loop(u, c, random.Random(seed), None, False) for c, u in zip(clients, plan, strict=True)))  # warm-up
             t0 = time.perf_counter()
             until = t0 + seconds
-            await asyncio.gather(*(user_loop(u, c, random.Random(seed + i), until, True) for i, (c, u) in enumerate(zip(clients, plan))))
+            await asyncio.gather(*(user_loop(u, c, random.Random(seed + i), until, True) for i, (c, u) in enumerate(zip(clients, plan, strict=True))))
             return time.perf_counter() - t0
         finally:
             for c in clients:

@@ -204,9 +204,9 @@ def settings_info() -> list[SettingInfo]:
     return out
 
 
-def _type_name(f: Field) -> str:
+def _type_name(f: Field[object]) -> str:
     return str(f.type).replace("'", "")
 
 
-def _default(f: Field) -> str:
+def _default(f: Field[object]) -> str:
     return "" if f.default is MISSING else f"`{f.default}`"

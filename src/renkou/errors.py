@@ -6,6 +6,8 @@ internal error (exit code 2). Keep messages free of personal data: they may reac
 
 from __future__ import annotations
 
+from renkou.core.problems import Problem
+
 
 class UserError(Exception):
     """A mistake in the user's input or request. `zh` is shown first, `en` after it."""
@@ -43,7 +45,7 @@ class ConcurrentEdit(UserError):
 class ValidationFailed(UserError):
     """One or more validation problems; `problems` holds each with row, field, value and rule."""
 
-    def __init__(self, problems: list, zh: str | None = None, en: str | None = None, *, result: object | None = None) -> None:
+    def __init__(self, problems: list[Problem], zh: str | None = None, en: str | None = None, *, result: object | None = None) -> None:
         n = len(problems)
         super().__init__(
             zh or f"校验未通过：发现 {n} 处错误，未做任何更改。",

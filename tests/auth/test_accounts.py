@@ -6,14 +6,14 @@ import time
 
 import pyotp
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from helpers import COUNTY, build_units
 from renkou.auth import accounts
 from renkou.auth.roles import Role
-from renkou.errors import ValidationFailed
+from renkou.errors import UserError, ValidationFailed
 from renkou.storage.db import Actor
-from renkou.storage.schema import Account, AuditEntry
+from renkou.storage.schema import Account
 
 PW = "Village.Work-2026"
 ADMIN = Actor("admin", "cli", "pytest")
@@ -88,7 +88,7 @@ def test_totp_second_factor(db, county):
         acc = accounts.get_account(s, "tongji")
         secret, uri = accounts.start_totp(acc)
         assert uri.startswith("otpauth://totp/") and "renkou" in uri
-        with pytest.raises(Exception):
+        with pytest.raises(UserError, match="one-time code is wrong"):
             accounts.confirm_totp(s, acc, secret, "000000" if pyotp.TOTP(secret).now() != "000000" else "111111", now=T0)
         accounts.confirm_totp(s, acc, secret, _code(secret, T0), now=T0)
     with pytest.raises(accounts.LoginFailed):

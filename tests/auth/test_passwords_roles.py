@@ -1,7 +1,8 @@
 """Password policy, argon2id hashing and the role table (pure)."""
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from renkou.auth import passwords
 from renkou.auth.roles import ROLES, Role, allows, parse_role

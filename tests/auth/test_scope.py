@@ -5,7 +5,7 @@ import datetime as dt
 
 import pytest
 
-from helpers import ACTOR, SYSTEM, COUNTY, T1, T2, V1, V2, V3, add_resident, build_units
+from helpers import ACTOR, COUNTY, SYSTEM, T1, T2, V1, V2, V3, add_resident, build_units
 from renkou.auth.scope import Scope
 from renkou.errors import NotFound
 from renkou.registry import asof, events, orgs, persons

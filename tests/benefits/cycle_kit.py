@@ -7,8 +7,8 @@ from __future__ import annotations
 import datetime as dt
 
 from renkou.auth import accounts
-from renkou.benefits.cycle import applications, posting
 from renkou.auth.officer import Officer
+from renkou.benefits.cycle import applications, posting
 from renkou.benefits.eligibility.service import Eligibility
 from renkou.config import Settings
 from renkou.stats.service import Stats

@@ -12,12 +12,12 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from renkou.benefits.eligibility.conditions import NOT_MET, When, evaluate
 from renkou.benefits.rules import amounts, programmes
 from renkou.benefits.rules.amounts import Amounts, Layer, Month, Row
-from renkou.benefits.eligibility.conditions import NOT_MET, When, evaluate
 from renkou.config import Settings
+from renkou.core.dates import day
 from renkou.errors import UserError
-from renkou.stats.model import day
 
 D = dt.date
 HENAN, BEIJING, SHANDONG = "410185", "110101", "370102"
@@ -141,7 +141,7 @@ def test_a_mistake_in_the_amounts_is_a_bilingual_error(data, named):
 
 
 def _months(year: int, pattern: list[bool], variant=()) -> list[Month]:
-    return [Month(D(year, m, 1), ok, variant if ok else ()) for m, ok in zip(range(1, 13), pattern)]
+    return [Month(D(year, m, 1), ok, variant if ok else ()) for m, ok in zip(range(1, 13), pattern, strict=True)]
 
 
 def test_a_year_in_twelfths_rounded_half_up_per_line():

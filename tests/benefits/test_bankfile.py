@@ -14,7 +14,6 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from renkou.benefits.cycle import recipients
-
 from renkou.benefits.payments import bankfile, batches, release
 from renkou.errors import UserError, ValidationFailed
 from renkou.storage.schema import PaymentBatch, PaymentExport, PaymentLine, PaymentResult, Person

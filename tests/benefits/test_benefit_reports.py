@@ -11,13 +11,11 @@ import pytest
 from sqlalchemy import select
 
 from renkou.benefits import reports
-
 from renkou.benefits.cycle import coverage, exits
-
 from renkou.benefits.payments import batches, release
 from renkou.errors import NotFound, UserError, ValidationFailed
 from renkou.stats import render
-from renkou.storage.schema import BenefitCoverage, Person, PaymentLine
+from renkou.storage.schema import BenefitCoverage, PaymentLine, Person
 from tests.benefits.cycle_kit import COMMUNITY, COUNTY, TODAY, TOWN, TOWNSHIP, Desk, family_of_reward
 
 D = dt.date

@@ -16,7 +16,7 @@ from renkou.config import Settings
 from renkou.errors import UserError, ValidationFailed
 from renkou.registry import events, orgs, persons
 from renkou.storage.schema import AuditEntry, BenefitConfirmation, BenefitRecipient, PaymentFinding, PaymentLine
-from tests.benefits.cycle_kit import COMMUNITY, TODAY, VILLAGE, Desk, family_of_reward, eligibility_for
+from tests.benefits.cycle_kit import COMMUNITY, TODAY, VILLAGE, Desk, eligibility_for, family_of_reward
 from tests.benefits.families import ACTOR, SYSTEM
 
 D = dt.date

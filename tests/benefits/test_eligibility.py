@@ -21,7 +21,7 @@ from renkou.stats.service import Stats
 from renkou.storage import migrate
 from renkou.storage.db import Database
 from tests.benefits import families
-from tests.benefits.families import SYSTEM, COUNTY, COMMUNITY, TOWN, VILLAGE
+from tests.benefits.families import COMMUNITY, COUNTY, SYSTEM, TOWN, VILLAGE
 from tests.conftest import BACKENDS, make_db
 
 D = dt.date

@@ -10,7 +10,6 @@ import pytest
 from sqlalchemy import func, select, text
 
 from renkou.benefits.cycle import exits
-
 from renkou.benefits.payments import batches
 from renkou.errors import UserError, ValidationFailed
 from renkou.storage.schema import PaymentBatch, PaymentLine, PaymentMonth

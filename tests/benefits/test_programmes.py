@@ -12,8 +12,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from renkou.benefits.rules import programmes
 from renkou.benefits.eligibility.conditions import NOT_MET, When, condition_expr
+from renkou.benefits.rules import programmes
 from renkou.config import Settings
 from renkou.errors import UserError
 

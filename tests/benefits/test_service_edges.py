@@ -10,7 +10,6 @@ import pytest
 from sqlalchemy import select
 
 from renkou.benefits.cycle import applications, coverage, exits, recipients, renewal
-
 from renkou.benefits.payments import batches
 from renkou.errors import NotFound, UserError, ValidationFailed
 from renkou.storage.schema import BenefitApplication, BenefitExit, BenefitRecipient, Person

@@ -2,10 +2,8 @@
 
 import csv
 
-
 from helpers import run_cli
 from renkou.synth.county import COUNTY_CODE
-
 
 run = run_cli
 

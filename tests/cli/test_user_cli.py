@@ -2,11 +2,10 @@
 
 import pytest
 
-from renkou.auth import accounts
 from helpers import run_cli
+from renkou.auth import accounts
 from renkou.storage.db import Database
 from renkou.synth.county import COUNTY_CODE
-
 
 run = run_cli
 

@@ -22,7 +22,8 @@ from renkou.stats import render
 from renkou.stats.table import Column, Row, Table
 from renkou.storage import migrate
 from renkou.storage.db import Database
-from renkou.web.imports import area as imports_area, jobs as imports_jobs
+from renkou.web.imports import area as imports_area
+from renkou.web.imports import jobs as imports_jobs
 from tests.helpers import run_cli
 from tests.stats import fixture as fx
 

@@ -16,14 +16,13 @@ import pyotp
 import pytest
 from sqlalchemy import select
 
+from e2e_kit import demo_county, serving, shot
+from helpers import totp_code
 from renkou.core import idnumber
 from renkou.demo import fixture
 from renkou.storage.schema import Person
 from renkou.synth import county
 from renkou.web.app import create_app
-
-from e2e_kit import demo_county, serving, shot
-from helpers import totp_code
 
 S: dict = {}  # what the tests of this module hand on to each other, in file order
 
@@ -172,7 +171,7 @@ def test_the_language_switch_turns_the_page_english(server, page):
 
 def test_a_slow_check_shows_its_progress_and_then_the_report(server, page, monkeypatch):
     from renkou.exchange import area
-    from renkou.web.imports import jobs as imports_jobs, pages as imports
+    from renkou.web.imports import pages as imports
 
     real = area.check
 

@@ -15,13 +15,12 @@ import re
 import pyotp
 import pytest
 
+from e2e_kit import demo_county, serving, shot
+from helpers import totp_code
 from renkou.benefits.eligibility.service import Eligibility
 from renkou.demo import fixture
 from renkou.storage.schema import Person
 from renkou.web.app import create_app
-
-from e2e_kit import demo_county, serving, shot
-from helpers import totp_code
 
 TODAY = dt.date.today()
 S: dict[str, str] = {}  # handed from step to step, in file order

@@ -8,10 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from e2e_kit import demo_county, serving, shot
 from renkou.demo import fixture
 from renkou.web.app import create_app
-
-from e2e_kit import demo_county, serving, shot
 
 NAMES: dict[str, str] = {}
 

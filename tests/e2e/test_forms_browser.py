@@ -13,12 +13,11 @@ import re
 import pytest
 from sqlalchemy import select
 
+from e2e_kit import demo_county, serving, shot
 from renkou.core import idnumber
 from renkou.demo import fixture
 from renkou.synth import county
 from renkou.web.app import create_app
-
-from e2e_kit import demo_county, serving, shot
 
 TODAY = dt.date.today()
 MONTH = f"{TODAY:%Y-%m}"
@@ -31,8 +30,8 @@ def server(tmp_path_factory):
     db, made = demo_county(tmp_path_factory.mktemp('e2e-forms'))
     village = next(code for user, _, code, _ in made if user == "cun")
     from renkou.auth import accounts
-    from renkou.registry import asof
     from renkou.core.dates import age
+    from renkou.registry import asof
     from renkou.registry.log import in_force
     from renkou.registry.orgs import Hierarchy
     from renkou.storage.schema import Event

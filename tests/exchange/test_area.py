@@ -15,7 +15,7 @@ from renkou.exchange import importer, templates
 from renkou.registry import events
 from renkou.storage.schema import Event, OrgUnit, Person
 from tests.exchange.test_import import TODAY, prow, write_csv
-from tests.helpers import ACTOR, SYSTEM, D, T1, V1, V3, add_resident, build_units, pid
+from tests.helpers import ACTOR, SYSTEM, T1, V1, V3, D, add_resident, build_units, pid
 
 EV_COLS = [c.key for c in templates.columns("events")]
 

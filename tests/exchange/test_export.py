@@ -7,7 +7,7 @@ from renkou.errors import NotFound, UserError
 from renkou.exchange import exporter, importer
 from renkou.storage.db import Actor
 from renkou.storage.schema import AuditEntry
-from tests.helpers import ACTOR, SYSTEM, COUNTY, D, T1, V1, add_resident, build_units
+from tests.helpers import ACTOR, COUNTY, SYSTEM, T1, V1, D, add_resident, build_units
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from renkou.errors import UserError, ValidationFailed
 from renkou.exchange import importer, templates
 from renkou.registry import asof, persons
 from renkou.storage.schema import Changeset, Event, ImportBatch, Person
-from tests.helpers import ACTOR, SYSTEM, COUNTY, D, T1, V1, V2, build_units, pid
+from tests.helpers import ACTOR, COUNTY, SYSTEM, T1, V1, V2, D, build_units, pid
 from tests.xlsx_kit import cut_short, declare_dimension, missing_shared_string, rewrite_sheet, write_xlsx
 
 TODAY = dt.date(2026, 11, 1)

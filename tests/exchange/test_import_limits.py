@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from helpers import ACTOR, SYSTEM, D, V1, build_units, pid, run_cli
+from helpers import SYSTEM, V1, D, build_units, pid, run_cli
 from renkou.config import Settings
 from renkou.errors import UserError
 from renkou.exchange import importer, readers, templates

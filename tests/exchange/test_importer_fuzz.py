@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from renkou.exchange import templates
-from tests.helpers import COUNTY, T1, V1, V2, cli_county, pid, run_cli, table_state as state
+from tests.helpers import COUNTY, T1, V1, V2, cli_county, pid, run_cli
+from tests.helpers import table_state as state
 from tests.xlsx_kit import SHEET, write_xlsx
 
 D = dt.date

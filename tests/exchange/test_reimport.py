@@ -8,7 +8,7 @@ from renkou.exchange import importer, templates
 from renkou.registry import events, orgs
 from renkou.storage.schema import Event, Person
 from tests.exchange.test_import import TODAY, prow, write_csv
-from tests.helpers import ACTOR, SYSTEM, COUNTY, D, T1, V2, build_units, pid
+from tests.helpers import ACTOR, COUNTY, SYSTEM, T1, V2, D, build_units, pid
 
 EV_COLS = [c.key for c in templates.columns("events")]
 

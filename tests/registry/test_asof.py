@@ -1,7 +1,7 @@
 """The as-of population changes exactly with each birth, death and move; person state is derived."""
 
 from renkou.registry import asof, events, orgs, persons
-from tests.helpers import ACTOR, SYSTEM, COUNTY, D, T1, T2, V1, V3, add_resident, build_units, pid
+from tests.helpers import ACTOR, COUNTY, SYSTEM, T1, T2, V1, V3, D, add_resident, build_units, pid
 
 
 def totals(s, date, basis="residence"):

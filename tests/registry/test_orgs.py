@@ -2,7 +2,7 @@ import pytest
 
 from renkou.errors import NotFound, UserError, ValidationFailed
 from renkou.registry import asof, orgs
-from tests.helpers import ACTOR, COUNTY, D, T1, T2, V1, V2, V3, add_resident, build_units
+from tests.helpers import ACTOR, COUNTY, T1, T2, V1, V2, V3, D, add_resident, build_units
 
 
 def test_tree_as_of_a_date_and_renames(db):

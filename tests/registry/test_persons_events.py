@@ -11,7 +11,7 @@ from renkou.errors import ConcurrentEdit, NotFound, UserError, ValidationFailed
 from renkou.registry import asof, audit, events, orgs, persons
 from renkou.storage.db import Actor, current_seq
 from renkou.storage.schema import AuditEntry, Event, Person
-from tests.helpers import ACTOR, SYSTEM, COUNTY, D, T1, V1, V2, V3, add_resident, build_units, pid
+from tests.helpers import ACTOR, COUNTY, SYSTEM, T1, V1, V2, V3, D, add_resident, build_units, pid
 
 
 def test_add_person_validates_and_finds_by_15_digit_number(db):

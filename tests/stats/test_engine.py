@@ -7,11 +7,12 @@ import datetime as dt
 import pytest
 
 from renkou.config import Settings
+from renkou.core.dates import day
 from renkou.errors import UserError
 from renkou.registry import events, persons
 from renkou.stats.service import Stats
 from tests.stats import fixture as fx
-from tests.stats.fixture import SYSTEM, COUNTY, T1, T2, V1, V2, V3, V4
+from tests.stats.fixture import COUNTY, SYSTEM, T1, T2, V1, V2, V3, V4
 
 D = dt.date
 
@@ -211,7 +212,7 @@ def test_mothers_age_at_birth_in_completed_years(mother, child, age):
 
     from renkou.stats import model as m
 
-    dm, dc = m.day(dt.date.fromisoformat(mother)), m.day(dt.date.fromisoformat(child))
+    dm, dc = day(dt.date.fromisoformat(mother)), day(dt.date.fromisoformat(child))
     persons = pl.DataFrame({"id": [1, 2], "male": [0, 1], "birth": [dm, dc]}, schema=m.PERSON_SCHEMA)
     events = pl.DataFrame({"id": [1, 2], "kind": ["register", "birth"], "person": [1, 2], "date": [dm, dc], "partner": [None, None],
                            "mother": [None, 1], "father": [None, None], "hukou": [5, 5], "residence": [5, 5], "scope": [None, None],
@@ -228,7 +229,7 @@ def test_a_birth_without_a_recorded_mother_is_counted_without_an_age():
 
     from renkou.stats import model as m
 
-    d0 = m.day(dt.date(2024, 3, 1))
+    d0 = day(dt.date(2024, 3, 1))
     persons = pl.DataFrame({"id": [1], "male": [1], "birth": [d0]}, schema=m.PERSON_SCHEMA)
     events = pl.DataFrame({"id": [1], "kind": ["birth"], "person": [1], "date": [d0], "partner": [None], "mother": [None],
                            "father": [None], "hukou": [5], "residence": [5], "scope": [None], "supersedes": [None]}, schema=m.EVENT_SCHEMA)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 import xml.etree.ElementTree as ET
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from hypothesis import given, settings
@@ -18,7 +18,7 @@ from renkou.stats.periods import parse
 NS = {"adx": ADX_NS}
 MAR = parse("2024-03")
 Q1 = parse("2024Q1")
-EXPORTED = datetime(2024, 4, 2, 8, 30, tzinfo=timezone.utc)
+EXPORTED = datetime(2024, 4, 2, 8, 30, tzinfo=UTC)
 
 
 def values() -> list[DataValue]:
@@ -140,10 +140,10 @@ def test_adx_expresses_periods_dhis2_cannot() -> None:
 
 
 def test_adx_default_exported_is_now_in_utc() -> None:
-    before = datetime.now(timezone.utc).replace(microsecond=0)
+    before = datetime.now(UTC).replace(microsecond=0)
     exported = datetime.fromisoformat(ET.fromstring(to_adx(values(), data_set="M")).get("exported"))
     assert exported.utcoffset().total_seconds() == 0
-    assert before <= exported <= datetime.now(timezone.utc)
+    assert before <= exported <= datetime.now(UTC)
 
 
 @pytest.mark.parametrize("name", ["1sex", "sex code", "a:b", "", "value", "dataElement", "xmlFoo", "性别?"])

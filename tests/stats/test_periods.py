@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, timedelta
+from itertools import pairwise
 
 import pytest
 from hypothesis import example, given, settings
@@ -62,7 +63,7 @@ def test_id_round_trips(p: Period) -> None:
 def test_months_tile_the_period(p: Period) -> None:
     ms = p.months()
     assert ms[0].start == p.start and ms[-1].end == p.end
-    for a, b in zip(ms, ms[1:]):
+    for a, b in pairwise(ms):
         assert b.start == a.end + timedelta(days=1)  # no gap, no overlap
         assert (a.start.year, a.start.month) != (b.start.year, b.start.month)
     assert sum(m.days for m in ms) == p.days
@@ -90,7 +91,7 @@ def test_dhis2_ids_match_their_kind(p: Period) -> None:
         assert re.fullmatch(DHIS2_RE[p.kind], p.dhis2)
     else:
         with pytest.raises(UserError) as err:
-            p.dhis2
+            _ = p.dhis2
         assert p.id in err.value.zh and p.id in err.value.en
 
 
@@ -234,7 +235,7 @@ def test_dhis2_ids(text: str, dhis2: str) -> None:
 def test_dhis2_cannot_express(text: str) -> None:
     p = parse(text)
     with pytest.raises(UserError) as err:
-        p.dhis2
+        _ = p.dhis2
     assert p.id in err.value.zh and p.id in err.value.en and "DHIS2" in err.value.en
 
 

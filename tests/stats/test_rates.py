@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from renkou.stats.rates import ratio_ci, rate, rates, round_half_up, wilson
+from renkou.stats.rates import rate, rates, ratio_ci, round_half_up, wilson
 
 
 def test_published_figures_reproduced_from_their_counts():
@@ -30,7 +30,7 @@ def test_vectorised_rates_equal_the_exact_rate(pairs, factor, decimals):
     nums = np.array([p[0] for p in pairs], dtype=float)
     dens = np.array([p[1] for p in pairs], dtype=float)
     got = rates(nums, dens, factor, decimals)
-    for n, d, g in zip(nums, dens, got):
+    for n, d, g in zip(nums, dens, got, strict=True):
         want = rate(n, d, factor, decimals)
         assert (want is None and np.isnan(g)) or g == want
 

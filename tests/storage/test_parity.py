@@ -22,7 +22,7 @@ def answers(db) -> dict:
         for d in DATES:
             h = Hierarchy.as_of(s, d)
             for basis in ("hukou", "current"):
-                for depth, u in h.walk():
+                for _depth, u in h.walk():
                     pc = asof.population(s, u.code, d, basis, hierarchy=h)
                     out[(d, basis, u.code)] = (u.name, pc.male, pc.female)
         people = list(s.scalars(select(Person).order_by(Person.id_number, Person.temp_key)))

@@ -4,7 +4,7 @@ from sqlalchemy import text
 from renkou.registry import audit, events, persons
 from renkou.storage import migrate
 from renkou.storage.db import Actor
-from tests.helpers import ACTOR, SYSTEM, D, V1, add_resident, build_units
+from tests.helpers import ACTOR, SYSTEM, V1, D, add_resident, build_units
 
 
 def test_migrations_match_models(db):

@@ -61,7 +61,7 @@ def test_age_structure_is_close_to_the_census_in_every_group(county, results):
     m = calibration.Measure(county.pop)
     import datetime as dt
 
-    from renkou.synth.simulate import day
+    from renkou.core.dates import day
 
     shares = m.age_sex_shares(day(dt.date(2020, 11, 1))).sum(axis=1)
     census = calibration.census_shares().sum(axis=1)

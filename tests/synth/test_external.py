@@ -10,9 +10,12 @@ import polars as pl
 import pytest
 
 from renkou.core import idnumber
-from renkou.synth import build, external as X, noise
+from renkou.core.dates import day
+from renkou.synth import build, noise
+from renkou.synth import external as X
 from renkou.synth.county import COUNTY_CODE
-from renkou.synth.simulate import KINDS as EVENT_KINDS, ORIGINS, day
+from renkou.synth.simulate import KINDS as EVENT_KINDS
+from renkou.synth.simulate import ORIGINS
 
 NONE = X.ErrorRates.none()
 

@@ -13,14 +13,16 @@ from sqlalchemy import func, select
 
 from renkou.auth.officer import Officer
 from renkou.core import codes, idnumber
+from renkou.core.dates import day
 from renkou.errors import UserError
 from renkou.exchange import importer
 from renkou.registry import asof
 from renkou.storage import migrate
 from renkou.storage.db import Actor, Database
 from renkou.storage.schema import OrgSuccession, OrgUnit, Person
-from renkou.synth import build, calibration, county as org, store
-from renkou.synth.simulate import KINDS, ORIGINS, day
+from renkou.synth import build, calibration, store
+from renkou.synth import county as org
+from renkou.synth.simulate import KINDS, ORIGINS
 
 
 @pytest.fixture(scope="module")

@@ -18,8 +18,8 @@ from renkou.auth.officer import Officer
 from renkou.registry import audit, persons
 from renkou.storage.db import Actor
 from renkou.storage.schema import Account, AuditEntry, Changeset
-from renkou.web.admin import audit as admin_audit
 from renkou.web import app as web
+from renkou.web.admin import audit as admin_audit
 
 PW = "Village.Work-2026"
 D = dt.date

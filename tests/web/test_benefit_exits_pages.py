@@ -15,7 +15,6 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from renkou.benefits import reports
-
 from renkou.benefits.cycle import coverage, exits
 from renkou.errors import UserError
 from renkou.storage.schema import BenefitCoverage, BenefitExit, BenefitRecipient, Person

@@ -15,7 +15,6 @@ import pytest
 from sqlalchemy import func, select
 
 from renkou.benefits.cycle import recipients
-
 from renkou.benefits.payments import batches, checks
 from renkou.benefits.payments import release as releasing
 from renkou.core.idnumber import mask
@@ -198,8 +197,8 @@ def test_a_finding_is_cleared_only_with_a_reason_and_a_line_voided(web):
     finally:
         pages_of_payments.LINES_SHOWN = kept
     lines = cut.split('id="lines"')[1].split("</table>")[0]
-    assert lines.count('<tr id="line-') == 1 and ('id="line-%d"' % line_of(web, "far_f").id in lines
-                                                  or 'id="line-%d"' % line_of(web, "li_f").id in lines)
+    assert lines.count('<tr id="line-') == 1 and (f'id="line-{line_of(web, "far_f").id}"' in lines
+                                                  or f'id="line-{line_of(web, "li_f").id}"' in lines)
     assert 'class="status-blocked"' in lines and 'id="lines-cut"' in cut and "(1 / " in cut
 
     r = post(web, f"/benefits/findings/{f_li.id}/clear", {"reason": "  ", "batch": str(n)})

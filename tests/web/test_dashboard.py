@@ -8,6 +8,7 @@ import datetime as dt
 import json
 import math
 import re
+from itertools import pairwise
 
 import pyotp
 import pytest
@@ -18,8 +19,8 @@ from renkou.auth import accounts
 from renkou.auth.officer import Officer
 from renkou.auth.scope import Scope
 from renkou.registry import events, orgs, persons
-from renkou.stats.rates import ratio_ci
 from renkou.stats.periods import Period
+from renkou.stats.rates import ratio_ci
 from renkou.stats.service import IndicatorValue
 from renkou.storage.db import Actor
 from renkou.web import app as web
@@ -135,7 +136,7 @@ def test_funnel_limits_are_binomial_and_agree_with_each_units_interval():
         assert p["outside"] == (not lo <= 106 <= hi)
     first, last = f["limits"][0], f["limits"][-1]
     assert first[0] == 1 and last[0] == f["max_births"] and last[1] < 106 < last[2] and last[2] - last[1] < 20
-    for a, b in zip(f["limits"], f["limits"][1:]):  # more births, narrower limits
+    for a, b in pairwise(f["limits"]):  # more births, narrower limits
         assert a[0] < b[0] and a[1] <= b[1] and (a[2] is None or b[2] <= a[2])
 
 

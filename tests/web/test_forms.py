@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
-from helpers import ACTOR, SYSTEM, COUNTY, T1, T2, V1, V2, V3, add_resident, build_units, totp_code
+from helpers import ACTOR, COUNTY, SYSTEM, T1, T2, V1, V2, V3, add_resident, build_units, totp_code
 from renkou.auth import accounts
 from renkou.core import idnumber
 from renkou.registry import asof
@@ -337,7 +337,7 @@ def test_csrf_is_required_and_nothing_is_written(env):
 def test_roles_without_event_write_are_refused(env):
     c, who, db = env
     sign_in(c, "shenji")
-    for url in ("/register", "/register/birth", "/register/move", f"/register/pick/mother?mother_q=王"):
+    for url in ("/register", "/register/birth", "/register/move", "/register/pick/mother?mother_q=王"):
         assert c.get(url).status_code == 403, url
     before = counts(db)
     assert post(c, "/register/death", {"person": who["man"], "date": "2024-01-01"}).status_code == 403

@@ -14,14 +14,15 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
-from helpers import ACTOR, SYSTEM, COUNTY, T1, T2, V1, V2, V3, add_resident, build_units, pid, totp_code
+from helpers import ACTOR, COUNTY, SYSTEM, T1, T2, V1, V2, V3, add_resident, build_units, pid, totp_code
 from renkou.auth import accounts
 from renkou.config import Settings
 from renkou.exchange import area
 from renkou.registry import events
 from renkou.storage.schema import Changeset, Event, ImportBatch, Person
 from renkou.web import app as web
-from renkou.web.imports import jobs as imports_jobs, pages as imports
+from renkou.web.imports import jobs as imports_jobs
+from renkou.web.imports import pages as imports
 from tests.xlsx_kit import cut_short, declare_dimension, rewrite_sheet, write_xlsx
 
 PW = "Village.Work-2026"

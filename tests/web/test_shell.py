@@ -6,7 +6,7 @@ from starlette.testclient import TestClient
 
 from helpers import ACTOR, COUNTY, V1, build_units
 from renkou.auth import accounts
-from renkou.web import account, app as web
+from renkou.web import app as web
 from renkou.web import security
 from renkou.web.security import COOKIE, HEADERS
 

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
-from helpers import ACTOR, COUNTY, D, T1, V1, build_units, pid, totp_code
+from helpers import ACTOR, COUNTY, T1, V1, D, build_units, pid, totp_code
 from renkou.auth import accounts
 from renkou.config import Settings
 from renkou.errors import UserError

@@ -88,6 +88,7 @@ def create_account(session: Session, *, username: str, display_name: str, role: 
         probs.append(problem("username_taken", "username", username, username=username))
     if probs:
         raise ValidationFailed(probs)
+    assert r is not None and unit is not None  # each missing one recorded a problem above
     acc = Account(username=username, display_name=display_name.strip(), role=r.value, unit_id=unit.id,
                   password_hash=passwords.hash_password(password), active=True, failed_logins=0, password_changed_at=utcnow())
     session.add(acc)
@@ -183,7 +184,9 @@ def sign_out(db: Database, account_id: int, *, channel: str = "web", origin: str
     if name is None:
         return
     with db.write(Actor(name, channel, origin), note="sign out") as s:
-        end_sessions(s, s.get(Account, account_id))
+        acc = s.get(Account, account_id)
+        if acc is not None:
+            end_sessions(s, acc)
 
 
 def change_password(session: Session, acc: Account, old: str, new: str) -> None:

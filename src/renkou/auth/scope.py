@@ -24,8 +24,11 @@ from renkou.registry.asof import latest
 from renkou.registry.orgs import Hierarchy
 from renkou.storage.schema import OrgUnit, Person
 
-
 _SCOPES: dict[tuple[int, int], tuple[Hierarchy, Scope]] = {}
+
+# Where persons stand without reading the event log: person ids and a date (None: today) →
+# {id: (hukou unit id, residence unit id)}, 0 = outside the county. renkou.stats' ``Stats.locate`` is one.
+Locate = Callable[[list[int], dt.date | None], dict[int, tuple[int, int]]]
 
 
 @dataclass(frozen=True)
@@ -75,7 +78,7 @@ class Scope:
                      select(r.c.person_id).where(r.c.residence_unit_id.in_(ids)))
 
     def has_person(self, session: Session, person: Person, date: dt.date | None = None, *,
-                   locate: Callable[..., dict[int, tuple[int, int]]] | None = None) -> bool:
+                   locate: Locate | None = None) -> bool:
         """Whether ``person`` is in scope on ``date`` — from the event log, or with ``locate`` (ids →
         {id: (hukou unit id, residence unit id)}, e.g. ``Stats.locate``, kept fresh from the change feed)
         from its latest units without reading the log."""

@@ -16,10 +16,10 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from renkou.auth.officer import Officer
+from renkou.benefits.cycle.coverage import KINDS
 from renkou.benefits.eligibility.service import Eligibility
 from renkou.benefits.payments import batches
-from renkou.benefits.cycle.coverage import KINDS
-from renkou.auth.officer import Officer
 from renkou.registry import asof
 from renkou.registry.orgs import Hierarchy
 from renkou.stats.rates import rate

@@ -9,10 +9,10 @@ import traceback
 import typer
 
 from renkou.cli import benefits, data, registry, stats
-from renkou.cli.synth import synth_app
-from renkou.cli.serve import serve
-from renkou.cli.users import user_app
 from renkou.cli.context import State, console, err_console, state
+from renkou.cli.serve import serve
+from renkou.cli.synth import synth_app
+from renkou.cli.users import user_app
 from renkou.config import Settings
 from renkou.core import idnumber
 from renkou.errors import UserError, ValidationFailed
@@ -57,11 +57,10 @@ def root(
 @app.command("init")
 def init(ctx: typer.Context) -> None:
     """创建或升级数据库到最新结构。Create the database or upgrade it to the newest schema."""
-    from renkou.storage import migrate
-
     from sqlalchemy.exc import OperationalError
 
     from renkou.cli.context import safe_url
+    from renkou.storage import migrate
 
     db = state(ctx).db(migrated=False)
     try:

@@ -10,7 +10,6 @@ import getpass
 import json
 import socket
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 import typer

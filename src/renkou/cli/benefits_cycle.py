@@ -11,8 +11,19 @@ import typer
 from rich.table import Table as RichTable
 from sqlalchemy import select
 
-from renkou.cli.benefits_common import (AS, DATE, PROGRAM, YEAR, acting, catalogue, file_format, import_refused, person_in_scope, eligibility,
-                                        write_file)
+from renkou.cli.benefits_common import (
+    AS,
+    DATE,
+    PROGRAM,
+    YEAR,
+    acting,
+    catalogue,
+    eligibility,
+    file_format,
+    import_refused,
+    person_in_scope,
+    write_file,
+)
 from renkou.cli.context import console, parse_date_opt, state
 from renkou.core.idnumber import mask
 from renkou.errors import ValidationFailed

@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 from rich.table import Table as RichTable
 
-from renkou.cli.benefits_common import AS, DATE, PROGRAM, acting, catalogue, file_format, eligibility, import_refused, write_file
+from renkou.cli.benefits_common import AS, DATE, PROGRAM, acting, catalogue, eligibility, file_format, import_refused, write_file
 from renkou.cli.context import console, parse_date_opt, state
 from renkou.core.idnumber import mask
 from renkou.errors import UserError, ValidationFailed

@@ -123,13 +123,12 @@ def demo(
     Build the demo county (a synthetic, fictitious population with its history since 1950) and show it."""
     import datetime as dt
 
+    from renkou.cli.context import sqlite_file_exists
     from renkou.cli.synth import progress_bar
     from renkou.demo import fixture
     from renkou.storage import migrate
     from renkou.synth import build, store
     from renkou.synth.county import COUNTY_CODE
-
-    from renkou.cli.context import sqlite_file_exists
 
     if persons < 1000:  # checked before anything is deleted
         raise UserError("--persons 至少为 1000", "--persons must be at least 1000")

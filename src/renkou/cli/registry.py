@@ -16,7 +16,8 @@ from renkou.core import basis as basis_mod
 from renkou.core.idnumber import mask
 from renkou.core.vocab import ETHNICITIES, MARITAL_STATUSES, RELATIONS
 from renkou.errors import UserError
-from renkou.registry import asof, audit as audit_svc, events, orgs, persons
+from renkou.registry import asof, events, orgs, persons
+from renkou.registry import audit as audit_svc
 from renkou.storage.db import Actor
 
 person_app = typer.Typer(help="人员查询与修改。Persons: show, search, amend.", no_args_is_help=True)

@@ -12,8 +12,8 @@ from pathlib import Path
 import typer
 
 from renkou.cli.context import console, err_console, state
-from renkou.core.cells import csv_row, xlsx_workbook_text
 from renkou.core import basis as basis_mod
+from renkou.core.cells import csv_row, xlsx_workbook_text
 from renkou.errors import UserError
 from renkou.storage.db import Actor
 

@@ -107,7 +107,8 @@ def external(
 ) -> None:
     """生成其他部门的数据文件（含错误）及单独的答案文件。Write another department's records (with realistic
     errors) for the county of the same --persons/--seed, and a separate answer file."""
-    from renkou.synth import build, external as ext
+    from renkou.synth import build
+    from renkou.synth import external as ext
 
     rates = _rates(ext, rate)
     opts = state(ctx).synth

@@ -97,7 +97,7 @@ def check(session: Session, kind: str, path: Path, scope: Scope, *, today: dt.da
             n = done + 1  # the header is row 1
 
             def get(key: str) -> str:
-                return row[index[key]] if key in index else ""
+                return row[index[key]] if key in index else ""  # noqa: B023 (called for this row only)
 
             if kind == "orgs":
                 _org_row(get, n, codes, inside, added, out)

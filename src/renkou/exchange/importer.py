@@ -24,10 +24,10 @@ from sqlalchemy.orm import Session
 
 from renkou.auth.officer import Officer
 from renkou.config import Settings
-from renkou.core import idnumber
+from renkou.core import idnumber, pinyin
 from renkou.core.cells import csv_row, xlsx_workbook_text
-from renkou.core.dates import parse_date
 from renkou.core.codes import LEVELS, UNIT_KINDS, URBAN_RURAL_CLASSES, check_code
+from renkou.core.dates import parse_date
 from renkou.core.events import EVENT_KINDS
 from renkou.core.problems import Problem, problem
 from renkou.core.vocab import ETHNICITIES, HUKOU_TYPES, MOVE_SCOPES, RELATIONS, SOURCES, lookup
@@ -35,7 +35,6 @@ from renkou.errors import UserError, ValidationFailed
 from renkou.exchange import area, readers, templates
 from renkou.registry.events import CONTENT, check_event, fingerprint
 from renkou.registry.log import in_force
-from renkou.core import pinyin
 from renkou.storage.db import Actor, Database, allocate_seq, bulk_insert, changeset_of, deferred_indexes, reserve_ids
 from renkou.storage.schema import Event, Household, ImportBatch, OrgUnit, OrgVersion, Person
 
@@ -375,7 +374,7 @@ def _import_persons_rows(session: Session, table: readers.Table, cols: _Rows, re
             if tk and len(tk) <= OTHER_MAX:  # a longer one is refused by screen(): nobody to look up
                 keys.append(tk)
         existing = _existing_persons(session, keys) if keys and not register_empty else {}
-        for row, vals, (num, id_problems) in zip(chunk, picked, checked):
+        for row, vals, (num, id_problems) in zip(chunk, picked, checked, strict=True):
             done += 1
             n = done + 1
             if n in refused:
@@ -526,14 +525,14 @@ def _import_events(session: Session, table: readers.Table, cols: _Rows, res: Imp
                 probs.append(problem("required", "kind", ""))
             d = _date(get("date"), "date", probs, True, today)
 
-            def person_ref(f: str) -> tuple[int, dt.date] | None:
-                raw = get(f)
+            def person_ref(f: str) -> tuple[int, dt.date] | None:  # called for this row only: binding its locals is right
+                raw = get(f)  # noqa: B023
                 if not raw:
                     return None
                 num, _ = idnumber.validate(raw)
-                p = people.get(num.value if num else raw)
+                p = people.get(num.value if num else raw)  # noqa: B023
                 if p is None:
-                    probs.append(problem("unknown_person", f, idnumber.mask(raw), key=idnumber.mask(raw)))
+                    probs.append(problem("unknown_person", f, idnumber.mask(raw), key=idnumber.mask(raw)))  # noqa: B023
                 return p
 
             subj = person_ref("person")
@@ -674,6 +673,6 @@ def write_report(res: ImportResult, path: Path) -> None:
     for line in lines:
         ws.append([str(v) for v in line])
     xlsx_workbook_text(wb)
-    for col, width in zip("ABCDEFG", (8, 16, 24, 18, 50, 60, 12)):
+    for col, width in zip("ABCDEFG", (8, 16, 24, 18, 50, 60, 12), strict=True):
         ws.column_dimensions[col].width = width
     wb.save(path)

@@ -72,7 +72,7 @@ def _read_csv(path: Path) -> Table:
         for start in range(0, df.height, size):
             part = df.slice(start, size)
             cols = [[s.strip() for s in part.get_column(c).to_list()] for c in part.columns]
-            yield [list(r) for r in zip(*cols)]
+            yield [list(r) for r in zip(*cols, strict=True)]
 
     return Table(headers, df.height, chunks)
 

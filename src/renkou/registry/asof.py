@@ -11,11 +11,13 @@ import datetime as dt
 import functools
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, Date, Select, and_, bindparam, func, or_, select, union_all
+from sqlalchemy import BindParameter, ColumnElement, Date, Result, Select, Subquery, and_, bindparam, func, or_, select, union_all
 from sqlalchemy.orm import Session, aliased
 
-from renkou.core import basis as basis_mod, birthorder
+from renkou.core import basis as basis_mod
+from renkou.core import birthorder
 from renkou.core.dates import age
 from renkou.errors import UserError
 from renkou.registry.log import in_force
@@ -39,11 +41,14 @@ def _sets(attr: str) -> ColumnElement[bool]:
     raise ValueError(attr)
 
 
+# A date, or the bound parameter standing for one in the statements built once (``states``).
+DateArg = dt.date | BindParameter[dt.date]
+
 _VALUE = {"residence": ("residence_unit_id",), "hukou": ("hukou_unit_id",), "household": ("household_id", "relation"),
           "hukou_type": ("hukou_type",)}
 
 
-def latest(attr: str, date: dt.date, *, persons: Select | list[int] | None = None):
+def latest(attr: str, date: DateArg, *, persons: Select[int] | list[int] | BindParameter[list[int]] | None = None) -> Subquery:
     """Subquery (person_id, value columns...): the latest event in force on or before ``date`` that
     sets ``attr`` for each person."""
     cols = [getattr(Event, c) for c in _VALUE[attr]]
@@ -55,7 +60,7 @@ def latest(attr: str, date: dt.date, *, persons: Select | list[int] | None = Non
     return select(inner.c.person_id, *(inner.c[c] for c in _VALUE[attr])).where(inner.c.rn == 1).subquery()
 
 
-def alive(date: dt.date, p: type[Person] = Person) -> ColumnElement[bool]:
+def alive(date: DateArg, p: type[Person] = Person) -> ColumnElement[bool]:
     """SQL condition on a person (or an alias of Person): born on or before ``date`` and not dead by the end of it."""
     d = aliased(Event)
     return and_(p.birth_date <= date, ~select(d.id).where(d.person_id == p.id, d.kind == "death", d.date <= date, in_force(d)).exists())
@@ -76,21 +81,27 @@ class PopulationCount:
         return self.male + self.female
 
 
-def counts_by_unit(session: Session, date: dt.date, basis: str) -> dict[int | None, Counter]:
+def counts_by_unit(session: Session, date: dt.date, basis: str) -> dict[int | None, Counter[str]]:
     """Living people by recorded unit (not yet resolved through merges) and sex, on the basis
     ``hukou`` or ``current`` (renkou.core.basis; the resident basis is counted by renkou.stats)."""
     attr = _ATTR[basis_mod.check(basis, BASES)]
     lt = latest(attr, date)
     col = lt.c[_VALUE[attr][0]]
     q = select(col, Person.sex, func.count()).join(Person, Person.id == lt.c.person_id).where(alive(date), col.is_not(None)).group_by(col, Person.sex)
-    out: dict[int | None, Counter] = defaultdict(Counter)
+    out: dict[int | None, Counter[str]] = defaultdict(Counter)
     for unit_id, sex, n in session.execute(q):
         out[unit_id][sex] += n
     return out
 
 
+class UnitGate(Protocol):
+    """What ``population`` asks of a scope (renkou.auth.scope.Scope, which builds on this module)."""
+
+    def require_unit(self, session: Session, code: str) -> None: ...
+
+
 def population(session: Session, code: str, date: dt.date, basis: str = basis_mod.DEFAULT, *, hierarchy: Hierarchy | None = None,
-               scope=None) -> PopulationCount:
+               scope: UnitGate | None = None) -> PopulationCount:
     """The population of a unit (and of each unit directly below it) on ``date``; with a ``scope``
     (renkou.auth.scope.Scope), only a unit inside it."""
     if scope is not None:
@@ -99,13 +110,13 @@ def population(session: Session, code: str, date: dt.date, basis: str = basis_mo
     root = h.unit(code)
     basis = basis_mod.check(basis, BASES)
     raw = counts_by_unit(session, date, basis)
-    per_unit: dict[int, Counter] = defaultdict(Counter)
+    per_unit: dict[int, Counter[str]] = defaultdict(Counter)
     for unit_id, c in raw.items():
         r = h.resolve(unit_id)
         if r is not None:
             per_unit[r].update(c)
 
-    def total(uid: int) -> Counter:
+    def total(uid: int) -> Counter[str]:
         c = Counter(per_unit.get(uid, Counter()))
         for kid in h.children.get(uid, ()):
             c.update(total(kid))
@@ -140,12 +151,13 @@ class PersonState:
 # The statements of ``states`` are built once, with the date and the person ids as parameters: building
 # their window subqueries costs more than running them for one person (the person page does this on every view).
 _D = bindparam("d", type_=Date)
-_IDS = bindparam("ids", expanding=True)
+_IDS: BindParameter[list[int]] = bindparam("ids", expanding=True)
+AnySelect = Select[*tuple[Any, ...]]
 
 
 @functools.cache
-def _statements() -> dict[str, Select]:
-    out: dict[str, Select] = {attr: select(*latest(attr, _D, persons=_IDS).c) for attr in _VALUE}
+def _statements() -> dict[str, AnySelect]:
+    out: dict[str, AnySelect] = {attr: select(*latest(attr, _D, persons=_IDS).c) for attr in _VALUE}
     out["alive"] = select(Person.id).where(Person.id.in_(_IDS), alive(_D))
     a = select(Event.person_id.label("p"), Event.partner_id.label("o"), Event.kind, Event.date, Event.id).where(
         Event.kind.in_(("marriage", "divorce")), Event.date <= _D, in_force(), Event.person_id.in_(_IDS))
@@ -166,7 +178,7 @@ def _statements() -> dict[str, Select]:
     return out
 
 
-def _run(session: Session, key: str, ids: list[int], date: dt.date):
+def _run(session: Session, key: str, ids: list[int], date: dt.date) -> Result[*tuple[Any, ...]]:
     return session.execute(_statements()[key], {"d": date, "ids": ids})
 
 
@@ -184,9 +196,9 @@ def _marital(session: Session, person_ids: list[int], date: dt.date) -> dict[int
     return out
 
 
-def _living_children(session: Session, person_ids: list[int], date: dt.date) -> Counter:
+def _living_children(session: Session, person_ids: list[int], date: dt.date) -> Counter[int]:
     """Living children (born or adopted) of each person on ``date``."""
-    out: Counter = Counter()
+    out: Counter[int] = Counter()
     for key in ("children_m", "children_f"):
         for pid, n in _run(session, key, person_ids, date):
             out[pid] += n
@@ -203,8 +215,12 @@ def states(session: Session, persons: list[Person], date: dt.date) -> dict[int, 
     if not ids:
         return {}
     unit_code = Hierarchy.as_of(session, date).codes
-    res = {r[0]: r[1] for r in _run(session, "residence", ids, date)}
-    huk = {r[0]: r[1] for r in _run(session, "hukou", ids, date)}
+
+    def code(unit_id: int | None) -> str | None:
+        return None if unit_id is None else unit_code.get(unit_id)
+
+    res: dict[int, int | None] = {r[0]: r[1] for r in _run(session, "residence", ids, date)}
+    huk: dict[int, int | None] = {r[0]: r[1] for r in _run(session, "hukou", ids, date)}
     hh = {r[0]: (r[1], r[2]) for r in _run(session, "household", ids, date)}
     ht = {r[0]: r[1] for r in _run(session, "hukou_type", ids, date)}
     hh_numbers = dict(session.execute(select(Household.id, Household.number).where(Household.id.in_([v[0] for v in hh.values() if v[0]]))).all()) if hh else {}
@@ -217,7 +233,7 @@ def states(session: Session, persons: list[Person], date: dt.date) -> dict[int, 
         st, spouse = marital.get(p.id, ("never", None))
         out[p.id] = PersonState(
             date=date, alive=p.id in living, age=age(p.birth_date, date) if p.birth_date <= date else None,
-            hukou_unit=unit_code.get(huk.get(p.id)), residence_unit=unit_code.get(res.get(p.id)),
+            hukou_unit=code(huk.get(p.id)), residence_unit=code(res.get(p.id)),
             household=hh_numbers.get(h[0]), relation=h[1], hukou_type=ht.get(p.id),
             marital_status=st, spouse_id=spouse, living_children=kids.get(p.id, 0))
     return out
@@ -249,7 +265,7 @@ def birth_order(session: Session, birth: Event, rule: str = "mother") -> int:
     sibs = [birthorder.Child(pid, bd, dd, fa) for pid, bd, fa, dd in rows]
     this = next((c for c in sibs if c.key == birth.person_id), None)
     if this is None:  # the event is not in force; judge it as it stands
-        child = session.get(Person, birth.person_id)
+        child = session.get_one(Person, birth.person_id)
         this = birthorder.Child(child.id, child.birth_date, None, birth.father_id)
     return birthorder.birth_order(this, sibs, rule)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -55,8 +56,8 @@ class AuditRow:
     table: str
     row_id: int
     detail: str
-    before: dict | None = None
-    after: dict | None = None
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] | None = None
     reason: str = ""
 
 
@@ -71,14 +72,15 @@ def reveal(session: Session, person: Person, field: str, why: str) -> str:
     return str(getattr(person, field) or "")
 
 
-def _cs_row(cs: Changeset, action: str, table: str, row_id: int, detail: str, **kw: object) -> AuditRow:
-    return AuditRow(cs.at, cs.actor, cs.channel, cs.origin, action, table, row_id, detail, **kw)  # type: ignore[arg-type]
+def _cs_row(cs: Changeset, action: str, table: str, row_id: int, detail: str, *, before: dict[str, Any] | None = None,
+            after: dict[str, Any] | None = None, reason: str = "") -> AuditRow:
+    return AuditRow(cs.at, cs.actor, cs.channel, cs.origin, action, table, row_id, detail, before, after, reason)
 
 
 def for_person(session: Session, person: Person) -> list[AuditRow]:
     """Everything done to one person: creation, events about them, updates and reveals."""
     out = []
-    cs = session.get(Changeset, person.created_cs)
+    cs = session.get_one(Changeset, person.created_cs)  # the changeset that created the person: a foreign key
     out.append(_cs_row(cs, "create", "person", person.id, mask(person.id_number) if person.id_number else (person.temp_key or "")))
     evs = session.execute(select(Event, Changeset).join(Changeset, Changeset.id == Event.created_cs)
                           .where(or_(Event.person_id == person.id, Event.partner_id == person.id, Event.mother_id == person.id, Event.father_id == person.id))).all()

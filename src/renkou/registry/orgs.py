@@ -9,11 +9,12 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Connection, Engine, Row, func, select
 from sqlalchemy.orm import Session
 
-from renkou.core.codes import LEVELS, URBAN_RURAL_CLASSES, UNIT_KINDS, check_code
+from renkou.core.codes import LEVELS, UNIT_KINDS, URBAN_RURAL_CLASSES, check_code
 from renkou.core.problems import Problem, problem
 from renkou.errors import NotFound, UserError, ValidationFailed
 from renkou.storage.schema import OrgSuccession, OrgUnit, OrgVersion
@@ -41,7 +42,7 @@ def get_unit(session: Session, code: str) -> OrgUnit:
     return unit
 
 
-def _active(unit: OrgUnit, date: dt.date) -> bool:
+def _active(unit: OrgUnit | Row[Any], date: dt.date) -> bool:  # a unit or its row (OrgRows)
     return unit.valid_from <= date and (unit.retired_on is None or date < unit.retired_on)
 
 
@@ -170,15 +171,15 @@ def split(session: Session, code: str, successor_codes: list[str], date: dt.date
     session.flush()
 
 
-_TREES: dict[tuple, tuple] = {}
+OrgSignature = tuple[Row[int, int], ...]  # (last change number, row count) of each organisation table
+_TREES: dict[tuple[int, dt.date, OrgSignature], tuple[Engine | Connection, Hierarchy]] = {}
 
 
-def org_signature(session: Session) -> tuple:
+def org_signature(session: Session) -> OrgSignature:
     """Changes to the organisation tables (their last change numbers and row counts): a cheap key."""
-    from sqlalchemy import func
-
     if "org_signature" in session.info:
-        return session.info["org_signature"]
+        known: OrgSignature = session.info["org_signature"]
+        return known
     sig = tuple(session.execute(select(func.max(t.seq), func.count()).select_from(t)).one()
                 for t in (OrgUnit, OrgVersion, OrgSuccession))
     if "actor" not in session.info:  # a read session (a request's) cannot change the tables: read them once
@@ -190,9 +191,9 @@ def org_signature(session: Session) -> tuple:
 class OrgRows:
     """The organisation tables as plain rows (read once; a Hierarchy for any date is built from them)."""
 
-    units: list
-    versions: list
-    successions: list
+    units: list[Row[Any]]
+    versions: list[Row[Any]]
+    successions: list[Row[Any]]
 
     @classmethod
     def read(cls, session: Session) -> OrgRows:
@@ -233,7 +234,7 @@ class Hierarchy:
 
     @classmethod
     def from_rows(cls, rows: OrgRows, date: dt.date) -> Hierarchy:
-        versions: dict[int, tuple] = {}
+        versions: dict[int, Row[Any]] = {}
         for v in rows.versions:  # ordered by valid_from: the last one on or before the date wins
             if v.valid_from <= date:
                 versions[v.unit_id] = v
@@ -299,10 +300,10 @@ class Hierarchy:
         return out
 
 
-def history(session: Session, code: str) -> list[dict]:
+def history(session: Session, code: str) -> list[dict[str, Any]]:
     """Every dated change of a unit: versions (created, renamed, moved) and successions."""
     unit = get_unit(session, code)
-    out: list[dict] = []
+    out: list[dict[str, Any]] = []
     for v in session.scalars(select(OrgVersion).where(OrgVersion.unit_id == unit.id).order_by(OrgVersion.valid_from)):
         out.append({"date": v.valid_from, "what": "version", "name": v.name, "parent_id": v.parent_id})
     for s in session.scalars(select(OrgSuccession).where((OrgSuccession.predecessor_id == unit.id) | (OrgSuccession.successor_id == unit.id))):

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, CompoundSelect, Select, and_, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from renkou.auth.officer import Officer, person_not_found
-from renkou.auth.scope import Scope
+from renkou.auth.scope import Locate, Scope
 from renkou.core import idnumber, pinyin
 from renkou.core.problems import Problem, problem
 from renkou.core.vocab import ETHNICITIES, SEXES
@@ -220,9 +220,6 @@ def _prefix(col: InstrumentedAttribute[str | None] | InstrumentedAttribute[str],
 
 
 SEARCH_CANDIDATES = 2_000  # candidates examined for the scope when a search is scoped
-
-
-Locate = Callable[[list[int], dt.date], dict[int, tuple[int, int]]]
 
 
 def search(session: Session, text: str, *, limit: int = 50, within: set[int] | list[int] | None = None, scope: Scope | None = None,

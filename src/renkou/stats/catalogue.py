@@ -18,7 +18,6 @@ from __future__ import annotations
 import ast
 import itertools
 import json
-import math
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -80,7 +79,7 @@ class Catalogue:
                     bind: dict = dict(ind.defaults)
                     for c in picks:
                         bind.update(c.bind)
-                    out.append((tuple((d, c.key) for d, c in zip(subset, picks)), bind))
+                    out.append((tuple((d, c.key) for d, c in zip(subset, picks, strict=True)), bind))
         return out
 
     def expr(self, text: str) -> ast.Expression:

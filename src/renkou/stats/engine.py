@@ -41,9 +41,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from renkou.core import basis as basis_mod
-from renkou.errors import NotFound, UserError
+from renkou.core.dates import day
+from renkou.errors import NotFound
 from renkou.registry.orgs import Hierarchy, UnitView
-from renkou.stats.model import OUT, Model, day
+from renkou.stats.model import OUT, Model
 
 BASES = basis_mod.STATISTICS  # see renkou.core.basis
 MAX_AGE = 110
@@ -218,7 +219,7 @@ class Counter:
         n = len(self.u.views)
         unit = np.where(unit < 0, n, unit)
         shape = (n + 1, *[ax.size for ax in axes])
-        idx = [unit] + [np.asarray(c) - ax.first if ax.first else np.asarray(c) for ax, c in zip(axes, coords)]
+        idx = [unit] + [np.asarray(c) - ax.first if ax.first else np.asarray(c) for ax, c in zip(axes, coords, strict=True)]
         flat = np.ravel_multi_index(idx, shape, mode="clip") if axes else unit
         size = int(np.prod(shape, dtype=np.int64))
         raw = np.bincount(flat, weights=weights, minlength=size).astype(np.float64).reshape(n + 1, -1)[:n]

@@ -30,7 +30,7 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from renkou.errors import UserError
 from renkou.stats.periods import Period
@@ -138,7 +138,7 @@ def to_adx(values: Iterable[DataValue], *, data_set: str, exported: datetime | s
             raise _duplicate(dv)
         group[key] = (value, dv.comment)
     if exported is None:
-        exported = datetime.now(timezone.utc).replace(microsecond=0)
+        exported = datetime.now(UTC).replace(microsecond=0)
     root = ET.Element("adx", {"xmlns": ADX_NS, "exported": exported if isinstance(exported, str) else exported.isoformat()})
     for (org_unit, period), group in sorted(groups.items()):
         g = ET.SubElement(root, "group", {"orgUnit": org_unit, "period": period, "dataSet": _check_text(data_set, "数据集", "data set")})

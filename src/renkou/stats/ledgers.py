@@ -16,11 +16,11 @@ from collections import defaultdict
 import numpy as np
 from sqlalchemy import select
 
+from renkou.core.dates import date_of
 from renkou.core.idnumber import mask
 from renkou.errors import UserError
 from renkou.registry.asof import alive, latest
 from renkou.stats.engine import MAX_AGE, Counter, age_from, ages
-from renkou.stats.model import date_of
 from renkou.stats.service import Query, Stats
 from renkou.stats.table import Column, Row, Table
 from renkou.storage.schema import AuditEntry, Household, Person
@@ -121,7 +121,7 @@ def _births(counter, inside, name_of, s, reveal, q):
     recs = _frame_rows(counter, "births", rows, ["date", "child", "male", "mother", "father", order_col, "mother_age"])
     people = _People(s, [r[k] for r in recs for k in ("child", "mother", "father")], reveal)
     out = [(name_of[b], people.name(r["child"]), SEX[r["male"]], date_of(r["date"]), r[order_col], people.name(r["mother"]),
-            people.key(r["mother"]), r["mother_age"], people.name(r["father"])) for r, b in zip(recs, base)]
+            people.key(r["mother"]), r["mother_age"], people.name(r["father"])) for r, b in zip(recs, base, strict=True)]
     out.sort(key=lambda x: (x[3], x[0], x[1]))
     cols = [_c("unit", "村居", "Village"), _c("name", "婴儿姓名", "Child"), _c("sex", "性别", "Sex"), _c("date", "出生日期", "Born", "date"),
             _c("order", "孩次", "Birth order", "count"), _c("mother", "母亲姓名", "Mother"), _c("mother_id", "母亲身份证号", "Mother's ID number"),
@@ -134,7 +134,7 @@ def _deaths(counter, inside, name_of, s, reveal, q):
     recs = _frame_rows(counter, "deaths", rows, ["date", "person", "male", "birth"])
     people = _People(s, [r["person"] for r in recs], reveal)
     out = [(name_of[b], people.name(r["person"]), SEX[r["male"]], people.key(r["person"]), date_of(r["birth"]), date_of(r["date"]),
-            int(ages(np.array([r["birth"]]), np.array([r["date"]]))[0])) for r, b in zip(recs, base)]
+            int(ages(np.array([r["birth"]]), np.array([r["date"]]))[0])) for r, b in zip(recs, base, strict=True)]
     out.sort(key=lambda x: (x[5], x[0], x[1]))
     cols = [_c("unit", "村居", "Village"), _c("name", "姓名", "Name"), _c("sex", "性别", "Sex"), _c("id", "身份证号", "ID number"),
             _c("born", "出生日期", "Born", "date"), _c("died", "死亡日期", "Died", "date"), _c("age", "死亡年龄", "Age at death", "count")]
@@ -146,7 +146,7 @@ def _marriages(counter, inside, name_of, s, reveal, q):
     recs = _frame_rows(counter, "unions", rows, ["date", "kind", "woman", "man"])
     people = _People(s, [r[k] for r in recs for k in ("woman", "man")], reveal)
     out = [(name_of[b], "结婚" if r["kind"] == "marriage" else "离婚", date_of(r["date"]), people.name(r["woman"]), people.key(r["woman"]),
-            people.name(r["man"]), people.key(r["man"])) for r, b in zip(recs, base)]
+            people.name(r["man"]), people.key(r["man"])) for r, b in zip(recs, base, strict=True)]
     out.sort(key=lambda x: (x[2], x[0], x[3]))
     cols = [_c("unit", "村居", "Village"), _c("kind", "类别", "Kind"), _c("date", "登记日期", "Date", "date"), _c("woman", "女方姓名", "Wife"),
             _c("woman_id", "女方身份证号", "Wife's ID number"), _c("man", "男方姓名", "Husband"), _c("man_id", "男方身份证号", "Husband's ID number")]
@@ -160,10 +160,10 @@ def _moves(counter, inside, name_of, s, reveal, q):
     t = counter.u.base(m.array("moves", f"{counter.col}_to")[rows])
     moved = f != t
     recs = _frame_rows(counter, "moves", rows, ["date", "person", "male"])
-    people = _People(s, [r["person"] for r, mv in zip(recs, moved) if mv], reveal)
+    people = _People(s, [r["person"] for r, mv in zip(recs, moved, strict=True) if mv], reveal)
     place = lambda b: "县外" if b < 0 else name_of[b]  # noqa: E731
     out = []
-    for r, a, b, mv in zip(recs, f, t, moved):
+    for r, a, b, mv in zip(recs, f, t, moved, strict=True):
         if not mv:
             continue
         for direction, here in (("迁出", a), ("迁入", b)):
@@ -197,15 +197,15 @@ def _wcba(counter, inside, name_of, s, reveal, q):
     d = counter.b
     ms, me, mp, mo = (m.array("married", c) for c in ("start", "end", "person", "partner"))
     now = (ms <= d) & (me > d)
-    spouse = dict(zip(mp[now].tolist(), mo[now].tolist()))
+    spouse = dict(zip(mp[now].tolist(), mo[now].tolist(), strict=True))
     bm, bd, bc = m.array("births", "mother"), m.array("births", "date"), m.array("births", "child")
     mine = np.isin(bm, person) & (bd <= d)
     kids: dict[int, list[tuple[int, int]]] = defaultdict(list)
-    for mo_, cd, ch in zip(bm[mine].tolist(), bd[mine].tolist(), bc[mine].tolist()):
+    for mo_, cd, ch in zip(bm[mine].tolist(), bd[mine].tolist(), bc[mine].tolist(), strict=True):
         kids[int(mo_)].append((cd, ch))
     people = _People(s, [*person.tolist(), *spouse.values(), *(c for v in kids.values() for _, c in v)], reveal)
     out = []
-    for p, b, a, mar in zip(person.tolist(), base.tolist(), age.tolist(), married.tolist()):
+    for p, b, a, mar in zip(person.tolist(), base.tolist(), age.tolist(), married.tolist(), strict=True):
         ch = sorted(kids.get(p, []))
         sp = spouse.get(p)
         out.append((name_of[b], people.name(p), people.key(p), a, "有配偶" if mar else "无配偶", people.name(sp) if sp else "",
@@ -220,7 +220,7 @@ def _wcba(counter, inside, name_of, s, reveal, q):
 def _households(counter, inside, name_of, s, reveal, q):
     """Households with living members at the period end whose head (or first member) lives in the subtree."""
     person, base, *_ = _live_at_end(counter, inside)
-    unit_of = dict(zip(person.tolist(), base.tolist()))
+    unit_of = dict(zip(person.tolist(), base.tolist(), strict=True))
     lt = latest("household", q.period.end)
     members: dict[int, list[tuple[int, str | None]]] = defaultdict(list)
     ids = list(unit_of)

@@ -24,7 +24,6 @@ renkou.registry.asof).
 
 from __future__ import annotations
 
-import datetime as dt
 import threading
 from dataclasses import dataclass, field
 
@@ -32,8 +31,6 @@ import numpy as np
 import polars as pl
 from sqlalchemy import text
 from sqlalchemy.orm import Session
-
-from renkou.core.dates import EPOCH, date_of, day
 
 FAR = 200_000  # 2517-07-30: "still open"
 OUT = 0

@@ -67,7 +67,7 @@ class Period:
         }.get(k, False)
         if not ok:
             raise UserError(f"统计期无效：{s} 至 {e} 不是“{k}”期。", f"Invalid period: {s} to {e} is not a '{k}' period.", code="bad_period")
-        for name, value in zip(("id", "label", "label_en"), self._names()):
+        for name, value in zip(("id", "label", "label_en"), self._names(), strict=True):
             object.__setattr__(self, name, value)
 
     def _names(self) -> tuple[str, str, str]:

@@ -149,7 +149,7 @@ def report(stats: Stats, key: str, org: str, q: Query, *, level: str | None = No
         cols.append(Column(c["key"], tuple(c["header"]), tuple(c.get("header_en", c["header"])),
                            kind="count" if ind.decimals == 0 and not ind.denominator else "rate", decimals=ind.decimals, unit=ind.unit))
     rows = [Row((("合计" if tot and t.rows["kind"] == "units" else lab), *vals), code=code, is_total=tot)
-            for (lab, code, tot), vals in zip(cells.labels, cells.values)]
+            for (lab, code, tot), vals in zip(cells.labels, cells.values, strict=True)]
     chart = None
     if t.chart and t.chart.get("kind") == "pyramid":
         dim = t.chart["dimension"]
@@ -174,8 +174,8 @@ def data_values(stats: Stats, key: str, org: str, q: Query, *, level: str | None
     """Every cell of a report as an aggregate data value (for DHIS2 / ADX)."""
     _, cells = fill(stats, key, org, q, level=level, scope=scope)
     seen: dict = {}
-    for row_vals, row_keys in zip(cells.values, cells.keys):
-        for v, (ind, unit, dis) in zip(row_vals, row_keys):
+    for row_vals, row_keys in zip(cells.values, cells.keys, strict=True):
+        for v, (ind, unit, dis) in zip(row_vals, row_keys, strict=True):
             if v is not None and (ind, unit, dis) not in seen:
                 seen[(ind, unit, dis)] = DataValue(ind, unit, q.period, v, dis)
     return list(seen.values())

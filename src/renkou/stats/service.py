@@ -11,14 +11,17 @@ import bisect
 import datetime as dt
 import math
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 
+from renkou.auth.scope import Scope
 from renkou.config import Settings
 from renkou.core import basis as basis_mod
+from renkou.core.dates import day
 from renkou.errors import UserError
 from renkou.registry import asof
 from renkou.registry.asof import PopulationCount
@@ -26,12 +29,11 @@ from renkou.registry.orgs import Hierarchy, OrgRows
 from renkou.stats import catalogue as cat_mod
 from renkou.stats.catalogue import Catalogue, Indicator, evaluate
 from renkou.stats.engine import Counter, Units
-from renkou.stats.model import Model, day
+from renkou.stats.model import Model
 from renkou.stats.periods import Period, parse
-from renkou.stats.rates import ratio_ci, rates, round_half_up
+from renkou.stats.rates import rates, ratio_ci, round_half_up
 from renkou.stats.snapshot import load_snapshot, save_snapshot, snapshot_dir
 from renkou.storage.db import Database
-
 
 COUNTERS_KEPT = 48  # queries whose cubes are kept until the next change (a dashboard asks ~30)
 
@@ -135,7 +137,7 @@ class Stats:
         hit = model.arrays[key] = tuple(hit)
         return hit
 
-    def members(self, unit_ids, date: dt.date | None = None, *, at_most: int) -> list[int] | None:
+    def members(self, unit_ids: Iterable[int], date: dt.date | None = None, *, at_most: int) -> list[int] | None:
         """Ids of the persons whose latest hukou or residence unit on ``date`` (as ``locate``) is one of
         ``unit_ids`` — the dead and the departed included, as in a scope check — or None when there are
         more than ``at_most`` (a search then filters its matches instead)."""
@@ -232,7 +234,7 @@ class Stats:
                 out += self.values(counter, ind, positions, bind, disagg)
         return out
 
-    def population(self, org: str, date: dt.date, basis: str = basis_mod.DEFAULT, *, scope=None) -> PopulationCount:
+    def population(self, org: str, date: dt.date, basis: str = basis_mod.DEFAULT, *, scope: Scope | None = None) -> PopulationCount:
         """The population of ``org`` and of each population unit directly below it at the end of
         ``date``, by sex: the one count behind ``renkou population``, ``/api/v1/population`` and the
         statistics' ``pop_end``. The ``current`` basis is counted from the registry (renkou.registry.asof)."""
@@ -255,13 +257,13 @@ class Stats:
         out.children = [count(i) for i in kids]
         return out
 
-    def check_scope(self, org: str, scope) -> None:
+    def check_scope(self, org: str, scope: Scope | None) -> None:
         """NotFound unless ``org`` is inside the scope (None: no restriction)."""
         if scope is not None:
             with self.db.read() as s:
                 scope.require_unit(s, org)
 
-    def positions(self, units: Units, org: str, level: str | None, scope=None) -> list[int]:
+    def positions(self, units: Units, org: str, level: str | None, scope: Scope | None = None) -> list[int]:
         self.check_scope(org, scope)
         root = units.index(org)
         if level is None:

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, insert, inspect, select, update
+from sqlalchemy import Engine, create_engine, event, insert, inspect, select, text, update
 from sqlalchemy import types as sa_types
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -73,7 +73,7 @@ def make_engine(url: str, **kw: Any) -> Engine:
 def allocate_seq(conn: Any, n: int) -> int:
     """Reserve ``n`` change-feed numbers; returns the first. Locks the counter until commit, so the
     numbers of concurrent writers become visible in increasing order."""
-    new = conn.execute(
+    new: int = conn.execute(
         update(ChangeCounter).where(ChangeCounter.id == 1).values(value=ChangeCounter.value + n).returning(ChangeCounter.value)
     ).scalar_one()
     return new - n + 1
@@ -191,13 +191,11 @@ def reserve_ids(session: Session, table: str, n: int) -> int:
 
     Safe because every writer holds the change-counter lock (see `allocate_seq`) while it inserts.
     """
-    from sqlalchemy import text
-
     conn = session.connection()
     if conn.dialect.name == "postgresql":
         seq = conn.execute(text("SELECT pg_get_serial_sequence(:t, 'id')"), {"t": table}).scalar_one()
-        top = conn.execute(text(f"SELECT coalesce(max(id), 0) FROM {table}")).scalar_one()  # noqa: S608 - fixed names
-        last = conn.execute(text(f"SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END FROM {seq}")).scalar_one()
+        top: int = conn.execute(text(f"SELECT coalesce(max(id), 0) FROM {table}")).scalar_one()  # noqa: S608 - fixed names
+        last: int = conn.execute(text(f"SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END FROM {seq}")).scalar_one()
         first = max(top, last) + 1
         conn.execute(text("SELECT setval(:s, :v)"), {"s": seq, "v": first + n - 1})
         return first
@@ -213,7 +211,7 @@ def bulk_insert(session: Session, table: Any, columns: list[str], rows: Any, *, 
     if isinstance(rows, list) and not rows:
         return
     conn = session.connection()
-    raw = conn.connection.driver_connection
+    raw: Any = conn.connection.driver_connection  # the driver's own connection: psycopg's or sqlite3's
     names = ", ".join(columns)
     if conn.dialect.name == "postgresql":
         with raw.cursor() as cur, cur.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
@@ -222,8 +220,8 @@ def bulk_insert(session: Session, table: Any, columns: list[str], rows: Any, *, 
         return
     date_cols = [i for i, c in enumerate(columns) if isinstance(table.c[c].type, sa_types.Date)]
     if date_cols and not iso_dates:
-        def fix(r: tuple) -> tuple:
-            r = list(r)
+        def fix(row: tuple[Any, ...]) -> tuple[Any, ...]:
+            r = list(row)
             for i in date_cols:
                 if r[i] is not None and not isinstance(r[i], str):
                     r[i] = r[i].isoformat()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.autogenerate import compare_metadata
@@ -30,7 +32,7 @@ def downgrade(db: Database, revision: str) -> None:
     _run(db, command.downgrade, revision)
 
 
-def _run(db: Database, step, revision: str) -> None:
+def _run(db: Database, step: Callable[[Config, str], None], revision: str) -> None:
     """Run ``step`` on one connection. On SQLite the foreign keys are not enforced meanwhile (a
     migration may copy a table others refer to: SQLite's own procedure for changing a table), and are
     checked, all of them, before the connection goes back to the pool."""
@@ -63,7 +65,8 @@ def head() -> str | None:
     return ScriptDirectory.from_config(config()).get_current_head()
 
 
-def drift(db: Database) -> list:
+def drift(db: Database) -> list[Any]:
     """Differences between the models and the migrated database (empty when they agree)."""
     with db.engine.connect() as conn:
-        return compare_metadata(MigrationContext.configure(conn), Base.metadata)
+        diffs: list[Any] = compare_metadata(MigrationContext.configure(conn), Base.metadata)  # Alembic's diff tuples
+        return diffs

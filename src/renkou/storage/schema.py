@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     JSON,
@@ -34,7 +35,9 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeEngine
 
 # the statuses of the benefit workflows, as data (their CHECK constraints below; nothing else is read there)
 from renkou.benefits.cycle.application_workflow import WORKFLOW as APPLICATION
@@ -83,6 +86,8 @@ class Tracked:
 
     seq: Mapped[int] = mapped_column(Id, nullable=False, index=True)
     created_cs: Mapped[int] = mapped_column(Id, ForeignKey("changeset.id"), nullable=False)
+    if TYPE_CHECKING:  # every tracked table has an integer primary key ``id`` (declared by the table, not here)
+        id: Mapped[int]
 
 
 class OrgUnit(Tracked, Base):
@@ -211,8 +216,8 @@ class AuditEntry(Base):
     table_name: Mapped[str] = mapped_column(String(32), nullable=False)
     row_id: Mapped[int] = mapped_column(Id, nullable=False)
     person_id: Mapped[int | None] = mapped_column(Id, index=True)
-    before: Mapped[dict | None] = mapped_column(JSON)
-    after: Mapped[dict | None] = mapped_column(JSON)
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     reason: Mapped[str] = mapped_column(Text, nullable=False, default="")
 
 
@@ -281,17 +286,17 @@ class ApiToken(Tracked, Base):
 CENT = Decimal("0.01")
 
 
-class Money(TypeDecorator):
+class Money(TypeDecorator[Decimal]):
     """Yuan with two decimals, as `Decimal`: NUMERIC(12,2) on PostgreSQL; integer fen on SQLite, whose
     NUMERIC is a binary float. Floats are refused: money never passes through one."""
 
     impl = Numeric(12, 2)
     cache_ok = True
 
-    def load_dialect_impl(self, dialect):
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
         return dialect.type_descriptor(BigInteger() if dialect.name == "sqlite" else Numeric(12, 2))
 
-    def process_bind_param(self, value, dialect):
+    def process_bind_param(self, value: Decimal | int | str | float | None, dialect: Dialect) -> Decimal | int | None:
         if value is None:
             return None
         if isinstance(value, float):
@@ -299,7 +304,7 @@ class Money(TypeDecorator):
         d = Decimal(value).quantize(CENT)
         return int(d * 100) if dialect.name == "sqlite" else d
 
-    def process_result_value(self, value, dialect):
+    def process_result_value(self, value: Any | None, dialect: Dialect) -> Decimal | None:
         if value is None:
             return None
         return (Decimal(value) / 100).quantize(CENT) if dialect.name == "sqlite" else Decimal(value).quantize(CENT)
@@ -337,7 +342,7 @@ class BenefitApplication(Tracked, Base):
     unit_id: Mapped[int] = mapped_column(Id, ForeignKey("org_unit.id"), nullable=False, index=True)
     applied_on: Mapped[dt.date] = mapped_column(Date, nullable=False)
     status: Mapped[str] = mapped_column(String(20), nullable=False)
-    attested: Mapped[dict] = mapped_column(JSON, nullable=False)
+    attested: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
     account_no: Mapped[str] = mapped_column(String(40), nullable=False)
     bank: Mapped[str] = mapped_column(String(60), nullable=False, default="")
     posting_id: Mapped[int | None] = mapped_column(Id, ForeignKey("benefit_posting.id"), index=True)
@@ -392,7 +397,7 @@ class BenefitRecipient(Tracked, Base):
     payee_id: Mapped[int] = mapped_column(Id, ForeignKey("person.id"), nullable=False)
     unit_id: Mapped[int] = mapped_column(Id, ForeignKey("org_unit.id"), nullable=False, index=True)
     application_id: Mapped[int] = mapped_column(Id, ForeignKey("benefit_application.id"), nullable=False)
-    attested: Mapped[dict] = mapped_column(JSON, nullable=False)
+    attested: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
     account_no: Mapped[str] = mapped_column(String(40), nullable=False)
     bank: Mapped[str] = mapped_column(String(60), nullable=False, default="")
     since: Mapped[dt.date] = mapped_column(Date, nullable=False)

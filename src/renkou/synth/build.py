@@ -15,10 +15,21 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
+from renkou.core.dates import EPOCH, day
 from renkou.core.idnumber import CHECK_CHARS, WEIGHTS
-from renkou.synth import county as org, names
+from renkou.synth import county as org
+from renkou.synth import names
 from renkou.synth.simulate import (
-    EPOCH, EXTERNAL, HUKOU_TYPES, KINDS, NEVER, RELATIONS, SCOPES, SOURCES, Params, Population, Simulation, day,
+    EXTERNAL,
+    HUKOU_TYPES,
+    KINDS,
+    NEVER,
+    RELATIONS,
+    SCOPES,
+    SOURCES,
+    Params,
+    Population,
+    Simulation,
 )
 
 PERSONS_PER_START = 4.3  # person records per person alive at the start (measured over seeds)

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from renkou.core.dates import day
 from renkou.synth import demography as dem
-from renkou.synth.simulate import NEVER, K, Population, day
+from renkou.synth.simulate import NEVER, K, Population
 
 
 @dataclass(frozen=True)

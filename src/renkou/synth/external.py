@@ -39,10 +39,12 @@ import numpy as np
 import polars as pl
 
 from renkou.core import idnumber
+from renkou.core.dates import date_of, day
 from renkou.core.vocab import RELATIONS as RELATION_NAMES
 from renkou.synth import build, names, noise
 from renkou.synth.county import COUNTY_CODE
-from renkou.synth.simulate import KINDS as EVENT_KINDS, ORIGINS, RELATIONS, date_of, day
+from renkou.synth.simulate import KINDS as EVENT_KINDS
+from renkou.synth.simulate import ORIGINS, RELATIONS
 
 KINDS = ("hospital-births", "police-hukou", "police-deaths", "civil-marriages")
 PREFIX = {"hospital-births": "HB", "police-hukou": "PH", "police-deaths": "PD", "civil-marriages": "CM"}

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from renkou.core.dates import EPOCH, date_of, day
+from renkou.core.dates import day
 from renkou.synth import demography as dem
 from renkou.synth.county import WORK_UNITS, OrgPlan
 

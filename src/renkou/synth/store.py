@@ -18,11 +18,11 @@ import numpy as np
 import polars as pl
 from sqlalchemy import func, select
 
+from renkou.core import pinyin
 from renkou.errors import UserError
 from renkou.exchange import templates
 from renkou.registry import orgs
 from renkou.registry.events import CONTENT
-from renkou.core import pinyin
 from renkou.storage.db import Actor, Database, allocate_seq, bulk_insert, changeset_of, deferred_indexes, reserve_ids
 from renkou.storage.schema import Event, Household, OrgUnit, Person
 from renkou.synth import build

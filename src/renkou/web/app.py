@@ -12,8 +12,8 @@ import secrets
 from pathlib import Path
 
 from fastapi import Depends, FastAPI, Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -23,11 +23,13 @@ from renkou.config import Settings, data_dir
 from renkou.stats.service import Stats
 from renkou.storage.db import Database
 from renkou.web import account, api, benefits, dashboard, reports
-from renkou.web.admin import audit as admin_audit, users as admin_users
+from renkou.web.admin import audit as admin_audit
+from renkou.web.admin import users as admin_users
 from renkou.web.deps import NotPermitted, SecondFactorRequired, SignInRequired, identify
 from renkou.web.i18n import gettext, language_of
 from renkou.web.imports import pages as imports_pages
-from renkou.web.registry import forms, forms_correct, pages as registry_pages
+from renkou.web.registry import forms, forms_correct
+from renkou.web.registry import pages as registry_pages
 from renkou.web.render import denied, message
 from renkou.web.security import LoginThrottle, SecurityHeaders, Sessions, TrustedProxies, csrf_guard
 from renkou.web.uploads import UploadGuard

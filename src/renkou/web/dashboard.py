@@ -26,12 +26,14 @@ from sqlalchemy.orm import aliased
 from renkou.auth.roles import Role, allows
 from renkou.errors import UserError
 from renkou.registry.log import in_force
-from renkou.stats.rates import Z95 as Z, rate, ratio_ci, round_half_up
 from renkou.stats.periods import Period, add_months
+from renkou.stats.rates import Z95 as Z
+from renkou.stats.rates import rate, ratio_ci, round_half_up
 from renkou.storage.db import utcnow
 from renkou.storage.schema import Changeset, Event, Person
 from renkou.web.deps import CurrentUser
-from renkou.web.i18n import gettext, language_of as _lang
+from renkou.web.i18n import gettext
+from renkou.web.i18n import language_of as _lang
 from renkou.web.render import render
 
 router = APIRouter(include_in_schema=False)

@@ -30,8 +30,10 @@ from renkou.stats.engine import POPULATION_LEVELS
 from renkou.stats.render import common
 from renkou.stats.table import Table
 from renkou.web.deps import ANY, User, require
-from renkou.web.i18n import gettext, language_of as _lang
-from renkou.web.render import denied, render as render_page
+from renkou.web.i18n import gettext
+from renkou.web.i18n import language_of as _lang
+from renkou.web.render import denied
+from renkou.web.render import render as render_page
 
 router = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api/v1", tags=["statistics"])

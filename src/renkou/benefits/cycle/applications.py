@@ -22,12 +22,12 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from renkou.benefits.eligibility.service import Eligibility
+from renkou.auth.officer import Officer
 from renkou.benefits.cycle import application_workflow
 from renkou.benefits.eligibility import verdict
-from renkou.auth.officer import Officer
-from renkou.core.idnumber import mask
+from renkou.benefits.eligibility.service import Eligibility
 from renkou.core.dates import age
+from renkou.core.idnumber import mask
 from renkou.core.problems import Problem, problem
 from renkou.errors import UserError, ValidationFailed
 from renkou.registry import asof

@@ -14,8 +14,8 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from renkou.benefits.cycle import applications
 from renkou.auth.officer import Forbidden, Officer
+from renkou.benefits.cycle import applications
 from renkou.core.problems import problem
 from renkou.errors import UserError, ValidationFailed
 from renkou.storage.schema import BenefitCoverage, BenefitRecipient, Person

@@ -19,8 +19,8 @@ from collections import defaultdict
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from renkou.benefits.cycle import applications, exit_workflow
 from renkou.auth.officer import Forbidden, Officer
+from renkou.benefits.cycle import applications, exit_workflow
 from renkou.core.problems import problem
 from renkou.errors import UserError, ValidationFailed
 from renkou.registry.log import in_force

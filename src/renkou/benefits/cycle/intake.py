@@ -17,13 +17,13 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from renkou.benefits.cycle import application_workflow, applications
 from renkou.auth.officer import Officer
+from renkou.benefits.cycle import application_workflow, applications
+from renkou.core.dates import parse_date
 from renkou.core.idnumber import mask
 from renkou.core.problems import problem
 from renkou.errors import NotFound, ValidationFailed
 from renkou.exchange import readers
-from renkou.core.dates import parse_date
 from renkou.exchange.importer import ImportResult
 from renkou.registry import persons
 from renkou.storage.db import Database, changeset_of
@@ -74,7 +74,7 @@ def import_file(db: Database, officer: Officer, programmes: dict, path: Path, *,
             for row in chunk:
                 n += 1
                 res.rows += 1
-                get = lambda k: row[index[k]].strip() if k in index else ""  # noqa: E731
+                get = lambda k: row[index[k]].strip() if k in index else ""  # noqa: E731, B023 (called for this row only)
                 probs = []
                 person = payee = None
                 for fld in ("id_number", "payee"):

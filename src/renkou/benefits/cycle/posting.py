@@ -13,10 +13,10 @@ import datetime as dt
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from renkou.benefits.eligibility.service import Eligibility
+from renkou.auth.officer import Officer
 from renkou.auth.scope import Scope
 from renkou.benefits.cycle import application_workflow, applications
-from renkou.auth.officer import Officer
+from renkou.benefits.eligibility.service import Eligibility
 from renkou.config import Settings
 from renkou.core.idnumber import mask
 from renkou.errors import UserError

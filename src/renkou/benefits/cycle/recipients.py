@@ -12,8 +12,8 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from renkou.benefits.cycle import applications
 from renkou.auth.officer import Forbidden, Officer
+from renkou.benefits.cycle import applications
 from renkou.core.problems import problem
 from renkou.errors import ValidationFailed
 from renkou.storage.schema import BenefitConfirmation, BenefitRecipient, PaymentLine

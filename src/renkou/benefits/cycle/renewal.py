@@ -16,11 +16,10 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from renkou.benefits.eligibility.service import Eligibility
-from renkou.benefits.cycle import applications, exits
-
-from renkou.benefits.eligibility import verdict
 from renkou.auth.officer import Officer
+from renkou.benefits.cycle import applications, exits
+from renkou.benefits.eligibility import verdict
+from renkou.benefits.eligibility.service import Eligibility
 from renkou.core.problems import problem
 from renkou.errors import ValidationFailed
 from renkou.storage.schema import BenefitConfirmation, BenefitExit, BenefitRecipient

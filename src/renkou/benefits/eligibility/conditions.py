@@ -12,15 +12,16 @@ only attestations are missing.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Iterable, Mapping
 from functools import partial
-from typing import Callable, Iterable, Mapping
 
 import polars as pl
 
 from renkou.benefits.eligibility.decision import ConditionResult, Decision, Record, When
 from renkou.benefits.eligibility.records import records_for
 from renkou.benefits.rules.programmes import Condition, Programme
-from renkou.stats.model import OUT, day
+from renkou.core.dates import day
+from renkou.stats.model import OUT
 
 NOT_MET, MET, ATTEST = 0, 1, 2
 STATUS = {MET: "met", NOT_MET: "not_met", ATTEST: "needs_attestation"}

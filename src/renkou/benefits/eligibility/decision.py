@@ -5,8 +5,9 @@ makes them, renkou.benefits.eligibility.records names the records; nothing here 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable, NamedTuple
+from typing import NamedTuple
 
 from renkou.core.events import EVENT_KINDS
 

@@ -7,12 +7,13 @@ birth or adoption of each child, the event that set the hukou...) and the fact a
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from renkou.benefits.eligibility.decision import Record, When
 from renkou.benefits.rules.programmes import Condition
-from renkou.core.vocab import HUKOU_TYPES
 from renkou.core.dates import age, date_of, day
+from renkou.core.vocab import HUKOU_TYPES
 
 Row = dict[str, Any]
 

@@ -13,25 +13,27 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 import numpy as np
 import polars as pl
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from renkou.benefits.rules import amounts as amounts_mod
+from renkou.auth.scope import Scope
 from renkou.benefits.eligibility import facts
+from renkou.benefits.eligibility.conditions import NOT_MET, Decision, When, decisions, evaluate, prefilter
+from renkou.benefits.eligibility.details import Details
+from renkou.benefits.rules import amounts as amounts_mod
 from renkou.benefits.rules import programmes as programmes_mod
 from renkou.benefits.rules.amounts import Amounts, Entitlement, Month
-from renkou.benefits.eligibility.details import Details
-from renkou.benefits.eligibility.conditions import NOT_MET, Decision, When, decisions, evaluate, prefilter
 from renkou.benefits.rules.programmes import Programme
 from renkou.config import Settings
+from renkou.core.dates import day
 from renkou.core.idnumber import mask
 from renkou.errors import NotFound, UserError
 from renkou.stats.engine import Units
-from renkou.stats.model import OUT, day
+from renkou.stats.model import OUT, Model
 from renkou.stats.service import Stats
 from renkou.storage.db import Database
 from renkou.storage.schema import BenefitRecipient, Person
@@ -68,7 +70,7 @@ class Eligibility:
         return self.programmes[key]
 
     # -- the one path -----------------------------------------------------------------------------------
-    def refresh(self):
+    def refresh(self) -> Model:
         """Bring the model and the hukou types and grades up to the registry's last change (reads only)."""
         with self._lock:
             model = self.stats.model()
@@ -125,7 +127,7 @@ class Eligibility:
         return hit
 
     @staticmethod
-    def unit_of(units: Units):
+    def unit_of(units: Units) -> Callable[[int | None], tuple[str | None, str | None]]:
         @functools.cache
         def unit(h: int | None) -> tuple[str | None, str | None]:
             if h is None or h == OUT:
@@ -149,7 +151,7 @@ class Eligibility:
         raise UserError("组织机构树中没有县级单位，无法确定适用的金额标准", "the organisation tree has no county: cannot tell which amounts apply")
 
     # -- the public questions ---------------------------------------------------------------------------
-    def check(self, programme: str, person_id: int, on: dt.date, *, period_start: dt.date | None = None, scope=None,
+    def check(self, programme: str, person_id: int, on: dt.date, *, period_start: dt.date | None = None, scope: Scope | None = None,
               attested: Mapping[str, str] | None = None) -> Decision:
         """One person's decision on ``on``, condition by condition. ``period_start``: the first day of the
         period month-based conditions look at (default: the month of ``on``; ``candidates`` uses 1 January).
@@ -173,7 +175,7 @@ class Eligibility:
         out = decisions(prog, rows, w, self.unit_of(self.stats.units(on)), attested, self._links(prog, rows, w))
         return {d.person_id: d for d in self._named(out)}
 
-    def candidates(self, programme: str, year: int, org_code: str, scope=None) -> list[Decision]:
+    def candidates(self, programme: str, year: int, org_code: str, scope: Scope | None = None) -> list[Decision]:
         """Who newly qualifies in ``year`` under ``org_code`` (by hukou unit): no condition not met on
         the programme's determination date, and not already a recipient. Refuses an org outside ``scope``."""
         prog = self.programme(programme)
@@ -219,7 +221,7 @@ class Eligibility:
         for p, st in state.items():
             if prog.proration == "whole_year":
                 st = st * 12
-            months = [Month(f, ok, v if ok else ()) for f, (ok, v) in zip(firsts, st)]
+            months = [Month(f, ok, v if ok else ()) for f, (ok, v) in zip(firsts, st, strict=True)]
             out[p] = amounts_mod.entitlement(self.amounts, prog.key, prog.unit, county[p], year, months, p)
         return out
 

@@ -30,10 +30,9 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from renkou.benefits.cycle import applications
-
-from renkou.benefits.payments import batch_workflow, batches, line_workflow
 from renkou.auth.officer import Officer
+from renkou.benefits.cycle import applications
+from renkou.benefits.payments import batch_workflow, batches, line_workflow
 from renkou.benefits.rules.programmes import read_json, rules_file
 from renkou.config import Settings
 from renkou.core.cells import csv_text, xlsx_workbook_text
@@ -203,7 +202,7 @@ def import_result(db: Database, officer: Officer, number: int, path: Path, layou
             for row in chunk:
                 n += 1
                 res.rows += 1
-                get = lambda k: row[col[k]].strip() if col.get(k, -1) >= 0 else ""  # noqa: E731
+                get = lambda k: row[col[k]].strip() if col.get(k, -1) >= 0 else ""  # noqa: E731, B023 (called for this row only)
                 raw_ref, raw_out = get("ref"), get("outcome")
                 lid = int(raw_ref[2:]) if raw_ref.upper().startswith("RK") and raw_ref[2:].isdigit() else None
                 ln = lines.get(lid) if lid is not None else None

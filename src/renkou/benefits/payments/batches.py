@@ -25,9 +25,9 @@ from fractions import Fraction
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from renkou.benefits.eligibility.service import Eligibility
-from renkou.benefits.cycle import applications
 from renkou.auth.officer import Officer
+from renkou.benefits.cycle import applications
+from renkou.benefits.eligibility.service import Eligibility
 from renkou.benefits.payments import batch_workflow, line_workflow
 from renkou.core.problems import problem
 from renkou.errors import UserError, ValidationFailed

@@ -23,15 +23,13 @@ import polars as pl
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from renkou.auth.officer import Officer
+from renkou.benefits.cycle import applications
 from renkou.benefits.eligibility.conditions import NOT_MET
 from renkou.benefits.eligibility.decision import When
 from renkou.benefits.eligibility.service import Eligibility
-from renkou.benefits.cycle import applications
-
 from renkou.benefits.payments import batches, line_workflow
-from renkou.auth.officer import Officer
 from renkou.benefits.rules import exclusions
-from renkou.config import Settings
 from renkou.core.problems import problem
 from renkou.errors import UserError, ValidationFailed
 from renkou.registry import asof

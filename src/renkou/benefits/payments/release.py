@@ -10,9 +10,9 @@ import datetime as dt
 
 from sqlalchemy.orm import Session
 
+from renkou.auth.officer import Officer
 from renkou.benefits.cycle import applications
 from renkou.benefits.eligibility.service import Eligibility
-from renkou.auth.officer import Officer
 from renkou.benefits.payments import batch_workflow, batches, checks, line_workflow
 from renkou.core.problems import problem
 from renkou.errors import UserError, ValidationFailed

@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from fractions import Fraction
 from importlib import resources
-from typing import Any, Mapping
+from typing import Any
 
 from renkou.benefits.rules.programmes import VARIANT_TEXT
 from renkou.config import Settings

@@ -22,11 +22,11 @@ from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
-from renkou.benefits.eligibility.service import Eligibility
 from renkou.auth.officer import Officer
+from renkou.benefits.eligibility.service import Eligibility
+from renkou.core.dates import parse_date
 from renkou.core.problems import Problem, problem
 from renkou.errors import NotFound, UserError, ValidationFailed
-from renkou.core.dates import parse_date
 from renkou.web.deps import officer
 from renkou.web.i18n import gettext, language_of
 from renkou.web.render import render

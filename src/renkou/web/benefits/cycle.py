@@ -22,8 +22,8 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 
 from renkou.auth.roles import Permission
-from renkou.benefits.cycle import applications as cycle
 from renkou.benefits.cycle import application_workflow, objections
+from renkou.benefits.cycle import applications as cycle
 from renkou.benefits.eligibility import verdict
 from renkou.benefits.eligibility.decision import STATUS_TEXT
 from renkou.core.idnumber import mask

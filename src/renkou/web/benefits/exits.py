@@ -24,8 +24,23 @@ from renkou.auth.roles import Permission
 from renkou.benefits.cycle import exit_workflow, exits, renewal
 from renkou.core.problems import Problem
 from renkou.storage.schema import BenefitRecipient, Person
-from renkou.web.benefits.common import (Posted, fields, DONE, Refusal, act, back, day, number, officer, page, problems_refusal,
-                                        programme_name, programmes, read, eligibility)
+from renkou.web.benefits.common import (
+    DONE,
+    Posted,
+    Refusal,
+    act,
+    back,
+    day,
+    eligibility,
+    fields,
+    number,
+    officer,
+    page,
+    problems_refusal,
+    programme_name,
+    programmes,
+    read,
+)
 from renkou.web.deps import Id, User, require
 from renkou.web.i18n import gettext, language_of
 

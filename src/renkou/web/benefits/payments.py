@@ -26,20 +26,20 @@ from sqlalchemy import select
 
 from renkou.auth.roles import Permission
 from renkou.benefits.cycle import applications, recipients
-
-from renkou.benefits.payments import bankfile, batches, checks, line_workflow, release
 from renkou.benefits.cycle.exits import CAUSES
+from renkou.benefits.payments import bankfile, batches, checks, line_workflow, release
 from renkou.core.idnumber import mask
 from renkou.core.problems import problem
 from renkou.errors import UserError
 from renkou.storage.schema import BenefitConfirmation, BenefitExit, OrgVersion, Person
 from renkou.web.benefits.common import (
     Posted,
-    fields,
     act,
     attachment,
     back,
     day,
+    eligibility,
+    fields,
     number,
     officer,
     page,
@@ -49,7 +49,6 @@ from renkou.web.benefits.common import (
     read,
     refusal,
     refused,
-    eligibility,
     uploaded,
 )
 from renkou.web.deps import Id, User, require

@@ -23,15 +23,14 @@ from fastapi.responses import HTMLResponse
 
 from renkou.auth.roles import Permission
 from renkou.benefits import reports
-
 from renkou.benefits.cycle import coverage
+from renkou.core.dates import parse_date
 from renkou.core.idnumber import mask
 from renkou.core.problems import Problem, problem
 from renkou.errors import UserError
-from renkou.core.dates import parse_date
 from renkou.registry import persons
-from renkou.web.benefits.common import (Posted, fields, Refusal, act, back, day, number, officer, page, problems_refusal, read, refusal as as_refusal,
-                                        eligibility)
+from renkou.web.benefits.common import Posted, Refusal, act, back, day, eligibility, fields, number, officer, page, problems_refusal, read
+from renkou.web.benefits.common import refusal as as_refusal
 from renkou.web.deps import Id, User, require
 from renkou.web.i18n import gettext, language_of
 from renkou.web.reports import FORMATS, file_response, table_view, unit_options

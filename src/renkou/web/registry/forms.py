@@ -25,10 +25,25 @@ from fastapi.responses import HTMLResponse
 from renkou.auth.roles import Permission
 from renkou.errors import NotFound, UserError, ValidationFailed
 from renkou.web.deps import User, require
-from renkou.web.registry import forms_birth, forms_events
 from renkou.web.i18n import gettext, language_of
-from renkou.web.registry.forms_common import (PICKERS, Again, Entered, OutsideUnit, Spec, actor, after_save, entered, errors_of,
-                                              not_in_area, person_field, pickers, search_people, unit_not_in_area, unit_options)
+from renkou.web.registry import forms_birth, forms_events
+from renkou.web.registry.forms_common import (
+    PICKERS,
+    Again,
+    Entered,
+    OutsideUnit,
+    Spec,
+    actor,
+    after_save,
+    entered,
+    errors_of,
+    not_in_area,
+    person_field,
+    pickers,
+    search_people,
+    unit_not_in_area,
+    unit_options,
+)
 from renkou.web.render import render
 
 router = APIRouter(include_in_schema=False)

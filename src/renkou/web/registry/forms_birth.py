@@ -20,8 +20,8 @@ from renkou.core import idnumber
 from renkou.core.problems import Problem, problem
 from renkou.registry import asof, events, persons
 from renkou.storage.schema import Household, OrgUnit, Person
-from renkou.web.registry.forms_common import Again, Entered, Spec, date_field, errors_of, person_field, person_row, text_field, unit_field
 from renkou.web.i18n import gettext
+from renkou.web.registry.forms_common import Again, Entered, Spec, date_field, errors_of, person_field, person_row, text_field, unit_field
 
 
 def N_(msgid: str) -> str:

@@ -22,10 +22,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import select
 
 from renkou.auth.officer import Officer
+from renkou.core.dates import parse_date  # the dates a form accepts are those an import file may hold
 from renkou.core.idnumber import mask
 from renkou.core.problems import Problem, problem
 from renkou.errors import NotFound
-from renkou.core.dates import parse_date  # the dates a form accepts are those an import file may hold
 from renkou.registry import persons
 from renkou.registry.orgs import Hierarchy
 from renkou.storage.db import Actor

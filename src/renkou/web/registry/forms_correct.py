@@ -22,8 +22,20 @@ from renkou.registry import events
 from renkou.storage.schema import Event, OrgUnit, Person
 from renkou.web.deps import Id, User, require
 from renkou.web.i18n import gettext, language_of
-from renkou.web.registry.forms_common import (Again, Entered, OutsideUnit, actor, after_save, date_field, entered, errors_of,
-                                              not_in_area, unit_field, unit_not_in_area, unit_options)
+from renkou.web.registry.forms_common import (
+    Again,
+    Entered,
+    OutsideUnit,
+    actor,
+    after_save,
+    date_field,
+    entered,
+    errors_of,
+    not_in_area,
+    unit_field,
+    unit_not_in_area,
+    unit_options,
+)
 from renkou.web.render import render
 
 router = APIRouter(include_in_schema=False)

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from renkou.core.problems import Problem, problem
 from renkou.registry import events
+from renkou.web.i18n import gettext
 from renkou.web.registry.forms_birth import keep_new, parent_problems
 from renkou.web.registry.forms_common import Again, Entered, Spec, date_field, person_field, text_field, unit_field
-from renkou.web.i18n import gettext
 
 WRITE = ("event:write",)
 

@@ -6,7 +6,6 @@ Not here: the registration and correction forms (renkou.web.registry.forms*)."""
 from __future__ import annotations
 
 import datetime as dt
-
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
@@ -24,7 +23,8 @@ from renkou.storage.db import Actor
 from renkou.storage.schema import BenefitApplication, BenefitRecipient, Event, OrgUnit, Person
 from renkou.web.benefits.common import programme_name
 from renkou.web.deps import Id, User, require
-from renkou.web.i18n import gettext, language_of as _lang
+from renkou.web.i18n import gettext
+from renkou.web.i18n import language_of as _lang
 from renkou.web.render import render
 
 router = APIRouter(include_in_schema=False)

@@ -1,7 +1,7 @@
 """registry core
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-22
 
 The registry's tables, the change counter, and triggers that keep the audit trail and the event
@@ -10,7 +10,6 @@ log append-only whatever program connects.
 
 import sqlalchemy as sa
 from alembic import op
-
 
 revision = '0001'
 down_revision = None

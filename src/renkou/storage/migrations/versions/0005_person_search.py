@@ -36,7 +36,7 @@ def upgrade() -> None:
             break
         ks = keys_many([r.name for r in rows])
         conn.execute(person.update().where(person.c.id == sa.bindparam('pid')).values(name_pinyin=sa.bindparam('py'), name_initials=sa.bindparam('ini')),
-                     [{"pid": r.id, "py": k[0], "ini": k[1]} for r, k in zip(rows, ks)])
+                     [{"pid": r.id, "py": k[0], "ini": k[1]} for r, k in zip(rows, ks, strict=True)])
         last = rows[-1].id
 
 

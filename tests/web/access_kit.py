@@ -244,6 +244,8 @@ class Leaks:
             scope = Scope.for_unit(s, acc.unit_id)
             mine = in_area_ids(s, scope, dt.date.today())
             people = [p for p in s.scalars(select(Person)) if (p.id in mine) == inside]
+            self.people = {p.id for p in people}
+            self.units = set(s.scalars(select(OrgUnit.id))) - set(scope.unit_ids or ())  # outside the area (inside=False)
             households = [h.number for h in s.scalars(select(Household)) if (h.unit_id in scope.unit_ids) == inside]
         self.marks: dict[str, str] = {}  # text -> what it is
         for p in people:
@@ -297,6 +299,28 @@ def table_counts(db) -> dict[str, tuple]:
         return {r[0]: tuple(r[1:]) for r in s.execute(text(" UNION ALL ".join(parts)))}
 
 
+_PERSON_REFS = ("person_id", "partner_id", "mother_id", "father_id", "payee_id")
+_UNIT_REFS = ("unit_id", "hukou_unit_id", "residence_unit_id")
+
+
+def written(db, since: int) -> tuple[set[int], set[int]]:
+    """The persons and the units that rows written after change sequence ``since`` name (a person row
+    itself, or a row about a person: an event, its partner or parents, a benefit record, a payee; a
+    unit a row is kept by or registers someone in)."""
+    people: set[int] = set()
+    units: set[int] = set()
+    with db.read() as s:
+        for table in Person.metadata.sorted_tables:
+            pcols = [c for c in table.c if c.name in _PERSON_REFS or (table.name == "person" and c.name == "id")]
+            ucols = [c for c in table.c if c.name in _UNIT_REFS]
+            if "seq" not in table.c or not (pcols or ucols):
+                continue
+            for row in s.execute(select(*pcols, *ucols).where(table.c.seq > since)):
+                people |= {v for v in row[:len(pcols)] if v is not None}
+                units |= {v for v in row[len(pcols):] if v is not None}
+    return people, units
+
+
 __all__ = [
     "BENEFITS",
     "COMMUNITY",
@@ -313,4 +337,5 @@ __all__ = [
     "readable",
     "records_of",
     "table_counts",
+    "written",
 ]

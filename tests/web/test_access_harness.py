@@ -69,7 +69,6 @@ CONSTANTS = {
     "picker": ["mother", "father", "person", "partner"], "username": ["zhen", "xiang", "cun2"],
 }
 SKIP = {"/login", "/logout", "/lang"}  # signing in and out, the language: no area
-# routes whose answer may carry the account's own scope's numbers for any code (none today)
 ACCOUNTS = {  # who probes -> the targets: sibling areas and the parent units
     "cun": {"sibling village": {VILLAGE2}, "sibling township": {TOWN}, "parent": {TOWNSHIP, COUNTY}},
     "xiang": {"sibling township": {TOWN}, "sibling village": {COMMUNITY2}, "parent": {COUNTY}},

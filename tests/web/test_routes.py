@@ -11,12 +11,13 @@ import re
 from pathlib import Path
 
 import pytest
-from fastapi.routing import APIRoute, iter_route_contexts
+from fastapi.routing import iter_route_contexts
 from starlette.routing import Mount
 from starlette.testclient import TestClient
 
 from renkou.web import app as web
 from tests.web.benefit_kit import Web
+from tests.web.route_kit import query_names, table
 
 GOLDEN = Path(__file__).parent / "golden" / "routes.txt"
 # open to anybody: signing in, the language switch, signing out (it only drops the cookie), the icon and the static files
@@ -30,30 +31,6 @@ ANY_SIGNED_IN = {("GET", "/"), ("GET", "/account/totp"), ("POST", "/account/totp
 @pytest.fixture
 def app(db):
     return web.create_app(db, secret="routes", secure_cookies=False)
-
-
-def requirements(dependant) -> list:
-    """Every ``require`` dependency of a route, however deep."""
-    found = []
-    for d in dependant.dependencies:
-        if hasattr(d.call, "permissions"):
-            found.append(d.call)
-        found += requirements(d)
-    return found
-
-
-def table(app) -> list[tuple[str, str, str]]:
-    rows = []
-    for route in iter_route_contexts(app.routes):  # the routes of the included routers too, with their full paths
-        if isinstance(route.original_route, Mount):
-            continue
-        assert isinstance(route.original_route, APIRoute), route
-        reqs = requirements(route.dependant)
-        what = " ".join(sorted({(" | " if r.mode == "any" else " & ").join(map(str, r.permissions)) or
-                                ("signed-in" if r.second_factor else "signed-in (before the second factor)") for r in reqs}))
-        for method in sorted(route.methods):
-            rows.append((method, route.path, what or "public"))
-    return sorted(rows, key=lambda r: (r[1], r[0]))
 
 
 def test_every_route_declares_its_permission(app):
@@ -94,10 +71,6 @@ def test_an_anonymous_request_is_sent_to_sign_in_everywhere(app):
 
 HUGE = "99999999999999999999"  # beyond 64 bits
 EXTRA_QUERY = ("person", "mother", "father", "partner", "pid", "page", "year")  # read by pages from the query string itself
-
-
-def query_names(dependant) -> set[str]:
-    return {p.alias for p in dependant.query_params} | {n for d in dependant.dependencies for n in query_names(d)}
 
 
 @pytest.mark.parametrize("user", ["cun", "xiang", "xian", "shenji"])

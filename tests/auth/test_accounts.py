@@ -174,3 +174,97 @@ def test_signing_out_and_setting_a_password_end_the_sessions(db, county):
         accounts.set_password(s, accounts.get_account(s, "li.ming"), "Another.Pass-2027")
     with db.read() as s:
         assert accounts.session_account(s, acc_id, after) is None
+
+
+def _interleaved(monkeypatch, *inner: tuple[str, str | None]):
+    """The first sign-in that checks a password has read its account; before it saves anything, each of
+    ``inner`` (password, code) signs in to the same account, start to end — a race, lost by the first."""
+    real, pending = accounts.passwords.verify, list(inner)
+
+    def verify(hashed: str, password: str) -> bool:
+        while pending:
+            pw, code = pending.pop(0)
+            try:
+                accounts.authenticate(DB[0], "tongji", pw, totp_code=code, now=RACE_AT)
+            except accounts.LoginFailed:
+                pass
+        return real(hashed, password)
+
+    monkeypatch.setattr(accounts.passwords, "verify", verify)
+
+
+DB: list = []
+RACE_AT = T0 + 20 * STEP
+
+
+def _account(db, name="tongji") -> Account:
+    with db.read() as s:
+        return accounts.get_account(s, name)
+
+
+def test_two_sign_ins_with_the_same_code_at_once_let_one_in(db, county, monkeypatch):
+    """Both read the account before either saves: the one that saves second is refused like a replayed
+    code (a clean LoginFailed, not a concurrent-edit error or a 500), and the code is spent."""
+    secret = _enrolled(db)
+    DB[:] = [db]
+    code = _code(secret, RACE_AT)
+    _interleaved(monkeypatch, (PW, code))
+    with pytest.raises(accounts.LoginFailed):
+        accounts.authenticate(db, "tongji", PW, totp_code=code, now=RACE_AT)
+    acc = _account(db)
+    assert acc.totp_last_step == int(RACE_AT.replace(tzinfo=dt.UTC).timestamp()) // 30
+    assert acc.failed_logins == 1  # the replay is a failure like any other
+    with pytest.raises(accounts.LoginFailed):
+        accounts.authenticate(db, "tongji", PW, totp_code=code, now=RACE_AT)
+
+
+def test_a_sign_in_racing_a_failure_still_signs_in_and_the_failure_counts(db, county, monkeypatch):
+    """A wrong password saved while a right sign-in was under way: the sign-in reads the account again
+    and succeeds; concurrent failures are each counted (none lost to the race)."""
+    secret = _enrolled(db)
+    DB[:] = [db]
+    code = _code(secret, RACE_AT)
+    _interleaved(monkeypatch, ("wrong", code))
+    assert accounts.authenticate(db, "tongji", PW, totp_code=code, now=RACE_AT).username == "tongji"
+    assert _account(db).failed_logins == 0  # the success resets the count
+    _interleaved(monkeypatch, ("wrong1", None), ("wrong2", None))
+    with pytest.raises(accounts.LoginFailed):
+        accounts.authenticate(db, "tongji", "wrong3", now=RACE_AT)
+    assert _account(db).failed_logins == 3
+
+
+def test_a_sign_in_that_loses_the_race_twice_is_refused_cleanly(db, county, monkeypatch):
+    secret = _enrolled(db)
+    DB[:] = [db]
+    real = accounts.passwords.verify
+    calls = []
+
+    def verify(hashed: str, password: str) -> bool:  # every reading of the account is overtaken by a failure
+        calls.append(password)
+        if password == PW:
+            with db.write(ADMIN) as s:
+                accounts.get_account(s, "tongji").failed_logins += 1
+        return real(hashed, password)
+
+    monkeypatch.setattr(accounts.passwords, "verify", verify)
+    with pytest.raises(accounts.LoginFailed):
+        accounts.authenticate(db, "tongji", PW, totp_code=_code(secret, RACE_AT), now=RACE_AT)
+    assert calls == [PW, PW]  # read again once, then refused
+    assert _account(db).totp_last_step != int(RACE_AT.replace(tzinfo=dt.UTC).timestamp()) // 30  # nothing of it saved
+
+
+def test_signing_out_while_signing_in_ends_the_sessions(db, county, monkeypatch):
+    secret = _enrolled(db)
+    acc = _account(db)
+    real = accounts.end_sessions
+
+    def racing(session, account, **kw):  # a sign-in saved between the sign-out's reading and its saving
+        if not calls:
+            calls.append(1)
+            accounts.authenticate(db, "tongji", PW, totp_code=_code(secret, RACE_AT), now=RACE_AT)
+        real(session, account, **kw)
+
+    calls: list[int] = []
+    monkeypatch.setattr(accounts, "end_sessions", racing)
+    accounts.sign_out(db, acc.id)
+    assert _account(db).sessions_valid_after is not None

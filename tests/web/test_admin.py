@@ -257,6 +257,34 @@ def test_unlock_deactivate_reactivate(env):
     assert r.status_code == 400 and "不能停用自己的账号" in r.text
 
 
+@pytest.mark.parametrize("losses, status", [(1, 200), (2, 409)])
+def test_an_account_change_racing_a_sign_in_is_done_again_or_refused(env, monkeypatch, losses, status):
+    """The account is saved (its owner signs in) between the change's reading and its saving: the change
+    reads it again and is done; losing a second time is a clean 409, never a server error."""
+    c, db, _ = env
+    sign_in(c, "xitong")
+    with pytest.raises(accounts.LoginFailed):  # one failure to clear
+        accounts.authenticate(db, "cun1", "wrong-password")
+    real, raced = accounts.unlock, []
+
+    def unlock(session, acc):
+        if len(raced) < losses:
+            raced.append(1)
+            with pytest.raises(accounts.LoginFailed):  # a failure saved meanwhile: the account's version moves on
+                accounts.authenticate(db, "cun1", "wrong-password")
+        real(session, acc)
+
+    monkeypatch.setattr(accounts, "unlock", unlock)
+    r = c.post("/users/cun1/unlock", data={"csrf_token": csrf(c, "/users")}, follow_redirects=True)
+    assert r.status_code == status and len(raced) == losses
+    with db.read() as s:
+        failed = s.scalar(select(Account.failed_logins).where(Account.username == "cun1"))
+    if status == 200:
+        assert "账号已解锁" in r.text and failed == 0
+    else:
+        assert "已被他人修改" in r.text and "未保存" in r.text and failed == 3
+
+
 def test_password_reset_generated_or_set(env):
     c, _, _ = env
     sign_in(c, "xitong")

@@ -236,16 +236,18 @@ def test_a_row_outside_the_area_reveals_nothing_the_register_holds(env):
 def test_a_county_account_has_no_area_limit_in_the_check(env):
     from renkou.auth.scope import Scope
     from renkou.exchange.area import check
+    from renkou.exchange.readers import open_table
 
     c, db, _ = env
     path = c.app.state.import_dir / "x.csv"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(HEAD + person_row("李四", "M", D(1980, 1, 1), V3, 14), encoding="utf-8")
+    table = open_table(path)
     with db.read() as s:
         county = Scope.for_unit(s, _unit_id(s, COUNTY))
         township = Scope.for_unit(s, _unit_id(s, T1))
-        assert check(s, "persons", path, county).problems == []
-        refused = check(s, "persons", path, township)
+        assert check(s, "persons", table, county).problems == []
+        refused = check(s, "persons", table, township)
         assert [(p.row, p.field, p.rule) for p in refused.problems] == [(2, "hukou_unit", "outside_area"), (2, "residence_unit", "outside_area")]
         assert refused.rows == {2}
 

@@ -151,7 +151,7 @@ def test_no_search_text_is_a_server_error(env, q):
     c, *_ = env
     sign_in(c, "cun1")
     r = c.get("/persons", params={"q": q})
-    assert r.status_code == 200 and "赵二" not in r.text
+    assert r.status_code == (400 if "\x00" in q else 200) and "赵二" not in r.text  # NUL: refused by renkou.web.security.text_guard
 
 
 @pytest.mark.parametrize("url", ["/persons/99999999999999999999", "/persons/9223372036854775808", "/persons/-9223372036854775809",

@@ -33,7 +33,7 @@ from renkou.auth import passwords
 from renkou.auth.roles import ROLES, Role, parse_role
 from renkou.core.codes import LEVELS
 from renkou.core.problems import problem
-from renkou.errors import NotFound, UserError, ValidationFailed
+from renkou.errors import ConcurrentEdit, NotFound, UserError, ValidationFailed
 from renkou.registry.orgs import Hierarchy
 from renkou.storage.db import Actor, Database, utcnow
 from renkou.storage.schema import Account
@@ -105,8 +105,23 @@ def get_account(session: Session, username: str) -> Account:
 
 def authenticate(db: Database, username: str, password: str, *, totp_code: str | None = None, channel: str = "web",
                  origin: str = "", now: dt.datetime | None = None) -> Login:
-    """The account, if the credentials are right and it is active and not locked; else LoginFailed."""
+    """The account, if the credentials are right and it is active and not locked; else LoginFailed.
+
+    Another sign-in of the account saved between this one's reading and its saving (a race on the
+    account's version) makes this one read the account again and decide afresh, once: the same
+    one-time code is then refused as spent, and a failure is counted on top of the other's. Losing the
+    race a second time is a refusal too, never an error."""
     now = now or utcnow()
+    for _ in range(2):
+        try:
+            return _authenticate(db, username, password, totp_code, channel, origin, now)
+        except ConcurrentEdit:
+            continue
+    raise LoginFailed()
+
+
+def _authenticate(db: Database, username: str, password: str, totp_code: str | None, channel: str, origin: str,
+                  now: dt.datetime) -> Login:
     name = username.strip().lower()
     result: Login | None = None
     with db.write(Actor(name[:64] or "?", channel, origin), note="login") as s:
@@ -183,10 +198,17 @@ def sign_out(db: Database, account_id: int, *, channel: str = "web", origin: str
         name = s.scalar(select(Account.username).where(Account.id == account_id))
     if name is None:
         return
-    with db.write(Actor(name, channel, origin), note="sign out") as s:
+    def end(s: Session) -> None:
         acc = s.get(Account, account_id)
         if acc is not None:
             end_sessions(s, acc)
+
+    try:
+        with db.write(Actor(name, channel, origin), note="sign out") as s:
+            end(s)
+    except ConcurrentEdit:  # the account was saved meanwhile (a sign-in): end its sessions on what it is now
+        with db.write(Actor(name, channel, origin), note="sign out") as s:
+            end(s)
 
 
 def change_password(session: Session, acc: Account, old: str, new: str) -> None:

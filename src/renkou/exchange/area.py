@@ -26,7 +26,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -68,14 +67,13 @@ def _columns(kind: str, headers: list[str]) -> dict[str, int]:
     return index
 
 
-def check(session: Session, kind: str, path: Path, scope: Scope, *, today: dt.date | None = None,
+def check(session: Session, kind: str, table: readers.Table, scope: Scope, *, today: dt.date | None = None,
           progress: Progress | None = None) -> Refusals:
-    """The rows of the file at ``path`` (of import ``kind``) that reach outside ``scope``."""
+    """The rows of ``table`` (a file of import ``kind``, as the importer read it) that reach outside ``scope``."""
     out = Refusals()
     if scope.everything:
         return out
     today = today or dt.date.today()
-    table = readers.open_table(path)
     index = _columns(kind, table.headers)
     codes: dict[str, int] = {c: i for c, i in session.execute(select(OrgUnit.code, OrgUnit.id))}
     inside = scope.unit_ids or frozenset()

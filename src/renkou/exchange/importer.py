@@ -621,10 +621,10 @@ def run_import(db: Database, kind: str, path: Path, officer: Officer, *, progres
     officer.require("import:write", "导入数据", "import data")
     if kind not in IMPORTERS:
         raise UserError(f"未知的导入类型 {kind}（可选：{', '.join(IMPORTERS)}）", f"unknown import kind {kind} (one of: {', '.join(IMPORTERS)})")
-    table = readers.limit_rows(readers.open_table(path), max_rows, path.name)
+    table = readers.open_table(path, max_rows=max_rows)  # the file's one reading: the area rule and the rows share it
     if table.n_rows == 0:
         raise UserError(f"没有可导入的内容：{path.name} 只有表头，没有数据行", f"nothing to import: {path.name} has a header row and no data rows")
-    digest = readers.sha256(path)
+    digest = table.sha256
     res = ImportResult(kind, path.name)
     cols = _Rows(kind, table.headers, res)
     if res.n_problems:
@@ -633,7 +633,7 @@ def run_import(db: Database, kind: str, path: Path, officer: Officer, *, progres
     day = today or dt.date.today()
     with db.write(actor, note=f"import {kind} {path.name}") as session:
         res.previously_imported = session.scalar(select(ImportBatch.id).where(ImportBatch.sha256 == digest, ImportBatch.kind == kind).limit(1)) is not None
-        refusals = area.check(session, kind, path, officer.scope, today=day, progress=area_progress)
+        refusals = area.check(session, kind, table, officer.scope, today=day, progress=area_progress)
         for p in refusals.problems:
             res.add(p)
         IMPORTERS[kind](session, table, cols, res, day, progress, refusals.rows)

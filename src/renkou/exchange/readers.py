@@ -1,5 +1,8 @@
 """Read CSV (UTF-8, with or without BOM, or GB18030 as Excel saves it in China) and XLSX files as
-rows of text, in chunks, so that a million-row file never sits in memory as Python objects at once."""
+rows of text. A file is read once — its bytes hashed and parsed into a column store (a Polars frame)
+with the limits on rows and columns applied while reading — and its rows are then handed out in
+chunks, as often as asked, so that a million-row file never sits in memory as Python objects at once.
+This module reads files; it does not know what their columns mean (renkou.exchange.templates)."""
 
 from __future__ import annotations
 
@@ -9,26 +12,38 @@ import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from renkou.errors import UserError
+
+if TYPE_CHECKING:
+    import polars as pl
 
 
 @dataclass
 class Table:
+    """A file's header row and data rows, read whole by ``open_table`` (once: ``chunks`` may be walked
+    any number of times without reading the file again) with the SHA-256 of the bytes read."""
+
     headers: list[str]
     n_rows: int
     _chunks: object  # callable(size) -> Iterator[list[list[str]]]
+    sha256: str = ""
 
     def chunks(self, size: int = 50_000) -> Iterator[list[list[str]]]:
         return self._chunks(size)  # type: ignore[operator]
 
 
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+def _frame_table(headers: list[str], df: pl.DataFrame, digest: str) -> Table:
+    """A table whose rows are those of ``df`` (every column text), sliced into chunks on demand."""
+
+    def chunks(size: int) -> Iterator[list[list[str]]]:
+        for start in range(0, df.height, size):
+            part = df.slice(start, size)
+            cols = [[v.strip() for v in part.get_column(c).to_list()] for c in part.columns]
+            yield [list(r) for r in zip(*cols, strict=True)]
+
+    return Table(headers, df.height, chunks, digest)
 
 
 def _cell(v: object) -> str:
@@ -43,10 +58,25 @@ def _cell(v: object) -> str:
     return str(v).strip()
 
 
-def _read_csv(path: Path) -> Table:
+MAX_COLUMNS = 200  # far more than any import template has; with the row limit, it bounds the cells of one import
+XLSX_MAX_ROWS = 1_048_576  # an Excel sheet's own limit: a file claiming more rows is not one Excel wrote
+BLOCK = 50_000  # XLSX rows gathered as Python lists before they join the table's frame
+
+
+def too_many_rows(name: str, most: int) -> UserError:
+    return UserError(f"文件 {name} 的数据超过 {most:,} 行，超出单次导入的上限；请分成几个文件导入",
+                     f"the file {name} has more than {most:,} data rows, the limit of one import; split it into several files")
+
+
+def _check_width(name: str, n: int) -> None:
+    if n > MAX_COLUMNS:
+        raise UserError(f"文件 {name} 有 {n:,} 列，超过 {MAX_COLUMNS} 列的上限",
+                        f"the file {name} has {n:,} columns, more than the limit of {MAX_COLUMNS}")
+
+
+def _read_csv(path: Path, data: bytes, digest: str, most: int | None) -> Table:
     import polars as pl
 
-    data = path.read_bytes()
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:
@@ -59,25 +89,18 @@ def _read_csv(path: Path) -> Table:
                             f"cannot read the encoding of {path.name} (UTF-8 or GB18030 expected)") from exc
     if not data.strip():
         raise UserError(f"文件为空：{path.name}", f"the file is empty: {path.name}")
-    try:
-        df = pl.read_csv(io.BytesIO(data), infer_schema=False, truncate_ragged_lines=False)
+    try:  # one row past the limit is enough to know the file is over it
+        df = pl.read_csv(io.BytesIO(data), infer_schema=False, truncate_ragged_lines=False,
+                         n_rows=None if most is None else most + 1)
     except Exception as exc:  # polars raises several kinds for malformed CSV
         raise UserError(f"无法解析 CSV 文件 {path.name}：{str(exc).splitlines()[0]}",
                         f"cannot parse the CSV file {path.name}: {str(exc).splitlines()[0]}") from exc
     del data
+    _check_width(path.name, df.width)
+    if most is not None and df.height > most:
+        raise too_many_rows(path.name, most)
     df = df.fill_null("")
-    headers = [h.strip() for h in df.columns]
-
-    def chunks(size: int) -> Iterator[list[list[str]]]:
-        for start in range(0, df.height, size):
-            part = df.slice(start, size)
-            cols = [[s.strip() for s in part.get_column(c).to_list()] for c in part.columns]
-            yield [list(r) for r in zip(*cols, strict=True)]
-
-    return Table(headers, df.height, chunks)
-
-
-XLSX_MAX_ROWS = 1_048_576  # an Excel sheet's own limit: a file claiming more rows is not one Excel wrote
+    return _frame_table([h.strip() for h in df.columns], df, digest)
 
 
 def _unreadable(path: Path) -> UserError:
@@ -85,124 +108,74 @@ def _unreadable(path: Path) -> UserError:
                      f"cannot read the Excel file {path.name} (it is damaged or not in the format Excel saves)")
 
 
-class _Sheet:
-    """The first sheet of a workbook, open for reading from ``first_row`` on, every row of it: the size
-    the sheet declares (``<dimension>``) is not trusted. The file is opened here and closed by
-    ``close`` (openpyxl leaves it open when it fails part-way)."""
+def _read_xlsx(path: Path, data: bytes, digest: str, most: int | None) -> Table:
+    """The first sheet, every row of it: other tools write its declared size wrong (``<dimension>``)
+    and Excel ignores it. A damaged sheet (cut short, a cell pointing at a shared string that is not
+    there) is refused as unreadable, wherever the damage is met. The rows are counted as they are read
+    and the reading stops at the first row past the limit."""
+    import polars as pl
+    from openpyxl import load_workbook
 
-    def __init__(self, path: Path, first_row: int) -> None:
-        from openpyxl import load_workbook
-
-        self.file = path.open("rb")
-        self.wb = self.rows = None
-        try:
-            self.wb = load_workbook(self.file, read_only=True, data_only=True)
-        except Exception as exc:
-            self.close()
-            raise UserError(f"无法打开 Excel 文件 {path.name}", f"cannot open the Excel file {path.name}") from exc
-        try:
-            ws = self.wb.worksheets[0]
-            self.declared = ws.max_row or 0
-            ws.reset_dimensions()  # read to the end of the sheet's data, whatever it claims
-            self.rows = ws.iter_rows(min_row=first_row, min_col=1, values_only=True)
-        except Exception as exc:
-            self.close()
-            raise _unreadable(path) from exc
-
-    def close(self) -> None:
-        if self.rows is not None:
-            self.rows.close()  # the sheet's XML stream
-        if self.wb is not None:
-            self.wb.close()
-        self.file.close()
-
-
-def _read_xlsx(path: Path) -> Table:
-    """The first sheet, every row of it: other tools write its declared size wrong and Excel ignores
-    it. A damaged sheet (cut short, a cell pointing at a shared string that is not there) is refused
-    as unreadable, whenever the damage is met. The file is read once for the header (and to see
-    whether any row follows), then again by ``chunks``, which closes it at its end or when abandoned."""
-    sheet = _Sheet(path, 1)
     try:
-        first = next(sheet.rows, None)
-        second = next(sheet.rows, None) if first is not None else None
-    except Exception as exc:  # openpyxl, zipfile and the XML parser raise many kinds for damaged files
-        raise _unreadable(path) from exc
-    finally:
-        sheet.close()
-    if first is None:
-        raise UserError(f"文件为空：{path.name}", f"the file is empty: {path.name}")
-    headers = [_cell(v) for v in first]
-    while headers and headers[-1] == "":
-        headers.pop()
-    # the declared size is only an estimate, for progress; 0 only when there is no second row at all
-    n = 0 if second is None else max(1, sheet.declared - 1)
-
-    def chunks(size: int) -> Iterator[list[list[str]]]:
-        if second is None:
-            return
-        rest = _Sheet(path, 2)
-        buf: list[list[str]] = []
-        count = 1
+        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:
+        raise UserError(f"无法打开 Excel 文件 {path.name}", f"cannot open the Excel file {path.name}") from exc
+    rows = None
+    try:
         try:
-            while True:
-                try:
-                    r = next(rest.rows, None)
-                except Exception as exc:
-                    raise _unreadable(path) from exc
-                if r is None:
-                    break
-                count += 1
-                if count > XLSX_MAX_ROWS:
-                    raise _unreadable(path)
-                cells = [_cell(v) for v in r[: len(headers)]]
-                cells += [""] * (len(headers) - len(cells))
-                buf.append(cells)
-                if len(buf) >= size:
-                    yield buf
-                    buf = []
-            if buf:
-                yield buf
-        finally:
-            rest.close()
+            ws = wb.worksheets[0]
+            ws.reset_dimensions()  # read to the end of the sheet's data, whatever it claims
+            rows = ws.iter_rows(min_row=1, min_col=1, values_only=True)
+            first = next(rows, None)
+        except Exception as exc:  # openpyxl, zipfile and the XML parser raise many kinds for damaged files
+            raise _unreadable(path) from exc
+        if first is None:
+            raise UserError(f"文件为空：{path.name}", f"the file is empty: {path.name}")
+        headers = [_cell(v) for v in first]
+        while headers and headers[-1] == "":
+            headers.pop()
+        _check_width(path.name, len(headers))
+        width, limit = len(headers), min(most, XLSX_MAX_ROWS - 1) if most is not None else XLSX_MAX_ROWS - 1
+        names = {f"c{i}": pl.String for i in range(width)}
+        frames: list[pl.DataFrame] = []
+        block: list[list[str]] = []
+        count = 0
+        while True:
+            try:
+                r = next(rows, None)
+            except Exception as exc:
+                raise _unreadable(path) from exc
+            if r is None:
+                break
+            count += 1
+            if count > limit:
+                raise too_many_rows(path.name, most) if most is not None and count > most else _unreadable(path)
+            cells = [_cell(v) for v in r[:width]]
+            cells += [""] * (width - len(cells))
+            block.append(cells)
+            if len(block) >= BLOCK:
+                frames.append(pl.DataFrame(block, schema=names, orient="row"))
+                block = []
+        if block or not frames:
+            frames.append(pl.DataFrame(block, schema=names, orient="row"))
+    finally:
+        if rows is not None:
+            rows.close()  # the sheet's XML stream
+        wb.close()
+    return _frame_table(headers, pl.concat(frames) if len(frames) > 1 else frames[0], digest)
 
-    return Table(headers, n, chunks)
 
-
-def open_table(path: Path) -> Table:
+def open_table(path: Path, *, max_rows: int | None = None) -> Table:
+    """The file at ``path`` (CSV or XLSX), read once, whole, and hashed from the same bytes. With
+    ``max_rows`` (setting RENKOU_IMPORT_MAX_ROWS), more data rows than that is refused (UserError) as
+    soon as the reading meets one row too many; more than ``MAX_COLUMNS`` columns always is."""
     if not path.exists():
         raise UserError(f"文件不存在：{path}", f"no such file: {path}")
     suffix = path.suffix.lower()
+    if suffix not in (".csv", ".xlsx", ".xlsm"):
+        raise UserError(f"不支持的文件类型 {suffix}（应为 .csv 或 .xlsx）", f"unsupported file type {suffix} (.csv or .xlsx expected)")
+    data = path.read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
     if suffix == ".csv":
-        return _read_csv(path)
-    if suffix in (".xlsx", ".xlsm"):
-        return _read_xlsx(path)
-    raise UserError(f"不支持的文件类型 {suffix}（应为 .csv 或 .xlsx）", f"unsupported file type {suffix} (.csv or .xlsx expected)")
-
-
-MAX_COLUMNS = 200  # far more than any import template has; with the row limit, it bounds the cells of one import
-
-
-def limit_rows(table: Table, most: int, name: str) -> Table:
-    """``table``, refused (UserError) when it has more than ``most`` data rows (setting
-    RENKOU_IMPORT_MAX_ROWS) or more than ``MAX_COLUMNS`` columns: by its declared size at once, and
-    by counting while its rows are read (a declared size may be wrong)."""
-    def too_many() -> UserError:
-        return UserError(f"文件 {name} 的数据超过 {most:,} 行，超出单次导入的上限；请分成几个文件导入",
-                         f"the file {name} has more than {most:,} data rows, the limit of one import; split it into several files")
-
-    if len(table.headers) > MAX_COLUMNS:
-        raise UserError(f"文件 {name} 有 {len(table.headers):,} 列，超过 {MAX_COLUMNS} 列的上限",
-                        f"the file {name} has {len(table.headers):,} columns, more than the limit of {MAX_COLUMNS}")
-    if table.n_rows > most:
-        raise too_many()
-
-    def chunks(size: int) -> Iterator[list[list[str]]]:
-        seen = 0
-        for chunk in table.chunks(size):
-            seen += len(chunk)
-            if seen > most:
-                raise too_many()
-            yield chunk
-
-    return Table(table.headers, table.n_rows, chunks)
+        return _read_csv(path, data, digest, max_rows)
+    return _read_xlsx(path, data, digest, max_rows)

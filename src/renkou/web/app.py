@@ -12,7 +12,7 @@ import secrets
 from pathlib import Path
 
 from fastapi import Depends, FastAPI, Request
-from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -31,7 +31,7 @@ from renkou.web.imports import pages as imports_pages
 from renkou.web.registry import forms, forms_correct
 from renkou.web.registry import pages as registry_pages
 from renkou.web.render import denied, message
-from renkou.web.security import LoginThrottle, SecurityHeaders, Sessions, TrustedProxies, csrf_guard
+from renkou.web.security import LoginThrottle, SecurityHeaders, Sessions, TrustedProxies, UnstorableInput, csrf_guard, text_guard
 from renkou.web.uploads import UploadGuard
 
 __all__ = ["create_app"]
@@ -69,9 +69,18 @@ async def _invalid(request: Request, exc: RequestValidationError) -> Response:
         if _is_api(request):
             return JSONResponse({"detail": "not found"}, status_code=404)
         return message(request, identify(request), 404, gettext(lg, "Not found"), gettext(lg, "No such page."))
-    if _is_api(request):
-        return await request_validation_exception_handler(request, exc)
+    if _is_api(request):  # the values as sent, bytes that are not UTF-8 included
+        errors = jsonable_encoder(exc.errors(), custom_encoder={bytes: lambda b: b.decode("utf-8", "replace")})
+        return JSONResponse({"detail": errors}, status_code=422)
     return message(request, identify(request), 400, gettext(lg, "Bad request"), gettext(lg, "A value in the address is not valid."))
+
+
+async def _unstorable(request: Request, exc: UnstorableInput) -> Response:
+    lg = language_of(request)
+    text = gettext(lg, "A value entered contains the character NUL, which cannot be saved; remove it and try again.")
+    if _is_api(request):
+        return JSONResponse({"detail": text}, status_code=400)
+    return message(request, identify(request), 400, gettext(lg, "Bad request"), text)
 
 
 class _App(FastAPI):
@@ -83,7 +92,7 @@ class _App(FastAPI):
 
 def create_app(db: Database, *, secret: str | None = None, secure_cookies: bool = True, settings: Settings | None = None) -> FastAPI:
     # the OpenAPI description is served by renkou.web.api to signed-in callers only
-    app = _App(title="renkou 人口", docs_url=None, redoc_url=None, openapi_url=None, dependencies=[Depends(csrf_guard)])
+    app = _App(title="renkou 人口", docs_url=None, redoc_url=None, openapi_url=None, dependencies=[Depends(csrf_guard), Depends(text_guard)])
     app.state.db = db
     app.state.sessions = Sessions(secret or secrets.token_urlsafe(48), secure=secure_cookies)
     app.state.throttle = LoginThrottle()
@@ -102,6 +111,7 @@ def create_app(db: Database, *, secret: str | None = None, secure_cookies: bool 
     app.add_exception_handler(SecondFactorRequired, _second_factor)
     app.add_exception_handler(NotPermitted, _not_permitted)
     app.add_exception_handler(RequestValidationError, _invalid)
+    app.add_exception_handler(UnstorableInput, _unstorable)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
     app.include_router(account.router)

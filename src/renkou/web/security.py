@@ -106,6 +106,29 @@ async def csrf_guard(request: Request) -> None:
                         "The form has expired or did not come from this site; reload the page and try again."))
 
 
+class UnstorableInput(Exception):
+    """A value of the request holds NUL, a character no text column can hold (PostgreSQL refuses it):
+    the request is refused as a whole (renkou.web.app answers 400), before any query sees the value."""
+
+
+def _has_nul(values) -> bool:
+    return any(isinstance(v, str) and "\x00" in v for v in values)
+
+
+async def text_guard(request: Request) -> None:
+    """No NUL in the path, the query or — for a form sent with the session cookie, which the CSRF check
+    has let through — the form (a dependency of the whole application, after ``csrf_guard``; it never
+    reads a body the CSRF check would not)."""
+    if "\x00" in request.scope.get("path", "") or _has_nul(x for kv in request.query_params.multi_items() for x in kv):
+        raise UnstorableInput
+    if request.method in UNSAFE and COOKIE in request.cookies:
+        kind = request.headers.get("content-type", "")
+        if kind.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+            form = await request.form()  # parsed once, for the route too
+            if _has_nul(x for kv in form.multi_items() for x in kv):
+                raise UnstorableInput
+
+
 class SecurityHeaders:
     """ASGI middleware adding the security headers to every HTTP response."""
 

@@ -48,7 +48,7 @@ def import_file(db: Database, officer: Officer, programmes: dict, path: Path, *,
     officer.require("benefit:apply", "导入扶助申请", "import benefit applications")
     today = applications.today_or(today)
     table = readers.open_table(path)
-    digest = readers.sha256(path)
+    digest = table.sha256
     res = ImportResult("benefit_apps", path.name)
     index: dict[str, int] = {}
     unknown = []

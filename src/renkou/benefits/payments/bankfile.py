@@ -180,7 +180,7 @@ def import_result(db: Database, officer: Officer, number: int, path: Path, layou
     if on > applications.today_or(today):
         raise ValidationFailed([problem("future_date", "date", on)])
     table = readers.open_table(path)
-    digest = readers.sha256(path)
+    digest = table.sha256
     res = ImportResult("bank_result", path.name)
     index = {h: i for i, h in enumerate(table.headers)}
     missing = [layout.result[k] for k in ("ref", "outcome") if layout.result[k] not in index]

@@ -32,7 +32,7 @@ from renkou.core.events import EVENT_KINDS
 from renkou.core.idnumber import mask
 from renkou.storage import schema
 from renkou.storage.schema import Account, ApiToken, AuditEntry, Changeset, Event, Household, OrgUnit, Person
-from renkou.web.deps import User, require
+from renkou.web.deps import User, db_id, require
 from renkou.web.i18n import gettext, language_of
 from renkou.web.render import render
 
@@ -57,7 +57,7 @@ class Filters:
         self.channel = self.values["channel"] if self.values["channel"] in CHANNELS else None
         self.action = self.values["action"] if self.values["action"] in ACTIONS else None
         raw = self.values["person"]
-        self.person = int(raw) if raw.isdigit() and len(raw) < 18 else None
+        self.person = db_id(raw)
         if raw and self.person is None:
             self.errors["person"] = gettext(lang, "Enter the person's internal number (digits only).")
         try:

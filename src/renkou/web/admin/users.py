@@ -24,13 +24,13 @@ from renkou.auth import accounts, passwords
 from renkou.auth.roles import ROLES, Permission, Role
 from renkou.core.codes import LEVELS
 from renkou.core.problems import problem
-from renkou.errors import NotFound, ValidationFailed
+from renkou.errors import ConcurrentEdit, NotFound, ValidationFailed
 from renkou.registry.orgs import Hierarchy
 from renkou.storage.db import Actor, utcnow
 from renkou.storage.schema import Account, ApiToken, OrgUnit
-from renkou.web.deps import User, require
+from renkou.web.deps import User, db_id, require
 from renkou.web.i18n import gettext, language_of
-from renkou.web.render import render
+from renkou.web.render import message, render
 
 router = APIRouter(include_in_schema=False)
 NEW_FIELDS = ("username", "display_name", "role", "unit", "password", "password2")
@@ -133,7 +133,7 @@ def _done_message(lang: str, done: str, n: str) -> str:
     messages = {"unlocked": gettext(lang, "The account is unlocked."),
                 "deactivated": gettext(lang, "The account is deactivated; it can no longer sign in."),
                 "reactivated": gettext(lang, "The account is active again."),
-                "revoked": gettext(lang, "API tokens revoked:") + (f" {int(n)}" if n.isdigit() else ""),
+                "revoked": gettext(lang, "API tokens revoked:") + (f" {db_id(n)}" if db_id(n) is not None else ""),
                 "password": gettext(lang, "The password is set.")}
     return messages.get(done, "")
 
@@ -174,12 +174,19 @@ def _generate(username: str) -> str:
 
 
 def _change(request: Request, user, username: str, note: str, change, *, reason: str = ""):
-    """Run ``change(session, account)`` in an audited write; NotFound becomes the 404 page."""
-    try:
-        with request.app.state.db.write(_actor(request, user), note=note, reason=reason) as s:
-            return change(s, accounts.get_account(s, username))
-    except NotFound:
-        return _not_found(request, user)
+    """Run ``change(session, account)`` in an audited write; NotFound becomes the 404 page. The account
+    saved meanwhile (its owner signing in) is read again and changed once more; a second loss is a 409 page."""
+    for attempt in range(2):
+        try:
+            with request.app.state.db.write(_actor(request, user), note=note, reason=reason) as s:
+                return change(s, accounts.get_account(s, username))
+        except NotFound:
+            return _not_found(request, user)
+        except ConcurrentEdit as exc:
+            if attempt:
+                lg = language_of(request)
+                return message(request, user, 409, gettext(lg, "Not saved"), exc.zh if lg == "zh" else exc.en)
+    return None
 
 
 @router.post("/users/{username}/password", response_class=HTMLResponse)

@@ -153,7 +153,7 @@ def _apply_page(request: Request, user, *, status: int = 200, v: dict | None = N
 @router.get("/benefits/apply", response_class=HTMLResponse)
 def apply_form(request: Request, user: Annotated[User, Depends(require(Permission.BENEFIT_APPLY))], programme: str = "", year: str = "", pid: str = ""):
     v = {"year": year if _is_year(year) else str(dt.date.today().year), "applied_on": dt.date.today().isoformat(), "programme": programme,
-         "pid": pid if pid.isdigit() else ""}
+         "pid": pid if db_id(pid) is not None else ""}
     return _apply_page(request, user, v=v)
 
 
@@ -360,7 +360,7 @@ def resolve(request: Request, user: Annotated[User, Depends(require(Permission.B
     v = common.fields(form, ("outcome", "resolution", "date", "application"))
     probs = []
     on = common.day(v["date"], "date", probs)
-    app_no = int(v["application"]) if v["application"].isdigit() else None
+    app_no = db_id(v["application"])
     if probs:
         r = common.problems_refusal(probs, lg)
     else:

@@ -41,7 +41,7 @@ from renkou.web.benefits.common import (
     programmes,
     read,
 )
-from renkou.web.deps import Id, User, require
+from renkou.web.deps import Id, User, db_id, require
 from renkou.web.i18n import gettext, language_of
 
 router = APIRouter(include_in_schema=False)
@@ -84,7 +84,7 @@ def _list(request: Request, user, *, status: int = 200, error: Refusal | None = 
     return page(request, "benefits/exits.html", user, status=status, title=gettext(lg, "Exits and re-confirmation"), error=error,
                 rows=got or [], statuses=STATUSES, causes=exits.CAUSES, filters={"status": want, "programme": prog},
                 programmes=[(k, programme_name(request, k, lg)) for k in programmes(request)],
-                programme_name=lambda k: programme_name(request, k, lg), new=int(new) if new.isdigit() else None,
+                programme_name=lambda k: programme_name(request, k, lg), new=db_id(new),
                 can_detect=off.may("benefit:review") or off.may("benefit:confirm"), can_decide=off.may("benefit:confirm"),
                 can_reconfirm=off.may("benefit:confirm"), form=form or {}, this_year=dt.date.today().year, total=total[0])
 

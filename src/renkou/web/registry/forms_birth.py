@@ -20,6 +20,7 @@ from renkou.core import idnumber
 from renkou.core.problems import Problem, problem
 from renkou.registry import asof, events, persons
 from renkou.storage.schema import Household, OrgUnit, Person
+from renkou.web.deps import db_id
 from renkou.web.i18n import gettext
 from renkou.web.registry.forms_common import Again, Entered, Spec, date_field, errors_of, person_field, person_row, text_field, unit_field
 
@@ -131,8 +132,9 @@ def _defaults(s, user, values: dict[str, str]) -> dict:
     own = s.get(OrgUnit, user.account.unit_id)
     if own is not None and own.level == "village":
         values["village"] = own.code
-    if values.get("mother", "").isdigit():
-        m = s.get(Person, int(values["mother"]))
+    mother = db_id(values.get("mother", ""))
+    if mother is not None:
+        m = s.get(Person, mother)
         if m is not None:
             st = asof.person_state(s, m, dt.date.today())
             values.setdefault("household", st.household or "")

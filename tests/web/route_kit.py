@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from fastapi.routing import APIRoute, iter_route_contexts
 from starlette.routing import Mount
 
+EXTRA_QUERY = ("person", "mother", "father", "partner", "pid", "page", "year")  # read by pages from the query string itself
 
 def requirements(dependant) -> list:
     """Every ``require`` dependency of a route, however deep."""

@@ -16,7 +16,7 @@ from starlette.routing import Mount
 from starlette.testclient import TestClient
 
 from tests.web.benefit_kit import Web
-from tests.web.test_routes import EXTRA_QUERY, query_names
+from tests.web.route_kit import EXTRA_QUERY, query_names
 
 WEB = Path(__file__).parents[2] / "src" / "renkou" / "web"
 

@@ -17,7 +17,7 @@ from starlette.testclient import TestClient
 
 from renkou.web import app as web
 from tests.web.benefit_kit import Web
-from tests.web.route_kit import query_names, table
+from tests.web.route_kit import EXTRA_QUERY, query_names, table
 
 GOLDEN = Path(__file__).parent / "golden" / "routes.txt"
 # open to anybody: signing in, the language switch, signing out (it only drops the cookie), the icon and the static files
@@ -70,7 +70,6 @@ def test_an_anonymous_request_is_sent_to_sign_in_everywhere(app):
 
 
 HUGE = "99999999999999999999"  # beyond 64 bits
-EXTRA_QUERY = ("person", "mother", "father", "partner", "pid", "page", "year")  # read by pages from the query string itself
 
 
 @pytest.mark.parametrize("user", ["cun", "xiang", "xian", "shenji"])

@@ -35,12 +35,12 @@ browser:
 test: lint browser
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
-# The type and lint gate (configured in pyproject.toml), run first by `make test`: ruff's lint rules over the
+# The type and lint gate (configured in pyproject.toml), run first by `make test`: the ruff format check and ruff's lint rules over the
 # code, tests, benchmarks and docs; mypy strict over core, auth, storage, registry, config and errors.
 lint: install
+	$(BIN)/ruff format --check src tests bench docs
 	$(BIN)/ruff check src tests bench docs
 	$(BIN)/mypy
-#	$(BIN)/ruff format --check src tests bench docs  # enabled after the tree-wide format commit
 
 bench: install
 	$(BIN)/python -m bench

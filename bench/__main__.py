@@ -47,15 +47,28 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--repeats", type=int, default=3, help="measured runs per size (default 3); medians are reported")
     p.add_argument("--out", type=Path, help="also append the JSON lines to this file (bench/results/ is git-ignored)")
     p.add_argument("--list", action="store_true", help="list the scenarios and exit")
-    p.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"seed of the synthetic county every scenario uses (default {DEFAULT_SEED})")
-    p.add_argument("--regenerate", action="store_true", help="rebuild the cached synthetic counties (files and databases) in bench/.cache/synth/")
-    p.add_argument("--timeout", type=float, default=3600.0, metavar="S",
-                   help="kill any measured process still running after S seconds and report the scenario as failed (default 3600)")
+    p.add_argument(
+        "--seed", type=int, default=DEFAULT_SEED, help=f"seed of the synthetic county every scenario uses (default {DEFAULT_SEED})"
+    )
+    p.add_argument(
+        "--regenerate", action="store_true", help="rebuild the cached synthetic counties (files and databases) in bench/.cache/synth/"
+    )
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=3600.0,
+        metavar="S",
+        help="kill any measured process still running after S seconds and report the scenario as failed (default 3600)",
+    )
     g = p.add_argument_group("baselines (all scenarios)")
-    g.add_argument("--baseline-rows", type=int, metavar="K",
-                   help=f"persons handled by a generating or inserting baseline (import_persons, synth_*) when N is larger: "
-                        f"default all up to {DEFAULT_BASELINE_CAP:,}, else {DEFAULT_BASELINE_CAP:,}, scaled linearly to N and marked "
-                        "baseline_extrapolated (population_asof's baseline always reads the whole database)")
+    g.add_argument(
+        "--baseline-rows",
+        type=int,
+        metavar="K",
+        help=f"persons handled by a generating or inserting baseline (import_persons, synth_*) when N is larger: "
+        f"default all up to {DEFAULT_BASELINE_CAP:,}, else {DEFAULT_BASELINE_CAP:,}, scaled linearly to N and marked "
+        "baseline_extrapolated (population_asof's baseline always reads the whole database)",
+    )
     g.add_argument("--baseline-repeats", type=int, metavar="R", help="baseline runs (default: --repeats)")
     g.add_argument("--no-baseline", action="store_true", help="skip the baselines")
     sharing: dict[Any, list[str]] = {}  # add_arguments -> the scenarios that use it (added once)

@@ -158,8 +158,9 @@ def parts_digest(parts: Sequence[str]) -> str:
     return h.hexdigest()[:12]
 
 
-def timing_fields(runs: list[dict[str, Any]], baselines: list[dict[str, Any]], *, rows: int,
-                  base_rows: int | None = None) -> dict[str, Any]:
+def timing_fields(
+    runs: list[dict[str, Any]], baselines: list[dict[str, Any]], *, rows: int, base_rows: int | None = None
+) -> dict[str, Any]:
     """The fields every scenario reports: median/min/max seconds and peak memory of the measured
     runs, and the baseline's median (scaled linearly from ``base_rows`` to ``rows`` when it handled
     fewer) with the ratio baseline / measured."""
@@ -208,8 +209,10 @@ def code_check(runs: list[dict[str, Any]]) -> tuple[str | list[str], bool]:
     changed = any(len(hs) > 1 for hs in seen.values()) or any(r.get("src_changed") for r in runs)
     if changed:
         digests = sorted({r["src_digest"] for r in runs})
-        log("WARNING: src/renkou changed during this benchmark: the runs did not all measure the same code "
-            f"({', '.join(sorted(f for f, hs in seen.items() if len(hs) > 1)) or 'edited during a run'})")
+        log(
+            "WARNING: src/renkou changed during this benchmark: the runs did not all measure the same code "
+            f"({', '.join(sorted(f for f, hs in seen.items() if len(hs) > 1)) or 'edited during a run'})"
+        )
         return digests, True
     return src_digest({f: next(iter(hs)) for f, hs in seen.items()}), False
 
@@ -233,8 +236,13 @@ def environment() -> dict[str, Any]:
 
     import sqlalchemy
 
-    return {"python": platform.python_version(), "sqlite": sqlite3.sqlite_version, "sqlalchemy": sqlalchemy.__version__,
-            "cpus": os.cpu_count(), "machine": platform.machine()}
+    return {
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "sqlalchemy": sqlalchemy.__version__,
+        "cpus": os.cpu_count(),
+        "machine": platform.machine(),
+    }
 
 
 TIMEOUT_S: float | None = None  # set from --timeout by the runner: the longest any measured process may take

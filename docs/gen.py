@@ -49,6 +49,7 @@ def cell(text: str) -> str:
 
 # ----------------------------------------------------------------------------------- settings
 
+
 def settings_table() -> str:
     lines = ["| 设置 | Setting | Environment variable | Flag | Default | Values |", "|---|---|---|---|---|---|"]
     for s in settings_info():
@@ -58,6 +59,7 @@ def settings_table() -> str:
 
 
 # ---------------------------------------------------------------------------------- indicators
+
 
 def formula(ind: catalogue.Indicator) -> str:
     if not ind.denominator:
@@ -71,19 +73,24 @@ def formula(ind: catalogue.Indicator) -> str:
 
 def indicator_table() -> str:
     cat = catalogue.load(None)
-    lines = [f"{len(cat.indicators)} indicators. A formula names the measures of the counting engine and their filters;",
-             "*stock* figures are counted at the end of the period's last day, the others over the period.",
-             "",
-             "| Code | 指标 | Indicator | Formula | Unit | Decimals | Stock | Broken down by |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = [
+        f"{len(cat.indicators)} indicators. A formula names the measures of the counting engine and their filters;",
+        "*stock* figures are counted at the end of the period's last day, the others over the period.",
+        "",
+        "| Code | 指标 | Indicator | Formula | Unit | Decimals | Stock | Broken down by |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for ind in cat.indicators.values():
         unit = ind.unit or ("per mille" if ind.factor == 1000 else "%" if ind.factor == 100 else "")
-        lines.append(f"| `{ind.code}` | {cell(ind.zh)} | {cell(ind.en)} | {cell(formula(ind))} | {cell(unit)} | {ind.decimals} | "
-                     f"{'yes' if ind.stock else ''} | {cell(', '.join(ind.disaggregations))} |")
+        lines.append(
+            f"| `{ind.code}` | {cell(ind.zh)} | {cell(ind.en)} | {cell(formula(ind))} | {cell(unit)} | {ind.decimals} | "
+            f"{'yes' if ind.stock else ''} | {cell(', '.join(ind.disaggregations))} |"
+        )
     return "\n".join(lines)
 
 
 # ---------------------------------------------------------------------------------------- cli
+
 
 def commands(cmd, path: list[str]) -> list[tuple[list[str], object]]:
     out = [(path, cmd)]

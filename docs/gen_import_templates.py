@@ -17,8 +17,16 @@ from renkou.exchange import templates
 OUT = Path(__file__).with_name("import-templates.md")
 
 # Required fields of an event kind (as named in renkou.core.events) -> the import column they mean.
-EVENT_FIELD_COLUMN = {"mother": "mother", "partner": "partner", "hukou_unit": "hukou_unit", "residence_unit": "residence_unit",
-                      "work_unit": "work_unit", "scope": "scope", "hukou_type": "hukou_type", "grade": "grade"}
+EVENT_FIELD_COLUMN = {
+    "mother": "mother",
+    "partner": "partner",
+    "hukou_unit": "hukou_unit",
+    "residence_unit": "residence_unit",
+    "work_unit": "work_unit",
+    "scope": "scope",
+    "hukou_type": "hukou_type",
+    "grade": "grade",
+}
 
 
 def cell(text: str) -> str:

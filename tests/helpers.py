@@ -38,13 +38,16 @@ def build_units(db: Database) -> None:
             orgs.create_unit(s, code=v, name=name, level="village", parent_code=t, valid_from=D(1980, 1, 1), urban_rural="220")
 
 
-def add_resident(s, name: str, sex: str, birth: dt.date, village: str, n: int, *, registered: dt.date | None = None,
-                 officer: Officer = SYSTEM):
+def add_resident(
+    s, name: str, sex: str, birth: dt.date, village: str, n: int, *, registered: dt.date | None = None, officer: Officer = SYSTEM
+):
     """A person registered (hukou and residence) in ``village`` from ``registered`` (default birth), by
     ``officer`` (default the system writing as ACTOR)."""
     p = persons.add_person(s, officer, name=name, sex=sex, birth_date=birth, id_number=pid(birth, sex, n))
     unit = orgs.get_unit(s, village)
-    events.record(s, officer, "register", p, registered or birth, source="import", hukou_unit=unit, residence_unit=unit, hukou_type="agricultural")
+    events.record(
+        s, officer, "register", p, registered or birth, source="import", hukou_unit=unit, residence_unit=unit, hukou_type="agricultural"
+    )
     return p
 
 

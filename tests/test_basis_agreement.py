@@ -30,8 +30,9 @@ def county(db, monkeypatch):
     monkeypatch.setenv("RENKOU_STATS_SNAPSHOT", "off")
     fx.build(db)
     with db.write(fx.ACTOR) as s:
-        acc = accounts.create_account(s, username="tongji", display_name="统计", role="county_statistician", unit_code=fx.COUNTY,
-                                      password="County.Stats-2026")
+        acc = accounts.create_account(
+            s, username="tongji", display_name="统计", role="county_statistician", unit_code=fx.COUNTY, password="County.Stats-2026"
+        )
         token = accounts.create_token(s, acc, "test client")
     with TestClient(web.create_app(db, secret="k", secure_cookies=False)) as c:
         yield db, c, token
@@ -79,7 +80,9 @@ def test_every_surface_gives_the_same_figure_for_each_statistical_basis(county, 
         registry = asof.population(s, fx.T1, date)
         assert {registry.code: registry.total, **{k.code: k.total for k in registry.children}} == hukou
         current = asof.population(s, fx.T1, date, "current")
-    assert {current.code: current.total, **{k.code: k.total for k in current.children}} == api_counts(c, token, fx.T1, date, basis="current")
+    assert {current.code: current.total, **{k.code: k.total for k in current.children}} == api_counts(
+        c, token, fx.T1, date, basis="current"
+    )
 
 
 def test_the_dashboard_shows_the_default_basis_at_the_end_of_last_month(county):

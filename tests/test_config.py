@@ -34,32 +34,38 @@ def test_no_module_but_config_reads_a_renkou_variable():
     assert offenders == []
 
 
-@pytest.mark.parametrize("env,field,value", [
-    ({}, "resident_threshold_months", 3),
-    ({"RENKOU_RESIDENT_THRESHOLD_MONTHS": "6"}, "resident_threshold_months", 6),
-    ({"RENKOU_RESIDENT_THRESHOLD_MONTHS": ""}, "resident_threshold_months", 3),
-    ({"RENKOU_STAT_YEAR_START": "1"}, "stat_year_start", 1),
-    ({"RENKOU_BIRTH_ORDER_RULE": "couple"}, "birth_order_rule", "couple"),
-    ({"RENKOU_COOKIE_SECURE": "0"}, "cookie_secure", False),
-    ({"RENKOU_COOKIE_SECURE": "1"}, "cookie_secure", True),
-    ({}, "cookie_secure", None),
-    ({"RENKOU_REPORTS_DIR": "/srv/reports"}, "reports_dir", "/srv/reports"),
-    ({"RENKOU_STATS_SNAPSHOT": "off"}, "stats_snapshot", "off"),
-    ({"RENKOU_SECRET_KEY": "s3cret"}, "secret_key", "s3cret"),
-    ({"RENKOU_ARGON2_PROFILE": "test"}, "argon2_profile", "test"),
-])
+@pytest.mark.parametrize(
+    "env,field,value",
+    [
+        ({}, "resident_threshold_months", 3),
+        ({"RENKOU_RESIDENT_THRESHOLD_MONTHS": "6"}, "resident_threshold_months", 6),
+        ({"RENKOU_RESIDENT_THRESHOLD_MONTHS": ""}, "resident_threshold_months", 3),
+        ({"RENKOU_STAT_YEAR_START": "1"}, "stat_year_start", 1),
+        ({"RENKOU_BIRTH_ORDER_RULE": "couple"}, "birth_order_rule", "couple"),
+        ({"RENKOU_COOKIE_SECURE": "0"}, "cookie_secure", False),
+        ({"RENKOU_COOKIE_SECURE": "1"}, "cookie_secure", True),
+        ({}, "cookie_secure", None),
+        ({"RENKOU_REPORTS_DIR": "/srv/reports"}, "reports_dir", "/srv/reports"),
+        ({"RENKOU_STATS_SNAPSHOT": "off"}, "stats_snapshot", "off"),
+        ({"RENKOU_SECRET_KEY": "s3cret"}, "secret_key", "s3cret"),
+        ({"RENKOU_ARGON2_PROFILE": "test"}, "argon2_profile", "test"),
+    ],
+)
 def test_values_are_read_from_the_environment(env, field, value):
     assert getattr(Settings.from_env(env), field) == value
 
 
-@pytest.mark.parametrize("env,named", [
-    ({"RENKOU_RESIDENT_THRESHOLD_MONTHS": "25"}, "RENKOU_RESIDENT_THRESHOLD_MONTHS"),
-    ({"RENKOU_STAT_YEAR_START": "x"}, "RENKOU_STAT_YEAR_START"),
-    ({"RENKOU_BENEFIT_POSTING_DAYS": "0"}, "RENKOU_BENEFIT_POSTING_DAYS"),
-    ({"RENKOU_BIRTH_ORDER_RULE": "father"}, "RENKOU_BIRTH_ORDER_RULE"),
-    ({"RENKOU_COOKIE_SECURE": "maybe"}, "RENKOU_COOKIE_SECURE"),
-    ({"RENKOU_ARGON2_PROFILE": "fast"}, "RENKOU_ARGON2_PROFILE"),
-])
+@pytest.mark.parametrize(
+    "env,named",
+    [
+        ({"RENKOU_RESIDENT_THRESHOLD_MONTHS": "25"}, "RENKOU_RESIDENT_THRESHOLD_MONTHS"),
+        ({"RENKOU_STAT_YEAR_START": "x"}, "RENKOU_STAT_YEAR_START"),
+        ({"RENKOU_BENEFIT_POSTING_DAYS": "0"}, "RENKOU_BENEFIT_POSTING_DAYS"),
+        ({"RENKOU_BIRTH_ORDER_RULE": "father"}, "RENKOU_BIRTH_ORDER_RULE"),
+        ({"RENKOU_COOKIE_SECURE": "maybe"}, "RENKOU_COOKIE_SECURE"),
+        ({"RENKOU_ARGON2_PROFILE": "fast"}, "RENKOU_ARGON2_PROFILE"),
+    ],
+)
 def test_a_bad_value_is_refused_naming_the_variable(env, named):
     with pytest.raises(UserError) as e:
         Settings.from_env(env)

@@ -28,9 +28,13 @@ def test_otherwise_one_folder_per_database_in_the_users_data_directory(monkeypat
     got = data_dir(Settings(), url)
     assert got.parent == tmp_path / "share" / "renkou" and got.name.startswith("data-")
     assert not str(got).startswith(tempfile.gettempdir() + "/renkou")
-    assert data_dir(Settings(), "postgresql+psycopg://renkou:secret@db/other") != data_dir(Settings(), "postgresql+psycopg://renkou:secret@db/renkou")
+    assert data_dir(Settings(), "postgresql+psycopg://renkou:secret@db/other") != data_dir(
+        Settings(), "postgresql+psycopg://renkou:secret@db/renkou"
+    )
     # the password is not part of the name: changing it keeps the folder
-    assert data_dir(Settings(), "postgresql+psycopg://renkou:new@db/renkou") == data_dir(Settings(), "postgresql+psycopg://renkou:secret@db/renkou")
+    assert data_dir(Settings(), "postgresql+psycopg://renkou:new@db/renkou") == data_dir(
+        Settings(), "postgresql+psycopg://renkou:secret@db/renkou"
+    )
 
 
 def test_without_a_home_setting_it_is_under_the_home_directory(monkeypatch):

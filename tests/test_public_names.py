@@ -52,8 +52,13 @@ def private_imports(path: Path) -> list[str]:
         elif isinstance(node, ast.Import):
             modules |= {(a.asname or a.name.split(".")[0]) for a in node.names if a.name.startswith("renkou")}
     for node in ast.walk(tree):
-        if (isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.startswith("__")
-                and isinstance(node.value, ast.Name) and node.value.id in modules):
+        if (
+            isinstance(node, ast.Attribute)
+            and node.attr.startswith("_")
+            and not node.attr.startswith("__")
+            and isinstance(node.value, ast.Name)
+            and node.value.id in modules
+        ):
             found.append(f"{node.lineno}: {node.value.id}.{node.attr}")
     return found
 
@@ -72,6 +77,9 @@ def test_no_private_name_is_imported_from_another_module():
 
 def test_the_private_import_check_finds_what_it_should(tmp_path):
     f = tmp_path / "m.py"
-    f.write_text("from renkou.cli import synth\nfrom renkou.stats.model import day\n\ndef g():\n"
-                 "    from renkou.cli.synth import _bar\n    return synth._x, day\n", encoding="utf-8")
+    f.write_text(
+        "from renkou.cli import synth\nfrom renkou.stats.model import day\n\ndef g():\n"
+        "    from renkou.cli.synth import _bar\n    return synth._x, day\n",
+        encoding="utf-8",
+    )
     assert private_imports(f) == ["5: from renkou.cli.synth import _bar", "6: synth._x"]

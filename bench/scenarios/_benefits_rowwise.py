@@ -53,8 +53,11 @@ def _facts(ix: dict, p: int, d: int, adopted: str, cls: Any) -> dict[str, Any]:
         h = _last(ix["hukou"].get(q), d)
         ht = _last(ix["htype"].get(q), d)
         c = int(cls[min(h, len(cls) - 1)]) if h is not None else 0
-        return {"h": h, "rural": ht == "agricultural" or (ht == "resident" and c == 2),
-                "area": 1 if ht == "non_agricultural" else 2 if ht == "agricultural" else (c or None)}
+        return {
+            "h": h,
+            "rural": ht == "agricultural" or (ht == "resident" and c == 2),
+            "area": 1 if ht == "non_agricultural" else 2 if ht == "agricultural" else (c or None),
+        }
 
     f = {"birth": birth, "death": death, **person(p)}
     spouse = None
@@ -69,8 +72,9 @@ def _facts(ix: dict, p: int, d: int, adopted: str, cls: Any) -> dict[str, Any]:
     kids = [k for k in ix["links"].get(p, []) if k[0] <= d and (adopted == "count" or not k[2])]
     dead = [k for k in kids if (ix["deaths"].get(k[1], (None,))[0] or 10**9) <= d]
     living = [k for k in kids if k not in dead]
-    f.update(ever=len(kids), living=len(living), sons=sum(k[3] == 1 for k in living), daughters=sum(k[3] == 0 for k in living),
-             died=len(dead))
+    f.update(
+        ever=len(kids), living=len(living), sons=sum(k[3] == 1 for k in living), daughters=sum(k[3] == 0 for k in living), died=len(dead)
+    )
     if len(kids) == 1:
         child = kids[0][1]
         f.update(child_birth=kids[0][4], child_death=ix["deaths"].get(child, (None,))[0], child_grade=_last(ix["grades"].get(child), d))
@@ -151,7 +155,9 @@ def child_rowwise(db_path: str, year: int, county: str, max_persons: int, seed: 
         if prog.beneficiary == "child":
             universe = sorted(ix["persons"])
         else:
-            universe = sorted(p for p, ks in ix["links"].items() if any(k[0] <= d and (prog.adopted_children == "count" or not k[2]) for k in ks))
+            universe = sorted(
+                p for p, ks in ix["links"].items() if any(k[0] <= d and (prog.adopted_children == "count" or not k[2]) for k in ks)
+            )
         sample = sorted(rng.sample(universe, max_persons)) if max_persons < len(universe) else universe
         t = time.perf_counter()
         found = []
@@ -166,8 +172,14 @@ def child_rowwise(db_path: str, year: int, county: str, max_persons: int, seed: 
         spent = time.perf_counter() - t
         scale = len(universe) / max(1, len(sample))
         total += spent * scale
-        out["programmes"][key] = {"universe": len(universe), "evaluated": len(sample), "eval_s": spent, "scaled_s": spent * scale,
-                                  "sample": sample if len(sample) < len(universe) else None, "candidates": found}
+        out["programmes"][key] = {
+            "universe": len(universe),
+            "evaluated": len(sample),
+            "eval_s": spent,
+            "scaled_s": spent * scale,
+            "sample": sample if len(sample) < len(universe) else None,
+            "candidates": found,
+        }
     out["seconds"] = total
     out["measured_s"] = time.perf_counter() - t0
     return out

@@ -32,9 +32,11 @@ def _org_rows(rng: random.Random) -> tuple[list[list[str]], list[str]]:
     """orgs.csv rows (county, 15 townships, 300 villages) and the village codes."""
     rows = [[COUNTY, "示例县", "county", "", "1980-01-01", "", ""]]
     villages: list[str] = []
-    plan = ([(f"{COUNTY}{t:03d}000", "街道", "111") for t in range(1, 6)]
-            + [(f"{COUNTY}{t:03d}000", "镇", "121") for t in range(100, 105)]
-            + [(f"{COUNTY}{t:03d}000", "乡", "210") for t in range(200, 205)])
+    plan = (
+        [(f"{COUNTY}{t:03d}000", "街道", "111") for t in range(1, 6)]
+        + [(f"{COUNTY}{t:03d}000", "镇", "121") for t in range(100, 105)]
+        + [(f"{COUNTY}{t:03d}000", "乡", "210") for t in range(200, 205)]
+    )
     for (t_code, suffix, t_ur), t_name in zip(plan, TOWNSHIP_NAMES, strict=True):
         rows.append([t_code, t_name + suffix, "township", COUNTY, "1980-01-01", t_ur, ""])
         if suffix == "街道":  # streets: residents' committees 001-020
@@ -95,8 +97,10 @@ def generate(folder: Path, rows: int, seed: int) -> dict[str, Any]:
         w = csv.writer(fo)
         w.writerow(heads[0])
         w.writerows(org_rows)
-    with (folder / "households.csv").open("w", newline="", encoding="utf-8") as fh, \
-         (folder / "persons.csv").open("w", newline="", encoding="utf-8") as fp:
+    with (
+        (folder / "households.csv").open("w", newline="", encoding="utf-8") as fh,
+        (folder / "persons.csv").open("w", newline="", encoding="utf-8") as fp,
+    ):
         wh, wp = csv.writer(fh), csv.writer(fp)
         wh.writerow(heads[1])
         wp.writerow(heads[2])
@@ -112,8 +116,22 @@ def generate(folder: Path, rows: int, seed: int) -> dict[str, Any]:
             addr_i = 0 if rand() < 0.8 else 1 + randrange(n_addr - 1)  # most were born in the county
             pool = GIVEN_M if male else GIVEN_F
             name = surname + choice(pool) + (choice(pool) if rand() < 0.6 else "")
-            buf.append([ids(addr_i, birth, male), "", name, "男" if male else "女", birth.isoformat(), "汉族", "农业",
-                        village, village, hh, relation, ""])
+            buf.append(
+                [
+                    ids(addr_i, birth, male),
+                    "",
+                    name,
+                    "男" if male else "女",
+                    birth.isoformat(),
+                    "汉族",
+                    "农业",
+                    village,
+                    village,
+                    hh,
+                    relation,
+                    "",
+                ]
+            )
 
         while written < rows:
             size = min(rng.choices(sizes, cum_weights=cum_weights)[0], rows - written)

@@ -45,35 +45,69 @@ import numpy as np
 import pandas as pd
 
 POPULATION_LEVELS = ("province", "city", "county", "township", "village")
-COLUMNS = ("pop_start", "pop_end", "pop_avg", "births", "births_m", "births_f", "births_1", "births_2", "births_3", "srb",
-           "share_1", "share_2", "share_3", "cbr", "deaths", "cdr", "ngr", "women", "married_women", "gfr", "tfr",
-           "marriages", "divorces", "moves_in", "moves_out", "share_60", "share_65")
+COLUMNS = (
+    "pop_start",
+    "pop_end",
+    "pop_avg",
+    "births",
+    "births_m",
+    "births_f",
+    "births_1",
+    "births_2",
+    "births_3",
+    "srb",
+    "share_1",
+    "share_2",
+    "share_3",
+    "cbr",
+    "deaths",
+    "cdr",
+    "ngr",
+    "women",
+    "married_women",
+    "gfr",
+    "tfr",
+    "marriages",
+    "divorces",
+    "moves_in",
+    "moves_out",
+    "share_60",
+    "share_65",
+)
 TFR_AGES = range(15, 50)
 
 
 # ------------------------------------------------------------------------------------ reading
+
 
 def read_tables(db_path: str) -> dict[str, pd.DataFrame]:
     con = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
     try:
         t = {
             "person": pd.read_sql("SELECT id, sex, birth_date FROM person", con),
-            "event": pd.read_sql("SELECT id, kind, person_id, date, partner_id, mother_id, hukou_unit_id, scope, supersedes_id "
-                                 "FROM event", con),
+            "event": pd.read_sql(
+                "SELECT id, kind, person_id, date, partner_id, mother_id, hukou_unit_id, scope, supersedes_id FROM event", con
+            ),
             "org_unit": pd.read_sql("SELECT id, code, level, valid_from, retired_on FROM org_unit", con),
             "org_version": pd.read_sql("SELECT id, unit_id, valid_from, name, parent_id FROM org_version", con),
             "org_succession": pd.read_sql("SELECT id, predecessor_id, successor_id, date, is_primary FROM org_succession", con),
         }
     finally:
         con.close()
-    for name, cols in (("person", ["birth_date"]), ("event", ["date"]), ("org_unit", ["valid_from", "retired_on"]),
-                       ("org_version", ["valid_from"]), ("org_succession", ["date"])):
+    for name, cols in (
+        ("person", ["birth_date"]),
+        ("event", ["date"]),
+        ("org_unit", ["valid_from", "retired_on"]),
+        ("org_version", ["valid_from"]),
+        ("org_succession", ["date"]),
+    ):
         for c in cols:
             t[name][c] = pd.to_datetime(t[name][c], format="%Y-%m-%d")
     return t
 
 
 # ------------------------------------------------------------------------------------ the tree
+
 
 def org_tree(t: dict[str, pd.DataFrame], on: pd.Timestamp) -> tuple[pd.Series, pd.DataFrame, pd.DataFrame]:
     """(base unit of every recorded unit id, the population units on ``on`` with code/name/parent,
@@ -121,6 +155,7 @@ def org_tree(t: dict[str, pd.DataFrame], on: pd.Timestamp) -> tuple[pd.Series, p
 
 # ------------------------------------------------------------------------------------ helpers
 
+
 def hukou_events(ev: pd.DataFrame) -> pd.DataFrame:
     """Events that set the hukou unit, with ``h`` (0 = outside the county), sorted by person, date, id."""
     sets = ev["kind"].isin(["register", "birth"]) | ((ev["kind"] == "move") & ev["scope"].isin(["hukou", "both"]))
@@ -159,9 +194,15 @@ def ages(birth: pd.Series, on: pd.Series | pd.Timestamp) -> pd.Series:
 def married_on(ev: pd.DataFrame, death: pd.Series, on: pd.Timestamp) -> set:
     """Persons inside a married interval at the end of ``on``."""
     u = ev[ev["kind"].isin(["marriage", "divorce"]) & ev["partner_id"].notna()]
-    u = pd.DataFrame({"id": u["id"], "kind": u["kind"], "date": u["date"],
-                      "a": np.minimum(u["person_id"], u["partner_id"]).astype(np.int64),
-                      "b": np.maximum(u["person_id"], u["partner_id"]).astype(np.int64)})
+    u = pd.DataFrame(
+        {
+            "id": u["id"],
+            "kind": u["kind"],
+            "date": u["date"],
+            "a": np.minimum(u["person_id"], u["partner_id"]).astype(np.int64),
+            "b": np.maximum(u["person_id"], u["partner_id"]).astype(np.int64),
+        }
+    )
     mar = u[u["kind"] == "marriage"].rename(columns={"id": "m", "date": "start"})[["m", "start", "a", "b"]]
     div = u[u["kind"] == "divorce"].rename(columns={"date": "div"})[["div", "a", "b"]]
     ends = mar.merge(div, on=["a", "b"], how="left")
@@ -190,6 +231,7 @@ def round_float(x: float, decimals: int) -> float:
 
 
 # ------------------------------------------------------------------------------------ the report
+
 
 def annual_report(t: dict[str, pd.DataFrame], county: str, year: int) -> dict[str, Any]:
     start, end = pd.Timestamp(year, 1, 1), pd.Timestamp(year, 12, 31)
@@ -290,9 +332,28 @@ def annual_report(t: dict[str, pd.DataFrame], county: str, year: int) -> dict[st
     counts.index.name = "unit"
     rolled = pairs.merge(counts, left_on="unit", right_index=True, how="left").fillna(0).groupby("ancestor").sum(numeric_only=True)
     rolled = rolled.drop(columns="unit", errors="ignore").reindex(pop_units.index, fill_value=0)
-    for name in ["pop_start", "pop_end", "women_start", "women_end", "married_women", "pop_60", "pop_65", "births", "births_m", "births_f",
-                 "births_1", "births_2", "births_3", "deaths", "marriages", "divorces", "moves_in", "moves_out",
-                 *(f"women_{tag}_{a}" for tag in ("start", "end") for a in TFR_AGES), *(f"births_age_{a}" for a in TFR_AGES)]:
+    for name in [
+        "pop_start",
+        "pop_end",
+        "women_start",
+        "women_end",
+        "married_women",
+        "pop_60",
+        "pop_65",
+        "births",
+        "births_m",
+        "births_f",
+        "births_1",
+        "births_2",
+        "births_3",
+        "deaths",
+        "marriages",
+        "divorces",
+        "moves_in",
+        "moves_out",
+        *(f"women_{tag}_{a}" for tag in ("start", "end") for a in TFR_AGES),
+        *(f"births_age_{a}" for a in TFR_AGES),
+    ]:
         if name not in rolled:
             rolled[name] = 0.0
 
@@ -311,13 +372,35 @@ def annual_report(t: dict[str, pd.DataFrame], county: str, year: int) -> dict[st
         for a in TFR_AGES:
             w = (c[f"women_start_{a}"] + c[f"women_end_{a}"]) / 2
             tfr = tfr + (c[f"births_age_{a}"] / w if w else 0.0)
-        values = [n["pop_start"], n["pop_end"], round_float(avg, 1), n["births"], n["births_m"], n["births_f"], n["births_1"],
-                  n["births_2"], n["births_3"], half_up(n["births_m"], n["births_f"], 100, 2),
-                  half_up(n["births_1"], n["births"], 100, 2), half_up(n["births_2"], n["births"], 100, 2),
-                  half_up(n["births_3"], n["births"], 100, 2), half_up(n["births"], avg, 1000, 2), n["deaths"],
-                  half_up(n["deaths"], avg, 1000, 2), half_up(n["births"] - n["deaths"], avg, 1000, 2), n["women_end"],
-                  n["married_women"], half_up(n["births"], women_avg, 1000, 2), round_float(tfr, 2), n["marriages"], n["divorces"],
-                  n["moves_in"], n["moves_out"], half_up(n["pop_60"], n["pop_end"], 100, 2), half_up(n["pop_65"], n["pop_end"], 100, 2)]
+        values = [
+            n["pop_start"],
+            n["pop_end"],
+            round_float(avg, 1),
+            n["births"],
+            n["births_m"],
+            n["births_f"],
+            n["births_1"],
+            n["births_2"],
+            n["births_3"],
+            half_up(n["births_m"], n["births_f"], 100, 2),
+            half_up(n["births_1"], n["births"], 100, 2),
+            half_up(n["births_2"], n["births"], 100, 2),
+            half_up(n["births_3"], n["births"], 100, 2),
+            half_up(n["births"], avg, 1000, 2),
+            n["deaths"],
+            half_up(n["deaths"], avg, 1000, 2),
+            half_up(n["births"] - n["deaths"], avg, 1000, 2),
+            n["women_end"],
+            n["married_women"],
+            half_up(n["births"], women_avg, 1000, 2),
+            round_float(tfr, 2),
+            n["marriages"],
+            n["divorces"],
+            n["moves_in"],
+            n["moves_out"],
+            half_up(n["pop_60"], n["pop_end"], 100, 2),
+            half_up(n["pop_65"], n["pop_end"], 100, 2),
+        ]
         out_rows.append({"code": code, "label": label, "total": total, "values": values})
     return {"columns": list(COLUMNS), "rows": out_rows}
 
@@ -329,6 +412,12 @@ def child_pandas(db_path: str, county: str, year: int) -> dict[str, Any]:
     t1 = time.perf_counter()
     report = annual_report(tables, county, year)
     t2 = time.perf_counter()
-    return {"seconds": t2 - t0, "read_s": t1 - t0, "compute_s": t2 - t1, "events": len(tables["event"]),
-            "persons": len(tables["person"]), "report": report, "pandas": pd.__version__}
-
+    return {
+        "seconds": t2 - t0,
+        "read_s": t1 - t0,
+        "compute_s": t2 - t1,
+        "events": len(tables["event"]),
+        "persons": len(tables["person"]),
+        "report": report,
+        "pandas": pd.__version__,
+    }

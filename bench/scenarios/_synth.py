@@ -59,7 +59,9 @@ def county_files(persons: int, seed: int, *, regenerate: bool = False) -> tuple[
         shutil.rmtree(folder)
     harness.log(f"generating the synthetic county ({persons:,} persons, seed {seed}) into {folder.relative_to(harness.ROOT)} …")
     info = harness.run_child(f"{__name__}:child_files", {"folder": str(folder), "persons": persons, "seed": seed}, label="county files")
-    info = {k: info[k] for k in ("persons", "alive", "households", "units", "events", "rows", "registered_rows", "register_rows", "build_s")}
+    info = {
+        k: info[k] for k in ("persons", "alive", "households", "units", "events", "rows", "registered_rows", "register_rows", "build_s")
+    }
     info.update(seed=seed, digest=digest)
     meta.write_text(json.dumps(info, indent=1), encoding="utf-8")  # written last: marks the set complete
     harness.log(f"county files ready in {info['build_s']:.1f} s: {info}")
@@ -104,6 +106,7 @@ def county_db(persons: int, seed: int, *, regenerate: bool = False, analyze: boo
 
 # --------------------------------------------------------------------------------- (in children)
 
+
 def child_files(folder: str, persons: int, seed: int) -> dict[str, Any]:
     from renkou.exchange import templates
     from renkou.synth import build, store
@@ -117,8 +120,11 @@ def child_files(folder: str, persons: int, seed: int) -> dict[str, Any]:
     register = build.snapshot_person_rows(c)  # the register at the end: every row registers a person
     register.rename({col.key: col.zh for col in templates.columns("persons")}).write_csv(Path(folder) / "register.csv")
     rows = build.person_rows(c)
-    out = build.summary(c) | {"rows": rows.height, "registered_rows": int((rows["hukou_unit"] != "").sum()),
-                              "register_rows": register.height}
+    out = build.summary(c) | {
+        "rows": rows.height,
+        "registered_rows": int((rows["hukou_unit"] != "").sum()),
+        "register_rows": register.height,
+    }
     out["build_s"] = time.perf_counter() - t0
     return out
 

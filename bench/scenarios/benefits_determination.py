@@ -72,14 +72,24 @@ def child_determination(db_path: str, year: int, county: str) -> dict[str, Any]:
             t = time.perf_counter()
             b.check(key, pid, prog.determination(year), period_start=dt.date(year, 1, 1))
             checks.append(time.perf_counter() - t)
-    return {"seconds": t4 - t2, "load_s": t1 - t0, "details_s": t2 - t1, "sources_s": t3 - t2, "programme_s": per,
-            "explain_s": t5 - t4, "check_median_ms": statistics.median(checks) * 1000, "check_max_ms": max(checks) * 1000,
-            "candidates": {k: sorted(d.person_id for d in ds) for k, ds in found.items()},
-            "attestation_only": {k: sum(d.eligible is None for d in ds) for k, ds in found.items()}}
+    return {
+        "seconds": t4 - t2,
+        "load_s": t1 - t0,
+        "details_s": t2 - t1,
+        "sources_s": t3 - t2,
+        "programme_s": per,
+        "explain_s": t5 - t4,
+        "check_median_ms": statistics.median(checks) * 1000,
+        "check_max_ms": max(checks) * 1000,
+        "candidates": {k: sorted(d.person_id for d in ds) for k, ds in found.items()},
+        "attestation_only": {k: sum(d.eligible is None for d in ds) for k, ds in found.items()},
+    }
 
 
 def add_arguments(g: argparse._ArgumentGroup) -> None:
-    g.add_argument("--benefits-year", type=int, default=YEAR, metavar="Y", help=f"(benefits_determination) the year judged (default {YEAR})")
+    g.add_argument(
+        "--benefits-year", type=int, default=YEAR, metavar="Y", help=f"(benefits_determination) the year judged (default {YEAR})"
+    )
 
 
 def run(size_label: str, size: int, repeats: int, args: argparse.Namespace) -> dict[str, Any]:
@@ -97,17 +107,25 @@ def run(size_label: str, size: int, repeats: int, args: argparse.Namespace) -> d
         if i < repeats:
             r = harness.run_child(f"{__name__}:child_determination", kw, label=f"determination run {i + 1}")
             runs.append(r)
-            harness.log(f"determination run {i + 1}/{repeats}: {r['seconds']:.3f} s (sources {r['sources_s']:.3f} s, "
-                        + ", ".join(f"{k} {v:.3f} s ({len(r['candidates'][k]):,})" for k, v in r["programme_s"].items())
-                        + f"); model load {r['load_s']:.1f} s, details {r['details_s']:.2f} s; explain {r['explain_s']:.2f} s; "
-                        f"check {r['check_median_ms']:.0f} ms; peak {r['peak_mib']:.0f} MiB")
+            harness.log(
+                f"determination run {i + 1}/{repeats}: {r['seconds']:.3f} s (sources {r['sources_s']:.3f} s, "
+                + ", ".join(f"{k} {v:.3f} s ({len(r['candidates'][k]):,})" for k, v in r["programme_s"].items())
+                + f"); model load {r['load_s']:.1f} s, details {r['details_s']:.2f} s; explain {r['explain_s']:.2f} s; "
+                f"check {r['check_median_ms']:.0f} ms; peak {r['peak_mib']:.0f} MiB"
+            )
         if i < base_repeats:
-            b = harness.run_child("bench.scenarios._benefits_rowwise:child_rowwise", kw | {"max_persons": cap, "seed": args.seed},
-                                  label=f"row-by-row baseline run {i + 1}")
+            b = harness.run_child(
+                "bench.scenarios._benefits_rowwise:child_rowwise",
+                kw | {"max_persons": cap, "seed": args.seed},
+                label=f"row-by-row baseline run {i + 1}",
+            )
             baselines.append(b)
-            harness.log(f"row-by-row baseline run {i + 1}/{base_repeats}: {b['seconds']:.1f} s for the county (measured "
-                        f"{b['measured_s']:.1f} s: index {b['index_s']:.1f} s, " + ", ".join(
-                            f"{k} {p['evaluated']:,}/{p['universe']:,}" for k, p in b["programmes"].items()) + f"), peak {b['peak_mib']:.0f} MiB")
+            harness.log(
+                f"row-by-row baseline run {i + 1}/{base_repeats}: {b['seconds']:.1f} s for the county (measured "
+                f"{b['measured_s']:.1f} s: index {b['index_s']:.1f} s, "
+                + ", ".join(f"{k} {p['evaluated']:,}/{p['universe']:,}" for k, p in b["programmes"].items())
+                + f"), peak {b['peak_mib']:.0f} MiB"
+            )
     ref = runs[0]["candidates"]
     for r in runs[1:]:
         if r["candidates"] != ref:
@@ -117,8 +135,9 @@ def run(size_label: str, size: int, repeats: int, args: argparse.Namespace) -> d
             mine = set(ref[key]) if p["sample"] is None else set(ref[key]) & set(p["sample"])
             if mine != set(p["candidates"]):
                 diff = sorted(mine ^ set(p["candidates"]))
-                raise harness.BenchError(f"{NAME}: {key}: the row-by-row baseline and the determination differ for "
-                                         f"{len(diff)} person(s), e.g. {diff[:10]}")
+                raise harness.BenchError(
+                    f"{NAME}: {key}: the row-by-row baseline and the determination differ for {len(diff)} person(s), e.g. {diff[:10]}"
+                )
     persons = county["persons"]
     out: dict[str, Any] = {"scenario": NAME, "size": size_label, "rows": persons, "repeats": repeats}
     out.update(harness.timing_fields(runs, baselines, rows=persons))

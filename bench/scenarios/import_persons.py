@@ -51,6 +51,7 @@ TARGET_PEAK_MIB = {1_000_000: 2048.0}
 
 # ------------------------------------------------------------------------- measured (in children)
 
+
 def _url(path: str) -> str:
     return f"sqlite:///{path}"
 
@@ -92,8 +93,10 @@ def _counts(db: Any) -> tuple[int, int]:
     from renkou.storage.schema import Event, Person
 
     with db.read() as s:
-        return (s.scalar(select(func.count()).select_from(Person)),
-                s.scalar(select(func.count()).select_from(Event).where(Event.kind == "register")))
+        return (
+            s.scalar(select(func.count()).select_from(Person)),
+            s.scalar(select(func.count()).select_from(Event).where(Event.kind == "register")),
+        )
 
 
 def child_import(persons_csv: str, db_path: str, rows: int, registered: int, profile: str | None = None) -> dict[str, Any]:
@@ -119,8 +122,10 @@ def child_import(persons_csv: str, db_path: str, rows: int, registered: int, pro
     persons, events = _counts(db)
     db.dispose()
     if res.n_problems or res.created != rows or persons != rows or events != registered:
-        raise AssertionError(f"import_persons: expected {rows} persons and {registered} registrations, got created={res.created} "
-                             f"persons={persons} register events={events} problems={res.n_problems}")
+        raise AssertionError(
+            f"import_persons: expected {rows} persons and {registered} registrations, got created={res.created} "
+            f"persons={persons} register events={events} problems={res.n_problems}"
+        )
     return {"seconds": seconds, "created": res.created, "warnings": len(res.warnings)}
 
 
@@ -150,14 +155,27 @@ def child_baseline(persons_csv: str, db_path: str, limit: int) -> dict[str, Any]
                     break
                 idn, temp_key, name, sex, birth, eth, hukou_type, hu, ru, hh, relation, reg = row
                 birth_date = dt.date.fromisoformat(birth)
-                p = Person(id_number=idn or None, temp_key=temp_key or None, name=name, sex=sexes[sex], birth_date=birth_date,
-                           ethnicity=lookup(ETHNICITIES, eth) or "01")
+                p = Person(
+                    id_number=idn or None,
+                    temp_key=temp_key or None,
+                    name=name,
+                    sex=sexes[sex],
+                    birth_date=birth_date,
+                    ethnicity=lookup(ETHNICITIES, eth) or "01",
+                )
                 s.add(p)
                 s.flush()  # one flush per row: inserts the person (and the previous row's event), gives p.id
                 if hu:
-                    values = dict(kind="register", person_id=p.id, date=dt.date.fromisoformat(reg) if reg else birth_date,
-                                  hukou_unit_id=units[hu], residence_unit_id=units[ru], household_id=households.get(hh),
-                                  relation=lookup(RELATIONS, relation), hukou_type=lookup(HUKOU_TYPES, hukou_type))
+                    values = dict(
+                        kind="register",
+                        person_id=p.id,
+                        date=dt.date.fromisoformat(reg) if reg else birth_date,
+                        hukou_unit_id=units[hu],
+                        residence_unit_id=units[ru],
+                        household_id=households.get(hh),
+                        relation=lookup(RELATIONS, relation),
+                        hukou_type=lookup(HUKOU_TYPES, hukou_type),
+                    )
                     s.add(Event(source="import", fingerprint=fingerprint(values), **values))
                     registered += 1
                 done += 1
@@ -166,17 +184,23 @@ def child_baseline(persons_csv: str, db_path: str, limit: int) -> dict[str, Any]
     persons, events = _counts(db)
     db.dispose()
     if done != limit or persons != limit or events != registered:
-        raise AssertionError(f"baseline: expected {limit} persons and {registered} registrations, inserted {done}, "
-                             f"found persons={persons} events={events}")
+        raise AssertionError(
+            f"baseline: expected {limit} persons and {registered} registrations, inserted {done}, found persons={persons} events={events}"
+        )
     return {"seconds": seconds, "rows": done}
 
 
 # ------------------------------------------------------------------------------------ the scenario
 
+
 def add_arguments(g: argparse._ArgumentGroup) -> None:
     g.add_argument("--keep-db", action="store_true", help="keep the databases of the measured runs in bench/.cache/runs/<invocation>/")
-    g.add_argument("--profile", type=Path, metavar="FILE",
-                   help="cProfile the first measured import into FILE (its time is then not counted; an extra run)")
+    g.add_argument(
+        "--profile",
+        type=Path,
+        metavar="FILE",
+        help="cProfile the first measured import into FILE (its time is then not counted; an extra run)",
+    )
 
 
 def _fresh_copy(template: Path, name: str) -> Path:
@@ -202,8 +226,10 @@ def run(size_label: str, size: int, repeats: int, args: argparse.Namespace) -> d
     template = harness.run_dir() / f"{NAME}-{size}-template.db"
     harness.log("building the template database (migrate, orgs, households) …")
     setup = harness.run_child(f"{__name__}:child_setup", {"folder": str(folder), "db_path": str(template)}, label="setup")
-    harness.log(f"template ready: {setup['orgs']} orgs, {setup['households']:,} households in {setup['wall_s']:.1f} s; "
-                f"{rows:,} persons to import, {registered:,} of them with a registration")
+    harness.log(
+        f"template ready: {setup['orgs']} orgs, {setup['households']:,} households in {setup['wall_s']:.1f} s; "
+        f"{rows:,} persons to import, {registered:,} of them with a registration"
+    )
 
     base_rows, base_repeats = harness.baseline_plan(args, rows)
 
@@ -214,7 +240,9 @@ def run(size_label: str, size: int, repeats: int, args: argparse.Namespace) -> d
         if args.profile:
             db = _fresh_copy(template, f"{NAME}-{size}-profile.db")
             harness.log(f"profiling one import into {args.profile} …")
-            r = harness.run_child(f"{__name__}:child_import", kw | {"db_path": str(db), "profile": str(args.profile.resolve())}, label="profile")
+            r = harness.run_child(
+                f"{__name__}:child_import", kw | {"db_path": str(db), "profile": str(args.profile.resolve())}, label="profile"
+            )
             harness.log(f"profiled run: {r['seconds']:.2f} s (with profiler overhead)")
             _drop(db, args.keep_db)
 
@@ -224,16 +252,22 @@ def run(size_label: str, size: int, repeats: int, args: argparse.Namespace) -> d
                 r = harness.run_child(f"{__name__}:child_import", kw | {"db_path": str(db)}, label=f"import run {i + 1}")
                 _drop(db, args.keep_db)
                 imports.append(r)
-                harness.log(f"import run {i + 1}/{repeats}: {r['seconds']:.2f} s, peak {r['peak_mib']:.0f} MiB "
-                            f"({rows / r['seconds']:,.0f} rows/s)")
+                harness.log(
+                    f"import run {i + 1}/{repeats}: {r['seconds']:.2f} s, peak {r['peak_mib']:.0f} MiB ({rows / r['seconds']:,.0f} rows/s)"
+                )
             if base_rows and i < base_repeats:
                 db = _fresh_copy(template, f"{NAME}-{size}-baseline-{i + 1}.db")
-                b = harness.run_child(f"{__name__}:child_baseline", {"persons_csv": str(persons_csv), "db_path": str(db), "limit": base_rows},
-                                      label=f"baseline run {i + 1}")
+                b = harness.run_child(
+                    f"{__name__}:child_baseline",
+                    {"persons_csv": str(persons_csv), "db_path": str(db), "limit": base_rows},
+                    label=f"baseline run {i + 1}",
+                )
                 _drop(db, args.keep_db)
                 baselines.append(b)
-                harness.log(f"baseline run {i + 1}/{base_repeats}: {b['seconds']:.2f} s for {base_rows:,} rows, peak {b['peak_mib']:.0f} MiB "
-                            f"({base_rows / b['seconds']:,.0f} rows/s)")
+                harness.log(
+                    f"baseline run {i + 1}/{base_repeats}: {b['seconds']:.2f} s for {base_rows:,} rows, peak {b['peak_mib']:.0f} MiB "
+                    f"({base_rows / b['seconds']:,.0f} rows/s)"
+                )
     finally:  # the template, and any database a failed run left behind
         if not args.keep_db:
             for f in template.parent.glob(f"{NAME}-{size}-*"):

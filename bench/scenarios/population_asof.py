@@ -39,7 +39,9 @@ from bench import harness
 from bench.scenarios import _synth
 
 NAME = "population_asof"
-DESCRIPTION = "as-of population of every unit of the synthetic county on 2025-06-30 (counts_by_unit + Hierarchy) vs replaying every event in Python"
+DESCRIPTION = (
+    "as-of population of every unit of the synthetic county on 2025-06-30 (counts_by_unit + Hierarchy) vs replaying every event in Python"
+)
 DATE = "2025-06-30"
 CHECK_POPULATION_UP_TO = 20_000  # sizes at which the county total is also checked against asof.population
 
@@ -68,6 +70,7 @@ def _rollup(h: Any, raw: dict[int | None, Counter]) -> dict[str, list[int]]:
 
 
 # ------------------------------------------------------------------------- measured (in children)
+
 
 def child_asof(db_path: str, date: str, basis: str, check_population: bool) -> dict[str, Any]:
     from sqlalchemy import event as sa_event
@@ -143,8 +146,11 @@ def child_replay(db_path: str, date: str, basis: str) -> dict[str, Any]:
         t0 = time.perf_counter()
         h = Hierarchy.as_of(s, d)
         people = {pid: (sex, birth) for pid, sex, birth in s.execute(select(Person.id, Person.sex, Person.birth_date))}
-        events = s.execute(select(Event.id, Event.person_id, Event.kind, Event.date, unit_col, Event.scope, Event.supersedes_id)
-                           .order_by(Event.person_id, Event.date, Event.id)).all()
+        events = s.execute(
+            select(Event.id, Event.person_id, Event.kind, Event.date, unit_col, Event.scope, Event.supersedes_id).order_by(
+                Event.person_id, Event.date, Event.id
+            )
+        ).all()
         t1 = time.perf_counter()
         superseded = {e[6] for e in events if e[6] is not None}
         unit: dict[int, int | None] = {}  # person -> unit named by the latest setting event so far
@@ -169,10 +175,14 @@ def child_replay(db_path: str, date: str, basis: str) -> dict[str, Any]:
 
 # ------------------------------------------------------------------------------------ the scenario
 
+
 def add_arguments(g: argparse._ArgumentGroup) -> None:
     g.add_argument("--asof-basis", choices=("residence", "hukou"), default="residence", help="basis of the counts (default residence)")
-    g.add_argument("--analyze", action="store_true",
-                   help="measure a copy of the cached county database on which ANALYZE ran (the registry never runs it)")
+    g.add_argument(
+        "--analyze",
+        action="store_true",
+        help="measure a copy of the cached county database on which ANALYZE ran (the registry never runs it)",
+    )
 
 
 def run(size_label: str, size: int, repeats: int, args: argparse.Namespace) -> dict[str, Any]:
@@ -184,25 +194,34 @@ def run(size_label: str, size: int, repeats: int, args: argparse.Namespace) -> d
     baselines: list[dict[str, Any]] = []
     for i in range(max(repeats, base_repeats)):
         if i < repeats:
-            r = harness.run_child(f"{__name__}:child_asof", kw | {"check_population": i == 0 and size <= CHECK_POPULATION_UP_TO},
-                                  label=f"as-of run {i + 1}")
+            r = harness.run_child(
+                f"{__name__}:child_asof", kw | {"check_population": i == 0 and size <= CHECK_POPULATION_UP_TO}, label=f"as-of run {i + 1}"
+            )
             runs.append(r)
-            harness.log(f"as-of run {i + 1}/{repeats}: {r['seconds']:.3f} s (hierarchy {r['hierarchy_s']:.3f} s, "
-                        f"counts_by_unit {r['query_s']:.3f} s, roll-up {r['rollup_s']:.3f} s), peak {r['peak_mib']:.0f} MiB")
+            harness.log(
+                f"as-of run {i + 1}/{repeats}: {r['seconds']:.3f} s (hierarchy {r['hierarchy_s']:.3f} s, "
+                f"counts_by_unit {r['query_s']:.3f} s, roll-up {r['rollup_s']:.3f} s), peak {r['peak_mib']:.0f} MiB"
+            )
             if i == 0 and death_check_index(r["plan"]) == "ix_event_kind_date":
-                harness.log("WARNING: SQLite checks 'not dead by then' through ix_event_kind_date (all deaths up to the date, for "
-                            "every person): quadratic. See 'The as-of query plan' in bench/README.md.")
+                harness.log(
+                    "WARNING: SQLite checks 'not dead by then' through ix_event_kind_date (all deaths up to the date, for "
+                    "every person): quadratic. See 'The as-of query plan' in bench/README.md."
+                )
         if i < base_repeats:
             b = harness.run_child(f"{__name__}:child_replay", kw, label=f"replay baseline run {i + 1}")
             baselines.append(b)
-            harness.log(f"replay baseline run {i + 1}/{base_repeats}: {b['seconds']:.3f} s (load {b['load_s']:.3f} s, "
-                        f"replay {b['replay_s']:.3f} s) over {b['events']:,} events, peak {b['peak_mib']:.0f} MiB")
+            harness.log(
+                f"replay baseline run {i + 1}/{base_repeats}: {b['seconds']:.3f} s (load {b['load_s']:.3f} s, "
+                f"replay {b['replay_s']:.3f} s) over {b['events']:,} events, peak {b['peak_mib']:.0f} MiB"
+            )
     counts = runs[0]["counts"]
     for r in [*runs[1:], *baselines]:
         if r["counts"] != counts:
             diff = sorted(c for c in set(counts) | set(r["counts"]) if counts.get(c) != r["counts"].get(c))
-            raise harness.BenchError(f"{NAME}: the runs disagree on {len(diff)} unit(s), e.g. "
-                                     + ", ".join(f"{c}: {counts.get(c)} vs {r['counts'].get(c)}" for c in diff[:5]))
+            raise harness.BenchError(
+                f"{NAME}: the runs disagree on {len(diff)} unit(s), e.g. "
+                + ", ".join(f"{c}: {counts.get(c)} vs {r['counts'].get(c)}" for c in diff[:5])
+            )
     from renkou.synth.county import COUNTY_CODE
 
     persons = county["persons"]

@@ -69,6 +69,7 @@ TOWNSHIP_SUFFIX = "101000"  # the county's first 镇 (renkou.synth.county: alway
 
 # ------------------------------------------------------------------------- measured (in children)
 
+
 def _stats(db_path: str, snapshot: str | None) -> Any:
     from renkou.stats.service import Stats
     from renkou.storage.db import Database
@@ -101,8 +102,10 @@ def _levels(values: list[Any]) -> dict[str, int]:
 
 def _cells(table: Any) -> dict[str, Any]:
     """A report's body as plain data: column keys, then per row its code, label, total flag, values."""
-    return {"columns": [c.key for c in table.columns[1:]],
-            "rows": [{"code": r.code, "label": r.values[0], "total": r.is_total, "values": list(r.values[1:])} for r in table.rows]}
+    return {
+        "columns": [c.key for c in table.columns[1:]],
+        "rows": [{"code": r.code, "label": r.values[0], "total": r.is_total, "values": list(r.values[1:])} for r in table.rows],
+    }
 
 
 def child_warm(db_path: str, county: str, year: int, warm_year: int) -> dict[str, Any]:
@@ -121,10 +124,20 @@ def child_warm(db_path: str, county: str, year: int, warm_year: int) -> dict[str
     table = reports.report(st, "annual", county, st.query(str(year)))
     t5 = time.perf_counter()
     units = st.counter(st.query(str(year))).u
-    return {"seconds": t3 - t2, "load_s": t1 - t0, "warmup_s": t2 - t1, "report_warm_s": t5 - t4, "values": len(values),
-            "values_by_level": _levels(values), "digests": _digests(values), "indicators": len(st.catalogue.indicators),
-            "units_by_level": {lv: sum(1 for u in units.views if u.level == lv) for lv in ("county", "township", "village")},
-            "model_persons": model.persons.height, "model_events": model.events.height, "report": _cells(table)}
+    return {
+        "seconds": t3 - t2,
+        "load_s": t1 - t0,
+        "warmup_s": t2 - t1,
+        "report_warm_s": t5 - t4,
+        "values": len(values),
+        "values_by_level": _levels(values),
+        "digests": _digests(values),
+        "indicators": len(st.catalogue.indicators),
+        "units_by_level": {lv: sum(1 for u in units.views if u.level == lv) for lv in ("county", "township", "village")},
+        "model_persons": model.persons.height,
+        "model_events": model.events.height,
+        "report": _cells(table),
+    }
 
 
 def child_first_report(db_path: str, county: str, year: int) -> dict[str, Any]:
@@ -145,8 +158,11 @@ def child_snapshot(db_path: str, snapshot: str) -> dict[str, Any]:
     existed = (Path(snapshot) / "meta.json").exists()
     t0 = time.perf_counter()
     _stats(db_path, snapshot).model()
-    return {"seconds": time.perf_counter() - t0, "existed": existed,
-            "snapshot_mib": round(sum(f.stat().st_size for f in Path(snapshot).iterdir()) / 2**20, 1)}
+    return {
+        "seconds": time.perf_counter() - t0,
+        "existed": existed,
+        "snapshot_mib": round(sum(f.stat().st_size for f in Path(snapshot).iterdir()) / 2**20, 1),
+    }
 
 
 def child_cold(db_path: str, snapshot: str | None, county: str, year: int) -> dict[str, Any]:
@@ -163,8 +179,15 @@ def child_cold(db_path: str, snapshot: str | None, county: str, year: int) -> di
     t2 = time.perf_counter()
     values = _all_levels(st, county, year)
     t3 = time.perf_counter()
-    return {"seconds": t3 - t0, "import_s": t1 - t0, "model_s": t2 - t1, "compute_s": t3 - t2, "values": len(values),
-            "digests": _digests(values), "snapshot_rewritten": bool(meta and meta.stat().st_mtime_ns != stamp)}
+    return {
+        "seconds": t3 - t0,
+        "import_s": t1 - t0,
+        "model_s": t2 - t1,
+        "compute_s": t3 - t2,
+        "values": len(values),
+        "digests": _digests(values),
+        "snapshot_rewritten": bool(meta and meta.stat().st_mtime_ns != stamp),
+    }
 
 
 def child_monthly(db_path: str, township: str, warm_month: str, months: list[str]) -> dict[str, Any]:
@@ -187,6 +210,7 @@ def child_monthly(db_path: str, township: str, warm_month: str, months: list[str
 
 # ------------------------------------------------------------------------------------ checks
 
+
 def _cell_diffs(engine: dict[str, Any], other: dict[str, Any]) -> list[tuple[str, str, Any, Any]]:
     """(row code, column, engine's value, other's value) for every cell that differs (value or type)."""
     if engine["columns"] != other["columns"]:
@@ -204,7 +228,8 @@ def _cell_diffs(engine: dict[str, Any], other: dict[str, Any]) -> list[tuple[str
 
 def _fmt(diffs: list[tuple[str, str, Any, Any]], limit: int = 40) -> str:
     return "; ".join(f"{code}/{col}: {a!r} vs {b!r}" for code, col, a, b in diffs[:limit]) + (
-        f"; … ({len(diffs) - limit} more)" if len(diffs) > limit else "")
+        f"; … ({len(diffs) - limit} more)" if len(diffs) > limit else ""
+    )
 
 
 def _digest_diffs(a: dict[str, str], b: dict[str, str]) -> list[str]:
@@ -233,12 +258,22 @@ def _county() -> str:
 
 # ------------------------------------------------------------------------------------ the scenarios
 
+
 def add_arguments(g: argparse._ArgumentGroup) -> None:
-    g.add_argument("--stats-months", type=int, default=6, metavar="M",
-                   help="(stats_township_monthly) months of 2024 timed in each run, 2024-01 on (default 6)")
-    g.add_argument("--stats-allow-diff", default="", metavar="COLS",
-                   help="(stats_all_indicators_warm) comma-separated annual-report columns (e.g. tfr) whose differences from "
-                        "pandas are listed in the result (identical: false) instead of failing the scenario")
+    g.add_argument(
+        "--stats-months",
+        type=int,
+        default=6,
+        metavar="M",
+        help="(stats_township_monthly) months of 2024 timed in each run, 2024-01 on (default 6)",
+    )
+    g.add_argument(
+        "--stats-allow-diff",
+        default="",
+        metavar="COLS",
+        help="(stats_all_indicators_warm) comma-separated annual-report columns (e.g. tfr) whose differences from "
+        "pandas are listed in the result (identical: false) instead of failing the scenario",
+    )
 
 
 def run_warm(size_label: str, size: int, repeats: int, args: argparse.Namespace) -> dict[str, Any]:
@@ -254,18 +289,24 @@ def run_warm(size_label: str, size: int, repeats: int, args: argparse.Namespace)
         if i < repeats:
             r = harness.run_child(f"{__name__}:child_warm", kw | {"warm_year": WARM_YEAR}, label=f"warm run {i + 1}")
             runs.append(r)
-            harness.log(f"warm run {i + 1}/{repeats}: all levels {YEAR} {r['seconds']:.3f} s ({r['values']:,} values; model load "
-                        f"{r['load_s']:.1f} s, {WARM_YEAR} first {r['warmup_s']:.3f} s), annual report alone {r['report_warm_s']:.3f} s, "
-                        f"peak {r['peak_mib']:.0f} MiB")
+            harness.log(
+                f"warm run {i + 1}/{repeats}: all levels {YEAR} {r['seconds']:.3f} s ({r['values']:,} values; model load "
+                f"{r['load_s']:.1f} s, {WARM_YEAR} first {r['warmup_s']:.3f} s), annual report alone {r['report_warm_s']:.3f} s, "
+                f"peak {r['peak_mib']:.0f} MiB"
+            )
             f = harness.run_child(f"{__name__}:child_first_report", kw, label=f"first-load report run {i + 1}")
             firsts.append(f)
-            harness.log(f"load + annual report run {i + 1}/{repeats}: {f['seconds']:.3f} s (load {f['load_s']:.3f} s, "
-                        f"report {f['report_s']:.3f} s), peak {f['peak_mib']:.0f} MiB")
+            harness.log(
+                f"load + annual report run {i + 1}/{repeats}: {f['seconds']:.3f} s (load {f['load_s']:.3f} s, "
+                f"report {f['report_s']:.3f} s), peak {f['peak_mib']:.0f} MiB"
+            )
         if i < base_repeats:
             b = harness.run_child("bench.scenarios._pandas_annual:child_pandas", kw, label=f"pandas baseline run {i + 1}")
             baselines.append(b)
-            harness.log(f"pandas baseline run {i + 1}/{base_repeats}: {b['seconds']:.3f} s (read_sql {b['read_s']:.3f} s, "
-                        f"compute {b['compute_s']:.3f} s) over {b['events']:,} events, peak {b['peak_mib']:.0f} MiB")
+            harness.log(
+                f"pandas baseline run {i + 1}/{base_repeats}: {b['seconds']:.3f} s (read_sql {b['read_s']:.3f} s, "
+                f"compute {b['compute_s']:.3f} s) over {b['events']:,} events, peak {b['peak_mib']:.0f} MiB"
+            )
     ref = runs[0]
     for r in runs[1:]:
         bad = _digest_diffs(ref["digests"], r["digests"])
@@ -281,8 +322,10 @@ def run_warm(size_label: str, size: int, repeats: int, args: argparse.Namespace)
         diffs = _cell_diffs(ref["report"], b["report"])
         hard = [d for d in diffs if d[1] not in allowed]
         if hard:
-            raise harness.BenchError(f"{name}: pandas and the engine differ in {len(diffs)} cell(s) of the annual report "
-                                     f"(row/column: engine vs pandas): {_fmt(diffs)}")
+            raise harness.BenchError(
+                f"{name}: pandas and the engine differ in {len(diffs)} cell(s) of the annual report "
+                f"(row/column: engine vs pandas): {_fmt(diffs)}"
+            )
         if diffs and not tolerated:
             tolerated = diffs
             harness.log(f"WARNING: {len(diffs)} cell(s) differ in the allowed column(s) {', '.join(sorted(allowed))}: {_fmt(diffs, 10)}")
@@ -342,13 +385,17 @@ def run_cold(size_label: str, size: int, repeats: int, args: argparse.Namespace)
         for i in range(repeats):
             r = harness.run_child(f"{__name__}:child_cold", kw | {"snapshot": str(snapshot)}, label=f"cold run {i + 1}")
             runs.append(r)
-            harness.log(f"cold run {i + 1}/{repeats}: {r['seconds']:.3f} s (import {r['import_s']:.3f} s, snapshot + refresh "
-                        f"{r['model_s']:.3f} s, all levels {r['compute_s']:.3f} s; {r['values']:,} values), peak {r['peak_mib']:.0f} MiB")
+            harness.log(
+                f"cold run {i + 1}/{repeats}: {r['seconds']:.3f} s (import {r['import_s']:.3f} s, snapshot + refresh "
+                f"{r['model_s']:.3f} s, all levels {r['compute_s']:.3f} s; {r['values']:,} values), peak {r['peak_mib']:.0f} MiB"
+            )
             if r["snapshot_rewritten"]:
                 raise harness.BenchError(f"{name}: the snapshot was not used (the model was rebuilt and the snapshot rewritten)")
         fb = harness.run_child(f"{__name__}:child_cold", kw | {"snapshot": None}, label="first build")
-        harness.log(f"first build without a snapshot: {fb['seconds']:.3f} s (import {fb['import_s']:.3f} s, model "
-                    f"{fb['model_s']:.3f} s, all levels {fb['compute_s']:.3f} s), peak {fb['peak_mib']:.0f} MiB")
+        harness.log(
+            f"first build without a snapshot: {fb['seconds']:.3f} s (import {fb['import_s']:.3f} s, model "
+            f"{fb['model_s']:.3f} s, all levels {fb['compute_s']:.3f} s), peak {fb['peak_mib']:.0f} MiB"
+        )
     finally:
         shutil.rmtree(snapshot, ignore_errors=True)
     for r in runs:
@@ -390,13 +437,17 @@ def _balance(name: str, months: list[str], tables: list[dict[str, Any]]) -> None
         for r in t["rows"]:
             v = lambda c: r["values"][col[c]] or 0  # noqa: E731, B023 (called in this iteration only)
             if v("pop_end") != v("pop_start") + v("births") - v("deaths") + v("moves_in") - v("moves_out") + v("registered"):
-                raise harness.BenchError(f"{name}: {p} row {r['code']} does not balance: {dict(zip(t['columns'], r['values'], strict=True))}")
+                raise harness.BenchError(
+                    f"{name}: {p} row {r['code']} does not balance: {dict(zip(t['columns'], r['values'], strict=True))}"
+                )
     for (p0, t0), (p1, t1) in pairwise(zip(months, tables, strict=True)):
         end = {r["code"]: r["values"][t0["columns"].index("pop_end")] for r in t0["rows"]}
         for r in t1["rows"]:
             if r["code"] in end and end[r["code"]] != r["values"][t1["columns"].index("pop_start")]:
-                raise harness.BenchError(f"{name}: {r['code']} ends {p0} with {end[r['code']]} but starts {p1} with "
-                                         f"{r['values'][t1['columns'].index('pop_start')]}")
+                raise harness.BenchError(
+                    f"{name}: {r['code']} ends {p0} with {end[r['code']]} but starts {p1} with "
+                    f"{r['values'][t1['columns'].index('pop_start')]}"
+                )
 
 
 def run_monthly(size_label: str, size: int, repeats: int, args: argparse.Namespace) -> dict[str, Any]:
@@ -411,8 +462,11 @@ def run_monthly(size_label: str, size: int, repeats: int, args: argparse.Namespa
     for i in range(repeats):
         r = harness.run_child(f"{__name__}:child_monthly", kw, label=f"monthly run {i + 1}")
         runs.append(r)
-        harness.log(f"monthly run {i + 1}/{repeats}: " + ", ".join(f"{p} {t * 1000:.0f} ms" for p, t in zip(months, r["times"], strict=True))
-                    + f" (model load {r['load_s']:.1f} s, {WARM_MONTH} first {r['warm_report_s'] * 1000:.0f} ms), peak {r['peak_mib']:.0f} MiB")
+        harness.log(
+            f"monthly run {i + 1}/{repeats}: "
+            + ", ".join(f"{p} {t * 1000:.0f} ms" for p, t in zip(months, r["times"], strict=True))
+            + f" (model load {r['load_s']:.1f} s, {WARM_MONTH} first {r['warm_report_s'] * 1000:.0f} ms), peak {r['peak_mib']:.0f} MiB"
+        )
     for r in runs[1:]:
         for p, a, b in zip(months, runs[0]["tables"], r["tables"], strict=True):
             diffs = _cell_diffs(a, b)
@@ -446,12 +500,24 @@ def run_monthly(size_label: str, size: int, repeats: int, args: argparse.Namespa
 
 
 SCENARIOS = (
-    SimpleNamespace(NAME="stats_all_indicators_warm", run=run_warm, add_arguments=add_arguments,
-                    DESCRIPTION=f"every indicator × disaggregation × unit (county, townships, villages) for {YEAR} on a warm model "
-                                "(renkou.stats) vs the annual report computed with pandas from the registry tables"),
-    SimpleNamespace(NAME="stats_all_indicators_cold", run=run_cold, add_arguments=add_arguments,
-                    DESCRIPTION=f"a fresh process from import through the model's snapshot (+ change feed) to every indicator at "
-                                f"every level for {YEAR}; a first build without a snapshot reported once"),
-    SimpleNamespace(NAME="stats_township_monthly", run=run_monthly, add_arguments=add_arguments,
-                    DESCRIPTION="the monthly report of one township for months not computed before in a warm process (median, p95)"),
+    SimpleNamespace(
+        NAME="stats_all_indicators_warm",
+        run=run_warm,
+        add_arguments=add_arguments,
+        DESCRIPTION=f"every indicator × disaggregation × unit (county, townships, villages) for {YEAR} on a warm model "
+        "(renkou.stats) vs the annual report computed with pandas from the registry tables",
+    ),
+    SimpleNamespace(
+        NAME="stats_all_indicators_cold",
+        run=run_cold,
+        add_arguments=add_arguments,
+        DESCRIPTION=f"a fresh process from import through the model's snapshot (+ change feed) to every indicator at "
+        f"every level for {YEAR}; a first build without a snapshot reported once",
+    ),
+    SimpleNamespace(
+        NAME="stats_township_monthly",
+        run=run_monthly,
+        add_arguments=add_arguments,
+        DESCRIPTION="the monthly report of one township for months not computed before in a warm process (median, p95)",
+    ),
 )

@@ -40,11 +40,14 @@ from typing import Any
 from bench import harness
 
 NAME = "synth_generate"
-DESCRIPTION = "synthetic county of ~N persons with full history to Parquet files (build.generate + store.to_files) vs a naive snapshot generator"
+DESCRIPTION = (
+    "synthetic county of ~N persons with full history to Parquet files (build.generate + store.to_files) vs a naive snapshot generator"
+)
 DEST = {"synth_generate": "files", "synth_to_sqlite": "sqlite"}
 
 
 # ------------------------------------------------------------------------- measured (in children)
+
 
 def child_synth(persons: int, seed: int, work: str, dest: str) -> dict[str, Any]:
     """generate + to_files(parquet) or generate + to_database(fresh SQLite), timed; then verified."""
@@ -122,6 +125,7 @@ def child_naive(persons: int, seed: int, work: str, dest: str) -> dict[str, Any]
 
 # ------------------------------------------------------------------------------------ the scenario
 
+
 def _work_dir(name: str) -> Path:
     d = harness.run_dir() / name
     if d.exists():
@@ -138,12 +142,17 @@ def run_scenario(name: str, size_label: str, size: int, repeats: int, args: argp
     try:
         for i in range(repeats):  # the county's size is known after the first run; then the baseline can match it
             work = _work_dir(f"{name}-{size}-run")
-            r = harness.run_child(f"{__name__}:child_synth", {"persons": size, "seed": args.seed, "work": str(work), "dest": dest},
-                                  label=f"{name} run {i + 1}")
+            r = harness.run_child(
+                f"{__name__}:child_synth",
+                {"persons": size, "seed": args.seed, "work": str(work), "dest": dest},
+                label=f"{name} run {i + 1}",
+            )
             shutil.rmtree(work)
             runs.append(r)
-            harness.log(f"{name} run {i + 1}/{repeats}: {r['seconds']:.2f} s (generate {r['generate_s']:.2f} s, write {r['write_s']:.2f} s) "
-                        f"for {r['persons']:,} persons and {r['events']:,} events, peak {r['peak_mib']:.0f} MiB")
+            harness.log(
+                f"{name} run {i + 1}/{repeats}: {r['seconds']:.2f} s (generate {r['generate_s']:.2f} s, write {r['write_s']:.2f} s) "
+                f"for {r['persons']:,} persons and {r['events']:,} events, peak {r['peak_mib']:.0f} MiB"
+            )
             if i == 0:
                 base_rows, base_repeats = harness.baseline_plan(args, r["persons"])
             if base_rows and i < base_repeats:
@@ -176,11 +185,16 @@ def run_scenario(name: str, size_label: str, size: int, repeats: int, args: argp
 
 def _baseline(name: str, size: int, base_rows: int, seed: int, dest: str, i: int, n: int) -> dict[str, Any]:
     work = _work_dir(f"{name}-{size}-baseline")
-    b = harness.run_child(f"{__name__}:child_naive", {"persons": base_rows, "seed": seed, "work": str(work), "dest": dest},
-                          label=f"{name} baseline run {i + 1}")
+    b = harness.run_child(
+        f"{__name__}:child_naive",
+        {"persons": base_rows, "seed": seed, "work": str(work), "dest": dest},
+        label=f"{name} baseline run {i + 1}",
+    )
     shutil.rmtree(work)
-    harness.log(f"{name} baseline run {i + 1}/{n}: {b['seconds']:.2f} s (generate {b['generate_s']:.2f} s, write {b['write_s']:.2f} s) "
-                f"for {base_rows:,} persons, peak {b['peak_mib']:.0f} MiB")
+    harness.log(
+        f"{name} baseline run {i + 1}/{n}: {b['seconds']:.2f} s (generate {b['generate_s']:.2f} s, write {b['write_s']:.2f} s) "
+        f"for {base_rows:,} persons, peak {b['peak_mib']:.0f} MiB"
+    )
     return b
 
 

@@ -91,10 +91,22 @@ def child_setup(db_path: str, users: int, seed: int) -> dict[str, Any]:
             if not mine:
                 continue
             user = f"load{i:02d}"
-            accounts.create_account(s, username=user, display_name=f"压测{i:02d}", role="township_officer" if town else "village_worker",
-                                    unit_code=unit.code, password=PASSWORD)
+            accounts.create_account(
+                s,
+                username=user,
+                display_name=f"压测{i:02d}",
+                role="township_officer" if town else "village_worker",
+                unit_code=unit.code,
+                password=PASSWORD,
+            )
             picks = [mine[rng.randrange(len(mine))] for _ in range(40)]
-            plan.append({"user": user, "unit": unit.code, "people": [{"id": p, "q": n if k % 2 == 0 else ini} for k, (p, n, ini) in enumerate(picks)]})
+            plan.append(
+                {
+                    "user": user,
+                    "unit": unit.code,
+                    "people": [{"id": p, "q": n if k % 2 == 0 else ini} for k, (p, n, ini) in enumerate(picks)],
+                }
+            )
     st.model()  # writes the snapshot next to the copy
     return {"seconds": 0.0, "plan": plan}
 
@@ -106,7 +118,7 @@ def child_load(port: int, plan: list[dict], seconds: float, seed: int) -> dict[s
     import httpx2
 
     base = f"http://127.0.0.1:{port}"
-    marks = {"dashboard": "key-figures", "search": "id=\"results\"", "person": "id-number", "report": "<table"}
+    marks = {"dashboard": "key-figures", "search": 'id="results"', "person": "id-number", "report": "<table"}
 
     async def sign_in(c, user: str) -> None:
         r = await c.get("/login")
@@ -158,10 +170,14 @@ def child_load(port: int, plan: list[dict], seconds: float, seed: int) -> dict[s
         try:
             for c, u in zip(clients, plan, strict=True):
                 await sign_in(c, u["user"])
-            await asyncio.gather(*(user_loop(u, c, random.Random(seed), None, False) for c, u in zip(clients, plan, strict=True)))  # warm-up
+            await asyncio.gather(
+                *(user_loop(u, c, random.Random(seed), None, False) for c, u in zip(clients, plan, strict=True))
+            )  # warm-up
             t0 = time.perf_counter()
             until = t0 + seconds
-            await asyncio.gather(*(user_loop(u, c, random.Random(seed + i), until, True) for i, (c, u) in enumerate(zip(clients, plan, strict=True))))
+            await asyncio.gather(
+                *(user_loop(u, c, random.Random(seed + i), until, True) for i, (c, u) in enumerate(zip(clients, plan, strict=True)))
+            )
             return time.perf_counter() - t0
         finally:
             for c in clients:
@@ -177,9 +193,18 @@ def child_load(port: int, plan: list[dict], seconds: float, seed: int) -> dict[s
     for page in PAGES:
         xs = sorted(t for p, t, _ in results if p == page)
         per[page] = {"requests": len(xs), "p50_ms": pct(xs, 0.5), "p95_ms": pct(xs, 0.95), "p99_ms": pct(xs, 0.99)}
-    return {"seconds": elapsed, "requests": len(results), "errors": len(errors), "error_kinds": sorted(set(errors))[:10],
-            "p50_ms": pct(lat, 0.5), "p95_ms": pct(lat, 0.95), "p99_ms": pct(lat, 0.99), "max_ms": pct(lat, 1.0),
-            "per_page": per, "throughput_rps": round(len(results) / elapsed, 1) if elapsed else None}
+    return {
+        "seconds": elapsed,
+        "requests": len(results),
+        "errors": len(errors),
+        "error_kinds": sorted(set(errors))[:10],
+        "p50_ms": pct(lat, 0.5),
+        "p95_ms": pct(lat, 0.95),
+        "p99_ms": pct(lat, 0.99),
+        "max_ms": pct(lat, 1.0),
+        "per_page": per,
+        "throughput_rps": round(len(results) / elapsed, 1) if elapsed else None,
+    }
 
 
 def _vmhwm(pid: int) -> float | None:
@@ -206,8 +231,13 @@ def run(size_label: str, size: int, repeats: int, args: argparse.Namespace) -> d
         setup = harness.run_child(f"{__name__}:child_setup", {"db_path": str(db), "users": args.web_users, "seed": seed}, label="accounts")
         port = _free_port()
         env = dict(os.environ, RENKOU_STATS_SNAPSHOT=str(db) + ".stats")
-        server = subprocess.Popen([sys.executable, "-m", "renkou", "--db", f"sqlite:///{db}", "serve", "--port", str(port)],
-                                  cwd=harness.ROOT, env=env, stdout=subprocess.DEVNULL, stderr=sys.stderr.fileno())
+        server = subprocess.Popen(
+            [sys.executable, "-m", "renkou", "--db", f"sqlite:///{db}", "serve", "--port", str(port)],
+            cwd=harness.ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=sys.stderr.fileno(),
+        )
         try:
             deadline = time.time() + 120
             while True:
@@ -218,8 +248,11 @@ def run(size_label: str, size: int, repeats: int, args: argparse.Namespace) -> d
                     if time.time() > deadline or server.poll() is not None:
                         raise harness.BenchError("the server did not start") from None
                     time.sleep(0.3)
-            r = harness.run_child(f"{__name__}:child_load", {"port": port, "plan": setup["plan"], "seconds": args.web_seconds,
-                                                            "seed": seed + i}, label=f"load run {i + 1}")
+            r = harness.run_child(
+                f"{__name__}:child_load",
+                {"port": port, "plan": setup["plan"], "seconds": args.web_seconds, "seed": seed + i},
+                label=f"load run {i + 1}",
+            )
             r["server_peak_mib"] = _vmhwm(server.pid)
             r["src_files"], r["src_digest"], r["src_changed"] = code, harness.src_digest(code), harness.src_hashes() != code
             runs.append(r)
@@ -230,13 +263,28 @@ def run(size_label: str, size: int, repeats: int, args: argparse.Namespace) -> d
             except subprocess.TimeoutExpired:
                 server.kill()
     med = sorted(runs, key=lambda r: r["p95_ms"] or 0)[len(runs) // 2]
-    out = {"scenario": NAME, "size": size_label, "rows": size, "repeats": repeats,
-           "users": len(runs[0].get("per_page", {})) and args.web_users, "seconds_each": args.web_seconds,
-           **harness.timing_fields(runs, [], rows=size),
-           "requests": [r["requests"] for r in runs], "errors": [r["errors"] for r in runs],
-           "p50_ms": med["p50_ms"], "p95_ms": med["p95_ms"], "p99_ms": med["p99_ms"], "max_ms": med["max_ms"],
-           "p95_runs_ms": [r["p95_ms"] for r in runs], "per_page": med["per_page"], "throughput_rps": med["throughput_rps"],
-           "error_kinds": sorted({e for r in runs for e in r["error_kinds"]}), "server_peak_mib": max(r["server_peak_mib"] or 0 for r in runs),
-           "goal_p95_ms": 150, "meets_goal": all((r["p95_ms"] or 1e9) <= 150 and r["errors"] == 0 for r in runs),
-           "persons": info.get("persons"), **harness.provenance_fields(runs, seed)}
+    out = {
+        "scenario": NAME,
+        "size": size_label,
+        "rows": size,
+        "repeats": repeats,
+        "users": len(runs[0].get("per_page", {})) and args.web_users,
+        "seconds_each": args.web_seconds,
+        **harness.timing_fields(runs, [], rows=size),
+        "requests": [r["requests"] for r in runs],
+        "errors": [r["errors"] for r in runs],
+        "p50_ms": med["p50_ms"],
+        "p95_ms": med["p95_ms"],
+        "p99_ms": med["p99_ms"],
+        "max_ms": med["max_ms"],
+        "p95_runs_ms": [r["p95_ms"] for r in runs],
+        "per_page": med["per_page"],
+        "throughput_rps": med["throughput_rps"],
+        "error_kinds": sorted({e for r in runs for e in r["error_kinds"]}),
+        "server_peak_mib": max(r["server_peak_mib"] or 0 for r in runs),
+        "goal_p95_ms": 150,
+        "meets_goal": all((r["p95_ms"] or 1e9) <= 150 and r["errors"] == 0 for r in runs),
+        "persons": info.get("persons"),
+        **harness.provenance_fields(runs, seed),
+    }
     return out

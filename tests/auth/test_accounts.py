@@ -29,7 +29,9 @@ def _village(db):
 
     with db.read() as s:
         h = Hierarchy.as_of(s, dt.date.today())
-        return next(u.code for u in h.units.values() if u.level == "village"), next(u.code for u in h.units.values() if u.level == "township")
+        return next(u.code for u in h.units.values() if u.level == "village"), next(
+            u.code for u in h.units.values() if u.level == "township"
+        )
 
 
 def test_create_checks_name_role_level_password_and_uniqueness(db, county):
@@ -128,8 +130,9 @@ def test_a_one_time_code_is_accepted_once(db, county):
     assert accounts.authenticate(db, "tongji", PW, totp_code=_code(secret, at + STEP), now=at + STEP).username == "tongji"
 
 
-@pytest.mark.parametrize("proof, accepted", [("", False), ("wrong-password", False), ("old code replayed", False),
-                                             ("old code", True), (PW, True)])
+@pytest.mark.parametrize(
+    "proof, accepted", [("", False), ("wrong-password", False), ("old code replayed", False), ("old code", True), (PW, True)]
+)
 def test_replacing_the_second_factor_needs_the_current_code_or_the_password(db, county, proof, accepted):
     old = _enrolled(db)
     at = T0 + 10 * STEP

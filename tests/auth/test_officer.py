@@ -20,9 +20,19 @@ def test_the_system_officer_signs_as_the_command_line_always_has():
     assert Officer.system(Actor("demo", "system", "renkou demo")).actor == Actor("demo", "system", "renkou demo")
 
 
-@pytest.mark.parametrize("permission, allowed", [("person:write", True), ("event:write", True), ("household:write", True),
-                                                 ("import:write", True), ("person:read", True), ("benefit:apply", False),
-                                                 ("user:manage", False), ("payment:manage", False)])
+@pytest.mark.parametrize(
+    "permission, allowed",
+    [
+        ("person:write", True),
+        ("event:write", True),
+        ("household:write", True),
+        ("import:write", True),
+        ("person:read", True),
+        ("benefit:apply", False),
+        ("user:manage", False),
+        ("payment:manage", False),
+    ],
+)
 def test_the_system_may_write_the_registry_and_nothing_else(permission, allowed):
     off = Officer.system(ACTOR)
     assert off.may(permission) is allowed

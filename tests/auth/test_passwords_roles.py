@@ -8,15 +8,18 @@ from renkou.auth import passwords
 from renkou.auth.roles import ROLES, Role, allows, parse_role
 
 
-@pytest.mark.parametrize("pw, rules", [
-    ("Short1!", {"password_short"}),
-    ("alllowercaseletters", {"password_classes"}),
-    ("Password1", {"password_short", "password_common"}),
-    ("passw0rd", {"password_short", "password_common", "password_classes"}),
-    ("Abcdefghij1", set()),
-    ("wang.fang-2026", set()),
-    ("Zhang.Wei.2026", set()),
-])
+@pytest.mark.parametrize(
+    "pw, rules",
+    [
+        ("Short1!", {"password_short"}),
+        ("alllowercaseletters", {"password_classes"}),
+        ("Password1", {"password_short", "password_common"}),
+        ("passw0rd", {"password_short", "password_common", "password_classes"}),
+        ("Abcdefghij1", set()),
+        ("wang.fang-2026", set()),
+        ("Zhang.Wei.2026", set()),
+    ],
+)
 def test_policy(pw, rules):
     assert {p.rule for p in passwords.check(pw)} == rules
 
@@ -49,8 +52,17 @@ def test_roles():
     assert ROLES[Role.SYSADMIN].needs_totp and not ROLES[Role.VILLAGE_WORKER].needs_totp
 
 
-@pytest.mark.parametrize("role, needs", [(Role.VILLAGE_WORKER, False), (Role.TOWNSHIP_OFFICER, False), (Role.COUNTY_STATISTICIAN, True),
-                                         (Role.BENEFIT_ADMIN, True), (Role.AUDITOR, True), (Role.SYSADMIN, True)])
+@pytest.mark.parametrize(
+    "role, needs",
+    [
+        (Role.VILLAGE_WORKER, False),
+        (Role.TOWNSHIP_OFFICER, False),
+        (Role.COUNTY_STATISTICIAN, True),
+        (Role.BENEFIT_ADMIN, True),
+        (Role.AUDITOR, True),
+        (Role.SYSADMIN, True),
+    ],
+)
 def test_every_role_reading_county_wide_data_or_the_audit_trail_needs_a_second_factor(role, needs):
     """The auditor reads personal data and the whole audit trail of its area: a second factor, like the county roles."""
     assert ROLES[role].needs_totp is needs

@@ -17,8 +17,10 @@ D = dt.date
 def people(db):
     build_units(db)
     with db.write(ACTOR) as s:
-        made = {v: add_resident(s, f"王{v[-1]}", "F", D(1990, 1, 1), v, i + 1, registered=D(2000, 1, 1)).id_number
-                for i, v in enumerate((V1, V2, V3))}
+        made = {
+            v: add_resident(s, f"王{v[-1]}", "F", D(1990, 1, 1), v, i + 1, registered=D(2000, 1, 1)).id_number
+            for i, v in enumerate((V1, V2, V3))
+        }
     return made
 
 
@@ -28,7 +30,11 @@ def scope_of(db, code, date=None):
 
 
 MATRIX = [  # account unit, persons of which villages it sees
-    (V1, {V1}), (V2, {V2}), (T1, {V1, V2}), (T2, {V3}), (COUNTY, {V1, V2, V3}),
+    (V1, {V1}),
+    (V2, {V2}),
+    (T1, {V1, V2}),
+    (T2, {V3}),
+    (COUNTY, {V1, V2, V3}),
 ]
 
 
@@ -47,9 +53,14 @@ def test_persons_visible_by_unit(db, people, unit, sees):
     assert found == {people[v] for v in sees}
 
 
-@pytest.mark.parametrize("unit, allowed, refused", [
-    (V1, [V1], [T1, V2, COUNTY]), (T1, [T1, V1, V2], [COUNTY, T2, V3]), (COUNTY, [COUNTY, T1, V3], []),
-])
+@pytest.mark.parametrize(
+    "unit, allowed, refused",
+    [
+        (V1, [V1], [T1, V2, COUNTY]),
+        (T1, [T1, V1, V2], [COUNTY, T2, V3]),
+        (COUNTY, [COUNTY, T1, V3], []),
+    ],
+)
 def test_population_only_inside_the_scope(db, people, unit, allowed, refused):
     sc = scope_of(db, unit)
     with db.read() as s:
@@ -63,7 +74,9 @@ def test_population_only_inside_the_scope(db, people, unit, allowed, refused):
 def test_a_move_changes_who_sees_the_person_from_its_date(db, people):
     with db.write(ACTOR) as s:
         p = persons.get_person(s, people[V1])
-        events.record(s, SYSTEM, "move", p, D(2022, 5, 1), scope="both", hukou_unit=orgs.get_unit(s, V3), residence_unit=orgs.get_unit(s, V3))
+        events.record(
+            s, SYSTEM, "move", p, D(2022, 5, 1), scope="both", hukou_unit=orgs.get_unit(s, V3), residence_unit=orgs.get_unit(s, V3)
+        )
     v1, v3 = scope_of(db, V1), scope_of(db, V3)
     with db.read() as s:
         p = persons.find_person(s, people[V1])

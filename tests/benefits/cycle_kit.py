@@ -22,10 +22,15 @@ TODAY = D(2026, 11, 1)
 SETTINGS = Settings(benefit_posting_days=7)
 # username -> (role, unit)
 ACCOUNTS = {
-    "cun": ("village_worker", VILLAGE), "cun2": ("village_worker", VILLAGE2), "she": ("village_worker", COMMUNITY),
-    "xiang": ("township_officer", TOWNSHIP), "zhen": ("township_officer", TOWN),
-    "xian": ("benefit_admin", COUNTY), "xian2": ("benefit_admin", COUNTY),
-    "shenji": ("auditor", COUNTY), "tongji": ("county_statistician", COUNTY),
+    "cun": ("village_worker", VILLAGE),
+    "cun2": ("village_worker", VILLAGE2),
+    "she": ("village_worker", COMMUNITY),
+    "xiang": ("township_officer", TOWNSHIP),
+    "zhen": ("township_officer", TOWN),
+    "xian": ("benefit_admin", COUNTY),
+    "xian2": ("benefit_admin", COUNTY),
+    "shenji": ("auditor", COUNTY),
+    "tongji": ("county_statistician", COUNTY),
 }
 VILLAGE_OF = {"cun": VILLAGE, "cun2": VILLAGE2, "she": COMMUNITY}
 TOWNSHIP_OF = {"cun": "xiang", "cun2": "xiang", "she": "zhen"}
@@ -72,29 +77,63 @@ class Desk:
         with self.db.write(off.actor) as s:
             return fn(s, off, *args, **kw)
 
-    def apply(self, who: str, key: str, *, programme: str = "reward", year: int = 2025, on: D = D(2025, 3, 1),
-              account: str | None = None, payee: str | None = None, attested: dict | None = None) -> int:
+    def apply(
+        self,
+        who: str,
+        key: str,
+        *,
+        programme: str = "reward",
+        year: int = 2025,
+        on: D = D(2025, 3, 1),
+        account: str | None = None,
+        payee: str | None = None,
+        attested: dict | None = None,
+    ) -> int:
         """Enter an application as ``who``; by default the account is the beneficiary's own (one per person)."""
         account = account or f"62284800{self.id(key):08d}"
         if attested is None:
             attested = {c.key: on for c in self.programmes[programme].attestations} if programme in self.programmes else {}
         off = self.officer(who)
         with self.db.write(off.actor) as s:
-            app = applications.apply(s, off, self.programmes, programme=programme, person=s.get(Person, self.id(key)), year=year, applied_on=on,
-                              account_no=account, payee=s.get(Person, self.id(payee)) if payee else None, attested=attested, today=TODAY)
+            app = applications.apply(
+                s,
+                off,
+                self.programmes,
+                programme=programme,
+                person=s.get(Person, self.id(key)),
+                year=year,
+                applied_on=on,
+                account_no=account,
+                payee=s.get(Person, self.id(payee)) if payee else None,
+                attested=attested,
+                today=TODAY,
+            )
             return app.id
 
-    def through_posting(self, number: int, *, worker: str = "cun", programme: str = "reward", year: int = 2025,
-                        starts: D = D(2025, 3, 10)) -> int:
+    def through_posting(
+        self, number: int, *, worker: str = "cun", programme: str = "reward", year: int = 2025, starts: D = D(2025, 3, 10)
+    ) -> int:
         """Village review, posting and its end 7 days later: returns the posting's number."""
         self.step(worker, applications.village_review, number, on=starts - dt.timedelta(days=5), today=TODAY)
-        p = self.step(worker, posting.post, self.settings, programme=programme, year=year, village=VILLAGE_OF[worker], starts_on=starts,
-                      today=TODAY)
+        p = self.step(
+            worker, posting.post, self.settings, programme=programme, year=year, village=VILLAGE_OF[worker], starts_on=starts, today=TODAY
+        )
         self.step(worker, posting.end_posting, p.id, on=starts + dt.timedelta(days=7), today=TODAY)
         return p.id
 
-    def recipient(self, key: str, *, programme: str = "reward", year: int = 2025, worker: str = "cun", county: str = "xian",
-                  on: D = D(2025, 3, 1), confirm_on: D = D(2025, 4, 1), account: str | None = None, payee: str | None = None):
+    def recipient(
+        self,
+        key: str,
+        *,
+        programme: str = "reward",
+        year: int = 2025,
+        worker: str = "cun",
+        county: str = "xian",
+        on: D = D(2025, 3, 1),
+        confirm_on: D = D(2025, 4, 1),
+        account: str | None = None,
+        payee: str | None = None,
+    ):
         """Apply and take every step to the county's confirmation: returns the recipient."""
         n = self.apply(worker, key, programme=programme, year=year, on=on, account=account, payee=payee)
         starts = on + dt.timedelta(days=9)
@@ -103,4 +142,19 @@ class Desk:
         return self.step(county, applications.confirm, self.eligibility, n, on=confirm_on, today=TODAY)
 
 
-__all__ = ["ACCOUNTS", "COMMUNITY", "COUNTY", "D", "Desk", "SETTINGS", "TODAY", "TOWN", "TOWNSHIP", "VILLAGE", "VILLAGE2", "add_accounts", "family_of_reward", "eligibility_for"]
+__all__ = [
+    "ACCOUNTS",
+    "COMMUNITY",
+    "COUNTY",
+    "D",
+    "Desk",
+    "SETTINGS",
+    "TODAY",
+    "TOWN",
+    "TOWNSHIP",
+    "VILLAGE",
+    "VILLAGE2",
+    "add_accounts",
+    "family_of_reward",
+    "eligibility_for",
+]

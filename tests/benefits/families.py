@@ -76,20 +76,46 @@ class Builder:
     def _id_number(self, born: dt.date, sex: str) -> str:
         return idnumber.make(COUNTY, born, (2 * next(self._n) + (sex == "M")) % 1000)
 
-    def person(self, key: str, sex: str, born: dt.date, *, where: str = VILLAGE, hukou_type: str = "agricultural",
-               registered: dt.date | None = None) -> int:
+    def person(
+        self,
+        key: str,
+        sex: str,
+        born: dt.date,
+        *,
+        where: str = VILLAGE,
+        hukou_type: str = "agricultural",
+        registered: dt.date | None = None,
+    ) -> int:
         """Someone on the first register (hukou and residence in ``where``) from ``registered`` (default 1990 or birth)."""
         with self.db.write(ACTOR) as s:
             p = persons.add_person(s, SYSTEM, name=f"测{key}", sex=sex, birth_date=born, id_number=self._id_number(born, sex))
             unit = orgs.get_unit(s, where)
-            ev = events.record(s, SYSTEM, "register", p, registered or max(born, D(1990, 1, 1)), source="import", hukou_unit=unit,
-                               residence_unit=unit, hukou_type=hukou_type)
+            ev = events.record(
+                s,
+                SYSTEM,
+                "register",
+                p,
+                registered or max(born, D(1990, 1, 1)),
+                source="import",
+                hukou_unit=unit,
+                residence_unit=unit,
+                hukou_type=hukou_type,
+            )
             self.ids[key] = p.id
             self.events[("register", key)] = ev.id
         return p.id
 
-    def child(self, key: str, sex: str, born: dt.date, *, mother: str | None = None, father: str | None = None,
-              where: str = VILLAGE, hukou_type: str = "agricultural") -> int:
+    def child(
+        self,
+        key: str,
+        sex: str,
+        born: dt.date,
+        *,
+        mother: str | None = None,
+        father: str | None = None,
+        where: str = VILLAGE,
+        hukou_type: str = "agricultural",
+    ) -> int:
         """A child born (a birth event naming the parents), hukou and residence in ``where``."""
         with self.db.write(ACTOR) as s:
             p = persons.add_person(s, SYSTEM, name=f"测{key}", sex=sex, birth_date=born, id_number=self._id_number(born, sex))
@@ -97,7 +123,9 @@ class Builder:
             kw = {"mother": self._get(s, mother)} if mother else {}
             if father:
                 kw["father"] = self._get(s, father)
-            ev = events.record(s, SYSTEM, "birth", p, born, source="hospital", hukou_unit=unit, residence_unit=unit, hukou_type=hukou_type, **kw)
+            ev = events.record(
+                s, SYSTEM, "birth", p, born, source="hospital", hukou_unit=unit, residence_unit=unit, hukou_type=hukou_type, **kw
+            )
             self.ids[key] = p.id
             self.events[("birth", key)] = ev.id
         return p.id

@@ -54,7 +54,9 @@ RATES = [
 ]
 
 
-@pytest.mark.parametrize("programme, variant, on, county, amount", RATES, ids=[f"{r[0]}-{'/'.join(r[1].values())}-{r[2]}-{r[3]}" for r in RATES])
+@pytest.mark.parametrize(
+    "programme, variant, on, county, amount", RATES, ids=[f"{r[0]}-{'/'.join(r[1].values())}-{r[2]}-{r[3]}" for r in RATES]
+)
 def test_shipped_rates(programme, variant, on, county, amount):
     got = amounts.load(Settings()).rate(programme, variant, on, county)
     assert got.amount == (None if amount is None else Decimal(amount))
@@ -68,8 +70,10 @@ def test_the_undated_450_350_row_is_not_shipped():
 
 
 def _table(*layers: Layer) -> Amounts:
-    return Amounts({"special": [Row(D(2022, 7, 1), (("died", Decimal("590")), ("disabled", Decimal("460"))))]}, sorted(
-        layers, key=lambda ly: (len(ly.region), ly.start or D.min)))
+    return Amounts(
+        {"special": [Row(D(2022, 7, 1), (("died", Decimal("590")), ("disabled", Decimal("460"))))]},
+        sorted(layers, key=lambda ly: (len(ly.region), ly.start or D.min)),
+    )
 
 
 def L(id_, region, op, value, **kw) -> Layer:  # noqa: N802
@@ -99,11 +103,25 @@ def test_layers_add_multiply_or_set_broadest_region_first(layers, variant, on, e
 
 def test_a_county_folder_adds_replaces_and_switches_off_layers(tmp_path):
     rules = {
-        "national": {"special": [{"from": "2008-01-01", "amounts": {"died": "100", "disabled": "80"}},
-                                 {"from": "2018-01-01", "amounts": {"died": "450", "disabled": "350"}},
-                                 {"from": "2022-07-01", "amounts": {"died": "590", "disabled": "460"}}]},
-        "layers": [{"id": "henan-onechild", "region": "41", "programme": "onechild", "op": "set", "value": "30", "zh": "三十", "en": "thirty"},
-                   {"id": "dengfeng", "region": "410185", "programme": "childcare", "op": "add", "value": "600", "zh": "县加发", "en": "county adds"}],
+        "national": {
+            "special": [
+                {"from": "2008-01-01", "amounts": {"died": "100", "disabled": "80"}},
+                {"from": "2018-01-01", "amounts": {"died": "450", "disabled": "350"}},
+                {"from": "2022-07-01", "amounts": {"died": "590", "disabled": "460"}},
+            ]
+        },
+        "layers": [
+            {"id": "henan-onechild", "region": "41", "programme": "onechild", "op": "set", "value": "30", "zh": "三十", "en": "thirty"},
+            {
+                "id": "dengfeng",
+                "region": "410185",
+                "programme": "childcare",
+                "op": "add",
+                "value": "600",
+                "zh": "县加发",
+                "en": "county adds",
+            },
+        ],
         "inactive": ["henan-special-double"],
     }
     (tmp_path / "amounts.json").write_text(json.dumps(rules), encoding="utf-8")
@@ -161,8 +179,11 @@ def test_no_standard_for_the_county_is_an_error_naming_it():
     assert "onechild" in e.value.zh
 
 
-@given(rate=st.decimals(min_value=0, max_value=100_000, places=2), pattern=st.lists(st.booleans(), min_size=12, max_size=12),
-       unit=st.sampled_from(["year", "month"]))
+@given(
+    rate=st.decimals(min_value=0, max_value=100_000, places=2),
+    pattern=st.lists(st.booleans(), min_size=12, max_size=12),
+    unit=st.sampled_from(["year", "month"]),
+)
 def test_the_total_is_the_sum_of_the_lines_and_months_times_the_monthly_rate(rate, pattern, unit):
     t = Amounts({"x": [Row(D(2000, 1, 1), (("", rate),))]})
     e = amounts.entitlement(t, "x", unit, HENAN, 2025, _months(2025, pattern), 1)
@@ -183,16 +204,20 @@ TABLE = amounts.load(Settings())
 
 def _childcare_months(births: list[dt.date], years: range) -> dict[int, dict[int, int]]:
     """person -> year -> months entitled, through the childcare programme's own conditions."""
-    facts = pl.LazyFrame({"person": list(range(len(births))), "birth": [day(b) for b in births], "death": [None] * len(births),
-                          "h": [7] * len(births)}, schema_overrides={"death": pl.Int32})
+    facts = pl.LazyFrame(
+        {"person": list(range(len(births))), "birth": [day(b) for b in births], "death": [None] * len(births), "h": [7] * len(births)},
+        schema_overrides={"death": pl.Int32},
+    )
     out: dict[int, dict[int, list[bool]]] = {p: {y: [] for y in years} for p in range(len(births))}
     for y in years:
         for m in range(1, 13):
             ok = evaluate(CHILDCARE, facts, When.day(D(y, m, 1))).collect()["eligible"].to_list()
             for p, e in enumerate(ok):
                 out[p][y].append(e != NOT_MET)
-    return {p: {y: amounts.entitlement(TABLE, "childcare", "year", HENAN, y, _months(y, flags), p) for y, flags in ys.items()}
-            for p, ys in out.items()}
+    return {
+        p: {y: amounts.entitlement(TABLE, "childcare", "year", HENAN, y, _months(y, flags), p) for y, flags in ys.items()}
+        for p, ys in out.items()
+    }
 
 
 @settings(max_examples=25, deadline=None)
@@ -205,7 +230,7 @@ def test_childcare_months_never_exceed_36_and_cost_300_each(births):
         assert total <= 36
         assert sum(e.amount for e in ents[p].values()) == Decimal(300) * total
         assert ents[p][2024].months == 0  # nothing before 2025
-        first = (b.year * 12 + b.month)  # the month after the birth month, as a month index
+        first = b.year * 12 + b.month  # the month after the birth month, as a month index
         assert total == max(0, min(36, first - 1 + 36 - (2025 * 12) + 1))
         if b.year == 2023 and b.month == 12:
             assert total == 24 and sum(e.amount for e in ents[p].values()) == Decimal("7200.00")

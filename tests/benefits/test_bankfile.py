@@ -77,21 +77,49 @@ def test_the_bank_file_follows_the_layout_with_full_numbers_for_the_bank(desk):
     with desk.db.read() as s:
         li_f = s.get(Person, desk.id("li_f"))
     assert rows[0] == ["业务流水号", "姓名", "身份证号码", "一卡通账号", "金额（元）", "补贴项目", "所属期间"]
-    assert rows[1] == [ref_of(desk, "li_f"), li_f.name, li_f.id_number, "6222000011112222", "960.00", "农村部分计划生育家庭奖励扶助", "2025"]
+    assert rows[1] == [
+        ref_of(desk, "li_f"),
+        li_f.name,
+        li_f.id_number,
+        "6222000011112222",
+        "960.00",
+        "农村部分计划生育家庭奖励扶助",
+        "2025",
+    ]
     assert len(rows) == 3
 
 
 def test_a_layout_of_another_bank_is_data(desk, tmp_path):
     b = released_batch(desk)
-    (tmp_path / "bank.json").write_text(json.dumps({
-        "columns": [{"field": "account", "header": "卡号"}, {"field": "amount", "header": "金额"}, {"field": "name", "header": "户名"},
-                    {"field": "ref", "header": "摘要"}, {"field": "village", "header": "村"}],
-        "result": {"ref": "摘要", "outcome": "状态"}, "outcomes": {"paid": ["1"], "failed": ["0"]}}), encoding="utf-8")
+    (tmp_path / "bank.json").write_text(
+        json.dumps(
+            {
+                "columns": [
+                    {"field": "account", "header": "卡号"},
+                    {"field": "amount", "header": "金额"},
+                    {"field": "name", "header": "户名"},
+                    {"field": "ref", "header": "摘要"},
+                    {"field": "village", "header": "村"},
+                ],
+                "result": {"ref": "摘要", "outcome": "状态"},
+                "outcomes": {"paid": ["1"], "failed": ["0"]},
+            }
+        ),
+        encoding="utf-8",
+    )
     lay = bankfile.load_layout(tmp_path / "bank.json")
     rows = rows_of(export(desk, b, layout=lay))
     assert rows[0] == ["卡号", "金额", "户名", "摘要", "村"] and rows[1][:2] == ["6222000011112222", "960.00"]
-    (tmp_path / "bad.json").write_text(json.dumps({"columns": [{"field": "name", "header": "户名"}], "result": {"ref": "a", "outcome": "b"},
-                                                   "outcomes": {"paid": ["1"], "failed": ["0"]}}), encoding="utf-8")
+    (tmp_path / "bad.json").write_text(
+        json.dumps(
+            {
+                "columns": [{"field": "name", "header": "户名"}],
+                "result": {"ref": "a", "outcome": "b"},
+                "outcomes": {"paid": ["1"], "failed": ["0"]},
+            }
+        ),
+        encoding="utf-8",
+    )
     with pytest.raises(UserError, match="ref"):
         bankfile.load_layout(tmp_path / "bad.json")
 
@@ -130,7 +158,9 @@ def test_an_export_repeated_pays_nothing_twice(desk, tmp_path):
 def test_a_failed_payment_is_requeued_with_its_reason_and_repaid_once(desk, tmp_path):
     b = released_batch(desk)
     export(desk, b)
-    import_result(desk, b, result_file(tmp_path, [[ref_of(desk, "li_f"), "成功", "", "B001"], [ref_of(desk, "li_m"), "失败", "账户已销户", ""]]))
+    import_result(
+        desk, b, result_file(tmp_path, [[ref_of(desk, "li_f"), "成功", "", "B001"], [ref_of(desk, "li_m"), "失败", "账户已销户", ""]])
+    )
     failed = line_of(desk, "li_m")
     assert (failed.status, failed.batch_id, failed.failure) == ("queued", None, "closed_account: 账户已销户")
     with desk.db.read() as s:
@@ -139,7 +169,9 @@ def test_a_failed_payment_is_requeued_with_its_reason_and_repaid_once(desk, tmp_
     desk.step("xian", recipients.set_account, rec_id, account_no="6222000055556666", reason="已换发一卡通", on=D(2025, 4, 25))
     b2 = desk.step("xian", batches.create_batch, desk.eligibility, programme="reward", period="2025Q2", on=D(2025, 5, 1), today=TODAY)
     with desk.db.read() as s:
-        in_b2 = {(desk.b.key_of(ln.person_id), ln.period, ln.id) for ln in s.scalars(select(PaymentLine).where(PaymentLine.batch_id == b2.id))}
+        in_b2 = {
+            (desk.b.key_of(ln.person_id), ln.period, ln.id) for ln in s.scalars(select(PaymentLine).where(PaymentLine.batch_id == b2.id))
+        }
     assert in_b2 == {("li_m", "2025", failed.id)}  # the same line, not a new one; the year's money already covers Q2
     desk.step("xian", release.release, desk.eligibility, b2.id, on=D(2025, 5, 2), today=TODAY)
     rows = rows_of(export(desk, b2))
@@ -147,7 +179,10 @@ def test_a_failed_payment_is_requeued_with_its_reason_and_repaid_once(desk, tmp_
     import_result(desk, b2, result_file(tmp_path, [[f"RK{failed.id}", "成功", "", "B009"]], "r2.csv"), on=D(2025, 5, 10))
     with desk.db.read() as s:
         li_m = s.get(PaymentLine, failed.id)
-        results = [(r.batch_id, r.outcome) for r in s.scalars(select(PaymentResult).where(PaymentResult.line_id == failed.id).order_by(PaymentResult.id))]
+        results = [
+            (r.batch_id, r.outcome)
+            for r in s.scalars(select(PaymentResult).where(PaymentResult.line_id == failed.id).order_by(PaymentResult.id))
+        ]
         paid = s.scalar(select(func.sum(PaymentLine.amount)).where(PaymentLine.person_id == desk.id("li_m"), PaymentLine.status == "paid"))
     assert (li_m.status, li_m.failure, li_m.batch_id) == ("paid", None, b2.id)
     assert results == [(b.id, "failed"), (b2.id, "paid")]
@@ -156,13 +191,25 @@ def test_a_failed_payment_is_requeued_with_its_reason_and_repaid_once(desk, tmp_
 
 def test_a_result_file_is_checked_row_by_row_and_imported_all_or_nothing(desk, tmp_path):
     b = released_batch(desk)
-    path = result_file(tmp_path, [[ref_of(desk, "li_f"), "成功", "", "B001"], ["RK99999", "成功", "", ""], [ref_of(desk, "li_m"), "可能", "", ""],
-                                  [ref_of(desk, "li_f"), "成功", "", ""], [ref_of(desk, "li_m"), "失败", "", ""]])
+    path = result_file(
+        tmp_path,
+        [
+            [ref_of(desk, "li_f"), "成功", "", "B001"],
+            ["RK99999", "成功", "", ""],
+            [ref_of(desk, "li_m"), "可能", "", ""],
+            [ref_of(desk, "li_f"), "成功", "", ""],
+            [ref_of(desk, "li_m"), "失败", "", ""],
+        ],
+    )
     with pytest.raises(ValidationFailed) as e:
         import_result(desk, b, path)
     got = [(p.row, p.field, p.value, p.rule) for p in e.value.problems]
-    assert got == [(3, "业务流水号", "RK99999", "not_in_batch"), (4, "处理结果", "可能", "bad_choice"),
-                   (5, "业务流水号", ref_of(desk, "li_f"), "duplicate_in_file"), (6, "失败原因", "", "required")]
+    assert got == [
+        (3, "业务流水号", "RK99999", "not_in_batch"),
+        (4, "处理结果", "可能", "bad_choice"),
+        (5, "业务流水号", ref_of(desk, "li_f"), "duplicate_in_file"),
+        (6, "失败原因", "", "required"),
+    ]
     assert e.value.result is not None and e.value.result.n_problems == 4
     assert {line_of(desk, k).status for k in ("li_f", "li_m")} == {"released"}  # nothing changed, not even row 2
     with desk.db.read() as s:

@@ -75,7 +75,11 @@ def test_recipients_and_money_by_programme_unit_and_year(desk, tmp_path):
     # li_m to September, the month he left; li_f too: from October her husband's hukou is outside the county
     assert get(TOWNSHIP, "reward_due") == Decimal("720.00") + Decimal("720.00")
     assert get(TOWN, "reward_due") == Decimal("960.00")
-    assert (get(TOWNSHIP, "reward_paid"), get(TOWN, "reward_paid"), get(COUNTY, "reward_paid")) == (Decimal("480.00"), Decimal("240.00"), Decimal("720.00"))
+    assert (get(TOWNSHIP, "reward_paid"), get(TOWN, "reward_paid"), get(COUNTY, "reward_paid")) == (
+        Decimal("480.00"),
+        Decimal("240.00"),
+        Decimal("720.00"),
+    )
     assert get(COUNTY, "special_n") == 0
     assert t.rows[-1].is_total and t.columns[col(t, "reward_n")].header == ("奖扶", "享受人数")
     assert render.to_pdf(t).startswith(b"%PDF") and render.to_xlsx(t)[:2] == b"PK"
@@ -99,7 +103,9 @@ def test_a_report_only_inside_the_account_s_area(desk):
 def record(desk, key, kind, detail, since=D(2025, 10, 10), who="xiang"):
     with desk.db.read() as s:
         person = s.get(Person, desk.id(key))
-    return desk.step(who, lambda s, off: coverage.record(s, off, person=s.get(Person, person.id), kind=kind, detail=detail, since=since, today=TODAY))
+    return desk.step(
+        who, lambda s, off: coverage.record(s, off, person=s.get(Person, person.id), kind=kind, detail=detail, since=since, today=TODAY)
+    )
 
 
 def test_the_three_coverages_with_records_and_rates(desk):

@@ -48,8 +48,9 @@ def test_candidates_table_shows_each_condition_and_its_record(county, capsys):
 
 def test_candidates_json_and_the_declaration_needs_attestation(county, capsys):
     url, fam, _ = county
-    code, out, err = run_cli(capsys, "--db", url, "benefits", "candidates", "--program", "reward", "--year", "2025", "--org", COUNTY,
-                             "--format", "json")
+    code, out, err = run_cli(
+        capsys, "--db", url, "benefits", "candidates", "--program", "reward", "--year", "2025", "--org", COUNTY, "--format", "json"
+    )
     assert code == 0, err
     data = json.loads(out)
     assert (data["programme"], data["year"], data["determination_date"]) == ("reward", 2025, "2025-12-31")
@@ -64,8 +65,23 @@ def test_candidates_json_and_the_declaration_needs_attestation(county, capsys):
 def test_candidates_csv_of_a_township_to_a_file(county, capsys, tmp_path):
     url, fam, _ = county
     target = tmp_path / "special.csv"
-    code, out, err = run_cli(capsys, "--db", url, "benefits", "candidates", "--program", "special", "--year", "2025", "--org", TOWN,
-                             "--format", "csv", "-o", str(target))
+    code, out, err = run_cli(
+        capsys,
+        "--db",
+        url,
+        "benefits",
+        "candidates",
+        "--program",
+        "special",
+        "--year",
+        "2025",
+        "--org",
+        TOWN,
+        "--format",
+        "csv",
+        "-o",
+        str(target),
+    )
     assert code == 0, err
     text = target.read_text(encoding="utf-8")
     assert text.startswith("\ufeff")
@@ -77,12 +93,26 @@ def test_candidates_csv_of_a_township_to_a_file(county, capsys, tmp_path):
 
 def test_check_explains_a_decision_by_internal_id_or_id_number(county, capsys):
     url, fam, numbers = county
-    code, out, err = run_cli(capsys, "--db", url, "benefits", "check", "--program", "special", "--person", str(fam.ids["w49_m"]),
-                             "--date", "2025-08-19")
+    code, out, err = run_cli(
+        capsys, "--db", url, "benefits", "check", "--program", "special", "--person", str(fam.ids["w49_m"]), "--date", "2025-08-19"
+    )
     assert code == 0, err
     assert "结论: 不符合" in out and "✗ 不满足  女方年满49周岁" in out and "2025-08-19 年龄 age 48" in out
-    code, out, err = run_cli(capsys, "--db", url, "benefits", "check", "--program", "special", "--person", numbers["w49_m"],
-                             "--date", "2025-08-20", "--lang", "en")
+    code, out, err = run_cli(
+        capsys,
+        "--db",
+        url,
+        "benefits",
+        "check",
+        "--program",
+        "special",
+        "--person",
+        numbers["w49_m"],
+        "--date",
+        "2025-08-20",
+        "--lang",
+        "en",
+    )
     assert code == 0, err
     assert "result: eligible (child died/rural)" in out and "✓ met  the wife aged 49 or over" in out
     assert numbers["w49_m"] not in out and "410185********" in out
@@ -90,27 +120,44 @@ def test_check_explains_a_decision_by_internal_id_or_id_number(county, capsys):
 
 def test_check_for_a_year_and_as_json(county, capsys):
     url, fam, _ = county
-    code, out, err = run_cli(capsys, "--db", url, "benefits", "check", "--program", "childcare", "--person", str(fam.ids["dc_c"]),
-                             "--year", "2026", "--format", "json")
+    code, out, err = run_cli(
+        capsys,
+        "--db",
+        url,
+        "benefits",
+        "check",
+        "--program",
+        "childcare",
+        "--person",
+        str(fam.ids["dc_c"]),
+        "--year",
+        "2026",
+        "--format",
+        "json",
+    )
     assert code == 0, err
     d = json.loads(out)
     assert (d["on"], d["eligible"], d["person_id"]) == ("2026-12-31", True, fam.ids["dc_c"])
     assert {c["key"]: c["status"] for c in d["conditions"]}["under_3"] == "met"
-    code, out, err = run_cli(capsys, "--db", url, "benefits", "check", "--program", "reward", "--person", str(fam.ids["d2_f"]),
-                             "--date", "2025-12-31")
+    code, out, err = run_cli(
+        capsys, "--db", url, "benefits", "check", "--program", "reward", "--person", str(fam.ids["d2_f"]), "--date", "2025-12-31"
+    )
     assert "结论: 待申报核实后符合" in out and "? 待申报核实" in out
 
 
-@pytest.mark.parametrize("args, message", [
-    (["candidates", "--program", "bonus", "--year", "2025", "--org", COUNTY], "no benefit programme bonus"),
-    (["candidates", "--program", "special", "--year", "2025", "--org", "999999"], "999999"),
-    (["candidates", "--program", "special", "--year", "2025", "--org", COUNTY, "--format", "xml"], "unsupported format xml"),
-    (["check", "--program", "special", "--person", "999999", "--date", "2025-01-01"], "no person #999999"),
-    (["check", "--program", "special", "--person", "410185199001011234", "--date", "2025-01-01"], "410185********1234"),
-    (["check", "--program", "special", "--person", "1", "--date", "2025-02-30"], "--date must be a date"),
-    (["check", "--program", "special", "--person", "1", "--date", "2025-01-01", "--year", "2025"], "either --date or --year"),
-    (["check", "--program", "special", "--person", "1", "--lang", "fr"], "--lang must be zh or en"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["candidates", "--program", "bonus", "--year", "2025", "--org", COUNTY], "no benefit programme bonus"),
+        (["candidates", "--program", "special", "--year", "2025", "--org", "999999"], "999999"),
+        (["candidates", "--program", "special", "--year", "2025", "--org", COUNTY, "--format", "xml"], "unsupported format xml"),
+        (["check", "--program", "special", "--person", "999999", "--date", "2025-01-01"], "no person #999999"),
+        (["check", "--program", "special", "--person", "410185199001011234", "--date", "2025-01-01"], "410185********1234"),
+        (["check", "--program", "special", "--person", "1", "--date", "2025-02-30"], "--date must be a date"),
+        (["check", "--program", "special", "--person", "1", "--date", "2025-01-01", "--year", "2025"], "either --date or --year"),
+        (["check", "--program", "special", "--person", "1", "--lang", "fr"], "--lang must be zh or en"),
+    ],
+)
 def test_mistakes_are_bilingual_user_errors(county, capsys, args, message):
     url, _, _ = county
     code, out, err = run_cli(capsys, "--db", url, "benefits", *args)

@@ -157,10 +157,21 @@ def _duplicate_recipient(desk, key, village=VILLAGE):
         p = s.get(Person, desk.id(key))
         twin = persons.add_person(s, SYSTEM, name=p.name, sex=p.sex, birth_date=p.birth_date, temp_key="T-DUP-1")
         unit = orgs.get_unit(s, village)
-        events.record(s, SYSTEM, "register", twin, D(2000, 1, 1), source="import", hukou_unit=unit, residence_unit=unit, hukou_type="agricultural")
+        events.record(
+            s, SYSTEM, "register", twin, D(2000, 1, 1), source="import", hukou_unit=unit, residence_unit=unit, hukou_type="agricultural"
+        )
         rec = s.scalar(select(BenefitRecipient).where(BenefitRecipient.person_id == p.id))
-        copy = BenefitRecipient(programme=rec.programme, person_id=twin.id, payee_id=twin.id, unit_id=unit.id, application_id=rec.application_id,
-                                attested=rec.attested, account_no="6222000000000099", bank="", since=rec.since)
+        copy = BenefitRecipient(
+            programme=rec.programme,
+            person_id=twin.id,
+            payee_id=twin.id,
+            unit_id=unit.id,
+            application_id=rec.application_id,
+            attested=rec.attested,
+            account_no="6222000000000099",
+            bank="",
+            since=rec.since,
+        )
         s.add(copy)
         s.flush()
         s.add(BenefitConfirmation(recipient_id=copy.id, year=2025, confirmed_on=rec.since, how="application", account="legacy"))
@@ -226,6 +237,8 @@ def test_the_release_command_says_nothing_was_released_and_keeps_the_findings(de
     desk.recipient("dm_f")
     b = create(desk, on=D(2025, 1, 20))
     desk.b.die("dm_f", D(2025, 6, 15))
-    code, out, err = run_cli(capsys, "--db", str(desk.db.url), "benefits", "batch", "release", str(b.id), "--as", "xian", "--date", "2025-07-02")
+    code, out, err = run_cli(
+        capsys, "--db", str(desk.db.url), "benefits", "batch", "release", str(b.id), "--as", "xian", "--date", "2025-07-02"
+    )
     assert code == 1 and "没有可发放的款项：1 笔被核查拦截，核查发现已记录" in err and "Traceback" not in err + out
     assert [k for _, k, _ in findings(desk)] == ["death", "ineligible"]  # kept, not rolled back with the refusal

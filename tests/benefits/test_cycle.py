@@ -60,18 +60,37 @@ def test_the_whole_cycle_in_order_makes_a_recipient_with_every_step_dated_and_au
         assert service.current_recipients(s, "reward", 2026) == {desk.id("li_f")}  # until re-confirmed or exited
         assert service.current_recipients(s, "reward", 2024) == set()
         assert service.current_recipients(s, "special", 2025) == set()
-        changes = [(e.before["status"], e.after["status"], s.get(Changeset, e.changeset_id).actor) for e in s.scalars(
-            select(AuditEntry).where(AuditEntry.table_name == "benefit_application", AuditEntry.row_id == n).order_by(AuditEntry.id))
-            if "status" in (e.after or {})]
-    assert got == [("apply", D(2025, 3, 1), "cun", "cun"), ("village_review", D(2025, 3, 5), "cun", "cun"),
-                   ("post", D(2025, 3, 10), "cun", "cun"), ("post_end", D(2025, 3, 17), "cun", "cun"),
-                   ("township_review", D(2025, 3, 20), "xiang", "xiang"), ("confirm", D(2025, 4, 1), "xian", "xian")]
-    assert (r.person_id, r.programme, r.since, r.ended_on, r.attested) == (desk.id("li_f"), "reward", D(2025, 4, 1), None,
-                                                                           {"declaration": "2025-03-01"})
+        changes = [
+            (e.before["status"], e.after["status"], s.get(Changeset, e.changeset_id).actor)
+            for e in s.scalars(
+                select(AuditEntry).where(AuditEntry.table_name == "benefit_application", AuditEntry.row_id == n).order_by(AuditEntry.id)
+            )
+            if "status" in (e.after or {})
+        ]
+    assert got == [
+        ("apply", D(2025, 3, 1), "cun", "cun"),
+        ("village_review", D(2025, 3, 5), "cun", "cun"),
+        ("post", D(2025, 3, 10), "cun", "cun"),
+        ("post_end", D(2025, 3, 17), "cun", "cun"),
+        ("township_review", D(2025, 3, 20), "xiang", "xiang"),
+        ("confirm", D(2025, 4, 1), "xian", "xian"),
+    ]
+    assert (r.person_id, r.programme, r.since, r.ended_on, r.attested) == (
+        desk.id("li_f"),
+        "reward",
+        D(2025, 4, 1),
+        None,
+        {"declaration": "2025-03-01"},
+    )
     assert [(c.year, c.how, c.account) for c in conf] == [(2025, "application", "xian")]
     # each status change is an update: before/after in the audit trail, by the officer who made it
-    assert changes == [("applied", "village_reviewed", "cun"), ("village_reviewed", "posting", "cun"), ("posting", "posted", "cun"),
-                       ("posted", "township_reviewed", "xiang"), ("township_reviewed", "confirmed", "xian")]
+    assert changes == [
+        ("applied", "village_reviewed", "cun"),
+        ("village_reviewed", "posting", "cun"),
+        ("posting", "posted", "cun"),
+        ("posted", "township_reviewed", "xiang"),
+        ("township_reviewed", "confirmed", "xian"),
+    ]
 
 
 def test_the_eligibility_service_s_candidates_leave_out_recipients(desk):
@@ -100,9 +119,11 @@ def test_a_step_cannot_be_skipped(desk, case):
         p = post(desk)
         if stage == "posted":
             desk.step("cun", posting.end_posting, p.id, on=D(2025, 3, 17), today=TODAY)
-    calls = {"post": lambda: post(desk),
-             "township_review": lambda: desk.step("xiang", applications.township_review, n, on=D(2025, 3, 20), today=TODAY),
-             "confirm": lambda: desk.step("xian", applications.confirm, desk.eligibility, n, on=D(2025, 4, 1), today=TODAY)}
+    calls = {
+        "post": lambda: post(desk),
+        "township_review": lambda: desk.step("xiang", applications.township_review, n, on=D(2025, 3, 20), today=TODAY),
+        "confirm": lambda: desk.step("xian", applications.confirm, desk.eligibility, n, on=D(2025, 4, 1), today=TODAY),
+    }
     with pytest.raises(UserError) as e:
         calls[call]()
     assert e.value.code == "step_refused" or "没有已通过村级审核" in e.value.zh
@@ -153,8 +174,12 @@ def test_the_database_itself_refuses_a_repeated_step_a_second_recipient_and_rewr
             c.execute(BenefitRecipient.__table__.insert().values(**values))
     with desk.db.engine.begin() as c:  # a closed one is history, not a second recipient
         c.execute(BenefitRecipient.__table__.insert().values(**(values | {"ended_on": D(2024, 12, 31)})))
-    for sql in ("UPDATE benefit_step SET done_on = done_on", "DELETE FROM benefit_step", "DELETE FROM benefit_application",
-                "DELETE FROM benefit_recipient"):
+    for sql in (
+        "UPDATE benefit_step SET done_on = done_on",
+        "DELETE FROM benefit_step",
+        "DELETE FROM benefit_application",
+        "DELETE FROM benefit_recipient",
+    ):
         with pytest.raises(Exception, match="not allowed"):
             with desk.db.engine.begin() as c:
                 c.execute(text(sql))
@@ -228,13 +253,25 @@ def test_objections_only_while_posted(desk):
         desk.step("cun", objections.raise_objection, n, raised_on=D(2025, 3, 18), content="异议", today=TODAY)
 
 
-@pytest.mark.parametrize("who, what", [
-    ("xiang", "apply"), ("xian", "apply"), ("shenji", "apply"), ("tongji", "apply"),
-    ("xiang", "village_review"), ("shenji", "village_review"),
-    ("cun", "post"), ("xiang", "post"),
-    ("cun", "township_review"), ("shenji", "township_review"),
-    ("cun", "confirm"), ("xiang", "confirm"), ("shenji", "confirm"), ("tongji", "confirm"),
-])
+@pytest.mark.parametrize(
+    "who, what",
+    [
+        ("xiang", "apply"),
+        ("xian", "apply"),
+        ("shenji", "apply"),
+        ("tongji", "apply"),
+        ("xiang", "village_review"),
+        ("shenji", "village_review"),
+        ("cun", "post"),
+        ("xiang", "post"),
+        ("cun", "township_review"),
+        ("shenji", "township_review"),
+        ("cun", "confirm"),
+        ("xiang", "confirm"),
+        ("shenji", "confirm"),
+        ("tongji", "confirm"),
+    ],
+)
 def test_each_step_needs_its_role(desk, who, what):
     n = desk.apply("cun", "li_f")
     if what in ("post", "township_review", "confirm"):
@@ -244,11 +281,13 @@ def test_each_step_needs_its_role(desk, who, what):
         desk.step("cun", posting.end_posting, p.id, on=D(2025, 3, 17), today=TODAY)
     if what == "confirm":
         desk.step("xiang", applications.township_review, n, on=D(2025, 3, 20), today=TODAY)
-    calls = {"apply": lambda: desk.apply(who, "li_m"),
-             "village_review": lambda: desk.step(who, applications.village_review, n, on=D(2025, 3, 5), today=TODAY),
-             "post": lambda: post(desk, who),
-             "township_review": lambda: desk.step(who, applications.township_review, n, on=D(2025, 3, 20), today=TODAY),
-             "confirm": lambda: desk.step(who, applications.confirm, desk.eligibility, n, on=D(2025, 4, 1), today=TODAY)}
+    calls = {
+        "apply": lambda: desk.apply(who, "li_m"),
+        "village_review": lambda: desk.step(who, applications.village_review, n, on=D(2025, 3, 5), today=TODAY),
+        "post": lambda: post(desk, who),
+        "township_review": lambda: desk.step(who, applications.township_review, n, on=D(2025, 3, 20), today=TODAY),
+        "confirm": lambda: desk.step(who, applications.confirm, desk.eligibility, n, on=D(2025, 4, 1), today=TODAY),
+    }
     if (who, what) == ("cun", "post"):  # the village worker may post: the control of this table
         assert post(desk, who).days == 7
         return
@@ -306,7 +345,11 @@ def test_an_application_belongs_to_the_hukou_place(desk):
 def test_application_values_are_checked_with_field_value_and_rule(desk):
     with pytest.raises(ValidationFailed) as e:
         desk.apply("cun", "li_f", programme="pension", account="12-34", on=D(2027, 1, 1))
-    assert {(p.rule, p.field) for p in e.value.problems} == {("bad_choice", "programme"), ("bad_account", "account_no"), ("future_date", "applied_on")}
+    assert {(p.rule, p.field) for p in e.value.problems} == {
+        ("bad_choice", "programme"),
+        ("bad_account", "account_no"),
+        ("future_date", "applied_on"),
+    }
     assert next(p for p in e.value.problems if p.field == "account_no").value == "*****"  # the account is masked even here
     with pytest.raises(ValidationFailed) as e:
         desk.apply("cun", "li_f", attested={"no_such_fact": D(2025, 3, 1)})
@@ -325,7 +368,9 @@ def test_confirmation_refused_when_the_eligibility_service_says_no(desk):
         desk.step("xian", applications.confirm, desk.eligibility, n, on=D(2025, 4, 1), today=TODAY)
     assert e.value.code == "not_eligible" and status(desk, n) == "township_reviewed"
     with pytest.raises(ValidationFailed):
-        desk.step("xian", applications.confirm, desk.eligibility, n, on=D(2025, 4, 1), approve=False, today=TODAY)  # a rejection needs its reason
+        desk.step(
+            "xian", applications.confirm, desk.eligibility, n, on=D(2025, 4, 1), approve=False, today=TODAY
+        )  # a rejection needs its reason
     desk.step("xian", applications.confirm, desk.eligibility, n, on=D(2025, 4, 1), approve=False, note="一子一女，不符合条件", today=TODAY)
     assert status(desk, n) == "rejected"
 
@@ -351,6 +396,7 @@ def test_steps_are_dated_in_order_and_never_in_the_future(desk):
 
 # ----------------------------------------------------------------------------------- the posting's notice
 
+
 def test_the_printable_notice_names_masked_ids_village_programme_and_amount(desk):
     import io
 
@@ -366,7 +412,9 @@ def test_the_printable_notice_names_masked_ids_village_programme_and_amount(desk
     with desk.db.read() as s:
         t = posting.notice(s, desk.officer("cun"), desk.eligibility, desk.programmes, p.id, today=TODAY)
         people = [s.get(Person, desk.id(k)) for k in ("li_f", "li_m")]
-    assert [r.values[1:6] for r in t.rows] == [(x.name, x.id_number[:6] + "********" + x.id_number[-4:], "王庄村", "奖扶", 960) for x in people]
+    assert [r.values[1:6] for r in t.rows] == [
+        (x.name, x.id_number[:6] + "********" + x.id_number[-4:], "王庄村", "奖扶", 960) for x in people
+    ]
     assert t.period_label == "公示期：2025年03月10日至2025年03月16日"
     text = "".join(pypdf.PdfReader(io.BytesIO(render.to_pdf(t))).pages[0].extract_text().replace("\x00", "").split())
     assert people[0].name in text and people[0].id_number[-4:] in text and people[0].id_number not in text and "960.00" in text
@@ -378,6 +426,7 @@ def test_the_printable_notice_names_masked_ids_village_programme_and_amount(desk
 
 
 # ------------------------------------------------------------------------------------ importing applications
+
 
 def _file(tmp_path, rows, name="apps.csv"):
     import csv
@@ -398,29 +447,47 @@ def _idn(desk, key):
 def test_applications_imported_from_a_file_like_any_entered_by_hand(desk, tmp_path):
     from renkou.benefits.cycle import intake
 
-    path = _file(tmp_path, [[_idn(desk, "li_f"), "奖扶", "2025", "2025-03-01", "6222000011112222", "农商银行", "", "declaration"],
-                            [_idn(desk, "li_m"), "reward", "2025", "2025/03/02", "6222000033334444", "", "", "declaration"]])
+    path = _file(
+        tmp_path,
+        [
+            [_idn(desk, "li_f"), "奖扶", "2025", "2025-03-01", "6222000011112222", "农商银行", "", "declaration"],
+            [_idn(desk, "li_m"), "reward", "2025", "2025/03/02", "6222000033334444", "", "", "declaration"],
+        ],
+    )
     res = intake.import_file(desk.db, desk.officer("cun"), desk.programmes, path, today=TODAY)
     assert (res.rows, res.created) == (2, 2)
     with desk.db.read() as s:
         apps = applications.list_applications(s, desk.officer("cun"))
         assert [(a.person_id, a.status, a.attested, a.bank) for a in apps] == [
-            (desk.id("li_f"), "applied", {"declaration": "2025-03-01"}, "农商银行"), (desk.id("li_m"), "applied", {"declaration": "2025-03-02"}, "")]
+            (desk.id("li_f"), "applied", {"declaration": "2025-03-01"}, "农商银行"),
+            (desk.id("li_m"), "applied", {"declaration": "2025-03-02"}, ""),
+        ]
         assert [st.step for st in applications.steps(s, apps[0])] == ["apply"]
 
 
 def test_an_imported_file_with_any_problem_imports_nothing_and_says_row_field_value_rule(desk, tmp_path):
     from renkou.benefits.cycle import intake
 
-    path = _file(tmp_path, [[_idn(desk, "li_f"), "奖扶", "2025", "2025-03-01", "6222000011112222", "", "", "declaration"],
-                            [_idn(desk, "two_f"), "奖扶", "2025", "2025-03-01", "6222000011112223", "", "", ""],  # another village
-                            [_idn(desk, "li_m"), "养老", "二〇二五", "2025-13-01", "62-22", "", "", "oath"],
-                            [_idn(desk, "li_f"), "奖扶", "2025", "2025-03-01", "6222000011112222", "", "", "declaration"]])
+    path = _file(
+        tmp_path,
+        [
+            [_idn(desk, "li_f"), "奖扶", "2025", "2025-03-01", "6222000011112222", "", "", "declaration"],
+            [_idn(desk, "two_f"), "奖扶", "2025", "2025-03-01", "6222000011112223", "", "", ""],  # another village
+            [_idn(desk, "li_m"), "养老", "二〇二五", "2025-13-01", "62-22", "", "", "oath"],
+            [_idn(desk, "li_f"), "奖扶", "2025", "2025-03-01", "6222000011112222", "", "", "declaration"],
+        ],
+    )
     with pytest.raises(ValidationFailed) as e:
         intake.import_file(desk.db, desk.officer("cun"), desk.programmes, path, today=TODAY)
     got = {(p.row, p.field, p.rule) for p in e.value.problems}
-    assert got == {(3, "id_number", "unknown_person"), (4, "programme", "bad_choice"), (4, "year", "bad_int"), (4, "applied_on", "bad_date"),
-                   (4, "account_no", "bad_account"), (5, "id_number", "duplicate_in_file")}
+    assert got == {
+        (3, "id_number", "unknown_person"),
+        (4, "programme", "bad_choice"),
+        (4, "year", "bad_int"),
+        (4, "applied_on", "bad_date"),
+        (4, "account_no", "bad_account"),
+        (5, "id_number", "duplicate_in_file"),
+    }
     masked = next(p for p in e.value.problems if p.rule == "unknown_person").value
     assert "*" in masked and masked != _idn(desk, "two_f")
     assert all(p.zh and p.en for p in e.value.problems)
@@ -432,6 +499,7 @@ def test_an_imported_file_with_any_problem_imports_nothing_and_says_row_field_va
 
 
 # ------------------------------------------------------------------ the application date (issue 13)
+
 
 def _left_for_the_other_township(desk, key="li_f", on=D(2025, 6, 1)):
     """``key`` moves hukou and home from 张庄村 (township 乡) to the community of the other township (镇)."""
@@ -456,9 +524,19 @@ def test_the_shared_check_says_not_found_for_someone_who_has_left_and_nothing_mo
     off = desk.officer("cun")
     with desk.db.read() as s:
         person = s.get(Person, desk.id("li_f"))
-        _, probs = applications.check_application(s, off, desk.programmes, programme="reward", person=person, year=2025,
-                                                  applied_on=D(2025, 3, 1), account_no="6222000011112222", payee=None,
-                                                  attested={"declaration": "2025-03-01"}, today=TODAY)
+        _, probs = applications.check_application(
+            s,
+            off,
+            desk.programmes,
+            programme="reward",
+            person=person,
+            year=2025,
+            applied_on=D(2025, 3, 1),
+            account_no="6222000011112222",
+            payee=None,
+            attested={"declaration": "2025-03-01"},
+            today=TODAY,
+        )
     assert [(p.rule, p.field) for p in probs] == [("unknown_person", "person")]
 
 
@@ -470,8 +548,9 @@ def test_an_application_dated_in_the_future_is_refused_naming_the_field(desk):
     assert p.zh and p.en and p.zh != p.en
 
 
-@pytest.mark.parametrize("programme, start", [("reward", D(2004, 1, 1)), ("special", D(2008, 1, 1)), ("onechild", D(2002, 9, 1)),
-                                              ("childcare", D(2025, 1, 1))])
+@pytest.mark.parametrize(
+    "programme, start", [("reward", D(2004, 1, 1)), ("special", D(2008, 1, 1)), ("onechild", D(2002, 9, 1)), ("childcare", D(2025, 1, 1))]
+)
 def test_an_application_dated_before_the_programme_began_is_refused_naming_the_field(desk, programme, start):
     assert desk.programmes[programme].starts == start  # the programmes' data
     with pytest.raises(ValidationFailed) as e:
@@ -486,9 +565,14 @@ def test_the_import_refuses_the_same_dates_and_the_same_people(desk, tmp_path):
     from renkou.benefits.cycle import intake
 
     _left_for_the_other_township(desk, "li_m")
-    path = _file(tmp_path, [[_idn(desk, "li_f"), "奖扶", "2004", "2003-12-31", "6222000011112222", "", "", "declaration"],
-                            [_idn(desk, "li_f"), "特扶", "2025", (TODAY + dt.timedelta(days=3)).isoformat(), "6222000011112222", "", "", ""],
-                            [_idn(desk, "li_m"), "奖扶", "2025", "2025-03-01", "6222000033334444", "", "", "declaration"]])
+    path = _file(
+        tmp_path,
+        [
+            [_idn(desk, "li_f"), "奖扶", "2004", "2003-12-31", "6222000011112222", "", "", "declaration"],
+            [_idn(desk, "li_f"), "特扶", "2025", (TODAY + dt.timedelta(days=3)).isoformat(), "6222000011112222", "", "", ""],
+            [_idn(desk, "li_m"), "奖扶", "2025", "2025-03-01", "6222000033334444", "", "", "declaration"],
+        ],
+    )
     with pytest.raises(ValidationFailed) as e:
         intake.import_file(desk.db, desk.officer("cun"), desk.programmes, path, today=TODAY)
     got = {(p.row, p.field, p.rule) for p in e.value.problems}

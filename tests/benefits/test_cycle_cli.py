@@ -54,8 +54,25 @@ def refused(capsys, url, *args, match: str):
 def test_the_whole_cycle_from_the_command_line(county, capsys, tmp_path):
     url, b, numbers = county
     for key, acct in (("li_f", "6222000011112222"), ("li_m", "6222000033334444")):
-        out = ok(capsys, url, "apply", "--as", "cun", "--program", "reward", "--year", "2025", "--person", numbers[key], "--account", acct,
-                 "--attest", "declaration", "--date", "2025-03-01")
+        out = ok(
+            capsys,
+            url,
+            "apply",
+            "--as",
+            "cun",
+            "--program",
+            "reward",
+            "--year",
+            "2025",
+            "--person",
+            numbers[key],
+            "--account",
+            acct,
+            "--attest",
+            "declaration",
+            "--date",
+            "2025-03-01",
+        )
         assert "待村级审核" in out and "village review" in out
     refused(capsys, url, "township-review", "1", "--as", "xiang", "--date", "2025-03-20", match="不能跳过或重复")
     ok(capsys, url, "village-review", "1", "--as", "cun", "--date", "2025-03-05")
@@ -85,8 +102,9 @@ def test_the_whole_cycle_from_the_command_line(county, capsys, tmp_path):
     assert numbers["li_f"][-4:] in out and numbers["li_f"] not in out and "6222000011112222" not in out and "6222********2222" in out
 
     # payments: a year's batch, exported twice, one payment failing and paid again once
-    assert "2 笔，合计 1920.00 元" in ok(capsys, url, "batch", "create", "--as", "xian", "--program", "reward", "--period", "2025",
-                                          "--date", "2025-04-10")
+    assert "2 笔，合计 1920.00 元" in ok(
+        capsys, url, "batch", "create", "--as", "xian", "--program", "reward", "--period", "2025", "--date", "2025-04-10"
+    )
     assert "0 项发现" in ok(capsys, url, "batch", "check", "1", "--as", "xian", "--date", "2025-04-10")
     assert "2 笔，合计 1920.00 元" in ok(capsys, url, "batch", "release", "1", "--as", "xian", "--date", "2025-04-10")
     bank = tmp_path / "bank.csv"
@@ -98,13 +116,32 @@ def test_the_whole_cycle_from_the_command_line(county, capsys, tmp_path):
     refs = {r[2]: r[0] for r in rows[1:]}
     result = tmp_path / "result.csv"
     with result.open("w", newline="", encoding="utf-8-sig") as f:
-        csv.writer(f).writerows([["业务流水号", "处理结果", "失败原因", "银行流水号"], [refs[numbers["li_f"]], "成功", "", "B1"],
-                                 [refs[numbers["li_m"]], "失败", "账号错误", ""]])
+        csv.writer(f).writerows(
+            [
+                ["业务流水号", "处理结果", "失败原因", "银行流水号"],
+                [refs[numbers["li_f"]], "成功", "", "B1"],
+                [refs[numbers["li_m"]], "失败", "账号错误", ""],
+            ]
+        )
     assert "新记录 2" in ok(capsys, url, "batch", "import-result", "1", str(result), "--as", "xian", "--date", "2025-04-20")
     assert "此前已导入 2" in ok(capsys, url, "batch", "import-result", "1", str(result), "--as", "xian", "--date", "2025-04-20")
-    ok(capsys, url, "account", "2", "--as", "cun", "--account", "6222000055556666", "--reason", "原卡号有误，已更正", "--date", "2025-04-25")
-    assert "1 笔，合计 960.00 元" in ok(capsys, url, "batch", "create", "--as", "xian", "--program", "reward", "--period", "2025Q2",
-                                         "--date", "2025-05-01")
+    ok(
+        capsys,
+        url,
+        "account",
+        "2",
+        "--as",
+        "cun",
+        "--account",
+        "6222000055556666",
+        "--reason",
+        "原卡号有误，已更正",
+        "--date",
+        "2025-04-25",
+    )
+    assert "1 笔，合计 960.00 元" in ok(
+        capsys, url, "batch", "create", "--as", "xian", "--program", "reward", "--period", "2025Q2", "--date", "2025-05-01"
+    )
     ok(capsys, url, "batch", "release", "2", "--as", "xian", "--date", "2025-05-01")
     ok(capsys, url, "batch", "export", "2", "--as", "xian", "-o", str(tmp_path / "bank2.xlsx"))
     with result.open("w", newline="", encoding="utf-8-sig") as f:
@@ -116,8 +153,21 @@ def test_the_whole_cycle_from_the_command_line(county, capsys, tmp_path):
     with db.read() as s:
         assert sorted((ln.status, ln.amount) for ln in s.scalars(select(PaymentLine))) == [("paid", 960), ("paid", 960)]
     db.dispose()
-    refused(capsys, url, "batch", "create", "--as", "xian", "--program", "reward", "--period", "2025", "--date", "2025-06-01",
-            match="没有需要发放的款项")
+    refused(
+        capsys,
+        url,
+        "batch",
+        "create",
+        "--as",
+        "xian",
+        "--program",
+        "reward",
+        "--period",
+        "2025",
+        "--date",
+        "2025-06-01",
+        match="没有需要发放的款项",
+    )
 
     # an exit, the re-confirmation, the reports
     b.die("li_m", D(2025, 8, 1))
@@ -137,19 +187,66 @@ def test_the_whole_cycle_from_the_command_line(county, capsys, tmp_path):
 def test_user_mistakes_are_bilingual_messages_without_tracebacks(county, capsys, tmp_path):
     url, b, numbers = county
     refused(capsys, url, "applications", "--as", "nobody", match="账号 nobody 不存在")
-    refused(capsys, url, "apply", "--as", "xiang", "--program", "reward", "--year", "2025", "--person", numbers["li_f"],
-            "--account", "6222000011112222", match="无权")
-    err = refused(capsys, url, "apply", "--as", "cun", "--program", "pension", "--year", "2025", "--person", numbers["li_f"],
-                  "--account", "12", "--date", "2025-03-01", match="校验未通过")
+    refused(
+        capsys,
+        url,
+        "apply",
+        "--as",
+        "xiang",
+        "--program",
+        "reward",
+        "--year",
+        "2025",
+        "--person",
+        numbers["li_f"],
+        "--account",
+        "6222000011112222",
+        match="无权",
+    )
+    err = refused(
+        capsys,
+        url,
+        "apply",
+        "--as",
+        "cun",
+        "--program",
+        "pension",
+        "--year",
+        "2025",
+        "--person",
+        numbers["li_f"],
+        "--account",
+        "12",
+        "--date",
+        "2025-03-01",
+        match="校验未通过",
+    )
     assert "programme" in err and "bad_account" in err
-    refused(capsys, url, "apply", "--as", "cun", "--program", "reward", "--year", "2025", "--person", "410185195505050000",
-            "--account", "6222000011112222", match="找不到")
-    refused(capsys, url, "batch", "create", "--as", "xian", "--program", "reward", "--period", "2025-13", "--date", "2025-04-01",
-            match="period")
+    refused(
+        capsys,
+        url,
+        "apply",
+        "--as",
+        "cun",
+        "--program",
+        "reward",
+        "--year",
+        "2025",
+        "--person",
+        "410185195505050000",
+        "--account",
+        "6222000011112222",
+        match="找不到",
+    )
+    refused(
+        capsys, url, "batch", "create", "--as", "xian", "--program", "reward", "--period", "2025-13", "--date", "2025-04-01", match="period"
+    )
     refused(capsys, url, "batch", "show", "9", "--as", "xian", match="不存在")
     apps = tmp_path / "apps.csv"
     with apps.open("w", newline="", encoding="utf-8-sig") as f:
-        csv.writer(f).writerows([["身份证号码", "项目", "年度", "申请日期", "银行账号"], [numbers["li_f"], "奖扶", "2025", "2025-03-01", "x"]])
+        csv.writer(f).writerows(
+            [["身份证号码", "项目", "年度", "申请日期", "银行账号"], [numbers["li_f"], "奖扶", "2025", "2025-03-01", "x"]]
+        )
     refused(capsys, url, "import", str(apps), "--as", "cun", "--errors", str(tmp_path / "errors.csv"), match="导入被拒绝")
     report = (tmp_path / "errors.csv").read_text(encoding="utf-8-sig")
     assert "bad_account" in report and "银行账号应为" in report
@@ -159,8 +256,27 @@ def test_the_cycle_commands_are_listed_under_benefits(county, capsys):
     url, _, _ = county
     code, out, err = run_cli(capsys, "--db", url, "benefits", "--help")
     assert code == 0
-    for name in ("apply", "import", "village-review", "post", "post-end", "notice", "object", "resolve", "township-review", "confirm",
-                 "reconfirm", "exits", "batch", "report", "coverage", "recipients", "account", "candidates", "check"):
+    for name in (
+        "apply",
+        "import",
+        "village-review",
+        "post",
+        "post-end",
+        "notice",
+        "object",
+        "resolve",
+        "township-review",
+        "confirm",
+        "reconfirm",
+        "exits",
+        "batch",
+        "report",
+        "coverage",
+        "recipients",
+        "account",
+        "candidates",
+        "check",
+    ):
         assert name in out, name
 
 

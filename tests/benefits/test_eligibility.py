@@ -212,7 +212,14 @@ def test_candidates_only_of_the_unit_and_not_outside_the_scope(county):
     assert all(d.unit_code == COMMUNITY for d in svc.candidates("special", 2025, COMMUNITY))
     with svc.db.read() as s:
         village = Scope.for_unit(s, orgs.get_unit(s, VILLAGE).id, D(2025, 12, 31))
-    assert {fam.key_of(d.person_id) for d in svc.candidates("special", 2025, VILLAGE, scope=village)} == {"cd_f", "cd_m", "w49_f", "w49_m", "sp_m", "dm_m"}
+    assert {fam.key_of(d.person_id) for d in svc.candidates("special", 2025, VILLAGE, scope=village)} == {
+        "cd_f",
+        "cd_m",
+        "w49_f",
+        "w49_m",
+        "sp_m",
+        "dm_m",
+    }
     with pytest.raises(NotFound, match="outside your area"):
         svc.candidates("special", 2025, TOWN, scope=village)
     with pytest.raises(NotFound):

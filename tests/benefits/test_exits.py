@@ -60,7 +60,9 @@ def test_death_is_proposed_once_and_confirmed_ends_the_recipient(desk):
     with desk.db.read() as s:
         assert s.get(BenefitRecipient, rec.id).ended_on == D(2025, 6, 15)
         assert s.get(BenefitExit, e.id).decided_by == "xian"
-        assert s.scalar(select(AuditEntry).where(AuditEntry.table_name == "benefit_recipient", AuditEntry.row_id == rec.id)).after == {"ended_on": "2025-06-15"}
+        assert s.scalar(select(AuditEntry).where(AuditEntry.table_name == "benefit_recipient", AuditEntry.row_id == rec.id)).after == {
+            "ended_on": "2025-06-15"
+        }
     with pytest.raises(UserError, match="已于"):
         desk.step("xian", exits.decide, e.id, confirm=False, on=D(2025, 7, 3), reason="x", today=TODAY)
     assert proposals(desk, on=D(2025, 9, 1)) == []  # the recipient has ended: nothing more is proposed
@@ -135,6 +137,7 @@ def test_who_may_propose_and_decide_exits(desk):
 
 # ------------------------------------------------------------------------------------ re-confirmation
 
+
 def test_reconfirmation_renews_the_eligible_and_proposes_exits_for_the_others(desk):
     li, dm = desk.recipient("li_f"), desk.recipient("dm_f")
     desk.b.die("dm_f", D(2025, 6, 15))
@@ -158,9 +161,12 @@ def test_reconfirmation_confirms_a_recipient_still_eligible_once(desk):
     r = desk.step("xian", renewal.reconfirm, desk.eligibility, programme="reward", year=2026, on=D(2026, 1, 10), today=TODAY)
     assert (r.renewed, r.proposed, r.waiting) == ([li.id], [], [])
     with desk.db.read() as s:
-        assert {(c.year, c.how, c.account) for c in s.scalars(select(BenefitConfirmation).where(BenefitConfirmation.recipient_id == li.id))} == {
-            (2025, "application", "xian"), (2026, "reconfirm", "xian")}
-    assert desk.step("xian", renewal.reconfirm, desk.eligibility, programme="reward", year=2026, on=D(2026, 1, 11), today=TODAY).renewed == []
+        assert {
+            (c.year, c.how, c.account) for c in s.scalars(select(BenefitConfirmation).where(BenefitConfirmation.recipient_id == li.id))
+        } == {(2025, "application", "xian"), (2026, "reconfirm", "xian")}
+    assert (
+        desk.step("xian", renewal.reconfirm, desk.eligibility, programme="reward", year=2026, on=D(2026, 1, 11), today=TODAY).renewed == []
+    )
     with pytest.raises(UserError) as e:
         desk.step("xiang", renewal.reconfirm, desk.eligibility, programme="reward", year=2027, on=D(2026, 1, 11), today=TODAY)
     assert e.value.code == "forbidden"

@@ -51,8 +51,11 @@ def test_a_year_batch_pays_each_recipient_the_year_s_entitlement(desk):
     desk.b.die("dm_f", D(2025, 6, 15))
     b = create(desk)
     assert (b.status, b.period, b.programme) == ("draft", "2025", "reward")
-    assert lines(desk) == [("li_f", "2025", 12, Decimal("960.00"), "pending"), ("li_m", "2025", 12, Decimal("960.00"), "pending"),
-                           ("dm_f", "2025", 6, Decimal("480.00"), "pending")]  # alive on the first of January to June
+    assert lines(desk) == [
+        ("li_f", "2025", 12, Decimal("960.00"), "pending"),
+        ("li_m", "2025", 12, Decimal("960.00"), "pending"),
+        ("dm_f", "2025", 6, Decimal("480.00"), "pending"),
+    ]  # alive on the first of January to June
     with desk.db.read() as s:
         assert all(isinstance(a, Decimal) for a in s.scalars(select(PaymentLine.amount)))
         assert s.scalar(select(func.sum(PaymentLine.amount))) == Decimal("2400.00")
@@ -74,10 +77,17 @@ def test_quarters_then_the_year_pay_each_month_once(desk):
     create(desk, "childcare", "2025Q1")
     create(desk, "childcare", "2025Q2", on=D(2025, 7, 1))
     create(desk, "childcare", "2025", on=D(2025, 12, 1))  # the rest of the year only
-    assert lines(desk) == [("dc_c", "2025Q1", 3, Decimal("900.00"), "pending"), ("dc_c", "2025Q2", 3, Decimal("900.00"), "pending"),
-                           ("dc_c", "2025", 6, Decimal("1800.00"), "pending")]
+    assert lines(desk) == [
+        ("dc_c", "2025Q1", 3, Decimal("900.00"), "pending"),
+        ("dc_c", "2025Q2", 3, Decimal("900.00"), "pending"),
+        ("dc_c", "2025", 6, Decimal("1800.00"), "pending"),
+    ]
     with desk.db.read() as s:
-        assert sum(s.scalars(select(PaymentLine.amount))) == desk.eligibility.entitlement("childcare", desk.id("dc_c"), 2025).amount == Decimal("3600.00")
+        assert (
+            sum(s.scalars(select(PaymentLine.amount)))
+            == desk.eligibility.entitlement("childcare", desk.id("dc_c"), 2025).amount
+            == Decimal("3600.00")
+        )
         months = sorted(s.scalars(select(PaymentMonth.month)))
     assert months == [D(2025, m, 1) for m in range(1, 13)]
     with pytest.raises(UserError):
@@ -128,14 +138,22 @@ def test_the_database_itself_refuses_a_second_payment_for_a_person_programme_and
     cols = ", ".join(row)
     with pytest.raises(Exception, match="(?i)unique|duplicate"):
         with desk.db.engine.begin() as c:  # the same line again, in another batch: refused
-            c.execute(text(f"INSERT INTO payment_line ({cols}) VALUES ({', '.join(':' + k for k in row)})"),
-                      {**row, "amount": amount, "batch_id": None, "status": "queued"})
+            c.execute(
+                text(f"INSERT INTO payment_line ({cols}) VALUES ({', '.join(':' + k for k in row)})"),
+                {**row, "amount": amount, "batch_id": None, "status": "queued"},
+            )
     with pytest.raises(Exception, match="(?i)unique|duplicate"):
         with desk.db.engine.begin() as c:  # the same month under another line: refused
-            c.execute(text("INSERT INTO payment_month (line_id, person_id, programme, month, seq, created_cs) "
-                           "VALUES (:l, :p, :g, :m, :s, :c)"),
-                      {"l": ln.id, "p": month.person_id, "g": month.programme, "m": month.month, "s": month.seq, "c": month.created_cs})
-    for sql in ("DELETE FROM payment_line", "DELETE FROM payment_batch", "UPDATE payment_month SET month = month", "DELETE FROM payment_month"):
+            c.execute(
+                text("INSERT INTO payment_month (line_id, person_id, programme, month, seq, created_cs) VALUES (:l, :p, :g, :m, :s, :c)"),
+                {"l": ln.id, "p": month.person_id, "g": month.programme, "m": month.month, "s": month.seq, "c": month.created_cs},
+            )
+    for sql in (
+        "DELETE FROM payment_line",
+        "DELETE FROM payment_batch",
+        "UPDATE payment_month SET month = month",
+        "DELETE FROM payment_month",
+    ):
         with pytest.raises(Exception, match="not allowed"):
             with desk.db.engine.begin() as c:
                 c.execute(text(sql))

@@ -30,7 +30,12 @@ def test_the_four_programmes_are_shipped():
     assert (ps["reward"].short_zh, ps["special"].short_zh) == ("奖扶", "特扶")
     assert [p.beneficiary for p in ps.values()] == ["each_parent"] * 3 + ["child"]
     assert ps["childcare"].paid_to == "one_applicant" and ps["reward"].paid_to == "each_parent"
-    assert [(p.unit, p.proration) for p in ps.values()] == [("year", "months"), ("month", "months"), ("month", "months"), ("year", "months")]
+    assert [(p.unit, p.proration) for p in ps.values()] == [
+        ("year", "months"),
+        ("month", "months"),
+        ("month", "months"),
+        ("year", "months"),
+    ]
     assert ps["special"].variants == ("child", "area")
 
 
@@ -127,7 +132,7 @@ def test_a_county_folder_replaces_and_adds_programmes(tmp_path):
     assert ps["special"] == programmes.load(Settings())["special"]
 
 
-@pytest.mark.parametrize("content, message", [("{", "cannot read"), ('{"x": 1}', "'programmes' object"), ('[]', "'programmes' object")])
+@pytest.mark.parametrize("content, message", [("{", "cannot read"), ('{"x": 1}', "'programmes' object"), ("[]", "'programmes' object")])
 def test_a_broken_county_file_is_a_clear_error(tmp_path, content, message):
     (tmp_path / "programmes.json").write_text(content, encoding="utf-8")
     with pytest.raises(UserError, match=message) as e:
@@ -148,10 +153,29 @@ def test_the_setting_comes_from_the_environment(tmp_path):
 
 def test_every_test_of_the_vocabulary_is_an_expression():
     """Each test evaluates over a one-row facts table with the columns renkou.benefits.eligibility.facts makes."""
-    row = {"person": 1, "birth": 0, "death": None, "ever": 1, "living": 1, "sons": 0, "daughters": 1, "died": 0, "wife_birth": 0,
-           "h": 5, "s_h": 5, "spouse": None, "rural": True, "s_rural": None, "child_death": None, "child_grade": None, "child_birth": 0}
-    facts = pl.DataFrame([row], schema_overrides={"death": pl.Int32, "spouse": pl.Int64, "s_rural": pl.Boolean, "child_death": pl.Int32,
-                                                  "child_grade": pl.Int8})
+    row = {
+        "person": 1,
+        "birth": 0,
+        "death": None,
+        "ever": 1,
+        "living": 1,
+        "sons": 0,
+        "daughters": 1,
+        "died": 0,
+        "wife_birth": 0,
+        "h": 5,
+        "s_h": 5,
+        "spouse": None,
+        "rural": True,
+        "s_rural": None,
+        "child_death": None,
+        "child_grade": None,
+        "child_birth": 0,
+    }
+    facts = pl.DataFrame(
+        [row],
+        schema_overrides={"death": pl.Int32, "spouse": pl.Int64, "s_rural": pl.Boolean, "child_death": pl.Int32, "child_grade": pl.Int8},
+    )
     sample = {"date": dt.date(1960, 1, 1), "years": 18, "who": "self", "any_of": ((("ever", 1),),), "max_grade": 3, "months": 36}
     for test, params in programmes.TESTS.items():
         c = programmes.Condition("k", test, "zh", "en", {p: sample[p] for p in params})
@@ -173,6 +197,10 @@ def test_the_documentation_names_every_test_programme_and_setting():
 
 def test_the_day_a_programme_began_is_data_and_optional():
     shipped = programmes.load(Settings())
-    assert {k: str(p.starts) for k, p in shipped.items()} == {"reward": "2004-01-01", "special": "2008-01-01", "onechild": "2002-09-01",
-                                                              "childcare": "2025-01-01"}
+    assert {k: str(p.starts) for k, p in shipped.items()} == {
+        "reward": "2004-01-01",
+        "special": "2008-01-01",
+        "onechild": "2002-09-01",
+        "childcare": "2025-01-01",
+    }
     assert programmes.parse("special", _broken(["starts"], KeyError)).starts is None  # a county's file may leave it out

@@ -66,8 +66,19 @@ def test_a_bank_name_longer_than_its_column_is_a_problem_on_every_database(desk)
     with pytest.raises(ValidationFailed) as err:
         off = desk.officer("cun")
         with desk.db.write(off.actor) as s:
-            applications.apply(s, off, desk.programmes, programme="reward", person=s.get(Person, desk.id("li_f")), year=2025, applied_on=D(2025, 3, 1),
-                        account_no="6228480012345678", bank=long_bank, attested={"declaration": D(2025, 3, 1)}, today=TODAY)
+            applications.apply(
+                s,
+                off,
+                desk.programmes,
+                programme="reward",
+                person=s.get(Person, desk.id("li_f")),
+                year=2025,
+                applied_on=D(2025, 3, 1),
+                account_no="6228480012345678",
+                bank=long_bank,
+                attested={"declaration": D(2025, 3, 1)},
+                today=TODAY,
+            )
     assert [(p.rule, p.field) for p in err.value.problems] == [("too_long", "bank")]
     rec = desk.recipient("li_f")
     with pytest.raises(ValidationFailed) as err:

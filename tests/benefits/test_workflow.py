@@ -20,8 +20,12 @@ from tests.benefits.cycle_kit import TODAY, Desk, family_of_reward
 
 D = dt.date
 MODULES = (application_workflow, exit_workflow, batch_workflow, line_workflow)
-TABLES = {"benefit_application": application_workflow, "benefit_exit": exit_workflow, "payment_batch": batch_workflow,
-          "payment_line": line_workflow}
+TABLES = {
+    "benefit_application": application_workflow,
+    "benefit_exit": exit_workflow,
+    "payment_batch": batch_workflow,
+    "payment_line": line_workflow,
+}
 
 
 @pytest.mark.parametrize("wf", MODULES, ids=lambda m: m.WORKFLOW.name)
@@ -37,20 +41,23 @@ def test_every_status_is_named_and_reached_from_a_start(wf):
     assert reached == set(wf.STATUSES)
 
 
-@pytest.mark.parametrize("wf, frm, to", [
-    (application_workflow, "applied", "posting"),  # the village review skipped
-    (application_workflow, "rejected", "applied"),
-    (application_workflow, "confirmed", "rejected"),
-    (application_workflow, "village_reviewed", "rejected"),  # nobody rejects an application waiting for its posting
-    (exit_workflow, "confirmed", "dismissed"),
-    (exit_workflow, "dismissed", "proposed"),
-    (batch_workflow, "draft", "settled"),
-    (batch_workflow, "settled", "draft"),
-    (line_workflow, "paid", "queued"),
-    (line_workflow, "released", "void"),
-    (line_workflow, "void", "pending"),
-    (line_workflow, "pending", "nonsense"),
-])
+@pytest.mark.parametrize(
+    "wf, frm, to",
+    [
+        (application_workflow, "applied", "posting"),  # the village review skipped
+        (application_workflow, "rejected", "applied"),
+        (application_workflow, "confirmed", "rejected"),
+        (application_workflow, "village_reviewed", "rejected"),  # nobody rejects an application waiting for its posting
+        (exit_workflow, "confirmed", "dismissed"),
+        (exit_workflow, "dismissed", "proposed"),
+        (batch_workflow, "draft", "settled"),
+        (batch_workflow, "settled", "draft"),
+        (line_workflow, "paid", "queued"),
+        (line_workflow, "released", "void"),
+        (line_workflow, "void", "pending"),
+        (line_workflow, "pending", "nonsense"),
+    ],
+)
 def test_a_transition_not_listed_is_refused(wf, frm, to):
     rec = SimpleNamespace(id=7, status=frm)
     with pytest.raises(RuntimeError, match=f"{frm}.*{to}"):
@@ -58,8 +65,11 @@ def test_a_transition_not_listed_is_refused(wf, frm, to):
     assert rec.status == frm
 
 
-@pytest.mark.parametrize("wf, frm, to", [(wf, frm, to) for wf in MODULES for frm, to in sorted(wf.TRANSITIONS)],
-                         ids=lambda x: getattr(getattr(x, "WORKFLOW", None), "name", x))
+@pytest.mark.parametrize(
+    "wf, frm, to",
+    [(wf, frm, to) for wf in MODULES for frm, to in sorted(wf.TRANSITIONS)],
+    ids=lambda x: getattr(getattr(x, "WORKFLOW", None), "name", x),
+)
 def test_every_listed_transition_moves(wf, frm, to):
     rec = SimpleNamespace(status=frm)
     wf.move(rec, to)
@@ -96,11 +106,17 @@ def test_the_services_transitions_are_watched(desk, transitions):
     b = desk.step("xian", batches.create_batch, desk.eligibility, programme="reward", period="2025", on=D(2025, 4, 10), today=TODAY)
     desk.step("xian", release.release, desk.eligibility, b.id, on=D(2025, 4, 10), today=TODAY)
     seen = set(transitions.moves)
-    assert {("application", None, "applied"), ("application", "applied", "village_reviewed"),
-            ("application", "village_reviewed", "posting"), ("application", "posting", "posted"),
-            ("application", "posted", "township_reviewed"), ("application", "township_reviewed", "confirmed"),
-            ("payment batch", None, "draft"), ("payment batch", "draft", "released"),
-            ("payment line", "pending", "released")} <= seen
+    assert {
+        ("application", None, "applied"),
+        ("application", "applied", "village_reviewed"),
+        ("application", "village_reviewed", "posting"),
+        ("application", "posting", "posted"),
+        ("application", "posted", "township_reviewed"),
+        ("application", "township_reviewed", "confirmed"),
+        ("payment batch", None, "draft"),
+        ("payment batch", "draft", "released"),
+        ("payment line", "pending", "released"),
+    } <= seen
     assert rec.id and transitions.unlisted() == []
 
 

@@ -10,8 +10,12 @@ from renkou.benefits.cycle import application_workflow, exit_workflow
 from renkou.benefits.payments import batch_workflow, line_workflow
 from renkou.storage.schema import BenefitApplication, BenefitExit, PaymentBatch, PaymentLine
 
-WORKFLOWS = {BenefitApplication: application_workflow.WORKFLOW, BenefitExit: exit_workflow.WORKFLOW,
-             PaymentBatch: batch_workflow.WORKFLOW, PaymentLine: line_workflow.WORKFLOW}
+WORKFLOWS = {
+    BenefitApplication: application_workflow.WORKFLOW,
+    BenefitExit: exit_workflow.WORKFLOW,
+    PaymentBatch: batch_workflow.WORKFLOW,
+    PaymentLine: line_workflow.WORKFLOW,
+}
 
 
 class Seen:
@@ -23,8 +27,10 @@ class Seen:
 
     def __enter__(self) -> Seen:
         for model, wf in WORKFLOWS.items():
+
             def on_set(target, value, old, initiator, wf=wf):
                 self.moves.append((wf.name, old if isinstance(old, str) else None, value))
+
             event.listen(model.status, "set", on_set, active_history=True)
             self._listeners.append((model.status, on_set))
         return self

@@ -69,16 +69,25 @@ def facts(url: str) -> Facts:
     try:
         with db.read() as s:
             village = s.scalar(select(OrgUnit.code).where(OrgUnit.level == "village", OrgUnit.retired_on.is_(None)).order_by(OrgUnit.code))
-            renamed_id = s.scalar(select(OrgUnit.id).join(OrgVersion, OrgVersion.unit_id == OrgUnit.id).where(OrgUnit.level == "township")
-                                  .group_by(OrgUnit.id).having(func.count(func.distinct(OrgVersion.name)) == 2))
-            (old, _), (new, renamed_on) = s.execute(select(OrgVersion.name, OrgVersion.valid_from).where(OrgVersion.unit_id == renamed_id)
-                                                    .order_by(OrgVersion.valid_from)).all()
+            renamed_id = s.scalar(
+                select(OrgUnit.id)
+                .join(OrgVersion, OrgVersion.unit_id == OrgUnit.id)
+                .where(OrgUnit.level == "township")
+                .group_by(OrgUnit.id)
+                .having(func.count(func.distinct(OrgVersion.name)) == 2)
+            )
+            (old, _), (new, renamed_on) = s.execute(
+                select(OrgVersion.name, OrgVersion.valid_from).where(OrgVersion.unit_id == renamed_id).order_by(OrgVersion.valid_from)
+            ).all()
             renamed = s.get(OrgUnit, renamed_id).code
             pred, succ = aliased(OrgUnit), aliased(OrgUnit)
             retired, successor, merged_on = s.execute(
-                select(pred.code, succ.code, OrgSuccession.date).join(pred, pred.id == OrgSuccession.predecessor_id)
-                .join(succ, succ.id == OrgSuccession.successor_id).where(OrgSuccession.kind == "merge", pred.level == "village")
-                .order_by(pred.code)).first()
+                select(pred.code, succ.code, OrgSuccession.date)
+                .join(pred, pred.id == OrgSuccession.predecessor_id)
+                .join(succ, succ.id == OrgSuccession.successor_id)
+                .where(OrgSuccession.kind == "merge", pred.level == "village")
+                .order_by(pred.code)
+            ).first()
     finally:
         db.dispose()
     return Facts(village, renamed, old, new, renamed_on, retired, successor, merged_on)
@@ -172,7 +181,9 @@ def test_demo_population_and_dates(demo, capsys):
     code, _, err = run(capsys, "--db", demo, "population", "--org", COUNTY_CODE, "--date", "31/12/2020")
     assert code == 1 and "YYYY-MM-DD" in err
     code, _, err = run(capsys, "--db", demo, "population", "--org", f.retired, "--date", "2022-01-01")
-    assert code == 1 and "is not a population unit on 2022-01-01 (unknown, merged away" in err and "Traceback" not in err  # merged away in 2020
+    assert (
+        code == 1 and "is not a population unit on 2022-01-01 (unknown, merged away" in err and "Traceback" not in err
+    )  # merged away in 2020
     code, out, _ = run(capsys, "--db", demo, "population", "--org", f.retired, "--date", (f.merged_on - dt.timedelta(days=1)).isoformat())
     assert code == 0 and "合计 total" in out  # it was there the day before
     code, out, _ = run(capsys, "--db", demo, "org", "tree", "--date", "2022-01-01")
@@ -183,10 +194,13 @@ def test_demo_population_and_dates(demo, capsys):
 
 def test_refused_import_exits_1_writes_report_and_changes_nothing(demo, tmp_path, capsys):
     v = facts(demo).village
-    bad = write_persons(tmp_path / "bad.csv", [
-        ["11010519491231002X", "", "新人", "女", "1949-12-31", "汉族", "农业", v, v, "", "", ""],
-        ["110105194912310021", "", "错号", "女", "1949-12-31", "汉族", "农业", v, v, "", "", ""],
-    ])
+    bad = write_persons(
+        tmp_path / "bad.csv",
+        [
+            ["11010519491231002X", "", "新人", "女", "1949-12-31", "汉族", "农业", v, v, "", "", ""],
+            ["110105194912310021", "", "错号", "女", "1949-12-31", "汉族", "农业", v, v, "", "", ""],
+        ],
+    )
     report = tmp_path / "errors.xlsx"
     code, out, err = run(capsys, "--db", demo, "import", "persons", str(bad), "--errors", str(report))
     assert code == 1
@@ -244,10 +258,14 @@ def test_audit_since_lists_imports_and_updates(demo, tmp_path, capsys, monkeypat
 
     monkeypatch.setattr(console, "_width", 400)  # one line per audit row, nothing cut short
     v = facts(demo).village
-    persons = write_persons(tmp_path / "persons.csv", [["11010519491231002X", "", "新人", "女", "1949-12-31", "汉族", "农业", v, v, "", "", ""]])
+    persons = write_persons(
+        tmp_path / "persons.csv", [["11010519491231002X", "", "新人", "女", "1949-12-31", "汉族", "农业", v, v, "", "", ""]]
+    )
     code, _, err = run(capsys, "--db", demo, "import", "persons", str(persons))
     assert code == 0, err
-    code, out, _ = run(capsys, "--db", demo, "person", "amend", "11010519491231002X", "--version", "1", "--reason", "更正姓名", "--name", "新名")
+    code, out, _ = run(
+        capsys, "--db", demo, "person", "amend", "11010519491231002X", "--version", "1", "--reason", "更正姓名", "--name", "新名"
+    )
     assert code == 0
     code, out, _ = run(capsys, "--db", demo, "audit", "--since", "2000-01-01")
     assert code == 0
@@ -289,9 +307,15 @@ def test_person_show_gives_birth_order_by_the_configured_rule(demo, capsys, monk
 
     db = Database(demo)
     with db.read() as s:
-        mother_id = s.scalar(select(Event.mother_id).join(Person, Person.id == Event.mother_id)
-                             .where(Event.kind == "birth", Person.id_number.is_not(None))
-                             .group_by(Event.mother_id).having(func.count() >= 2).order_by(Event.mother_id).limit(1))
+        mother_id = s.scalar(
+            select(Event.mother_id)
+            .join(Person, Person.id == Event.mother_id)
+            .where(Event.kind == "birth", Person.id_number.is_not(None))
+            .group_by(Event.mother_id)
+            .having(func.count() >= 2)
+            .order_by(Event.mother_id)
+            .limit(1)
+        )
         mother = s.get(Person, mother_id)
     db.dispose()
     code, out, _ = run(capsys, "--db", demo, "person", "show", mother.id_number)

@@ -36,8 +36,11 @@ def test_an_xlsx_declaring_two_rows_imports_all_five(county, tmp_path, capsys):
     assert state(county)["person"] == 5
 
 
-@pytest.mark.parametrize("damage", [cut_short(0.5), cut_short(0.9), missing_shared_string("C2"), missing_shared_string("C5")],
-                         ids=["cut-half", "cut-late", "string-first-row", "string-last-row"])
+@pytest.mark.parametrize(
+    "damage",
+    [cut_short(0.5), cut_short(0.9), missing_shared_string("C2"), missing_shared_string("C5")],
+    ids=["cut-half", "cut-late", "string-first-row", "string-last-row"],
+)
 def test_a_damaged_xlsx_exits_1_cannot_read_and_changes_nothing(county, tmp_path, capsys, damage):
     path = rewrite_sheet(write_xlsx(tmp_path / "人员.xlsx", [HEAD, *[person(i) for i in range(1, 6)]]), damage)
     before = state(county)

@@ -19,11 +19,39 @@ def url(tmp_path, capsys):
 
 
 def test_add_list_lock_unlock_reset_and_deactivate(url, capsys):
-    code, out, _ = run(capsys, "--db", url, "user", "add", "tongji", "--name", "统计员", "--role", "county_statistician",
-                       "--unit", COUNTY_CODE, "--password", "Tong.Ji-2026x")
+    code, out, _ = run(
+        capsys,
+        "--db",
+        url,
+        "user",
+        "add",
+        "tongji",
+        "--name",
+        "统计员",
+        "--role",
+        "county_statistician",
+        "--unit",
+        COUNTY_CODE,
+        "--password",
+        "Tong.Ji-2026x",
+    )
     assert code == 0 and "TOTP" in out
-    code, _, err = run(capsys, "--db", url, "user", "add", "cun", "--name", "村干部", "--role", "village_worker",
-                       "--unit", COUNTY_CODE, "--password", "weak")
+    code, _, err = run(
+        capsys,
+        "--db",
+        url,
+        "user",
+        "add",
+        "cun",
+        "--name",
+        "村干部",
+        "--role",
+        "village_worker",
+        "--unit",
+        COUNTY_CODE,
+        "--password",
+        "weak",
+    )
     assert code == 1 and "password" in err and "level" in err and "Traceback" not in err
     db = Database(url)
     for i in range(accounts.LOCK_AFTER):

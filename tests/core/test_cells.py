@@ -33,10 +33,22 @@ HOSTILE = ['=HYPERLINK("http://x","y")', "@SUM(A1)", "+1+1", "-2+3", "=cmd|' /C 
 @pytest.mark.parametrize(
     ("value", "written"),
     [
-        ('=HYPERLINK("http://x","y")', '\'=HYPERLINK("http://x","y")'), ("@SUM(A1)", "'@SUM(A1)"), ("+86 138", "'+86 138"),
-        ("-5 (补报)", "'-5 (补报)"), ("\t=1", "'\t=1"), ("\r=1", "'\r=1"),
-        ("张三", "张三"), ("", ""), ("a=b", "a=b"), (" =1", " =1"), ("'=1", "'=1"),
-        (-5, -5), (-5.5, -5.5), (Decimal("-3.00"), Decimal("-3.00")), (None, None), (dt.date(2020, 1, 1), dt.date(2020, 1, 1)),
+        ('=HYPERLINK("http://x","y")', '\'=HYPERLINK("http://x","y")'),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("+86 138", "'+86 138"),
+        ("-5 (补报)", "'-5 (补报)"),
+        ("\t=1", "'\t=1"),
+        ("\r=1", "'\r=1"),
+        ("张三", "张三"),
+        ("", ""),
+        ("a=b", "a=b"),
+        (" =1", " =1"),
+        ("'=1", "'=1"),
+        (-5, -5),
+        (-5.5, -5.5),
+        (Decimal("-3.00"), Decimal("-3.00")),
+        (None, None),
+        (dt.date(2020, 1, 1), dt.date(2020, 1, 1)),
     ],
 )
 def test_csv_text_quotes_what_a_spreadsheet_would_run_and_nothing_else(value, written):
@@ -57,6 +69,7 @@ def test_a_csv_row_and_an_xlsx_cell():
 
 # ---------------------------------------------------------------------------------- every writer
 
+
 def csv_cells(data: bytes) -> list[str]:
     return [c for row in csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")) for c in row]
 
@@ -74,10 +87,26 @@ def xlsx_cells(data: bytes) -> list:
 
 
 def table_of(name: str) -> Table:
-    cols = (Column("unit", ("单位",), ("Unit",), kind="text"), Column("n", ("人数",), ("People",)), Column("change", ("增减",), ("Change",)))
-    return Table(key="t", title="表", title_en="Table", unit_code="410102", unit_name=name, period_label="2026年", period_label_en="2026",
-                 prepared_by=name, prepared_on=dt.date(2026, 6, 3), columns=cols, rows=(Row((name, 12, -5), code="410102100201"),),
-                 notes=(name,), notes_en=(name,))
+    cols = (
+        Column("unit", ("单位",), ("Unit",), kind="text"),
+        Column("n", ("人数",), ("People",)),
+        Column("change", ("增减",), ("Change",)),
+    )
+    return Table(
+        key="t",
+        title="表",
+        title_en="Table",
+        unit_code="410102",
+        unit_name=name,
+        period_label="2026年",
+        period_label_en="2026",
+        prepared_by=name,
+        prepared_on=dt.date(2026, 6, 3),
+        columns=cols,
+        rows=(Row((name, 12, -5), code="410102100201"),),
+        notes=(name,),
+        notes_en=(name,),
+    )
 
 
 def stats_table(fmt: str, name: str, tmp: Path) -> bytes:
@@ -92,9 +121,21 @@ def export(fmt: str, name: str, tmp: Path) -> bytes:
 
 def bank(fmt: str, name: str, tmp: Path) -> bytes:
     layout = bankfile.load_layout(None, None)
-    row = {"ref": "RK1", "name": name, "id_number": "11010519491231002X", "account": "6222000000000001", "bank": name,
-           "amount": Decimal("-3.00"), "programme": name, "programme_code": "reward", "period": "2026", "months": 12, "village": name,
-           "beneficiary_name": name, "beneficiary_id": "110105********002X"}
+    row = {
+        "ref": "RK1",
+        "name": name,
+        "id_number": "11010519491231002X",
+        "account": "6222000000000001",
+        "bank": name,
+        "amount": Decimal("-3.00"),
+        "programme": name,
+        "programme_code": "reward",
+        "period": "2026",
+        "months": 12,
+        "village": name,
+        "beneficiary_name": name,
+        "beneficiary_id": "110105********002X",
+    }
     return bankfile.render(layout, [row], fmt)
 
 
@@ -114,9 +155,16 @@ def web_report(fmt: str, name: str, tmp: Path) -> bytes:
     return path.read_bytes()
 
 
-WRITERS = [("stats table / ledger / posting notice", stats_table, ("csv", "xlsx")), ("export and snapshot", export, ("csv", "xlsx")),
-           ("bank file", bank, ("csv", "xlsx")), ("import error report", report, ("csv", "xlsx")), ("web import error report", web_report, ("xlsx",))]
-CASES = [pytest.param(w, fmt, name, id=f"{label}-{fmt}-{i}") for label, w, fmts in WRITERS for fmt in fmts for i, name in enumerate(HOSTILE)]
+WRITERS = [
+    ("stats table / ledger / posting notice", stats_table, ("csv", "xlsx")),
+    ("export and snapshot", export, ("csv", "xlsx")),
+    ("bank file", bank, ("csv", "xlsx")),
+    ("import error report", report, ("csv", "xlsx")),
+    ("web import error report", web_report, ("xlsx",)),
+]
+CASES = [
+    pytest.param(w, fmt, name, id=f"{label}-{fmt}-{i}") for label, w, fmts in WRITERS for fmt in fmts for i, name in enumerate(HOSTILE)
+]
 
 
 @pytest.mark.parametrize(("writer", "fmt", "name"), CASES)
@@ -152,6 +200,7 @@ def test_numbers_stay_numbers(tmp_path):
 
 # ------------------------------------------- the CLI's own writers, from a register holding hostile names
 
+
 @pytest.fixture(scope="module")
 def hostile_county(tmp_path_factory):
     """The statistics test county with two villages renamed to formulas; every stats snapshot off."""
@@ -166,13 +215,21 @@ def hostile_county(tmp_path_factory):
     return f"sqlite:///{path}"
 
 
-@pytest.mark.parametrize(("command", "fmt"), [(("indicators", "--level", "village", "--codes", "births"), "csv"),
-                                              (("indicators", "--level", "village", "--codes", "births"), "xlsx"),
-                                              (("ledger", "births"), "csv"), (("ledger", "births"), "xlsx")])
+@pytest.mark.parametrize(
+    ("command", "fmt"),
+    [
+        (("indicators", "--level", "village", "--codes", "births"), "csv"),
+        (("indicators", "--level", "village", "--codes", "births"), "xlsx"),
+        (("ledger", "births"), "csv"),
+        (("ledger", "births"), "xlsx"),
+    ],
+)
 def test_cli_files_write_hostile_unit_names_as_text(hostile_county, capsys, tmp_path, monkeypatch, command, fmt):
     monkeypatch.setenv("RENKOU_STATS_SNAPSHOT", "off")
     out = tmp_path / f"out.{fmt}"
-    code, _, err = run_cli(capsys, "--db", hostile_county, *command, "--org", fx.COUNTY, "--period", "2024", "--format", fmt, "-o", str(out))
+    code, _, err = run_cli(
+        capsys, "--db", hostile_county, *command, "--org", fx.COUNTY, "--period", "2024", "--format", fmt, "-o", str(out)
+    )
     assert code == 0, err
     if fmt == "csv":
         cells = csv_cells(out.read_bytes())

@@ -81,8 +81,21 @@ def test_lookup_rejects_junk(table, raw):
 def test_ethnicity_table_follows_gb_3304():
     assert len(ETHNICITIES) == 58
     assert set(ETHNICITIES) == {f"{i:02d}" for i in range(1, 57)} | {"97", "98"}
-    spot = {"01": "汉族", "02": "蒙古族", "03": "回族", "04": "藏族", "05": "维吾尔族", "08": "壮族", "10": "朝鲜族",
-            "11": "满族", "15": "土家族", "30": "土族", "44": "俄罗斯族", "49": "京族", "56": "基诺族"}
+    spot = {
+        "01": "汉族",
+        "02": "蒙古族",
+        "03": "回族",
+        "04": "藏族",
+        "05": "维吾尔族",
+        "08": "壮族",
+        "10": "朝鲜族",
+        "11": "满族",
+        "15": "土家族",
+        "30": "土族",
+        "44": "俄罗斯族",
+        "49": "京族",
+        "56": "基诺族",
+    }
     for code, zh in spot.items():
         assert ETHNICITIES[code][0] == zh
     names = [zh for zh, _ in ETHNICITIES.values()]
@@ -90,8 +103,7 @@ def test_ethnicity_table_follows_gb_3304():
 
 
 def test_every_vocab_entry_is_found_by_code_and_chinese_name():
-    tables = [vocab.SEXES, vocab.HUKOU_TYPES, vocab.ETHNICITIES, vocab.RELATIONS, vocab.SOURCES,
-              vocab.MARITAL_STATUSES, vocab.MOVE_SCOPES]
+    tables = [vocab.SEXES, vocab.HUKOU_TYPES, vocab.ETHNICITIES, vocab.RELATIONS, vocab.SOURCES, vocab.MARITAL_STATUSES, vocab.MOVE_SCOPES]
     for table in tables:
         for code, (zh, en) in table.items():
             assert lookup(table, code) == code
@@ -166,4 +178,3 @@ def test_at_row_and_describe():
     d = p.describe()
     assert "第 7 行" in d and "row 7" in d and "[required]" in d
     assert problem("required", "name").describe().startswith("name = ")
-

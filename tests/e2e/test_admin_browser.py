@@ -89,8 +89,14 @@ def test_a_township_officer_checks_then_commits_an_import(server, page):
     page.wait_for_url(server + "/import")
     v, other = S["village"], S["other"]
     a, b, c = S["ids"]
-    bad = csv_file("人员-有错.csv", [f"{a},导入甲,{sex(a)},1995-05-05,{v},{v}\n", f"12345,导入乙,女,1995-05-05,{v},{v}\n",
-                                   f"{b},导入丙,{sex(b)},1995-05-05,{other},{other}\n"])
+    bad = csv_file(
+        "人员-有错.csv",
+        [
+            f"{a},导入甲,{sex(a)},1995-05-05,{v},{v}\n",
+            f"12345,导入乙,女,1995-05-05,{v},{v}\n",
+            f"{b},导入丙,{sex(b)},1995-05-05,{other},{other}\n",
+        ],
+    )
     check_file(page, server, bad)
     assert "发现错误" in page.locator("#problem-count").inner_text() and page.locator("#commit").count() == 0
     cells = page.locator("#problems tbody tr").first.locator("td").all_inner_texts()

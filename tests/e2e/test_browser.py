@@ -17,7 +17,7 @@ NAMES: dict[str, str] = {}
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    db, made = demo_county(tmp_path_factory.mktemp('e2e'))
+    db, made = demo_county(tmp_path_factory.mktemp("e2e"))
     village = next(code for user, _, code, _ in made if user == "cun")
     from renkou.auth import accounts
     from renkou.registry import asof
@@ -27,8 +27,9 @@ def server(tmp_path_factory):
         h = Hierarchy.as_of(s, date.today())
         own_township = h.units[h.unit(village).parent_id].code
         other = next(u.code for u in h.units.values() if u.level == "township" and u.code != own_township)
-        accounts.create_account(s, username="xiang2", display_name="另一乡干部", role="township_officer", unit_code=other,
-                                password=fixture.DEMO_PASSWORD)
+        accounts.create_account(
+            s, username="xiang2", display_name="另一乡干部", role="township_officer", unit_code=other, password=fixture.DEMO_PASSWORD
+        )
         villager = asof.members(s, village, date.today())[0]
     NAMES["villager"], NAMES["villager_id"] = villager.name, str(villager.id)
     with serving(create_app(db, secret="e2e", secure_cookies=False)) as url:

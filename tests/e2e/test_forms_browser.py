@@ -27,7 +27,7 @@ S: dict[str, str] = {}  # what the tests of this module hand on to each other, i
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    db, made = demo_county(tmp_path_factory.mktemp('e2e-forms'))
+    db, made = demo_county(tmp_path_factory.mktemp("e2e-forms"))
     village = next(code for user, _, code, _ in made if user == "cun")
     from renkou.auth import accounts
     from renkou.core.dates import age
@@ -40,11 +40,17 @@ def server(tmp_path_factory):
         h = Hierarchy.as_of(s, TODAY)
         own_township = h.units[h.unit(village).parent_id].code
         other = next(u.code for u in h.units.values() if u.level == "township" and u.code != own_township)
-        accounts.create_account(s, username="xiang2", display_name="另一乡干部", role="township_officer", unit_code=other,
-                                password=fixture.DEMO_PASSWORD)
-        recent = set(s.scalars(select(Event.mother_id).where(Event.kind == "birth", in_force(), Event.date >= TODAY - dt.timedelta(days=30))))
-        mother = next(p for p in asof.members(s, village, TODAY, basis="hukou")
-                      if p.sex == "F" and 22 <= age(p.birth_date, TODAY) <= 38 and p.id not in recent)
+        accounts.create_account(
+            s, username="xiang2", display_name="另一乡干部", role="township_officer", unit_code=other, password=fixture.DEMO_PASSWORD
+        )
+        recent = set(
+            s.scalars(select(Event.mother_id).where(Event.kind == "birth", in_force(), Event.date >= TODAY - dt.timedelta(days=30)))
+        )
+        mother = next(
+            p
+            for p in asof.members(s, village, TODAY, basis="hukou")
+            if p.sex == "F" and 22 <= age(p.birth_date, TODAY) <= 38 and p.id not in recent
+        )
     S.update(village=village, mother=mother.name, mother_id=str(mother.id))
     with serving(create_app(db, secret="e2e", secure_cookies=False)) as url:
         yield url

@@ -56,10 +56,12 @@ def refused(db, kind, path, who) -> dict[int, list[tuple[str, str, str]]]:
 def test_a_row_outside_the_area_says_the_same_whatever_the_register_holds(county, tmp_path):
     db, keys, xiang1 = county
     new_far = pid(D(1987, 4, 4), "M", 9)  # nobody has it
-    rows = [prow(keys["far"], name="赵二", birth="1986-03-01", hu=V3, ru=V3, ht="农业"),  # 2: exactly the record of another township
-            prow(new_far, name="孙某", birth="1987-04-04", hu=V3, ru=V3),  # 3: an unregistered ID number, placed outside the area
-            prow(keys["far"], name="赵二", birth="1986-03-01", hu=V3, ru=V3),  # 4: the right name guessed for a number
-            prow(keys["far"], name="赵三", birth="1986-03-01", hu=V3, ru=V3)]  # 5: a wrong name guessed for it
+    rows = [
+        prow(keys["far"], name="赵二", birth="1986-03-01", hu=V3, ru=V3, ht="农业"),  # 2: exactly the record of another township
+        prow(new_far, name="孙某", birth="1987-04-04", hu=V3, ru=V3),  # 3: an unregistered ID number, placed outside the area
+        prow(keys["far"], name="赵二", birth="1986-03-01", hu=V3, ru=V3),  # 4: the right name guessed for a number
+        prow(keys["far"], name="赵三", birth="1986-03-01", hu=V3, ru=V3),
+    ]  # 5: a wrong name guessed for it
     said = refused(db, "persons", write_csv(tmp_path / "p.csv", "persons", rows), xiang1)
     expected = [("hukou_unit", "outside_area", said[2][0][2]), ("residence_unit", "outside_area", said[2][1][2])]
     assert "不在您的管辖范围内" in expected[0][2]
@@ -68,8 +70,10 @@ def test_a_row_outside_the_area_says_the_same_whatever_the_register_holds(county
 
 def test_an_area_row_with_somebody_elses_number_says_only_that_it_exists_elsewhere(county, tmp_path):
     db, keys, xiang1 = county
-    rows = [prow(keys["far"], name="赵二", birth="1986-03-01"),  # the right name, placed in the area
-            prow(keys["far"], name="错名", birth="1999-09-09", sex="女")]  # everything else wrong
+    rows = [
+        prow(keys["far"], name="赵二", birth="1986-03-01"),  # the right name, placed in the area
+        prow(keys["far"], name="错名", birth="1999-09-09", sex="女"),
+    ]  # everything else wrong
     with pytest.raises(ValidationFailed) as e:
         importer.run_import(db, "persons", write_csv(tmp_path / "p.csv", "persons", rows), xiang1, today=TODAY)
     problems = [(p.row, p.field, p.value, p.rule, p.zh) for p in e.value.problems]
@@ -82,10 +86,12 @@ def test_an_area_row_with_somebody_elses_number_says_only_that_it_exists_elsewhe
 def test_an_event_of_somebody_elsewhere_reveals_neither_them_nor_their_death(county, tmp_path):
     db, keys, xiang1 = county
     nobody = pid(D(1931, 2, 2), "M", 8)
-    rows = [ev(kind="death", person=keys["dead"], date="2024-01-01"),  # died in 2020, in another township
-            ev(kind="death", person=nobody, date="2024-01-01"),  # does not exist
-            ev(kind="death", person=keys["dead"], date="2024-13-01"),  # and a bad date: still only "not found"
-            ev(kind="death", person=nobody, date="2024-13-01")]
+    rows = [
+        ev(kind="death", person=keys["dead"], date="2024-01-01"),  # died in 2020, in another township
+        ev(kind="death", person=nobody, date="2024-01-01"),  # does not exist
+        ev(kind="death", person=keys["dead"], date="2024-13-01"),  # and a bad date: still only "not found"
+        ev(kind="death", person=nobody, date="2024-13-01"),
+    ]
     said = refused(db, "events", write_csv(tmp_path / "e.csv", "events", rows), xiang1)
     assert said[2] == said[3] == said[4] == said[5] == [("person", "unknown_person", "找不到身份证号或临时编号为 KEY 的人员")]
     assert not any("2020" in m for row in said.values() for _, _, m in row)

@@ -40,19 +40,19 @@ def test_ten_kinds_of_error_refuse_the_whole_file(db, tmp_path):
     build_units(db)
     good = pid(D(1980, 1, 1), "M", 1)
     rows = [
-        prow(good),                                                   # row 2: fine
-        prow(good[:-1] + ("0" if good[-1] != "0" else "1")),           # 3: wrong check character
+        prow(good),  # row 2: fine
+        prow(good[:-1] + ("0" if good[-1] != "0" else "1")),  # 3: wrong check character
         prow("41010219800230001" + check_char("41010219800230001")),  # 4: 30 February inside the number
-        prow("41010219800101001"),                                    # 5: 17 characters
-        prow(pid(D(1980, 1, 2), "M", 2), name=""),                    # 6: no name
-        prow(pid(D(1980, 1, 3), "M", 3), sex="未知"),                 # 7: bad sex
-        prow(pid(D(1980, 1, 4), "M", 4), birth="1980-13-01"),         # 8: bad date
-        prow(pid(D(1980, 1, 5), "M", 5), birth="2999-01-01"),         # 9: future date
+        prow("41010219800101001"),  # 5: 17 characters
+        prow(pid(D(1980, 1, 2), "M", 2), name=""),  # 6: no name
+        prow(pid(D(1980, 1, 3), "M", 3), sex="未知"),  # 7: bad sex
+        prow(pid(D(1980, 1, 4), "M", 4), birth="1980-13-01"),  # 8: bad date
+        prow(pid(D(1980, 1, 5), "M", 5), birth="2999-01-01"),  # 9: future date
         prow(pid(D(1980, 1, 6), "M", 6), hu="410102999999", ru="410102999999"),  # 10: unknown unit
-        prow(good),                                                   # 11: duplicate of row 2
-        prow(pid(D(1980, 1, 7), "M", 7), hh="NOPE"),                  # 12: unknown household
-        prow(pid(D(1980, 1, 8), "M", 8), eth="火星族"),               # 13: bad ethnicity
-        prow(""),                                                     # 14: neither ID nor temporary key
+        prow(good),  # 11: duplicate of row 2
+        prow(pid(D(1980, 1, 7), "M", 7), hh="NOPE"),  # 12: unknown household
+        prow(pid(D(1980, 1, 8), "M", 8), eth="火星族"),  # 13: bad ethnicity
+        prow(""),  # 14: neither ID nor temporary key
     ]
     path = write_csv(tmp_path / "persons.csv", "persons", rows)
     with pytest.raises(ValidationFailed) as e:
@@ -60,10 +60,19 @@ def test_ten_kinds_of_error_refuse_the_whole_file(db, tmp_path):
     res = e.value.result
     got = {(p.row, p.field, p.rule) for p in res.problems}
     assert got == {
-        (3, "id_number", "id_check"), (4, "id_number", "id_date"), (5, "id_number", "id_length"), (6, "name", "required"),
-        (7, "sex", "bad_choice"), (8, "birth_date", "bad_date"), (9, "birth_date", "future_date"),
-        (10, "hukou_unit", "unknown_org"), (10, "residence_unit", "unknown_org"), (11, "id_number", "duplicate_in_file"),
-        (12, "household", "unknown_household"), (13, "ethnicity", "bad_choice"), (14, "id_number", "id_or_temp_key"),
+        (3, "id_number", "id_check"),
+        (4, "id_number", "id_date"),
+        (5, "id_number", "id_length"),
+        (6, "name", "required"),
+        (7, "sex", "bad_choice"),
+        (8, "birth_date", "bad_date"),
+        (9, "birth_date", "future_date"),
+        (10, "hukou_unit", "unknown_org"),
+        (10, "residence_unit", "unknown_org"),
+        (11, "id_number", "duplicate_in_file"),
+        (12, "household", "unknown_household"),
+        (13, "ethnicity", "bad_choice"),
+        (14, "id_number", "id_or_temp_key"),
     }
     for p in res.problems:
         assert p.zh and p.en and "{" not in p.zh + p.en
@@ -123,31 +132,54 @@ def test_missing_and_unknown_columns_are_reported_on_row_1(db, tmp_path):
 
 
 def test_orgs_households_and_events_import(db, tmp_path):
-    orgs_rows = [[COUNTY, "测试县", "county", "", "1980-01-01", "", ""],
-                 [T1, "甲镇", "乡镇街道", COUNTY, "1980-01-01", "121", ""],
-                 [V1, "一村", "village", T1, "1980-01-01", "220", ""],
-                 [V2, "二村", "村居", T1, "1980-01-01", "220", ""]]
+    orgs_rows = [
+        [COUNTY, "测试县", "county", "", "1980-01-01", "", ""],
+        [T1, "甲镇", "乡镇街道", COUNTY, "1980-01-01", "121", ""],
+        [V1, "一村", "village", T1, "1980-01-01", "220", ""],
+        [V2, "二村", "村居", T1, "1980-01-01", "220", ""],
+    ]
     assert importer.run_import(db, "orgs", write_csv(tmp_path / "o.csv", "orgs", orgs_rows), SYSTEM, today=TODAY).created == 4
     assert importer.run_import(db, "orgs", write_csv(tmp_path / "o.csv", "orgs", orgs_rows), SYSTEM, today=TODAY).unchanged == 4
-    hh = importer.run_import(db, "households", write_csv(tmp_path / "h.csv", "households", [["H1", V1, "1号", "2000-01-01"]]), SYSTEM, today=TODAY)
+    hh = importer.run_import(
+        db, "households", write_csv(tmp_path / "h.csv", "households", [["H1", V1, "1号", "2000-01-01"]]), SYSTEM, today=TODAY
+    )
     assert hh.created == 1
     mum, dad = pid(D(1990, 1, 1), "F", 1), pid(D(1988, 1, 1), "M", 2)
-    people = [prow(mum, name="母", sex="女", birth="1990-01-01", hh="H1", rel="配偶"), prow(dad, name="父", birth="1988-01-01", hh="H1", rel="户主"),
-              prow(temp="T-1", name="婴", sex="女", birth="2024-03-03", hu="", ru="", ht="")]
+    people = [
+        prow(mum, name="母", sex="女", birth="1990-01-01", hh="H1", rel="配偶"),
+        prow(dad, name="父", birth="1988-01-01", hh="H1", rel="户主"),
+        prow(temp="T-1", name="婴", sex="女", birth="2024-03-03", hu="", ru="", ht=""),
+    ]
     assert importer.run_import(db, "persons", write_csv(tmp_path / "p.csv", "persons", people), SYSTEM, today=TODAY).created == 3
     cols = [c.key for c in templates.columns("events")]
 
     def ev(**kw):
         return [kw.get(c, "") for c in cols]
 
-    evs = [ev(kind="结婚", person=dad, date="2015-05-01", partner=mum),
-           ev(kind="birth", person="T-1", date="2024-03-03", mother=mum, father=dad, hukou_unit=V1, residence_unit=V1, household="H1", relation="子女"),
-           ev(kind="move", person=dad, date="2025-01-01", scope="residence", residence_unit=V2)]
+    evs = [
+        ev(kind="结婚", person=dad, date="2015-05-01", partner=mum),
+        ev(
+            kind="birth",
+            person="T-1",
+            date="2024-03-03",
+            mother=mum,
+            father=dad,
+            hukou_unit=V1,
+            residence_unit=V1,
+            household="H1",
+            relation="子女",
+        ),
+        ev(kind="move", person=dad, date="2025-01-01", scope="residence", residence_unit=V2),
+    ]
     path = write_csv(tmp_path / "e.csv", "events", evs)
     assert importer.run_import(db, "events", path, SYSTEM, today=TODAY).created == 3
     assert importer.run_import(db, "events", path, SYSTEM, today=TODAY).unchanged == 3
-    bad = [ev(kind="death", person=dad, date="2020-01-01"), ev(kind="move", person=dad, date="2021-01-01", scope="residence", residence_unit=V1),
-           ev(kind="marriage", person="NOBODY", date="2020-01-01", partner=mum), ev(kind="disability", person=mum, date="2020-01-01", grade="七")]
+    bad = [
+        ev(kind="death", person=dad, date="2020-01-01"),
+        ev(kind="move", person=dad, date="2021-01-01", scope="residence", residence_unit=V1),
+        ev(kind="marriage", person="NOBODY", date="2020-01-01", partner=mum),
+        ev(kind="disability", person=mum, date="2020-01-01", grade="七"),
+    ]
     with pytest.raises(ValidationFailed) as e:
         importer.run_import(db, "events", write_csv(tmp_path / "bad.csv", "events", bad), SYSTEM, today=TODAY)
     assert {(p.row, p.rule) for p in e.value.result.problems} == {(3, "after_death"), (4, "unknown_person"), (5, "bad_int")}
@@ -161,7 +193,9 @@ def test_progress_is_reported(db, tmp_path):
     build_units(db)
     rows = [prow(pid(D(1980, 1, 1) + dt.timedelta(days=i), "M", i), name=f"人{i}") for i in range(30)]
     seen: list[tuple[int, int]] = []
-    importer.run_import(db, "persons", write_csv(tmp_path / "p.csv", "persons", rows), SYSTEM, today=TODAY, progress=lambda d, t: seen.append((d, t)))
+    importer.run_import(
+        db, "persons", write_csv(tmp_path / "p.csv", "persons", rows), SYSTEM, today=TODAY, progress=lambda d, t: seen.append((d, t))
+    )
     assert seen[-1] == (30, 30)
 
 
@@ -172,7 +206,15 @@ def test_bulk_path_rebuilds_indexes_and_rolls_back_whole(db, tmp_path, monkeypat
 
     build_units(db)
     monkeypatch.setattr(importer, "BULK_ROWS", 2)
-    rows = [prow(pid(D(1980, 1, 1) + dt.timedelta(days=i), "F", i), name=f"人{i}", sex="女", birth=(D(1980, 1, 1) + dt.timedelta(days=i)).isoformat()) for i in range(20)]
+    rows = [
+        prow(
+            pid(D(1980, 1, 1) + dt.timedelta(days=i), "F", i),
+            name=f"人{i}",
+            sex="女",
+            birth=(D(1980, 1, 1) + dt.timedelta(days=i)).isoformat(),
+        )
+        for i in range(20)
+    ]
     bad = rows + [prow("123")]
     with pytest.raises(ValidationFailed):
         importer.run_import(db, "persons", write_csv(tmp_path / "bad.csv", "persons", bad), SYSTEM, today=TODAY)
@@ -231,7 +273,12 @@ GOOD = pid(D(1980, 1, 1), "F", 1)
         ("persons", prow(temp="T" * 33), "temp_key", "too_long"),
         ("persons", prow(GOOD, eth="汉" * 65), "ethnicity", "too_long"),
         ("orgs", ["410102300000" + HUGE, "丙镇", "township", COUNTY, "2000-01-01", "", ""], "code", "too_long"),
-        ("events", ["death", GOOD, "2020-01-01", "", "", "", "", "", "", "", "", "", "", "", "", "", "院" * 201, "", ""], "place", "too_long"),
+        (
+            "events",
+            ["death", GOOD, "2020-01-01", "", "", "", "", "", "", "", "", "", "", "", "", "", "院" * 201, "", ""],
+            "place",
+            "too_long",
+        ),
         # NUL, text-direction controls, a byte-order mark inside a value
         ("persons", prow(GOOD, name="张\x00三"), "name", "hidden_chars"),
         ("persons", prow(GOOD, name="张\u202e三"), "name", "hidden_chars"),
@@ -242,7 +289,12 @@ GOOD = pid(D(1980, 1, 1), "F", 1)
         ("households", ["H\ufeff1", V1, "", "2000-01-01"], "number", "hidden_chars"),
         ("households", ["H1", V1, "一\u202a号", "2000-01-01"], "address", "hidden_chars"),
         ("orgs", ["410102300000", "丙\u202e镇", "township", COUNTY, "2000-01-01", "", ""], "name", "hidden_chars"),
-        ("events", ["death", GOOD, "2020-01-01", "", "", "", "", "", "", "", "", "", "", "", "", "", "医\x00院", "", ""], "place", "hidden_chars"),
+        (
+            "events",
+            ["death", GOOD, "2020-01-01", "", "", "", "", "", "", "", "", "", "", "", "", "", "医\x00院", "", ""],
+            "place",
+            "hidden_chars",
+        ),
         # an ID number of no place (000000), its check character right
         ("persons", prow(idnumber.make("000000", D(1980, 1, 1), 2)), "id_number", "id_address"),
     ],
@@ -275,10 +327,24 @@ def test_a_byte_order_mark_at_the_start_of_a_csv_file_is_fine(db, tmp_path):
 
 @pytest.mark.parametrize(
     ("raw", "date"),
-    [("2023-02-03", D(2023, 2, 3)), ("2023/2/3", D(2023, 2, 3)), ("2023/02/03", D(2023, 2, 3)), ("2023.2.13", D(2023, 2, 13)),
-     ("20230203", D(2023, 2, 3)), ("2023-2-3", D(2023, 2, 3)), (" 2023/12/31 ", D(2023, 12, 31)),
-     ("2023/2/30", None), ("2023/13/1", None), ("23/2/3", None), ("2023/2/3/4", None), ("2023/002/3", None), ("2023/２/3", None),
-     ("2023/+2/3", None), ("", None), ("二〇二三年", None)],
+    [
+        ("2023-02-03", D(2023, 2, 3)),
+        ("2023/2/3", D(2023, 2, 3)),
+        ("2023/02/03", D(2023, 2, 3)),
+        ("2023.2.13", D(2023, 2, 13)),
+        ("20230203", D(2023, 2, 3)),
+        ("2023-2-3", D(2023, 2, 3)),
+        (" 2023/12/31 ", D(2023, 12, 31)),
+        ("2023/2/30", None),
+        ("2023/13/1", None),
+        ("23/2/3", None),
+        ("2023/2/3/4", None),
+        ("2023/002/3", None),
+        ("2023/２/3", None),
+        ("2023/+2/3", None),
+        ("", None),
+        ("二〇二三年", None),
+    ],
 )
 def test_parse_date_takes_the_forms_the_docs_promise(raw, date):
     assert importer.parse_date(raw) == date

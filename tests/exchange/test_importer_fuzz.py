@@ -22,11 +22,39 @@ D = dt.date
 FUZZ = settings(max_examples=45, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
 # cells: plausible values, the register's own codes, and hostile text
-plausible = st.sampled_from(["", "男", "女", "F", "汉族", "农业", "户主", "2000-01-01", "2023/2/3", "1980-13-45", "20000101", V1, V2, T1,
-                             COUNTY, "H1", "410102300000", "township", "village", "birth", "death", "marriage",
-                             pid(D(1980, 1, 1), "F", 1), pid(D(1990, 5, 5), "M", 2), "000000198001010012", "T1"])
-hostile = st.sampled_from(["\x00", "\u202e", "\u2066", "\ufeff", "=1+1", "@SUM(A1)", '"', "\n", "\r\n", ",", "\t", "𠀀", "\U0010ffff",
-                           "-", "x" * 300, "9" * 40])
+plausible = st.sampled_from(
+    [
+        "",
+        "男",
+        "女",
+        "F",
+        "汉族",
+        "农业",
+        "户主",
+        "2000-01-01",
+        "2023/2/3",
+        "1980-13-45",
+        "20000101",
+        V1,
+        V2,
+        T1,
+        COUNTY,
+        "H1",
+        "410102300000",
+        "township",
+        "village",
+        "birth",
+        "death",
+        "marriage",
+        pid(D(1980, 1, 1), "F", 1),
+        pid(D(1990, 5, 5), "M", 2),
+        "000000198001010012",
+        "T1",
+    ]
+)
+hostile = st.sampled_from(
+    ["\x00", "\u202e", "\u2066", "\ufeff", "=1+1", "@SUM(A1)", '"', "\n", "\r\n", ",", "\t", "𠀀", "\U0010ffff", "-", "x" * 300, "9" * 40]
+)
 cell = st.one_of(plausible, hostile, st.text(max_size=12), st.tuples(plausible, hostile).map("".join))
 kinds = st.sampled_from(list(templates.KINDS))
 
@@ -47,6 +75,7 @@ def table(draw):
 def csv_bytes(head, rows, encoding: str, quote: bool) -> bytes:
     def field(v: str) -> str:
         return '"' + v.replace('"', '""') + '"' if quote else v
+
     text = "\n".join(",".join(field(v) for v in r) for r in [head, *rows]) + "\n"
     return text.encode(encoding, errors="replace")
 
@@ -100,7 +129,7 @@ def xlsx_files(draw):
     data = out.getvalue()
     if how == "zip":  # the archive itself damaged
         at = n % len(data)
-        data = data[:at] + bytes([data[at] ^ 0xFF]) + data[at + 1:]
+        data = data[:at] + bytes([data[at] ^ 0xFF]) + data[at + 1 :]
     return kind, data
 
 

@@ -29,8 +29,11 @@ def test_a_sheet_without_a_dimension_is_read_whole(tmp_path):
     assert len(all_rows(readers.open_table(path))) == 5
 
 
-@pytest.mark.parametrize("damage", [cut_short(0.6), cut_short(0.95), missing_shared_string("A4"), missing_shared_string("A2"),
-                                    missing_shared_string("A1")], ids=["cut-60", "cut-95", "string-row-4", "string-row-2", "string-header"])
+@pytest.mark.parametrize(
+    "damage",
+    [cut_short(0.6), cut_short(0.95), missing_shared_string("A4"), missing_shared_string("A2"), missing_shared_string("A1")],
+    ids=["cut-60", "cut-95", "string-row-4", "string-row-2", "string-header"],
+)
 def test_a_damaged_sheet_is_refused_as_unreadable(tmp_path, damage):
     path = rewrite_sheet(write_xlsx(tmp_path / "p.xlsx", ROWS), damage)
     with pytest.raises(UserError) as e:

@@ -35,7 +35,13 @@ def test_a_file_with_a_death_imports_twice(db, tmp_path):
 def test_importing_what_was_corrected_adds_nothing(db, tmp_path):
     build_units(db)
     a, b = pid(D(1990, 1, 1), "F", 1), pid(D(1989, 1, 1), "M", 2)
-    importer.run_import(db, "persons", write_csv(tmp_path / "p.csv", "persons", [prow(a, sex="女", birth="1990-01-01"), prow(b, birth="1989-01-01")]), SYSTEM, today=TODAY)
+    importer.run_import(
+        db,
+        "persons",
+        write_csv(tmp_path / "p.csv", "persons", [prow(a, sex="女", birth="1990-01-01"), prow(b, birth="1989-01-01")]),
+        SYSTEM,
+        today=TODAY,
+    )
     path = write_csv(tmp_path / "e.csv", "events", [ev(kind="marriage", person=a, partner=b, date="2015-10-01")])
     importer.run_import(db, "events", path, SYSTEM, today=TODAY)
     with db.write(ACTOR) as s:
@@ -64,10 +70,22 @@ def test_orgs_file_reimports_after_a_rename_but_a_different_file_is_refused(db, 
 
 def test_giving_an_id_number_to_a_temp_key_person_is_refused_not_crashed(db, tmp_path):
     build_units(db)
-    importer.run_import(db, "persons", write_csv(tmp_path / "a.csv", "persons", [prow(temp="T-9", name="婴", birth="2024-01-01", hu="", ru="", ht="")]), SYSTEM, today=TODAY)
+    importer.run_import(
+        db,
+        "persons",
+        write_csv(tmp_path / "a.csv", "persons", [prow(temp="T-9", name="婴", birth="2024-01-01", hu="", ru="", ht="")]),
+        SYSTEM,
+        today=TODAY,
+    )
     idn = pid(D(2024, 1, 1), "M", 9)
     with pytest.raises(ValidationFailed) as e:
-        importer.run_import(db, "persons", write_csv(tmp_path / "b.csv", "persons", [prow(idn, temp="T-9", name="婴", birth="2024-01-01", hu="", ru="", ht="")]), SYSTEM, today=TODAY)
+        importer.run_import(
+            db,
+            "persons",
+            write_csv(tmp_path / "b.csv", "persons", [prow(idn, temp="T-9", name="婴", birth="2024-01-01", hu="", ru="", ht="")]),
+            SYSTEM,
+            today=TODAY,
+        )
     p = e.value.result.problems[0]
     assert (p.row, p.rule) == (2, "conflicts_existing") and "id_number" in p.params["fields"]
     with db.read() as s:

@@ -21,7 +21,9 @@ def test_population_follows_births_deaths_and_moves(db):
     with db.write(ACTOR) as s:
         baby = persons.add_person(s, SYSTEM, name="婴", sex="F", birth_date=D(2020, 12, 31), temp_key="T-BABY-1")
         v1 = orgs.get_unit(s, V1)
-        events.record(s, SYSTEM, "birth", baby, D(2020, 12, 31), source="hospital", mother=mother, father=father, hukou_unit=v1, residence_unit=v1)
+        events.record(
+            s, SYSTEM, "birth", baby, D(2020, 12, 31), source="hospital", mother=mother, father=father, hukou_unit=v1, residence_unit=v1
+        )
         events.record(s, SYSTEM, "death", grandpa, D(2021, 3, 15), source="police")
         events.record(s, SYSTEM, "move", father, D(2021, 8, 1), scope="residence", residence_unit=orgs.get_unit(s, V3))
         events.record(s, SYSTEM, "move", mother, D(2022, 2, 1), scope="both", destination_code="440305")
@@ -51,7 +53,9 @@ def test_person_state_age_marriage_children_household(db):
         kids = []
         for i, (b, sex) in enumerate(((D(2013, 4, 1), "M"), (D(2016, 9, 9), "F"))):
             k = persons.add_person(s, SYSTEM, name=f"子{i}", sex=sex, birth_date=b, id_number=pid(b, sex, 20 + i))
-            events.record(s, SYSTEM, "birth", k, b, mother=mother, father=father, hukou_unit=v1, residence_unit=v1, household=hh, relation="child")
+            events.record(
+                s, SYSTEM, "birth", k, b, mother=mother, father=father, hukou_unit=v1, residence_unit=v1, household=hh, relation="child"
+            )
             kids.append(k)
         events.record(s, SYSTEM, "death", kids[0], D(2019, 1, 1))
         events.record(s, SYSTEM, "divorce", father, D(2023, 1, 1), partner=mother)

@@ -190,6 +190,7 @@ def test_audit_since_counts_creations_outside_imports(db):
 
 # ------------------------------------------------------------------------------ the officer's role and area
 
+
 def _officer(s, role: Role, unit: str, name: str = "tester") -> Officer:
     uid = orgs.get_unit(s, unit).id
     return Officer(name, role, uid, Scope.for_unit(s, uid))
@@ -202,8 +203,13 @@ def two_townships(db):
     with db.write(ACTOR) as s:
         mine = add_resident(s, "赵一", "F", D(1985, 3, 1), V1, 1)
         far = add_resident(s, "赵二", "M", D(1986, 3, 1), V3, 2)
-        ids = {"mine": mine.id, "far": far.id, "mine_key": mine.id_number, "far_key": far.id_number,
-               "far_event": s.scalar(select(Event.id).where(Event.person_id == far.id))}
+        ids = {
+            "mine": mine.id,
+            "far": far.id,
+            "mine_key": mine.id_number,
+            "far_key": far.id_number,
+            "far_event": s.scalar(select(Event.id).where(Event.person_id == far.id)),
+        }
     return db, ids
 
 
@@ -221,13 +227,18 @@ def test_events_about_somebody_outside_the_area_are_not_found(two_townships):
             events.record(s, xiang1, "register", mine, D(2024, 1, 1), hukou_unit=orgs.get_unit(s, V3), residence_unit=orgs.get_unit(s, V3))
         answers = []
         for number in (ids["far_event"], 999_999):  # an event of another township, and none at all: the same words
-            for act in (lambda n: events.correct(s, xiang1, n, reason="r", date=D(2001, 1, 1)), lambda n: events.retract(s, xiang1, n, reason="r")):
+            for act in (
+                lambda n: events.correct(s, xiang1, n, reason="r", date=D(2001, 1, 1)),
+                lambda n: events.retract(s, xiang1, n, reason="r"),
+            ):
                 with pytest.raises(NotFound) as e:
                     act(number)
                 answers.append((e.value.zh.replace(str(number), "N"), e.value.en.replace(str(number), "N")))
         assert len(set(answers)) == 1 and "不在您的管辖范围内" in answers[0][0]
         # a move may take somebody of the area anywhere in the county
-        events.record(s, xiang1, "move", mine, D(2024, 2, 1), scope="both", hukou_unit=orgs.get_unit(s, V3), residence_unit=orgs.get_unit(s, V3))
+        events.record(
+            s, xiang1, "move", mine, D(2024, 2, 1), scope="both", hukou_unit=orgs.get_unit(s, V3), residence_unit=orgs.get_unit(s, V3)
+        )
     with db.read() as s:
         assert s.scalar(select(func.count(Event.id))) == 3  # the two registrations and the move
 
@@ -251,11 +262,13 @@ def test_roles_without_registry_writes_are_forbidden(two_townships, role, unit):
     with db.write(ACTOR) as s:
         off = _officer(s, role, unit)
         mine = s.get(Person, ids["mine"])
-        for write in (lambda: events.record(s, off, "death", mine, D(2024, 1, 1)),
-                      lambda: events.retract(s, off, ids["far_event"], reason="r"),
-                      lambda: persons.add_person(s, off, name="某", sex="M", birth_date=D(2000, 1, 1), temp_key="T-X"),
-                      lambda: persons.amend_person(s, off, ids["mine_key"], expected_version=1, reason="r", name="某"),
-                      lambda: persons.create_household(s, off, number="H-9", unit=orgs.get_unit(s, V1), created_on=D(2000, 1, 1))):
+        for write in (
+            lambda: events.record(s, off, "death", mine, D(2024, 1, 1)),
+            lambda: events.retract(s, off, ids["far_event"], reason="r"),
+            lambda: persons.add_person(s, off, name="某", sex="M", birth_date=D(2000, 1, 1), temp_key="T-X"),
+            lambda: persons.amend_person(s, off, ids["mine_key"], expected_version=1, reason="r", name="某"),
+            lambda: persons.create_household(s, off, number="H-9", unit=orgs.get_unit(s, V1), created_on=D(2000, 1, 1)),
+        ):
             with pytest.raises(Forbidden):
                 write()
 
@@ -292,7 +305,9 @@ def test_possible_duplicates_inside_the_area_only(two_townships):
         assert by_id == persons.Duplicates([], True)  # a record exists elsewhere, and nothing more
         by_name = persons.possible_duplicates(s, xiang1, id_number=None, name="赵二", birth_date=far.birth_date)
         assert by_name == persons.Duplicates([], False)  # somebody elsewhere with that name and birth date: nothing at all
-        assert persons.possible_duplicates(s, county, id_number=None, name="赵二", birth_date=far.birth_date).inside == [(far, frozenset({"name"}))]
+        assert persons.possible_duplicates(s, county, id_number=None, name="赵二", birth_date=far.birth_date).inside == [
+            (far, frozenset({"name"}))
+        ]
         own = persons.possible_duplicates(s, xiang1, id_number=mine.id_number, name="赵一", birth_date=mine.birth_date)
         assert own == persons.Duplicates([(mine, frozenset({"id", "name"}))], False)
 

@@ -49,8 +49,15 @@ def test_pinyin_full_initials_and_prefixes(db):
 def test_texts_at_the_end_of_unicode_search_without_error(db):
     _county(db)
     with db.read() as s:
-        for q, found in [("张\U0010ffff", []), ("\U0010ffff", []), ("\U0010ffff\U0010ffff", []), ("张\ud7ff", []),
-                         ("张\x00伟", ["张伟"]), ("\x00", []), ("4101021\U0010ffff", [])]:
+        for q, found in [
+            ("张\U0010ffff", []),
+            ("\U0010ffff", []),
+            ("\U0010ffff\U0010ffff", []),
+            ("张\ud7ff", []),
+            ("张\x00伟", ["张伟"]),
+            ("\x00", []),
+            ("4101021\U0010ffff", []),
+        ]:
             assert names(persons.search(s, q)) == found, q
         assert names(persons.search(s, "张")) == ["张伟", "张娜"]  # the prefix bound still bounds
 
@@ -88,8 +95,12 @@ def test_migration_fills_pinyin_of_persons_already_registered(tmp_path):
     migrate.upgrade(db, "0004")
     with db.engine.begin() as c:
         c.execute(text("INSERT INTO changeset (id, at, actor, channel, origin, note) VALUES (1, '2026-01-01', 't', 'cli', '', '')"))
-        c.execute(text("INSERT INTO person (id, id_number, name, sex, birth_date, ethnicity, seq, created_cs, version) "
-                       "VALUES (1, '11010519491231002X', '曾国藩', 'M', '1949-12-31', '01', 1, 1, 1)"))
+        c.execute(
+            text(
+                "INSERT INTO person (id, id_number, name, sex, birth_date, ethnicity, seq, created_cs, version) "
+                "VALUES (1, '11010519491231002X', '曾国藩', 'M', '1949-12-31', '01', 1, 1, 1)"
+            )
+        )
     migrate.upgrade(db)
     with db.engine.connect() as c:
         assert c.execute(text("SELECT name_pinyin, name_initials FROM person")).one() == ("zengguofan", "zgf")

@@ -52,10 +52,21 @@ def build(db: Database) -> dict[str, int]:
         n = iter(range(1, 100))
 
         def person(key: str, name: str, sex: str, born: dt.date, village: str | None, *, registered: bool = True):
-            p = persons.add_person(s, SYSTEM, name=name, sex=sex, birth_date=born, id_number=idnumber.make(COUNTY, born, 2 * next(n) + (sex == "M")))
+            p = persons.add_person(
+                s, SYSTEM, name=name, sex=sex, birth_date=born, id_number=idnumber.make(COUNTY, born, 2 * next(n) + (sex == "M"))
+            )
             if registered and village:
-                events.record(s, SYSTEM, "register", p, max(REG, born), source="import", hukou_unit=unit[village], residence_unit=unit[village],
-                              hukou_type="agricultural")
+                events.record(
+                    s,
+                    SYSTEM,
+                    "register",
+                    p,
+                    max(REG, born),
+                    source="import",
+                    hukou_unit=unit[village],
+                    residence_unit=unit[village],
+                    hukou_type="agricultural",
+                )
             ids[key] = p.id
             return p
 
@@ -72,9 +83,22 @@ def build(db: Database) -> dict[str, int]:
         events.record(s, SYSTEM, "marriage", a, D(2015, 1, 1), partner=b)
         events.record(s, SYSTEM, "marriage", f, D(2020, 5, 1), partner=g)
         k0 = person("K0", "安小朵", "F", D(2016, 3, 1), None, registered=False)
-        events.record(s, SYSTEM, "birth", k0, D(2016, 3, 1), mother=a, hukou_unit=unit[V1], residence_unit=unit[V1], hukou_type="agricultural")
+        events.record(
+            s, SYSTEM, "birth", k0, D(2016, 3, 1), mother=a, hukou_unit=unit[V1], residence_unit=unit[V1], hukou_type="agricultural"
+        )
         k2 = person("K2", "高小雨", "F", D(2024, 3, 15), None, registered=False)
-        events.record(s, SYSTEM, "birth", k2, D(2024, 3, 15), mother=f, father=g, hukou_unit=unit[V4], residence_unit=unit[V4], hukou_type="agricultural")
+        events.record(
+            s,
+            SYSTEM,
+            "birth",
+            k2,
+            D(2024, 3, 15),
+            mother=f,
+            father=g,
+            hukou_unit=unit[V4],
+            residence_unit=unit[V4],
+            hukou_type="agricultural",
+        )
         events.record(s, SYSTEM, "death", e, D(2024, 5, 20))
         events.record(s, SYSTEM, "move", m, D(2024, 6, 3), scope="both", hukou_unit=unit[V3], residence_unit=unit[V3], origin_code="110105")
         events.record(s, SYSTEM, "death", m, D(2024, 6, 25))
@@ -82,7 +106,18 @@ def build(db: Database) -> dict[str, int]:
         events.record(s, SYSTEM, "move", d, D(2024, 9, 1), scope="both", hukou_unit=unit[V3], residence_unit=unit[V3])
         events.record(s, SYSTEM, "marriage", h, D(2024, 10, 1), partner=nn)
         k1 = person("K1", "白小虎", "M", D(2024, 12, 31), None, registered=False)
-        events.record(s, SYSTEM, "birth", k1, D(2024, 12, 31), mother=a, father=b, hukou_unit=unit[V1], residence_unit=unit[V1], hukou_type="agricultural")
+        events.record(
+            s,
+            SYSTEM,
+            "birth",
+            k1,
+            D(2024, 12, 31),
+            mother=a,
+            father=b,
+            hukou_unit=unit[V1],
+            residence_unit=unit[V1],
+            hukou_type="agricultural",
+        )
     with db.write(ACTOR) as s:
         orgs.merge(s, [V4], V1, D(2024, 7, 1))
     return ids

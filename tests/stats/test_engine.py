@@ -46,7 +46,9 @@ def test_the_year_2024_by_hand(county):
     assert val(f, "pop_start") == 10 and val(f, "pop_start", sex="F") == 6
     # end: V1 A B C K0 F G K2 K1 | V2 nobody | V3 H N D (M arrived and died)
     assert val(f, "pop_end") == 11 and val(f, "pop_avg") == 10.5
-    assert val(f, "births") == 2 and val(f, "births", sex="M") == 1 and val(f, "births", order="1") == 1 and val(f, "births", order="2") == 1
+    assert (
+        val(f, "births") == 2 and val(f, "births", sex="M") == 1 and val(f, "births", order="1") == 1 and val(f, "births", order="2") == 1
+    )
     assert val(f, "births", order="3+") == 0
     assert val(f, "deaths") == 2 and val(f, "deaths", age_group="80-84") == 1 and val(f, "deaths", age_group="35-39") == 1
     assert val(f, "cbr") == 190.48 and val(f, "cdr") == 190.48 and val(f, "ngr") == 0  # 2 / 10.5 × 1000
@@ -70,7 +72,9 @@ def test_the_year_2024_by_hand(county):
     assert val(f, "pop_60_plus") == 1 and val(f, "share_60_plus") == 9.09 and val(f, "children_under_3") == 2
     assert val(f, "old_age_dependency") == 14.29  # C / (A B D F G H N)
     assert val(f, "pop_65_plus") == 1 and val(f, "share_65_plus") == 9.09
-    assert val(f, "pop_by_age", age5="70-74") == 1 and val(f, "pop_by_age", age5="0-4") == 2 and val(f, "pop_by_age", sex="M", age5="0-4") == 1
+    assert (
+        val(f, "pop_by_age", age5="70-74") == 1 and val(f, "pop_by_age", age5="0-4") == 2 and val(f, "pop_by_age", sex="M", age5="0-4") == 1
+    )
     assert val(f, "pop_age_share", age5="30-34") == 18.18  # A (34) and G (30) of 11
     assert val(f, "age_sex_ratio", age5="0-4") == 100.0 and val(f, "age_sex_ratio", age5="70-74") == 0.0
 
@@ -86,7 +90,7 @@ def test_rows_roll_up_and_rates_are_recomputed_not_averaged(county):
         assert val(f, code, V1) + val(f, code, V2) == val(t, code, T1)
     # T2 has no births, T1 2 on an average of 8 (start A B C K0 F G D E, end A B C K0 F G K2 K1): the county is 2/10.5, not their mean
     assert val(t, "cbr", T2) == 0 and val(t, "cbr", T1) == 250.0 and val(c, "cbr") == 190.48
-    assert (COUNTY and ("pop_end", V4, ()) not in f)  # merged away by the year end
+    assert COUNTY and ("pop_end", V4, ()) not in f  # merged away by the year end
 
 
 def test_balance_holds_on_every_row_and_basis(county):
@@ -98,8 +102,14 @@ def test_balance_holds_on_every_row_and_basis(county):
             units = {k[1] for k in f}
             for u in units:
                 lhs = val(f, "pop_end", u)
-                rhs = (val(f, "pop_start", u) + val(f, "births", u) - val(f, "deaths", u) + val(f, "moves_in", u) - val(f, "moves_out", u)
-                       + val(f, "registered", u))
+                rhs = (
+                    val(f, "pop_start", u)
+                    + val(f, "births", u)
+                    - val(f, "deaths", u)
+                    + val(f, "moves_in", u)
+                    - val(f, "moves_out", u)
+                    + val(f, "registered", u)
+                )
                 assert lhs == rhs, (basis, period, u)
 
 
@@ -203,9 +213,17 @@ def test_rows_read_twice_from_the_change_feed_are_not_counted_twice(county):
     assert {k: v.value for k, v in after.items()} == {k: v.value for k, v in before.items()}
 
 
-@pytest.mark.parametrize("mother,child,age", [("1996-06-26", "2024-01-27", 27), ("1993-03-25", "2024-12-18", 31),
-                                             ("1990-12-31", "2024-12-30", 33), ("1990-12-31", "2024-12-31", 34),
-                                             ("1992-02-29", "2024-02-28", 31), ("1992-02-29", "2024-02-29", 32)])
+@pytest.mark.parametrize(
+    "mother,child,age",
+    [
+        ("1996-06-26", "2024-01-27", 27),
+        ("1993-03-25", "2024-12-18", 31),
+        ("1990-12-31", "2024-12-30", 33),
+        ("1990-12-31", "2024-12-31", 34),
+        ("1992-02-29", "2024-02-28", 31),
+        ("1992-02-29", "2024-02-29", 32),
+    ],
+)
 def test_mothers_age_at_birth_in_completed_years(mother, child, age):
     """Found by the pandas baseline of the benchmark: month * 100 overflowed Polars' Int8 months."""
     import polars as pl
@@ -214,9 +232,22 @@ def test_mothers_age_at_birth_in_completed_years(mother, child, age):
 
     dm, dc = day(dt.date.fromisoformat(mother)), day(dt.date.fromisoformat(child))
     persons = pl.DataFrame({"id": [1, 2], "male": [0, 1], "birth": [dm, dc]}, schema=m.PERSON_SCHEMA)
-    events = pl.DataFrame({"id": [1, 2], "kind": ["register", "birth"], "person": [1, 2], "date": [dm, dc], "partner": [None, None],
-                           "mother": [None, 1], "father": [None, None], "hukou": [5, 5], "residence": [5, 5], "scope": [None, None],
-                           "supersedes": [None, None]}, schema=m.EVENT_SCHEMA)
+    events = pl.DataFrame(
+        {
+            "id": [1, 2],
+            "kind": ["register", "birth"],
+            "person": [1, 2],
+            "date": [dm, dc],
+            "partner": [None, None],
+            "mother": [None, 1],
+            "father": [None, None],
+            "hukou": [5, 5],
+            "residence": [5, 5],
+            "scope": [None, None],
+            "supersedes": [None, None],
+        },
+        schema=m.EVENT_SCHEMA,
+    )
     d = m.derive(events, persons, 3)
     assert d.births["mother_age"].to_list() == [age]
     exact = (dt.date.fromisoformat(child) - dt.date.fromisoformat(mother)).days / 365.2425
@@ -231,7 +262,21 @@ def test_a_birth_without_a_recorded_mother_is_counted_without_an_age():
 
     d0 = day(dt.date(2024, 3, 1))
     persons = pl.DataFrame({"id": [1], "male": [1], "birth": [d0]}, schema=m.PERSON_SCHEMA)
-    events = pl.DataFrame({"id": [1], "kind": ["birth"], "person": [1], "date": [d0], "partner": [None], "mother": [None],
-                           "father": [None], "hukou": [5], "residence": [5], "scope": [None], "supersedes": [None]}, schema=m.EVENT_SCHEMA)
+    events = pl.DataFrame(
+        {
+            "id": [1],
+            "kind": ["birth"],
+            "person": [1],
+            "date": [d0],
+            "partner": [None],
+            "mother": [None],
+            "father": [None],
+            "hukou": [5],
+            "residence": [5],
+            "scope": [None],
+            "supersedes": [None],
+        },
+        schema=m.EVENT_SCHEMA,
+    )
     b = m.derive(events, persons, 3).births
     assert b["mother_age"].to_list() == [m.MOTHER_AGE_UNKNOWN] and b["mother_age_exact"].to_list() == [0.0]

@@ -56,7 +56,10 @@ def test_every_ledger_matches_the_report_of_every_township_and_village(county, p
             moves = ledgers.ledger(st, "moves", code, q)
             assert sum(1 for r in moves.rows if r.values[moves.column("direction")] == "迁入") == cell("moves_in")
             assert sum(1 for r in moves.rows if r.values[moves.column("direction")] == "迁出") == cell("moves_out")
-            vals = {v.code: v.value for v in st.indicators(code, q, codes=["marriages", "divorces", "women_15_49", "pop_end"], disaggregate=False)}
+            vals = {
+                v.code: v.value
+                for v in st.indicators(code, q, codes=["marriages", "divorces", "women_15_49", "pop_end"], disaggregate=False)
+            }
             mar = ledgers.ledger(st, "marriages", code, q)
             assert len(mar.rows) == vals["marriages"] + vals["divorces"]
             assert len(ledgers.ledger(st, "wcba", code, q).rows) == vals["women_15_49"]

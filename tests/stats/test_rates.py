@@ -24,8 +24,11 @@ def test_published_figures_reproduced_from_their_counts():
     assert ratio_ci(2674, 2326, 100)[0] > 107
 
 
-@given(st.lists(st.tuples(st.integers(-10_000, 10_000), st.integers(0, 20_000)), min_size=1, max_size=30),
-       st.sampled_from([1, 100, 1000]), st.integers(0, 3))
+@given(
+    st.lists(st.tuples(st.integers(-10_000, 10_000), st.integers(0, 20_000)), min_size=1, max_size=30),
+    st.sampled_from([1, 100, 1000]),
+    st.integers(0, 3),
+)
 def test_vectorised_rates_equal_the_exact_rate(pairs, factor, decimals):
     nums = np.array([p[0] for p in pairs], dtype=float)
     dens = np.array([p[1] for p in pairs], dtype=float)
@@ -35,9 +38,17 @@ def test_vectorised_rates_equal_the_exact_rate(pairs, factor, decimals):
         assert (want is None and np.isnan(g)) or g == want
 
 
-@pytest.mark.parametrize("x,decimals,expected", [
-    (0.125, 2, 0.13), (-0.125, 2, -0.13), (2.5, 0, 3.0), (1.005, 2, 1.01), (104.915, 2, 104.92), (7, 1, 7.0),
-])
+@pytest.mark.parametrize(
+    "x,decimals,expected",
+    [
+        (0.125, 2, 0.13),
+        (-0.125, 2, -0.13),
+        (2.5, 0, 3.0),
+        (1.005, 2, 1.01),
+        (104.915, 2, 104.92),
+        (7, 1, 7.0),
+    ],
+)
 def test_round_half_up(x, decimals, expected):
     assert round_half_up(x, decimals) == expected
 

@@ -61,10 +61,19 @@ PYRAMID = Chart(
 
 def _table(columns, rows, *, chart=None, key="monthly", title="城关镇人口月报表") -> Table:
     return Table(
-        key=key, title=title, title_en="Monthly population report", unit_code="330102001", unit_name="城关镇",
-        period_label="2026年5月", period_label_en="May 2026", prepared_by="张三", prepared_on=dt.date(2026, 6, 3),
-        columns=columns, rows=rows,
-        notes=("出生率按年化计算。", "本表数据截至月末。"), notes_en=("Birth rate annualised.", "Data as of month end."),
+        key=key,
+        title=title,
+        title_en="Monthly population report",
+        unit_code="330102001",
+        unit_name="城关镇",
+        period_label="2026年5月",
+        period_label_en="May 2026",
+        prepared_by="张三",
+        prepared_on=dt.date(2026, 6, 3),
+        columns=columns,
+        rows=rows,
+        notes=("出生率按年化计算。", "本表数据截至月末。"),
+        notes_en=("Birth rate annualised.", "Data as of month end."),
         chart=chart,
     )
 
@@ -80,13 +89,16 @@ def monthly(chart: Chart | None = None) -> Table:
 
 
 def wide(n: int, chart: Chart | None = None) -> Table:
-    rows = tuple(Row((f"第{i:03d}村", 1000 + i, i % 7, i % 3, i % 7 - i % 3, i % 4, i % 2, i % 5,
-                      round((i % 7) / (1000 + i) * 12000, 2), 0.5)) for i in range(n))
+    rows = tuple(
+        Row((f"第{i:03d}村", 1000 + i, i % 7, i % 3, i % 7 - i % 3, i % 4, i % 2, i % 5, round((i % 7) / (1000 + i) * 12000, 2), 0.5))
+        for i in range(n)
+    )
     total = Row(("合计", sum(1000 + i for i in range(n)), 0, 0, 0, 0, 0, 0, 1.25, 0.5), is_total=True)
     return _table(WIDE_COLUMNS, (*rows, total), chart=chart, key="wide", title="城关镇人口变动情况表")
 
 
 # ---- header grid -------------------------------------------------------------------------------------------
+
 
 def test_header_cells_merge_shared_prefixes_and_span_short_paths_down():
     cells = {(h.row, h.col): (h.rowspan, h.colspan, h.text) for h in common.header_cells(wide(1), "zh")}
@@ -99,12 +111,14 @@ def test_header_cells_merge_shared_prefixes_and_span_short_paths_down():
     assert cells[(1, 7)] == (2, 1, "迁出")
     assert cells[(0, 8)] == (3, 1, "出生率(‰)")
     # Every grid position is covered exactly once.
-    covered = [(r, c) for h in common.header_cells(wide(1), "zh")
-               for r in range(h.row, h.row + h.rowspan) for c in range(h.col, h.col + h.colspan)]
+    covered = [
+        (r, c) for h in common.header_cells(wide(1), "zh") for r in range(h.row, h.row + h.rowspan) for c in range(h.col, h.col + h.colspan)
+    ]
     assert sorted(covered) == [(r, c) for r in range(3) for c in range(10)]
 
 
 # ---- CSV ---------------------------------------------------------------------------------------------------
+
 
 def _csv_rows(data: bytes) -> list[list[str]]:
     return list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
@@ -143,6 +157,7 @@ def test_csv_three_level_header_and_unknown_language():
 
 # ---- XLSX --------------------------------------------------------------------------------------------------
 
+
 def dump_xlsx(data: bytes) -> dict:
     """Everything that makes the printed form, as JSON-comparable data."""
     wb = openpyxl.load_workbook(io.BytesIO(data))
@@ -159,21 +174,27 @@ def dump_xlsx(data: bytes) -> dict:
                 if cell.font is not None and cell.font.b:
                     bold.append(cell.coordinate)
         ps = ws.page_setup
-        sheets.append({
-            "title": ws.title,
-            "cells": cells,
-            "merged": sorted(str(r) for r in ws.merged_cells.ranges),
-            "number_formats": formats,
-            "bold": bold,
-            "freeze_panes": ws.freeze_panes,
-            "column_widths": {k: v.width for k, v in sorted(ws.column_dimensions.items())},
-            "print": {
-                "paper_size": ps.paperSize, "orientation": ps.orientation, "fit_to_page": ws.sheet_properties.pageSetUpPr.fitToPage,
-                "fit_to_width": ps.fitToWidth, "fit_to_height": ps.fitToHeight, "title_rows": ws.print_title_rows,
-                "footer": ws.oddFooter.center.text,
-            },
-            "images": len(ws._images),
-        })
+        sheets.append(
+            {
+                "title": ws.title,
+                "cells": cells,
+                "merged": sorted(str(r) for r in ws.merged_cells.ranges),
+                "number_formats": formats,
+                "bold": bold,
+                "freeze_panes": ws.freeze_panes,
+                "column_widths": {k: v.width for k, v in sorted(ws.column_dimensions.items())},
+                "print": {
+                    "paper_size": ps.paperSize,
+                    "orientation": ps.orientation,
+                    "fit_to_page": ws.sheet_properties.pageSetUpPr.fitToPage,
+                    "fit_to_width": ps.fitToWidth,
+                    "fit_to_height": ps.fitToHeight,
+                    "title_rows": ws.print_title_rows,
+                    "footer": ws.oddFooter.center.text,
+                },
+                "images": len(ws._images),
+            }
+        )
     return {"sheets": sheets}
 
 
@@ -240,6 +261,7 @@ def test_sheet_title_is_valid_for_excel():
 
 # ---- PDF ---------------------------------------------------------------------------------------------------
 
+
 def _flat(text: str) -> str:
     """Text without whitespace (pypdf's spacing between CJK glyphs varies). NULs are dropped too: with a
     CFF font (Noto CJK, the fallback) fpdf2 writes an embedded encoding CMap that pypdf reads byte-wise."""
@@ -252,8 +274,11 @@ def _fonts(page) -> list:
 
 def _embedded(font) -> bool:
     fonts_ = [d.get_object() for d in font.get("/DescendantFonts", [])] if font["/Subtype"] == "/Type0" else [font]
-    return any(("/FontFile2" in f["/FontDescriptor"].get_object() or "/FontFile3" in f["/FontDescriptor"].get_object())
-               for f in fonts_ if "/FontDescriptor" in f)
+    return any(
+        ("/FontFile2" in f["/FontDescriptor"].get_object() or "/FontFile3" in f["/FontDescriptor"].get_object())
+        for f in fonts_
+        if "/FontDescriptor" in f
+    )
 
 
 def _image_count(page) -> int:
@@ -277,8 +302,18 @@ def test_pdf_monthly_one_portrait_page_with_title_unit_numbers_and_pyramid(month
     assert page.mediabox.width < page.mediabox.height  # six columns: portrait A4
     assert round(float(page.mediabox.width)) == 595 and round(float(page.mediabox.height)) == 842
     text = _flat(page.extract_text())
-    for s in ("城关镇人口月报表", "填报单位：城关镇（330102001）", "统计期：2026年5月", "出生率(‰)", "12,345", "15,535",
-              "1.28", "注：1.出生率按年化计算。", "制表人：张三", "第1页/共1页"):
+    for s in (
+        "城关镇人口月报表",
+        "填报单位：城关镇（330102001）",
+        "统计期：2026年5月",
+        "出生率(‰)",
+        "12,345",
+        "15,535",
+        "1.28",
+        "注：1.出生率按年化计算。",
+        "制表人：张三",
+        "第1页/共1页",
+    ):
         assert s in text, s
     assert _image_count(page) == 1  # the pyramid
 
@@ -314,6 +349,7 @@ def test_pdf_english():
 
 # ---- pyramid PNG -------------------------------------------------------------------------------------------
 
+
 def _png_size(png: bytes) -> tuple[int, int]:
     assert png[:8] == PNG_SIGNATURE
     return struct.unpack(">II", png[16:24])
@@ -338,6 +374,7 @@ def test_pyramid_png_all_zero_counts_still_renders():
 
 
 # ---- font lookup -------------------------------------------------------------------------------------------
+
 
 def test_font_lookup_rejects_missing_override(monkeypatch, tmp_path):
     missing = tmp_path / "nope.ttf"

@@ -46,8 +46,9 @@ def test_monthly_report_rows_total_and_balance(st):
     assert v2[col["deaths"]] == 1 and v2[col["moves_out"]] == 1 and v2[col["pop_end"]] == 0
     for r in t.rows:
         v = r.values
-        assert v[col["pop_end"]] == (v[col["pop_start"]] + v[col["births"]] - v[col["deaths"]] + v[col["moves_in"]] - v[col["moves_out"]]
-                                     + v[col["registered"]])
+        assert v[col["pop_end"]] == (
+            v[col["pop_start"]] + v[col["births"]] - v[col["deaths"]] + v[col["moves_in"]] - v[col["moves_out"]] + v[col["registered"]]
+        )
     for key in ("pop_start", "births", "deaths", "moves_in", "moves_out", "pop_end"):
         assert tot[col[key]] == v1[col[key]] + v2[col[key]]
     j = t.to_json()
@@ -83,26 +84,51 @@ def test_report_as_dhis2_and_adx(st):
 
 def test_a_province_adds_its_own_report_and_indicator_without_code(st, tmp_path, monkeypatch):
     (tmp_path / "reports").mkdir()
-    (tmp_path / "reports" / "elderly.json").write_text(json.dumps({
-        "title": "老年人口表", "title_en": "Older people", "rows": {"kind": "units"},
-        "columns": [{"key": "p80", "header": ["80岁及以上"], "header_en": ["80+"], "indicator": "pop_80_plus"}]}), encoding="utf-8")
-    (tmp_path / "extra.json").write_text(json.dumps({"indicators": [
-        {"code": "pop_80_plus", "zh": "80岁及以上人口", "en": "population 80+", "numerator": "pop_end(age_min=80)", "stock": True}]}), encoding="utf-8")
+    (tmp_path / "reports" / "elderly.json").write_text(
+        json.dumps(
+            {
+                "title": "老年人口表",
+                "title_en": "Older people",
+                "rows": {"kind": "units"},
+                "columns": [{"key": "p80", "header": ["80岁及以上"], "header_en": ["80+"], "indicator": "pop_80_plus"}],
+            }
+        ),
+        encoding="utf-8",
+    )
+    (tmp_path / "extra.json").write_text(
+        json.dumps(
+            {
+                "indicators": [
+                    {
+                        "code": "pop_80_plus",
+                        "zh": "80岁及以上人口",
+                        "en": "population 80+",
+                        "numerator": "pop_end(age_min=80)",
+                        "stock": True,
+                    }
+                ]
+            }
+        ),
+        encoding="utf-8",
+    )
     st.settings = Settings.from_env({"RENKOU_REPORTS_DIR": str(tmp_path / "reports")})
     st.catalogue = catalogue.load(tmp_path / "extra.json")
     t = reports.report(st, "elderly", fx.COUNTY, st.query("2023"))
     assert t.rows[-1].values[1] == 1  # E, 83 at the end of 2023
 
 
-@pytest.mark.parametrize("expr,msg", [
-    ("__import__('os').system('x')", "not allowed"),
-    ("open(file='x')", "unknown measure open"),
-    ("births().real", "not allowed"),
-    ("births(colour='red')", "no filter colour"),
-    ("births", "must be called"),
-    ("sum(births() for a in [1, 2])", "sum() takes"),
-    ("births(", "syntax"),
-])
+@pytest.mark.parametrize(
+    "expr,msg",
+    [
+        ("__import__('os').system('x')", "not allowed"),
+        ("open(file='x')", "unknown measure open"),
+        ("births().real", "not allowed"),
+        ("births(colour='red')", "no filter colour"),
+        ("births", "must be called"),
+        ("sum(births() for a in [1, 2])", "sum() takes"),
+        ("births(", "syntax"),
+    ],
+)
 def test_catalogue_rejects_unsafe_or_wrong_expressions(tmp_path, expr, msg):
     f = tmp_path / "bad.json"
     f.write_text(json.dumps({"indicators": [{"code": "x", "zh": "x", "en": "x", "numerator": expr}]}), encoding="utf-8")
@@ -114,8 +140,26 @@ def test_catalogue_rejects_unsafe_or_wrong_expressions(tmp_path, expr, msg):
 def test_shipped_catalogue_and_templates_are_valid(st):
     cat = catalogue.load()
     assert not catalogue.check_catalogue(cat)
-    for needed in ("cbr", "cdr", "ngr", "srb", "tfr", "gfr", "asfr", "women_15_49", "married_women_15_49", "mean_age_first_birth",
-                   "away_out", "away_in", "pop_60_plus", "share_65_plus", "old_age_dependency", "children_under_3", "marriages", "divorces"):
+    for needed in (
+        "cbr",
+        "cdr",
+        "ngr",
+        "srb",
+        "tfr",
+        "gfr",
+        "asfr",
+        "women_15_49",
+        "married_women_15_49",
+        "mean_age_first_birth",
+        "away_out",
+        "away_in",
+        "pop_60_plus",
+        "share_65_plus",
+        "old_age_dependency",
+        "children_under_3",
+        "marriages",
+        "divorces",
+    ):
         assert needed in cat.indicators
     for t in reports.templates().values():
         assert not reports.check_template(st, t), t.key
@@ -128,8 +172,22 @@ def test_cli_indicators_report_and_ledger(county, capsys, tmp_path):
     assert code == 0
     vals = {v["indicator"]: v for v in json.loads(out)["values"]}
     assert vals["cbr"]["value"] == 190.48 and vals["srb"]["ci_low"] is not None
-    code, out, _ = run_cli(capsys, "--db", url, "indicators", "--org", fx.COUNTY, "--period", "2024", "--level", "village", "--codes", "births",
-                           "--format", "csv")
+    code, out, _ = run_cli(
+        capsys,
+        "--db",
+        url,
+        "indicators",
+        "--org",
+        fx.COUNTY,
+        "--period",
+        "2024",
+        "--level",
+        "village",
+        "--codes",
+        "births",
+        "--format",
+        "csv",
+    )
     assert code == 0 and out.splitlines()[0].startswith("indicator,name,unit") and fx.V3 in out
     x = tmp_path / "m.xlsx"
     code, _, err = run_cli(capsys, "--db", url, "report", "monthly", "--org", fx.T1, "--period", "2024-06", "-o", str(x))
@@ -137,7 +195,9 @@ def test_cli_indicators_report_and_ledger(county, capsys, tmp_path):
     p = tmp_path / "b.pdf"
     code, _, _ = run_cli(capsys, "--db", url, "ledger", "births", "--org", fx.COUNTY, "--period", "2024", "-o", str(p))
     assert code == 0 and p.read_bytes()[:4] == b"%PDF"
-    code, out, _ = run_cli(capsys, "--db", url, "ledger", "births", "--org", fx.COUNTY, "--period", "2024", "--format", "json", "--filter", "孩次=2")
+    code, out, _ = run_cli(
+        capsys, "--db", url, "ledger", "births", "--org", fx.COUNTY, "--period", "2024", "--format", "json", "--filter", "孩次=2"
+    )
     rows = json.loads(out)["rows"]
     assert code == 0 and len(rows) == 1 and "白小虎" in rows[0]["values"]
     code, out, err = run_cli(capsys, "--db", url, "ledger", "births", "--org", fx.COUNTY, "--period", "2024", "--filter", "colour=red")

@@ -29,8 +29,16 @@ def answers(db) -> dict:
         st = asof.states(s, people, dt.date(2026, 11, 1))
         for p in people:
             x = st[p.id]
-            out[("person", p.id_number or p.temp_key)] = (x.alive, x.age, x.hukou_unit, x.residence_unit, x.household,
-                                                          x.relation, x.marital_status, x.living_children)
+            out[("person", p.id_number or p.temp_key)] = (
+                x.alive,
+                x.age,
+                x.hukou_unit,
+                x.residence_unit,
+                x.household,
+                x.relation,
+                x.marital_status,
+                x.living_children,
+            )
     return out
 
 

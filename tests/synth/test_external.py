@@ -65,6 +65,7 @@ def has_error(df: pl.DataFrame, what: str) -> pl.Series:
 
 # ------------------------------------------------------------------------------------------ files
 
+
 @pytest.mark.parametrize("kind", X.KINDS)
 def test_writes_records_and_truth(default_files, kind):
     paths = default_files[kind]
@@ -85,9 +86,12 @@ def test_writes_records_and_truth(default_files, kind):
     assert order_col == sorted(order_col)
 
 
-ID_KEYS = {"hospital-births": (("mother_id_number", "mother_key"), ("father_id_number", "father_key")),
-           "police-hukou": (("id_number", "person_key"),), "police-deaths": (("id_number", "person_key"),),
-           "civil-marriages": (("husband_id_number", "person_key"), ("wife_id_number", "partner_key"))}
+ID_KEYS = {
+    "hospital-births": (("mother_id_number", "mother_key"), ("father_id_number", "father_key")),
+    "police-hukou": (("id_number", "person_key"),),
+    "police-deaths": (("id_number", "person_key"),),
+    "civil-marriages": (("husband_id_number", "person_key"), ("wife_id_number", "partner_key")),
+}
 
 
 @pytest.mark.parametrize("kind", X.KINDS)
@@ -139,6 +143,7 @@ def test_bad_arguments(county, tmp_path):
 
 
 # ------------------------------------------------------------------------------------------ truth
+
 
 def test_without_errors_every_record_matches_the_registry(county, clean, index):
     issued = 0
@@ -205,9 +210,16 @@ def test_recent_birth_certificates_often_lack_the_name(county, default_files, cl
 
 # ------------------------------------------------------------------------------------------ errors
 
-@pytest.mark.parametrize(("kind", "field", "key"), [("police-hukou", "name", "person_key"), ("police-deaths", "name", "person_key"),
-                                                    ("hospital-births", "mother_name", "mother_key"),
-                                                    ("civil-marriages", "wife_name", "partner_key")])
+
+@pytest.mark.parametrize(
+    ("kind", "field", "key"),
+    [
+        ("police-hukou", "name", "person_key"),
+        ("police-deaths", "name", "person_key"),
+        ("hospital-births", "mother_name", "mother_key"),
+        ("civil-marriages", "wife_name", "partner_key"),
+    ],
+)
 def test_homophone_rate(county, index, tmp_path, kind, field, key):
     df = load(write(county, kind, tmp_path, rates=X.ErrorRates.none(homophone=0.2)))
     df = df.filter((df[key] != "") & (df[field] != ""))

@@ -113,8 +113,16 @@ def _benefits(web: Web) -> None:
         desk.apply(worker, f"{tag}q_f")  # entered, nothing more
         n = desk.apply(worker, f"{tag}q_m")
         desk.step(worker, applications.village_review, n, on=D(2025, 4, 20), today=TODAY)
-        desk.step(worker, posting.post, desk.settings, programme="reward", year=2025, village=VILLAGE_OF[worker], starts_on=D(2025, 5, 1),
-                  today=TODAY)
+        desk.step(
+            worker,
+            posting.post,
+            desk.settings,
+            programme="reward",
+            year=2025,
+            village=VILLAGE_OF[worker],
+            starts_on=D(2025, 5, 1),
+            today=TODAY,
+        )
         desk.step(worker, objections.raise_objection, n, raised_on=D(2025, 5, 2), content="有异议", objector="村民")
         with web.db.read() as s:
             person = s.get(Person, web.id(f"{tag}_dm_f"))
@@ -141,8 +149,12 @@ def _upload(web: Web, who: str) -> str:
         unit = COMMUNITY
         idn = s.get(Person, web.id("c_f")).id_number
     csv = f"身份证号码,姓名,性别,出生日期,户籍地代码,居住地代码\n{idn},某人,男,1955-05-05,{unit},{unit}\n"
-    r = web.c.post("/import", data={"kind": "persons", "csrf_token": web.token("/import")},
-                   files={"file": ("人员.csv", csv.encode("utf-8"), "text/csv")}, follow_redirects=False)
+    r = web.c.post(
+        "/import",
+        data={"kind": "persons", "csrf_token": web.token("/import")},
+        files={"file": ("人员.csv", csv.encode("utf-8"), "text/csv")},
+        follow_redirects=False,
+    )
     assert r.status_code == 303, r.text[:300]
     return r.headers["location"].rsplit("/", 1)[1]
 
@@ -152,7 +164,9 @@ def _rename(web: Web) -> None:
     p = Person.__table__
     with web.db.engine.begin() as c:
         for pid in c.scalars(select(p.c.id)).all():
-            c.execute(update(p).where(p.c.id == pid).values(name=f"{SENTINEL}{pid:05d}", name_pinyin=f"xielou{pid:05d}", name_initials="xl"))
+            c.execute(
+                update(p).where(p.c.id == pid).values(name=f"{SENTINEL}{pid:05d}", name_pinyin=f"xielou{pid:05d}", name_initials="xl")
+            )
 
 
 @dataclass
@@ -175,6 +189,7 @@ def build(db, tmp_path) -> County:
 
 # ------------------------------------------------------------------------------------------ records
 
+
 @dataclass
 class Records:
     """The ids and codes of one area's records, by kind (see test_access_harness.PATH_KINDS)."""
@@ -191,17 +206,27 @@ def in_area_ids(s, scope: Scope, on: dt.date) -> set[int]:
     return set(s.scalars(select(Person.id))) if q is None else set(s.scalars(q))
 
 
-ROLES = {"woman": "{}_x_m", "man": "{}_x_f", "applicant": "{}r_f", "payee": "{}r_m", "special": "{}_dm_f"}  # key suffix of the person a form field names
+ROLES = {
+    "woman": "{}_x_m",
+    "man": "{}_x_f",
+    "applicant": "{}r_f",
+    "payee": "{}r_m",
+    "special": "{}_dm_f",
+}  # key suffix of the person a form field names
 
 
 def records_of(db, unit_codes: set[str], *, import_token: str = "", ids: dict[str, int] | None = None) -> Records:
     """The records of the persons whose hukou or residence unit is one of ``unit_codes`` today (the
     units' subtrees), and of the benefit cycle about them."""
     with db.read() as s:
-        units = frozenset().union(*(Scope.for_unit(s, u).unit_ids or () for u in s.scalars(select(OrgUnit.id).where(OrgUnit.code.in_(unit_codes)))))
+        units = frozenset().union(
+            *(Scope.for_unit(s, u).unit_ids or () for u in s.scalars(select(OrgUnit.id).where(OrgUnit.code.in_(unit_codes))))
+        )
         scope = Scope(0, "", units)
         people = sorted(in_area_ids(s, scope, dt.date.today()))
-        recs = [r.id for r in s.scalars(select(BenefitRecipient).where(BenefitRecipient.person_id.in_(people)).order_by(BenefitRecipient.id))]
+        recs = [
+            r.id for r in s.scalars(select(BenefitRecipient).where(BenefitRecipient.person_id.in_(people)).order_by(BenefitRecipient.id))
+        ]
         apps = list(s.scalars(select(BenefitApplication).where(BenefitApplication.person_id.in_(people)).order_by(BenefitApplication.id)))
         lines = list(s.scalars(select(PaymentLine).where(PaymentLine.person_id.in_(people)).order_by(PaymentLine.id)))
         v = {
@@ -210,7 +235,9 @@ def records_of(db, unit_codes: set[str], *, import_token: str = "", ids: dict[st
             "event": [f"{e.person_id}/{e.id}" for e in s.scalars(select(Event).where(Event.person_id.in_(people)).order_by(Event.id))],
             "household": list(s.scalars(select(Household.number).where(Household.unit_id.in_(scope.unit_ids)))),
             "application": [str(a.id) for a in apps],
-            "objection": [str(o) for o in s.scalars(select(BenefitObjection.id).where(BenefitObjection.application_id.in_([a.id for a in apps])))],
+            "objection": [
+                str(o) for o in s.scalars(select(BenefitObjection.id).where(BenefitObjection.application_id.in_([a.id for a in apps])))
+            ],
             "posting": [str(p) for p in s.scalars(select(BenefitPosting.id).where(BenefitPosting.unit_id.in_(scope.unit_ids)))],
             "recipient": [str(r) for r in recs],
             "exit": [str(x) for x in s.scalars(select(BenefitExit.id).where(BenefitExit.recipient_id.in_(recs)))],
@@ -219,7 +246,9 @@ def records_of(db, unit_codes: set[str], *, import_token: str = "", ids: dict[st
             "batch": sorted({str(x.batch_id) for x in lines}),
             "finding": [str(f) for f in s.scalars(select(PaymentFinding.id).where(PaymentFinding.line_id.in_([x.id for x in lines])))],
             "unit": sorted(unit_codes),
-            "village": sorted(c for c in VILLAGES.values() if c in set(s.scalars(select(OrgUnit.code).where(OrgUnit.id.in_(scope.unit_ids))))),
+            "village": sorted(
+                c for c in VILLAGES.values() if c in set(s.scalars(select(OrgUnit.code).where(OrgUnit.id.in_(scope.unit_ids))))
+            ),
             "token": [import_token] if import_token else [],
         }
     for role, suffix in ROLES.items():  # a live person of the area fit for each form field (the first village's)
@@ -232,6 +261,7 @@ def records_of(db, unit_codes: set[str], *, import_token: str = "", ids: dict[st
 
 
 # ------------------------------------------------------------------------------------------ leaks
+
 
 class Leaks:
     """What must not reach ``username``: everything naming a person outside its area today."""
@@ -285,6 +315,7 @@ def readable(content: bytes, headers) -> str:
 
 # ------------------------------------------------------------------------------------------ writes
 
+
 def table_counts(db) -> dict[str, tuple]:
     """(rows, greatest id, greatest change sequence) of every table: what any write moves (an update
     takes the next change sequence, renkou.storage.db)."""
@@ -316,8 +347,8 @@ def written(db, since: int) -> tuple[set[int], set[int]]:
             if "seq" not in table.c or not (pcols or ucols):
                 continue
             for row in s.execute(select(*pcols, *ucols).where(table.c.seq > since)):
-                people |= {v for v in row[:len(pcols)] if v is not None}
-                units |= {v for v in row[len(pcols):] if v is not None}
+                people |= {v for v in row[: len(pcols)] if v is not None}
+                units |= {v for v in row[len(pcols) :] if v is not None}
     return people, units
 
 

@@ -12,6 +12,7 @@ from starlette.routing import Mount
 
 EXTRA_QUERY = ("person", "mother", "father", "partner", "pid", "page", "year")  # read by pages from the query string itself
 
+
 def requirements(dependant) -> list:
     """Every ``require`` dependency of a route, however deep."""
     found = []
@@ -36,8 +37,15 @@ def table(app) -> list[tuple[str, str, str]]:
     rows = []
     for route in routes(app):
         reqs = requirements(route.dependant)
-        what = " ".join(sorted({(" | " if r.mode == "any" else " & ").join(map(str, r.permissions)) or
-                                ("signed-in" if r.second_factor else "signed-in (before the second factor)") for r in reqs}))
+        what = " ".join(
+            sorted(
+                {
+                    (" | " if r.mode == "any" else " & ").join(map(str, r.permissions))
+                    or ("signed-in" if r.second_factor else "signed-in (before the second factor)")
+                    for r in reqs
+                }
+            )
+        )
         for method in sorted(route.methods):
             rows.append((method, route.path, what or "public"))
     return sorted(rows, key=lambda r: (r[1], r[0]))

@@ -55,18 +55,39 @@ from tests.web.route_kit import path_names, query_names, routes
 
 # (the literal path segment before the parameter, the parameter) -> the kind of value it takes
 PATH_KINDS = {
-    ("persons", "pid"): "person", ("events", "eid"): "event", ("persons", "key"): "id_number",
-    ("population", "code"): "unit", ("reports", "key"): "report_key", ("ledgers", "kind"): "ledger",
-    ("templates", "kind"): "template", ("templates", "fmt"): "table_format",
-    ("applications", "number"): "application", ("objections", "number"): "objection", ("postings", "number"): "posting",
-    ("notice", "fmt"): "notice_format", ("exits", "n"): "exit", ("recipients", "n"): "recipient", ("batches", "n"): "batch",
-    ("coverage", "n"): "coverage", ("findings", "f"): "finding", ("lines", "line"): "line", ("reports", "which"): "benefit_report",
-    ("reports", "fmt"): "table_format", ("import", "token"): "token", ("pick", "field"): "picker", ("users", "username"): "username",
+    ("persons", "pid"): "person",
+    ("events", "eid"): "event",
+    ("persons", "key"): "id_number",
+    ("population", "code"): "unit",
+    ("reports", "key"): "report_key",
+    ("ledgers", "kind"): "ledger",
+    ("templates", "kind"): "template",
+    ("templates", "fmt"): "table_format",
+    ("applications", "number"): "application",
+    ("objections", "number"): "objection",
+    ("postings", "number"): "posting",
+    ("notice", "fmt"): "notice_format",
+    ("exits", "n"): "exit",
+    ("recipients", "n"): "recipient",
+    ("batches", "n"): "batch",
+    ("coverage", "n"): "coverage",
+    ("findings", "f"): "finding",
+    ("lines", "line"): "line",
+    ("reports", "which"): "benefit_report",
+    ("reports", "fmt"): "table_format",
+    ("import", "token"): "token",
+    ("pick", "field"): "picker",
+    ("users", "username"): "username",
 }
 CONSTANTS = {
-    "report_key": ["population", "births"], "ledger": list(ledgers.KINDS), "template": list(import_templates.KINDS),
-    "table_format": ["xlsx", "pdf", "csv"], "notice_format": ["pdf", "xlsx"], "benefit_report": list(BENEFIT_REPORTS),
-    "picker": ["mother", "father", "person", "partner"], "username": ["zhen", "xiang", "cun2"],
+    "report_key": ["population", "births"],
+    "ledger": list(ledgers.KINDS),
+    "template": list(import_templates.KINDS),
+    "table_format": ["xlsx", "pdf", "csv"],
+    "notice_format": ["pdf", "xlsx"],
+    "benefit_report": list(BENEFIT_REPORTS),
+    "picker": ["mother", "father", "person", "partner"],
+    "username": ["zhen", "xiang", "cun2"],
 }
 SKIP = {"/login", "/logout", "/lang"}  # signing in and out, the language: no area
 ACCOUNTS = {  # who probes -> the targets: sibling areas and the parent units
@@ -105,23 +126,89 @@ def bag(t: Target, variant: int) -> dict[str, str]:
     other = {0: man, 1: r.first("payee_id_number") or idn, 2: r.first("payee_id_number") or idn}[variant]
     if t.own is not None:  # mixed: the first person and the units the account's own, the rest the sibling's
         mine = bag(Target("own", t.own), variant)
-        mine.update({k: v for k, v in bag(Target(t.label, t.records), variant).items()
-                     if k in ("father", "partner", "payee", "application", "batch", "q", "find", "partner_q", "father_q", "seen")})
+        mine.update(
+            {
+                k: v
+                for k, v in bag(Target(t.label, t.records), variant).items()
+                if k in ("father", "partner", "payee", "application", "batch", "q", "find", "partner_q", "father_q", "seen")
+            }
+        )
         return mine
     return {
-        "person": who, "mother": who, "father": man, "partner": other, "pid": pid, "payee": other, "confirm_id": pid, "saved": pid,
-        "q": find, "find": find, "person_q": find, "mother_q": find, "father_q": find, "partner_q": find, "seen": idn,
-        "org": unit, "village": village, "unit": village, "dest_unit": village, "code": unit, "codes": unit, "dest": "unit",
-        "dest_code": "440305", "id_number": idn, "household": r.first("household") or "", "application": r.first("application") or "",
+        "person": who,
+        "mother": who,
+        "father": man,
+        "partner": other,
+        "pid": pid,
+        "payee": other,
+        "confirm_id": pid,
+        "saved": pid,
+        "q": find,
+        "find": find,
+        "person_q": find,
+        "mother_q": find,
+        "father_q": find,
+        "partner_q": find,
+        "seen": idn,
+        "org": unit,
+        "village": village,
+        "unit": village,
+        "dest_unit": village,
+        "code": unit,
+        "codes": unit,
+        "dest": "unit",
+        "dest_code": "440305",
+        "id_number": idn,
+        "household": r.first("household") or "",
+        "application": r.first("application") or "",
         "batch": r.first("batch") or "",
-        "date": day, "applied_on": day, "birth_date": day, "since": day, "from": PAST, "to": day, "starts_on": day, "until": day,
-        "year": "2025" if variant != 2 else str(dt.date.today().year), "programme": "special" if variant == 1 else "reward",
-        "period": "2025", "status": "", "all": "1", "show": "recipients" if variant == 0 else "coverage", "basis": "hukou",
-        "level": "village", "t": "ledger:births", "format": "xlsx", "kind": "doctor" if variant == 1 else "persons", "scope": "both",
-        "decision": "approve", "outcome": "upheld", "account": "6222000011119999", "account_no": "6222000011119999", "bank": "农业银行",
-        "reason": "核查需要", "note": "核查", "content": "核查", "resolution": "核查", "notice": "迁出通知", "detail": "核查", "objector": "村民",
-        "place": "医院", "certificate_no": "C1", "name": "新生儿", "sex": "F", "confirm_new": "1", "attested": "declaration", "new": "",
-        "current": "1", "done": "", "actor": "", "channel": "", "action": "", "disaggregate": "sex", "n": pid, "created": "",
+        "date": day,
+        "applied_on": day,
+        "birth_date": day,
+        "since": day,
+        "from": PAST,
+        "to": day,
+        "starts_on": day,
+        "until": day,
+        "year": "2025" if variant != 2 else str(dt.date.today().year),
+        "programme": "special" if variant == 1 else "reward",
+        "period": "2025",
+        "status": "",
+        "all": "1",
+        "show": "recipients" if variant == 0 else "coverage",
+        "basis": "hukou",
+        "level": "village",
+        "t": "ledger:births",
+        "format": "xlsx",
+        "kind": "doctor" if variant == 1 else "persons",
+        "scope": "both",
+        "decision": "approve",
+        "outcome": "upheld",
+        "account": "6222000011119999",
+        "account_no": "6222000011119999",
+        "bank": "农业银行",
+        "reason": "核查需要",
+        "note": "核查",
+        "content": "核查",
+        "resolution": "核查",
+        "notice": "迁出通知",
+        "detail": "核查",
+        "objector": "村民",
+        "place": "医院",
+        "certificate_no": "C1",
+        "name": "新生儿",
+        "sex": "F",
+        "confirm_new": "1",
+        "attested": "declaration",
+        "new": "",
+        "current": "1",
+        "done": "",
+        "actor": "",
+        "channel": "",
+        "action": "",
+        "disaggregate": "sex",
+        "n": pid,
+        "created": "",
     }
 
 
@@ -162,11 +249,13 @@ class Prober:
         # the tables as the last POST left them (a GET writes nothing: were it to, the next POST shows it)
         before = self.last if method == "POST" else None
         if method == "POST" and url.startswith("/api/"):
-            r = self.c.request(method, url, params=params, json={"reason": "核查需要"}, headers={"x-csrf-token": self.csrf},
-                               follow_redirects=False)
+            r = self.c.request(
+                method, url, params=params, json={"reason": "核查需要"}, headers={"x-csrf-token": self.csrf}, follow_redirects=False
+            )
         else:
-            r = self.c.request(method, url, params=params, data={"csrf_token": self.csrf, **form} if method == "POST" else None,
-                               follow_redirects=False)
+            r = self.c.request(
+                method, url, params=params, data={"csrf_token": self.csrf, **form} if method == "POST" else None, follow_redirects=False
+            )
         self.tries[(method, route)] += 1
 
         def found(what: str) -> None:
@@ -194,8 +283,11 @@ def targets(county, account: str) -> tuple[list[Target], Records]:
     out, sibling = [], None
     for label, units in ACCOUNTS[account].items():
         parent = label == "parent"
-        recs = Records({"unit": sorted(units)}) if parent else records_of(county.web.db, units, import_token=county.import_token,
-                                                                          ids=county.web.b.ids)
+        recs = (
+            Records({"unit": sorted(units)})
+            if parent
+            else records_of(county.web.db, units, import_token=county.import_token, ids=county.web.b.ids)
+        )
         if label == "sibling township":
             sibling = recs
         out.append(Target(label, recs, parent))
@@ -301,8 +393,14 @@ def test_the_detector_sees_what_a_page_shows(county):
         p.probe("own", "GET", url, url, {}, {}, record_path=False)
     p.probe("own", "GET", "/reports", "/reports", {"t": "ledger:wcba", "org": TOWNSHIP, "format": "xlsx"}, {}, record_path=False)
     seen = {f.route for f in p.findings if f.what.startswith(("name of", "masked ID"))}
-    assert seen == {f"/persons/{pid}", f"/api/v1/persons/{idn}", f"/benefits/applications/{app}", "/benefits", "/benefits/recipients",
-                    "/reports"}, report(p.findings)
+    assert seen == {
+        f"/persons/{pid}",
+        f"/api/v1/persons/{idn}",
+        f"/benefits/applications/{app}",
+        "/benefits",
+        "/benefits/recipients",
+        "/reports",
+    }, report(p.findings)
     # and a write is seen: an in-area reveal (an audited write) moves the tables
     p.probe("own", "POST", "/persons/{pid}/reveal", f"/persons/{pid}/reveal", {}, {"reason": "核查需要"}, record_path=True)
     assert any(f.what.startswith("wrote") for f in p.findings), report(p.findings)

@@ -23,8 +23,15 @@ from renkou.web.admin import audit as admin_audit
 
 PW = "Village.Work-2026"
 D = dt.date
-ROLES = {"cun1": ("village_worker", V1), "xiang1": ("township_officer", T1), "tongji": ("county_statistician", COUNTY),
-         "jiangfu": ("benefit_admin", COUNTY), "shenji": ("auditor", COUNTY), "shenji1": ("auditor", T1), "xitong": ("sysadmin", COUNTY)}
+ROLES = {
+    "cun1": ("village_worker", V1),
+    "xiang1": ("township_officer", T1),
+    "tongji": ("county_statistician", COUNTY),
+    "jiangfu": ("benefit_admin", COUNTY),
+    "shenji": ("auditor", COUNTY),
+    "shenji1": ("auditor", T1),
+    "xitong": ("sysadmin", COUNTY),
+}
 TOTP_ROLES = ("county_statistician", "benefit_admin", "auditor", "sysadmin")
 
 
@@ -84,6 +91,7 @@ def audit_rows(html: str) -> list[str]:
 
 # ------------------------------------------------------------------------------------------------ access
 
+
 @pytest.mark.parametrize("user", sorted(ROLES))
 def test_permissions_of_each_role(env, user):
     c, _, _ = env
@@ -98,6 +106,7 @@ def test_permissions_of_each_role(env, user):
 
 
 # ------------------------------------------------------------------------------------------------ audit
+
 
 def test_a_county_auditor_sees_everything_masked(env):
     c, _, ids = env
@@ -172,9 +181,17 @@ def test_pages_read_in_small_batches_of_changesets_join_up_to_the_whole_trail(en
 
 # ------------------------------------------------------------------------------------------------ users
 
+
 def new_account(c, **more):
-    data = {"username": "xinren", "display_name": "新人", "role": "village_worker", "unit": V1, "password": "Xin.Ren-2026!",
-            "password2": "Xin.Ren-2026!", "csrf_token": csrf(c, "/users")} | more
+    data = {
+        "username": "xinren",
+        "display_name": "新人",
+        "role": "village_worker",
+        "unit": V1,
+        "password": "Xin.Ren-2026!",
+        "password2": "Xin.Ren-2026!",
+        "csrf_token": csrf(c, "/users"),
+    } | more
     return c.post("/users", data=data, follow_redirects=False)
 
 
@@ -295,10 +312,15 @@ def test_password_reset_generated_or_set(env):
     other = TestClient(c.app)
     other.renkou_totp = {}
     sign_in(other, "cun1", new)
-    r = c.post("/users/cun1/password", data={"mode": "set", "password": "password1", "password2": "password1", "csrf_token": csrf(c, "/users")})
+    r = c.post(
+        "/users/cun1/password", data={"mode": "set", "password": "password1", "password2": "password1", "csrf_token": csrf(c, "/users")}
+    )
     assert r.status_code == 400 and "这是常见密码" in field(r.text, "password")
-    r = c.post("/users/cun1/password", data={"mode": "set", "password": "Brand.New-2026", "password2": "Brand.New-2026",
-                                             "csrf_token": csrf(c, "/users")}, follow_redirects=True)
+    r = c.post(
+        "/users/cun1/password",
+        data={"mode": "set", "password": "Brand.New-2026", "password2": "Brand.New-2026", "csrf_token": csrf(c, "/users")},
+        follow_redirects=True,
+    )
     assert "密码已设置" in r.text
     sign_in(other, "cun1", "Brand.New-2026")
     assert c.post("/users/nobody/unlock", data={"csrf_token": csrf(c, "/users")}).status_code == 404
@@ -324,10 +346,23 @@ def test_account_changes_need_the_sessions_csrf_token(env, token):
     extra = {} if token is None else {"csrf_token": token}
     with db.read() as s:
         before = (s.scalar(select(func.count(Account.id))), s.scalar(select(func.count(Changeset.id))))
-    for url, data in (("/users", {"username": "xinren", "display_name": "新人", "role": "village_worker", "unit": V1,
-                                  "password": "Xin.Ren-2026!", "password2": "Xin.Ren-2026!"}),
-                      ("/users/cun1/active", {"active": "0", "reason": "x"}), ("/users/cun1/unlock", {}),
-                      ("/users/cun1/password", {"mode": "generate"}), ("/users/cun1/tokens/revoke", {})):
+    for url, data in (
+        (
+            "/users",
+            {
+                "username": "xinren",
+                "display_name": "新人",
+                "role": "village_worker",
+                "unit": V1,
+                "password": "Xin.Ren-2026!",
+                "password2": "Xin.Ren-2026!",
+            },
+        ),
+        ("/users/cun1/active", {"active": "0", "reason": "x"}),
+        ("/users/cun1/unlock", {}),
+        ("/users/cun1/password", {"mode": "generate"}),
+        ("/users/cun1/tokens/revoke", {}),
+    ):
         assert c.post(url, data=data | extra, follow_redirects=False).status_code == 403, url
     with db.read() as s:
         after = (s.scalar(select(func.count(Account.id))), s.scalar(select(func.count(Changeset.id))))
@@ -335,6 +370,7 @@ def test_account_changes_need_the_sessions_csrf_token(env, token):
 
 
 # ------------------------------------------------------------------------------------------------ TOTP, language
+
 
 def test_the_totp_page_shows_the_key_as_an_svg_qr_code(env):
     c, db, _ = env

@@ -15,8 +15,13 @@ from renkou.web import app as web
 PW = "Village.Work-2026"
 D = dt.date
 ACCOUNTS = {  # user: (role, unit)
-    "cun1": ("village_worker", V1), "cun2": ("village_worker", V2), "xiang1": ("township_officer", T1), "xiang2": ("township_officer", T2),
-    "tongji": ("county_statistician", COUNTY), "shenji": ("auditor", COUNTY), "xitong": ("sysadmin", COUNTY),
+    "cun1": ("village_worker", V1),
+    "cun2": ("village_worker", V2),
+    "xiang1": ("township_officer", T1),
+    "xiang2": ("township_officer", T2),
+    "tongji": ("county_statistician", COUNTY),
+    "shenji": ("auditor", COUNTY),
+    "xitong": ("sysadmin", COUNTY),
 }
 
 

@@ -45,8 +45,15 @@ def n_apps(web: Web) -> int:
 
 
 def apply_form(web: Web, key: str = "li_f", **over) -> dict:
-    data = {"programme": "reward", "year": str(TODAY.year), "person": id_of(web, key), "account_no": "6228480012345678", "bank": "农商银行",
-            "applied_on": ago(20), "attested": "declaration"}
+    data = {
+        "programme": "reward",
+        "year": str(TODAY.year),
+        "person": id_of(web, key),
+        "account_no": "6228480012345678",
+        "bank": "农商银行",
+        "applied_on": ago(20),
+        "attested": "declaration",
+    }
     data.update(over)
     return data
 
@@ -77,13 +84,16 @@ def test_the_village_worker_enters_an_application_and_sees_it_masked(web):
     assert f'href="/benefits/applications/{number}"' in listed and "测li_f" in listed
 
 
-@pytest.mark.parametrize(("over", "field", "message"), [
-    ({"account_no": "12ab"}, "account_no", "银行账号应为 6-32 位数字"),
-    ({"applied_on": (TODAY + dt.timedelta(days=3)).isoformat()}, "applied_on", "日期晚于今天"),
-    ({"person": "410185195505050000"}, "person", "找不到身份证号或临时编号"),
-    ({"year": "20x5"}, "year", "不是整数"),
-    ({"programme": "nothing"}, "programme", "不是允许的取值"),
-])
+@pytest.mark.parametrize(
+    ("over", "field", "message"),
+    [
+        ({"account_no": "12ab"}, "account_no", "银行账号应为 6-32 位数字"),
+        ({"applied_on": (TODAY + dt.timedelta(days=3)).isoformat()}, "applied_on", "日期晚于今天"),
+        ({"person": "410185195505050000"}, "person", "找不到身份证号或临时编号"),
+        ({"year": "20x5"}, "year", "不是整数"),
+        ({"programme": "nothing"}, "programme", "不是允许的取值"),
+    ],
+)
 def test_a_bad_application_is_refused_next_to_its_field_and_saves_nothing(web, over, field, message):
     before = n_apps(web)
     r = web.as_("cun").post("/benefits/apply", apply_form(web, **over))
@@ -128,7 +138,9 @@ def test_the_whole_cycle_through_the_pages(web):
     pdf = web.get(f"/benefits/postings/{posting_id}/notice.pdf")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF") and "attachment" in pdf.headers["content-disposition"]
     xlsx = web.get(f"/benefits/postings/{posting_id}/notice.xlsx")
-    cells = [str(c) for row in openpyxl.load_workbook(io.BytesIO(xlsx.content)).active.iter_rows(values_only=True) for c in row if c is not None]
+    cells = [
+        str(c) for row in openpyxl.load_workbook(io.BytesIO(xlsx.content)).active.iter_rows(values_only=True) for c in row if c is not None
+    ]
     assert "测li_f" in cells and mask(id_of(web, "li_f")) in cells and id_of(web, "li_f") not in cells
     # an objection during the posting stops the township review until it is resolved
     r = web.post(f"/benefits/applications/{number}/objections", {"content": "家中另有子女", "objector": "村民甲", "date": ago(15)})
@@ -141,11 +153,14 @@ def test_the_whole_cycle_through_the_pages(web):
     assert blocked.status_code == 400 and "异议尚未处理" in blocked.text
     with web.db.read() as s:
         objection = s.scalar(select(BenefitObjection.id).where(BenefitObjection.application_id == number))
-    no_reason = web.post(f"/benefits/objections/{objection}/resolve", {"outcome": "dismissed", "resolution": "", "date": ago(9),
-                                                                         "application": str(number)})
+    no_reason = web.post(
+        f"/benefits/objections/{objection}/resolve", {"outcome": "dismissed", "resolution": "", "date": ago(9), "application": str(number)}
+    )
     assert no_reason.status_code == 400 and 'id="refusal"' in no_reason.text
-    r = web.post(f"/benefits/objections/{objection}/resolve", {"outcome": "dismissed", "resolution": "经核实，子女均为女儿", "date": ago(9),
-                                                                 "application": str(number)})
+    r = web.post(
+        f"/benefits/objections/{objection}/resolve",
+        {"outcome": "dismissed", "resolution": "经核实，子女均为女儿", "date": ago(9), "application": str(number)},
+    )
     assert r.status_code == 303
     assert web.post(f"/benefits/applications/{number}/township-review", {"decision": "approve", "date": ago(8)}).status_code == 303
     # the county: the page shows the eligibility check; the confirmation makes a recipient
@@ -156,10 +171,19 @@ def test_the_whole_cycle_through_the_pages(web):
     assert r.status_code == 303
     with web.db.read() as s:
         rec = s.scalar(select(BenefitRecipient).where(BenefitRecipient.application_id == number))
-        steps = [(st.step, st.account) for st in s.scalars(select(BenefitStep).where(BenefitStep.application_id == number).order_by(BenefitStep.id))]
+        steps = [
+            (st.step, st.account)
+            for st in s.scalars(select(BenefitStep).where(BenefitStep.application_id == number).order_by(BenefitStep.id))
+        ]
     assert rec is not None and rec.person_id == web.id("li_f") and rec.since == dt.date.fromisoformat(ago(7))
-    assert steps == [("apply", "cun"), ("village_review", "cun"), ("post", "cun"), ("post_end", "cun"), ("township_review", "xiang"),
-                     ("confirm", "xian")]
+    assert steps == [
+        ("apply", "cun"),
+        ("village_review", "cun"),
+        ("post", "cun"),
+        ("post_end", "cun"),
+        ("township_review", "xiang"),
+        ("confirm", "xian"),
+    ]
     shown = web.get(f"/benefits/applications/{number}").text
     assert "已确认" in shown and "异议不成立" in shown and "经核实，子女均为女儿" in shown
 
@@ -167,8 +191,12 @@ def test_the_whole_cycle_through_the_pages(web):
 def through_township(web: Web, number: int, township: str = "xiang") -> None:
     web.as_("cun")
     assert web.post(f"/benefits/applications/{number}/village-review", {"decision": "approve", "date": ago(19)}).status_code == 303
-    assert web.post("/benefits/postings", {"programme": "reward", "year": str(TODAY.year), "village": "410185201201",
-                                           "date": ago(18)}).status_code == 303
+    assert (
+        web.post(
+            "/benefits/postings", {"programme": "reward", "year": str(TODAY.year), "village": "410185201201", "date": ago(18)}
+        ).status_code
+        == 303
+    )
     with web.db.read() as s:
         posting_id = s.get(BenefitApplication, number).posting_id
     assert web.post(f"/benefits/postings/{posting_id}/end", {"date": ago(10)}).status_code == 303
@@ -220,7 +248,7 @@ def test_the_auditor_reads_everything_and_changes_nothing(web):
     number = enter(web)
     web.as_("shenji")
     page = web.get(f"/benefits/applications/{number}").text
-    assert "测li_f" in page and "<form method=\"post\" action=\"/benefits/applications" not in page
+    assert "测li_f" in page and '<form method="post" action="/benefits/applications' not in page
     assert f'/benefits/applications/{number}"' in web.get("/benefits").text
     assert web.get("/benefits/apply").status_code == 403
     assert web.post(f"/benefits/applications/{number}/village-review", {"decision": "approve", "date": ago(19)}).status_code == 403
@@ -239,7 +267,9 @@ def test_a_form_without_the_session_token_is_refused(web):
 
 def test_import_of_applications_all_or_nothing(web):
     head = "身份证号码,项目,年度,申请日期,银行账号,声明事项\n"
-    good = head + "".join(f"{id_of(web, k)},reward,{TODAY.year},{ago(5)},62284800{i:08d},declaration\n" for i, k in enumerate(("li_f", "li_m")))
+    good = head + "".join(
+        f"{id_of(web, k)},reward,{TODAY.year},{ago(5)},62284800{i:08d},declaration\n" for i, k in enumerate(("li_f", "li_m"))
+    )
     bad = good + f"{id_of(web, 'far_f')},reward,{TODAY.year},{ago(5)},6228480099999999,declaration\n"  # another township's
     web.as_("cun")
     before = n_apps(web)

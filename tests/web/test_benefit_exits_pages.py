@@ -59,10 +59,13 @@ def table_rows(html: str, table_id: str | None = None) -> list[list[str]]:
     """The body rows of a table (the first ``table.stats``, or the one with ``table_id``) as cell texts."""
     part = html.split(f'id="{table_id}"')[1] if table_id else html.split('class="stats"')[1]
     body = part.split("<tbody>")[1].split("</tbody>")[0]
-    return [[text(c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", tr, re.S)] for tr in re.findall(r"<tr[^>]*>(.*?)</tr>", body, re.S)]
+    return [
+        [text(c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", tr, re.S)] for tr in re.findall(r"<tr[^>]*>(.*?)</tr>", body, re.S)
+    ]
 
 
 # ------------------------------------------------------------------------------------------ exits
+
 
 def test_a_death_found_by_the_township_is_confirmed_by_the_county(web):
     rec = web.desk.recipient("dm_f")
@@ -198,6 +201,7 @@ def test_the_re_confirmation_for_the_next_year_shows_its_counts(web):
 
 # ------------------------------------------------------------------------------------------ reports
 
+
 def test_the_recipients_report_on_screen_and_as_xlsx(web):
     for key in ("li_f", "li_m"):
         web.desk.recipient(key)
@@ -234,8 +238,11 @@ def test_a_report_of_a_unit_outside_the_area_is_refused(web):
     web.as_("xiang")
     page = web.get("/benefits/reports?show=recipients&year=2025").text  # default: the account's own unit
     assert [r[0] for r in table_rows(page)] == ["410185201201", "410185201202", TOWNSHIP]
-    for url in (f"/benefits/reports?show=recipients&year=2025&org={TOWN}", f"/benefits/reports/recipients.xlsx?year=2025&org={TOWN}",
-                f"/benefits/reports?show=coverage&date=2025-12-01&org={COUNTY}"):
+    for url in (
+        f"/benefits/reports?show=recipients&year=2025&org={TOWN}",
+        f"/benefits/reports/recipients.xlsx?year=2025&org={TOWN}",
+        f"/benefits/reports?show=coverage&date=2025-12-01&org={COUNTY}",
+    ):
         r = web.get(url)
         assert r.status_code == 404 and "不存在或不在您的管辖范围内" in text(r.text), url
         assert 'class="stats"' not in r.text
@@ -265,14 +272,23 @@ def test_the_coverage_rates_follow_a_record_added_and_ended_through_the_pages(we
     assert "/benefits/coverage" in forms(web.get("/benefits/coverage").text)
     r = post(web, "/benefits/coverage", {"person": id_number, "kind": "liaison", "detail": "", "since": "2025-10-10"})
     assert r.status_code == 400 and "detail" in r.text  # the service's validation: nothing recorded
-    r = post(web, "/benefits/coverage", {"person": id_number, "kind": "liaison", "detail": "乡计生办 王主任 138****0001", "since": "2025-10-10"})
+    r = post(
+        web, "/benefits/coverage", {"person": id_number, "kind": "liaison", "detail": "乡计生办 王主任 138****0001", "since": "2025-10-10"}
+    )
     assert r.status_code == 303 and r.headers["location"].endswith("done=coverage")
     with web.db.read() as s:
         c = s.scalar(select(BenefitCoverage))
     assert (c.person_id, c.kind, c.since, c.until) == (rec.person_id, "liaison", D(2025, 10, 10), None)
     page = web.get("/benefits/coverage").text
-    assert table_rows(page, "coverage")[0][:7] == [str(c.id), "测dm_f", table_rows(page, "coverage")[0][2], "联系人", "乡计生办 王主任 138****0001",
-                                                   "2025-10-10", ""]
+    assert table_rows(page, "coverage")[0][:7] == [
+        str(c.id),
+        "测dm_f",
+        table_rows(page, "coverage")[0][2],
+        "联系人",
+        "乡计生办 王主任 138****0001",
+        "2025-10-10",
+        "",
+    ]
     assert id_number not in page  # the ID number is masked
     web.as_("zhen")  # another township: neither its page nor its record
     assert 'id="no-coverage"' in web.get("/benefits/coverage").text
@@ -293,7 +309,9 @@ def test_the_coverage_records_of_an_area_from_the_service(web):
     rec = web.desk.recipient("dm_f", programme="special")
     with web.db.read() as s:
         person = s.get(Person, rec.person_id)
-    c = web.desk.step("xiang", coverage.record, person=person, kind="doctor", detail="乡卫生院 协议 2025-031", since=D(2025, 10, 10), today=TODAY)
+    c = web.desk.step(
+        "xiang", coverage.record, person=person, kind="doctor", detail="乡卫生院 协议 2025-031", since=D(2025, 10, 10), today=TODAY
+    )
     with web.db.read() as s:
         assert [(x.id, p.id) for x, p in coverage.in_area(s, web.desk.officer("shenji"))] == [(c.id, rec.person_id)]
         assert [x.id for x, _ in coverage.in_area(s, web.desk.officer("cun"))] == [c.id]
@@ -306,6 +324,7 @@ def test_the_coverage_records_of_an_area_from_the_service(web):
 
 # ------------------------------------------------------------------------------------------ reading, security, language
 
+
 def test_the_auditor_reads_exits_and_reports_but_gets_no_forms(web):
     rec = web.desk.recipient("dm_f")
     web.b.die("dm_f", D(2025, 6, 15))
@@ -316,8 +335,11 @@ def test_the_auditor_reads_exits_and_reports_but_gets_no_forms(web):
     assert page.status_code == 200 and f'id="exit-{e.id}"' in page.text and forms(page.text) == set()
     r = web.get(f"/benefits/reports?show=recipients&year=2025&org={COUNTY}")
     assert r.status_code == 200 and 'class="stats"' in r.text and forms(r.text) == set()
-    for url, data in ((f"/benefits/exits/{e.id}/confirm", {"date": "2025-07-02"}), ("/benefits/exits/detect", {"date": "2025-07-02"}),
-                      ("/benefits/reconfirm", {"programme": "reward", "year": "2026", "date": "2026-01-10"})):
+    for url, data in (
+        (f"/benefits/exits/{e.id}/confirm", {"date": "2025-07-02"}),
+        ("/benefits/exits/detect", {"date": "2025-07-02"}),
+        ("/benefits/reconfirm", {"programme": "reward", "year": "2026", "date": "2026-01-10"}),
+    ):
         assert post(web, url, data).status_code == 403, url
     assert exit_row(web.db, "death").status == "proposed" and ended_on(web.db, rec.id) is None
 

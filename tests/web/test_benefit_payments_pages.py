@@ -122,8 +122,9 @@ def test_the_county_creates_checks_releases_exports_and_settles_a_batch(web):
     rows = list(csv.reader(io.StringIO(first.content.decode("utf-8-sig"))))
     ref_f, ref_m = f"RK{line_of(web, 'li_f').id}", f"RK{line_of(web, 'li_m').id}"
     assert rows[0][:5] == ["业务流水号", "姓名", "身份证号码", "一卡通账号", "金额（元）"]
-    assert sorted((r[0], r[2], r[3], r[4]) for r in rows[1:]) == sorted([(ref_f, id_number(web, "li_f"), ACC_F, "960.00"),
-                                                                         (ref_m, id_number(web, "li_m"), ACC_M, "960.00")])
+    assert sorted((r[0], r[2], r[3], r[4]) for r in rows[1:]) == sorted(
+        [(ref_f, id_number(web, "li_f"), ACC_F, "960.00"), (ref_m, id_number(web, "li_m"), ACC_M, "960.00")]
+    )
     second = post(web, f"/benefits/batches/{n}/export", {"format": "csv"})
     assert second.content == first.content  # the same lines again
     assert count(web, PaymentExport, PaymentExport.batch_id == n) == 2  # each export recorded
@@ -172,8 +173,7 @@ def test_a_bad_result_file_is_refused_with_every_problem_and_changes_nothing(web
 def test_a_finding_is_cleared_only_with_a_reason_and_a_line_voided(web):
     shared = "6222777788889999"
     web.desk.recipient("far_f", worker="she", account=shared)
-    web.desk.step("cun", recipients.set_account, rec_of(web, "li_f"),
-                  account_no=shared, reason="同一张卡", on=D(2025, 4, 1))
+    web.desk.step("cun", recipients.set_account, rec_of(web, "li_f"), account_no=shared, reason="同一张卡", on=D(2025, 4, 1))
     n = service_batch(web)
     web.as_("xian")
     assert post(web, f"/benefits/batches/{n}/check", {}).status_code == 303  # the date: today
@@ -197,8 +197,9 @@ def test_a_finding_is_cleared_only_with_a_reason_and_a_line_voided(web):
     finally:
         pages_of_payments.LINES_SHOWN = kept
     lines = cut.split('id="lines"')[1].split("</table>")[0]
-    assert lines.count('<tr id="line-') == 1 and (f'id="line-{line_of(web, "far_f").id}"' in lines
-                                                  or f'id="line-{line_of(web, "li_f").id}"' in lines)
+    assert lines.count('<tr id="line-') == 1 and (
+        f'id="line-{line_of(web, "far_f").id}"' in lines or f'id="line-{line_of(web, "li_f").id}"' in lines
+    )
     assert 'class="status-blocked"' in lines and 'id="lines-cut"' in cut and "(1 / " in cut
 
     r = post(web, f"/benefits/findings/{f_li.id}/clear", {"reason": "  ", "batch": str(n)})
@@ -231,10 +232,14 @@ def test_the_auditor_reads_every_batch_but_acts_on_none(web):
     assert listing.status_code == 200 and f'href="/benefits/batches/{n}"' in listing.text and 'id="create-batch"' not in listing.text
     page = web.get(f"/benefits/batches/{n}")
     assert page.status_code == 200 and "960.00" in page.text and "6222********2222" in page.text
-    assert "<form method=\"post\" action=\"/benefits" not in page.text  # read-only: no step, clear, void, export or import
-    steps = ((f"/benefits/batches/{n}/release", {}), (f"/benefits/batches/{n}/check", {}),
-             ("/benefits/batches", {"programme": "reward", "period": "2025Q1"}), (f"/benefits/batches/{n}/export", {"format": "csv"}),
-             (f"/benefits/lines/{line_of(web, 'li_f').id}/void", {"reason": "x", "batch": str(n)}))
+    assert '<form method="post" action="/benefits' not in page.text  # read-only: no step, clear, void, export or import
+    steps = (
+        (f"/benefits/batches/{n}/release", {}),
+        (f"/benefits/batches/{n}/check", {}),
+        ("/benefits/batches", {"programme": "reward", "period": "2025Q1"}),
+        (f"/benefits/batches/{n}/export", {"format": "csv"}),
+        (f"/benefits/lines/{line_of(web, 'li_f').id}/void", {"reason": "x", "batch": str(n)}),
+    )
     for url, data in steps:
         r = post(web, url, data)
         assert r.status_code == 403, url
@@ -319,8 +324,9 @@ def test_a_post_without_the_csrf_token_is_refused(web):
     assert r.status_code == 403
     r = web.post("/benefits/batches", {"programme": "reward", "period": "2025"}, token="forged")
     assert r.status_code == 403
-    r = web.c.post(f"/benefits/recipients/{rec_of(web, 'li_f')}/account", data={"account": "6222111111111111", "reason": "x"},
-                   follow_redirects=False)
+    r = web.c.post(
+        f"/benefits/recipients/{rec_of(web, 'li_f')}/account", data={"account": "6222111111111111", "reason": "x"}, follow_redirects=False
+    )
     assert r.status_code == 403
     assert count(web, PaymentBatch) == 0
     assert scalar(web, select(BenefitRecipient.account_no).where(BenefitRecipient.id == rec_of(web, "li_f"))) == ACC_F

@@ -36,8 +36,13 @@ DAY = dt.date(2024, 12, 31)  # the fixture county's known year
 def env(db, monkeypatch):
     fx.build(db)
     with db.write(fx.ACTOR) as s:
-        for user, role, unit in (("cun1", "village_worker", fx.V1), ("xiang1", "township_officer", fx.T1), ("shenji", "auditor", fx.COUNTY),
-                                 ("jiangfu", "benefit_admin", fx.COUNTY), ("xitong", "sysadmin", fx.COUNTY)):
+        for user, role, unit in (
+            ("cun1", "village_worker", fx.V1),
+            ("xiang1", "township_officer", fx.T1),
+            ("shenji", "auditor", fx.COUNTY),
+            ("jiangfu", "benefit_admin", fx.COUNTY),
+            ("xitong", "sysadmin", fx.COUNTY),
+        ):
             accounts.create_account(s, username=user, display_name=f"显示{user}", role=role, unit_code=unit, password=PW)
     monkeypatch.setattr(dashboard, "today", lambda: DAY)
     with TestClient(web.create_app(db, secret="k", secure_cookies=False)) as c:
@@ -53,8 +58,11 @@ def sign_in(c, db, user):
             accounts.confirm_totp(s, acc, secret, pyotp.TOTP(secret).now())
             code = secret
     t = c.get("/login").text.split('name="csrf_token" value="')[1].split('"')[0]
-    r = c.post("/login", data={"username": user, "password": PW, "totp": totp_code(db, user, code) if code else "", "csrf_token": t},
-               follow_redirects=False)
+    r = c.post(
+        "/login",
+        data={"username": user, "password": PW, "totp": totp_code(db, user, code) if code else "", "csrf_token": t},
+        follow_redirects=False,
+    )
     assert r.status_code == 303
 
 
@@ -118,6 +126,7 @@ def test_funnel_limits_are_binomial_and_agree_with_each_units_interval():
         def indicators(self, org, q, *, level=None, codes=None, scope=None, disaggregate=True):
             def iv(code, m, f):
                 return IndicatorValue("srb", code, code, level or "county", (), m / f * 100 if f else None, m, f)
+
             if level is None:
                 return [iv("county", 10600, 10000)]
             return [iv(k, m, f) for k, (m, f) in counts.items()]
@@ -178,6 +187,7 @@ def test_the_system_administrator_gets_administration_links_only(env):
 
 # ------------------------------------------------------------------------------------------------ backlog
 
+
 @pytest.fixture
 def entered(db):
     """Events entered now in T1's villages and in T2's: some late, some not, a retraction, a generator's."""
@@ -193,9 +203,18 @@ def entered(db):
         old3 = helpers.add_resident(s, "孙老", "M", dt.date(1932, 1, 1), helpers.V3, 5, registered=dt.date(2000, 1, 1))
 
         def baby(name, born, unit, mother, with_id=False, n=0):
-            p = persons.add_person(s, helpers.SYSTEM, name=name, sex="F", birth_date=born, id_number=helpers.pid(born, "F", 50 + n) if with_id else None,
-                                   temp_key=None if with_id else persons.new_temp_key(born))
-            events.record(s, helpers.SYSTEM, "birth", p, born, mother=mother, hukou_unit=unit, residence_unit=unit, hukou_type="agricultural")
+            p = persons.add_person(
+                s,
+                helpers.SYSTEM,
+                name=name,
+                sex="F",
+                birth_date=born,
+                id_number=helpers.pid(born, "F", 50 + n) if with_id else None,
+                temp_key=None if with_id else persons.new_temp_key(born),
+            )
+            events.record(
+                s, helpers.SYSTEM, "birth", p, born, mother=mother, hukou_unit=unit, residence_unit=unit, hukou_type="agricultural"
+            )
             return p
 
         baby("钱甲", ago(50), v1, mum)  # late (50 days) and no ID yet
@@ -209,7 +228,9 @@ def entered(db):
         events.record(s, helpers.SYSTEM, "death", old3, ago(31))  # another township: late
     synth = Officer.system(Actor("synth", "system", "test"))
     with db.write(synth.actor) as s:  # a generator's bulk entry is not a late registration
-        late_by_system = helpers.add_resident(s, "周某", "M", dt.date(1950, 1, 1), helpers.V1, 6, registered=dt.date(2000, 1, 1), officer=synth)
+        late_by_system = helpers.add_resident(
+            s, "周某", "M", dt.date(1950, 1, 1), helpers.V1, 6, registered=dt.date(2000, 1, 1), officer=synth
+        )
         events.record(s, synth, "death", late_by_system, ago(200))
     return db, today
 

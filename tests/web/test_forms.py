@@ -28,12 +28,21 @@ def env(db):
     build_units(db)
     who = {}
     with db.write(ACTOR) as s:
-        for key, name, sex, birth, village, n in (("mother", "王芳", "F", D(1990, 3, 1), V1, 1), ("father", "李强", "M", D(1988, 6, 1), V1, 2),
-                                                  ("far", "赵二", "F", D(1986, 3, 1), V3, 3), ("man", "张三", "M", D(1980, 1, 1), V1, 4),
-                                                  ("woman", "陈静", "F", D(1992, 2, 2), V1, 5), ("other_mother", "汪丽", "F", D(1991, 4, 4), V2, 6)):
+        for key, name, sex, birth, village, n in (
+            ("mother", "王芳", "F", D(1990, 3, 1), V1, 1),
+            ("father", "李强", "M", D(1988, 6, 1), V1, 2),
+            ("far", "赵二", "F", D(1986, 3, 1), V3, 3),
+            ("man", "张三", "M", D(1980, 1, 1), V1, 4),
+            ("woman", "陈静", "F", D(1992, 2, 2), V1, 5),
+            ("other_mother", "汪丽", "F", D(1991, 4, 4), V2, 6),
+        ):
             who[key] = add_resident(s, name, sex, birth, village, n, registered=D(2000, 1, 1) if birth < D(2000, 1, 1) else None).id
-        for user, role, unit in (("cun1", "village_worker", V1), ("xiang1", "township_officer", T1), ("xiang2", "township_officer", T2),
-                                 ("shenji", "auditor", COUNTY)):
+        for user, role, unit in (
+            ("cun1", "village_worker", V1),
+            ("xiang1", "township_officer", T1),
+            ("xiang2", "township_officer", T2),
+            ("shenji", "auditor", COUNTY),
+        ):
             acc = accounts.create_account(s, username=user, display_name=f"显示{user}", role=role, unit_code=unit, password=PW)
             if role == "auditor":  # the role needs a second factor
                 secret, _ = accounts.start_totp(acc)
@@ -49,7 +58,9 @@ SECRETS: dict[str, str] = {}
 def sign_in(c, user="cun1"):
     t = c.get("/login").text.split('name="csrf_token" value="')[1].split('"')[0]
     code = totp_code(c.app.state.db, user, SECRETS[user]) if user in SECRETS else ""
-    assert c.post("/login", data={"username": user, "password": PW, "totp": code, "csrf_token": t}, follow_redirects=False).status_code == 303
+    assert (
+        c.post("/login", data={"username": user, "password": PW, "totp": code, "csrf_token": t}, follow_redirects=False).status_code == 303
+    )
 
 
 def token(c, url="/register"):
@@ -73,15 +84,27 @@ def counts(db) -> tuple[int, int, int]:
 
 
 def birth(who, **more):
-    return {"name": "王小明", "sex": "M", "birth_date": BORN.isoformat(), "mother": str(who["mother"]), "father": str(who["father"]),
-            "village": V1, "household": "", "place": "县医院", "id_number": "", **more}
+    return {
+        "name": "王小明",
+        "sex": "M",
+        "birth_date": BORN.isoformat(),
+        "mother": str(who["mother"]),
+        "father": str(who["father"]),
+        "village": V1,
+        "household": "",
+        "place": "县医院",
+        "id_number": "",
+        **more,
+    }
 
 
 def test_birth_form_registers_the_child_with_a_temporary_key(env):
     c, who, db = env
     sign_in(c)
     page = c.get("/register/birth").text
-    assert 'name="csrf_token"' in page and f'<option value="{V1}" selected>' in page and V3 not in page  # the own village; no other township
+    assert (
+        'name="csrf_token"' in page and f'<option value="{V1}" selected>' in page and V3 not in page
+    )  # the own village; no other township
     r = post(c, "/register/birth", birth(who))
     assert r.status_code == 303, re.findall(r'class="(?:error|warning)"[^>]*>([^<]*)<', r.text)
     child_id = int(r.headers["location"].rsplit("/", 1)[1])
@@ -91,9 +114,19 @@ def test_birth_form_registers_the_child_with_a_temporary_key(env):
         cs = s.get(Changeset, ev.created_cs)
         st = asof.person_state(s, child, D(2024, 6, 1))
         v1 = s.scalar(select(OrgUnit.id).where(OrgUnit.code == V1))
-    assert (child.name, child.sex, child.birth_date, child.id_number) == ("王小明", "M", BORN, None) and child.temp_key.startswith("T20240501-")
-    assert (ev.kind, ev.date, ev.mother_id, ev.father_id, ev.hukou_unit_id, ev.residence_unit_id, ev.place, ev.source) == \
-        ("birth", BORN, who["mother"], who["father"], v1, v1, "县医院", "village")
+    assert (child.name, child.sex, child.birth_date, child.id_number) == ("王小明", "M", BORN, None) and child.temp_key.startswith(
+        "T20240501-"
+    )
+    assert (ev.kind, ev.date, ev.mother_id, ev.father_id, ev.hukou_unit_id, ev.residence_unit_id, ev.place, ev.source) == (
+        "birth",
+        BORN,
+        who["mother"],
+        who["father"],
+        v1,
+        v1,
+        "县医院",
+        "village",
+    )
     assert (cs.actor, cs.channel) == ("cun1", "web") and st.hukou_unit == V1 and st.hukou_type == "agricultural"  # the mother's type
     assert "王小明" in c.get(f"/persons/{child_id}").text
     mother_page = c.get(f"/persons/{who['mother']}").text  # the mother's timeline names whose birth it is
@@ -105,7 +138,9 @@ def test_birth_with_an_id_number_and_a_household(env):
     from renkou.registry import persons
 
     with db.write(ACTOR) as s:
-        persons.create_household(s, SYSTEM, number="H-0001", unit=s.scalar(select(OrgUnit).where(OrgUnit.code == V1)), created_on=D(2010, 1, 1))
+        persons.create_household(
+            s, SYSTEM, number="H-0001", unit=s.scalar(select(OrgUnit).where(OrgUnit.code == V1)), created_on=D(2010, 1, 1)
+        )
     sign_in(c, "xiang1")  # a township officer chooses among the villages of the township
     page = c.get("/register/birth").text
     assert V1 in page and V2 in page and V3 not in page
@@ -118,17 +153,20 @@ def test_birth_with_an_id_number_and_a_household(env):
     assert child.temp_key is None and st.household == "H-0001" and st.relation == "child"
 
 
-@pytest.mark.parametrize("change, where, message", [
-    ({"name": ""}, "name", "必填项不能为空"),
-    ({"mother": ""}, "mother", "必填项不能为空"),
-    ({"sex": ""}, "sex", "必填项不能为空"),
-    ({"birth_date": "2024-13-40"}, "birth_date", "不是有效日期"),
-    ({"birth_date": "2099-01-01"}, "birth_date", "日期晚于今天"),
-    ({"birth_date": "1989-01-01"}, "mother", "早于该人员出生日期"),  # before the mother was born
-    ({"id_number": "41010220240501101X"}, "id_number", "校验码错误"),
-    ({"id_number": "12345"}, "id_number", "身份证号码应为 18 位"),
-    ({"household": "NO-SUCH"}, "household", "户编号 NO-SUCH 不存在"),
-])
+@pytest.mark.parametrize(
+    "change, where, message",
+    [
+        ({"name": ""}, "name", "必填项不能为空"),
+        ({"mother": ""}, "mother", "必填项不能为空"),
+        ({"sex": ""}, "sex", "必填项不能为空"),
+        ({"birth_date": "2024-13-40"}, "birth_date", "不是有效日期"),
+        ({"birth_date": "2099-01-01"}, "birth_date", "日期晚于今天"),
+        ({"birth_date": "1989-01-01"}, "mother", "早于该人员出生日期"),  # before the mother was born
+        ({"id_number": "41010220240501101X"}, "id_number", "校验码错误"),
+        ({"id_number": "12345"}, "id_number", "身份证号码应为 18 位"),
+        ({"household": "NO-SUCH"}, "household", "户编号 NO-SUCH 不存在"),
+    ],
+)
 def test_birth_problems_are_shown_at_their_field_and_nothing_is_saved(env, change, where, message):
     c, who, db = env
     sign_in(c)
@@ -196,8 +234,20 @@ def test_duplicates_by_name_pinyin_and_id_number_across_the_county(env):
     assert r.status_code == 200 and "姓名拼音相同且出生日期相同" in r.text and "王小明" in r.text
     r = post(c, "/register/birth", birth(who, name="王小明", mother=str(who["other_mother"]), father="", village=V2))
     assert r.status_code == 200 and "姓名与出生日期相同" in r.text
-    r = post(c, "/register/birth", birth(who, name="别人", id_number=idn, mother=str(who["other_mother"]), father="", village=V2,
-                                         confirm_new="1", seen="1,2,3,4,5,6,7,8,9"))
+    r = post(
+        c,
+        "/register/birth",
+        birth(
+            who,
+            name="别人",
+            id_number=idn,
+            mother=str(who["other_mother"]),
+            father="",
+            village=V2,
+            confirm_new="1",
+            seen="1,2,3,4,5,6,7,8,9",
+        ),
+    )
     assert r.status_code == 400 and "此身份证号码已经登记" in field(r.text, "id_number") and "身份证号码相同" in r.text
     listed = r.text.split('id="duplicates"')[1]
     assert idn not in listed and idnumber.mask(idn) in listed  # masked in the list
@@ -234,8 +284,18 @@ def test_death_marriage_divorce_and_move_forms_save(env):
     sign_in(c, "xiang1")  # V2 is in the township officer's area (for the village worker of V1 she would leave it)
     r = post(c, "/register/move", {"person": who["woman"], "date": "2024-02-02", "scope": "both", "dest": "unit", "dest_unit": V2})
     assert r.status_code == 303 and r.headers["location"] == f"/persons/{who['woman']}"
-    r = post(c, "/register/move", {"person": who["father"], "date": "2024-03-03", "scope": "residence", "dest": "outside",
-                                   "dest_code": "440305", "place": "深圳市南山区"})
+    r = post(
+        c,
+        "/register/move",
+        {
+            "person": who["father"],
+            "date": "2024-03-03",
+            "scope": "residence",
+            "dest": "outside",
+            "dest_code": "440305",
+            "place": "深圳市南山区",
+        },
+    )
     assert r.status_code == 303
     with db.read() as s:
         mine = {e.kind: e for e in s.scalars(select(Event).where(Event.source == "village"))}
@@ -253,18 +313,30 @@ def test_death_marriage_divorce_and_move_forms_save(env):
     assert f'结婚：<a href="/persons/{who["man"]}">张三</a>' in page and f'离婚：<a href="/persons/{who["man"]}">张三</a>' in page
 
 
-@pytest.mark.parametrize("url, data, where, message", [
-    ("/register/death", {"person": "man", "date": "1970-01-01"}, "date", "早于该人员出生日期"),
-    ("/register/death", {"person": "man", "date": ""}, "date", "必填项不能为空"),
-    ("/register/death", {"person": "", "date": "2024-01-01"}, "person", "必填项不能为空"),
-    ("/register/marriage", {"person": "man", "partner": "man", "date": "2020-01-01"}, "partner", "双方不能是同一人"),
-    ("/register/marriage", {"person": "man", "partner": "woman", "date": "1991-01-01"}, "partner", "早于该人员出生日期"),
-    ("/register/divorce", {"person": "man", "partner": "", "date": "2020-01-01"}, "partner", "必填项不能为空"),
-    ("/register/move", {"person": "man", "date": "2024-01-01", "scope": "", "dest": "unit", "dest_unit": V2}, "scope", "必填项不能为空"),
-    ("/register/move", {"person": "man", "date": "2024-01-01", "scope": "both", "dest": "outside", "dest_code": "12ab"}, "dest_code",
-     "代码格式不符"),
-    ("/register/move", {"person": "man", "date": "2024-01-01", "scope": "both", "dest": ""}, "dest", "必填项不能为空"),
-])
+@pytest.mark.parametrize(
+    "url, data, where, message",
+    [
+        ("/register/death", {"person": "man", "date": "1970-01-01"}, "date", "早于该人员出生日期"),
+        ("/register/death", {"person": "man", "date": ""}, "date", "必填项不能为空"),
+        ("/register/death", {"person": "", "date": "2024-01-01"}, "person", "必填项不能为空"),
+        ("/register/marriage", {"person": "man", "partner": "man", "date": "2020-01-01"}, "partner", "双方不能是同一人"),
+        ("/register/marriage", {"person": "man", "partner": "woman", "date": "1991-01-01"}, "partner", "早于该人员出生日期"),
+        ("/register/divorce", {"person": "man", "partner": "", "date": "2020-01-01"}, "partner", "必填项不能为空"),
+        (
+            "/register/move",
+            {"person": "man", "date": "2024-01-01", "scope": "", "dest": "unit", "dest_unit": V2},
+            "scope",
+            "必填项不能为空",
+        ),
+        (
+            "/register/move",
+            {"person": "man", "date": "2024-01-01", "scope": "both", "dest": "outside", "dest_code": "12ab"},
+            "dest_code",
+            "代码格式不符",
+        ),
+        ("/register/move", {"person": "man", "date": "2024-01-01", "scope": "both", "dest": ""}, "dest", "必填项不能为空"),
+    ],
+)
 def test_event_form_problems_at_their_field_nothing_saved(env, url, data, where, message):
     c, who, db = env
     sign_in(c)
@@ -288,14 +360,19 @@ def test_another_townships_unit_mother_or_person_is_not_found_and_nothing_is_wri
     sign_in(c)
     far = str(who["far"])
     before = counts(db)
-    for url, data in (("/register/birth", birth(who, mother=far)), ("/register/birth", birth(who, father=far)),
-                      ("/register/birth", birth(who, village=V3)), ("/register/birth", birth(who, village=V2)),  # V2: same township, not this village
-                      ("/register/birth", birth(who, mother="not-a-number")), ("/register/birth", birth(who, mother="999999")),
-                      ("/register/death", {"person": far, "date": "2024-01-01"}),
-                      ("/register/marriage", {"person": who["man"], "partner": far, "date": "2024-01-01"}),
-                      ("/register/move", {"person": far, "date": "2024-01-01", "scope": "both", "dest": "unit", "dest_unit": V1}),
-                      ("/register/move", {"person": who["man"], "date": "2024-01-01", "scope": "both", "dest": "unit", "dest_unit": "410102999999"}),
-                      ("/register/birth", {**birth(who, mother=far), "find": "mother", "mother_q": "王"})):
+    for url, data in (
+        ("/register/birth", birth(who, mother=far)),
+        ("/register/birth", birth(who, father=far)),
+        ("/register/birth", birth(who, village=V3)),
+        ("/register/birth", birth(who, village=V2)),  # V2: same township, not this village
+        ("/register/birth", birth(who, mother="not-a-number")),
+        ("/register/birth", birth(who, mother="999999")),
+        ("/register/death", {"person": far, "date": "2024-01-01"}),
+        ("/register/marriage", {"person": who["man"], "partner": far, "date": "2024-01-01"}),
+        ("/register/move", {"person": far, "date": "2024-01-01", "scope": "both", "dest": "unit", "dest_unit": V1}),
+        ("/register/move", {"person": who["man"], "date": "2024-01-01", "scope": "both", "dest": "unit", "dest_unit": "410102999999"}),
+        ("/register/birth", {**birth(who, mother=far), "find": "mother", "mother_q": "王"}),
+    ):
         r = post(c, url, data)
         assert r.status_code == 404, (url, data)
         assert "您的管辖范围内没有" in r.text and "赵二" not in r.text

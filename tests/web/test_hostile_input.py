@@ -36,9 +36,17 @@ def field_names() -> list[str]:
 
 FIELDS = field_names()
 VALUES = {
-    "long": "x" * 100_000, "nul": "a\x00b", "top code point": "\U0010ffff",
-    "negative": "-1", "huge": "99999999999999999999", "float": "1e309", "superscript digit": "²",
-    "zero date": "0000-00-00", "far date": "9999-12-31", "no such day": "2023-02-30", "empty": "",
+    "long": "x" * 100_000,
+    "nul": "a\x00b",
+    "top code point": "\U0010ffff",
+    "negative": "-1",
+    "huge": "99999999999999999999",
+    "float": "1e309",
+    "superscript digit": "²",
+    "zero date": "0000-00-00",
+    "far date": "9999-12-31",
+    "no such day": "2023-02-30",
+    "empty": "",
 }
 NOT_UTF8 = {"escaped": b"%FF%FE%C0%80", "raw": b"\xff\xfe\xc0\x80"}
 PATH_VALUE = {"username": "cun"}  # any other path parameter: 1
@@ -73,8 +81,7 @@ def test_hostile_form_values_are_no_server_error(db, user):
                     errors.append((url, what, r.status_code))
             for what, raw in NOT_UTF8.items():
                 body = f"csrf_token={quote(token)}&".encode() + b"&".join(n.encode() + b"=" + raw for n in FIELDS)
-                r = c.post(url, content=body, headers={"content-type": "application/x-www-form-urlencoded"},
-                           follow_redirects=False)
+                r = c.post(url, content=body, headers={"content-type": "application/x-www-form-urlencoded"}, follow_redirects=False)
                 if r.status_code >= 500:
                     errors.append((url, what, r.status_code))
         for url, names in routes(web.app, "GET"):
@@ -112,8 +119,7 @@ def test_hostile_sign_in_values_are_no_server_error(db):
         c = TestClient(web.app, raise_server_exceptions=False)
         token = c.get("/login").text.split('name="csrf_token" value="')[1].split('"')[0]
         for what, value in VALUES.items():
-            r = c.post("/login", data={"csrf_token": token, "username": value, "password": value, "totp": value},
-                       follow_redirects=False)
+            r = c.post("/login", data={"csrf_token": token, "username": value, "password": value, "totp": value}, follow_redirects=False)
             assert r.status_code < 500, what
         for what, raw in NOT_UTF8.items():
             body = f"csrf_token={quote(token)}&username={raw.decode('latin-1')}&password=".encode("latin-1") + raw

@@ -27,9 +27,15 @@ from tests.xlsx_kit import cut_short, declare_dimension, rewrite_sheet, write_xl
 
 PW = "Village.Work-2026"
 D = dt.date
-ROLES = {"cun1": ("village_worker", V1), "xiang1": ("township_officer", T1), "xiang2": ("township_officer", T2),
-         "tongji": ("county_statistician", COUNTY), "jiangfu": ("benefit_admin", COUNTY), "shenji": ("auditor", COUNTY),
-         "xitong": ("sysadmin", COUNTY)}
+ROLES = {
+    "cun1": ("village_worker", V1),
+    "xiang1": ("township_officer", T1),
+    "xiang2": ("township_officer", T2),
+    "tongji": ("county_statistician", COUNTY),
+    "jiangfu": ("benefit_admin", COUNTY),
+    "shenji": ("auditor", COUNTY),
+    "xitong": ("sysadmin", COUNTY),
+}
 HEAD = "身份证号码,姓名,性别,出生日期,户籍地代码,居住地代码\n"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -39,8 +45,10 @@ def env(db, tmp_path):
     build_units(db)
     secrets = {}
     with db.write(ACTOR) as s:
-        people = {"mine": add_resident(s, "赵一", "F", D(1985, 3, 1), V1, 1).id_number,
-                  "far": add_resident(s, "赵二", "M", D(1986, 3, 1), V3, 2).id_number}
+        people = {
+            "mine": add_resident(s, "赵一", "F", D(1985, 3, 1), V1, 1).id_number,
+            "far": add_resident(s, "赵二", "M", D(1986, 3, 1), V3, 2).id_number,
+        }
         for user, (role, unit) in ROLES.items():
             acc = accounts.create_account(s, username=user, display_name=f"显示{user}", role=role, unit_code=unit, password=PW)
             if role in ("county_statistician", "benefit_admin", "auditor", "sysadmin"):
@@ -92,6 +100,7 @@ def problems(html: str) -> list[list[str]]:
 
 # ------------------------------------------------------------------------------------------------ access
 
+
 @pytest.mark.parametrize("user", sorted(ROLES))
 def test_only_the_township_officer_may_import(env, user):
     c, _, _ = env
@@ -115,6 +124,7 @@ def test_the_import_templates_download(env):
 
 
 # ------------------------------------------------------------------------------------------------ the flow
+
 
 def test_a_valid_file_is_checked_without_writing_then_committed(env):
     c, db, _ = env
@@ -150,8 +160,12 @@ def test_an_invalid_file_lists_its_problems_in_chinese_and_cannot_be_committed(e
     c, db, _ = env
     sign_in(c, "xiang1")
     before = counts(db)
-    text = (HEAD + person_row("王芳", "F", D(1990, 1, 1), V1, 11) + f"12345,张三,男,1991-01-01,{V1},{V1}\n"
-            + f"{pid(D(1992, 1, 1), 'M', 13)},,男,1992-13-01,{V1},{V1}\n")
+    text = (
+        HEAD
+        + person_row("王芳", "F", D(1990, 1, 1), V1, 11)
+        + f"12345,张三,男,1991-01-01,{V1},{V1}\n"
+        + f"{pid(D(1992, 1, 1), 'M', 13)},,男,1992-13-01,{V1},{V1}\n"
+    )
     token = job_of(upload(c, text))
     page = c.get(f"/import/{token}").text
     assert 'id="commit"' not in page and "发现错误" in page and "<strong>3</strong>" in page
@@ -185,8 +199,12 @@ def test_rows_outside_the_area_stop_the_whole_file(env):
     c, db, people = env
     sign_in(c, "xiang1")
     before = counts(db)
-    text = HEAD + person_row("王芳", "F", D(1990, 1, 1), V1, 11) + person_row("李四", "M", D(1980, 1, 1), V3, 14) \
+    text = (
+        HEAD
+        + person_row("王芳", "F", D(1990, 1, 1), V1, 11)
+        + person_row("李四", "M", D(1980, 1, 1), V3, 14)
         + f"{pid(D(1981, 1, 1), 'M', 15)},无单位,男,1981-01-01,,\n"
+    )
     token = job_of(upload(c, text))
     rows = problems(c.get(f"/import/{token}").text)
     assert [r[:3] for r in rows] == [["3", "户籍地代码", V3], ["3", "居住地代码", V3], ["4", "户籍地代码", ""]]
@@ -194,8 +212,12 @@ def test_rows_outside_the_area_stop_the_whole_file(env):
     assert c.post(f"/import/{token}/commit", data={"csrf_token": csrf(c)}, follow_redirects=False).status_code == 409
     assert counts(db) == before
     # events: the subject of another township is "not found", exactly like somebody who does not exist
-    events = "事件类型,当事人证件号,日期\n" + f"death,{people['far']},2024-01-01\n" + f"death,{pid(D(1950, 1, 1), 'M', 99)},2024-01-01\n" \
+    events = (
+        "事件类型,当事人证件号,日期\n"
+        + f"death,{people['far']},2024-01-01\n"
+        + f"death,{pid(D(1950, 1, 1), 'M', 99)},2024-01-01\n"
         + f"death,{people['mine']},2024-01-01\n"
+    )
     token = job_of(upload(c, events, kind="events", name="events.csv"))
     rows = problems(c.get(f"/import/{token}").text)
     assert [r[:2] for r in rows] == [["2", "当事人证件号"], ["3", "当事人证件号"]]
@@ -219,8 +241,14 @@ def test_a_row_outside_the_area_reveals_nothing_the_register_holds(env):
         dead_key = dead.id_number
     sign_in(c, "xiang1")
     far, nobody = people["far"], pid(D(1987, 4, 4), "M", 9)
-    text = HEAD + f"{far},赵二,男,1986-03-01,{V3},{V3}\n" + f"{nobody},孙某,男,1987-04-04,{V3},{V3}\n" \
-        + f"{far},赵三,男,1986-03-01,{V3},{V3}\n" + f"{far},赵二,男,1986-03-01,{V1},{V1}\n" + f"{far},错名,女,1999-09-09,{V1},{V1}\n"
+    text = (
+        HEAD
+        + f"{far},赵二,男,1986-03-01,{V3},{V3}\n"
+        + f"{nobody},孙某,男,1987-04-04,{V3},{V3}\n"
+        + f"{far},赵三,男,1986-03-01,{V3},{V3}\n"
+        + f"{far},赵二,男,1986-03-01,{V1},{V1}\n"
+        + f"{far},错名,女,1999-09-09,{V1},{V1}\n"
+    )
     rows = problems(c.get(f"/import/{job_of(upload(c, text))}").text)
     by_row: dict[str, list] = {}
     for r in rows:
@@ -248,7 +276,10 @@ def test_a_county_account_has_no_area_limit_in_the_check(env):
         township = Scope.for_unit(s, _unit_id(s, T1))
         assert check(s, "persons", table, county).problems == []
         refused = check(s, "persons", table, township)
-        assert [(p.row, p.field, p.rule) for p in refused.problems] == [(2, "hukou_unit", "outside_area"), (2, "residence_unit", "outside_area")]
+        assert [(p.row, p.field, p.rule) for p in refused.problems] == [
+            (2, "hukou_unit", "outside_area"),
+            (2, "residence_unit", "outside_area"),
+        ]
         assert refused.rows == {2}
 
 
@@ -358,8 +389,10 @@ def test_expired_jobs_are_deleted(env, monkeypatch):
 def test_an_xlsx_declaring_fewer_rows_than_it_holds_is_read_whole_on_the_web(env, tmp_path):
     c, db, _ = env
     sign_in(c, "xiang1")
-    rows = [["身份证号码", "姓名", "性别", "出生日期", "户籍地代码", "居住地代码"],
-            *[[pid(D(1990, 1, i), "F", 20 + i), f"人{i}", "女", f"1990-01-{i:02d}", V1, V1] for i in range(1, 6)]]
+    rows = [
+        ["身份证号码", "姓名", "性别", "出生日期", "户籍地代码", "居住地代码"],
+        *[[pid(D(1990, 1, i), "F", 20 + i), f"人{i}", "女", f"1990-01-{i:02d}", V1, V1] for i in range(1, 6)],
+    ]
     path = rewrite_sheet(write_xlsx(tmp_path / "人员.xlsx", rows), declare_dimension("A1:F2"))
     data = {"kind": "persons", "csrf_token": csrf(c)}
     token = job_of(c.post("/import", data=data, files={"file": ("人员.xlsx", path.read_bytes(), XLSX)}, follow_redirects=False))

@@ -84,8 +84,11 @@ def test_the_system_administrator_sees_no_personal_data(env):
         secret, _ = accounts.start_totp(acc)
         accounts.confirm_totp(s, acc, secret, pyotp.TOTP(secret).now())
     t = c.get("/login").text.split('name="csrf_token" value="')[1].split('"')[0]
-    r = c.post("/login", data={"username": "xitong", "password": PW, "totp": totp_code(db, "xitong", secret), "csrf_token": t},
-               follow_redirects=False)
+    r = c.post(
+        "/login",
+        data={"username": "xitong", "password": PW, "totp": totp_code(db, "xitong", secret), "csrf_token": t},
+        follow_redirects=False,
+    )
     assert r.status_code == 303
     assert c.get("/persons", params={"q": "赵"}).status_code == 403
     assert c.get(f"/persons/{pid(db, mine)}").status_code == 403
@@ -154,8 +157,16 @@ def test_no_search_text_is_a_server_error(env, q):
     assert r.status_code == (400 if "\x00" in q else 200) and "赵二" not in r.text  # NUL: refused by renkou.web.security.text_guard
 
 
-@pytest.mark.parametrize("url", ["/persons/99999999999999999999", "/persons/9223372036854775808", "/persons/-9223372036854775809",
-                                 "/persons/1/events/99999999999999999999/correct", "/persons/abc"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/persons/99999999999999999999",
+        "/persons/9223372036854775808",
+        "/persons/-9223372036854775809",
+        "/persons/1/events/99999999999999999999/correct",
+        "/persons/abc",
+    ],
+)
 def test_an_id_beyond_64_bits_is_not_found(env, url):
     c, *_ = env
     sign_in(c, "cun1")
@@ -169,10 +180,13 @@ def test_the_person_page_shows_no_id_number_from_the_address(env):
     c, mine, _, db = env
     sign_in(c, "cun1")
     me = pid(db, mine)
+
     def shown(html: str) -> str:
         return html.split('<td id="id-number">')[1].split("<")[0]
 
     r = c.get(f"/persons/{me}", params={"revealed": "110101199001011234"})
     assert r.status_code == 200 and shown(r.text) == mine[:6] + "********" + mine[-4:] and mine not in r.text
     csrf = r.text.split('name="csrf_token" value="')[1].split('"')[0]
-    assert shown(c.post(f"/persons/{me}/reveal", data={"reason": "核对户籍", "csrf_token": csrf}).text) == mine  # the audited reveal shows it
+    assert (
+        shown(c.post(f"/persons/{me}/reveal", data={"reason": "核对户籍", "csrf_token": csrf}).text) == mine
+    )  # the audited reveal shows it

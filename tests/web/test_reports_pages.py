@@ -27,9 +27,14 @@ from tests.stats import fixture as fx
 
 PW = "Village.Work-2026"
 ACCOUNTS = {  # user: (role, unit)
-    "cun1": ("village_worker", fx.V1), "cun2": ("village_worker", fx.V2), "xiang1": ("township_officer", fx.T1),
-    "xiang2": ("township_officer", fx.T2), "tongji": ("county_statistician", fx.COUNTY), "shenji": ("auditor", fx.COUNTY),
-    "jiangfu": ("benefit_admin", fx.COUNTY), "xitong": ("sysadmin", fx.COUNTY),
+    "cun1": ("village_worker", fx.V1),
+    "cun2": ("village_worker", fx.V2),
+    "xiang1": ("township_officer", fx.T1),
+    "xiang2": ("township_officer", fx.T2),
+    "tongji": ("county_statistician", fx.COUNTY),
+    "shenji": ("auditor", fx.COUNTY),
+    "jiangfu": ("benefit_admin", fx.COUNTY),
+    "xitong": ("sysadmin", fx.COUNTY),
 }
 UNITS = (fx.COUNTY, fx.T1, fx.T2, fx.V1, fx.V2, fx.V3)
 EVERYTHING = set(UNITS)
@@ -63,7 +68,9 @@ SECRETS: dict[str, str] = {}
 def sign_in(c, user):
     t = c.get("/login").text.split('name="csrf_token" value="')[1].split('"')[0]
     code = totp_code(c.app.state.db, user, SECRETS[user]) if user in SECRETS else ""
-    assert c.post("/login", data={"username": user, "password": PW, "totp": code, "csrf_token": t}, follow_redirects=False).status_code == 303
+    assert (
+        c.post("/login", data={"username": user, "password": PW, "totp": code, "csrf_token": t}, follow_redirects=False).status_code == 303
+    )
 
 
 def show(c, what="report:monthly", org=fx.T1, period="2024", **more):
@@ -71,6 +78,7 @@ def show(c, what="report:monthly", org=fx.T1, period="2024", **more):
 
 
 # ------------------------------------------------------------------------------------------------ API
+
 
 def test_report_and_indicator_api_own_area_yes_parent_and_sibling_no(env):
     c, tokens, _, _ = env
@@ -118,14 +126,20 @@ def test_api_figures_are_the_known_ones(env):
     assert v1["values"][col["pop_start"]] == 6 and v1["values"][col["births"]] == 2 and v1["values"][col["pop_end"]] == 8
     assert v2["values"][col["deaths"]] == 1 and v2["values"][col["moves_out"]] == 1
     assert t["columns"][col["births"]]["header"] == ["出生", "合计"] and t["meta"]["basis"] == "hukou"
-    ind = c.get("/api/v1/indicators", params={"org": fx.COUNTY, "period": "2024", "level": "township", "codes": "births,srb",
-                                              "disaggregate": "false"}, headers=bearer(tokens["tongji"])).json()
+    ind = c.get(
+        "/api/v1/indicators",
+        params={"org": fx.COUNTY, "period": "2024", "level": "township", "codes": "births,srb", "disaggregate": "false"},
+        headers=bearer(tokens["tongji"]),
+    ).json()
     births = {v["unit"]: v["value"] for v in ind if v["indicator"] == "births"}
     assert births == {fx.T1: 2, fx.T2: 0}
     srb = next(v for v in ind if v["indicator"] == "srb" and v["unit"] == fx.T1)
     assert srb["value"] == 100 and srb["ci_low"] < 100 < srb["ci_high"]
-    villages = c.get("/api/v1/indicators", params={"level": "village", "period": "2024", "codes": "births", "disaggregate": "false"},
-                     headers=bearer(tokens["xiang1"])).json()
+    villages = c.get(
+        "/api/v1/indicators",
+        params={"level": "village", "period": "2024", "codes": "births", "disaggregate": "false"},
+        headers=bearer(tokens["xiang1"]),
+    ).json()
     assert {v["unit"] for v in villages} == {fx.V1, fx.V2}  # the caller's villages only
 
 
@@ -173,6 +187,7 @@ def test_openapi_documents_the_statistics_api(env):
 
 # ------------------------------------------------------------------------------------------------ pages
 
+
 def test_the_form_offers_the_users_units_and_this_month(env):
     c, *_ = env
     sign_in(c, "xiang1")
@@ -206,7 +221,11 @@ def test_downloads_have_their_content_type_and_a_utf8_file_name(env):
 
     c, *_ = env
     sign_in(c, "xiang1")
-    for fmt, ctype, magic in (("xlsx", XLSX, b"PK"), ("pdf", "application/pdf", b"%PDF"), ("csv", "text/csv; charset=utf-8", "\ufeff".encode())):
+    for fmt, ctype, magic in (
+        ("xlsx", XLSX, b"PK"),
+        ("pdf", "application/pdf", b"%PDF"),
+        ("csv", "text/csv; charset=utf-8", "\ufeff".encode()),
+    ):
         r = show(c, format=fmt)
         assert r.status_code == 200 and r.headers["content-type"] == ctype and r.content.startswith(magic)
         cd = r.headers["content-disposition"]
@@ -216,7 +235,9 @@ def test_downloads_have_their_content_type_and_a_utf8_file_name(env):
             cells = [v for row in load_workbook(io.BytesIO(r.content)).active.iter_rows(values_only=True) for v in row if v is not None]
             assert "人口变动情况月报表" in cells and "一村" in cells
     ledger = show(c, what="ledger:wcba", format="csv")
-    assert ledger.status_code == 200 and "filename*=UTF-8''" + quote("育龄妇女花名册-甲镇-2024.csv") in ledger.headers["content-disposition"]
+    assert (
+        ledger.status_code == 200 and "filename*=UTF-8''" + quote("育龄妇女花名册-甲镇-2024.csv") in ledger.headers["content-disposition"]
+    )
 
 
 def test_an_invalid_period_shows_the_chinese_message_next_to_the_field(env):
@@ -280,8 +301,9 @@ def test_a_report_template_from_the_reports_directory_is_offered(env, tmp_path, 
     c, *_ = env
     shipped = json.loads(resources.files("renkou.stats").joinpath("data/reports/monthly.json").read_text(encoding="utf-8"))
     (tmp_path / "reports").mkdir()
-    (tmp_path / "reports" / "county.json").write_text(json.dumps({**shipped, "key": "county", "title": "本县人口月报"}, ensure_ascii=False),
-                                                       encoding="utf-8")
+    (tmp_path / "reports" / "county.json").write_text(
+        json.dumps({**shipped, "key": "county", "title": "本县人口月报"}, ensure_ascii=False), encoding="utf-8"
+    )
     monkeypatch.setattr(c.app.state, "settings", Settings.from_env({"RENKOU_REPORTS_DIR": str(tmp_path / "reports")}))
     sign_in(c, "xiang1")
     assert 'value="report:county"' in c.get("/reports").text
@@ -306,10 +328,24 @@ def test_only_the_first_rows_are_shown_on_screen(env, monkeypatch):
 
 
 def test_table_view_formats_numbers_rates_and_units():
-    cols = (Column("unit", ("单位",), ("Unit",), kind="text"), Column("pop", ("人口",), ("Population",)),
-            Column("cbr", ("出生率",), ("Birth rate",), kind="rate", decimals=2, unit="‰"))
-    t = Table("x", "表", "Table", "1", "县", "2024年", "2024", "", dt.date(2025, 1, 1), cols,
-              (Row(("一村", 12345, 7.1)), Row(("合计", 1234567, 2502.0), is_total=True)))
+    cols = (
+        Column("unit", ("单位",), ("Unit",), kind="text"),
+        Column("pop", ("人口",), ("Population",)),
+        Column("cbr", ("出生率",), ("Birth rate",), kind="rate", decimals=2, unit="‰"),
+    )
+    t = Table(
+        "x",
+        "表",
+        "Table",
+        "1",
+        "县",
+        "2024年",
+        "2024",
+        "",
+        dt.date(2025, 1, 1),
+        cols,
+        (Row(("一村", 12345, 7.1)), Row(("合计", 1234567, 2502.0), is_total=True)),
+    )
     v = web_reports.table_view(t, "zh")
     assert v["body"][0]["cells"] == [("一村", False), ("12,345", True), ("7.10", True)]
     assert v["body"][1]["total"] and v["body"][1]["cells"][1:] == [("1,234,567", True), ("2,502.00", True)]

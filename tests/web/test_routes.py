@@ -24,8 +24,7 @@ GOLDEN = Path(__file__).parent / "golden" / "routes.txt"
 PUBLIC = {("GET", "/login"), ("POST", "/login"), ("POST", "/lang"), ("POST", "/logout"), ("GET", "/favicon.ico")}
 PUBLIC_MOUNTS = {"/static"}
 # open to any signed-in caller, whatever its role
-ANY_SIGNED_IN = {("GET", "/"), ("GET", "/account/totp"), ("POST", "/account/totp"), ("GET", "/api/v1/me"),
-                 ("GET", "/api/v1/openapi.json")}
+ANY_SIGNED_IN = {("GET", "/"), ("GET", "/account/totp"), ("POST", "/account/totp"), ("GET", "/api/v1/me"), ("GET", "/api/v1/openapi.json")}
 
 
 @pytest.fixture
@@ -88,8 +87,7 @@ def test_numbers_beyond_64_bits_are_no_server_error(db, user):
             url = re.sub(r"\{[^}]+\}", HUGE, route.path)
             params = {n: HUGE for n in (*query_names(route.dependant), *EXTRA_QUERY)}
             for method in route.methods:
-                r = c.request(method, url, params=params, data={"csrf_token": token} if method == "POST" else None,
-                              follow_redirects=False)
+                r = c.request(method, url, params=params, data={"csrf_token": token} if method == "POST" else None, follow_redirects=False)
                 if r.status_code >= 500:
                     errors.append((method, route.path, r.status_code))
                 elif method == "GET" and re.search(r"\{(pid|eid|n|number|f|line)\}", route.path) and r.status_code not in (403, 404):

@@ -30,8 +30,7 @@ def app(db):
     with db.write(ACTOR) as s:
         accounts.create_account(s, username="cun", display_name="村干部", role="village_worker", unit_code=V1, password=PW)
         accounts.create_account(s, username="cun2", display_name="村干部二", role="village_worker", unit_code=V1, password=PW)
-    return web.create_app(db, secret="test-secret", secure_cookies=False,
-                          settings=Settings(trusted_proxies=("10.0.0.0/8", "192.168.1.7")))
+    return web.create_app(db, secret="test-secret", secure_cookies=False, settings=Settings(trusted_proxies=("10.0.0.0/8", "192.168.1.7")))
 
 
 def client(app, addr: str = "203.0.113.5") -> TestClient:
@@ -56,6 +55,7 @@ def signed_in(app, cookie: str) -> bool:
 
 
 # ------------------------------------------------------------------------------------ sessions end
+
 
 def test_signing_out_ends_every_copy_of_the_session(app):
     c = client(app)
@@ -107,18 +107,22 @@ def test_a_session_issued_after_the_end_is_valid_and_one_before_is_not(db, app):
 
 # ------------------------------------------------------------------------------------ the client's address
 
-@pytest.mark.parametrize("peer, forwarded, seen", [
-    ("203.0.113.5", ["1.2.3.4"], "203.0.113.5"),  # not a proxy: the header is the client's own claim
-    ("127.0.0.1", ["1.2.3.4"], "127.0.0.1"),  # not even from this machine, unless named
-    ("10.0.0.1", ["1.2.3.4"], "1.2.3.4"),
-    ("10.0.0.1", ["6.6.6.6, 1.2.3.4"], "1.2.3.4"),  # what the client wrote before the proxy's entry is ignored
-    ("10.0.0.1", ["6.6.6.6, 1.2.3.4, 10.9.9.9"], "1.2.3.4"),  # two trusted proxies in a row
-    ("10.0.0.1", ["6.6.6.6", "1.2.3.4"], "1.2.3.4"),  # the header repeated
-    ("192.168.1.7", ["2001:db8::5"], "2001:db8::5"),
-    ("192.168.1.8", ["1.2.3.4"], "192.168.1.8"),  # next to a trusted address is not trusted
-    ("10.0.0.1", ["not-an-address"], "10.0.0.1"),
-    ("10.0.0.1", [], "10.0.0.1"),
-])
+
+@pytest.mark.parametrize(
+    "peer, forwarded, seen",
+    [
+        ("203.0.113.5", ["1.2.3.4"], "203.0.113.5"),  # not a proxy: the header is the client's own claim
+        ("127.0.0.1", ["1.2.3.4"], "127.0.0.1"),  # not even from this machine, unless named
+        ("10.0.0.1", ["1.2.3.4"], "1.2.3.4"),
+        ("10.0.0.1", ["6.6.6.6, 1.2.3.4"], "1.2.3.4"),  # what the client wrote before the proxy's entry is ignored
+        ("10.0.0.1", ["6.6.6.6, 1.2.3.4, 10.9.9.9"], "1.2.3.4"),  # two trusted proxies in a row
+        ("10.0.0.1", ["6.6.6.6", "1.2.3.4"], "1.2.3.4"),  # the header repeated
+        ("192.168.1.7", ["2001:db8::5"], "2001:db8::5"),
+        ("192.168.1.8", ["1.2.3.4"], "192.168.1.8"),  # next to a trusted address is not trusted
+        ("10.0.0.1", ["not-an-address"], "10.0.0.1"),
+        ("10.0.0.1", [], "10.0.0.1"),
+    ],
+)
 def test_x_forwarded_for_counts_only_from_a_trusted_proxy(peer, forwarded, seen):
     assert TrustedProxies(None, ("10.0.0.0/8", "192.168.1.7")).client(peer, forwarded) == seen
 
@@ -144,8 +148,10 @@ def test_behind_a_trusted_proxy_the_audit_trail_names_the_client(db, app):
         assert accounts.get_account(s, "cun").last_login_origin == "198.51.100.20"
 
 
-@pytest.mark.parametrize("raw, parsed", [("", ()), ("10.0.0.5", ("10.0.0.5/32",)), (" 10.1.0.0/24 , ::1", ("10.1.0.0/24", "::1/128")),
-                                         ("10.1.0.9/24", ("10.1.0.0/24",))])
+@pytest.mark.parametrize(
+    "raw, parsed",
+    [("", ()), ("10.0.0.5", ("10.0.0.5/32",)), (" 10.1.0.0/24 , ::1", ("10.1.0.0/24", "::1/128")), ("10.1.0.9/24", ("10.1.0.0/24",))],
+)
 def test_the_trusted_proxies_setting(raw, parsed):
     assert Settings.from_env({"RENKOU_TRUSTED_PROXIES": raw}).trusted_proxies == parsed
 
@@ -158,6 +164,7 @@ def test_a_wrong_trusted_proxies_setting_is_refused_in_both_languages(raw):
 
 
 # ------------------------------------------------------------------------------------ throttle and lockout
+
 
 def test_failures_at_one_account_from_one_address_block_only_that_pair(app):
     attacker = client(app, "198.51.100.66")
@@ -178,6 +185,7 @@ def test_the_account_lock_does_not_lock_the_user_out_of_their_usual_address(db, 
 
 # ------------------------------------------------------------------------------------ the second factor
 
+
 @pytest.fixture
 def county_user(db, app):
     with db.write(ACTOR) as s:
@@ -193,7 +201,9 @@ def test_a_one_time_code_signs_in_once(app, db, county_user):
     ok = c.post("/login", data={"username": "shenji", "password": PW, "totp": code, "csrf_token": token(c)}, follow_redirects=False)
     assert ok.status_code == 303
     thief = client(app, "203.0.113.9")  # someone who saw the password and the code typed
-    again = thief.post("/login", data={"username": "shenji", "password": PW, "totp": code, "csrf_token": token(thief)}, follow_redirects=False)
+    again = thief.post(
+        "/login", data={"username": "shenji", "password": PW, "totp": code, "csrf_token": token(thief)}, follow_redirects=False
+    )
     assert again.status_code == 200 and FAILED in again.text and not signed_in(app, thief.cookies.get(COOKIE))
 
 
@@ -211,8 +221,10 @@ def test_replacing_the_second_factor_on_its_page_needs_the_current_code_or_the_p
     c.post("/login", data={"username": "shenji", "password": PW, "totp": totp_code(db, "shenji", county_user), "csrf_token": token(c)})
     page = c.get("/account/totp").text
     assert 'name="current"' in page  # a factor is set up: the form asks for the present one
-    form = {"csrf_token": page.split('name="csrf_token" value="')[1].split('"')[0],
-            "enrol_token": page.split('name="enrol_token" value="')[1].split('"')[0]}
+    form = {
+        "csrf_token": page.split('name="csrf_token" value="')[1].split('"')[0],
+        "enrol_token": page.split('name="enrol_token" value="')[1].split('"')[0],
+    }
     new = page.split('id="totp-secret">')[1].split("<")[0]
     for current in ("", "wrong-password"):
         r = c.post("/account/totp", data={**form, "code": pyotp.TOTP(new).now(), "current": current})

@@ -70,8 +70,7 @@ def test_sign_in_itself_needs_the_forms_token(client):
 
 def test_sign_in_with_a_bearer_header_and_no_cookie_is_no_error(client):
     fresh = TestClient(client.app)
-    r = fresh.post("/login", data={"username": "cun", "password": "wrong"}, headers={"Authorization": "Bearer x"},
-                   follow_redirects=False)
+    r = fresh.post("/login", data={"username": "cun", "password": "wrong"}, headers={"Authorization": "Bearer x"}, follow_redirects=False)
     assert (r.status_code, r.headers["location"]) == (303, "/login") and COOKIE not in r.cookies
 
 

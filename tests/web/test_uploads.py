@@ -43,23 +43,27 @@ def signed_in(app, db, user, secret=None) -> tuple[str, str]:
     c = TestClient(app)
     t = c.get("/login").text.split('name="csrf_token" value="')[1].split('"')[0]
     code = totp_code(db, user, secret) if secret else ""
-    assert c.post("/login", data={"username": user, "password": PW, "totp": code, "csrf_token": t}, follow_redirects=False).status_code == 303
+    assert (
+        c.post("/login", data={"username": user, "password": PW, "totp": code, "csrf_token": t}, follow_redirects=False).status_code == 303
+    )
     page = c.get("/").text
     return c.cookies.get(COOKIE), page.split('name="csrf_token" value="')[1].split('"')[0]
 
 
 def multipart(csrf: str, size: int) -> tuple[bytes, str]:
     boundary = "renkoutestboundary"
-    body = (f'--{boundary}\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n{csrf}\r\n'
-            f'--{boundary}\r\nContent-Disposition: form-data; name="kind"\r\n\r\npersons\r\n'
-            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="p.csv"\r\nContent-Type: text/csv\r\n\r\n').encode()
+    body = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n{csrf}\r\n'
+        f'--{boundary}\r\nContent-Disposition: form-data; name="kind"\r\n\r\npersons\r\n'
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="p.csv"\r\nContent-Type: text/csv\r\n\r\n'
+    ).encode()
     body += b"x" * size + f"\r\n--{boundary}--\r\n".encode()
     return body, f"multipart/form-data; boundary={boundary}"
 
 
 def call(app, path: str, body: bytes, headers: dict[str, str], *, length: bool = True, chunk: int = 64 * 1024) -> tuple[int, dict, int]:
     """POST ``body`` straight through the ASGI interface: (status, response headers, bytes the application read)."""
-    chunks = [body[i:i + chunk] for i in range(0, len(body), chunk)] or [b""]
+    chunks = [body[i : i + chunk] for i in range(0, len(body), chunk)] or [b""]
     read = 0
     sent: list[dict] = []
 
@@ -77,9 +81,20 @@ def call(app, path: str, body: bytes, headers: dict[str, str], *, length: bool =
     raw = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
     if length:
         raw.append((b"content-length", str(len(body)).encode()))
-    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http", "path": path,
-             "raw_path": path.encode(), "query_string": b"", "root_path": "", "headers": raw, "client": ("203.0.113.5", 40000),
-             "server": ("testserver", 80)}
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": raw,
+        "client": ("203.0.113.5", 40000),
+        "server": ("testserver", 80),
+    }
     asyncio.run(asyncio.wait_for(app(scope, receive, send), 30))
     start = next(m for m in sent if m["type"] == "http.response.start")
     return start["status"], {k.decode(): v.decode() for k, v in start["headers"]}, read
@@ -93,7 +108,9 @@ def test_a_forged_cookie_is_refused_before_the_body_is_read(env):
     assert not app.state.import_dir.exists() or not list(app.state.import_dir.glob("*/upload/*"))
 
 
-@pytest.mark.parametrize("path, expect", [("/import", (303, "/login")), ("/benefits/import", (303, "/login")), ("/api/v1/persons/x/reveal", (401, None))])
+@pytest.mark.parametrize(
+    "path, expect", [("/import", (303, "/login")), ("/benefits/import", (303, "/login")), ("/api/v1/persons/x/reveal", (401, None))]
+)
 def test_no_session_no_body_read(env, path, expect):
     app, *_ = env
     body, ctype = multipart("", MB // 2)
@@ -111,9 +128,14 @@ def test_an_ended_session_is_refused_before_the_body_is_read(env):
     assert (status, headers.get("location"), read) == (303, "/login", 0)
 
 
-@pytest.mark.parametrize("user, path", [("cun", "/import"),  # the village worker may not import
-                                        ("xiang", "/persons/1/reveal"),  # no upload is taken there
-                                        ("xiang", "/benefits/batches/1/result")])  # the county pays, not the township
+@pytest.mark.parametrize(
+    "user, path",
+    [
+        ("cun", "/import"),  # the village worker may not import
+        ("xiang", "/persons/1/reveal"),  # no upload is taken there
+        ("xiang", "/benefits/batches/1/result"),
+    ],
+)  # the county pays, not the township
 def test_an_upload_without_the_permission_is_refused_before_the_body_is_read(env, user, path):
     app, db, *_ = env
     cookie, csrf = signed_in(app, db, user)
@@ -188,8 +210,12 @@ def test_the_web_import_takes_the_row_limit(db, tmp_path):
     c = TestClient(app, cookies={COOKIE: cookie})
     head = "身份证号码,姓名,性别,出生日期,户籍地代码,居住地代码\n"
     rows = "".join(f"{pid(D(1990, 1, 1 + n), 'F', n)},王{n},女,1990-01-0{1 + n},{V1},{V1}\n" for n in range(2))
-    r = c.post("/import", data={"csrf_token": csrf, "kind": "persons"}, files={"file": ("p.csv", (head + rows).encode(), "text/csv")},
-               follow_redirects=False)
+    r = c.post(
+        "/import",
+        data={"csrf_token": csrf, "kind": "persons"},
+        files={"file": ("p.csv", (head + rows).encode(), "text/csv")},
+        follow_redirects=False,
+    )
     job = r.headers["location"]
     for _ in range(300):  # the check runs in a thread: wait until its page no longer polls for progress
         page = c.get(job).text

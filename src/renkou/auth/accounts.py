@@ -46,12 +46,17 @@ _DUMMY = passwords.hash_password("renkou-dummy-password-for-timing")
 
 class LoginFailed(UserError):
     def __init__(self) -> None:
-        super().__init__("用户名、密码或动态验证码不正确，或账号已停用/锁定", "wrong user name, password or one-time code, or the account is disabled or locked")
+        super().__init__(
+            "用户名、密码或动态验证码不正确，或账号已停用/锁定",
+            "wrong user name, password or one-time code, or the account is disabled or locked",
+        )
 
 
 class FactorNotProved(UserError):
     def __init__(self) -> None:
-        super().__init__("更换动态验证码须先输入当前的动态验证码或密码", "replacing the one-time code needs the current code or the password")
+        super().__init__(
+            "更换动态验证码须先输入当前的动态验证码或密码", "replacing the one-time code needs the current code or the password"
+        )
 
 
 @dataclass(frozen=True)
@@ -63,8 +68,9 @@ class Login:
     must_enrol_totp: bool  # the role requires a second factor the account has not set up yet
 
 
-def create_account(session: Session, *, username: str, display_name: str, role: str, unit_code: str, password: str,
-                   today: dt.date | None = None) -> Account:
+def create_account(
+    session: Session, *, username: str, display_name: str, role: str, unit_code: str, password: str, today: dt.date | None = None
+) -> Account:
     probs = []
     username = username.strip().lower()
     if not USERNAME.match(username):
@@ -82,15 +88,32 @@ def create_account(session: Session, *, username: str, display_name: str, role: 
         probs.append(problem("unknown_org", "unit", unit_code, code=unit_code))
     if r is not None and unit is not None and unit.level not in ROLES[r].levels:
         info = ROLES[r]
-        probs.append(problem("role_level", "unit", unit_code, role=info.zh, role_en=info.en,
-                             levels="、".join(LEVELS[lv].zh for lv in info.levels), levels_en=", ".join(info.levels)))
+        probs.append(
+            problem(
+                "role_level",
+                "unit",
+                unit_code,
+                role=info.zh,
+                role_en=info.en,
+                levels="、".join(LEVELS[lv].zh for lv in info.levels),
+                levels_en=", ".join(info.levels),
+            )
+        )
     if session.scalar(select(Account.id).where(Account.username == username)) is not None:
         probs.append(problem("username_taken", "username", username, username=username))
     if probs:
         raise ValidationFailed(probs)
     assert r is not None and unit is not None  # each missing one recorded a problem above
-    acc = Account(username=username, display_name=display_name.strip(), role=r.value, unit_id=unit.id,
-                  password_hash=passwords.hash_password(password), active=True, failed_logins=0, password_changed_at=utcnow())
+    acc = Account(
+        username=username,
+        display_name=display_name.strip(),
+        role=r.value,
+        unit_id=unit.id,
+        password_hash=passwords.hash_password(password),
+        active=True,
+        failed_logins=0,
+        password_changed_at=utcnow(),
+    )
     session.add(acc)
     session.flush()
     return acc
@@ -103,8 +126,16 @@ def get_account(session: Session, username: str) -> Account:
     return acc
 
 
-def authenticate(db: Database, username: str, password: str, *, totp_code: str | None = None, channel: str = "web",
-                 origin: str = "", now: dt.datetime | None = None) -> Login:
+def authenticate(
+    db: Database,
+    username: str,
+    password: str,
+    *,
+    totp_code: str | None = None,
+    channel: str = "web",
+    origin: str = "",
+    now: dt.datetime | None = None,
+) -> Login:
     """The account, if the credentials are right and it is active and not locked; else LoginFailed.
 
     Another sign-in of the account saved between this one's reading and its saving (a race on the
@@ -120,8 +151,7 @@ def authenticate(db: Database, username: str, password: str, *, totp_code: str |
     raise LoginFailed()
 
 
-def _authenticate(db: Database, username: str, password: str, totp_code: str | None, channel: str, origin: str,
-                  now: dt.datetime) -> Login:
+def _authenticate(db: Database, username: str, password: str, totp_code: str | None, channel: str, origin: str, now: dt.datetime) -> Login:
     name = username.strip().lower()
     result: Login | None = None
     with db.write(Actor(name[:64] or "?", channel, origin), note="login") as s:
@@ -131,7 +161,8 @@ def _authenticate(db: Database, username: str, password: str, totp_code: str | N
         elif not acc.active or (acc.locked_until is not None and acc.locked_until > now and not _usual_origin(acc, origin)):
             passwords.verify(acc.password_hash, password)
         elif not passwords.verify(acc.password_hash, password) or (
-                acc.totp_secret and (step := _totp_step(acc.totp_secret, totp_code, now, acc.totp_last_step)) is None):
+            acc.totp_secret and (step := _totp_step(acc.totp_secret, totp_code, now, acc.totp_last_step)) is None
+        ):
             acc.failed_logins += 1
             if acc.failed_logins >= LOCK_AFTER:
                 acc.locked_until = now + dt.timedelta(minutes=LOCK_MINUTES)
@@ -198,6 +229,7 @@ def sign_out(db: Database, account_id: int, *, channel: str = "web", origin: str
         name = s.scalar(select(Account.username).where(Account.id == account_id))
     if name is None:
         return
+
     def end(s: Session) -> None:
         acc = s.get(Account, account_id)
         if acc is not None:
@@ -263,6 +295,7 @@ def set_active(session: Session, acc: Account, active: bool) -> None:
 
 # ------------------------------------------------------------------------------------ API tokens
 
+
 def _digest(token: str) -> str:
     import hashlib
 
@@ -298,8 +331,9 @@ def login_by_token(session: Session, token: str) -> Login | None:
     """The login an API token stands for, if it is valid, not revoked, and its account active."""
     from renkou.storage.schema import ApiToken
 
-    row = session.execute(select(ApiToken, Account).join(Account, Account.id == ApiToken.account_id)
-                          .where(ApiToken.token_hash == _digest(token.strip()))).first()
+    row = session.execute(
+        select(ApiToken, Account).join(Account, Account.id == ApiToken.account_id).where(ApiToken.token_hash == _digest(token.strip()))
+    ).first()
     if row is None:
         return None
     tok, acc = row

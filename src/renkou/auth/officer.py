@@ -29,8 +29,9 @@ from renkou.storage.schema import Account, Person
 # What the system officer may do: read and write the registry, import files. It is not an account
 # and holds no benefit permission (a benefit step is always taken by a named account, `--as USER`).
 P = Permission
-SYSTEM_PERMISSIONS = frozenset({P.PERSON_READ, P.ORG_READ, P.POPULATION_READ, P.PERSON_WRITE, P.EVENT_WRITE, P.HOUSEHOLD_WRITE,
-                                P.IMPORT_WRITE, P.PERSON_REVEAL})
+SYSTEM_PERMISSIONS = frozenset(
+    {P.PERSON_READ, P.ORG_READ, P.POPULATION_READ, P.PERSON_WRITE, P.EVENT_WRITE, P.HOUSEHOLD_WRITE, P.IMPORT_WRITE, P.PERSON_REVEAL}
+)
 
 
 class Forbidden(UserError):
@@ -44,8 +45,9 @@ def person_not_found(key: str | int) -> NotFound:
     temporary key asked for (masked), or by the internal number asked for."""
     if isinstance(key, int):
         return NotFound(f"人员 {key} 不存在或不在您的管辖范围内", f"person {key} does not exist or is outside your area")
-    return NotFound(f"找不到身份证号或临时编号为 {mask(key.strip())} 的人员",
-                    f"no person has the ID number or temporary key {mask(key.strip())}")
+    return NotFound(
+        f"找不到身份证号或临时编号为 {mask(key.strip())} 的人员", f"no person has the ID number or temporary key {mask(key.strip())}"
+    )
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,26 @@ from renkou.core.problems import Problem, problem
 
 MIN_LENGTH = 10
 # a few of the passwords every list of leaked passwords starts with (lower-cased)
-COMMON = frozenset({"password", "password1", "12345678", "123456789", "1234567890", "qwertyuiop", "qwerty123", "admin123",
-                    "abc123456", "11111111", "88888888", "iloveyou", "woaini1314", "a123456789", "passw0rd", "1q2w3e4r"})
+COMMON = frozenset(
+    {
+        "password",
+        "password1",
+        "12345678",
+        "123456789",
+        "1234567890",
+        "qwertyuiop",
+        "qwerty123",
+        "admin123",
+        "abc123456",
+        "11111111",
+        "88888888",
+        "iloveyou",
+        "woaini1314",
+        "a123456789",
+        "passw0rd",
+        "1q2w3e4r",
+    }
+)
 
 
 def check(password: str, *, username: str = "") -> list[Problem]:
@@ -22,8 +40,14 @@ def check(password: str, *, username: str = "") -> list[Problem]:
     out = []
     if len(password) < MIN_LENGTH:
         out.append(problem("password_short", "password", "", min=MIN_LENGTH))
-    classes = sum((any(c.islower() for c in password), any(c.isupper() for c in password), any(c.isdigit() for c in password),
-                   any(not c.isalnum() for c in password)))
+    classes = sum(
+        (
+            any(c.islower() for c in password),
+            any(c.isupper() for c in password),
+            any(c.isdigit() for c in password),
+            any(not c.isalnum() for c in password),
+        )
+    )
     if classes < 3:
         out.append(problem("password_classes", "password", ""))
     if password.lower() in COMMON:

@@ -69,22 +69,39 @@ _REPORTS = {P.REPORT_READ, P.LEDGER_READ}
 
 ROLES: dict[Role, RoleInfo] = {
     # village workers keep the village ledgers (台账) and see their village's reports; the scope binds them to it
-    Role.VILLAGE_WORKER: RoleInfo("村（居）专干", "village worker", ("village",),
-                                  frozenset(_READ | _REPORTS | {P.PERSON_WRITE, P.EVENT_WRITE, P.HOUSEHOLD_WRITE, P.PERSON_REVEAL,
-                                                                P.BENEFIT_APPLY, P.BENEFIT_READ})),
-    Role.TOWNSHIP_OFFICER: RoleInfo("乡镇（街道）干部", "township officer", ("township",),
-                                    frozenset(_READ | _REPORTS | {P.PERSON_WRITE, P.EVENT_WRITE, P.HOUSEHOLD_WRITE, P.PERSON_REVEAL, P.IMPORT_WRITE,
-                                                                  P.BENEFIT_REVIEW, P.BENEFIT_READ})),
-    Role.COUNTY_STATISTICIAN: RoleInfo("县级统计人员", "county statistician", ("county",),
-                                       frozenset(_READ | _REPORTS), needs_totp=True),
-    Role.BENEFIT_ADMIN: RoleInfo("县级奖扶管理员", "county benefit administrator", ("county",),
-                                 frozenset(_READ | {P.PERSON_REVEAL, P.BENEFIT_REVIEW, P.BENEFIT_CONFIRM, P.PAYMENT_MANAGE, P.BENEFIT_READ}),
-                                 needs_totp=True),
+    Role.VILLAGE_WORKER: RoleInfo(
+        "村（居）专干",
+        "village worker",
+        ("village",),
+        frozenset(_READ | _REPORTS | {P.PERSON_WRITE, P.EVENT_WRITE, P.HOUSEHOLD_WRITE, P.PERSON_REVEAL, P.BENEFIT_APPLY, P.BENEFIT_READ}),
+    ),
+    Role.TOWNSHIP_OFFICER: RoleInfo(
+        "乡镇（街道）干部",
+        "township officer",
+        ("township",),
+        frozenset(
+            _READ
+            | _REPORTS
+            | {P.PERSON_WRITE, P.EVENT_WRITE, P.HOUSEHOLD_WRITE, P.PERSON_REVEAL, P.IMPORT_WRITE, P.BENEFIT_REVIEW, P.BENEFIT_READ}
+        ),
+    ),
+    Role.COUNTY_STATISTICIAN: RoleInfo("县级统计人员", "county statistician", ("county",), frozenset(_READ | _REPORTS), needs_totp=True),
+    Role.BENEFIT_ADMIN: RoleInfo(
+        "县级奖扶管理员",
+        "county benefit administrator",
+        ("county",),
+        frozenset(_READ | {P.PERSON_REVEAL, P.BENEFIT_REVIEW, P.BENEFIT_CONFIRM, P.PAYMENT_MANAGE, P.BENEFIT_READ}),
+        needs_totp=True,
+    ),
     # the auditor reads personal data and the whole audit trail of its area: a second factor, like the county roles
-    Role.AUDITOR: RoleInfo("审计人员", "auditor", ("county", "township"),
-                           frozenset({P.AUDIT_READ, P.ORG_READ, P.POPULATION_READ, P.REPORT_READ, P.BENEFIT_READ}), needs_totp=True),
-    Role.SYSADMIN: RoleInfo("系统管理员", "system administrator", ("county",), frozenset({P.USER_MANAGE, P.ORG_READ}),
-                            needs_totp=True),
+    Role.AUDITOR: RoleInfo(
+        "审计人员",
+        "auditor",
+        ("county", "township"),
+        frozenset({P.AUDIT_READ, P.ORG_READ, P.POPULATION_READ, P.REPORT_READ, P.BENEFIT_READ}),
+        needs_totp=True,
+    ),
+    Role.SYSADMIN: RoleInfo("系统管理员", "system administrator", ("county",), frozenset({P.USER_MANAGE, P.ORG_READ}), needs_totp=True),
 }
 
 

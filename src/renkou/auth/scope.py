@@ -74,11 +74,9 @@ class Scope:
             return None
         ids = list(self.unit_ids)
         h, r = latest("hukou", date, persons=persons), latest("residence", date, persons=persons)
-        return union(select(h.c.person_id).where(h.c.hukou_unit_id.in_(ids)),
-                     select(r.c.person_id).where(r.c.residence_unit_id.in_(ids)))
+        return union(select(h.c.person_id).where(h.c.hukou_unit_id.in_(ids)), select(r.c.person_id).where(r.c.residence_unit_id.in_(ids)))
 
-    def has_person(self, session: Session, person: Person, date: dt.date | None = None, *,
-                   locate: Locate | None = None) -> bool:
+    def has_person(self, session: Session, person: Person, date: dt.date | None = None, *, locate: Locate | None = None) -> bool:
         """Whether ``person`` is in scope on ``date`` — from the event log, or with ``locate`` (ids →
         {id: (hukou unit id, residence unit id)}, e.g. ``Stats.locate``, kept fresh from the change feed)
         from its latest units without reading the log."""
@@ -97,8 +95,10 @@ class Scope:
 
     def require_person(self, session: Session, person: Person, key: str, date: dt.date | None = None) -> Person:
         if not self.has_person(session, person, date):
-            raise NotFound(f"找不到身份证号或临时编号为 {mask(key.strip())} 的人员",
-                           f"no person has the ID number or temporary key {mask(key.strip())}")
+            raise NotFound(
+                f"找不到身份证号或临时编号为 {mask(key.strip())} 的人员",
+                f"no person has the ID number or temporary key {mask(key.strip())}",
+            )
         return person
 
     def has_unit(self, session: Session, code: str) -> bool:
@@ -109,4 +109,6 @@ class Scope:
 
     def require_unit(self, session: Session, code: str) -> None:
         if not self.has_unit(session, code):
-            raise NotFound(f"组织机构 {code} 不存在或不在您的管辖范围内", f"organisation unit {code} does not exist or is outside your area")
+            raise NotFound(
+                f"组织机构 {code} 不存在或不在您的管辖范围内", f"organisation unit {code} does not exist or is outside your area"
+            )

@@ -45,8 +45,16 @@ def _rows_of(session: Session, officer: Officer, org: str, on: dt.date):
     return h, root, kids, row_of
 
 
-def recipients(session: Session, officer: Officer, eligibility: Eligibility, *, year: int, org: str, prepared_by: str = "",
-               today: dt.date | None = None) -> Table:
+def recipients(
+    session: Session,
+    officer: Officer,
+    eligibility: Eligibility,
+    *,
+    year: int,
+    org: str,
+    prepared_by: str = "",
+    today: dt.date | None = None,
+) -> Table:
     """Recipients confirmed for ``year``, exits confirmed in it, and money — entitled (to the month
     of any exit), paid, and waiting (not yet paid: pending, blocked, at the bank or re-queued) — by
     programme and unit."""
@@ -68,8 +76,14 @@ def recipients(session: Session, officer: Officer, eligibility: Eligibility, *, 
             count[(row, prog.key, "n")] += 1
             amount, _, _ = batches.amount_for(ents[r.person_id], {m for m in months if batches.payable_until(r, m)})
             money[(row, prog.key, "due")] += amount
-    for e in session.scalars(select(BenefitExit).where(BenefitExit.status == "confirmed", BenefitExit.effective_on >= dt.date(year, 1, 1),
-                                                       BenefitExit.effective_on <= end, BenefitExit.recipient_id.in_(list(by_id) or [-1]))):
+    for e in session.scalars(
+        select(BenefitExit).where(
+            BenefitExit.status == "confirmed",
+            BenefitExit.effective_on >= dt.date(year, 1, 1),
+            BenefitExit.effective_on <= end,
+            BenefitExit.recipient_id.in_(list(by_id) or [-1]),
+        )
+    ):
         r = by_id[e.recipient_id]
         count[(row_of(r.unit_id), r.programme, "exits")] += 1
     for ln in session.scalars(select(PaymentLine).where(PaymentLine.recipient_id.in_(list(by_id) or [-1]), PaymentLine.status != "void")):
@@ -79,11 +93,13 @@ def recipients(session: Session, officer: Officer, eligibility: Eligibility, *, 
         money[(row_of(r.unit_id), r.programme, "paid" if ln.status == "paid" else "waiting")] += ln.amount
     cols = [Column("code", ("代码",), ("Code",), kind="text"), Column("unit", ("单位",), ("Unit",), kind="text")]
     for prog in progs:
-        cols += [Column(f"{prog.key}_n", (prog.short_zh, "享受人数"), (prog.en, "Recipients")),
-                 Column(f"{prog.key}_exits", (prog.short_zh, "退出人数"), (prog.en, "Exits")),
-                 Column(f"{prog.key}_due", (prog.short_zh, "应发金额"), (prog.en, "Entitled"), decimals=2),
-                 Column(f"{prog.key}_paid", (prog.short_zh, "已发金额"), (prog.en, "Paid"), decimals=2),
-                 Column(f"{prog.key}_waiting", (prog.short_zh, "未发金额"), (prog.en, "Not yet paid"), decimals=2)]
+        cols += [
+            Column(f"{prog.key}_n", (prog.short_zh, "享受人数"), (prog.en, "Recipients")),
+            Column(f"{prog.key}_exits", (prog.short_zh, "退出人数"), (prog.en, "Exits")),
+            Column(f"{prog.key}_due", (prog.short_zh, "应发金额"), (prog.en, "Entitled"), decimals=2),
+            Column(f"{prog.key}_paid", (prog.short_zh, "已发金额"), (prog.en, "Paid"), decimals=2),
+            Column(f"{prog.key}_waiting", (prog.short_zh, "未发金额"), (prog.en, "Not yet paid"), decimals=2),
+        ]
 
     def values(rows: list[int]) -> list:
         out = []
@@ -94,22 +110,41 @@ def recipients(session: Session, officer: Officer, eligibility: Eligibility, *, 
 
     body = [Row((h.units[k].code, h.units[k].name, *values([k])), code=h.units[k].code) for k in kids]
     body.append(Row((root.code, "合计", *values(kids)), code=root.code, is_total=True))
-    return Table(key="benefit_recipients", title=f"计划生育家庭扶助对象及资金情况（{year}年度）",
-                 title_en=f"Family-support recipients and money, {year}", unit_code=root.code, unit_name=root.name,
-                 period_label=f"{year}年度", period_label_en=str(year), prepared_by=prepared_by or officer.username,
-                 prepared_on=today or dt.date.today(), columns=tuple(cols), rows=tuple(body),
-                 notes=("享受人数为本年度经县级确认（含年度确认）的对象；应发金额按月计算至退出当月。",),
-                 notes_en=("Recipients confirmed by the county for the year (re-confirmations included); entitled money counted by month up to the month of any exit.",),
-                 meta={"year": year})
+    return Table(
+        key="benefit_recipients",
+        title=f"计划生育家庭扶助对象及资金情况（{year}年度）",
+        title_en=f"Family-support recipients and money, {year}",
+        unit_code=root.code,
+        unit_name=root.name,
+        period_label=f"{year}年度",
+        period_label_en=str(year),
+        prepared_by=prepared_by or officer.username,
+        prepared_on=today or dt.date.today(),
+        columns=tuple(cols),
+        rows=tuple(body),
+        notes=("享受人数为本年度经县级确认（含年度确认）的对象；应发金额按月计算至退出当月。",),
+        notes_en=(
+            "Recipients confirmed by the county for the year (re-confirmations included); entitled money counted by month up to the month of any exit.",
+        ),
+        meta={"year": year},
+    )
 
 
 def coverage(session: Session, officer: Officer, *, on: dt.date, org: str, prepared_by: str = "", today: dt.date | None = None) -> Table:
     """Special-assistance families on ``on`` and how many have each of the three coverages in force
     (held by either parent), with rates."""
     h, root, kids, row_of = _rows_of(session, officer, org, on)
-    recs = [r for r in session.scalars(select(BenefitRecipient).where(
-        BenefitRecipient.programme == "special", BenefitRecipient.since <= on,
-        (BenefitRecipient.ended_on.is_(None)) | (BenefitRecipient.ended_on >= on))) if row_of(r.unit_id) is not None]
+    recs = [
+        r
+        for r in session.scalars(
+            select(BenefitRecipient).where(
+                BenefitRecipient.programme == "special",
+                BenefitRecipient.since <= on,
+                (BenefitRecipient.ended_on.is_(None)) | (BenefitRecipient.ended_on >= on),
+            )
+        )
+        if row_of(r.unit_id) is not None
+    ]
     people = list(session.scalars(select(Person).where(Person.id.in_({r.person_id for r in recs} or {-1}))))
     st = asof.states(session, people, on)
     who = {r.person_id for r in recs}
@@ -118,16 +153,27 @@ def coverage(session: Session, officer: Officer, *, on: dt.date, org: str, prepa
         spouse = st[r.person_id].spouse_id if r.person_id in st else None
         family[r.person_id] = min(r.person_id, spouse) if spouse in who else r.person_id
     held: dict[int, set[str]] = defaultdict(set)
-    for c in session.scalars(select(BenefitCoverage).where(BenefitCoverage.person_id.in_(who or {-1}), BenefitCoverage.since <= on,
-                                                           (BenefitCoverage.until.is_(None)) | (BenefitCoverage.until >= on))):
+    for c in session.scalars(
+        select(BenefitCoverage).where(
+            BenefitCoverage.person_id.in_(who or {-1}),
+            BenefitCoverage.since <= on,
+            (BenefitCoverage.until.is_(None)) | (BenefitCoverage.until >= on),
+        )
+    ):
         held[family[c.person_id]].add(c.kind)
     row_families: dict[int, set[int]] = defaultdict(set)
     for r in recs:
         row_families[row_of(r.unit_id)].add(family[r.person_id])
-    cols = [Column("code", ("代码",), ("Code",), kind="text"), Column("unit", ("单位",), ("Unit",), kind="text"),
-            Column("families", ("特扶家庭数",), ("Families",))]
+    cols = [
+        Column("code", ("代码",), ("Code",), kind="text"),
+        Column("unit", ("单位",), ("Unit",), kind="text"),
+        Column("families", ("特扶家庭数",), ("Families",)),
+    ]
     for k, (zh, en) in (*KINDS.items(), ("all", ("三项全覆盖", "all three"))):
-        cols += [Column(f"{k}_n", (zh, "户数"), (en, "Families")), Column(f"{k}_rate", (zh, "覆盖率"), (en, "Rate"), kind="rate", decimals=1, unit="%")]
+        cols += [
+            Column(f"{k}_n", (zh, "户数"), (en, "Families")),
+            Column(f"{k}_rate", (zh, "覆盖率"), (en, "Rate"), kind="rate", decimals=1, unit="%"),
+        ]
 
     def values(fams: set[int]) -> list:
         out: list = [len(fams)]
@@ -137,10 +183,22 @@ def coverage(session: Session, officer: Officer, *, on: dt.date, org: str, prepa
         return out
 
     body = [Row((h.units[k].code, h.units[k].name, *values(row_families[k])), code=h.units[k].code) for k in kids]
-    body.append(Row((root.code, "合计", *values(set().union(*row_families.values()) if row_families else set())), code=root.code, is_total=True))
-    return Table(key="benefit_coverage", title="计划生育特殊家庭“三个全覆盖”情况", title_en="The three full coverages of special-assistance families",
-                 unit_code=root.code, unit_name=root.name, period_label=f"{on:%Y年%m月%d日}", period_label_en=on.isoformat(),
-                 prepared_by=prepared_by or officer.username, prepared_on=today or dt.date.today(), columns=tuple(cols), rows=tuple(body),
-                 notes=("家庭以享受特别扶助的夫妇计，夫妇任一方有记录即为覆盖；联系人、家庭医生签约、就医绿色通道均须在统计日有效。",),
-                 notes_en=("A family is a couple receiving special assistance, covered when either holds a record in force on the day.",),
-                 meta={"on": on.isoformat()})
+    body.append(
+        Row((root.code, "合计", *values(set().union(*row_families.values()) if row_families else set())), code=root.code, is_total=True)
+    )
+    return Table(
+        key="benefit_coverage",
+        title="计划生育特殊家庭“三个全覆盖”情况",
+        title_en="The three full coverages of special-assistance families",
+        unit_code=root.code,
+        unit_name=root.name,
+        period_label=f"{on:%Y年%m月%d日}",
+        period_label_en=on.isoformat(),
+        prepared_by=prepared_by or officer.username,
+        prepared_on=today or dt.date.today(),
+        columns=tuple(cols),
+        rows=tuple(body),
+        notes=("家庭以享受特别扶助的夫妇计，夫妇任一方有记录即为覆盖；联系人、家庭医生签约、就医绿色通道均须在统计日有效。",),
+        notes_en=("A family is a couple receiving special assistance, covered when either holds a record in force on the day.",),
+        meta={"on": on.isoformat()},
+    )

@@ -69,8 +69,10 @@ def init(ctx: typer.Context) -> None:
         after = migrate.current(db)
     except OperationalError as exc:
         url = safe_url(db.url)
-        raise UserError(f"无法连接或写入数据库 {url}（数据库是否已创建？权限是否足够？）",
-                        f"cannot connect to or write the database {url} (does it exist? may this user write to it?)") from exc
+        raise UserError(
+            f"无法连接或写入数据库 {url}（数据库是否已创建？权限是否足够？）",
+            f"cannot connect to or write the database {url} (does it exist? may this user write to it?)",
+        ) from exc
     if before == after:
         console.print(f"数据库已是最新版本 {after}。The database is up to date ({after}).")
     else:

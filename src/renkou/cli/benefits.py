@@ -22,8 +22,9 @@ from renkou.cli.stats import write_output
 from renkou.core.cells import csv_row
 from renkou.errors import UserError
 
-benefits_app = typer.Typer(help="计划生育家庭扶助与育儿补贴：资格、新增对象、年度确认、发放。Family-support benefits.",
-                           no_args_is_help=True)
+benefits_app = typer.Typer(
+    help="计划生育家庭扶助与育儿补贴：资格、新增对象、年度确认、发放。Family-support benefits.", no_args_is_help=True
+)
 
 PROGRAM = typer.Option(..., "--program", help="项目 programme: reward 奖扶 | special 特扶 | onechild 独生子女父母奖励 | childcare 育儿补贴")
 LANG = typer.Option("zh", "--lang", help="zh | en")
@@ -46,7 +47,9 @@ def _records(c) -> str:
 def candidates(
     ctx: typer.Context,
     program: str = PROGRAM,
-    year: int = typer.Option(..., "--year", help="年度（按该年的判定日，通常为 12 月 31 日）。Year (judged on its determination date, usually 31 December)."),
+    year: int = typer.Option(
+        ..., "--year", help="年度（按该年的判定日，通常为 12 月 31 日）。Year (judged on its determination date, usually 31 December)."
+    ),
     org: str = typer.Option(..., "--org", help="单位代码（按户籍地）。Unit code (by hukou place)."),
     fmt: str = typer.Option("table", "--format", help="table | json | csv"),
     lang: str = LANG,
@@ -62,30 +65,65 @@ def candidates(
         found = svc.candidates(program, year, org)
     on = prog.determination(year)
     if fmt == "json":
-        write_output(json.dumps({"programme": prog.key, "year": year, "org": org, "determination_date": on.isoformat(),
-                           "candidates": [d.to_json() for d in found]}, ensure_ascii=False, indent=1), out)
+        write_output(
+            json.dumps(
+                {
+                    "programme": prog.key,
+                    "year": year,
+                    "org": org,
+                    "determination_date": on.isoformat(),
+                    "candidates": [d.to_json() for d in found],
+                },
+                ensure_ascii=False,
+                indent=1,
+            ),
+            out,
+        )
         return
     if fmt == "csv":
         buf = io.StringIO()
         w = csv.writer(buf)
-        w.writerow(["unit", "unit_name", "person_id", "name", "id_number", "eligible", "variant"]
-                   + [f"{c.key}_{x}" for c in prog.conditions for x in ("status", "value", "records")])
+        w.writerow(
+            ["unit", "unit_name", "person_id", "name", "id_number", "eligible", "variant"]
+            + [f"{c.key}_{x}" for c in prog.conditions for x in ("status", "value", "records")]
+        )
         for d in found:
-            w.writerow(csv_row([d.unit_code, d.unit_name, d.person_id, d.name, d.id_masked, {True: "yes", False: "no", None: "attest"}[d.eligible],
-                                "/".join(d.variant.values())] + [x for c in d.conditions for x in (c.status, c.value, _records(c))]))
+            w.writerow(
+                csv_row(
+                    [
+                        d.unit_code,
+                        d.unit_name,
+                        d.person_id,
+                        d.name,
+                        d.id_masked,
+                        {True: "yes", False: "no", None: "attest"}[d.eligible],
+                        "/".join(d.variant.values()),
+                    ]
+                    + [x for c in d.conditions for x in (c.status, c.value, _records(c))]
+                )
+            )
         write_output("\ufeff" + buf.getvalue() if out else buf.getvalue(), out)
         return
-    title = (f"{prog.zh}（{prog.short_zh}）{year} 年新增对象：{org}，判定日 {on}，共 {len(found)} 人" if i == 0 else
-             f"{prog.en} {year}: who newly qualifies under {org}, judged on {on}: {len(found)}")
+    title = (
+        f"{prog.zh}（{prog.short_zh}）{year} 年新增对象：{org}，判定日 {on}，共 {len(found)} 人"
+        if i == 0
+        else f"{prog.en} {year}: who newly qualifies under {org}, judged on {on}: {len(found)}"
+    )
     t = Table(title=title, show_lines=False)
     for col in (("单位", "unit"), ("人员", "person"), ("结论", "result"), ("条件", "condition"), ("状态", "status"), ("依据", "record")):
         t.add_column(col[i])
     for d in found:
         for n, c in enumerate(d.conditions):
             first = n == 0
-            t.add_row(f"{d.unit_name or ''} {d.unit_code or ''}" if first else "",
-                      f"{d.name} {d.id_masked or ''} #{d.person_id}" if first else "", RESULT[d.eligible][i] if first else "",
-                      c.key, f"{MARK[c.status]} {STATUS[c.status][i]}", _records(c) or c.value, end_section=n == len(d.conditions) - 1)
+            t.add_row(
+                f"{d.unit_name or ''} {d.unit_code or ''}" if first else "",
+                f"{d.name} {d.id_masked or ''} #{d.person_id}" if first else "",
+                RESULT[d.eligible][i] if first else "",
+                c.key,
+                f"{MARK[c.status]} {STATUS[c.status][i]}",
+                _records(c) or c.value,
+                end_section=n == len(d.conditions) - 1,
+            )
     if out is not None:
         write_output(_plain(t), out)
     else:
@@ -109,7 +147,9 @@ def check(
     program: str = PROGRAM,
     person: str = typer.Option(..., "--person", help="人员内部编号、身份证号码或临时编号。Internal person id, ID number or temporary key."),
     date: str = typer.Option(None, "--date", help="判定日期 YYYY-MM-DD，默认今天。Date of the decision (default today)."),
-    year: int = typer.Option(None, "--year", help="按年度判定（与 candidates 相同的判定日），代替 --date。Judge as candidates does for a year."),
+    year: int = typer.Option(
+        None, "--year", help="按年度判定（与 candidates 相同的判定日），代替 --date。Judge as candidates does for a year."
+    ),
     lang: str = LANG,
     fmt: str = typer.Option("text", "--format", help="text | json"),
 ) -> None:
@@ -127,13 +167,18 @@ def check(
     if fmt == "json":
         console.print(json.dumps(d.to_json(), ensure_ascii=False, indent=1), soft_wrap=True)
         return
-    head = (f"{d.name}（{d.id_masked}，人员 #{d.person_id}）  {prog.zh}（{prog.short_zh}）  判定日 {on}" if i == 0 else
-            f"{d.name} ({d.id_masked}, person #{d.person_id})  {prog.en}  on {on}")
+    head = (
+        f"{d.name}（{d.id_masked}，人员 #{d.person_id}）  {prog.zh}（{prog.short_zh}）  判定日 {on}"
+        if i == 0
+        else f"{d.name} ({d.id_masked}, person #{d.person_id})  {prog.en}  on {on}"
+    )
     console.print(head, soft_wrap=True)
     where = f"{d.unit_name} {d.unit_code}" if d.unit_code else ("县外或无户籍" if i == 0 else "outside the county or no hukou")
     console.print(f"{'户籍地' if i == 0 else 'hukou unit'}: {where}")
     variant = "/".join(VARIANT_TEXT.get(v, (v, v))[i] for v in d.variant.values()) if d.eligible is not False else ""
-    console.print(f"{'结论' if i == 0 else 'result'}: {RESULT[d.eligible][i]}" + ((f"（{variant}）", f" ({variant})")[i] if variant else ""))
+    console.print(
+        f"{'结论' if i == 0 else 'result'}: {RESULT[d.eligible][i]}" + ((f"（{variant}）", f" ({variant})")[i] if variant else "")
+    )
     for n, c in enumerate(d.conditions, 1):
         console.print(f"{n:2}. {MARK[c.status]} {STATUS[c.status][i]}  {(c.zh, c.en)[i]}  [{c.key}]", soft_wrap=True)
         if c.value:

@@ -68,7 +68,9 @@ def write_file(data: bytes, out: Path) -> None:
 def file_format(fmt: str | None, out: Path, allowed: tuple[str, ...]) -> str:
     f = (fmt or out.suffix.lstrip(".")).lower()
     if f not in allowed:
-        raise UserError(f"不支持的格式 {f or '?'}（可选：{', '.join(allowed)}）", f"unsupported format {f or '?'} (one of: {', '.join(allowed)})")
+        raise UserError(
+            f"不支持的格式 {f or '?'}（可选：{', '.join(allowed)}）", f"unsupported format {f or '?'} (one of: {', '.join(allowed)})"
+        )
     return f
 
 
@@ -80,7 +82,9 @@ def import_refused(exc: ValidationFailed, errors: Path | None) -> None:
         importer.write_report(res, errors)
         err_console.print(f"错误报告已写入 {errors}。The error report is in {errors}.")
     n = res.n_problems if res is not None else len(exc.problems)
-    raise ValidationFailed(exc.problems, f"导入被拒绝：{n} 处错误，未导入任何数据。", f"Import refused: {n} problem(s); nothing was imported.") from None
+    raise ValidationFailed(
+        exc.problems, f"导入被拒绝：{n} 处错误，未导入任何数据。", f"Import refused: {n} problem(s); nothing was imported."
+    ) from None
 
 
 def emit(t, fmt: str | None, out: Path | None, lang: str) -> None:
@@ -91,8 +95,12 @@ def emit(t, fmt: str | None, out: Path | None, lang: str) -> None:
         raise UserError(f"不支持的格式 {f}", f"unsupported format {f}")
     if f in ("xlsx", "pdf") and out is None:
         raise UserError(f"{f} 格式需要用 -o 指定输出文件", f"the {f} format needs an output file (-o)")
-    data = {"json": lambda: json.dumps(t.to_json(), ensure_ascii=False, indent=1, default=str).encode(), "csv": lambda: render.to_csv(t, lang),
-            "xlsx": lambda: render.to_xlsx(t, lang), "pdf": lambda: render.to_pdf(t, lang)}[f]()
+    data = {
+        "json": lambda: json.dumps(t.to_json(), ensure_ascii=False, indent=1, default=str).encode(),
+        "csv": lambda: render.to_csv(t, lang),
+        "xlsx": lambda: render.to_xlsx(t, lang),
+        "pdf": lambda: render.to_pdf(t, lang),
+    }[f]()
     if out is None:
         console.print(data.decode("utf-8-sig"), soft_wrap=True)
     else:

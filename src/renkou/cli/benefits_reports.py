@@ -15,9 +15,16 @@ coverage_app = typer.Typer(help="特扶家庭“三个全覆盖”：登记与�
 
 # ------------------------------------------------------------------------------------- reports, coverage
 
-def report(ctx: typer.Context, username: str = AS, year: int = YEAR, org: str = typer.Option(..., "--org", help="单位代码。Unit code."),
-           out: Path = typer.Option(None, "-o", "--out"), fmt: str = typer.Option(None, "--format", help="xlsx | pdf | csv | json"),
-           lang: str = typer.Option("zh", "--lang")) -> None:
+
+def report(
+    ctx: typer.Context,
+    username: str = AS,
+    year: int = YEAR,
+    org: str = typer.Option(..., "--org", help="单位代码。Unit code."),
+    out: Path = typer.Option(None, "-o", "--out"),
+    fmt: str = typer.Option(None, "--format", help="xlsx | pdf | csv | json"),
+    lang: str = typer.Option("zh", "--lang"),
+) -> None:
     """扶助对象及资金报表（按项目、单位、年度）。Recipients and money by programme, unit and year."""
     from renkou.benefits import reports
 
@@ -29,10 +36,14 @@ def report(ctx: typer.Context, username: str = AS, year: int = YEAR, org: str = 
 
 
 @coverage_app.command("add")
-def coverage_add(ctx: typer.Context, username: str = AS, person: str = typer.Option(..., "--person", help="特扶对象身份证号码。"),
-                 kind: str = typer.Option(..., "--kind", help="liaison 联系人 | doctor 家庭医生签约 | channel 就医绿色通道"),
-                 detail: str = typer.Option(..., "--detail", help="联系人姓名电话、签约医生团队与协议号、医院等。Who, which contract, which hospital."),
-                 since: str = typer.Option(None, "--since", help="起始日期，默认今天。From (default today).")) -> None:
+def coverage_add(
+    ctx: typer.Context,
+    username: str = AS,
+    person: str = typer.Option(..., "--person", help="特扶对象身份证号码。"),
+    kind: str = typer.Option(..., "--kind", help="liaison 联系人 | doctor 家庭医生签约 | channel 就医绿色通道"),
+    detail: str = typer.Option(..., "--detail", help="联系人姓名电话、签约医生团队与协议号、医院等。Who, which contract, which hospital."),
+    since: str = typer.Option(None, "--since", help="起始日期，默认今天。From (default today)."),
+) -> None:
     """登记一项覆盖（同类新记录接替旧记录）。Record one coverage (a new one of a kind takes over)."""
     from renkou.benefits.cycle import coverage
 
@@ -44,8 +55,9 @@ def coverage_add(ctx: typer.Context, username: str = AS, person: str = typer.Opt
 
 
 @coverage_app.command("end")
-def coverage_end(ctx: typer.Context, number: int = typer.Argument(...), username: str = AS, date: str = DATE,
-                 reason: str = typer.Option(..., "--reason")) -> None:
+def coverage_end(
+    ctx: typer.Context, number: int = typer.Argument(...), username: str = AS, date: str = DATE, reason: str = typer.Option(..., "--reason")
+) -> None:
     """结束一项覆盖记录。End a coverage record."""
     from renkou.benefits.cycle import coverage
 
@@ -56,9 +68,15 @@ def coverage_end(ctx: typer.Context, number: int = typer.Argument(...), username
 
 
 @coverage_app.command("report")
-def coverage_report(ctx: typer.Context, username: str = AS, org: str = typer.Option(..., "--org"), date: str = DATE,
-                    out: Path = typer.Option(None, "-o", "--out"), fmt: str = typer.Option(None, "--format", help="xlsx | pdf | csv | json"),
-                    lang: str = typer.Option("zh", "--lang")) -> None:
+def coverage_report(
+    ctx: typer.Context,
+    username: str = AS,
+    org: str = typer.Option(..., "--org"),
+    date: str = DATE,
+    out: Path = typer.Option(None, "-o", "--out"),
+    fmt: str = typer.Option(None, "--format", help="xlsx | pdf | csv | json"),
+    lang: str = typer.Option("zh", "--lang"),
+) -> None:
     """“三个全覆盖”覆盖率。Coverage rates of the three full coverages."""
     from renkou.benefits import reports
 

@@ -33,24 +33,34 @@ class State:
     def db(self, *, migrated: bool = True) -> Database:
         if migrated and not sqlite_file_exists(self.settings.database_url):
             # do not leave an empty database file behind in whatever folder the user is in
-            raise UserError(f"数据库文件不存在：{safe_url(self.settings.database_url)}，请先运行 renkou init",
-                            f"no database file at {safe_url(self.settings.database_url)}: run `renkou init` first")
+            raise UserError(
+                f"数据库文件不存在：{safe_url(self.settings.database_url)}，请先运行 renkou init",
+                f"no database file at {safe_url(self.settings.database_url)}: run `renkou init` first",
+            )
         if self._db is None:
             try:
                 self._db = Database(self.settings.database_url)
             except Exception as exc:  # a malformed URL or a driver that is not installed
-                raise UserError(f"数据库地址无效：{safe_url(self.settings.database_url)}", f"invalid database URL: {safe_url(self.settings.database_url)}") from exc
+                raise UserError(
+                    f"数据库地址无效：{safe_url(self.settings.database_url)}",
+                    f"invalid database URL: {safe_url(self.settings.database_url)}",
+                ) from exc
         if migrated:
             try:
                 cur = migrate.current(self._db)
             except Exception as exc:  # cannot connect, or not a database
-                raise UserError(f"无法连接数据库：{safe_url(self.settings.database_url)}", f"cannot connect to the database {safe_url(self.settings.database_url)}") from exc
+                raise UserError(
+                    f"无法连接数据库：{safe_url(self.settings.database_url)}",
+                    f"cannot connect to the database {safe_url(self.settings.database_url)}",
+                ) from exc
             if cur is None:
                 raise UserError("数据库尚未初始化，请先运行 renkou init", "the database is not initialised: run `renkou init` first")
             if cur != migrate.head():
-                raise UserError("数据库版本较旧，请先运行 renkou init 升级", "the database schema is older than this program: run `renkou init` to upgrade it")
+                raise UserError(
+                    "数据库版本较旧，请先运行 renkou init 升级",
+                    "the database schema is older than this program: run `renkou init` to upgrade it",
+                )
         return self._db
-
 
     def stats(self) -> Stats:
         """The statistics service of this command, its model loaded (one per command)."""

@@ -30,29 +30,42 @@ def import_(
     if kind not in templates.KINDS:
         raise UserError(f"未知的导入类型 {kind}（可选：{KINDS_HELP}）", f"unknown import kind {kind} ({KINDS_HELP})")
     db = state(ctx).db()
-    with Progress(TextColumn("导入 importing {task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  TimeRemainingColumn(), console=err_console, transient=True) as bar:
+    with Progress(
+        TextColumn("导入 importing {task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=err_console,
+        transient=True,
+    ) as bar:
         task = bar.add_task(file.name, total=None)
 
         def progress(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total or None)
 
         try:
-            res = importer.run_import(db, kind, file, Officer.system(Actor.local("import")), progress=progress,
-                                       max_rows=state(ctx).settings.import_max_rows)
+            res = importer.run_import(
+                db, kind, file, Officer.system(Actor.local("import")), progress=progress, max_rows=state(ctx).settings.import_max_rows
+            )
         except ValidationFailed as exc:
             res = exc.result
             bar.stop()
             if res is not None:
                 _report(res, errors)
-                raise ValidationFailed(res.problems, f"导入被拒绝：{res.n_problems} 处错误，未导入任何数据。",
-                                       f"Import refused: {res.n_problems} problem(s); nothing was imported.") from None
+                raise ValidationFailed(
+                    res.problems,
+                    f"导入被拒绝：{res.n_problems} 处错误，未导入任何数据。",
+                    f"Import refused: {res.n_problems} problem(s); nothing was imported.",
+                ) from None
             raise
     if errors and res.warnings:
         importer.write_report(res, errors)
     again = "（此文件此前已导入过 this file was imported before）" if res.previously_imported else ""
-    console.print(f"已导入 {res.kind}：{res.rows:,} 行，新增 {res.created:,}，未变 {res.unchanged:,}{again}。"
-                  f" Imported {res.kind}: {res.rows:,} rows, {res.created:,} new, {res.unchanged:,} unchanged.")
+    console.print(
+        f"已导入 {res.kind}：{res.rows:,} 行，新增 {res.created:,}，未变 {res.unchanged:,}{again}。"
+        f" Imported {res.kind}: {res.rows:,} rows, {res.created:,} new, {res.unchanged:,} unchanged."
+    )
     if res.warnings:
         console.print(f"{len(res.warnings):,} 条数据质量提示（已导入）/ data-quality findings (imported)", style="yellow")
 
@@ -75,13 +88,17 @@ def _report(res: importer.ImportResult, errors: Path | None) -> None:
 
 def export(
     ctx: typer.Context,
-    table: str = typer.Argument(..., help="orgs | households | persons | events | snapshot（某单位某日人员状态 a unit's people on a date）"),
+    table: str = typer.Argument(
+        ..., help="orgs | households | persons | events | snapshot（某单位某日人员状态 a unit's people on a date）"
+    ),
     out: Path = typer.Option(..., "-o", "--out", help="输出文件。Output file."),
     fmt: str = typer.Option(None, "--format", help="csv | xlsx | parquet（默认按扩展名 default from the extension）"),
     org: str = typer.Option(None, "--org", help="快照的单位代码。Unit code for a snapshot."),
     date: str = typer.Option(None, "--date", help="快照或机构树的日期。Date of the snapshot or tree."),
     basis: str = typer.Option(basis_mod.DEFAULT, "--basis", help=basis_mod.help_text(basis_mod.REGISTRY)),
-    reveal: str = typer.Option(None, "--reveal", help="导出完整证件号，须填写原因（写入审计日志）。Export full ID numbers; give the reason (audited)."),
+    reveal: str = typer.Option(
+        None, "--reveal", help="导出完整证件号，须填写原因（写入审计日志）。Export full ID numbers; give the reason (audited)."
+    ),
 ) -> None:
     """导出数据表或某单位某日的人员快照（证件号默认脱敏）。Export a table or a unit's snapshot (ID numbers masked by default)."""
     fmt = fmt or out.suffix.lstrip(".").lower()
@@ -117,7 +134,9 @@ DEMO_SEED = 20261122
 def demo(
     ctx: typer.Context,
     fresh: bool = typer.Option(True, "--fresh/--keep", help="先删除已有的演示数据库。Start from an empty demo database."),
-    persons: int = typer.Option(DEMO_PERSONS, "--persons", help="演示县的人员记录数（约数）。Approximate person records of the demo county."),
+    persons: int = typer.Option(
+        DEMO_PERSONS, "--persons", help="演示县的人员记录数（约数）。Approximate person records of the demo county."
+    ),
 ) -> None:
     """建立演示县（合成的虚构人口及其 1950 年以来的历史）并显示全县人口。
     Build the demo county (a synthetic, fictitious population with its history since 1950) and show it."""
@@ -137,17 +156,21 @@ def demo(
     if sqlite_file_exists(url) or not url.startswith("sqlite"):
         existing = st.db(migrated=False)
         if not fixture.holds_only_demo_data(existing):
-            raise UserError("该数据库中有非演示数据，演示县不会写入或删除它。请用 --db 指定另一个数据库（如 sqlite:///demo.db）。",
-                            "This database holds data other than the demo county; the demo will neither write to it nor delete it. "
-                            "Choose another database with --db (e.g. sqlite:///demo.db).")
+            raise UserError(
+                "该数据库中有非演示数据，演示县不会写入或删除它。请用 --db 指定另一个数据库（如 sqlite:///demo.db）。",
+                "This database holds data other than the demo county; the demo will neither write to it nor delete it. "
+                "Choose another database with --db (e.g. sqlite:///demo.db).",
+            )
         if fresh and url.startswith("sqlite:///") and url != "sqlite:///:memory:":
             existing.dispose()
             st._db = None
             for suffix in ("", "-wal", "-shm"):
                 Path(url.removeprefix("sqlite:///") + suffix).unlink(missing_ok=True)
         elif fresh and fixture.has_demo_data(existing):
-            raise UserError("演示数据已存在；--fresh 只能删除 SQLite 演示库，请使用 --keep 或新的数据库。",
-                            "The demo county is already there; --fresh deletes SQLite demo files only: use --keep or another database.")
+            raise UserError(
+                "演示数据已存在；--fresh 只能删除 SQLite 演示库，请使用 --keep 或新的数据库。",
+                "The demo county is already there; --fresh deletes SQLite demo files only: use --keep or another database.",
+            )
     db = st.db(migrated=False)
     migrate.upgrade(db)
     if fixture.has_demo_data(db):
@@ -161,10 +184,17 @@ def demo(
 
     population(ctx, org=COUNTY_CODE, date=None, basis=basis_mod.DEFAULT)
     made = fixture.demo_accounts(db, COUNTY_CODE)
-    t = Table("用户名 user", "角色 role", "单位 unit", "动态码 TOTP",
-              title=f"演示账号（密码均为 {fixture.DEMO_PASSWORD}）Demo accounts (password {fixture.DEMO_PASSWORD})")
+    t = Table(
+        "用户名 user",
+        "角色 role",
+        "单位 unit",
+        "动态码 TOTP",
+        title=f"演示账号（密码均为 {fixture.DEMO_PASSWORD}）Demo accounts (password {fixture.DEMO_PASSWORD})",
+    )
     for user, role, code, name in made:
         t.add_row(user, role, f"{code} {name}", "首次登录时设置 set up at first sign-in" if ROLES[Role(role)].needs_totp else "")
     console.print(t)
-    console.print("网页端：renkou --db <同一数据库> serve，然后打开 http://127.0.0.1:8000/ 。Web: `renkou serve` on the same database, "
-                  "then open http://127.0.0.1:8000/.")
+    console.print(
+        "网页端：renkou --db <同一数据库> serve，然后打开 http://127.0.0.1:8000/ 。Web: `renkou serve` on the same database, "
+        "then open http://127.0.0.1:8000/."
+    )

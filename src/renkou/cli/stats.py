@@ -52,7 +52,9 @@ def indicators(
     ctx: typer.Context,
     org: str = ORG,
     period: str = PERIOD,
-    level: str = typer.Option(None, "--level", help="列出该单位下某一级的全部单位：township | village。List every unit of a level below it."),
+    level: str = typer.Option(
+        None, "--level", help="列出该单位下某一级的全部单位：township | village。List every unit of a level below it."
+    ),
     basis: str = BASIS,
     units_as_of: str = UNITS,
     codes: str = typer.Option(None, "--codes", help="只算这些指标（逗号分隔）。Only these indicators (comma-separated)."),
@@ -64,22 +66,59 @@ def indicators(
     f = _fmt(fmt, out, ("json", "csv", "xlsx", "dhis2", "adx"), "json")
     st = state(ctx).stats()
     q = st.query(period, basis=basis, units_as_of=units_as_of)
-    vals = st.indicators(org, q, level=level, codes=[c.strip() for c in codes.split(",") if c.strip()] if codes else None,
-                         disaggregate=not totals_only)
+    vals = st.indicators(
+        org, q, level=level, codes=[c.strip() for c in codes.split(",") if c.strip()] if codes else None, disaggregate=not totals_only
+    )
     if f in ("dhis2", "adx"):
         from renkou.stats.exchange import DataValue, to_adx, to_dhis2
 
         dvs = [DataValue(v.code, v.unit_code, q.period, v.value, v.disaggregation) for v in vals if v.value is not None]
-        write_output(json.dumps(to_dhis2(dvs), ensure_ascii=False, indent=1) if f == "dhis2" else to_adx(dvs, data_set="renkou-indicators"), out)
+        write_output(
+            json.dumps(to_dhis2(dvs), ensure_ascii=False, indent=1) if f == "dhis2" else to_adx(dvs, data_set="renkou-indicators"), out
+        )
         return
     if f == "json":
-        write_output(json.dumps({"period": q.period.id, "basis": q.basis, "units_as_of": q.units_as_of.isoformat(),
-                           "values": [v.to_json() for v in vals]}, ensure_ascii=False, indent=1), out)
+        write_output(
+            json.dumps(
+                {"period": q.period.id, "basis": q.basis, "units_as_of": q.units_as_of.isoformat(), "values": [v.to_json() for v in vals]},
+                ensure_ascii=False,
+                indent=1,
+            ),
+            out,
+        )
         return
-    head = ["indicator", "name", "unit", "unit_name", "level", "disaggregation", "value", "numerator", "denominator", "ci_low", "ci_high", "flag"]
+    head = [
+        "indicator",
+        "name",
+        "unit",
+        "unit_name",
+        "level",
+        "disaggregation",
+        "value",
+        "numerator",
+        "denominator",
+        "ci_low",
+        "ci_high",
+        "flag",
+    ]
     cat = st.catalogue
-    rows = [[v.code, cat.get(v.code).zh, v.unit_code, v.unit_name, v.level, ";".join(f"{k}={x}" for k, x in v.disaggregation), v.value,
-             v.numerator, v.denominator, v.low, v.high, v.flag or ""] for v in vals]
+    rows = [
+        [
+            v.code,
+            cat.get(v.code).zh,
+            v.unit_code,
+            v.unit_name,
+            v.level,
+            ";".join(f"{k}={x}" for k, x in v.disaggregation),
+            v.value,
+            v.numerator,
+            v.denominator,
+            v.low,
+            v.high,
+            v.flag or "",
+        ]
+        for v in vals
+    ]
     if f == "csv":
         buf = io.StringIO()
         w = csv.writer(buf)
@@ -107,7 +146,9 @@ def report(
     kind: str = typer.Argument(..., help="monthly | annual | structure（或省里自定义的模板 or a province's own template）"),
     org: str = ORG,
     period: str = PERIOD,
-    level: str = typer.Option(None, "--level", help="行为该级全部单位（默认直属下级）。Rows: every unit of this level (default: the units directly below)."),
+    level: str = typer.Option(
+        None, "--level", help="行为该级全部单位（默认直属下级）。Rows: every unit of this level (default: the units directly below)."
+    ),
     basis: str = BASIS,
     units_as_of: str = UNITS,
     fmt: str = typer.Option(None, "--format", help="xlsx | csv | json | pdf | dhis2 | adx"),
@@ -125,7 +166,9 @@ def report(
         from renkou.stats.exchange import to_adx, to_dhis2
 
         dvs = reports.data_values(st, kind, org, q, level=level)
-        write_output(json.dumps(to_dhis2(dvs, data_set=kind), ensure_ascii=False, indent=1) if f == "dhis2" else to_adx(dvs, data_set=kind), out)
+        write_output(
+            json.dumps(to_dhis2(dvs, data_set=kind), ensure_ascii=False, indent=1) if f == "dhis2" else to_adx(dvs, data_set=kind), out
+        )
         return
     t = reports.report(st, kind, org, q, level=level, prepared_by=prepared_by or getpass.getuser())
     _emit(t, f, lang, out, render)
@@ -151,8 +194,12 @@ def ledger(
     units_as_of: str = UNITS,
     fmt: str = typer.Option(None, "--format", help="xlsx | csv | json | pdf"),
     lang: str = LANG,
-    reveal: str = typer.Option(None, "--reveal", help="显示完整身份证号，须填写原因（写入审计日志）。Show full ID numbers; give the reason (audited)."),
-    where: list[str] = typer.Option(None, "--filter", help="只保留某栏等于某值的行，如 孩次=3 或 order=3（可重复）。Keep rows whose column has this value (repeatable)."),
+    reveal: str = typer.Option(
+        None, "--reveal", help="显示完整身份证号，须填写原因（写入审计日志）。Show full ID numbers; give the reason (audited)."
+    ),
+    where: list[str] = typer.Option(
+        None, "--filter", help="只保留某栏等于某值的行，如 孩次=3 或 order=3（可重复）。Keep rows whose column has this value (repeatable)."
+    ),
     prepared_by: str = typer.Option(None, "--prepared-by", help="制表人。Prepared by."),
     out: Path = typer.Option(None, "-o", "--out", help="输出文件。Output file."),
 ) -> None:
@@ -168,6 +215,14 @@ def ledger(
         if not sep or not name.strip():
             raise UserError(f"--filter 应写作 栏目=值，而不是 {item!r}", f"--filter must be COLUMN=VALUE, not {item!r}")
         filters[name.strip()] = value.strip()
-    t = ledgers.ledger(st, kind, org, q, reveal_why=reveal, actor=Actor.local() if reveal else None,
-                       prepared_by=prepared_by or getpass.getuser(), where=filters)
+    t = ledgers.ledger(
+        st,
+        kind,
+        org,
+        q,
+        reveal_why=reveal,
+        actor=Actor.local() if reveal else None,
+        prepared_by=prepared_by or getpass.getuser(),
+        where=filters,
+    )
     _emit(t, f, lang, out, render)

@@ -19,13 +19,18 @@ synth_app = typer.Typer(
     invoke_without_command=True,
 )
 
-STEPS = {"simulate": "模拟历年人口 simulating years", "identities": "姓名与身份证号 names and IDs", "database": "写入数据库 writing database"}
+STEPS = {
+    "simulate": "模拟历年人口 simulating years",
+    "identities": "姓名与身份证号 names and IDs",
+    "database": "写入数据库 writing database",
+}
 
 
 @contextmanager
 def progress_bar() -> Iterator:
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=err_console, transient=True) as bar:
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err_console, transient=True
+    ) as bar:
         tasks: dict[str, int] = {}
 
         def progress(step: str, done: int, total: int) -> None:
@@ -39,10 +44,15 @@ def progress_bar() -> Iterator:
 def _check_years(start_year: int, end_year: int, persons: int) -> None:
     this_year = dt.date.today().year
     if end_year >= this_year:
-        raise UserError(f"--end-year 应早于今年（{this_year}），否则会生成未来日期的事件",
-                        f"--end-year must be before this year ({this_year}); otherwise events would lie in the future")
+        raise UserError(
+            f"--end-year 应早于今年（{this_year}），否则会生成未来日期的事件",
+            f"--end-year must be before this year ({this_year}); otherwise events would lie in the future",
+        )
     if not 1900 <= start_year <= end_year - 30:
-        raise UserError("--start-year 应不早于 1900，且至少早于 --end-year 30 年", "--start-year must be 1900 or later and at least 30 years before --end-year")
+        raise UserError(
+            "--start-year 应不早于 1900，且至少早于 --end-year 30 年",
+            "--start-year must be 1900 or later and at least 30 years before --end-year",
+        )
     if persons < 1000:
         raise UserError("--persons 至少为 1000", "--persons must be at least 1000")
 
@@ -88,9 +98,13 @@ def synth(
             s = build.summary(county)
         else:
             s = store.to_database(county, target_db, progress=progress)
-    console.print(f"合成县已生成：{s['units']} 个单位，{s['households']} 户，{s['persons']} 人（{s['alive']} 人在世），{s['events']} 条事件。")
-    console.print(f"Synthetic county ready: {s['units']} units, {s['households']} households, {s['persons']} persons "
-                  f"({s['alive']} living), {s['events']} events.")
+    console.print(
+        f"合成县已生成：{s['units']} 个单位，{s['households']} 户，{s['persons']} 人（{s['alive']} 人在世），{s['events']} 条事件。"
+    )
+    console.print(
+        f"Synthetic county ready: {s['units']} units, {s['households']} households, {s['persons']} persons "
+        f"({s['alive']} living), {s['events']} events."
+    )
     if out is not None:
         for kind, p in paths.items():
             console.print(f"  {kind}: {p}")
@@ -102,8 +116,12 @@ def external(
     kind: str = typer.Option(..., "--kind", help="hospital-births | police-hukou | police-deaths | civil-marriages | all"),
     out: Path = typer.Option(Path("external"), "--out", help="输出目录。Output folder."),
     fmt: str = typer.Option("csv", "--format", help="csv 或 parquet。"),
-    rate: list[str] = typer.Option([], "--rate", help="错误率，如 --rate homophone=0.1（可重复；none=1 表示全部为 0）。"
-                                   "An error rate, e.g. --rate homophone=0.1 (repeatable; none=1 sets every rate to 0 first)."),
+    rate: list[str] = typer.Option(
+        [],
+        "--rate",
+        help="错误率，如 --rate homophone=0.1（可重复；none=1 表示全部为 0）。"
+        "An error rate, e.g. --rate homophone=0.1 (repeatable; none=1 sets every rate to 0 first).",
+    ),
 ) -> None:
     """生成其他部门的数据文件（含错误）及单独的答案文件。Write another department's records (with realistic
     errors) for the county of the same --persons/--seed, and a separate answer file."""

@@ -23,8 +23,14 @@ def add(
     name: str = typer.Option(..., "--name", help="姓名。Display name."),
     role: str = typer.Option(..., "--role", help=ROLES_HELP),
     unit: str = typer.Option(..., "--unit", help="所属单位代码（决定可见范围）。Code of the unit the account is bound to (its scope)."),
-    password: str = typer.Option(..., "--password", prompt="密码 Password", hide_input=True, confirmation_prompt=True,
-                                 help="初始密码（不填则提示输入）。Initial password (prompted when omitted)."),
+    password: str = typer.Option(
+        ...,
+        "--password",
+        prompt="密码 Password",
+        hide_input=True,
+        confirmation_prompt=True,
+        help="初始密码（不填则提示输入）。Initial password (prompted when omitted).",
+    ),
 ) -> None:
     """新建账号。Create an account."""
     db = state(ctx).db()
@@ -73,8 +79,11 @@ def unlock(ctx: typer.Context, username: str = typer.Argument(...)) -> None:
 
 
 @user_app.command("deactivate")
-def deactivate(ctx: typer.Context, username: str = typer.Argument(...),
-               reason: str = typer.Option(..., "--reason", help="原因（写入审计日志）。Reason (audited).")) -> None:
+def deactivate(
+    ctx: typer.Context,
+    username: str = typer.Argument(...),
+    reason: str = typer.Option(..., "--reason", help="原因（写入审计日志）。Reason (audited)."),
+) -> None:
     """停用账号（账号永不删除，其操作记录保留）。Deactivate an account (accounts are never deleted)."""
     db = state(ctx).db()
     with db.write(Actor.local(), note=f"account {username} deactivated", reason=reason) as s:
@@ -83,8 +92,11 @@ def deactivate(ctx: typer.Context, username: str = typer.Argument(...),
 
 
 @user_app.command("token")
-def token(ctx: typer.Context, username: str = typer.Argument(...),
-          name: str = typer.Option(..., "--name", help="令牌用途，如“统计数据推送”。What the token is for.")) -> None:
+def token(
+    ctx: typer.Context,
+    username: str = typer.Argument(...),
+    name: str = typer.Option(..., "--name", help="令牌用途，如“统计数据推送”。What the token is for."),
+) -> None:
     """为机器客户端创建 API 令牌（只显示一次）。Create an API token for a machine client (shown once)."""
     db = state(ctx).db()
     with db.write(Actor.local(), note=f"API token for {username}") as s:

@@ -47,8 +47,10 @@ def check(basis: str, allowed: tuple[str, ...] = tuple(BASES)) -> str:
     """``basis`` by its current name (an old name translated), or a UserError listing ``allowed``."""
     key = OLD_NAMES.get(basis, basis)
     if key not in allowed:
-        raise UserError(f"口径应为 {'、'.join(f'{k}（{BASES[k].zh}）' for k in allowed)}，而不是 {basis}",
-                        f"basis must be one of {', '.join(f'{k} ({BASES[k].en})' for k in allowed)}, not {basis}")
+        raise UserError(
+            f"口径应为 {'、'.join(f'{k}（{BASES[k].zh}）' for k in allowed)}，而不是 {basis}",
+            f"basis must be one of {', '.join(f'{k} ({BASES[k].en})' for k in allowed)}, not {basis}",
+        )
     return key
 
 

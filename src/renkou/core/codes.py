@@ -30,8 +30,13 @@ LEVELS: dict[str, Level] = {
 }
 LEVEL_ORDER = tuple(LEVELS)
 
-UNIT_KINDS = {"school": ("学校", "school"), "hospital": ("医院", "hospital"), "bureau": ("机关", "government bureau"),
-              "enterprise": ("企业", "enterprise"), "other": ("其他单位", "other unit")}
+UNIT_KINDS = {
+    "school": ("学校", "school"),
+    "hospital": ("医院", "hospital"),
+    "bureau": ("机关", "government bureau"),
+    "enterprise": ("企业", "enterprise"),
+    "other": ("其他单位", "other unit"),
+}
 
 URBAN_RURAL_CLASSES = {
     "111": ("主城区", "main urban area"),

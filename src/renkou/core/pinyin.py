@@ -11,9 +11,32 @@ from __future__ import annotations
 from pypinyin import Style, lazy_pinyin
 
 # Surnames whose reading differs from the character's most common reading (a closed, well-known list).
-SURNAME_READINGS = {"单": "shan", "曾": "zeng", "解": "xie", "仇": "qiu", "区": "ou", "查": "zha", "朴": "piao", "盖": "ge",
-                    "乐": "yue", "尉": "yu", "缪": "miao", "翟": "zhai", "覃": "qin", "隗": "wei", "繁": "po", "黑": "he",
-                    "种": "chong", "能": "nai", "召": "shao", "秘": "bi", "折": "she", "员": "yun", "冼": "xian", "藏": "zang"}
+SURNAME_READINGS = {
+    "单": "shan",
+    "曾": "zeng",
+    "解": "xie",
+    "仇": "qiu",
+    "区": "ou",
+    "查": "zha",
+    "朴": "piao",
+    "盖": "ge",
+    "乐": "yue",
+    "尉": "yu",
+    "缪": "miao",
+    "翟": "zhai",
+    "覃": "qin",
+    "隗": "wei",
+    "繁": "po",
+    "黑": "he",
+    "种": "chong",
+    "能": "nai",
+    "召": "shao",
+    "秘": "bi",
+    "折": "she",
+    "员": "yun",
+    "冼": "xian",
+    "藏": "zang",
+}
 
 
 _FULL: dict[int, str] = {}  # str.translate tables, filled as characters are met
@@ -47,7 +70,7 @@ def keys_many(names: list[str]) -> list[tuple[str, str]]:
         full, init = n.translate(_FULL), n.translate(_INIT)
         if n[:1] in SURNAME_READINGS:
             first = SURNAME_READINGS[n[0]]
-            full, init = first + full[len(_FULL[ord(n[0])]):], first[0] + init[1:]
+            full, init = first + full[len(_FULL[ord(n[0])]) :], first[0] + init[1:]
         out.append((full[:100], init[:20]))
     return out
 

@@ -64,11 +64,35 @@ class _Builder:
         pool = GIVEN_M if sex == "M" else GIVEN_F
         return surname + "".join(self.r.choice(pool) for _ in range(self.r.choice((1, 2))))
 
-    def person(self, name: str, sex: str, birth: dt.date, *, unit: str | None, hh: str | None, relation: str | None,
-               hukou_type: str, with_id: bool = True) -> str:
+    def person(
+        self,
+        name: str,
+        sex: str,
+        birth: dt.date,
+        *,
+        unit: str | None,
+        hh: str | None,
+        relation: str | None,
+        hukou_type: str,
+        with_id: bool = True,
+    ) -> str:
         key = self.idn(birth, sex) if with_id else f"T{birth:%Y%m%d}-{len(self.persons):05d}"
-        self.persons.append([key if with_id else "", "" if with_id else key, name, "男" if sex == "M" else "女", birth.isoformat(), "01",
-                             hukou_type if unit else "", unit or "", unit or "", hh or "", relation or "", ""])
+        self.persons.append(
+            [
+                key if with_id else "",
+                "" if with_id else key,
+                name,
+                "男" if sex == "M" else "女",
+                birth.isoformat(),
+                "01",
+                hukou_type if unit else "",
+                unit or "",
+                unit or "",
+                hh or "",
+                relation or "",
+                "",
+            ]
+        )
         return key
 
     def event(self, kind: str, person: str, date: dt.date, **kw: str) -> None:
@@ -109,12 +133,30 @@ class _Builder:
             sex = "M" if r.random() < 0.52 else "F"
             with_id = birth < self.today - dt.timedelta(days=90)  # the newest babies have no ID number yet
             child = self.person(self.name(surname, sex), sex, birth, unit=None, hh=None, relation=None, hukou_type=ht, with_id=with_id)
-            self.event("birth", child, birth, mother=wife, father=husband, hukou_unit=village, residence_unit=village, household=number,
-                       relation="子女", hukou_type=ht, place="示例县人民医院", certificate_no=f"R{r.randrange(10**9):09d}", source="hospital")
+            self.event(
+                "birth",
+                child,
+                birth,
+                mother=wife,
+                father=husband,
+                hukou_unit=village,
+                residence_unit=village,
+                household=number,
+                relation="子女",
+                hukou_type=ht,
+                place="示例县人民医院",
+                certificate_no=f"R{r.randrange(10**9):09d}",
+                source="hospital",
+            )
             age18 = birth + dt.timedelta(days=365 * 19)
             if age18 < self.today and r.random() < 0.25:  # a young adult leaves for the city
-                self.event("move", child, self.date_in(age18, min(self.today, age18 + dt.timedelta(days=3000))), scope="residence",
-                           destination_code="440305")
+                self.event(
+                    "move",
+                    child,
+                    self.date_in(age18, min(self.today, age18 + dt.timedelta(days=3000))),
+                    scope="residence",
+                    destination_code="440305",
+                )
             birth = birth + dt.timedelta(days=r.randint(500, 2500))
         if hb < dt.date(1955, 1, 1) and r.random() < 0.5:
             self.event("death", husband, self.date_in(dt.date(2010, 1, 1), self.today), place="家中", source="police")
@@ -150,7 +192,9 @@ def holds_only_demo_data(db: Database) -> bool:
     if "changeset" not in inspect(db.engine).get_table_names():
         return True
     with db.read() as s:
-        other = s.scalar(select(Changeset.id).where((Changeset.actor != DEMO_ACTOR.name) | (Changeset.channel.not_in(("system", "import")))).limit(1))
+        other = s.scalar(
+            select(Changeset.id).where((Changeset.actor != DEMO_ACTOR.name) | (Changeset.channel.not_in(("system", "import")))).limit(1)
+        )
     return other is None
 
 
@@ -181,8 +225,10 @@ def load(db: Database, *, seed: int = 20261122, households_per_village: int = 25
         if h.unit("410102200000").name == "河西乡":
             orgs.rename(s, "410102200000", "河西镇", RENAME_DATE)
             orgs.merge(s, ["410102200203"], "410102200202", MERGE_DATE)
-    return (f"演示县已建立：{counts['orgs']} 个单位，{counts['households']} 户，{counts['persons']} 人，{counts['events']} 条事件。\n"
-            f"Demo county ready: {counts['orgs']} units, {counts['households']} households, {counts['persons']} persons, {counts['events']} events.")
+    return (
+        f"演示县已建立：{counts['orgs']} 个单位，{counts['households']} 户，{counts['persons']} 人，{counts['events']} 条事件。\n"
+        f"Demo county ready: {counts['orgs']} units, {counts['households']} households, {counts['persons']} persons, {counts['events']} events."
+    )
 
 
 DEMO_PASSWORD = "Demo.renkou-2026"  # fictitious county, this machine only: printed by `renkou demo`
@@ -202,12 +248,18 @@ def demo_accounts(db: Database, county_code: str) -> list[tuple[str, str, str, s
         county = h.unit(county_code)
         township = h.units[next(i for i in h.children[county.id] if h.units[i].level == "township")]
         village = h.units[next(i for i in h.children[township.id] if h.units[i].level == "village")]
-        plan = [("cun", Role.VILLAGE_WORKER, village), ("xiang", Role.TOWNSHIP_OFFICER, township),
-                ("tongji", Role.COUNTY_STATISTICIAN, county), ("jiangfu", Role.BENEFIT_ADMIN, county),
-                ("shenji", Role.AUDITOR, county), ("admin", Role.SYSADMIN, county)]
+        plan = [
+            ("cun", Role.VILLAGE_WORKER, village),
+            ("xiang", Role.TOWNSHIP_OFFICER, township),
+            ("tongji", Role.COUNTY_STATISTICIAN, county),
+            ("jiangfu", Role.BENEFIT_ADMIN, county),
+            ("shenji", Role.AUDITOR, county),
+            ("admin", Role.SYSADMIN, county),
+        ]
         out = []
         for user, role, unit in plan:
-            accounts.create_account(s, username=user, display_name=f"演示{ROLES[role].zh}", role=role.value, unit_code=unit.code,
-                                    password=DEMO_PASSWORD)
+            accounts.create_account(
+                s, username=user, display_name=f"演示{ROLES[role].zh}", role=role.value, unit_code=unit.code, password=DEMO_PASSWORD
+            )
             out.append((user, role.value, unit.code, unit.name))
     return out

@@ -36,8 +36,11 @@ from renkou.core.problems import Problem, problem
 from renkou.exchange import readers, templates
 from renkou.storage.schema import Household, OrgUnit, Person
 
-UNIT_COLUMNS = {"households": ("unit_code",), "persons": ("hukou_unit", "residence_unit"),
-                "events": ("hukou_unit", "residence_unit", "work_unit")}
+UNIT_COLUMNS = {
+    "households": ("unit_code",),
+    "persons": ("hukou_unit", "residence_unit"),
+    "events": ("hukou_unit", "residence_unit", "work_unit"),
+}
 PERSON_COLUMNS = ("person", "partner", "mother", "father")
 KEY_COLUMNS = ("id_number", "temp_key")
 Progress = Callable[[int, int], None]
@@ -67,8 +70,9 @@ def _columns(kind: str, headers: list[str]) -> dict[str, int]:
     return index
 
 
-def check(session: Session, kind: str, table: readers.Table, scope: Scope, *, today: dt.date | None = None,
-          progress: Progress | None = None) -> Refusals:
+def check(
+    session: Session, kind: str, table: readers.Table, scope: Scope, *, today: dt.date | None = None, progress: Progress | None = None
+) -> Refusals:
     """The rows of ``table`` (a file of import ``kind``, as the importer read it) that reach outside ``scope``."""
     out = Refusals()
     if scope.everything:
@@ -128,8 +132,9 @@ def check(session: Session, kind: str, table: readers.Table, scope: Scope, *, to
     return out
 
 
-def _org_row(get: Callable[[str], str], n: int, codes: dict[str, int], inside: frozenset[int], added: dict[str, bool],
-             out: Refusals) -> None:
+def _org_row(
+    get: Callable[[str], str], n: int, codes: dict[str, int], inside: frozenset[int], added: dict[str, bool], out: Refusals
+) -> None:
     code, parent = get("code"), get("parent_code")
     if code in codes:  # already recorded: must be one of the area's (the importer compares the rest)
         if codes[code] not in inside:
@@ -173,14 +178,16 @@ def _key(raw: str) -> str:
     return num.value if num else raw
 
 
-def _people(session: Session, scope: Scope, chunk: list[list[str]], index: dict[str, int], columns: tuple[str, ...],
-            today: dt.date) -> _People:
+def _people(
+    session: Session, scope: Scope, chunk: list[list[str]], index: dict[str, int], columns: tuple[str, ...], today: dt.date
+) -> _People:
     keys = sorted({_key(row[index[c]]) for row in chunk for c in columns if c in index and row[index[c]]})
     ids: dict[str, int] = {}
     for i in range(0, len(keys), 5_000):
         part = keys[i : i + 5_000]
-        for idn, tk, pid in session.execute(select(Person.id_number, Person.temp_key, Person.id)
-                                            .where(or_(Person.id_number.in_(part), Person.temp_key.in_(part)))):
+        for idn, tk, pid in session.execute(
+            select(Person.id_number, Person.temp_key, Person.id).where(or_(Person.id_number.in_(part), Person.temp_key.in_(part)))
+        ):
             for k in (idn, tk):
                 if k:
                     ids[k] = pid

@@ -66,12 +66,27 @@ class ImportResult:
 STORED_AS = {
     "orgs": {"code": OrgUnit.code, "name": OrgVersion.name, "parent_code": OrgUnit.code},
     "households": {"number": Household.number, "unit_code": OrgUnit.code, "address": Household.address},
-    "persons": {"temp_key": Person.temp_key, "name": Person.name, "hukou_unit": OrgUnit.code, "residence_unit": OrgUnit.code,
-                "household": Household.number},
-    "events": {"person": Person.temp_key, "partner": Person.temp_key, "mother": Person.temp_key, "father": Person.temp_key,
-               "hukou_unit": OrgUnit.code, "residence_unit": OrgUnit.code, "work_unit": OrgUnit.code, "household": Household.number,
-               "place": Event.place, "certificate_no": Event.certificate_no, "origin_code": Event.origin_code,
-               "destination_code": Event.destination_code},
+    "persons": {
+        "temp_key": Person.temp_key,
+        "name": Person.name,
+        "hukou_unit": OrgUnit.code,
+        "residence_unit": OrgUnit.code,
+        "household": Household.number,
+    },
+    "events": {
+        "person": Person.temp_key,
+        "partner": Person.temp_key,
+        "mother": Person.temp_key,
+        "father": Person.temp_key,
+        "hukou_unit": OrgUnit.code,
+        "residence_unit": OrgUnit.code,
+        "work_unit": OrgUnit.code,
+        "household": Household.number,
+        "place": Event.place,
+        "certificate_no": Event.certificate_no,
+        "origin_code": Event.origin_code,
+        "destination_code": Event.destination_code,
+    },
 }
 OTHER_MAX = 64  # any other cell (a date, an ID number, a choice from a list): longer is never right
 # NUL and the other control characters (tab and line breaks aside), the text-direction overrides and
@@ -171,8 +186,10 @@ def _unit(units: dict, raw: str, fld: str, probs: list[Problem]) -> int | None:
 
 # --------------------------------------------------------------------------------------------- orgs
 
-def _import_orgs(session: Session, table: readers.Table, cols: _Rows, res: ImportResult, today: dt.date, progress: Progress | None,
-        refused: set[int]) -> None:
+
+def _import_orgs(
+    session: Session, table: readers.Table, cols: _Rows, res: ImportResult, today: dt.date, progress: Progress | None, refused: set[int]
+) -> None:
     existing = {u.code: u for u in session.scalars(select(OrgUnit))}
     first_version: dict[int, OrgVersion] = {}
     for v in session.scalars(select(OrgVersion).order_by(OrgVersion.valid_from.desc())):
@@ -191,7 +208,11 @@ def _import_orgs(session: Session, table: readers.Table, cols: _Rows, res: Impor
             code, name, level_raw, parent = get("code"), get("name"), get("level"), get("parent_code")
             level = lookup({k: (v.zh, v.en) for k, v in LEVELS.items()}, level_raw) if level_raw else None
             if not level:
-                probs.append(problem("bad_choice", "level", level_raw, choices=", ".join(f"{k}/{v.zh}" for k, v in LEVELS.items())) if level_raw else problem("required", "level", ""))
+                probs.append(
+                    problem("bad_choice", "level", level_raw, choices=", ".join(f"{k}/{v.zh}" for k, v in LEVELS.items()))
+                    if level_raw
+                    else problem("required", "level", "")
+                )
             vf = _date(get("valid_from"), "valid_from", probs, True, today)
             ur = get("urban_rural") or None
             if ur and ur not in URBAN_RURAL_CLASSES:
@@ -210,20 +231,45 @@ def _import_orgs(session: Session, table: readers.Table, cols: _Rows, res: Impor
                     if p_level is None:
                         probs.append(problem("unknown_parent", "parent_code", parent, code=parent))
                     elif p_level not in LEVELS[level].parents:
-                        probs.append(problem("bad_parent_level", "parent_code", parent, level=LEVELS[level].zh, parent_level=LEVELS[p_level].zh,
-                                             level_en=LEVELS[level].en, parent_level_en=LEVELS[p_level].en))
+                        probs.append(
+                            problem(
+                                "bad_parent_level",
+                                "parent_code",
+                                parent,
+                                level=LEVELS[level].zh,
+                                parent_level=LEVELS[p_level].zh,
+                                level_en=LEVELS[level].en,
+                                parent_level_en=LEVELS[p_level].en,
+                            )
+                        )
                 elif level not in ("province", "city", "county"):
                     probs.append(problem("required", "parent_code", ""))
             if code in existing and not probs:
                 u = existing[code]
                 cur = first_version.get(u.id)
                 parent_then = next((c for c, x in existing.items() if cur and x.id == cur.parent_id), None)
-                same = (u.level == level and cur is not None and cur.name == name and u.valid_from == vf and (parent_then or "") == parent
-                        and cur.urban_rural == ur and u.unit_kind == uk)
+                same = (
+                    u.level == level
+                    and cur is not None
+                    and cur.name == name
+                    and u.valid_from == vf
+                    and (parent_then or "") == parent
+                    and cur.urban_rural == ur
+                    and u.unit_kind == uk
+                )
                 if same:
                     res.unchanged += 1
                 else:
-                    probs.append(problem("conflicts_existing", "code", code, what="组织机构", what_en="organisation unit", fields="name/level/parent/valid_from/urban_rural/unit_kind"))
+                    probs.append(
+                        problem(
+                            "conflicts_existing",
+                            "code",
+                            code,
+                            what="组织机构",
+                            what_en="organisation unit",
+                            fields="name/level/parent/valid_from/urban_rural/unit_kind",
+                        )
+                    )
             elif not probs:
                 todo.append(dict(code=code, name=name, level=level, parent=parent or None, valid_from=vf, urban_rural=ur, unit_kind=uk))
             if level and vf is not None:
@@ -248,8 +294,10 @@ def _import_orgs(session: Session, table: readers.Table, cols: _Rows, res: Impor
 
 # --------------------------------------------------------------------------------------- households
 
-def _import_households(session: Session, table: readers.Table, cols: _Rows, res: ImportResult, today: dt.date, progress: Progress | None,
-        refused: set[int]) -> None:
+
+def _import_households(
+    session: Session, table: readers.Table, cols: _Rows, res: ImportResult, today: dt.date, progress: Progress | None, refused: set[int]
+) -> None:
     units = _units(session)
     existing = {h.number: h for h in session.scalars(select(Household))}
     seen: dict[str, int] = {}
@@ -281,7 +329,11 @@ def _import_households(session: Session, table: readers.Table, cols: _Rows, res:
                     if (h.unit_id, h.created_on, h.address) == (unit_id, created_on, address):
                         res.unchanged += 1
                     else:
-                        probs.append(problem("conflicts_existing", "number", number, what="户", what_en="household", fields="unit/created_on/address"))
+                        probs.append(
+                            problem(
+                                "conflicts_existing", "number", number, what="户", what_en="household", fields="unit/created_on/address"
+                            )
+                        )
                 else:
                     todo.append(dict(number=number, unit_id=unit_id, address=address, created_on=created_on))
             for p in probs:
@@ -313,13 +365,15 @@ def _existing_persons(session: Session, keys: list[str]) -> dict[str, tuple]:
     for i in range(0, len(keys), 5_000):
         part = keys[i : i + 5_000]
         q = select(Person.id, Person.id_number, Person.temp_key, Person.name, Person.sex, Person.birth_date, Person.ethnicity).where(
-            or_(Person.id_number.in_(part), Person.temp_key.in_(part)))
+            or_(Person.id_number.in_(part), Person.temp_key.in_(part))
+        )
         for row in session.execute(q):
             found[row[0]] = list(row) + [None]
     ids = list(found)
     for i in range(0, len(ids), 5_000):
-        q = select(Event.person_id, Event.hukou_unit_id, Event.residence_unit_id, Event.household_id, Event.relation, Event.hukou_type, Event.date).where(
-            Event.kind == "register", in_force(), Event.person_id.in_(ids[i : i + 5_000]))
+        q = select(
+            Event.person_id, Event.hukou_unit_id, Event.residence_unit_id, Event.household_id, Event.relation, Event.hukou_type, Event.date
+        ).where(Event.kind == "register", in_force(), Event.person_id.in_(ids[i : i + 5_000]))
         for pid, *reg in session.execute(q):
             found[pid][7] = tuple(reg)
     for rec in found.values():
@@ -338,8 +392,9 @@ def _agrees(idn: str, sex: str, raw_birth: str) -> bool:
 BULK_ROWS = 50_000  # from this many rows on, SQLite indexes are rebuilt after the load instead of updated per row
 
 
-def _import_persons(session: Session, table: readers.Table, cols: _Rows, res: ImportResult, today: dt.date, progress: Progress | None,
-        refused: set[int]) -> None:
+def _import_persons(
+    session: Session, table: readers.Table, cols: _Rows, res: ImportResult, today: dt.date, progress: Progress | None, refused: set[int]
+) -> None:
     if table.n_rows >= BULK_ROWS:
         with deferred_indexes(session, [Person.__table__, Event.__table__]):
             _import_persons_rows(session, table, cols, res, today, progress, refused)
@@ -347,8 +402,9 @@ def _import_persons(session: Session, table: readers.Table, cols: _Rows, res: Im
         _import_persons_rows(session, table, cols, res, today, progress, refused)
 
 
-def _import_persons_rows(session: Session, table: readers.Table, cols: _Rows, res: ImportResult, today: dt.date, progress: Progress | None,
-        refused: set[int]) -> None:
+def _import_persons_rows(
+    session: Session, table: readers.Table, cols: _Rows, res: ImportResult, today: dt.date, progress: Progress | None, refused: set[int]
+) -> None:
     units = _units(session)
     households = dict(session.execute(select(Household.number, Household.id)).all())
     seen: dict[str, int] = {}
@@ -357,8 +413,22 @@ def _import_persons_rows(session: Session, table: readers.Table, cols: _Rows, re
     validate = idnumber.validate
     # Nobody can exist yet in an empty register: skip the lookups (duplicates in the file are caught by `seen`).
     register_empty = session.scalar(select(Person.id).limit(1)) is None
-    pick = cols.picker(["id_number", "temp_key", "name", "sex", "birth_date", "ethnicity", "hukou_type", "relation",
-                        "hukou_unit", "residence_unit", "household", "registered_on"])
+    pick = cols.picker(
+        [
+            "id_number",
+            "temp_key",
+            "name",
+            "sex",
+            "birth_date",
+            "ethnicity",
+            "hukou_type",
+            "relation",
+            "hukou_unit",
+            "residence_unit",
+            "household",
+            "registered_on",
+        ]
+    )
     for chunk in table.chunks(50_000):
         persons: list[dict] = []
         events: list[dict] = []
@@ -423,23 +493,52 @@ def _import_persons_rows(session: Session, table: readers.Table, cols: _Rows, re
             by_temp = existing.get(temp_key) if temp_key else None
             old = by_id or by_temp
             if old is not None:
-                differs = [f for f, a, b in (("name", old[3], name), ("sex", old[4], sex), ("birth_date", old[5], birth), ("ethnicity", old[6], eth)) if a != b]
-                if (by_id and by_temp and by_id[0] != by_temp[0]) or (num and old[1] != num.value) or (temp_key and old[2] not in (None, temp_key)):
+                differs = [
+                    f
+                    for f, a, b in (("name", old[3], name), ("sex", old[4], sex), ("birth_date", old[5], birth), ("ethnicity", old[6], eth))
+                    if a != b
+                ]
+                if (
+                    (by_id and by_temp and by_id[0] != by_temp[0])
+                    or (num and old[1] != num.value)
+                    or (temp_key and old[2] not in (None, temp_key))
+                ):
                     differs.insert(0, "id_number/temp_key")
                 if hu is not None:
                     claimed = (hu, ru, hh, relation, hukou_type, reg)
                     if old[7] is None or old[7] != claimed:
                         differs.append("hukou_unit/residence_unit/household/relation/hukou_type/registered_on")
                 if differs:
-                    res.add(problem("conflicts_existing", "id_number" if num else "temp_key", idnumber.mask(key) if num else key,
-                                    what="人员", what_en="person", fields=", ".join(differs)).at_row(n))
+                    res.add(
+                        problem(
+                            "conflicts_existing",
+                            "id_number" if num else "temp_key",
+                            idnumber.mask(key) if num else key,
+                            what="人员",
+                            what_en="person",
+                            fields=", ".join(differs),
+                        ).at_row(n)
+                    )
                 else:
                     res.unchanged += 1
                 continue
-            persons.append(dict(id_number=num.value if num else None, temp_key=temp_key, name=name, sex=sex, birth_date=birth, ethnicity=eth))
+            persons.append(
+                dict(id_number=num.value if num else None, temp_key=temp_key, name=name, sex=sex, birth_date=birth, ethnicity=eth)
+            )
             if hu is not None:
-                events.append(dict(kind="register", date=reg, source="import", hukou_unit_id=hu, residence_unit_id=ru,
-                                   household_id=hh, relation=relation, hukou_type=hukou_type, _i=len(persons) - 1))
+                events.append(
+                    dict(
+                        kind="register",
+                        date=reg,
+                        source="import",
+                        hukou_unit_id=hu,
+                        residence_unit_id=ru,
+                        household_id=hh,
+                        relation=relation,
+                        hukou_type=hukou_type,
+                        _i=len(persons) - 1,
+                    )
+                )
         if not res.n_problems and persons:
             _write_persons(session, cs.id, persons, events)
             res.created += len(persons)
@@ -448,7 +547,20 @@ def _import_persons_rows(session: Session, table: readers.Table, cols: _Rows, re
     res.rows = done
 
 
-PERSON_COLS = ["id", "id_number", "temp_key", "name", "name_pinyin", "name_initials", "sex", "birth_date", "ethnicity", "seq", "created_cs", "version"]
+PERSON_COLS = [
+    "id",
+    "id_number",
+    "temp_key",
+    "name",
+    "name_pinyin",
+    "name_initials",
+    "sex",
+    "birth_date",
+    "ethnicity",
+    "seq",
+    "created_cs",
+    "version",
+]
 EVENT_COLS = ["id", *CONTENT, "source", "seq", "created_cs", "fingerprint", "supersedes_id", "reason"]
 
 
@@ -460,7 +572,9 @@ def _write_persons(session: Session, cs_id: int, persons: list[dict], events: li
     keys = pinyin.keys_many([p["name"] for p in persons])
     for i, p in enumerate(persons):
         p["id"] = first_id + i
-        rows.append((p["id"], p["id_number"], p["temp_key"], p["name"], *keys[i], p["sex"], p["birth_date"], p["ethnicity"], seq + i, cs_id, 1))
+        rows.append(
+            (p["id"], p["id_number"], p["temp_key"], p["name"], *keys[i], p["sex"], p["birth_date"], p["ethnicity"], seq + i, cs_id, 1)
+        )
     bulk_insert(session, Person.__table__, PERSON_COLS, rows)
     if events:
         first_ev = reserve_ids(session, "event", len(events))
@@ -482,8 +596,9 @@ def _event_row(e: dict, id_: int, seq: int, cs_id: int) -> tuple:
 _KIND_VOCAB = {k: (v.zh, v.en) for k, v in EVENT_KINDS.items() if k != "retraction"}
 
 
-def _import_events(session: Session, table: readers.Table, cols: _Rows, res: ImportResult, today: dt.date, progress: Progress | None,
-        refused: set[int]) -> None:
+def _import_events(
+    session: Session, table: readers.Table, cols: _Rows, res: ImportResult, today: dt.date, progress: Progress | None, refused: set[int]
+) -> None:
     units = _units(session)
     households = dict(session.execute(select(Household.number, Household.id)).all())
     cs = changeset_of(session)
@@ -502,15 +617,20 @@ def _import_events(session: Session, table: readers.Table, cols: _Rows, res: Imp
         klist = list(keys)
         for i in range(0, len(klist), 5_000):
             part = klist[i : i + 5_000]
-            for idn, tk, pid, bd in session.execute(select(Person.id_number, Person.temp_key, Person.id, Person.birth_date)
-                                                    .where(or_(Person.id_number.in_(part), Person.temp_key.in_(part)))):
+            for idn, tk, pid, bd in session.execute(
+                select(Person.id_number, Person.temp_key, Person.id, Person.birth_date).where(
+                    or_(Person.id_number.in_(part), Person.temp_key.in_(part))
+                )
+            ):
                 for k in (idn, tk):
                     if k:
                         people[k] = (pid, bd)
         pids = [v[0] for v in people.values()]
         deaths: dict[int, dt.date] = {}
         for i in range(0, len(pids), 5_000):
-            for pid, d in session.execute(select(Event.person_id, Event.date).where(Event.kind == "death", in_force(), Event.person_id.in_(pids[i : i + 5_000]))):
+            for pid, d in session.execute(
+                select(Event.person_id, Event.date).where(Event.kind == "death", in_force(), Event.person_id.in_(pids[i : i + 5_000]))
+            ):
                 deaths[pid] = min(d, deaths.get(pid, d))
         parsed: list[tuple[int, dict, tuple | None, list[Problem]]] = []
         for row in chunk:
@@ -552,14 +672,25 @@ def _import_events(session: Session, table: readers.Table, cols: _Rows, res: Imp
                 if hh is None:
                     probs.append(problem("unknown_household", "household", get("household"), number=get("household")))
             values = dict(
-                kind=kind, person_id=subj[0] if subj else None, date=d, source=_vocab(SOURCES, get("source"), "source", probs) or "import",
-                partner_id=refs["partner"][0] if refs["partner"] else None, mother_id=refs["mother"][0] if refs["mother"] else None,
+                kind=kind,
+                person_id=subj[0] if subj else None,
+                date=d,
+                source=_vocab(SOURCES, get("source"), "source", probs) or "import",
+                partner_id=refs["partner"][0] if refs["partner"] else None,
+                mother_id=refs["mother"][0] if refs["mother"] else None,
                 father_id=refs["father"][0] if refs["father"] else None,
-                hukou_unit_id=_unit(units, get("hukou_unit"), "hukou_unit", probs), residence_unit_id=_unit(units, get("residence_unit"), "residence_unit", probs),
-                work_unit_id=_unit(units, get("work_unit"), "work_unit", probs), household_id=hh,
-                relation=_vocab(RELATIONS, get("relation"), "relation", probs), hukou_type=_vocab(HUKOU_TYPES, get("hukou_type"), "hukou_type", probs),
-                scope=_vocab(MOVE_SCOPES, get("scope"), "scope", probs), origin_code=get("origin_code") or None,
-                destination_code=get("destination_code") or None, place=get("place") or None, certificate_no=get("certificate_no") or None, grade=grade,
+                hukou_unit_id=_unit(units, get("hukou_unit"), "hukou_unit", probs),
+                residence_unit_id=_unit(units, get("residence_unit"), "residence_unit", probs),
+                work_unit_id=_unit(units, get("work_unit"), "work_unit", probs),
+                household_id=hh,
+                relation=_vocab(RELATIONS, get("relation"), "relation", probs),
+                hukou_type=_vocab(HUKOU_TYPES, get("hukou_type"), "hukou_type", probs),
+                scope=_vocab(MOVE_SCOPES, get("scope"), "scope", probs),
+                origin_code=get("origin_code") or None,
+                destination_code=get("destination_code") or None,
+                place=get("place") or None,
+                certificate_no=get("certificate_no") or None,
+                grade=grade,
             )
             for f in ("origin_code", "destination_code"):
                 v = values[f]
@@ -611,19 +742,31 @@ class _Born:
 IMPORTERS = {"orgs": _import_orgs, "households": _import_households, "persons": _import_persons, "events": _import_events}
 
 
-def run_import(db: Database, kind: str, path: Path, officer: Officer, *, progress: Progress | None = None,
-               area_progress: Progress | None = None, today: dt.date | None = None,
-               max_rows: int = Settings.import_max_rows) -> ImportResult:
+def run_import(
+    db: Database,
+    kind: str,
+    path: Path,
+    officer: Officer,
+    *,
+    progress: Progress | None = None,
+    area_progress: Progress | None = None,
+    today: dt.date | None = None,
+    max_rows: int = Settings.import_max_rows,
+) -> ImportResult:
     """Import one file atomically, as ``officer`` (import:write). The rows outside the officer's area
     are refused first (renkou.exchange.area: their problems are the area rule's and no other); then
     the rest are checked. Raises `ValidationFailed` (with ``.result``) when anything is wrong; the
     changeset names the officer, the channel ``import`` and the file."""
     officer.require("import:write", "导入数据", "import data")
     if kind not in IMPORTERS:
-        raise UserError(f"未知的导入类型 {kind}（可选：{', '.join(IMPORTERS)}）", f"unknown import kind {kind} (one of: {', '.join(IMPORTERS)})")
+        raise UserError(
+            f"未知的导入类型 {kind}（可选：{', '.join(IMPORTERS)}）", f"unknown import kind {kind} (one of: {', '.join(IMPORTERS)})"
+        )
     table = readers.open_table(path, max_rows=max_rows)  # the file's one reading: the area rule and the rows share it
     if table.n_rows == 0:
-        raise UserError(f"没有可导入的内容：{path.name} 只有表头，没有数据行", f"nothing to import: {path.name} has a header row and no data rows")
+        raise UserError(
+            f"没有可导入的内容：{path.name} 只有表头，没有数据行", f"nothing to import: {path.name} has a header row and no data rows"
+        )
     digest = table.sha256
     res = ImportResult(kind, path.name)
     cols = _Rows(kind, table.headers, res)
@@ -632,7 +775,9 @@ def run_import(db: Database, kind: str, path: Path, officer: Officer, *, progres
     actor = Actor(officer.username, "import", f"{path.name} sha256:{digest[:16]}")
     day = today or dt.date.today()
     with db.write(actor, note=f"import {kind} {path.name}") as session:
-        res.previously_imported = session.scalar(select(ImportBatch.id).where(ImportBatch.sha256 == digest, ImportBatch.kind == kind).limit(1)) is not None
+        res.previously_imported = (
+            session.scalar(select(ImportBatch.id).where(ImportBatch.sha256 == digest, ImportBatch.kind == kind).limit(1)) is not None
+        )
         refusals = area.check(session, kind, table, officer.scope, today=day, progress=area_progress)
         for p in refusals.problems:
             res.add(p)
@@ -640,8 +785,15 @@ def run_import(db: Database, kind: str, path: Path, officer: Officer, *, progres
         if res.n_problems:
             res.problems.sort(key=lambda p: p.row or 0)  # the area's problems and the rows' own, in file order
             raise ValidationFailed(res.problems, result=res)  # rolls back everything this import wrote
-        batch = ImportBatch(changeset_id=changeset_of(session).id, kind=kind, file_name=path.name[:260], sha256=digest,
-                            rows=res.rows, created=res.created, unchanged=res.unchanged)
+        batch = ImportBatch(
+            changeset_id=changeset_of(session).id,
+            kind=kind,
+            file_name=path.name[:260],
+            sha256=digest,
+            rows=res.rows,
+            created=res.created,
+            unchanged=res.unchanged,
+        )
         session.add(batch)
         session.flush()
         res.batch_id = batch.id

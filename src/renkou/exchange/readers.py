@@ -64,14 +64,18 @@ BLOCK = 50_000  # XLSX rows gathered as Python lists before they join the table'
 
 
 def too_many_rows(name: str, most: int) -> UserError:
-    return UserError(f"文件 {name} 的数据超过 {most:,} 行，超出单次导入的上限；请分成几个文件导入",
-                     f"the file {name} has more than {most:,} data rows, the limit of one import; split it into several files")
+    return UserError(
+        f"文件 {name} 的数据超过 {most:,} 行，超出单次导入的上限；请分成几个文件导入",
+        f"the file {name} has more than {most:,} data rows, the limit of one import; split it into several files",
+    )
 
 
 def _check_width(name: str, n: int) -> None:
     if n > MAX_COLUMNS:
-        raise UserError(f"文件 {name} 有 {n:,} 列，超过 {MAX_COLUMNS} 列的上限",
-                        f"the file {name} has {n:,} columns, more than the limit of {MAX_COLUMNS}")
+        raise UserError(
+            f"文件 {name} 有 {n:,} 列，超过 {MAX_COLUMNS} 列的上限",
+            f"the file {name} has {n:,} columns, more than the limit of {MAX_COLUMNS}",
+        )
 
 
 def _read_csv(path: Path, data: bytes, digest: str, most: int | None) -> Table:
@@ -85,16 +89,19 @@ def _read_csv(path: Path, data: bytes, digest: str, most: int | None) -> Table:
         try:
             data = data.decode("gb18030").encode("utf-8")
         except UnicodeDecodeError as exc:
-            raise UserError(f"无法识别文件编码：{path.name}（应为 UTF-8 或 GB18030）",
-                            f"cannot read the encoding of {path.name} (UTF-8 or GB18030 expected)") from exc
+            raise UserError(
+                f"无法识别文件编码：{path.name}（应为 UTF-8 或 GB18030）",
+                f"cannot read the encoding of {path.name} (UTF-8 or GB18030 expected)",
+            ) from exc
     if not data.strip():
         raise UserError(f"文件为空：{path.name}", f"the file is empty: {path.name}")
     try:  # one row past the limit is enough to know the file is over it
-        df = pl.read_csv(io.BytesIO(data), infer_schema=False, truncate_ragged_lines=False,
-                         n_rows=None if most is None else most + 1)
+        df = pl.read_csv(io.BytesIO(data), infer_schema=False, truncate_ragged_lines=False, n_rows=None if most is None else most + 1)
     except Exception as exc:  # polars raises several kinds for malformed CSV
-        raise UserError(f"无法解析 CSV 文件 {path.name}：{str(exc).splitlines()[0]}",
-                        f"cannot parse the CSV file {path.name}: {str(exc).splitlines()[0]}") from exc
+        raise UserError(
+            f"无法解析 CSV 文件 {path.name}：{str(exc).splitlines()[0]}",
+            f"cannot parse the CSV file {path.name}: {str(exc).splitlines()[0]}",
+        ) from exc
     del data
     _check_width(path.name, df.width)
     if most is not None and df.height > most:
@@ -104,8 +111,10 @@ def _read_csv(path: Path, data: bytes, digest: str, most: int | None) -> Table:
 
 
 def _unreadable(path: Path) -> UserError:
-    return UserError(f"无法读取该 Excel 文件：{path.name}（文件已损坏或不是 Excel 保存的格式）",
-                     f"cannot read the Excel file {path.name} (it is damaged or not in the format Excel saves)")
+    return UserError(
+        f"无法读取该 Excel 文件：{path.name}（文件已损坏或不是 Excel 保存的格式）",
+        f"cannot read the Excel file {path.name} (it is damaged or not in the format Excel saves)",
+    )
 
 
 def _read_xlsx(path: Path, data: bytes, digest: str, most: int | None) -> Table:

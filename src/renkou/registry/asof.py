@@ -44,8 +44,12 @@ def _sets(attr: str) -> ColumnElement[bool]:
 # A date, or the bound parameter standing for one in the statements built once (``states``).
 DateArg = dt.date | BindParameter[dt.date]
 
-_VALUE = {"residence": ("residence_unit_id",), "hukou": ("hukou_unit_id",), "household": ("household_id", "relation"),
-          "hukou_type": ("hukou_type",)}
+_VALUE = {
+    "residence": ("residence_unit_id",),
+    "hukou": ("hukou_unit_id",),
+    "household": ("household_id", "relation"),
+    "hukou_type": ("hukou_type",),
+}
 
 
 def latest(attr: str, date: DateArg, *, persons: Select[int] | list[int] | BindParameter[list[int]] | None = None) -> Subquery:
@@ -87,7 +91,12 @@ def counts_by_unit(session: Session, date: dt.date, basis: str) -> dict[int | No
     attr = _ATTR[basis_mod.check(basis, BASES)]
     lt = latest(attr, date)
     col = lt.c[_VALUE[attr][0]]
-    q = select(col, Person.sex, func.count()).join(Person, Person.id == lt.c.person_id).where(alive(date), col.is_not(None)).group_by(col, Person.sex)
+    q = (
+        select(col, Person.sex, func.count())
+        .join(Person, Person.id == lt.c.person_id)
+        .where(alive(date), col.is_not(None))
+        .group_by(col, Person.sex)
+    )
     out: dict[int | None, Counter[str]] = defaultdict(Counter)
     for unit_id, sex, n in session.execute(q):
         out[unit_id][sex] += n
@@ -100,8 +109,15 @@ class UnitGate(Protocol):
     def require_unit(self, session: Session, code: str) -> None: ...
 
 
-def population(session: Session, code: str, date: dt.date, basis: str = basis_mod.DEFAULT, *, hierarchy: Hierarchy | None = None,
-               scope: UnitGate | None = None) -> PopulationCount:
+def population(
+    session: Session,
+    code: str,
+    date: dt.date,
+    basis: str = basis_mod.DEFAULT,
+    *,
+    hierarchy: Hierarchy | None = None,
+    scope: UnitGate | None = None,
+) -> PopulationCount:
     """The population of a unit (and of each unit directly below it) on ``date``; with a ``scope``
     (renkou.auth.scope.Scope), only a unit inside it."""
     if scope is not None:
@@ -160,9 +176,11 @@ def _statements() -> dict[str, AnySelect]:
     out: dict[str, AnySelect] = {attr: select(*latest(attr, _D, persons=_IDS).c) for attr in _VALUE}
     out["alive"] = select(Person.id).where(Person.id.in_(_IDS), alive(_D))
     a = select(Event.person_id.label("p"), Event.partner_id.label("o"), Event.kind, Event.date, Event.id).where(
-        Event.kind.in_(("marriage", "divorce")), Event.date <= _D, in_force(), Event.person_id.in_(_IDS))
+        Event.kind.in_(("marriage", "divorce")), Event.date <= _D, in_force(), Event.person_id.in_(_IDS)
+    )
     b = select(Event.partner_id.label("p"), Event.person_id.label("o"), Event.kind, Event.date, Event.id).where(
-        Event.kind.in_(("marriage", "divorce")), Event.date <= _D, in_force(), Event.partner_id.in_(_IDS))
+        Event.kind.in_(("marriage", "divorce")), Event.date <= _D, in_force(), Event.partner_id.in_(_IDS)
+    )
     u = union_all(a, b).subquery()
     rn = func.row_number().over(partition_by=u.c.p, order_by=(u.c.date.desc(), u.c.id.desc())).label("rn")
     inner = select(u.c.p, u.c.o, u.c.kind, rn).subquery()
@@ -170,11 +188,13 @@ def _statements() -> dict[str, AnySelect]:
     out["dead"] = select(Event.person_id).where(Event.kind == "death", Event.date <= _D, in_force(), Event.person_id.in_(_IDS))
     child = aliased(Person)
     for parent_col, key in ((Event.mother_id, "children_m"), (Event.father_id, "children_f")):
-        out[key] = (select(parent_col, func.count(func.distinct(Event.person_id)))
-                    .join(child, child.id == Event.person_id)
-                    .where(Event.kind.in_(("birth", "adoption")), in_force(), Event.date <= _D, parent_col.in_(_IDS))
-                    .where(alive(_D, child))
-                    .group_by(parent_col))
+        out[key] = (
+            select(parent_col, func.count(func.distinct(Event.person_id)))
+            .join(child, child.id == Event.person_id)
+            .where(Event.kind.in_(("birth", "adoption")), in_force(), Event.date <= _D, parent_col.in_(_IDS))
+            .where(alive(_D, child))
+            .group_by(parent_col)
+        )
     return out
 
 
@@ -223,7 +243,11 @@ def states(session: Session, persons: list[Person], date: dt.date) -> dict[int, 
     huk: dict[int, int | None] = {r[0]: r[1] for r in _run(session, "hukou", ids, date)}
     hh = {r[0]: (r[1], r[2]) for r in _run(session, "household", ids, date)}
     ht = {r[0]: r[1] for r in _run(session, "hukou_type", ids, date)}
-    hh_numbers = dict(session.execute(select(Household.id, Household.number).where(Household.id.in_([v[0] for v in hh.values() if v[0]]))).all()) if hh else {}
+    hh_numbers = (
+        dict(session.execute(select(Household.id, Household.number).where(Household.id.in_([v[0] for v in hh.values() if v[0]]))).all())
+        if hh
+        else {}
+    )
     living = set(_run(session, "alive", ids, date).scalars())
     marital = _marital(session, ids, date)
     kids = _living_children(session, ids, date)
@@ -232,10 +256,18 @@ def states(session: Session, persons: list[Person], date: dt.date) -> dict[int, 
         h = hh.get(p.id, (None, None))
         st, spouse = marital.get(p.id, ("never", None))
         out[p.id] = PersonState(
-            date=date, alive=p.id in living, age=age(p.birth_date, date) if p.birth_date <= date else None,
-            hukou_unit=code(huk.get(p.id)), residence_unit=code(res.get(p.id)),
-            household=hh_numbers.get(h[0]), relation=h[1], hukou_type=ht.get(p.id),
-            marital_status=st, spouse_id=spouse, living_children=kids.get(p.id, 0))
+            date=date,
+            alive=p.id in living,
+            age=age(p.birth_date, date) if p.birth_date <= date else None,
+            hukou_unit=code(huk.get(p.id)),
+            residence_unit=code(res.get(p.id)),
+            household=hh_numbers.get(h[0]),
+            relation=h[1],
+            hukou_type=ht.get(p.id),
+            marital_status=st,
+            spouse_id=spouse,
+            living_children=kids.get(p.id, 0),
+        )
     return out
 
 
@@ -258,7 +290,12 @@ def birth_order(session: Session, birth: Event, rule: str = "mother") -> int:
         raise UserError("只有出生事件才有孩次", "only a birth event has a birth order")
     d = aliased(Event)
     rows = session.execute(
-        select(Person.id, Person.birth_date, Event.father_id, select(func.min(d.date)).where(d.person_id == Person.id, d.kind == "death", in_force(d)).scalar_subquery())
+        select(
+            Person.id,
+            Person.birth_date,
+            Event.father_id,
+            select(func.min(d.date)).where(d.person_id == Person.id, d.kind == "death", in_force(d)).scalar_subquery(),
+        )
         .join(Event, Event.person_id == Person.id)
         .where(Event.kind == "birth", Event.mother_id == birth.mother_id, in_force())
     ).all()
@@ -273,7 +310,11 @@ def birth_order(session: Session, birth: Event, rule: str = "mother") -> int:
 def household_members(session: Session, household: Household, date: dt.date) -> list[tuple[Person, str | None]]:
     """The living members of a household on ``date`` with their relation to the head, head first."""
     lt = latest("household", date)
-    q = (select(Person, lt.c.relation).join(lt, lt.c.person_id == Person.id)
-         .where(lt.c.household_id == household.id, alive(date)).order_by(Person.birth_date, Person.id))
+    q = (
+        select(Person, lt.c.relation)
+        .join(lt, lt.c.person_id == Person.id)
+        .where(lt.c.household_id == household.id, alive(date))
+        .order_by(Person.birth_date, Person.id)
+    )
     rows = [(p, rel) for p, rel in session.execute(q)]
     return sorted(rows, key=lambda r: r[1] != "head")

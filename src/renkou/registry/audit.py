@@ -42,8 +42,21 @@ from renkou.storage.schema import (
 )
 
 # the benefit cycle's creations (renkou.benefits): each step, decision and payment is a row of its changeset
-BENEFIT_TABLES = (BenefitApplication, BenefitStep, BenefitPosting, BenefitObjection, BenefitRecipient, BenefitConfirmation, BenefitExit, BenefitCoverage,
-                  PaymentBatch, PaymentLine, PaymentFinding, PaymentExport, PaymentResult)
+BENEFIT_TABLES = (
+    BenefitApplication,
+    BenefitStep,
+    BenefitPosting,
+    BenefitObjection,
+    BenefitRecipient,
+    BenefitConfirmation,
+    BenefitExit,
+    BenefitCoverage,
+    PaymentBatch,
+    PaymentLine,
+    PaymentFinding,
+    PaymentExport,
+    PaymentResult,
+)
 
 
 @dataclass(frozen=True)
@@ -66,14 +79,33 @@ def reveal(session: Session, person: Person, field: str, why: str) -> str:
     if not why.strip():
         raise ValidationFailed([problem("required", "reason", "")])
     cs = changeset_of(session)
-    session.add(AuditEntry(changeset_id=cs.id, action="reveal", table_name="person", row_id=person.id, person_id=person.id,
-                           before=None, after={"field": field}, reason=why.strip()))
+    session.add(
+        AuditEntry(
+            changeset_id=cs.id,
+            action="reveal",
+            table_name="person",
+            row_id=person.id,
+            person_id=person.id,
+            before=None,
+            after={"field": field},
+            reason=why.strip(),
+        )
+    )
     session.flush()
     return str(getattr(person, field) or "")
 
 
-def _cs_row(cs: Changeset, action: str, table: str, row_id: int, detail: str, *, before: dict[str, Any] | None = None,
-            after: dict[str, Any] | None = None, reason: str = "") -> AuditRow:
+def _cs_row(
+    cs: Changeset,
+    action: str,
+    table: str,
+    row_id: int,
+    detail: str,
+    *,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    reason: str = "",
+) -> AuditRow:
     return AuditRow(cs.at, cs.actor, cs.channel, cs.origin, action, table, row_id, detail, before, after, reason)
 
 
@@ -82,13 +114,18 @@ def for_person(session: Session, person: Person) -> list[AuditRow]:
     out = []
     cs = session.get_one(Changeset, person.created_cs)  # the changeset that created the person: a foreign key
     out.append(_cs_row(cs, "create", "person", person.id, mask(person.id_number) if person.id_number else (person.temp_key or "")))
-    evs = session.execute(select(Event, Changeset).join(Changeset, Changeset.id == Event.created_cs)
-                          .where(or_(Event.person_id == person.id, Event.partner_id == person.id, Event.mother_id == person.id, Event.father_id == person.id))).all()
+    evs = session.execute(
+        select(Event, Changeset)
+        .join(Changeset, Changeset.id == Event.created_cs)
+        .where(or_(Event.person_id == person.id, Event.partner_id == person.id, Event.mother_id == person.id, Event.father_id == person.id))
+    ).all()
     for ev, c in evs:
         what = "correct" if ev.supersedes_id and ev.kind != "retraction" else ("retract" if ev.kind == "retraction" else "create")
         detail = f"{ev.kind} {ev.date}" + (f" (supersedes #{ev.supersedes_id})" if ev.supersedes_id else "")
         out.append(_cs_row(c, what, "event", ev.id, detail, reason=ev.reason or ""))
-    for a, c in session.execute(select(AuditEntry, Changeset).join(Changeset, Changeset.id == AuditEntry.changeset_id).where(AuditEntry.person_id == person.id)).all():
+    for a, c in session.execute(
+        select(AuditEntry, Changeset).join(Changeset, Changeset.id == AuditEntry.changeset_id).where(AuditEntry.person_id == person.id)
+    ).all():
         out.append(_entry_row(c, a))
     return sorted(out, key=lambda r: (r.at, r.table, r.row_id))
 

@@ -27,13 +27,37 @@ from renkou.registry.log import in_force
 from renkou.storage.schema import Event, Household, OrgUnit, Person
 
 # The content columns of an event (what a fingerprint covers and a correction copies).
-CONTENT = ("kind", "person_id", "date", "partner_id", "mother_id", "father_id", "hukou_unit_id", "residence_unit_id",
-           "work_unit_id", "household_id", "relation", "hukou_type", "scope", "origin_code", "destination_code",
-           "place", "certificate_no", "grade")
+CONTENT = (
+    "kind",
+    "person_id",
+    "date",
+    "partner_id",
+    "mother_id",
+    "father_id",
+    "hukou_unit_id",
+    "residence_unit_id",
+    "work_unit_id",
+    "household_id",
+    "relation",
+    "hukou_type",
+    "scope",
+    "origin_code",
+    "destination_code",
+    "place",
+    "certificate_no",
+    "grade",
+)
 # Which reference each required field name stands for.
-_REQUIRED_COLUMN = {"mother": "mother_id", "partner": "partner_id", "hukou_unit": "hukou_unit_id",
-                    "residence_unit": "residence_unit_id", "work_unit": "work_unit_id", "scope": "scope",
-                    "hukou_type": "hukou_type", "grade": "grade"}
+_REQUIRED_COLUMN = {
+    "mother": "mother_id",
+    "partner": "partner_id",
+    "hukou_unit": "hukou_unit_id",
+    "residence_unit": "residence_unit_id",
+    "work_unit": "work_unit_id",
+    "scope": "scope",
+    "hukou_type": "hukou_type",
+    "grade": "grade",
+}
 
 
 def fingerprint(values: dict[str, Any]) -> str:
@@ -56,9 +80,19 @@ def check_event(values: dict[str, Any], person: Person | None, death_date: dt.da
     if d is None:
         out.append(problem("required", "date", ""))
     missing = [f for f in kind.required if values.get(_REQUIRED_COLUMN.get(f, f)) in (None, "")]
-    if kind.key == "move" and values.get("scope") in ("residence", "both") and values.get("residence_unit_id") is None and not values.get("destination_code"):
+    if (
+        kind.key == "move"
+        and values.get("scope") in ("residence", "both")
+        and values.get("residence_unit_id") is None
+        and not values.get("destination_code")
+    ):
         missing.append("residence_unit|destination_code")
-    if kind.key == "move" and values.get("scope") in ("hukou", "both") and values.get("hukou_unit_id") is None and not values.get("destination_code"):
+    if (
+        kind.key == "move"
+        and values.get("scope") in ("hukou", "both")
+        and values.get("hukou_unit_id") is None
+        and not values.get("destination_code")
+    ):
         missing.append("hukou_unit|destination_code")
     if kind.key == "move":
         missing = [m for m in missing if m not in ("hukou_unit", "residence_unit")]
@@ -111,8 +145,9 @@ def _ids(fields: dict[str, object]) -> dict[str, object]:
 
 def placed_anywhere(session: Session, person_id: int) -> bool:
     """Whether an event in force places the person in some unit (a newborn added a moment ago is in nobody's area)."""
-    q = select(Event.id).where(Event.person_id == person_id, in_force(),
-                               or_(Event.hukou_unit_id.is_not(None), Event.residence_unit_id.is_not(None)))
+    q = select(Event.id).where(
+        Event.person_id == person_id, in_force(), or_(Event.hukou_unit_id.is_not(None), Event.residence_unit_id.is_not(None))
+    )
     return session.scalar(q.limit(1)) is not None
 
 
@@ -123,8 +158,10 @@ def _require_area(session: Session, officer: Officer, values: dict[str, object],
     do move away); a household is kept by a unit of the area. "Not found" otherwise."""
     if officer.scope.everything:
         return
-    places_inside = any(isinstance(values.get(c), int) and officer.sees_unit(values.get(c))  # type: ignore[arg-type]
-                        for c in ("hukou_unit_id", "residence_unit_id"))
+    places_inside = any(
+        isinstance(values.get(c), int) and officer.sees_unit(values.get(c))  # type: ignore[arg-type]
+        for c in ("hukou_unit_id", "residence_unit_id")
+    )
     if subject is not None and not officer.sees_person(session, subject):
         if not (places_inside and not placed_anywhere(session, subject.id)):
             raise person_not_found(subject.id)
@@ -137,15 +174,18 @@ def _require_area(session: Session, officer: Officer, values: dict[str, object],
             uid = values.get(col)
             if col in changed and isinstance(uid, int) and not officer.sees_unit(uid):
                 code = session.scalar(select(OrgUnit.code).where(OrgUnit.id == uid))
-                raise NotFound(f"组织机构 {code} 不存在或不在您的管辖范围内", f"organisation unit {code} does not exist or is outside your area")
+                raise NotFound(
+                    f"组织机构 {code} 不存在或不在您的管辖范围内", f"organisation unit {code} does not exist or is outside your area"
+                )
     hid = values.get("household_id")
     if "household_id" in changed and isinstance(hid, int):
         hh = session.get(Household, hid)
         officer.require_unit(hh.unit_id if hh is not None else None, "户", "household", hh.number if hh is not None else hid)
 
 
-def record(session: Session, officer: Officer, kind: str, person: Person, date: dt.date, *, source: str = "village",
-           **fields: object) -> Event:
+def record(
+    session: Session, officer: Officer, kind: str, person: Person, date: dt.date, *, source: str = "village", **fields: object
+) -> Event:
     """Record one event, as ``officer`` (event:write; the people, units and household it names in the
     officer's area, see `_require_area`). ``fields`` take Person/OrgUnit/Household objects (partner=,
     mother=, residence_unit=, household=...) or plain values (scope=, relation=, grade=...)."""
@@ -178,7 +218,10 @@ def _in_force_event(session: Session, officer: Officer, event_id: int) -> Event:
     if subject is None or not officer.sees_person(session, subject):
         raise event_not_found(event_id)
     if ev.kind == "retraction" or session.scalar(select(Event.id).where(Event.supersedes_id == ev.id)) is not None:
-        raise UserError(f"事件 {event_id} 已被更正或撤销，请更正其最新版本", f"event {event_id} was already corrected or retracted; correct its latest version")
+        raise UserError(
+            f"事件 {event_id} 已被更正或撤销，请更正其最新版本",
+            f"event {event_id} was already corrected or retracted; correct its latest version",
+        )
     return ev
 
 
@@ -212,7 +255,9 @@ def retract(session: Session, officer: Officer, event_id: int, *, reason: str, s
         raise ValidationFailed([problem("required", "reason", "")])
     old = _in_force_event(session, officer, event_id)
     values = {"kind": "retraction", "person_id": old.person_id, "date": old.date}
-    ev = Event(**values, source=source, supersedes_id=old.id, reason=reason.strip(), fingerprint=fingerprint(values | {"place": str(old.id)}))
+    ev = Event(
+        **values, source=source, supersedes_id=old.id, reason=reason.strip(), fingerprint=fingerprint(values | {"place": str(old.id)})
+    )
     session.add(ev)
     session.flush()
     return ev
@@ -220,5 +265,7 @@ def retract(session: Session, officer: Officer, event_id: int, *, reason: str, s
 
 def timeline(session: Session, person: Person) -> list[Event]:
     """Every event about a person (as subject, partner or parent), corrections included, in order."""
-    q = select(Event).where((Event.person_id == person.id) | (Event.partner_id == person.id) | (Event.mother_id == person.id) | (Event.father_id == person.id))
+    q = select(Event).where(
+        (Event.person_id == person.id) | (Event.partner_id == person.id) | (Event.mother_id == person.id) | (Event.father_id == person.id)
+    )
     return list(session.scalars(q.order_by(Event.date, Event.id)))

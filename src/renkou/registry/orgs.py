@@ -46,9 +46,18 @@ def _active(unit: OrgUnit | Row[Any], date: dt.date) -> bool:  # a unit or its r
     return unit.valid_from <= date and (unit.retired_on is None or date < unit.retired_on)
 
 
-def check_unit(session: Session, *, code: str, name: str, level: str, parent_code: str | None,
-               valid_from: dt.date, urban_rural: str | None = None, unit_kind: str | None = None,
-               parent: OrgUnit | None = None) -> list[Problem]:
+def check_unit(
+    session: Session,
+    *,
+    code: str,
+    name: str,
+    level: str,
+    parent_code: str | None,
+    valid_from: dt.date,
+    urban_rural: str | None = None,
+    unit_kind: str | None = None,
+    parent: OrgUnit | None = None,
+) -> list[Problem]:
     """Everything wrong with a new unit, without writing anything."""
     out: list[Problem] = []
     if level not in LEVELS:
@@ -70,7 +79,17 @@ def check_unit(session: Session, *, code: str, name: str, level: str, parent_cod
         else:
             if parent.level not in lv.parents:
                 pl = LEVELS[parent.level]
-                out.append(problem("bad_parent_level", "parent_code", parent_code, level=lv.zh, parent_level=pl.zh, level_en=lv.en, parent_level_en=pl.en))
+                out.append(
+                    problem(
+                        "bad_parent_level",
+                        "parent_code",
+                        parent_code,
+                        level=lv.zh,
+                        parent_level=pl.zh,
+                        level_en=lv.en,
+                        parent_level_en=pl.en,
+                    )
+                )
             if not _active(parent, valid_from):
                 out.append(problem("org_inactive", "parent_code", parent_code, code=parent_code, date=valid_from.isoformat()))
     elif lv.parents and level not in ("county", "city"):
@@ -80,10 +99,27 @@ def check_unit(session: Session, *, code: str, name: str, level: str, parent_cod
     return out
 
 
-def create_unit(session: Session, *, code: str, name: str, level: str, parent_code: str | None = None,
-                valid_from: dt.date, urban_rural: str | None = None, unit_kind: str | None = None) -> OrgUnit:
-    problems = check_unit(session, code=code, name=name, level=level, parent_code=parent_code, valid_from=valid_from,
-                          urban_rural=urban_rural, unit_kind=unit_kind)
+def create_unit(
+    session: Session,
+    *,
+    code: str,
+    name: str,
+    level: str,
+    parent_code: str | None = None,
+    valid_from: dt.date,
+    urban_rural: str | None = None,
+    unit_kind: str | None = None,
+) -> OrgUnit:
+    problems = check_unit(
+        session,
+        code=code,
+        name=name,
+        level=level,
+        parent_code=parent_code,
+        valid_from=valid_from,
+        urban_rural=urban_rural,
+        unit_kind=unit_kind,
+    )
     if session.scalar(select(OrgUnit.id).where(OrgUnit.code == code)) is not None:
         problems.append(problem("conflicts_existing", "code", code, what="组织机构", what_en="organisation unit", fields="code"))
     if problems:
@@ -92,7 +128,11 @@ def create_unit(session: Session, *, code: str, name: str, level: str, parent_co
     unit = OrgUnit(code=code, level=level, unit_kind=unit_kind, valid_from=valid_from)
     session.add(unit)
     session.flush()
-    session.add(OrgVersion(unit_id=unit.id, valid_from=valid_from, name=name.strip(), parent_id=parent.id if parent else None, urban_rural=urban_rural))
+    session.add(
+        OrgVersion(
+            unit_id=unit.id, valid_from=valid_from, name=name.strip(), parent_id=parent.id if parent else None, urban_rural=urban_rural
+        )
+    )
     session.flush()
     return unit
 
@@ -104,7 +144,10 @@ def _new_version(session: Session, unit: OrgUnit, date: dt.date, **changes: obje
     if current is None:
         raise UserError(f"{unit.code} 在 {date} 之前没有记录", f"{unit.code} has no record before {date}")
     if session.scalar(select(OrgVersion.id).where(OrgVersion.unit_id == unit.id, OrgVersion.valid_from > date)):
-        raise UserError(f"{unit.code} 在 {date} 之后已有变更，请按时间顺序登记", f"{unit.code} already changed after {date}; record changes in date order")
+        raise UserError(
+            f"{unit.code} 在 {date} 之后已有变更，请按时间顺序登记",
+            f"{unit.code} already changed after {date}; record changes in date order",
+        )
     fields = {"name": current.name, "parent_id": current.parent_id, "urban_rural": current.urban_rural} | changes
     if current.valid_from == date:
         raise UserError(f"{unit.code} 在 {date} 已有一次变更", f"{unit.code} already changed on {date}")
@@ -116,7 +159,10 @@ def _new_version(session: Session, unit: OrgUnit, date: dt.date, **changes: obje
 
 def _version_at(session: Session, unit_id: int, date: dt.date) -> OrgVersion | None:
     return session.scalar(
-        select(OrgVersion).where(OrgVersion.unit_id == unit_id, OrgVersion.valid_from <= date).order_by(OrgVersion.valid_from.desc()).limit(1)
+        select(OrgVersion)
+        .where(OrgVersion.unit_id == unit_id, OrgVersion.valid_from <= date)
+        .order_by(OrgVersion.valid_from.desc())
+        .limit(1)
     )
 
 
@@ -180,8 +226,7 @@ def org_signature(session: Session) -> OrgSignature:
     if "org_signature" in session.info:
         known: OrgSignature = session.info["org_signature"]
         return known
-    sig = tuple(session.execute(select(func.max(t.seq), func.count()).select_from(t)).one()
-                for t in (OrgUnit, OrgVersion, OrgSuccession))
+    sig = tuple(session.execute(select(func.max(t.seq), func.count()).select_from(t)).one() for t in (OrgUnit, OrgVersion, OrgSuccession))
     if "actor" not in session.info:  # a read session (a request's) cannot change the tables: read them once
         session.info["org_signature"] = sig
     return sig
@@ -198,15 +243,19 @@ class OrgRows:
     @classmethod
     def read(cls, session: Session) -> OrgRows:
         u, v, s = OrgUnit.__table__, OrgVersion.__table__, OrgSuccession.__table__
-        return cls(list(session.execute(u.select())), list(session.execute(v.select().order_by(v.c.valid_from, v.c.id))),
-                   list(session.execute(s.select())))
+        return cls(
+            list(session.execute(u.select())),
+            list(session.execute(v.select().order_by(v.c.valid_from, v.c.id))),
+            list(session.execute(s.select())),
+        )
 
 
 class Hierarchy:
     """The organisation tree as it stood on one date (end of that day)."""
 
-    def __init__(self, date: dt.date, units: dict[int, UnitView], successor: dict[int, tuple[int, dt.date]],
-                 codes: dict[int, str] | None = None) -> None:
+    def __init__(
+        self, date: dt.date, units: dict[int, UnitView], successor: dict[int, tuple[int, dt.date]], codes: dict[int, str] | None = None
+    ) -> None:
         self.date = date
         self.units = units  # active units only
         self.codes = codes if codes is not None else {u.id: u.code for u in units.values()}  # every unit, retired too
@@ -239,9 +288,19 @@ class Hierarchy:
             if v.valid_from <= date:
                 versions[v.unit_id] = v
         views = {
-            u.id: UnitView(u.id, u.code, versions[u.id].name, u.level, versions[u.id].parent_id, versions[u.id].urban_rural,
-                           u.unit_kind, u.valid_from, u.retired_on)
-            for u in rows.units if _active(u, date) and u.id in versions
+            u.id: UnitView(
+                u.id,
+                u.code,
+                versions[u.id].name,
+                u.level,
+                versions[u.id].parent_id,
+                versions[u.id].urban_rural,
+                u.unit_kind,
+                u.valid_from,
+                u.retired_on,
+            )
+            for u in rows.units
+            if _active(u, date) and u.id in versions
         }
         succ = {s.predecessor_id: (s.successor_id, s.date) for s in rows.successions if s.is_primary and s.date <= date}
         return cls(date, views, succ, {u.id: u.code for u in rows.units})
@@ -249,8 +308,10 @@ class Hierarchy:
     def unit(self, code: str) -> UnitView:
         u = self.by_code.get(code)
         if u is None:
-            raise NotFound(f"组织机构 {code} 在 {self.date} 不存在（已撤销、尚未设立或代码有误）",
-                           f"organisation unit {code} did not exist on {self.date} (retired, not yet created, or a wrong code)")
+            raise NotFound(
+                f"组织机构 {code} 在 {self.date} 不存在（已撤销、尚未设立或代码有误）",
+                f"organisation unit {code} did not exist on {self.date} (retired, not yet created, or a wrong code)",
+            )
         return u
 
     def resolve(self, unit_id: int | None) -> int | None:
@@ -306,7 +367,16 @@ def history(session: Session, code: str) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for v in session.scalars(select(OrgVersion).where(OrgVersion.unit_id == unit.id).order_by(OrgVersion.valid_from)):
         out.append({"date": v.valid_from, "what": "version", "name": v.name, "parent_id": v.parent_id})
-    for s in session.scalars(select(OrgSuccession).where((OrgSuccession.predecessor_id == unit.id) | (OrgSuccession.successor_id == unit.id))):
+    for s in session.scalars(
+        select(OrgSuccession).where((OrgSuccession.predecessor_id == unit.id) | (OrgSuccession.successor_id == unit.id))
+    ):
         other = session.get(OrgUnit, s.successor_id if s.predecessor_id == unit.id else s.predecessor_id)
-        out.append({"date": s.date, "what": s.kind, "role": "predecessor" if s.predecessor_id == unit.id else "successor", "other": other.code if other else None})
+        out.append(
+            {
+                "date": s.date,
+                "what": s.kind,
+                "role": "predecessor" if s.predecessor_id == unit.id else "successor",
+                "other": other.code if other else None,
+            }
+        )
     return sorted(out, key=lambda r: r["date"])

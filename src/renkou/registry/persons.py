@@ -52,8 +52,16 @@ def get_person(session: Session, key: str, *, scope: Scope | None = None, date: 
     return p
 
 
-def check_person(*, id_number: str | None, temp_key: str | None, name: str, sex: str, birth_date: dt.date | None,
-                 ethnicity: str, today: dt.date | None = None) -> tuple[str | None, list[Problem]]:
+def check_person(
+    *,
+    id_number: str | None,
+    temp_key: str | None,
+    name: str,
+    sex: str,
+    birth_date: dt.date | None,
+    ethnicity: str,
+    today: dt.date | None = None,
+) -> tuple[str | None, list[Problem]]:
     """Problems with a person's fields; returns the normalised ID number too."""
     out: list[Problem] = []
     norm = None
@@ -104,14 +112,31 @@ def _taken(session: Session, officer: Officer, key: str, fld: str) -> Problem | 
     return problem("registered_elsewhere", fld, shown)
 
 
-def add_person(session: Session, officer: Officer, *, name: str, sex: str, birth_date: dt.date, id_number: str | None = None,
-               temp_key: str | None = None, ethnicity: str = "01", today: dt.date | None = None) -> Person:
+def add_person(
+    session: Session,
+    officer: Officer,
+    *,
+    name: str,
+    sex: str,
+    birth_date: dt.date,
+    id_number: str | None = None,
+    temp_key: str | None = None,
+    ethnicity: str = "01",
+    today: dt.date | None = None,
+) -> Person:
     """A new person, as ``officer`` (person:write). The person is in nobody's area until an event
     (birth, registration) places them: record it in the same transaction."""
     officer.require("person:write", "登记人员", "add persons")
     officer.writing(session)
-    norm, problems = check_person(id_number=id_number, temp_key=temp_key, name=name, sex=sex, birth_date=birth_date,
-                                  ethnicity=ethnicity, today=today or dt.date.today())
+    norm, problems = check_person(
+        id_number=id_number,
+        temp_key=temp_key,
+        name=name,
+        sex=sex,
+        birth_date=birth_date,
+        ethnicity=ethnicity,
+        today=today or dt.date.today(),
+    )
     if not problems:
         for key in filter(None, (norm, temp_key)):
             taken = _taken(session, officer, key, "id_number" if key == norm else "temp_key")
@@ -122,8 +147,16 @@ def add_person(session: Session, officer: Officer, *, name: str, sex: str, birth
     if norm is None and temp_key is None:
         temp_key = new_temp_key(birth_date)
     py, ini = pinyin.keys(name)
-    p = Person(id_number=norm, temp_key=temp_key, name=name.strip(), sex=sex, birth_date=birth_date, ethnicity=ethnicity,
-               name_pinyin=py, name_initials=ini)
+    p = Person(
+        id_number=norm,
+        temp_key=temp_key,
+        name=name.strip(),
+        sex=sex,
+        birth_date=birth_date,
+        ethnicity=ethnicity,
+        name_pinyin=py,
+        name_initials=ini,
+    )
     session.add(p)
     session.flush()
     return p
@@ -176,8 +209,16 @@ class Duplicates:
     id_elsewhere: bool
 
 
-def possible_duplicates(session: Session, officer: Officer, *, id_number: str | None, name: str, birth_date: dt.date | None,
-                        mother_id: int | None = None, limit: int = 20) -> Duplicates:
+def possible_duplicates(
+    session: Session,
+    officer: Officer,
+    *,
+    id_number: str | None,
+    name: str,
+    birth_date: dt.date | None,
+    mother_id: int | None = None,
+    limit: int = 20,
+) -> Duplicates:
     """The people who may be the new person ``name`` born ``birth_date`` with ``id_number`` (normalised
     or None), see `Duplicates`. The register is searched whole, then cut to the officer's area: a name
     and birth date matching somebody elsewhere says nothing at all."""
@@ -192,15 +233,34 @@ def possible_duplicates(session: Session, officer: Officer, *, id_number: str | 
     name = name.strip()
     if name and birth_date:
         py = pinyin.keys(name)[0]
-        rows = list(session.scalars(select(Person).where(Person.birth_date == birth_date, or_(Person.name == name, Person.name_pinyin == py))
-                                    .order_by(Person.id).limit(10 * limit)))
+        rows = list(
+            session.scalars(
+                select(Person)
+                .where(Person.birth_date == birth_date, or_(Person.name == name, Person.name_pinyin == py))
+                .order_by(Person.id)
+                .limit(10 * limit)
+            )
+        )
         add([p for p in rows if p.name == name], "name")
         add([p for p in rows if p.name != name], "pinyin")
     if mother_id and birth_date:
         span = dt.timedelta(days=SAME_MOTHER_DAYS)
-        add(list(session.scalars(select(Person).join(Event, Event.person_id == Person.id)
-                                 .where(Event.kind == "birth", Event.mother_id == mother_id, in_force(),
-                                        and_(Event.date >= birth_date - span, Event.date <= birth_date + span)).limit(10 * limit))), "mother")
+        add(
+            list(
+                session.scalars(
+                    select(Person)
+                    .join(Event, Event.person_id == Person.id)
+                    .where(
+                        Event.kind == "birth",
+                        Event.mother_id == mother_id,
+                        in_force(),
+                        and_(Event.date >= birth_date - span, Event.date <= birth_date + span),
+                    )
+                    .limit(10 * limit)
+                )
+            ),
+            "mother",
+        )
     seen = {pid for pid, (p, _) in found.items() if officer.sees_person(session, p)}
     inside = sorted(((p, frozenset(why)) for pid, (p, why) in found.items() if pid in seen), key=lambda x: (x[0].birth_date, x[0].id))
     elsewhere = any("id" in why and pid not in seen for pid, (_, why) in found.items())
@@ -222,8 +282,16 @@ def _prefix(col: InstrumentedAttribute[str | None] | InstrumentedAttribute[str],
 SEARCH_CANDIDATES = 2_000  # candidates examined for the scope when a search is scoped
 
 
-def search(session: Session, text: str, *, limit: int = 50, within: set[int] | list[int] | None = None, scope: Scope | None = None,
-           date: dt.date | None = None, locate: Locate | None = None) -> list[Person]:
+def search(
+    session: Session,
+    text: str,
+    *,
+    limit: int = 50,
+    within: set[int] | list[int] | None = None,
+    scope: Scope | None = None,
+    date: dt.date | None = None,
+    locate: Locate | None = None,
+) -> list[Person]:
     """By ID number (full, converted from 15 digits, or a prefix of 6+ digits), temp key, household
     number, name (characters, or a prefix), or pinyin (full ``zhangwei`` or initials ``zw``, a
     prefix of either); with a ``scope``, only persons in it on ``date`` (default today). The text is
@@ -282,12 +350,16 @@ def get_household(session: Session, number: str) -> Household:
     return h
 
 
-def create_household(session: Session, officer: Officer, *, number: str, unit: OrgUnit, created_on: dt.date, address: str = "") -> Household:
+def create_household(
+    session: Session, officer: Officer, *, number: str, unit: OrgUnit, created_on: dt.date, address: str = ""
+) -> Household:
     """A new household kept by ``unit``, as ``officer`` (household:write; the unit in its area)."""
     officer.require("household:write", "登记户", "add households")
     officer.writing(session)
     if not officer.sees_unit(unit.id):
-        raise NotFound(f"组织机构 {unit.code} 不存在或不在您的管辖范围内", f"organisation unit {unit.code} does not exist or is outside your area")
+        raise NotFound(
+            f"组织机构 {unit.code} 不存在或不在您的管辖范围内", f"organisation unit {unit.code} does not exist or is outside your area"
+        )
     if not number.strip():
         raise ValidationFailed([problem("required", "number", number)])
     if session.scalar(select(Household.id).where(Household.number == number.strip())) is not None:

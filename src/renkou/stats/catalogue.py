@@ -158,11 +158,19 @@ def validate(text: str, variables: set[str]) -> list[str]:
             return check(node.right)
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
             if node.func.id == "sum":
-                ok = (len(node.args) == 1 and not node.keywords and isinstance(node.args[0], ast.GeneratorExp)
-                      and len(node.args[0].generators) == 1)
+                ok = (
+                    len(node.args) == 1
+                    and not node.keywords
+                    and isinstance(node.args[0], ast.GeneratorExp)
+                    and len(node.args[0].generators) == 1
+                )
                 comp = node.args[0].generators[0] if ok else None
-                if not ok or comp.ifs or not isinstance(comp.target, ast.Name) or not (
-                        isinstance(comp.iter, ast.Call) and getattr(comp.iter.func, "id", "") == "range" and len(comp.iter.args) == 2):
+                if (
+                    not ok
+                    or comp.ifs
+                    or not isinstance(comp.target, ast.Name)
+                    or not (isinstance(comp.iter, ast.Call) and getattr(comp.iter.func, "id", "") == "range" and len(comp.iter.args) == 2)
+                ):
                     problems.append("sum() takes one generator: sum(expr for x in range(a, b))")
                     return None
                 loop_vars.add(comp.target.id)
@@ -193,12 +201,23 @@ def _load_json(data: dict, base: Catalogue | None = None) -> Catalogue:
         dims[name] = [Choice(str(c["key"]), c["zh"], c["en"], dict(c["bind"])) for c in choices]
     inds = dict(base.indicators) if base else {}
     for d in data.get("indicators", []):
-        ind = Indicator(code=d["code"], zh=d["zh"], en=d["en"], numerator=d["numerator"], denominator=d.get("denominator"),
-                        factor=d.get("factor", 1), unit=d.get("unit", ""), decimals=d.get("decimals", 0),
-                        disaggregations=tuple(d.get("disaggregations", ())), ci=d.get("ci"),
-                        normal=tuple(d["normal"]) if d.get("normal") else None, stock=d.get("stock", False),
-                        defaults=dict(d.get("defaults", {})),
-                        description=d.get("description", ""), description_en=d.get("description_en", ""))
+        ind = Indicator(
+            code=d["code"],
+            zh=d["zh"],
+            en=d["en"],
+            numerator=d["numerator"],
+            denominator=d.get("denominator"),
+            factor=d.get("factor", 1),
+            unit=d.get("unit", ""),
+            decimals=d.get("decimals", 0),
+            disaggregations=tuple(d.get("disaggregations", ())),
+            ci=d.get("ci"),
+            normal=tuple(d["normal"]) if d.get("normal") else None,
+            stock=d.get("stock", False),
+            defaults=dict(d.get("defaults", {})),
+            description=d.get("description", ""),
+            description_en=d.get("description_en", ""),
+        )
         inds[ind.code] = ind
     cat = Catalogue(inds, dims)
     problems = check_catalogue(cat)

@@ -98,9 +98,21 @@ AXES: dict[str, tuple[Axis, ...]] = {
     "sex": (Axis("sex", 0, 2),),
     "none": (),
 }
-MEASURE_AXES = {"pop_start": "pop", "pop_end": "pop", "pop_avg": "pop", "births": "births", "mother_age_sum": "births",
-                "deaths": "deaths", "moves_in": "moves_in", "moves_out": "moves_out", "registered": "sex", "marriages": "none",
-                "divorces": "none", "away_out": "sex", "away_in": "sex"}
+MEASURE_AXES = {
+    "pop_start": "pop",
+    "pop_end": "pop",
+    "pop_avg": "pop",
+    "births": "births",
+    "mother_age_sum": "births",
+    "deaths": "deaths",
+    "moves_in": "moves_in",
+    "moves_out": "moves_out",
+    "registered": "sex",
+    "marriages": "none",
+    "divorces": "none",
+    "away_out": "sex",
+    "away_in": "sex",
+}
 
 
 @dataclass
@@ -155,8 +167,10 @@ class Units:
         if self._levels is None:
             parent = np.array([self.pos_id.get(u.parent_id, -1) for u in self.views], dtype=np.int64)
             depth = np.asarray(self.depth)
-            self._levels = [(np.flatnonzero((depth == d) & (parent >= 0)), parent[(depth == d) & (parent >= 0)])
-                            for d in range(int(depth.max(initial=0)), 0, -1)]
+            self._levels = [
+                (np.flatnonzero((depth == d) & (parent >= 0)), parent[(depth == d) & (parent >= 0)])
+                for d in range(int(depth.max(initial=0)), 0, -1)
+            ]
         return self._levels
 
     def base(self, raw: np.ndarray) -> np.ndarray:
@@ -165,8 +179,10 @@ class Units:
 
     def index(self, code: str) -> int:
         if code not in self.pos:
-            raise NotFound(f"单位 {code} 在 {self.date} 不是人口统计单位（不存在、已撤并或为工作单位）",
-                            f"unit {code} is not a population unit on {self.date} (unknown, merged away, or a work unit)")
+            raise NotFound(
+                f"单位 {code} 在 {self.date} 不是人口统计单位（不存在、已撤并或为工作单位）",
+                f"unit {code} is not a population unit on {self.date} (unknown, merged away, or a work unit)",
+            )
         return self.pos[code]
 
     def subtree(self, code: str) -> list[int]:
@@ -238,7 +254,7 @@ class Counter:
         if hit is None or hit[0] is not opened:
             hit = self.u.cache[key] = (opened, self._stock_at(d))
             stocks = [k for k in self.u.cache if k[0] == "stock"]
-            stale = [k for k in stocks if self.u.cache[k][0] is not opened] + stocks[:max(0, len(stocks) - 64)]
+            stale = [k for k in stocks if self.u.cache[k][0] is not opened] + stocks[: max(0, len(stocks) - 64)]
             for k in set(stale):
                 del self.u.cache[k]
         return hit[1]
@@ -291,8 +307,12 @@ class Counter:
             sel = self._in_period("births")
             order = m.array("births", "order_mother" if self.rule == "mother" else "order_couple")[sel]
             w = m.array("births", "mother_age_exact")[sel] if name == "mother_age_sum" else None
-            return self._cube("births", self.u.base(m.array("births", self.col)[sel]),
-                              [m.array("births", "male")[sel], order, m.array("births", "mother_age")[sel]], w)
+            return self._cube(
+                "births",
+                self.u.base(m.array("births", self.col)[sel]),
+                [m.array("births", "male")[sel], order, m.array("births", "mother_age")[sel]],
+                w,
+            )
         if name == "deaths":
             sel = self._in_period("deaths")
             age = ages(m.array("deaths", "birth")[sel], m.array("deaths", "date")[sel])

@@ -37,8 +37,10 @@ from renkou.stats.periods import Period
 
 ADX_NS = "urn:ihe:qrph:adx:2015"
 _RESERVED = {"dataElement", "value", "orgUnit", "period", "dataSet"}
-_START = ("A-Z_a-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u02ff\u0370-\u037d\u037f-\u1fff\u200c-\u200d\u2070-\u218f"
-          "\u2c00-\u2fef\u3001-\ud7ff\uf900-\ufdcf\ufdf0-\ufffd\U00010000-\U000effff")
+_START = (
+    "A-Z_a-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u02ff\u0370-\u037d\u037f-\u1fff\u200c-\u200d\u2070-\u218f"
+    "\u2c00-\u2fef\u3001-\ud7ff\uf900-\ufdcf\ufdf0-\ufffd\U00010000-\U000effff"
+)
 _NCNAME = re.compile(f"[{_START}][{_START}\\-.0-9\u00b7\u0300-\u036f\u203f-\u2040]*")  # an XML name without ":"
 _XML_BAD_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
@@ -58,8 +60,10 @@ class DataValue:
         """This value's identity for error messages, in Chinese and English."""
         dis = ", ".join(f"{k}={v}" for k, v in self.disaggregation)
         dis = f" [{dis}]" if dis else ""
-        return (f"数据元素 {self.data_element}{dis}、单位 {self.org_unit}、统计期 {self.period.id}",
-                f"data element {self.data_element}{dis}, unit {self.org_unit}, period {self.period.id}")
+        return (
+            f"数据元素 {self.data_element}{dis}、单位 {self.org_unit}、统计期 {self.period.id}",
+            f"data element {self.data_element}{dis}, unit {self.org_unit}, period {self.period.id}",
+        )
 
 
 def format_value(dv: DataValue) -> str:
@@ -71,8 +75,11 @@ def format_value(dv: DataValue) -> str:
         text = f"{float(v):.4f}".rstrip("0").rstrip(".")
         return "0" if text == "-0" else text
     zh, en = dv.where()
-    raise UserError(f"无法导出：{zh} 的数值为 {v!r}，不是有限的数字。",
-                    f"Cannot export: the value for {en} is {v!r}, not a finite number.", code="bad_value")
+    raise UserError(
+        f"无法导出：{zh} 的数值为 {v!r}，不是有限的数字。",
+        f"Cannot export: the value for {en} is {v!r}, not a finite number.",
+        code="bad_value",
+    )
 
 
 def _coc(dv: DataValue, coc_map: dict | None) -> str | None:
@@ -108,17 +115,22 @@ def to_dhis2(values: Iterable[DataValue], *, data_set: str | None = None, coc_ma
 
 def _check_text(text: str, what_zh: str, what_en: str) -> str:
     if not isinstance(text, str) or _XML_BAD_CHARS.search(text):
-        raise UserError(f"无法导出 ADX：{what_zh} {text!r} 含有 XML 不允许的字符。",
-                        f"Cannot export ADX: the {what_en} {text!r} contains characters XML does not allow.", code="bad_adx")
+        raise UserError(
+            f"无法导出 ADX：{what_zh} {text!r} 含有 XML 不允许的字符。",
+            f"Cannot export ADX: the {what_en} {text!r} contains characters XML does not allow.",
+            code="bad_adx",
+        )
     return text
 
 
 def _check_attr(name: str) -> str:
     if not isinstance(name, str) or not _NCNAME.fullmatch(name) or name in _RESERVED or name.lower().startswith("xml"):
-        raise UserError(f"无法导出 ADX：分类代码 {name!r} 不能用作 XML 属性名（须以字母或下划线开头，只含字母、数字、“-”“_”“.”）。",
-                        f"Cannot export ADX: the category code {name!r} is not usable as an XML attribute name "
-                        "(it must start with a letter or underscore and hold only letters, digits, '-', '_' and '.').",
-                        code="bad_adx")
+        raise UserError(
+            f"无法导出 ADX：分类代码 {name!r} 不能用作 XML 属性名（须以字母或下划线开头，只含字母、数字、“-”“_”“.”）。",
+            f"Cannot export ADX: the category code {name!r} is not usable as an XML attribute name "
+            "(it must start with a letter or underscore and hold only letters, digits, '-', '_' and '.').",
+            code="bad_adx",
+        )
     return name
 
 
@@ -130,8 +142,9 @@ def to_adx(values: Iterable[DataValue], *, data_set: str, exported: datetime | s
         attrs = tuple(sorted((_check_attr(k), _check_text(v, "分类选项", "category option")) for k, v in dv.disaggregation))
         if len({k for k, _ in attrs}) != len(attrs):
             zh, en = dv.where()
-            raise UserError(f"无法导出 ADX：{zh} 的同一分类出现了两次。", f"Cannot export ADX: a category is given twice for {en}.",
-                            code="bad_adx")
+            raise UserError(
+                f"无法导出 ADX：{zh} 的同一分类出现了两次。", f"Cannot export ADX: a category is given twice for {en}.", code="bad_adx"
+            )
         group = groups.setdefault((_check_text(dv.org_unit, "单位代码", "unit code"), dv.period.iso8601), {})
         key = (_check_text(dv.data_element, "数据元素", "data element"), attrs)
         if key in group:

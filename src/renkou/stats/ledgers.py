@@ -47,7 +47,7 @@ class _People:
         self.rows: dict[int, tuple] = {}
         ids = sorted({int(i) for i in ids if i is not None and i == i})
         for k in range(0, len(ids), 900):
-            q = select(Person.id, Person.name, Person.id_number, Person.temp_key, Person.birth_date).where(Person.id.in_(ids[k:k + 900]))
+            q = select(Person.id, Person.name, Person.id_number, Person.temp_key, Person.birth_date).where(Person.id.in_(ids[k : k + 900]))
             for pid, name, idn, tk, bd in session.execute(q):
                 self.rows[pid] = (name, (idn if reveal else mask(idn)) if idn else (tk or ""), bd)
         self.revealed = [i for i in ids if i in self.rows] if reveal else []
@@ -59,8 +59,19 @@ class _People:
         return self.rows.get(int(pid), ("", ""))[1] if pid is not None and pid == pid else ""
 
 
-def ledger(stats: Stats, kind: str, org: str, q: Query, *, reveal_why: str | None = None, actor=None, prepared_by: str = "",
-           scope=None, today: dt.date | None = None, where: dict[str, str] | None = None) -> Table:
+def ledger(
+    stats: Stats,
+    kind: str,
+    org: str,
+    q: Query,
+    *,
+    reveal_why: str | None = None,
+    actor=None,
+    prepared_by: str = "",
+    scope=None,
+    today: dt.date | None = None,
+    where: dict[str, str] | None = None,
+) -> Table:
     """A ledger of ``org``'s subtree for the query's period. ``where`` keeps the rows whose column
     (by key, e.g. ``order``, or Chinese header, e.g. ``孩次``) shows the given value."""
     if kind not in KINDS:
@@ -78,8 +89,10 @@ def ledger(stats: Stats, kind: str, org: str, q: Query, *, reveal_why: str | Non
     for name, value in (where or {}).items():
         k = next((i for i, c in enumerate(cols) if name in (c.key, c.header[0], c.header_en[0])), None)
         if k is None:
-            raise UserError(f"台账 {kind} 没有“{name}”一栏（可选：{'、'.join(c.header[0] for c in cols)}）",
-                            f"the {kind} ledger has no column {name!r} (one of: {', '.join(c.key for c in cols)})")
+            raise UserError(
+                f"台账 {kind} 没有“{name}”一栏（可选：{'、'.join(c.header[0] for c in cols)}）",
+                f"the {kind} ledger has no column {name!r} (one of: {', '.join(c.key for c in cols)})",
+            )
         rows = [r for r in rows if str(r[k]) == str(value)]
     if reveal and people.revealed:
         if actor is None:
@@ -88,17 +101,44 @@ def ledger(stats: Stats, kind: str, org: str, q: Query, *, reveal_why: str | Non
             from renkou.storage.db import changeset_of
 
             cs = changeset_of(s)
-            s.add(AuditEntry(changeset_id=cs.id, action="reveal", table_name=f"ledger:{kind}", row_id=0, person_id=None, before=None,
-                             after={"field": "id_number", "org": org, "period": q.period.id, "rows": len(rows)}, reason=reveal_why.strip()))
+            s.add(
+                AuditEntry(
+                    changeset_id=cs.id,
+                    action="reveal",
+                    table_name=f"ledger:{kind}",
+                    row_id=0,
+                    person_id=None,
+                    before=None,
+                    after={"field": "id_number", "org": org, "period": q.period.id, "rows": len(rows)},
+                    reason=reveal_why.strip(),
+                )
+            )
     zh, en = KINDS[kind]
     unit = u.views[root]
     numbered = [Row((k + 1, *r)) for k, r in enumerate(rows)]
     p = q.period
-    return Table(key=kind, title=zh, title_en=en, unit_code=unit.code, unit_name=unit.name, period_label=p.label, period_label_en=p.label_en,
-                 prepared_by=prepared_by, prepared_on=today or dt.date.today(), columns=(_c("no", "序号", "No.", "count"), *cols),
-                 rows=tuple(numbered), notes=() if reveal else ("身份证号已脱敏。",), notes_en=() if reveal else ("ID numbers are masked.",),
-                 meta={"period": {"id": p.id, "start": p.start.isoformat(), "end": p.end.isoformat()}, "basis": q.basis,
-                       "units_as_of": q.units_as_of.isoformat(), "data_as_of_change": counter.m.seq, "revealed": reveal})
+    return Table(
+        key=kind,
+        title=zh,
+        title_en=en,
+        unit_code=unit.code,
+        unit_name=unit.name,
+        period_label=p.label,
+        period_label_en=p.label_en,
+        prepared_by=prepared_by,
+        prepared_on=today or dt.date.today(),
+        columns=(_c("no", "序号", "No.", "count"), *cols),
+        rows=tuple(numbered),
+        notes=() if reveal else ("身份证号已脱敏。",),
+        notes_en=() if reveal else ("ID numbers are masked.",),
+        meta={
+            "period": {"id": p.id, "start": p.start.isoformat(), "end": p.end.isoformat()},
+            "basis": q.basis,
+            "units_as_of": q.units_as_of.isoformat(),
+            "data_as_of_change": counter.m.seq,
+            "revealed": reveal,
+        },
+    )
 
 
 def _sel(counter: Counter, frame: str, inside: np.ndarray, col: str | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -120,12 +160,32 @@ def _births(counter, inside, name_of, s, reveal, q):
     order_col = "order_mother" if counter.rule == "mother" else "order_couple"
     recs = _frame_rows(counter, "births", rows, ["date", "child", "male", "mother", "father", order_col, "mother_age"])
     people = _People(s, [r[k] for r in recs for k in ("child", "mother", "father")], reveal)
-    out = [(name_of[b], people.name(r["child"]), SEX[r["male"]], date_of(r["date"]), r[order_col], people.name(r["mother"]),
-            people.key(r["mother"]), r["mother_age"], people.name(r["father"])) for r, b in zip(recs, base, strict=True)]
+    out = [
+        (
+            name_of[b],
+            people.name(r["child"]),
+            SEX[r["male"]],
+            date_of(r["date"]),
+            r[order_col],
+            people.name(r["mother"]),
+            people.key(r["mother"]),
+            r["mother_age"],
+            people.name(r["father"]),
+        )
+        for r, b in zip(recs, base, strict=True)
+    ]
     out.sort(key=lambda x: (x[3], x[0], x[1]))
-    cols = [_c("unit", "村居", "Village"), _c("name", "婴儿姓名", "Child"), _c("sex", "性别", "Sex"), _c("date", "出生日期", "Born", "date"),
-            _c("order", "孩次", "Birth order", "count"), _c("mother", "母亲姓名", "Mother"), _c("mother_id", "母亲身份证号", "Mother's ID number"),
-            _c("mother_age", "母亲年龄", "Mother's age", "count"), _c("father", "父亲姓名", "Father")]
+    cols = [
+        _c("unit", "村居", "Village"),
+        _c("name", "婴儿姓名", "Child"),
+        _c("sex", "性别", "Sex"),
+        _c("date", "出生日期", "Born", "date"),
+        _c("order", "孩次", "Birth order", "count"),
+        _c("mother", "母亲姓名", "Mother"),
+        _c("mother_id", "母亲身份证号", "Mother's ID number"),
+        _c("mother_age", "母亲年龄", "Mother's age", "count"),
+        _c("father", "父亲姓名", "Father"),
+    ]
     return cols, out, people
 
 
@@ -133,11 +193,28 @@ def _deaths(counter, inside, name_of, s, reveal, q):
     rows, base = _sel(counter, "deaths", inside)
     recs = _frame_rows(counter, "deaths", rows, ["date", "person", "male", "birth"])
     people = _People(s, [r["person"] for r in recs], reveal)
-    out = [(name_of[b], people.name(r["person"]), SEX[r["male"]], people.key(r["person"]), date_of(r["birth"]), date_of(r["date"]),
-            int(ages(np.array([r["birth"]]), np.array([r["date"]]))[0])) for r, b in zip(recs, base, strict=True)]
+    out = [
+        (
+            name_of[b],
+            people.name(r["person"]),
+            SEX[r["male"]],
+            people.key(r["person"]),
+            date_of(r["birth"]),
+            date_of(r["date"]),
+            int(ages(np.array([r["birth"]]), np.array([r["date"]]))[0]),
+        )
+        for r, b in zip(recs, base, strict=True)
+    ]
     out.sort(key=lambda x: (x[5], x[0], x[1]))
-    cols = [_c("unit", "村居", "Village"), _c("name", "姓名", "Name"), _c("sex", "性别", "Sex"), _c("id", "身份证号", "ID number"),
-            _c("born", "出生日期", "Born", "date"), _c("died", "死亡日期", "Died", "date"), _c("age", "死亡年龄", "Age at death", "count")]
+    cols = [
+        _c("unit", "村居", "Village"),
+        _c("name", "姓名", "Name"),
+        _c("sex", "性别", "Sex"),
+        _c("id", "身份证号", "ID number"),
+        _c("born", "出生日期", "Born", "date"),
+        _c("died", "死亡日期", "Died", "date"),
+        _c("age", "死亡年龄", "Age at death", "count"),
+    ]
     return cols, out, people
 
 
@@ -145,11 +222,28 @@ def _marriages(counter, inside, name_of, s, reveal, q):
     rows, base = _sel(counter, "unions", inside)
     recs = _frame_rows(counter, "unions", rows, ["date", "kind", "woman", "man"])
     people = _People(s, [r[k] for r in recs for k in ("woman", "man")], reveal)
-    out = [(name_of[b], "结婚" if r["kind"] == "marriage" else "离婚", date_of(r["date"]), people.name(r["woman"]), people.key(r["woman"]),
-            people.name(r["man"]), people.key(r["man"])) for r, b in zip(recs, base, strict=True)]
+    out = [
+        (
+            name_of[b],
+            "结婚" if r["kind"] == "marriage" else "离婚",
+            date_of(r["date"]),
+            people.name(r["woman"]),
+            people.key(r["woman"]),
+            people.name(r["man"]),
+            people.key(r["man"]),
+        )
+        for r, b in zip(recs, base, strict=True)
+    ]
     out.sort(key=lambda x: (x[2], x[0], x[3]))
-    cols = [_c("unit", "村居", "Village"), _c("kind", "类别", "Kind"), _c("date", "登记日期", "Date", "date"), _c("woman", "女方姓名", "Wife"),
-            _c("woman_id", "女方身份证号", "Wife's ID number"), _c("man", "男方姓名", "Husband"), _c("man_id", "男方身份证号", "Husband's ID number")]
+    cols = [
+        _c("unit", "村居", "Village"),
+        _c("kind", "类别", "Kind"),
+        _c("date", "登记日期", "Date", "date"),
+        _c("woman", "女方姓名", "Wife"),
+        _c("woman_id", "女方身份证号", "Wife's ID number"),
+        _c("man", "男方姓名", "Husband"),
+        _c("man_id", "男方身份证号", "Husband's ID number"),
+    ]
     return cols, out, people
 
 
@@ -168,11 +262,29 @@ def _moves(counter, inside, name_of, s, reveal, q):
             continue
         for direction, here in (("迁出", a), ("迁入", b)):
             if here >= 0 and inside[here]:
-                out.append((name_of[here], direction, date_of(r["date"]), people.name(r["person"]), SEX[r["male"]], people.key(r["person"]),
-                            place(a), place(b)))
+                out.append(
+                    (
+                        name_of[here],
+                        direction,
+                        date_of(r["date"]),
+                        people.name(r["person"]),
+                        SEX[r["male"]],
+                        people.key(r["person"]),
+                        place(a),
+                        place(b),
+                    )
+                )
     out.sort(key=lambda x: (x[2], x[0], x[1], x[3]))
-    cols = [_c("unit", "村居", "Village"), _c("direction", "方向", "Direction"), _c("date", "日期", "Date", "date"), _c("name", "姓名", "Name"),
-            _c("sex", "性别", "Sex"), _c("id", "身份证号", "ID number"), _c("from", "迁出地", "From"), _c("to", "迁入地", "To")]
+    cols = [
+        _c("unit", "村居", "Village"),
+        _c("direction", "方向", "Direction"),
+        _c("date", "日期", "Date", "date"),
+        _c("name", "姓名", "Name"),
+        _c("sex", "性别", "Sex"),
+        _c("id", "身份证号", "ID number"),
+        _c("from", "迁出地", "From"),
+        _c("to", "迁入地", "To"),
+    ]
     return cols, out, people
 
 
@@ -208,12 +320,31 @@ def _wcba(counter, inside, name_of, s, reveal, q):
     for p, b, a, mar in zip(person.tolist(), base.tolist(), age.tolist(), married.tolist(), strict=True):
         ch = sorted(kids.get(p, []))
         sp = spouse.get(p)
-        out.append((name_of[b], people.name(p), people.key(p), a, "有配偶" if mar else "无配偶", people.name(sp) if sp else "",
-                    people.key(sp) if sp else "", len(ch), "、".join(f"{people.name(c)}({date_of(cd).year})" for cd, c in ch)))
+        out.append(
+            (
+                name_of[b],
+                people.name(p),
+                people.key(p),
+                a,
+                "有配偶" if mar else "无配偶",
+                people.name(sp) if sp else "",
+                people.key(sp) if sp else "",
+                len(ch),
+                "、".join(f"{people.name(c)}({date_of(cd).year})" for cd, c in ch),
+            )
+        )
     out.sort(key=lambda x: (x[0], x[1]))
-    cols = [_c("unit", "村居", "Village"), _c("name", "姓名", "Name"), _c("id", "身份证号", "ID number"), _c("age", "年龄", "Age", "count"),
-            _c("marital", "婚姻状况", "Marital status"), _c("spouse", "配偶姓名", "Husband"), _c("spouse_id", "配偶身份证号", "Husband's ID number"),
-            _c("children", "生育子女数", "Children born", "count"), _c("kids", "子女（出生年）", "Children (year of birth)")]
+    cols = [
+        _c("unit", "村居", "Village"),
+        _c("name", "姓名", "Name"),
+        _c("id", "身份证号", "ID number"),
+        _c("age", "年龄", "Age", "count"),
+        _c("marital", "婚姻状况", "Marital status"),
+        _c("spouse", "配偶姓名", "Husband"),
+        _c("spouse_id", "配偶身份证号", "Husband's ID number"),
+        _c("children", "生育子女数", "Children born", "count"),
+        _c("kids", "子女（出生年）", "Children (year of birth)"),
+    ]
     return cols, out, people
 
 
@@ -225,24 +356,50 @@ def _households(counter, inside, name_of, s, reveal, q):
     members: dict[int, list[tuple[int, str | None]]] = defaultdict(list)
     ids = list(unit_of)
     for k in range(0, len(ids), 900):
-        qq = select(lt.c.household_id, lt.c.person_id, lt.c.relation).join(Person, Person.id == lt.c.person_id).where(
-            lt.c.person_id.in_(ids[k:k + 900]), alive(q.period.end), lt.c.household_id.is_not(None))
+        qq = (
+            select(lt.c.household_id, lt.c.person_id, lt.c.relation)
+            .join(Person, Person.id == lt.c.person_id)
+            .where(lt.c.person_id.in_(ids[k : k + 900]), alive(q.period.end), lt.c.household_id.is_not(None))
+        )
         for hh, pid, rel in s.execute(qq):
             members[hh].append((pid, rel))
     numbers = {}
     hh_ids = sorted(members)
     for k in range(0, len(hh_ids), 900):
-        numbers.update({i: (n, a) for i, n, a in s.execute(select(Household.id, Household.number, Household.address).where(Household.id.in_(hh_ids[k:k + 900])))})
+        numbers.update(
+            {
+                i: (n, a)
+                for i, n, a in s.execute(
+                    select(Household.id, Household.number, Household.address).where(Household.id.in_(hh_ids[k : k + 900]))
+                )
+            }
+        )
     people = _People(s, [pid for v in members.values() for pid, _ in v], reveal)
     out = []
     for hh, mem in members.items():
         head = next((pid for pid, rel in mem if rel == "head"), mem[0][0])
         number, address = numbers.get(hh, ("", ""))
-        out.append((name_of[unit_of[head]], number, address, people.name(head), people.key(head), len(mem),
-                    "、".join(people.name(pid) for pid, rel in sorted(mem, key=lambda x: x[1] != "head"))))
+        out.append(
+            (
+                name_of[unit_of[head]],
+                number,
+                address,
+                people.name(head),
+                people.key(head),
+                len(mem),
+                "、".join(people.name(pid) for pid, rel in sorted(mem, key=lambda x: x[1] != "head")),
+            )
+        )
     out.sort(key=lambda x: (x[0], x[1]))
-    cols = [_c("unit", "村居", "Village"), _c("number", "户编号", "Household no."), _c("address", "住址", "Address"), _c("head", "户主姓名", "Head"),
-            _c("head_id", "户主身份证号", "Head's ID number"), _c("members", "人数", "Members", "count"), _c("names", "成员", "Members' names")]
+    cols = [
+        _c("unit", "村居", "Village"),
+        _c("number", "户编号", "Household no."),
+        _c("address", "住址", "Address"),
+        _c("head", "户主姓名", "Head"),
+        _c("head_id", "户主身份证号", "Head's ID number"),
+        _c("members", "人数", "Members", "count"),
+        _c("names", "成员", "Members' names"),
+    ]
     return cols, out, people
 
 

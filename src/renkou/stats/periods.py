@@ -66,7 +66,9 @@ class Period:
             "range": e < add_months(s, 12 * MAX_RANGE_YEARS),
         }.get(k, False)
         if not ok:
-            raise UserError(f"统计期无效：{s} 至 {e} 不是“{k}”期。", f"Invalid period: {s} to {e} is not a '{k}' period.", code="bad_period")
+            raise UserError(
+                f"统计期无效：{s} 至 {e} 不是“{k}”期。", f"Invalid period: {s} to {e} is not a '{k}' period.", code="bad_period"
+            )
         for name, value in zip(("id", "label", "label_en"), self._names(), strict=True):
             object.__setattr__(self, name, value)
 
@@ -76,11 +78,17 @@ class Period:
         if k == "month":
             return f"{y}-{s.month:02d}", f"{y}年{s.month}月", f"{MONTH_NAMES[s.month - 1]} {y}"
         if k in ("quarter", "half", "year"):
-            return {"quarter": (f"{y}Q{q}", f"{y}年第{q}季度", f"Q{q} {y}"), "year": (y, f"{y}年", y),
-                    "half": (f"{y}S{h}", f"{y}年{'上下'[h - 1]}半年", f"{('First', 'Second')[h - 1]} half of {y}")}[k]
+            return {
+                "quarter": (f"{y}Q{q}", f"{y}年第{q}季度", f"Q{q} {y}"),
+                "year": (y, f"{y}年", y),
+                "half": (f"{y}S{h}", f"{y}年{'上下'[h - 1]}半年", f"{('First', 'Second')[h - 1]} half of {y}"),
+            }[k]
         if k == "statyear":
-            return (f"{y}{MONTH_ABBR[s.month - 1]}", f"{y}年{s.month}月至{e.year}年{e.month}月统计年度",
-                    f"Statistical year {MONTH_ABBR[s.month - 1]} {y} to {MONTH_ABBR[e.month - 1]} {e.year}")
+            return (
+                f"{y}{MONTH_ABBR[s.month - 1]}",
+                f"{y}年{s.month}月至{e.year}年{e.month}月统计年度",
+                f"Statistical year {MONTH_ABBR[s.month - 1]} {y} to {MONTH_ABBR[e.month - 1]} {e.year}",
+            )
         if k == "ytd" and whole_months(s, e):
             to_zh, to_en = ("", "") if e.month == 1 else (f"至{e.month}月", f" to {MONTH_ABBR[e.month - 1]}")
             return f"{y}-{e.month:02d}YTD", f"{y}年1月{to_zh}累计", f"Jan{to_en} {y} (year to date)"
@@ -124,9 +132,12 @@ class Period:
             return self.id.replace("-", "")
         if self.kind == "statyear" and self.start.month in DHIS2_FINANCIAL:
             return f"{self.start.year:04d}{DHIS2_FINANCIAL[self.start.month]}"
-        raise UserError(f"DHIS2 无法表示统计期“{self.label}”（{self.id}）：只支持月、季、半年、年和 4、7、10、11 月开始的财政年度。",
-                        f"DHIS2 cannot express the period '{self.label_en}' ({self.id}): it only has months, quarters, "
-                        "half-years, years and financial years starting in April, July, October or November.", code="period_not_dhis2")
+        raise UserError(
+            f"DHIS2 无法表示统计期“{self.label}”（{self.id}）：只支持月、季、半年、年和 4、7、10、11 月开始的财政年度。",
+            f"DHIS2 cannot express the period '{self.label_en}' ({self.id}): it only has months, quarters, "
+            "half-years, years and financial years starting in April, July, October or November.",
+            code="period_not_dhis2",
+        )
 
     @property
     def iso8601(self) -> str:
@@ -181,7 +192,9 @@ def _parse(t: str, today: date, sy_start: int) -> Period | None:
     if m := match(r"([0-9]{4})([qs])([0-9]+)"):
         y, n, size = _year(m[1]), int(m[3]), 3 if m[2] == "q" else 6
         if not 1 <= n <= 12 // size:
-            raise _Reject(*{3: ("季度应为 Q1 至 Q4", "the quarter must be Q1 to Q4"), 6: ("半年应为 S1 或 S2", "the half must be S1 or S2")}[size])
+            raise _Reject(
+                *{3: ("季度应为 Q1 至 Q4", "the quarter must be Q1 to Q4"), 6: ("半年应为 S1 或 S2", "the half must be S1 or S2")}[size]
+            )
         s = date(y, (n - 1) * size + 1, 1)
         return Period(s, add_months(s, size) - timedelta(days=1), "quarter" if size == 3 else "half")
     if m := match(_YM + "ytd"):
@@ -194,7 +207,9 @@ def _parse(t: str, today: date, sy_start: int) -> Period | None:
         return Period(date(y, 1, 1), today if today.year == y else date(y, 12, 31), "ytd")
     if m := match(r"([0-9]{4})([a-z]+)"):
         if m[2] != "sy" and m[2] not in _BY_NAME:
-            raise _Reject("月份名称无法识别（请用英文月份名或其三字母缩写）", "unknown month name (use an English month name or its 3-letter form)")
+            raise _Reject(
+                "月份名称无法识别（请用英文月份名或其三字母缩写）", "unknown month name (use an English month name or its 3-letter form)"
+            )
         s = date(_year(m[1]), sy_start if m[2] == "sy" else _BY_NAME[m[2]], 1)
         return Period(s, add_months(s, 12) - timedelta(days=1), "statyear")
     if m := match(_D + "/" + _D):
@@ -213,8 +228,11 @@ def parse(text: str, *, today: date | None = None, stat_year_start: int = 10) ->
     2024-01-01/2024-03-31 or 2024-01-01/P3M (case-insensitive; full-width characters allowed).
     ``2023SY`` starts in month ``stat_year_start`` of 2023; ``2024YTD`` runs to ``today`` within 2024."""
     if not isinstance(stat_year_start, int) or not 1 <= stat_year_start <= 12:
-        raise UserError(f"统计年度起始月份应为 1 至 12，而不是 {stat_year_start!r}。",
-                        f"The statistical year must start in month 1 to 12, not {stat_year_start!r}.", code="bad_config")
+        raise UserError(
+            f"统计年度起始月份应为 1 至 12，而不是 {stat_year_start!r}。",
+            f"The statistical year must start in month 1 to 12, not {stat_year_start!r}.",
+            code="bad_config",
+        )
     raw = (text if isinstance(text, str) else repr(text)).strip()
     try:
         p = _parse(unicodedata.normalize("NFKC", raw).strip().lower(), today or date.today(), stat_year_start)
@@ -226,5 +244,8 @@ def parse(text: str, *, today: date | None = None, stat_year_start: int = 10) ->
     except (ValueError, OverflowError, UserError):
         zh, en = "不是有效日期", "not a valid date"
     shown = raw if len(raw) <= 40 else raw[:40] + "…"
-    raise UserError(f"统计期“{shown}”无效：{zh}。可用格式例如：{EXAMPLES}。",
-                    f"Invalid period \"{shown}\": {en}. Accepted forms, e.g.: {EXAMPLES.replace('、', ', ')}.", code="bad_period")
+    raise UserError(
+        f"统计期“{shown}”无效：{zh}。可用格式例如：{EXAMPLES}。",
+        f'Invalid period "{shown}": {en}. Accepted forms, e.g.: {EXAMPLES.replace("、", ", ")}.',
+        code="bad_period",
+    )

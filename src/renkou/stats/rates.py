@@ -45,7 +45,7 @@ def rates(num: np.ndarray, den: np.ndarray | None, factor: float, decimals: int)
     """``rate`` over arrays (NaN where undefined): exact integer half-up rounding when the counts
     are whole, as they are for every count-based rate."""
     num = np.asarray(num, dtype=np.float64)
-    scale = 10 ** decimals
+    scale = 10**decimals
     if den is None and float(factor).is_integer() and np.all(np.mod(num, 1) == 0):
         return num * factor  # whole counts: nothing to round
     whole = den is not None and float(factor).is_integer() and np.all(np.mod(num, 1) == 0) and np.all(np.mod(np.asarray(den) * 2, 1) == 0)

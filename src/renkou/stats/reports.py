@@ -50,8 +50,19 @@ def templates(extra_dir: str | Path | None = None) -> dict[str, Template]:
                 found[f.stem] = json.loads(f.read_text(encoding="utf-8"))
             except (OSError, json.JSONDecodeError) as e:
                 raise UserError(f"无法读取报表模板 {f}：{e}", f"cannot read the report template {f}: {e}") from e
-    return {k: Template(d.get("key", k), d["title"], d["title_en"], d["rows"], d["columns"], tuple(d.get("notes", ())),
-                        tuple(d.get("notes_en", ())), d.get("chart")) for k, d in found.items()}
+    return {
+        k: Template(
+            d.get("key", k),
+            d["title"],
+            d["title_en"],
+            d["rows"],
+            d["columns"],
+            tuple(d.get("notes", ())),
+            tuple(d.get("notes_en", ())),
+            d.get("chart"),
+        )
+        for k, d in found.items()
+    }
 
 
 def check_template(stats: Stats, t: Template) -> list[str]:
@@ -112,7 +123,8 @@ def fill(stats: Stats, key: str, org: str, q: Query, *, level: str | None = None
         else:
             rows = [i for i in u.subtree(org) if u.views[i].parent_id == u.views[root].id]
         row_binds = [(u.views[i].name, u.views[i].code, False, i, {}, ()) for i in rows] + [
-            (u.views[root].name, u.views[root].code, True, root, {}, ())]
+            (u.views[root].name, u.views[root].code, True, root, {}, ())
+        ]
     else:
         dim = t.rows["dimension"]
         row_binds = [(c.zh, None, False, root, c.bind, ((dim, c.key),)) for c in stats.catalogue.dimensions[dim]]
@@ -138,18 +150,37 @@ def fill(stats: Stats, key: str, org: str, q: Query, *, level: str | None = None
     return t, Cells(labels, values, keys)
 
 
-def report(stats: Stats, key: str, org: str, q: Query, *, level: str | None = None, prepared_by: str = "",
-           prepared_on: dt.date | None = None, scope=None) -> Table:
+def report(
+    stats: Stats,
+    key: str,
+    org: str,
+    q: Query,
+    *,
+    level: str | None = None,
+    prepared_by: str = "",
+    prepared_on: dt.date | None = None,
+    scope=None,
+) -> Table:
     t, cells = fill(stats, key, org, q, level=level, scope=scope)
     counter = stats.counter(q)
     unit = counter.u.views[counter.u.index(org)]
     cols = [UNIT_COL if t.rows["kind"] == "units" else Column("group", ("组别",), ("Group",), kind="text")]
     for c in t.columns:
         ind = stats.catalogue.get(c["indicator"])
-        cols.append(Column(c["key"], tuple(c["header"]), tuple(c.get("header_en", c["header"])),
-                           kind="count" if ind.decimals == 0 and not ind.denominator else "rate", decimals=ind.decimals, unit=ind.unit))
-    rows = [Row((("合计" if tot and t.rows["kind"] == "units" else lab), *vals), code=code, is_total=tot)
-            for (lab, code, tot), vals in zip(cells.labels, cells.values, strict=True)]
+        cols.append(
+            Column(
+                c["key"],
+                tuple(c["header"]),
+                tuple(c.get("header_en", c["header"])),
+                kind="count" if ind.decimals == 0 and not ind.denominator else "rate",
+                decimals=ind.decimals,
+                unit=ind.unit,
+            )
+        )
+    rows = [
+        Row((("合计" if tot and t.rows["kind"] == "units" else lab), *vals), code=code, is_total=tot)
+        for (lab, code, tot), vals in zip(cells.labels, cells.values, strict=True)
+    ]
     chart = None
     if t.chart and t.chart.get("kind") == "pyramid":
         dim = t.chart["dimension"]
@@ -163,11 +194,28 @@ def report(stats: Stats, key: str, org: str, q: Query, *, level: str | None = No
                 acc.append(int(v))
         chart = Chart("pyramid", tuple(c.key for c in choices), tuple(male), tuple(female))
     p = q.period
-    return Table(key=t.key, title=t.title, title_en=t.title_en, unit_code=unit.code, unit_name=unit.name, period_label=p.label,
-                 period_label_en=p.label_en, prepared_by=prepared_by, prepared_on=prepared_on or dt.date.today(), columns=tuple(cols),
-                 rows=tuple(rows), notes=t.notes, notes_en=t.notes_en, chart=chart,
-                 meta={"period": {"id": p.id, "start": p.start.isoformat(), "end": p.end.isoformat()}, "basis": q.basis,
-                       "units_as_of": q.units_as_of.isoformat(), "data_as_of_change": counter.m.seq})
+    return Table(
+        key=t.key,
+        title=t.title,
+        title_en=t.title_en,
+        unit_code=unit.code,
+        unit_name=unit.name,
+        period_label=p.label,
+        period_label_en=p.label_en,
+        prepared_by=prepared_by,
+        prepared_on=prepared_on or dt.date.today(),
+        columns=tuple(cols),
+        rows=tuple(rows),
+        notes=t.notes,
+        notes_en=t.notes_en,
+        chart=chart,
+        meta={
+            "period": {"id": p.id, "start": p.start.isoformat(), "end": p.end.isoformat()},
+            "basis": q.basis,
+            "units_as_of": q.units_as_of.isoformat(),
+            "data_as_of_change": counter.m.seq,
+        },
+    )
 
 
 def data_values(stats: Stats, key: str, org: str, q: Query, *, level: str | None = None, scope=None) -> list[DataValue]:

@@ -53,9 +53,19 @@ class IndicatorValue:
     flag: str | None = None  # "high" | "low": the CI lies wholly outside the normal range
 
     def to_json(self) -> dict:
-        return {"indicator": self.code, "unit": self.unit_code, "unit_name": self.unit_name, "level": self.level,
-                "disaggregation": dict(self.disaggregation), "value": self.value, "numerator": self.numerator,
-                "denominator": self.denominator, "ci_low": self.low, "ci_high": self.high, "flag": self.flag}
+        return {
+            "indicator": self.code,
+            "unit": self.unit_code,
+            "unit_name": self.unit_name,
+            "level": self.level,
+            "disaggregation": dict(self.disaggregation),
+            "value": self.value,
+            "numerator": self.numerator,
+            "denominator": self.denominator,
+            "ci_low": self.low,
+            "ci_high": self.high,
+            "flag": self.flag,
+        }
 
 
 @dataclass
@@ -68,8 +78,9 @@ class Query:
 
 
 class Stats:
-    def __init__(self, db: Database, settings: Settings | None = None, *, catalogue: Catalogue | None = None,
-                 snapshot: Path | None | bool = None) -> None:
+    def __init__(
+        self, db: Database, settings: Settings | None = None, *, catalogue: Catalogue | None = None, snapshot: Path | None | bool = None
+    ) -> None:
         self.db = db
         self.settings = settings or Settings.from_env()
         self.catalogue = catalogue or cat_mod.load(self.settings.indicators)
@@ -152,8 +163,17 @@ class Stats:
         if self._org is None or self._org[0] != model.seq:
             with self.db.read() as s:
                 rows = OrgRows.read(s)
-            changes = sorted({d for d in [*(u.valid_from for u in rows.units), *(u.retired_on for u in rows.units if u.retired_on),
-                                          *(v.valid_from for v in rows.versions), *(x.date for x in rows.successions)]})
+            changes = sorted(
+                {
+                    d
+                    for d in [
+                        *(u.valid_from for u in rows.units),
+                        *(u.retired_on for u in rows.units if u.retired_on),
+                        *(v.valid_from for v in rows.versions),
+                        *(x.date for x in rows.successions),
+                    ]
+                }
+            )
             if self._org is None or self._org[1] != rows:
                 self._units = {}
             self._org = (model.seq, rows, changes)
@@ -165,8 +185,14 @@ class Stats:
         return self._units[key]
 
     # -- queries --------------------------------------------------------------------------------------
-    def query(self, period: str | Period, *, basis: str = basis_mod.DEFAULT, units_as_of: str | dt.date | None = None,
-              today: dt.date | None = None) -> Query:
+    def query(
+        self,
+        period: str | Period,
+        *,
+        basis: str = basis_mod.DEFAULT,
+        units_as_of: str | dt.date | None = None,
+        today: dt.date | None = None,
+    ) -> Query:
         today = today or dt.date.today()
         p = period if isinstance(period, Period) else parse(period, today=today, stat_year_start=self.settings.stat_year_start)
         if units_as_of in (None, "", "end"):
@@ -179,8 +205,9 @@ class Stats:
             try:
                 uas = dt.date.fromisoformat(str(units_as_of))
             except ValueError:
-                raise UserError(f"单位日期 {units_as_of} 应为 YYYY-MM-DD、end 或 today",
-                                f"units-as-of {units_as_of} must be YYYY-MM-DD, end or today") from None
+                raise UserError(
+                    f"单位日期 {units_as_of} 应为 YYYY-MM-DD、end 或 today", f"units-as-of {units_as_of} must be YYYY-MM-DD, end or today"
+                ) from None
         return Query(p, basis_mod.check(basis, basis_mod.STATISTICS), uas)
 
     def counter(self, q: Query) -> Counter:
@@ -194,7 +221,7 @@ class Stats:
         c = self._counters.get(key)
         if c is None:
             c = Counter(model, self.units(q.units_as_of), q.period.start, q.period.end, q.basis, self.settings.birth_order_rule)
-            self._counters = {k: v for k, v in list(self._counters.items())[-(COUNTERS_KEPT - 1):] if k[4] == model.seq}
+            self._counters = {k: v for k, v in list(self._counters.items())[-(COUNTERS_KEPT - 1) :] if k[4] == model.seq}
             self._counters[key] = c
         return c
 
@@ -217,11 +244,14 @@ class Stats:
                     if ind.normal:
                         flag = "high" if lo > ind.normal[1] else "low" if hi < ind.normal[0] else None
             v = vals[k]
-            out.append(IndicatorValue(ind.code, u.code, u.name, u.level, disagg, None if math.isnan(v) else float(v), n, d, low, high, flag))
+            out.append(
+                IndicatorValue(ind.code, u.code, u.name, u.level, disagg, None if math.isnan(v) else float(v), n, d, low, high, flag)
+            )
         return out
 
-    def indicators(self, org: str, q: Query, *, level: str | None = None, codes: list[str] | None = None,
-                   scope=None, disaggregate: bool = True) -> list[IndicatorValue]:
+    def indicators(
+        self, org: str, q: Query, *, level: str | None = None, codes: list[str] | None = None, scope=None, disaggregate: bool = True
+    ) -> list[IndicatorValue]:
         """Every indicator (or ``codes``) for the unit ``org`` and the units below it (at ``level``,
         or the unit alone), with every disaggregation."""
         self.check_scope(org, scope)  # before any work
@@ -230,7 +260,7 @@ class Stats:
         inds = [self.catalogue.get(c) for c in codes] if codes else list(self.catalogue.indicators.values())
         out: list[IndicatorValue] = []
         for ind in inds:
-            for disagg, bind in (self.catalogue.combos(ind) if disaggregate else [((), dict(ind.defaults))]):
+            for disagg, bind in self.catalogue.combos(ind) if disaggregate else [((), dict(ind.defaults))]:
                 out += self.values(counter, ind, positions, bind, disagg)
         return out
 

@@ -68,13 +68,18 @@ def load_snapshot(where: Path, session: Session, threshold_months: int) -> Model
     except (OSError, ValueError):
         return None
     current = int(session.execute(text("SELECT value FROM change_counter WHERE id = 1")).scalar_one())
-    if (meta.get("format") != FORMAT or meta.get("threshold_months") != threshold_months
-            or meta.get("identity") != _identity(session) or meta.get("seq", 0) > current):
+    if (
+        meta.get("format") != FORMAT
+        or meta.get("threshold_months") != threshold_months
+        or meta.get("identity") != _identity(session)
+        or meta.get("seq", 0) > current
+    ):
         return None
     try:
         frames = {f.name: pl.read_ipc(where / f"{f.name}.arrow") for f in fields(Derived)}
-        model = Model(pl.read_ipc(where / "persons.arrow"), pl.read_ipc(where / "events.arrow"),
-                      Derived(**frames), int(meta["seq"]), threshold_months)
+        model = Model(
+            pl.read_ipc(where / "persons.arrow"), pl.read_ipc(where / "events.arrow"), Derived(**frames), int(meta["seq"]), threshold_months
+        )
     except OSError:
         return None
     model.refresh(session)

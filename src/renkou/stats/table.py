@@ -76,15 +76,34 @@ class Table:
 
     def to_json(self) -> dict:
         return {
-            "key": self.key, "title": self.title, "title_en": self.title_en,
+            "key": self.key,
+            "title": self.title,
+            "title_en": self.title_en,
             "unit": {"code": self.unit_code, "name": self.unit_name},
             "period": {"label": self.period_label, "label_en": self.period_label_en, **self.meta.get("period", {})},
-            "prepared_by": self.prepared_by, "prepared_on": self.prepared_on.isoformat(),
-            "columns": [{"key": c.key, "header": list(c.header), "header_en": list(c.header_en), "kind": c.kind,
-                         "decimals": c.decimals, "unit": c.unit} for c in self.columns],
+            "prepared_by": self.prepared_by,
+            "prepared_on": self.prepared_on.isoformat(),
+            "columns": [
+                {
+                    "key": c.key,
+                    "header": list(c.header),
+                    "header_en": list(c.header_en),
+                    "kind": c.kind,
+                    "decimals": c.decimals,
+                    "unit": c.unit,
+                }
+                for c in self.columns
+            ],
             "rows": [{"code": r.code, "total": r.is_total, "values": [_plain(v) for v in r.values]} for r in self.rows],
-            "notes": list(self.notes), "notes_en": list(self.notes_en),
-            "chart": None if self.chart is None else {"kind": self.chart.kind, "labels": list(self.chart.labels),
-                                                       "male": list(self.chart.male), "female": list(self.chart.female)},
+            "notes": list(self.notes),
+            "notes_en": list(self.notes_en),
+            "chart": None
+            if self.chart is None
+            else {
+                "kind": self.chart.kind,
+                "labels": list(self.chart.labels),
+                "male": list(self.chart.male),
+                "female": list(self.chart.female),
+            },
             "meta": {k: v for k, v in self.meta.items() if k != "period"},
         }

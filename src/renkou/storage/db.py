@@ -96,10 +96,21 @@ def changeset_of(session: Session) -> _CS:
     cs = session.info.get("changeset")
     if cs is None:
         actor: Actor = session.info["actor"]
-        new_id = session.connection().execute(
-            insert(Changeset).values(at=utcnow(), actor=actor.name[:64], channel=actor.channel, origin=actor.origin[:400],
-                                     note=session.info.get("note", "")[:400]).returning(Changeset.id)
-        ).scalar_one()
+        new_id = (
+            session.connection()
+            .execute(
+                insert(Changeset)
+                .values(
+                    at=utcnow(),
+                    actor=actor.name[:64],
+                    channel=actor.channel,
+                    origin=actor.origin[:400],
+                    note=session.info.get("note", "")[:400],
+                )
+                .returning(Changeset.id)
+            )
+            .scalar_one()
+        )
         cs = session.info["changeset"] = _CS(new_id)
     return cs
 
@@ -141,8 +152,18 @@ def _before_flush(session: Session, _ctx: Any, _instances: Any) -> None:
                 after[key] = _jsonable(hist.added[0] if hist.added else None)
         if before or after:
             table = state.mapper.local_table.name
-            session.add(AuditEntry(changeset_id=cs.id, action="update", table_name=table, row_id=obj.id,
-                                   person_id=obj.id if table == "person" else None, before=before, after=after, reason=reason))
+            session.add(
+                AuditEntry(
+                    changeset_id=cs.id,
+                    action="update",
+                    table_name=table,
+                    row_id=obj.id,
+                    person_id=obj.id if table == "person" else None,
+                    before=before,
+                    after=after,
+                    reason=reason,
+                )
+            )
 
 
 class Database:
@@ -220,12 +241,14 @@ def bulk_insert(session: Session, table: Any, columns: list[str], rows: Any, *, 
         return
     date_cols = [i for i, c in enumerate(columns) if isinstance(table.c[c].type, sa_types.Date)]
     if date_cols and not iso_dates:
+
         def fix(row: tuple[Any, ...]) -> tuple[Any, ...]:
             r = list(row)
             for i in date_cols:
                 if r[i] is not None and not isinstance(r[i], str):
                     r[i] = r[i].isoformat()
             return tuple(r)
+
         rows = [fix(r) for r in rows]
     cur = raw.cursor()
     try:

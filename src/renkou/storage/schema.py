@@ -235,7 +235,6 @@ class ImportBatch(Base):
     unchanged: Mapped[int] = mapped_column(Integer, nullable=False)
 
 
-
 class Account(Tracked, Base):
     """A user: one role, bound to one organisation unit (what they may see is its subtree).
 
@@ -348,8 +347,10 @@ class BenefitApplication(Tracked, Base):
     posting_id: Mapped[int | None] = mapped_column(Id, ForeignKey("benefit_posting.id"), index=True)
     version: Mapped[int] = mapped_column(Integer, nullable=False)
     __mapper_args__ = {"version_id_col": version}
-    __table_args__ = (Index("ix_benefit_application_programme_year", "programme", "year", "status"),
-                      CheckConstraint(APPLICATION.check(), name="status"))
+    __table_args__ = (
+        Index("ix_benefit_application_programme_year", "programme", "year", "status"),
+        CheckConstraint(APPLICATION.check(), name="status"),
+    )
 
 
 class BenefitStep(Tracked, Base):
@@ -404,11 +405,19 @@ class BenefitRecipient(Tracked, Base):
     ended_on: Mapped[dt.date | None] = mapped_column(Date)
     version: Mapped[int] = mapped_column(Integer, nullable=False)
     __mapper_args__ = {"version_id_col": version}
-    __table_args__ = (Index("ix_benefit_recipient_programme_person", "programme", "person_id"),
-                      Index("ix_benefit_recipient_account_no", "account_no"),
-                      # one open recipient record per person and programme, whoever writes
-                      Index("uq_benefit_recipient_open", "programme", "person_id", unique=True,
-                            sqlite_where=text("ended_on IS NULL"), postgresql_where=text("ended_on IS NULL")))
+    __table_args__ = (
+        Index("ix_benefit_recipient_programme_person", "programme", "person_id"),
+        Index("ix_benefit_recipient_account_no", "account_no"),
+        # one open recipient record per person and programme, whoever writes
+        Index(
+            "uq_benefit_recipient_open",
+            "programme",
+            "person_id",
+            unique=True,
+            sqlite_where=text("ended_on IS NULL"),
+            postgresql_where=text("ended_on IS NULL"),
+        ),
+    )
 
 
 class BenefitConfirmation(Tracked, Base):
@@ -443,8 +452,10 @@ class BenefitExit(Tracked, Base):
     reason: Mapped[str] = mapped_column(String(400), nullable=False, default="")
     version: Mapped[int] = mapped_column(Integer, nullable=False)
     __mapper_args__ = {"version_id_col": version}
-    __table_args__ = (UniqueConstraint("recipient_id", "cause", "effective_on", name="uq_benefit_exit_recipient_cause_date"),
-                      CheckConstraint(EXIT.check(), name="status"))
+    __table_args__ = (
+        UniqueConstraint("recipient_id", "cause", "effective_on", name="uq_benefit_exit_recipient_cause_date"),
+        CheckConstraint(EXIT.check(), name="status"),
+    )
 
 
 class BenefitCoverage(Tracked, Base):
@@ -501,9 +512,12 @@ class PaymentLine(Tracked, Base):
     failure: Mapped[str | None] = mapped_column(String(200))
     version: Mapped[int] = mapped_column(Integer, nullable=False)
     __mapper_args__ = {"version_id_col": version}
-    __table_args__ = (UniqueConstraint("person_id", "programme", "period", name="uq_payment_line_person_programme_period"),
-                      CheckConstraint("amount > 0", name="amount"), CheckConstraint(LINE.check(), name="status"),
-                      Index("ix_payment_line_created_cs", "created_cs"))  # the audit viewer: what a changeset created
+    __table_args__ = (
+        UniqueConstraint("person_id", "programme", "period", name="uq_payment_line_person_programme_period"),
+        CheckConstraint("amount > 0", name="amount"),
+        CheckConstraint(LINE.check(), name="status"),
+        Index("ix_payment_line_created_cs", "created_cs"),
+    )  # the audit viewer: what a changeset created
 
 
 class PaymentMonth(Tracked, Base):
@@ -516,8 +530,10 @@ class PaymentMonth(Tracked, Base):
     person_id: Mapped[int] = mapped_column(Id, ForeignKey("person.id"), nullable=False)
     programme: Mapped[str] = mapped_column(String(16), nullable=False)
     month: Mapped[dt.date] = mapped_column(Date, nullable=False)  # its first day
-    __table_args__ = (UniqueConstraint("person_id", "programme", "month", name="uq_payment_month_person_programme_month"),
-                      Index("ix_payment_month_created_cs", "created_cs"))  # the audit viewer: what a changeset created
+    __table_args__ = (
+        UniqueConstraint("person_id", "programme", "month", name="uq_payment_month_person_programme_month"),
+        Index("ix_payment_month_created_cs", "created_cs"),
+    )  # the audit viewer: what a changeset created
 
 
 class PaymentFinding(Tracked, Base):

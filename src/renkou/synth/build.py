@@ -56,8 +56,9 @@ class County:
         return EPOCH + dt.timedelta(days=int(self.pop.end_day))
 
 
-def generate(persons: int, seed: int, *, start_year: int = 1950, end_year: int = 2025,
-             progress: Callable[[str, int, int], None] | None = None) -> County:
+def generate(
+    persons: int, seed: int, *, start_year: int = 1950, end_year: int = 2025, progress: Callable[[str, int, int], None] | None = None
+) -> County:
     if persons < 1000:
         raise ValueError("persons must be at least 1000")
     if not 1900 <= start_year < end_year <= 2100:
@@ -151,6 +152,7 @@ def _household_numbers(pop: Population, plan: org.OrgPlan) -> np.ndarray:
 # Columns are built as Polars (Arrow) string series by gathering from small lookup lists: a million
 # rows of a numpy unicode array cost four bytes a character, and the event table has a dozen such.
 
+
 def iso_dates(days: np.ndarray) -> pl.Series:
     """ISO dates from days since 1970-01-01."""
     return pl.Series(np.asarray(days, dtype=np.int32)).cast(pl.Date).dt.to_string("%Y-%m-%d")
@@ -175,8 +177,17 @@ def org_rows(c: County) -> pl.DataFrame:
     plan = c.pop.plan
     rows = []
     for u in plan.units:
-        rows.append({"code": u.code, "name": u.name, "level": u.level, "parent_code": plan.units[u.parent].code if u.parent >= 0 else "",
-                     "valid_from": u.valid_from.isoformat(), "urban_rural": u.urban_rural or "", "unit_kind": u.unit_kind or ""})
+        rows.append(
+            {
+                "code": u.code,
+                "name": u.name,
+                "level": u.level,
+                "parent_code": plan.units[u.parent].code if u.parent >= 0 else "",
+                "valid_from": u.valid_from.isoformat(),
+                "urban_rural": u.urban_rural or "",
+                "unit_kind": u.unit_kind or "",
+            }
+        )
     return pl.DataFrame(rows)
 
 
@@ -185,16 +196,24 @@ def org_history_rows(c: County) -> pl.DataFrame:
     `renkou synth --db` applies them through the registry's own services."""
     plan = c.pop.plan
     rows = [{"date": d.isoformat(), "action": "rename", "code": plan.units[u].code, "value": name} for u, name, d in plan.renames]
-    rows += [{"date": d.isoformat(), "action": "merge", "code": plan.units[r].code, "value": plan.units[into].code}
-             for retired, into, d in plan.merges for r in retired]
+    rows += [
+        {"date": d.isoformat(), "action": "merge", "code": plan.units[r].code, "value": plan.units[into].code}
+        for retired, into, d in plan.merges
+        for r in retired
+    ]
     return pl.DataFrame(rows, schema={"date": pl.String, "action": pl.String, "code": pl.String, "value": pl.String})
 
 
 def household_rows(c: County) -> pl.DataFrame:
     n = len(c.household_number)
-    return pl.DataFrame({"number": pl.Series(c.household_number, dtype=pl.String), "unit_code": _pick(c.unit_code, c.pop.household_unit),
-                         "address": (pl.Series(np.arange(n) % 300 + 1).cast(pl.String) + "号"),
-                         "created_on": iso_dates(c.pop.household_created)})
+    return pl.DataFrame(
+        {
+            "number": pl.Series(c.household_number, dtype=pl.String),
+            "unit_code": _pick(c.unit_code, c.pop.household_unit),
+            "address": (pl.Series(np.arange(n) % 300 + 1).cast(pl.String) + "号"),
+            "created_on": iso_dates(c.pop.household_created),
+        }
+    )
 
 
 def person_key(c: County) -> np.ndarray:
@@ -210,8 +229,14 @@ def person_rows(c: County) -> pl.DataFrame:
     r = ev["kind"] == KINDS.index("register")
     who = ev["person"][r]
     cols = {}
-    for name, src in (("hukou", "hukou"), ("residence", "residence"), ("household", "household"), ("relation", "relation"),
-                      ("hukou_type", "hukou_type"), ("date", "date")):
+    for name, src in (
+        ("hukou", "hukou"),
+        ("residence", "residence"),
+        ("household", "household"),
+        ("relation", "relation"),
+        ("hukou_type", "hukou_type"),
+        ("date", "date"),
+    ):
         arr = np.full(P.n, -1, dtype=np.int64)
         arr[who] = ev[src][r]
         cols[name] = arr[reg]
@@ -222,24 +247,34 @@ def person_rows(c: County) -> pl.DataFrame:
     return _person_frame(c, reg, cols["hukou"], cols["residence"], cols["household"], cols["relation"], cols["hukou_type"], registered_on)
 
 
-def _person_frame(c: County, rows: np.ndarray, hukou: np.ndarray, residence: np.ndarray, household: np.ndarray,
-                  relation: np.ndarray, hukou_type: np.ndarray, registered_on: pl.Series) -> pl.DataFrame:
+def _person_frame(
+    c: County,
+    rows: np.ndarray,
+    hukou: np.ndarray,
+    residence: np.ndarray,
+    household: np.ndarray,
+    relation: np.ndarray,
+    hukou_type: np.ndarray,
+    registered_on: pl.Series,
+) -> pl.DataFrame:
     """The persons template's columns for the persons ``rows`` (the other arrays align with them)."""
     P = c.pop.people
-    return pl.DataFrame({
-        "id_number": pl.Series(np.where(c.temp_key[rows] != "", "", c.file_id[rows]), dtype=pl.String),
-        "temp_key": pl.Series(c.temp_key[rows], dtype=pl.String),
-        "name": pl.Series(c.name[rows], dtype=pl.String),
-        "sex": _pick(["男", "女"], P.sex[rows]),
-        "birth_date": iso_dates(P.birth[rows]),
-        "ethnicity": _pick(["01"], np.zeros(len(rows), dtype=np.int64)),
-        "hukou_type": _pick(HUKOU_TYPES, hukou_type),
-        "hukou_unit": _pick(c.unit_code, hukou),
-        "residence_unit": _pick(c.unit_code, residence),
-        "household": _pick(c.household_number, household),
-        "relation": _pick(RELATIONS, relation),
-        "registered_on": registered_on,
-    })
+    return pl.DataFrame(
+        {
+            "id_number": pl.Series(np.where(c.temp_key[rows] != "", "", c.file_id[rows]), dtype=pl.String),
+            "temp_key": pl.Series(c.temp_key[rows], dtype=pl.String),
+            "name": pl.Series(c.name[rows], dtype=pl.String),
+            "sex": _pick(["男", "女"], P.sex[rows]),
+            "birth_date": iso_dates(P.birth[rows]),
+            "ethnicity": _pick(["01"], np.zeros(len(rows), dtype=np.int64)),
+            "hukou_type": _pick(HUKOU_TYPES, hukou_type),
+            "hukou_unit": _pick(c.unit_code, hukou),
+            "residence_unit": _pick(c.unit_code, residence),
+            "household": _pick(c.household_number, household),
+            "relation": _pick(RELATIONS, relation),
+            "registered_on": registered_on,
+        }
+    )
 
 
 def snapshot_person_rows(c: County) -> pl.DataFrame:
@@ -305,31 +340,34 @@ def event_rows(c: County, *, with_register: bool = False) -> pl.DataFrame:
     dis = np.flatnonzero(e["kind"] == KINDS.index("disability"))
     cert_pos = np.r_[birth_cert, dis]
     cert_val = birth_certificate(e["person"][birth_cert]) + [
-        f"{i}1{g}" for i, g in zip(c.id_number[e["person"][dis]].tolist(), e["grade"][dis].tolist(), strict=True)]
+        f"{i}1{g}" for i, g in zip(c.id_number[e["person"][dis]].tolist(), e["grade"][dis].tolist(), strict=True)
+    ]
     vital = np.isin(e["kind"], (KINDS.index("birth"), KINDS.index("death")))
     place = places(c, e)
     place = pl.select(pl.when(pl.Series(vital)).then(place).otherwise(pl.lit(""))).to_series()
-    return pl.DataFrame({
-        "kind": _pick(KINDS, e["kind"]),
-        "person": _pick(key, e["person"]),
-        "date": iso_dates(e["date"]),
-        "source": _pick(SOURCES, e["source"]),
-        "partner": _pick(key, e["partner"]),
-        "mother": _pick(key, e["mother"]),
-        "father": _pick(key, e["father"]),
-        "hukou_unit": _pick(c.unit_code, e["hukou"]),
-        "residence_unit": _pick(c.unit_code, e["residence"]),
-        "work_unit": _pick(c.unit_code, e["work"]),
-        "household": _pick(c.household_number, e["household"]),
-        "relation": _pick(RELATIONS, e["relation"]),
-        "hukou_type": _pick(HUKOU_TYPES, e["hukou_type"]),
-        "scope": _pick(SCOPES, e["scope"]),
-        "origin_code": _pick(EXTERNAL, e["origin"]),
-        "destination_code": _pick(EXTERNAL, e["destination"]),
-        "place": place.alias("place"),
-        "certificate_no": _fill(n, cert_pos, cert_val),
-        "grade": _fill(n, dis, [str(g) for g in e["grade"][dis].tolist()]),
-    })
+    return pl.DataFrame(
+        {
+            "kind": _pick(KINDS, e["kind"]),
+            "person": _pick(key, e["person"]),
+            "date": iso_dates(e["date"]),
+            "source": _pick(SOURCES, e["source"]),
+            "partner": _pick(key, e["partner"]),
+            "mother": _pick(key, e["mother"]),
+            "father": _pick(key, e["father"]),
+            "hukou_unit": _pick(c.unit_code, e["hukou"]),
+            "residence_unit": _pick(c.unit_code, e["residence"]),
+            "work_unit": _pick(c.unit_code, e["work"]),
+            "household": _pick(c.household_number, e["household"]),
+            "relation": _pick(RELATIONS, e["relation"]),
+            "hukou_type": _pick(HUKOU_TYPES, e["hukou_type"]),
+            "scope": _pick(SCOPES, e["scope"]),
+            "origin_code": _pick(EXTERNAL, e["origin"]),
+            "destination_code": _pick(EXTERNAL, e["destination"]),
+            "place": place.alias("place"),
+            "certificate_no": _fill(n, cert_pos, cert_val),
+            "grade": _fill(n, dis, [str(g) for g in e["grade"][dis].tolist()]),
+        }
+    )
 
 
 def summary(c: County) -> dict[str, int]:
@@ -337,5 +375,10 @@ def summary(c: County) -> dict[str, int]:
     end = c.pop.end_day
     reg = P.registered
     alive = reg & (P.death == NEVER) & (P.birth <= end)
-    return {"persons": int(reg.sum()), "alive": int(alive.sum()), "households": len(c.household_number),
-            "units": len(c.unit_code), "events": int(P.registered[c.pop.events["person"]].sum())}
+    return {
+        "persons": int(reg.sum()),
+        "alive": int(alive.sum()),
+        "households": len(c.household_number),
+        "units": len(c.unit_code),
+        "events": int(P.registered[c.pop.events["person"]].sum()),
+    }

@@ -193,7 +193,7 @@ def check(pop: Population) -> list[Result]:
                 shares = m.age_sex_shares(census)
             if st == "age_share":
                 lo, hi = c["ages"]
-                v = float(shares[lo // 5: min(hi // 5, 17) + 1].sum())
+                v = float(shares[lo // 5 : min(hi // 5, 17) + 1].sum())
             else:
                 v = float(0.5 * np.abs(shares - census_shares()).sum() / 100)
         elif st == "sex_ratio":

@@ -22,20 +22,88 @@ FOUNDED = dt.date(1949, 10, 1)
 _DIRECTIONS = "东西南北前后上下"
 _SURNAME_PLACES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎余潘杜戴夏钟汪田任姜范方石姚谭廖邹熊金陆郝孔白崔康毛邱秦江史顾侯邵孟龙万段"
 _PLACE_SUFFIXES = "庄营寨屯集店楼桥岗湾河沟坡洼岭园堡村台"
-_TOWN_WORDS = ["大冶", "告成", "阳城", "卢店", "颍阳", "君召", "石道", "东华", "唐庄", "徐庄", "大金店", "白坪", "宣化", "送表",
-               "崔庙", "马寨", "新店", "芦庄", "城头", "永安", "太平", "长乐", "兴隆", "青龙", "龙泉", "安乐", "仁和", "三官"]
+_TOWN_WORDS = [
+    "大冶",
+    "告成",
+    "阳城",
+    "卢店",
+    "颍阳",
+    "君召",
+    "石道",
+    "东华",
+    "唐庄",
+    "徐庄",
+    "大金店",
+    "白坪",
+    "宣化",
+    "送表",
+    "崔庙",
+    "马寨",
+    "新店",
+    "芦庄",
+    "城头",
+    "永安",
+    "太平",
+    "长乐",
+    "兴隆",
+    "青龙",
+    "龙泉",
+    "安乐",
+    "仁和",
+    "三官",
+]
 _STREET_WORDS = ["嵩阳", "中岳", "少林", "少室", "城关", "东城", "西城", "南城", "北城", "新城", "滨河", "文化"]
-_COMMUNITY_WORDS = ["和平", "建设", "人民", "幸福", "文化", "胜利", "解放", "新华", "朝阳", "光明", "民主", "团结", "育才", "书院",
-                    "健康", "红旗", "工农", "滨河", "花园", "阳光", "锦绣", "丽景", "翠苑", "迎宾", "府前", "南关", "北关", "东关", "西关"]
+_COMMUNITY_WORDS = [
+    "和平",
+    "建设",
+    "人民",
+    "幸福",
+    "文化",
+    "胜利",
+    "解放",
+    "新华",
+    "朝阳",
+    "光明",
+    "民主",
+    "团结",
+    "育才",
+    "书院",
+    "健康",
+    "红旗",
+    "工农",
+    "滨河",
+    "花园",
+    "阳光",
+    "锦绣",
+    "丽景",
+    "翠苑",
+    "迎宾",
+    "府前",
+    "南关",
+    "北关",
+    "东关",
+    "西关",
+]
 _GROUP_NUMERALS = "一二三四五六七八九十"
 
 WORK_UNITS = [  # (code suffix, name, kind, staff weight)
-    ("RMYY", "人民医院", "hospital", 4), ("ZYY", "中医院", "hospital", 2), ("FYBJY", "妇幼保健院", "hospital", 2),
-    ("WJW", "卫生健康委员会", "bureau", 1), ("GAJ", "公安局", "bureau", 2), ("MZJ", "民政局", "bureau", 1),
-    ("JYJ", "教育局", "bureau", 1), ("CZJ", "财政局", "bureau", 1),
-    ("YZ", "第一高级中学", "school", 3), ("EZ", "第二高级中学", "school", 2), ("SYXX", "实验小学", "school", 2), ("SYZX", "实验中学", "school", 2),
-    ("FZC", "纺织厂", "enterprise", 5), ("SNC", "水泥厂", "enterprise", 4), ("MKGS", "煤矿有限公司", "enterprise", 6),
-    ("SPGS", "食品有限公司", "enterprise", 3), ("NJC", "农机修造厂", "enterprise", 2),
+    ("RMYY", "人民医院", "hospital", 4),
+    ("ZYY", "中医院", "hospital", 2),
+    ("FYBJY", "妇幼保健院", "hospital", 2),
+    ("WJW", "卫生健康委员会", "bureau", 1),
+    ("GAJ", "公安局", "bureau", 2),
+    ("MZJ", "民政局", "bureau", 1),
+    ("JYJ", "教育局", "bureau", 1),
+    ("CZJ", "财政局", "bureau", 1),
+    ("YZ", "第一高级中学", "school", 3),
+    ("EZ", "第二高级中学", "school", 2),
+    ("SYXX", "实验小学", "school", 2),
+    ("SYZX", "实验中学", "school", 2),
+    ("FZC", "纺织厂", "enterprise", 5),
+    ("SNC", "水泥厂", "enterprise", 4),
+    ("MKGS", "煤矿有限公司", "enterprise", 6),
+    ("SPGS", "食品有限公司", "enterprise", 3),
+    ("NJC", "农机修造厂", "enterprise", 2),
 ]
 
 
@@ -139,8 +207,16 @@ def build(n_persons: int, rng: np.random.Generator, *, start_year: int, end_year
     work = []
     for suffix, name, kind, _ in WORK_UNITS:
         work.append(len(units))
-        units.append(Unit(f"{COUNTY_CODE}-{suffix}", COUNTY_NAME[:2] + name if kind != "enterprise" else COUNTY_NAME[:2] + name,
-                          "unit", 0, unit_kind=kind, valid_from=dt.date(max(start_year, 1952), 1, 1)))
+        units.append(
+            Unit(
+                f"{COUNTY_CODE}-{suffix}",
+                COUNTY_NAME[:2] + name if kind != "enterprise" else COUNTY_NAME[:2] + name,
+                "unit",
+                0,
+                unit_kind=kind,
+                valid_from=dt.date(max(start_year, 1952), 1, 1),
+            )
+        )
         township_of.append(0)
     plan = OrgPlan(units, np.array(villages, dtype=np.int32), groups, work, township_of=np.array(township_of, dtype=np.int32))
     _history(plan, rng, kinds, end_year)

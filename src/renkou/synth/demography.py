@@ -51,6 +51,7 @@ def parity_weights(year: float) -> np.ndarray:
 
 # ---------------------------------------------------------------------------------------- mortality
 
+
 def _standard_logit() -> np.ndarray:
     """Brass logit Y_s(x) = 0.5 ln((1 - l(x)) / l(x)) of a standard life table (Siler hazard, an
     e0 near 75), for exact ages 1..MAX_AGE+1."""
@@ -121,6 +122,7 @@ def death_probabilities(year: int) -> np.ndarray:
 
 # ---------------------------------------------------------------------------------------- fertility
 
+
 @cache
 def fertility_shape(year: int) -> np.ndarray:
     """Share of a year's total fertility at each age 0..MAX_AGE (zero outside 15-49), a gamma
@@ -142,6 +144,7 @@ def p_male(srb: np.ndarray | float) -> np.ndarray | float:
 
 
 # ---------------------------------------------------------------------------------------- marriage
+
 
 @cache
 def first_marriage_hazard(year: int, sex: int) -> np.ndarray:

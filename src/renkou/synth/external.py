@@ -53,31 +53,68 @@ FORMATS = ("csv", "parquet")
 # the columns of each records file: (key, Chinese header); error lists name the keys
 COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
     "hospital-births": (
-        ("record_id", "记录号"), ("certificate_no", "出生医学证明编号"), ("child_name", "新生儿姓名"), ("child_sex", "新生儿性别"),
-        ("birth_date", "出生日期"), ("birth_place", "出生地点"), ("mother_name", "母亲姓名"), ("mother_id_number", "母亲身份证号码"),
-        ("father_name", "父亲姓名"), ("father_id_number", "父亲身份证号码"), ("issued_on", "签发日期"),
+        ("record_id", "记录号"),
+        ("certificate_no", "出生医学证明编号"),
+        ("child_name", "新生儿姓名"),
+        ("child_sex", "新生儿性别"),
+        ("birth_date", "出生日期"),
+        ("birth_place", "出生地点"),
+        ("mother_name", "母亲姓名"),
+        ("mother_id_number", "母亲身份证号码"),
+        ("father_name", "父亲姓名"),
+        ("father_id_number", "父亲身份证号码"),
+        ("issued_on", "签发日期"),
     ),
     "police-hukou": (
-        ("record_id", "记录号"), ("name", "姓名"), ("sex", "性别"), ("birth_date", "出生日期"), ("id_number", "公民身份号码"),
-        ("hukou_address_code", "户籍地代码"), ("relation", "与户主关系"), ("mother_name", "母亲姓名"), ("father_name", "父亲姓名"),
+        ("record_id", "记录号"),
+        ("name", "姓名"),
+        ("sex", "性别"),
+        ("birth_date", "出生日期"),
+        ("id_number", "公民身份号码"),
+        ("hukou_address_code", "户籍地代码"),
+        ("relation", "与户主关系"),
+        ("mother_name", "母亲姓名"),
+        ("father_name", "父亲姓名"),
         ("registered_on", "登记日期"),
     ),
     "police-deaths": (
-        ("record_id", "记录号"), ("name", "姓名"), ("sex", "性别"), ("id_number", "公民身份号码"), ("hukou_address_code", "户籍地代码"),
-        ("death_date", "死亡日期"), ("cancelled_on", "注销日期"),
+        ("record_id", "记录号"),
+        ("name", "姓名"),
+        ("sex", "性别"),
+        ("id_number", "公民身份号码"),
+        ("hukou_address_code", "户籍地代码"),
+        ("death_date", "死亡日期"),
+        ("cancelled_on", "注销日期"),
     ),
     "civil-marriages": (
-        ("record_id", "记录号"), ("kind", "登记类型"), ("date", "登记日期"), ("husband_name", "男方姓名"),
-        ("husband_id_number", "男方身份证号码"), ("wife_name", "女方姓名"), ("wife_id_number", "女方身份证号码"),
+        ("record_id", "记录号"),
+        ("kind", "登记类型"),
+        ("date", "登记日期"),
+        ("husband_name", "男方姓名"),
+        ("husband_id_number", "男方身份证号码"),
+        ("wife_name", "女方姓名"),
+        ("wife_id_number", "女方身份证号码"),
     ),
 }
 # the truth file's columns after record_id, person_key, in_registry, errors
-TRUTH_EXTRA = {"hospital-births": ("mother_key", "father_key"), "police-hukou": ("mother_key", "father_key"),
-               "police-deaths": (), "civil-marriages": ("partner_key",)}
-NAME_FIELDS = {"hospital-births": ("child_name", "mother_name", "father_name"), "police-hukou": ("name", "mother_name", "father_name"),
-               "police-deaths": ("name",), "civil-marriages": ("husband_name", "wife_name")}
-ID_FIELDS = {"hospital-births": ("mother_id_number", "father_id_number"), "police-hukou": ("id_number",),
-             "police-deaths": ("id_number",), "civil-marriages": ("husband_id_number", "wife_id_number")}
+TRUTH_EXTRA = {
+    "hospital-births": ("mother_key", "father_key"),
+    "police-hukou": ("mother_key", "father_key"),
+    "police-deaths": (),
+    "civil-marriages": ("partner_key",),
+}
+NAME_FIELDS = {
+    "hospital-births": ("child_name", "mother_name", "father_name"),
+    "police-hukou": ("name", "mother_name", "father_name"),
+    "police-deaths": ("name",),
+    "civil-marriages": ("husband_name", "wife_name"),
+}
+ID_FIELDS = {
+    "hospital-births": ("mother_id_number", "father_id_number"),
+    "police-hukou": ("id_number",),
+    "police-deaths": ("id_number",),
+    "civil-marriages": ("husband_id_number", "wife_id_number"),
+}
 SWAP_FIELD = {"hospital-births": "birth_date", "police-hukou": "birth_date", "police-deaths": "death_date", "civil-marriages": "date"}
 LATE_FIELD = {"police-hukou": "registered_on", "police-deaths": "cancelled_on"}
 ORDER_FIELD = {"hospital-births": "issued_on", "police-hukou": "registered_on", "police-deaths": "cancelled_on", "civil-marriages": "date"}
@@ -125,14 +162,16 @@ class ErrorRates:
         return replace(cls(**{f.name: 0.0 for f in fields(cls)}), **overrides)
 
 
-def write_all(c: build.County, folder: Path, *, seed: int, rates: ErrorRates | None = None, fmt: str = "csv",
-              since: dt.date | None = None) -> dict[str, dict[str, Path]]:
+def write_all(
+    c: build.County, folder: Path, *, seed: int, rates: ErrorRates | None = None, fmt: str = "csv", since: dt.date | None = None
+) -> dict[str, dict[str, Path]]:
     """All four kinds into ``folder``: kind -> the paths `write_external` returns."""
     return {k: write_external(c, k, folder, seed=seed, rates=rates, fmt=fmt, since=since) for k in KINDS}
 
 
-def write_external(c: build.County, kind: str, folder: Path, *, seed: int, rates: ErrorRates | None = None, fmt: str = "csv",
-                   since: dt.date | None = None) -> dict[str, Path]:
+def write_external(
+    c: build.County, kind: str, folder: Path, *, seed: int, rates: ErrorRates | None = None, fmt: str = "csv", since: dt.date | None = None
+) -> dict[str, Path]:
     """Write ``{kind}.csv`` (or ``.parquet``) and ``{kind}.truth.csv`` into ``folder``; returns
     ``{"records": path, "truth": path}``. ``since`` is the first event date (default 2010-01-01;
     hospital births never before 1996-01-01); events run to the county's end."""
@@ -164,6 +203,7 @@ def write_external(c: build.County, kind: str, folder: Path, *, seed: int, rates
 
 # ------------------------------------------------------------------------------------------ records
 
+
 @dataclass
 class _Records:
     """Columns by key: strings, or int day numbers for dates (``dates``); ``truth`` holds
@@ -179,8 +219,11 @@ class _Records:
 
     @staticmethod
     def concat(a: _Records, b: _Records) -> _Records:
-        return _Records({k: np.concatenate([a.cols[k], b.cols[k]]) for k in a.cols}, a.dates,
-                        {k: np.concatenate([a.truth[k], b.truth[k]]) for k in a.truth})
+        return _Records(
+            {k: np.concatenate([a.cols[k], b.cols[k]]) for k in a.cols},
+            a.dates,
+            {k: np.concatenate([a.truth[k], b.truth[k]]) for k in a.truth},
+        )
 
     def __len__(self) -> int:
         return len(next(iter(self.truth.values())))
@@ -281,8 +324,12 @@ def _hospital_births(c: build.County, rng: np.random.Generator, rates: ErrorRate
         "father_id_number": _pick(ids, father).astype("<U18"),
         "issued_on": np.minimum(birth + delay, end),
     }
-    truth = {"person_key": key[child], "in_registry": c.registered[child].astype(np.int8),
-             "mother_key": _pick(key, mother), "father_key": _pick(key, father)}
+    truth = {
+        "person_key": key[child],
+        "in_registry": c.registered[child].astype(np.int8),
+        "mother_key": _pick(key, mother),
+        "father_key": _pick(key, father),
+    }
     return _Records(cols, ("birth_date", "issued_on"), truth)
 
 
@@ -311,8 +358,13 @@ def _police_hukou(c: build.County, rng: np.random.Generator, rates: ErrorRates, 
         "father_name": _pick(c.name, father).astype("<U8"),
         "registered_on": reg_on,
     }
-    truth = {"person_key": key[child], "in_registry": c.registered[child].astype(np.int8),
-             "mother_key": _pick(key, mother), "father_key": _pick(key, father), "_late": late}
+    truth = {
+        "person_key": key[child],
+        "in_registry": c.registered[child].astype(np.int8),
+        "mother_key": _pick(key, mother),
+        "father_key": _pick(key, father),
+        "_late": late,
+    }
     return _Records(cols, ("birth_date", "registered_on"), truth)
 
 
@@ -323,8 +375,10 @@ def _outsiders(rng: np.random.Generator, male: np.ndarray, birth: np.ndarray) ->
     full = names.full_names(rng, male, year).astype("<U8")
     code = rng.integers(0, len(ORIGINS), n)
     seq = OUTSIDE_SEQ + 2 * rng.integers(0, 200, n) + male.astype(np.int64)
-    ids = np.array([idnumber.make(ORIGINS[k], date_of(b), s) for k, b, s in zip(code.tolist(), birth.tolist(), seq.tolist(), strict=True)],
-                   dtype="<U18")
+    ids = np.array(
+        [idnumber.make(ORIGINS[k], date_of(b), s) for k, b, s in zip(code.tolist(), birth.tolist(), seq.tolist(), strict=True)],
+        dtype="<U18",
+    )
     return full, ids
 
 
@@ -346,22 +400,34 @@ def _police_deaths(c: build.County, rng: np.random.Generator, rates: ErrorRates,
     who = ev["person"][idx]
     key = _key(c)
     codes = np.array(c.unit_code)
-    base = _Records({
-        "name": c.name[who].astype("<U8"),
-        "sex": _sex(P.sex[who]),
-        "id_number": _issued_ids(c)[who],
-        "hukou_address_code": codes[P.hukou[who]],
-        "death_date": ev["date"][idx].astype(np.int64),
-    }, ("death_date", "cancelled_on"), {"person_key": key[who], "in_registry": c.registered[who].astype(np.int8)})
+    base = _Records(
+        {
+            "name": c.name[who].astype("<U8"),
+            "sex": _sex(P.sex[who]),
+            "id_number": _issued_ids(c)[who],
+            "hukou_address_code": codes[P.hukou[who]],
+            "death_date": ev["date"][idx].astype(np.int64),
+        },
+        ("death_date", "cancelled_on"),
+        {"person_key": key[who], "in_registry": c.registered[who].astype(np.int8)},
+    )
     n = _extra_count(rng, len(base), rates.unknown_to_registry)
     when = rng.integers(since, c.pop.end_day + 1, n)
     male = rng.random(n) < 0.5
     full, ids = _outsiders(rng, male, when - _years(rng, 45, 95, n))
     retired = [r for gone, _into, _date in c.pop.plan.merges for r in gone]
     villages = np.setdiff1d(c.pop.plan.villages, retired)  # today's villages
-    extra = _Records({"name": full, "sex": np.where(male, "男", "女"), "id_number": ids,
-                      "hukou_address_code": codes[villages[rng.integers(0, len(villages), n)]], "death_date": when.astype(np.int64)},
-                     base.dates, {"person_key": np.full(n, "", dtype=key.dtype), "in_registry": np.zeros(n, dtype=np.int8)})
+    extra = _Records(
+        {
+            "name": full,
+            "sex": np.where(male, "男", "女"),
+            "id_number": ids,
+            "hukou_address_code": codes[villages[rng.integers(0, len(villages), n)]],
+            "death_date": when.astype(np.int64),
+        },
+        base.dates,
+        {"person_key": np.full(n, "", dtype=key.dtype), "in_registry": np.zeros(n, dtype=np.int8)},
+    )
     recs = _Records.concat(base, extra)
     delay, late = _delays(rng, "police-deaths", len(recs), rates.late_registration)
     recs.cols["cancelled_on"] = recs.cols["death_date"] + delay
@@ -375,12 +441,18 @@ def _civil_marriages(c: build.County, rng: np.random.Generator, rates: ErrorRate
     idx = idx[_drop_missing(c, rng, rates, ev["person"][idx])]
     h, w = ev["person"][idx], ev["partner"][idx]
     key, ids = _key(c), _issued_ids(c)
-    base = _Records({
-        "kind": np.where(ev["kind"][idx] == EVENT_KINDS.index("marriage"), "结婚", "离婚"),
-        "date": ev["date"][idx].astype(np.int64),
-        "husband_name": c.name[h].astype("<U8"), "husband_id_number": ids[h],
-        "wife_name": _pick(c.name, w).astype("<U8"), "wife_id_number": _pick(ids, w),
-    }, ("date",), {"person_key": key[h], "in_registry": c.registered[h].astype(np.int8), "partner_key": _pick(key, w)})
+    base = _Records(
+        {
+            "kind": np.where(ev["kind"][idx] == EVENT_KINDS.index("marriage"), "结婚", "离婚"),
+            "date": ev["date"][idx].astype(np.int64),
+            "husband_name": c.name[h].astype("<U8"),
+            "husband_id_number": ids[h],
+            "wife_name": _pick(c.name, w).astype("<U8"),
+            "wife_id_number": _pick(ids, w),
+        },
+        ("date",),
+        {"person_key": key[h], "in_registry": c.registered[h].astype(np.int8), "partner_key": _pick(key, w)},
+    )
     n = _extra_count(rng, len(base), rates.unknown_to_registry)
     when = rng.integers(since, c.pop.end_day + 1, n)
     h_age = _years(rng, 22, 45, n)
@@ -388,25 +460,47 @@ def _civil_marriages(c: build.County, rng: np.random.Generator, rates: ErrorRate
     hname, hid = _outsiders(rng, np.ones(n, dtype=bool), when - h_age)
     wname, wid = _outsiders(rng, np.zeros(n, dtype=bool), when - w_age)
     divorce = rng.random(n) < 0.1
-    extra = _Records({"kind": np.where(divorce, "离婚", "结婚"), "date": when.astype(np.int64), "husband_name": hname, "husband_id_number": hid,
-                      "wife_name": wname, "wife_id_number": wid}, base.dates,
-                     {"person_key": np.full(n, "", dtype=key.dtype), "in_registry": np.zeros(n, dtype=np.int8),
-                      "partner_key": np.full(n, "", dtype=key.dtype)})
+    extra = _Records(
+        {
+            "kind": np.where(divorce, "离婚", "结婚"),
+            "date": when.astype(np.int64),
+            "husband_name": hname,
+            "husband_id_number": hid,
+            "wife_name": wname,
+            "wife_id_number": wid,
+        },
+        base.dates,
+        {
+            "person_key": np.full(n, "", dtype=key.dtype),
+            "in_registry": np.zeros(n, dtype=np.int8),
+            "partner_key": np.full(n, "", dtype=key.dtype),
+        },
+    )
     return _Records.concat(base, extra)
 
 
-_RECORDS = {"hospital-births": _hospital_births, "police-hukou": _police_hukou, "police-deaths": _police_deaths,
-            "civil-marriages": _civil_marriages}
+_RECORDS = {
+    "hospital-births": _hospital_births,
+    "police-hukou": _police_hukou,
+    "police-deaths": _police_deaths,
+    "civil-marriages": _civil_marriages,
+}
 
 
 # ------------------------------------------------------------------------------------------ errors
+
 
 def _note(errs: dict[int, list[str]], i: int, what: str) -> None:
     errs.setdefault(i, []).append(what)
 
 
-def _exclusive_errors(rng: np.random.Generator, col: str, values: np.ndarray, errs: dict[int, list[str]],
-                      choices: list[tuple[str, float, Callable[[str], str | None]]]) -> None:
+def _exclusive_errors(
+    rng: np.random.Generator,
+    col: str,
+    values: np.ndarray,
+    errs: dict[int, list[str]],
+    choices: list[tuple[str, float, Callable[[str], str | None]]],
+) -> None:
     """At most one of ``choices`` (name, rate, change) per non-empty value, drawn with one uniform
     number; a change returning None or the value itself leaves the value alone and unrecorded."""
     u = rng.random(len(values))
@@ -421,16 +515,31 @@ def _exclusive_errors(rng: np.random.Generator, col: str, values: np.ndarray, er
 
 
 def _name_errors(rng: np.random.Generator, col: str, values: np.ndarray, rates: ErrorRates, errs: dict[int, list[str]]) -> None:
-    _exclusive_errors(rng, col, values, errs, [("typo", rates.typo, lambda v: noise.typo(v, rng)),
-                                               ("homophone", rates.homophone, lambda v: noise.homophone(v, rng)),
-                                               ("traditional", rates.traditional, noise.traditional)])
+    _exclusive_errors(
+        rng,
+        col,
+        values,
+        errs,
+        [
+            ("typo", rates.typo, lambda v: noise.typo(v, rng)),
+            ("homophone", rates.homophone, lambda v: noise.homophone(v, rng)),
+            ("traditional", rates.traditional, noise.traditional),
+        ],
+    )
 
 
 def _id_errors(rng: np.random.Generator, col: str, values: np.ndarray, rates: ErrorRates, errs: dict[int, list[str]]) -> None:
-    _exclusive_errors(rng, col, values, errs, [
-        ("missing_id", rates.missing_id, lambda v: ""),
-        ("wrong_id_digit", rates.wrong_id_digit, lambda v: noise.id_digit_error(v, rng)),
-        ("id_15_digit", rates.id_15_digit, lambda v: idnumber.to_15(v) if len(v) == 18 and v[6:8] == "19" else None)])
+    _exclusive_errors(
+        rng,
+        col,
+        values,
+        errs,
+        [
+            ("missing_id", rates.missing_id, lambda v: ""),
+            ("wrong_id_digit", rates.wrong_id_digit, lambda v: noise.id_digit_error(v, rng)),
+            ("id_15_digit", rates.id_15_digit, lambda v: idnumber.to_15(v) if len(v) == 18 and v[6:8] == "19" else None),
+        ],
+    )
 
 
 def _swap_errors(rng: np.random.Generator, col: str, days: np.ndarray, rate: float, errs: dict[int, list[str]]) -> None:
@@ -477,8 +586,12 @@ def _finish(kind: str, recs: _Records, rng: np.random.Generator, rates: ErrorRat
         v = recs.cols[key][order]
         cols[key] = _iso(v) if key in recs.dates else v
     records = pl.DataFrame({zh: pl.Series(zh, cols[key].tolist(), dtype=pl.String) for key, zh in COLUMNS[kind]})
-    truth_cols = {"record_id": record_id, "person_key": recs.truth["person_key"][order],
-                  "in_registry": recs.truth["in_registry"][order].astype(str), "errors": error_text}
+    truth_cols = {
+        "record_id": record_id,
+        "person_key": recs.truth["person_key"][order],
+        "in_registry": recs.truth["in_registry"][order].astype(str),
+        "errors": error_text,
+    }
     for k in TRUTH_EXTRA[kind]:
         truth_cols[k] = recs.truth[k][order]
     truth = pl.DataFrame({k: pl.Series(k, v.tolist(), dtype=pl.String) for k, v in truth_cols.items()})

@@ -23,8 +23,20 @@ from renkou.synth import demography as dem
 from renkou.synth.county import WORK_UNITS, OrgPlan
 
 NEVER = np.iinfo(np.int32).max
-KINDS = ("register", "birth", "death", "marriage", "divorce", "adoption", "move", "household", "hukou_type", "work_join",
-         "work_leave", "disability")
+KINDS = (
+    "register",
+    "birth",
+    "death",
+    "marriage",
+    "divorce",
+    "adoption",
+    "move",
+    "household",
+    "hukou_type",
+    "work_join",
+    "work_leave",
+    "disability",
+)
 K = {k: i for i, k in enumerate(KINDS)}
 RELATIONS = ("head", "spouse", "child", "child_in_law", "grandchild", "parent", "parent_in_law", "grandparent", "sibling", "other")
 R = {k: i for i, k in enumerate(RELATIONS)}
@@ -51,10 +63,26 @@ class Params:
 class EventLog:
     """Columns of events, appended a year and a kind at a time."""
 
-    COLS = {"kind": np.int8, "person": np.int32, "date": np.int32, "partner": np.int32, "mother": np.int32, "father": np.int32,
-            "hukou": np.int32, "residence": np.int32, "work": np.int32, "household": np.int32, "relation": np.int8,
-            "hukou_type": np.int8, "scope": np.int8, "origin": np.int16, "destination": np.int16, "place": np.int16,
-            "grade": np.int8, "source": np.int8}
+    COLS = {
+        "kind": np.int8,
+        "person": np.int32,
+        "date": np.int32,
+        "partner": np.int32,
+        "mother": np.int32,
+        "father": np.int32,
+        "hukou": np.int32,
+        "residence": np.int32,
+        "work": np.int32,
+        "household": np.int32,
+        "relation": np.int8,
+        "hukou_type": np.int8,
+        "scope": np.int8,
+        "origin": np.int16,
+        "destination": np.int16,
+        "place": np.int16,
+        "grade": np.int8,
+        "source": np.int8,
+    }
 
     def __init__(self) -> None:
         self.parts: dict[str, list[np.ndarray]] = {c: [] for c in self.COLS}
@@ -75,12 +103,33 @@ class EventLog:
 class People:
     """Per-person state arrays, grown as people are born or arrive."""
 
-    FIELDS = {"sex": (np.int8, 0), "birth": (np.int32, 0), "death": (np.int32, NEVER), "hukou": (np.int32, -1),
-              "res": (np.int32, -1), "hh": (np.int32, -1), "rel": (np.int8, -1), "marital": (np.int8, 0),
-              "spouse": (np.int32, -1), "kids": (np.int16, 0), "births": (np.int16, 0), "last_birth": (np.int16, 0),
-              "married_year": (np.int16, 0), "mother": (np.int32, -1), "father": (np.int32, -1), "htype": (np.int8, 0),
-              "work": (np.int32, -1), "disabled": (np.int8, 0), "registered": (np.bool_, True), "tracked": (np.bool_, True),
-              "born_alive": (np.int16, 0), "origin": (np.int16, -1), "away_to": (np.int16, -1), "surname_of": (np.int32, -1), "busy": (np.int16, 0)}
+    FIELDS = {
+        "sex": (np.int8, 0),
+        "birth": (np.int32, 0),
+        "death": (np.int32, NEVER),
+        "hukou": (np.int32, -1),
+        "res": (np.int32, -1),
+        "hh": (np.int32, -1),
+        "rel": (np.int8, -1),
+        "marital": (np.int8, 0),
+        "spouse": (np.int32, -1),
+        "kids": (np.int16, 0),
+        "births": (np.int16, 0),
+        "last_birth": (np.int16, 0),
+        "married_year": (np.int16, 0),
+        "mother": (np.int32, -1),
+        "father": (np.int32, -1),
+        "htype": (np.int8, 0),
+        "work": (np.int32, -1),
+        "disabled": (np.int8, 0),
+        "registered": (np.bool_, True),
+        "tracked": (np.bool_, True),
+        "born_alive": (np.int16, 0),
+        "origin": (np.int16, -1),
+        "away_to": (np.int16, -1),
+        "surname_of": (np.int32, -1),
+        "busy": (np.int16, 0),
+    }
 
     def __init__(self, capacity: int) -> None:
         self.n = 0
@@ -124,8 +173,10 @@ class Households:
         return idx
 
     def columns(self) -> tuple[np.ndarray, np.ndarray]:
-        return (np.concatenate(self.unit) if self.unit else np.zeros(0, np.int32),
-                np.concatenate(self.created) if self.created else np.zeros(0, np.int32))
+        return (
+            np.concatenate(self.unit) if self.unit else np.zeros(0, np.int32),
+            np.concatenate(self.created) if self.created else np.zeros(0, np.int32),
+        )
 
 
 @dataclass
@@ -237,21 +288,42 @@ class Simulation:
         wed_age = np.minimum(w_age, np.clip(rng.normal(19.0, 2.0, n_women), 16, 30)).astype(np.int32)
         villages = self._pick_villages(n_women)
         w_birth = d0 - (w_age * 365.25 + rng.integers(1, 365, n_women)).astype(np.int32)
-        women = P.add(n_women, sex=1, birth=w_birth, hukou=villages, res=villages, marital=np.where(widowed, 3, np.where(married, 1, 0)),
-                      married_year=np.where(married, y0 - (w_age - wed_age), 0))
+        women = P.add(
+            n_women,
+            sex=1,
+            birth=w_birth,
+            hukou=villages,
+            res=villages,
+            marital=np.where(widowed, 3, np.where(married, 1, 0)),
+            married_year=np.where(married, y0 - (w_age - wed_age), 0),
+        )
         # husbands for the married women who are not widowed
         wives = women[married & ~widowed]
         h_age = np.clip((d0 - P.birth[wives]) // 365.25 + np.round(rng.normal(2.5, 3.0, len(wives))), 18, 100).astype(np.int32)
         h_birth = d0 - (h_age * 365.25 + rng.integers(1, 365, len(wives))).astype(np.int32)
-        husbands = P.add(len(wives), sex=0, birth=h_birth, hukou=P.hukou[wives], res=P.hukou[wives], marital=1, spouse=wives,
-                         married_year=P.married_year[wives])
+        husbands = P.add(
+            len(wives),
+            sex=0,
+            birth=h_birth,
+            hukou=P.hukou[wives],
+            res=P.hukou[wives],
+            marital=1,
+            spouse=wives,
+            married_year=P.married_year[wives],
+        )
         P.spouse[wives] = husbands
         # single men (young men not yet married, widowers), as many as make the sexes even
         n_single = max(0, int(n_women * 1.06) - len(wives))  # men outnumbered women (about 108 to 100)
         s_age = rng.choice(len(ages), size=n_single, p=adult / adult.sum())
         s_v = self._pick_villages(n_single)
-        singles = P.add(n_single, sex=0, birth=d0 - (s_age * 365.25 + rng.integers(1, 365, n_single)).astype(np.int32), hukou=s_v, res=s_v,
-                        marital=np.where(s_age > 30, 3, 0))
+        singles = P.add(
+            n_single,
+            sex=0,
+            birth=d0 - (s_age * 365.25 + rng.integers(1, 365, n_single)).astype(np.int32),
+            hukou=s_v,
+            res=s_v,
+            marital=np.where(s_age > 30, 3, 0),
+        )
         # households: a couple, a widow or a single man each head one
         heads = np.concatenate([husbands, women[~(married & ~widowed)], singles])
         hh = self._new_households(P.hukou[heads], np.int32(d0))
@@ -275,8 +347,18 @@ class Simulation:
         c_sex = (rng.random(len(mothers)) >= dem.p_male(105.5)).astype(np.int8)
         c_birth = d0 - (c_age * 365.25 + rng.integers(1, 365, len(mothers))).astype(np.int32)
         fathers = np.where(P.marital[mothers] == 1, P.spouse[mothers], -1)
-        children = P.add(len(mothers), sex=c_sex, birth=c_birth, hukou=P.hukou[mothers], res=P.hukou[mothers], mother=mothers,
-                         father=fathers, hh=P.hh[mothers], rel=R["child"], surname_of=np.where(fathers >= 0, fathers, -1))
+        children = P.add(
+            len(mothers),
+            sex=c_sex,
+            birth=c_birth,
+            hukou=P.hukou[mothers],
+            res=P.hukou[mothers],
+            mother=mothers,
+            father=fathers,
+            hh=P.hh[mothers],
+            rel=R["child"],
+            surname_of=np.where(fathers >= 0, fathers, -1),
+        )
         np.add.at(P.kids, mothers, 1)
         np.add.at(P.born_alive, mothers, 1)
         np.add.at(P.births, mothers, 1)
@@ -284,13 +366,35 @@ class Simulation:
         # the register: adults from the start date; children under 18 by their birth events
         adults = np.concatenate([women, husbands, singles])
         ad = np.full(len(adults), d0, dtype=np.int32)
-        self.log.add("register", adults, ad, hukou=P.hukou[adults], residence=P.res[adults], household=P.hh[adults],
-                     relation=P.rel[adults], hukou_type=P.htype[adults], source=S["import"])
-        self.log.add("birth", children, P.birth[children], mother=mothers, father=fathers, hukou=P.hukou[children],
-                     residence=P.res[children], household=P.hh[children], relation=R["child"], hukou_type=P.htype[children],
-                     place=0, source=S["village"])
-        wed_day = np.maximum(P.birth[wives] + (wed_age[married & ~widowed] * 365.25).astype(np.int32) + rng.integers(0, 300, len(wives)),
-                             P.birth[husbands] + int(18 * 365.25))
+        self.log.add(
+            "register",
+            adults,
+            ad,
+            hukou=P.hukou[adults],
+            residence=P.res[adults],
+            household=P.hh[adults],
+            relation=P.rel[adults],
+            hukou_type=P.htype[adults],
+            source=S["import"],
+        )
+        self.log.add(
+            "birth",
+            children,
+            P.birth[children],
+            mother=mothers,
+            father=fathers,
+            hukou=P.hukou[children],
+            residence=P.res[children],
+            household=P.hh[children],
+            relation=R["child"],
+            hukou_type=P.htype[children],
+            place=0,
+            source=S["village"],
+        )
+        wed_day = np.maximum(
+            P.birth[wives] + (wed_age[married & ~widowed] * 365.25).astype(np.int32) + rng.integers(0, 300, len(wives)),
+            P.birth[husbands] + int(18 * 365.25),
+        )
         wed_day = np.minimum(wed_day, d0 - 1)
         P.married_year[wives] = P.married_year[husbands] = (1970 + np.floor(wed_day / 365.2425)).astype(np.int16)
         self.log.add("marriage", husbands, wed_day, partner=wives, source=S["civil_affairs"])
@@ -368,8 +472,14 @@ class Simulation:
         # some brides marry out of the county: their hukou goes with them
         gone = rng.random(len(women)) < dem.schedule("outside_bride_share", y)
         leavers = women[gone & (P.hukou[women] >= 0)]
-        self.log.add("move", leavers, self._dates(y, len(leavers)), scope=2, destination=rng.integers(0, len(EXTERNAL), len(leavers)),
-                     source=S["police"])
+        self.log.add(
+            "move",
+            leavers,
+            self._dates(y, len(leavers)),
+            scope=2,
+            destination=rng.integers(0, len(EXTERNAL), len(leavers)),
+            source=S["police"],
+        )
         P.hukou[leavers] = P.res[leavers] = -1
         P.tracked[leavers] = False
         women = women[~gone]
@@ -397,8 +507,17 @@ class Simulation:
             bbirth = bdays - (b_age * 365.25).astype(np.int32) - rng.integers(0, 300, n_out).astype(np.int32)
             origin = len(DESTINATIONS) + rng.integers(0, len(ORIGINS), n_out)
             brides = P.add(n_out, sex=1, birth=bbirth, origin=origin, htype=0, marital=0)
-            self.log.add("move", brides, bdays, scope=2, hukou=P.hukou[grooms], residence=P.hukou[grooms], origin=origin,
-                         hukou_type=0, source=S["police"])
+            self.log.add(
+                "move",
+                brides,
+                bdays,
+                scope=2,
+                hukou=P.hukou[grooms],
+                residence=P.hukou[grooms],
+                origin=origin,
+                hukou_type=0,
+                source=S["police"],
+            )
             P.hukou[brides] = P.res[brides] = P.hukou[grooms]
             wives = np.concatenate([wives, brides])
             husbands = np.concatenate([husbands, grooms])
@@ -472,18 +591,51 @@ class Simulation:
         res = np.where(P.res[mothers] >= 0, P.res[mothers], hukou)
         mrel = P.rel[mothers]
         hh = np.where(P.hukou[mothers] >= 0, P.hh[mothers], -1)
-        rel = np.where(hh < 0, -1, np.where(np.isin(mrel, (R["head"], R["spouse"])), R["child"],
-                                            np.where(np.isin(mrel, (R["child"], R["child_in_law"])), R["grandchild"], R["other"])))
+        rel = np.where(
+            hh < 0,
+            -1,
+            np.where(
+                np.isin(mrel, (R["head"], R["spouse"])),
+                R["child"],
+                np.where(np.isin(mrel, (R["child"], R["child_in_law"])), R["grandchild"], R["other"]),
+            ),
+        )
         htype = P.htype[mothers].copy()
         if y >= 2016:
             htype = np.where(self.urban[hukou], 2, htype)
         surname_of = np.where((fathers >= 0) & (rng.random(n) < 0.94), fathers, mothers)
         registered = rng.random(n) >= dem.schedule("unregistered_birth_share", y)
-        kids = P.add(n, sex=sex, birth=birth, hukou=hukou, res=res, hh=hh, rel=rel, mother=mothers, father=fathers, htype=htype,
-                     surname_of=surname_of, registered=registered, tracked=registered, last_birth=y)
+        kids = P.add(
+            n,
+            sex=sex,
+            birth=birth,
+            hukou=hukou,
+            res=res,
+            hh=hh,
+            rel=rel,
+            mother=mothers,
+            father=fathers,
+            htype=htype,
+            surname_of=surname_of,
+            registered=registered,
+            tracked=registered,
+            last_birth=y,
+        )
         in_hosp = rng.random(n) < dem.schedule("hospital_birth_share", y)
-        self.log.add("birth", kids, birth, mother=mothers, father=fathers, hukou=hukou, residence=res, household=hh, relation=rel,
-                     hukou_type=htype, place=np.where(in_hosp, 1, 0), source=np.where(in_hosp, S["hospital"], S["village"]))
+        self.log.add(
+            "birth",
+            kids,
+            birth,
+            mother=mothers,
+            father=fathers,
+            hukou=hukou,
+            residence=res,
+            household=hh,
+            relation=rel,
+            hukou_type=htype,
+            place=np.where(in_hosp, 1, 0),
+            source=np.where(in_hosp, S["hospital"], S["village"]),
+        )
         P.kids[mothers] += 1
         P.births[mothers] += 1
         P.born_alive[mothers[registered]] += 1
@@ -526,7 +678,14 @@ class Simulation:
         P.tracked[who] = False
         free &= ~out
         # young adults leave to work in the cities; their hukou stays (人户分离)
-        away = free & (age >= 18) & (age <= 40) & (hk >= 0) & (rs == hk) & (rng.random(len(live)) < dem.schedule("away_hazard", y) * np.where(urban_home, 0.4, 1.0))
+        away = (
+            free
+            & (age >= 18)
+            & (age <= 40)
+            & (hk >= 0)
+            & (rs == hk)
+            & (rng.random(len(live)) < dem.schedule("away_hazard", y) * np.where(urban_home, 0.4, 1.0))
+        )
         who = live[away]
         dest = rng.integers(0, len(DESTINATIONS), len(who))
         self.log.add("move", who, self._dates(y, len(who)), scope=0, destination=dest, source=S["village"])
@@ -540,8 +699,16 @@ class Simulation:
         P.res[who] = P.hukou[who]
         free &= ~back
         # single rural young adults settle in the county town (hukou and residence, 农转非)
-        settle = free & (age >= 18) & (age <= 35) & (P.marital[live] != 1) & (hk >= 0) & (rs == hk) & ~urban_home \
+        settle = (
+            free
+            & (age >= 18)
+            & (age <= 35)
+            & (P.marital[live] != 1)
+            & (hk >= 0)
+            & (rs == hk)
+            & ~urban_home
             & (rng.random(len(live)) < dem.schedule("urbanise_hazard", y) * 3)
+        )
         who = live[settle]
         if len(who):
             to = self._pick_villages(len(who), urban_only=True)
@@ -557,7 +724,13 @@ class Simulation:
             P.hh[who], P.rel[who] = hh, R["head"]
             P.busy[who] = 1
         # floating in-migrants move on
-        leave = free & (hk < 0) & (rs >= 0) & (P.marital[live] != 1) & (rng.random(len(live)) < dem.targets()["inputs"]["in_migrant_stay_hazard_leave"])
+        leave = (
+            free
+            & (hk < 0)
+            & (rs >= 0)
+            & (P.marital[live] != 1)
+            & (rng.random(len(live)) < dem.targets()["inputs"]["in_migrant_stay_hazard_leave"])
+        )
         who = live[leave]
         self.log.add("move", who, self._dates(y, len(who)), scope=0, destination=P.origin[who], source=S["village"])
         P.res[who] = -1
@@ -582,8 +755,17 @@ class Simulation:
 
     def _adoptions(self, y: int, live: np.ndarray, age: np.ndarray) -> None:
         P, rng = self.people, self.rng
-        cand = live[(P.sex[live] == 1) & (age >= 28) & (age <= 45) & (P.marital[live] == 1) & (P.births[live] == 0)
-                    & (P.kids[live] == 0) & (P.married_year[live] <= y - 3) & (P.hukou[live] >= 0) & (P.busy[live] == 0)]
+        cand = live[
+            (P.sex[live] == 1)
+            & (age >= 28)
+            & (age <= 45)
+            & (P.marital[live] == 1)
+            & (P.births[live] == 0)
+            & (P.kids[live] == 0)
+            & (P.married_year[live] <= y - 3)
+            & (P.hukou[live] >= 0)
+            & (P.busy[live] == 0)
+        ]
         mothers = cand[rng.random(len(cand)) < dem.targets()["inputs"]["adoption_hazard_childless"]]
         n = len(mothers)
         if n == 0:
@@ -593,8 +775,21 @@ class Simulation:
         fathers = P.spouse[mothers]
         origin = len(DESTINATIONS) + rng.integers(0, len(ORIGINS), n)
         home = P.hukou[mothers]
-        kids = P.add(n, sex=(rng.random(n) < 0.6).astype(np.int8), birth=birth, hukou=home, res=home, hh=P.hh[mothers], rel=R["child"],
-                     mother=mothers, father=fathers, htype=P.htype[mothers], origin=origin, surname_of=np.where(fathers >= 0, fathers, mothers), busy=1)
+        kids = P.add(
+            n,
+            sex=(rng.random(n) < 0.6).astype(np.int8),
+            birth=birth,
+            hukou=home,
+            res=home,
+            hh=P.hh[mothers],
+            rel=R["child"],
+            mother=mothers,
+            father=fathers,
+            htype=P.htype[mothers],
+            origin=origin,
+            surname_of=np.where(fathers >= 0, fathers, mothers),
+            busy=1,
+        )
         self.log.add("move", kids, dates, scope=2, hukou=home, residence=home, origin=origin, source=S["police"])
         self.log.add("adoption", kids, dates, mother=mothers, father=fathers, source=S["civil_affairs"])
         ok = P.hh[mothers] >= 0

@@ -34,6 +34,7 @@ Progress = Callable[[str, int, int], None]
 
 # ------------------------------------------------------------------------------------------- files
 
+
 def to_files(c: County, folder: Path, *, fmt: str = "csv") -> dict[str, Path]:
     """orgs, households, persons and events in the import templates' columns (CSV with the Chinese
     headers, UTF-8 with BOM; Parquet with the column keys), plus org_history (renames and merges,
@@ -41,8 +42,13 @@ def to_files(c: County, folder: Path, *, fmt: str = "csv") -> dict[str, Path]:
     if fmt not in ("csv", "parquet"):
         raise UserError(f"格式应为 csv 或 parquet，而不是 {fmt}", f"format must be csv or parquet, not {fmt}")
     folder.mkdir(parents=True, exist_ok=True)
-    frames = {"orgs": build.org_rows(c), "households": build.household_rows(c), "persons": build.person_rows(c),
-              "events": build.event_rows(c), "org_history": build.org_history_rows(c)}
+    frames = {
+        "orgs": build.org_rows(c),
+        "households": build.household_rows(c),
+        "persons": build.person_rows(c),
+        "events": build.event_rows(c),
+        "org_history": build.org_history_rows(c),
+    }
     out = {}
     for kind, df in frames.items():
         path = folder / f"{kind}.{fmt}"
@@ -60,12 +66,15 @@ def to_files(c: County, folder: Path, *, fmt: str = "csv") -> dict[str, Path]:
 
 # ---------------------------------------------------------------------------------------- database
 
+
 def to_database(c: County, db: Database, *, progress: Progress | None = None, actor: Actor = SYNTH_ACTOR) -> dict[str, int]:
     """Write the county into an empty registry (migrated). One transaction: all or nothing."""
     with db.write(actor, note=f"synthetic county: {build.summary(c)['persons']} persons") as s:
         if s.scalar(select(func.count()).select_from(Person)) or s.scalar(select(func.count()).select_from(OrgUnit)):
-            raise UserError("数据库中已有数据；合成县只能写入空库（请使用新的数据库文件或地址）",
-                            "the database already holds data; a synthetic county is written only into an empty one (use a new database)")
+            raise UserError(
+                "数据库中已有数据；合成县只能写入空库（请使用新的数据库文件或地址）",
+                "the database already holds data; a synthetic county is written only into an empty one (use a new database)",
+            )
         unit_ids = _orgs(s, c)
         if progress:
             progress("database", 1, 4)
@@ -89,8 +98,16 @@ def _orgs(s, c: County) -> np.ndarray:
     plan = c.pop.plan
     ids = np.zeros(len(plan.units), dtype=np.int64)
     for i, u in enumerate(plan.units):
-        unit = orgs.create_unit(s, code=u.code, name=u.name, level=u.level, parent_code=plan.units[u.parent].code if u.parent >= 0 else None,
-                                valid_from=u.valid_from, urban_rural=u.urban_rural, unit_kind=u.unit_kind)
+        unit = orgs.create_unit(
+            s,
+            code=u.code,
+            name=u.name,
+            level=u.level,
+            parent_code=plan.units[u.parent].code if u.parent >= 0 else None,
+            valid_from=u.valid_from,
+            urban_rural=u.urban_rural,
+            unit_kind=u.unit_kind,
+        )
         ids[i] = unit.id
     for u, name, date in plan.renames:
         orgs.rename(s, plan.units[u].code, name, date)
@@ -108,10 +125,20 @@ def _households(s, c: County, unit_ids: np.ndarray, cs: int) -> np.ndarray:
     first = reserve_ids(s, "household", n)
     seq = allocate_seq(s.connection(), n)
     ids = np.arange(first, first + n, dtype=np.int64)
-    rows = zip(ids.tolist(), df["number"].to_list(), unit_ids[c.pop.household_unit].tolist(), df["address"].to_list(),
-               df["created_on"].to_list(), range(seq, seq + n), [cs] * n, [1] * n, strict=True)
-    bulk_insert(s, Household.__table__, ["id", "number", "unit_id", "address", "created_on", "seq", "created_cs", "version"], rows,
-                iso_dates=True)
+    rows = zip(
+        ids.tolist(),
+        df["number"].to_list(),
+        unit_ids[c.pop.household_unit].tolist(),
+        df["address"].to_list(),
+        df["created_on"].to_list(),
+        range(seq, seq + n),
+        [cs] * n,
+        [1] * n,
+        strict=True,
+    )
+    bulk_insert(
+        s, Household.__table__, ["id", "number", "unit_id", "address", "created_on", "seq", "created_cs", "version"], rows, iso_dates=True
+    )
     return ids
 
 
@@ -129,11 +156,41 @@ def _persons(s, c: County, cs: int) -> np.ndarray:
     birth = build.iso_dates(P.birth[reg])
     names = c.name[reg].tolist()
     keys = pinyin.keys_many(names)
-    rows = zip(ids[reg].tolist(), [v or None for v in idn.tolist()], [v or None for v in tk.tolist()], names,
-               [k[0] for k in keys], [k[1] for k in keys],
-               np.where(P.sex[reg] == 0, "M", "F").tolist(), birth.to_list(), ["01"] * n, range(seq, seq + n), [cs] * n, [1] * n, strict=True)
-    bulk_insert(s, Person.__table__, ["id", "id_number", "temp_key", "name", "name_pinyin", "name_initials", "sex", "birth_date", "ethnicity",
-                                      "seq", "created_cs", "version"], rows, iso_dates=True)
+    rows = zip(
+        ids[reg].tolist(),
+        [v or None for v in idn.tolist()],
+        [v or None for v in tk.tolist()],
+        names,
+        [k[0] for k in keys],
+        [k[1] for k in keys],
+        np.where(P.sex[reg] == 0, "M", "F").tolist(),
+        birth.to_list(),
+        ["01"] * n,
+        range(seq, seq + n),
+        [cs] * n,
+        [1] * n,
+        strict=True,
+    )
+    bulk_insert(
+        s,
+        Person.__table__,
+        [
+            "id",
+            "id_number",
+            "temp_key",
+            "name",
+            "name_pinyin",
+            "name_initials",
+            "sex",
+            "birth_date",
+            "ethnicity",
+            "seq",
+            "created_cs",
+            "version",
+        ],
+        rows,
+        iso_dates=True,
+    )
     return ids
 
 
@@ -154,8 +211,9 @@ def _events(s, c: County, unit_ids: np.ndarray, hh_ids: np.ndarray, person_ids: 
     return n
 
 
-def _event_chunk(c: County, order: np.ndarray, text: pl.DataFrame, unit_ids: np.ndarray, hh_ids: np.ndarray,
-                 person_ids: np.ndarray) -> list[tuple]:
+def _event_chunk(
+    c: County, order: np.ndarray, text: pl.DataFrame, unit_ids: np.ndarray, hh_ids: np.ndarray, person_ids: np.ndarray
+) -> list[tuple]:
     """(content columns..., source, fingerprint) per event, the fingerprint being the registry's own
     (renkou.registry.events.fingerprint) of the content."""
     ev = {k: v[order] for k, v in c.pop.events.items()}
@@ -167,12 +225,23 @@ def _event_chunk(c: County, order: np.ndarray, text: pl.DataFrame, unit_ids: np.
         return [v or None for v in text[col].to_list()]
 
     cols = {
-        "kind": text["kind"].to_list(), "person_id": person_ids[ev["person"]].tolist(), "date": text["date"].to_list(),
-        "partner_id": ref(person_ids, ev["partner"]), "mother_id": ref(person_ids, ev["mother"]), "father_id": ref(person_ids, ev["father"]),
-        "hukou_unit_id": ref(unit_ids, ev["hukou"]), "residence_unit_id": ref(unit_ids, ev["residence"]),
-        "work_unit_id": ref(unit_ids, ev["work"]), "household_id": ref(hh_ids, ev["household"]),
-        "relation": opt("relation"), "hukou_type": opt("hukou_type"), "scope": opt("scope"), "origin_code": opt("origin_code"),
-        "destination_code": opt("destination_code"), "place": opt("place"), "certificate_no": opt("certificate_no"),
+        "kind": text["kind"].to_list(),
+        "person_id": person_ids[ev["person"]].tolist(),
+        "date": text["date"].to_list(),
+        "partner_id": ref(person_ids, ev["partner"]),
+        "mother_id": ref(person_ids, ev["mother"]),
+        "father_id": ref(person_ids, ev["father"]),
+        "hukou_unit_id": ref(unit_ids, ev["hukou"]),
+        "residence_unit_id": ref(unit_ids, ev["residence"]),
+        "work_unit_id": ref(unit_ids, ev["work"]),
+        "household_id": ref(hh_ids, ev["household"]),
+        "relation": opt("relation"),
+        "hukou_type": opt("hukou_type"),
+        "scope": opt("scope"),
+        "origin_code": opt("origin_code"),
+        "destination_code": opt("destination_code"),
+        "place": opt("place"),
+        "certificate_no": opt("certificate_no"),
         "grade": [int(g) if g else None for g in text["grade"].to_list()],
     }
     content = [cols[k] for k in CONTENT]

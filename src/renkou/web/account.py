@@ -60,8 +60,9 @@ def login_form(request: Request):
     sess, cookie = session_of(request), None
     if sess is None:
         cookie, sess = request.app.state.sessions.issue(0)
-    resp = render(request, "account/login.html", None, session=sess, title=gettext(language_of(request), "Sign in"), error=None,
-                  username="")
+    resp = render(
+        request, "account/login.html", None, session=sess, title=gettext(language_of(request), "Sign in"), error=None, username=""
+    )
     if cookie:
         resp.set_cookie(value=cookie, **request.app.state.sessions.cookie_args())
     return resp
@@ -79,17 +80,30 @@ async def login(request: Request):
     throttle = request.app.state.throttle
     username = str(form.get("username", ""))
     if throttle.blocked(addr, username, now):
-        return render(request, "account/login.html", None, session=sess, status=429, title=gettext(lg, "Sign in"),
-                      error=gettext(lg, "Too many failed sign-ins; try again later."), username="")
+        return render(
+            request,
+            "account/login.html",
+            None,
+            session=sess,
+            status=429,
+            title=gettext(lg, "Sign in"),
+            error=gettext(lg, "Too many failed sign-ins; try again later."),
+            username="",
+        )
     try:
-        signed = accounts.authenticate(request.app.state.db, username, str(form.get("password", "")),
-                                       totp_code=str(form.get("totp", "")) or None, channel="web", origin=addr)
+        signed = accounts.authenticate(
+            request.app.state.db,
+            username,
+            str(form.get("password", "")),
+            totp_code=str(form.get("totp", "")) or None,
+            channel="web",
+            origin=addr,
+        )
     except accounts.LoginFailed as exc:
         throttle.fail(addr, username, now)
         msg = exc.zh if lg == "zh" else exc.en
         # the form again with the message (200: a browser page, not an API answer)
-        return render(request, "account/login.html", None, session=sess, title=gettext(lg, "Sign in"), error=msg,
-                      username=username)
+        return render(request, "account/login.html", None, session=sess, title=gettext(lg, "Sign in"), error=msg, username=username)
     throttle.succeeded(addr, signed.username)
     cookie, _ = request.app.state.sessions.issue(signed.account_id)  # a new session (and token) at every sign-in
     resp = RedirectResponse("/", status_code=303)
@@ -105,8 +119,15 @@ async def set_language(request: Request):
     resp = RedirectResponse(same_site_path(request.app, str(form.get("next", ""))), status_code=303)
     choice = str(form.get("lang", ""))
     if choice in LANGUAGES:
-        resp.set_cookie("lang", choice, max_age=LANG_COOKIE_DAYS * 86400, path="/", samesite="strict",
-                        secure=request.app.state.sessions.secure, httponly=False)
+        resp.set_cookie(
+            "lang",
+            choice,
+            max_age=LANG_COOKIE_DAYS * 86400,
+            path="/",
+            samesite="strict",
+            secure=request.app.state.sessions.secure,
+            httponly=False,
+        )
     return resp
 
 
@@ -126,6 +147,7 @@ def favicon() -> Response:
 
 # ------------------------------------------------------------------------------- second factor
 
+
 def _signer(request: Request) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(request.app.state.sessions.secret, salt="renkou-totp-enrol")
 
@@ -135,9 +157,20 @@ def _totp_page(request: Request, user: User, error: str | None = None, status: i
     # the new secret travels signed (and bound to this account) until a code confirms it
     token = _signer(request).dumps({"a": user.account.id, "s": secret})
     lg = language_of(request)
-    return render(request, "account/totp.html", user, status=status, title=gettext(lg, "Set up the one-time code"),
-                  secret=secret, uri=uri, qr=_qr_svg(uri, gettext(lg, "QR code of the key for the authenticator app")),
-                  enrol_token=token, error=error, required=user.must_enrol, replacing=bool(user.account.totp_secret))
+    return render(
+        request,
+        "account/totp.html",
+        user,
+        status=status,
+        title=gettext(lg, "Set up the one-time code"),
+        secret=secret,
+        uri=uri,
+        qr=_qr_svg(uri, gettext(lg, "QR code of the key for the authenticator app")),
+        enrol_token=token,
+        error=error,
+        required=user.must_enrol,
+        replacing=bool(user.account.totp_secret),
+    )
 
 
 @router.get("/account/totp", response_class=HTMLResponse)
@@ -161,13 +194,19 @@ async def totp_confirm(request: Request, user: Enrolling):
     if not data or data.get("a") != user.account.id:
         return _totp_page(request, user, error=gettext(lg, "The set-up form has expired; start again."), status=400)
     try:
-        with request.app.state.db.write(Actor(user.account.username, "web", request.client.host if request.client else ""),
-                                        note="TOTP set up") as s:
-            accounts.confirm_totp(s, s.get(Account, user.account.id), data["s"], str(form.get("code", "")),
-                                  current=str(form.get("current", "")))
+        with request.app.state.db.write(
+            Actor(user.account.username, "web", request.client.host if request.client else ""), note="TOTP set up"
+        ) as s:
+            accounts.confirm_totp(
+                s, s.get(Account, user.account.id), data["s"], str(form.get("code", "")), current=str(form.get("current", ""))
+            )
     except accounts.FactorNotProved:
-        return _totp_page(request, user, status=422,
-                          error=gettext(lg, "To replace the one-time code, enter the code of your current app or your password."))
+        return _totp_page(
+            request,
+            user,
+            status=422,
+            error=gettext(lg, "To replace the one-time code, enter the code of your current app or your password."),
+        )
     except UserError:
         return _totp_page(request, user, error=gettext(lg, "The code is wrong; enter the code the app shows now."), status=422)
     return RedirectResponse("/", status_code=303)

@@ -30,8 +30,9 @@ class PersonOut(BaseModel):
 
 
 def _out(p, shown: str | None = None) -> PersonOut:
-    return PersonOut(id_number=shown or (mask(p.id_number) if p.id_number else ""), temp_key=p.temp_key, name=p.name, sex=p.sex,
-                     birth_date=p.birth_date)
+    return PersonOut(
+        id_number=shown or (mask(p.id_number) if p.id_number else ""), temp_key=p.temp_key, name=p.name, sex=p.sex, birth_date=p.birth_date
+    )
 
 
 @router.get("/persons", response_model=list[PersonOut])
@@ -81,8 +82,13 @@ class PopulationOut(BaseModel):
 
 
 @router.get("/population/{code}", response_model=PopulationOut)
-def population(request: Request, c: Annotated[User, Depends(require(Permission.POPULATION_READ))], code: str, date: dt.date,
-               basis: str = basis_mod.DEFAULT) -> PopulationOut:
+def population(
+    request: Request,
+    c: Annotated[User, Depends(require(Permission.POPULATION_READ))],
+    code: str,
+    date: dt.date,
+    basis: str = basis_mod.DEFAULT,
+) -> PopulationOut:
     try:
         pc = request.app.state.stats.population(code, date, basis, scope=c.scope)
     except NotFound as exc:
@@ -91,8 +97,10 @@ def population(request: Request, c: Annotated[User, Depends(require(Permission.P
         raise HTTPException(status_code=422, detail=exc.en) from None
 
     def conv(x) -> PopulationOut:
-        return PopulationOut(code=x.code, name=x.name, date=x.date, basis=x.basis, male=x.male, female=x.female,
-                             children=[conv(k) for k in x.children])
+        return PopulationOut(
+            code=x.code, name=x.name, date=x.date, basis=x.basis, male=x.male, female=x.female, children=[conv(k) for k in x.children]
+        )
+
     return conv(pc)
 
 

@@ -92,7 +92,9 @@ class _App(FastAPI):
 
 def create_app(db: Database, *, secret: str | None = None, secure_cookies: bool = True, settings: Settings | None = None) -> FastAPI:
     # the OpenAPI description is served by renkou.web.api to signed-in callers only
-    app = _App(title="renkou 人口", docs_url=None, redoc_url=None, openapi_url=None, dependencies=[Depends(csrf_guard), Depends(text_guard)])
+    app = _App(
+        title="renkou 人口", docs_url=None, redoc_url=None, openapi_url=None, dependencies=[Depends(csrf_guard), Depends(text_guard)]
+    )
     app.state.db = db
     app.state.sessions = Sessions(secret or secrets.token_urlsafe(48), secure=secure_cookies)
     app.state.throttle = LoginThrottle()

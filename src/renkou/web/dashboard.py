@@ -47,6 +47,7 @@ LATE_DAYS, ENTRY_DAYS, NO_ID_DAYS = 30, 30, 90
 
 # --------------------------------------------------------------------------------- data entry
 
+
 def backlog(session, scope, day: dt.date, now: dt.datetime | None = None) -> dict[str, int]:
     """``late``: vital events entered in the last 30 days (not by the system's own generators) dated more
     than 30 days before they were entered — original entries, counted even if corrected since, unless
@@ -60,15 +61,34 @@ def backlog(session, scope, day: dt.date, now: dt.datetime | None = None) -> dic
         cutoff = func.date(Changeset.at, f"-{LATE_DAYS} days")
     else:
         cutoff = cast(Changeset.at, Date) - LATE_DAYS
-    late = (select(func.count(Event.id)).join(Changeset, Changeset.id == Event.created_cs)
-            .where(Event.id >= (first or 0), Changeset.at >= since, Changeset.channel != "system", Event.kind.in_(VITAL),
-                   Event.supersedes_id.is_(None), ~exists().where(withdrawn.supersedes_id == Event.id, withdrawn.kind == "retraction"),
-                   Event.date < cutoff))
-    no_id = (select(func.count(Event.id)).join(Person, Person.id == Event.person_id)
-             .where(Event.kind == "birth", in_force(), Event.date > day - dt.timedelta(days=NO_ID_DAYS), Event.date <= day,
-                    Person.id_number.is_(None)))
+    late = (
+        select(func.count(Event.id))
+        .join(Changeset, Changeset.id == Event.created_cs)
+        .where(
+            Event.id >= (first or 0),
+            Changeset.at >= since,
+            Changeset.channel != "system",
+            Event.kind.in_(VITAL),
+            Event.supersedes_id.is_(None),
+            ~exists().where(withdrawn.supersedes_id == Event.id, withdrawn.kind == "retraction"),
+            Event.date < cutoff,
+        )
+    )
+    no_id = (
+        select(func.count(Event.id))
+        .join(Person, Person.id == Event.person_id)
+        .where(
+            Event.kind == "birth",
+            in_force(),
+            Event.date > day - dt.timedelta(days=NO_ID_DAYS),
+            Event.date <= day,
+            Person.id_number.is_(None),
+        )
+    )
     if scope.unit_ids is not None:
-        late, no_id = (q.where(Event.person_id.in_(scope.person_ids(day, persons=q.with_only_columns(Event.person_id)))) for q in (late, no_id))
+        late, no_id = (
+            q.where(Event.person_id.in_(scope.person_ids(day, persons=q.with_only_columns(Event.person_id)))) for q in (late, no_id)
+        )
     return {"late": (session.scalar(late) or 0) if first is not None else 0, "no_id": session.scalar(no_id) or 0}
 
 
@@ -95,6 +115,7 @@ def _first_event_since(session, since: dt.datetime) -> int | None:
 
 # --------------------------------------------------------------------------------- figures
 
+
 def _fmt(v, ind) -> str:
     """A figure as printed: counts with thousands separators, rates with their decimals and unit, and the
     95 % interval of a ratio that has one."""
@@ -110,16 +131,31 @@ def key_figures(stats, org: str, scope, day: dt.date, lang: str, *, events: bool
     cat = stats.catalogue
     month0 = day.replace(day=1)
     mtd, ytd = Period(month0, day, "range"), Period(dt.date(day.year, 1, 1), day, "ytd")
-    cols = [(gettext(lang, "This month"), mtd), (gettext(lang, "Same days last year"), mtd.previous_year()),
-            (gettext(lang, "Year to date"), ytd), (gettext(lang, "Same days last year"), ytd.previous_year())]
-    out: dict = {"periods": [{"name": n, "label": p.label_en if lang == "en" else p.label} for n, p in cols], "rows": [], "population": None}
+    cols = [
+        (gettext(lang, "This month"), mtd),
+        (gettext(lang, "Same days last year"), mtd.previous_year()),
+        (gettext(lang, "Year to date"), ytd),
+        (gettext(lang, "Same days last year"), ytd.previous_year()),
+    ]
+    out: dict = {
+        "periods": [{"name": n, "label": p.label_en if lang == "en" else p.label} for n, p in cols],
+        "rows": [],
+        "population": None,
+    }
     if events:
-        found = [{v.code: v for v in stats.indicators(org, stats.query(p), codes=list(EVENTS), scope=scope, disaggregate=False)}
-                 for _, p in cols]
+        found = [
+            {v.code: v for v in stats.indicators(org, stats.query(p), codes=list(EVENTS), scope=scope, disaggregate=False)} for _, p in cols
+        ]
         for code in EVENTS:
             ind = cat.get(code)
-            out["rows"].append({"code": code, "label": ind.en if lang == "en" else ind.zh, "cells": [_fmt(f[code], ind) for f in found],
-                                "values": [f[code].value for f in found]})
+            out["rows"].append(
+                {
+                    "code": code,
+                    "label": ind.en if lang == "en" else ind.zh,
+                    "cells": [_fmt(f[code], ind) for f in found],
+                    "values": [f[code].value for f in found],
+                }
+            )
     if population:
         last = Period(add_months(month0, -1), month0 - dt.timedelta(days=1), "month")
         pops = []
@@ -148,8 +184,11 @@ def pyramid(stats, org: str, scope, day: dt.date) -> dict:
     last = Period(add_months(month0, -1), month0 - dt.timedelta(days=1), "month")
     vals = {v.disaggregation: int(v.value or 0) for v in stats.indicators(org, stats.query(last), codes=["pop_by_age"], scope=scope)}
     groups = [c.key for c in stats.catalogue.dimensions["age5"]]
-    return {"groups": groups, "male": [vals.get((("sex", "M"), ("age5", g)), 0) for g in groups],
-            "female": [vals.get((("sex", "F"), ("age5", g)), 0) for g in groups]}
+    return {
+        "groups": groups,
+        "male": [vals.get((("sex", "M"), ("age5", g)), 0) for g in groups],
+        "female": [vals.get((("sex", "F"), ("age5", g)), 0) for g in groups],
+    }
 
 
 def funnel(stats, org: str, level: str, scope, day: dt.date) -> dict | None:
@@ -174,27 +213,55 @@ def funnel(stats, org: str, level: str, scope, day: dt.date) -> dict | None:
             continue
         lo, hi = ratio_ci(v.numerator, v.denominator or 0, 100)
         outside = (lo is not None and r0 < lo) or (hi is not None and not math.isinf(hi) and r0 > hi)
-        points.append({"name": v.unit_name, "code": v.unit_code, "births": n, "srb": v.value, "outside": bool(outside),
-                       "low": None if lo is None else round_half_up(lo, 1), "high": None if hi is None or math.isinf(hi) else round_half_up(hi, 1)})
+        points.append(
+            {
+                "name": v.unit_name,
+                "code": v.unit_code,
+                "births": n,
+                "srb": v.value,
+                "outside": bool(outside),
+                "low": None if lo is None else round_half_up(lo, 1),
+                "high": None if hi is None or math.isinf(hi) else round_half_up(hi, 1),
+            }
+        )
     top = max([n for n in (pt["births"] for pt in points)] + [10]) * 1.15
     limits = []
     for k in range(81):
         n = 1 + (top - 1) * (k / 80) ** 2  # denser where the funnel is wide
         half = Z * math.sqrt(p0 * (1 - p0) / n)
         lo_p, hi_p = p0 - half, p0 + half
-        limits.append([round_half_up(n, 1), rate(max(lo_p, 0), 1 - max(lo_p, 0), 100, 2), rate(hi_p, 1 - hi_p, 100, 2) if hi_p < 1 else None])
+        limits.append(
+            [round_half_up(n, 1), rate(max(lo_p, 0), 1 - max(lo_p, 0), 100, 2), rate(hi_p, 1 - hi_p, 100, 2) if hi_p < 1 else None]
+        )
     shown = [pt["srb"] for pt in points if pt["srb"] is not None]
-    return {"period": p, "reference": rate(ref.numerator, ref.denominator, 100, 2), "reference_births": int(n_ref), "points": points, "limits": limits, "max_births": round(top),
-            "y_min": max(0, math.floor(min([r0 * 0.6, *shown]) / 10) * 10), "y_max": math.ceil(max([r0 * 1.5, *shown]) / 10) * 10 + 10}
+    return {
+        "period": p,
+        "reference": rate(ref.numerator, ref.denominator, 100, 2),
+        "reference_births": int(n_ref),
+        "points": points,
+        "limits": limits,
+        "max_births": round(top),
+        "y_min": max(0, math.floor(min([r0 * 0.6, *shown]) / 10) * 10),
+        "y_max": math.ceil(max([r0 * 1.5, *shown]) / 10) * 10 + 10,
+    }
 
 
 # --------------------------------------------------------------------------------- page
 
+
 def _chart_labels(lang: str) -> dict:
-    return {"male": gettext(lang, "Male"), "female": gettext(lang, "Female"), "persons": gettext(lang, "Persons"),
-            "births": gettext(lang, "Births"), "age": gettext(lang, "Age group"), "srb": gettext(lang, "Sex ratio at birth"),
-            "within": gettext(lang, "Within the limits"), "outside": gettext(lang, "Outside the limits"),
-            "limits": gettext(lang, "95% limits"), "reference": gettext(lang, "Reference ratio")}
+    return {
+        "male": gettext(lang, "Male"),
+        "female": gettext(lang, "Female"),
+        "persons": gettext(lang, "Persons"),
+        "births": gettext(lang, "Births"),
+        "age": gettext(lang, "Age group"),
+        "srb": gettext(lang, "Sex ratio at birth"),
+        "within": gettext(lang, "Within the limits"),
+        "outside": gettext(lang, "Outside the limits"),
+        "limits": gettext(lang, "95% limits"),
+        "reference": gettext(lang, "Reference ratio"),
+    }
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -204,8 +271,16 @@ def home(request: Request, user: CurrentUser):
     unit = user.unit
     role, lg, day = Role(acc.role), _lang(request), today()
     can_pop, can_rep = allows(role, "population:read"), allows(role, "report:read")
-    ctx: dict = {"unit_code": unit.code if unit else "", "admin_only": not (can_pop or can_rep), "figures": None, "backlog": None,
-                 "charts": None, "funnel": None, "problem": None, "may_reports": can_rep or allows(role, "ledger:read")}
+    ctx: dict = {
+        "unit_code": unit.code if unit else "",
+        "admin_only": not (can_pop or can_rep),
+        "figures": None,
+        "backlog": None,
+        "charts": None,
+        "funnel": None,
+        "problem": None,
+        "may_reports": can_rep or allows(role, "ledger:read"),
+    }
     stats = request.app.state.stats
     if unit is not None and (can_pop or can_rep):
         # the figures of a unit change only with a saved change (or the day): kept per change number

@@ -30,8 +30,20 @@ from renkou.registry.orgs import Hierarchy
 from renkou.storage.schema import Account
 from renkou.web.security import COOKIE, Session
 
-__all__ = ["ANY", "CurrentUser", "Id", "NotPermitted", "SecondFactorRequired", "SignInRequired", "User", "db_id", "identify",
-           "officer", "require", "signed_in"]
+__all__ = [
+    "ANY",
+    "CurrentUser",
+    "Id",
+    "NotPermitted",
+    "SecondFactorRequired",
+    "SignInRequired",
+    "User",
+    "db_id",
+    "identify",
+    "officer",
+    "require",
+    "signed_in",
+]
 
 MAX_ID = 2**63 - 1  # ids are signed 64-bit integers in every database
 

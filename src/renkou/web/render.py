@@ -21,15 +21,20 @@ from renkou.web.security import Session
 __all__ = ["denied", "message", "render"]
 
 
-def render(request: Request, name: str, user: User | None, status: int = 200, *, session: Session | None = None,
-           **ctx: Any) -> HTMLResponse:
+def render(
+    request: Request, name: str, user: User | None, status: int = 200, *, session: Session | None = None, **ctx: Any
+) -> HTMLResponse:
     """The template ``name`` for ``user`` (None before sign-in: then ``session`` is the pre-login one)."""
     lg = language_of(request)
     base: dict[str, Any] = {"lang": lg, "_": lambda m: gettext(lg, m), "today": dt.date.today().isoformat()}
     if user is not None:
         info = ROLES[user.role]
-        base.update(csrf=user.csrf, account=user.account, role_name=info.zh if lg == "zh" else info.en,
-                    unit_name=user.unit.name if user.unit else "")
+        base.update(
+            csrf=user.csrf,
+            account=user.account,
+            role_name=info.zh if lg == "zh" else info.en,
+            unit_name=user.unit.name if user.unit else "",
+        )
     else:
         base.update(csrf=session.csrf if session else "")
     return request.app.state.templates.TemplateResponse(request, name, {**base, **ctx}, status_code=status)

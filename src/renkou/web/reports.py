@@ -40,19 +40,25 @@ api = APIRouter(prefix="/api/v1", tags=["statistics"])
 
 BASES = basis_mod.STATISTICS
 SCREEN_ROWS = 1000  # rows shown on screen; the downloads always hold every row
-FORMATS = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "pdf": "application/pdf",
-           "csv": "text/csv; charset=utf-8"}
+FORMATS = {
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "pdf": "application/pdf",
+    "csv": "text/csv; charset=utf-8",
+}
 NEEDS = {"report": "report:read", "ledger": "ledger:read"}
 
 
 # ------------------------------------------------------------------------------------- shared
 
+
 def choices(role: Role, lang: str, reports_dir: str | None = None) -> list[dict]:
     """The reports (shipped templates and any in ``reports_dir``, Settings.reports_dir) and ledgers the role may open."""
     out = []
     if allows(role, "report:read"):
-        out += [{"value": f"report:{k}", "label": t.title_en if lang == "en" else t.title, "group": "report"}
-                for k, t in sorted(stats_reports.templates(reports_dir).items())]
+        out += [
+            {"value": f"report:{k}", "label": t.title_en if lang == "en" else t.title, "group": "report"}
+            for k, t in sorted(stats_reports.templates(reports_dir).items())
+        ]
     if allows(role, "ledger:read"):
         out += [{"value": f"ledger:{k}", "label": en if lang == "en" else zh, "group": "ledger"} for k, (zh, en) in ledgers.KINDS.items()]
     return out
@@ -73,7 +79,9 @@ def unit_options(session, root_code: str, day: dt.date) -> list[dict]:
     h = Hierarchy.as_of(session, day)
     if root_code not in h.by_code:
         return []
-    return [{"code": u.code, "name": u.name, "depth": d, "indent": "\u3000" * d} for d, u in h.walk(root_code) if u.level in POPULATION_LEVELS]
+    return [
+        {"code": u.code, "name": u.name, "depth": d, "indent": "\u3000" * d} for d, u in h.walk(root_code) if u.level in POPULATION_LEVELS
+    ]
 
 
 def table_view(table: Table, lang: str, limit: int | None = None) -> dict:
@@ -82,11 +90,21 @@ def table_view(table: Table, lang: str, limit: int | None = None) -> dict:
     depth = common.header_depth(table, lang)
     cells = common.header_cells(table, lang)
     numeric = [common.is_numeric(c) for c in table.columns]
-    body = [{"total": row.is_total, "cells": [(cell_text(col, v), common.is_numeric(col)) for col, v in common.row_cells(table, row)]}
-            for row in table.rows[:limit]]
-    return {"title": common.title(table, lang), "info": common.info_line(table, lang), "preparer": common.preparer_line(table, lang),
-            "head": [[c for c in cells if c.row == r] for r in range(depth)], "numeric": numeric, "body": body,
-            "notes": common.note_lines(table, lang), "shown": len(body), "rows": len(table.rows)}
+    body = [
+        {"total": row.is_total, "cells": [(cell_text(col, v), common.is_numeric(col)) for col, v in common.row_cells(table, row)]}
+        for row in table.rows[:limit]
+    ]
+    return {
+        "title": common.title(table, lang),
+        "info": common.info_line(table, lang),
+        "preparer": common.preparer_line(table, lang),
+        "head": [[c for c in cells if c.row == r] for r in range(depth)],
+        "numeric": numeric,
+        "body": body,
+        "notes": common.note_lines(table, lang),
+        "shown": len(body),
+        "rows": len(table.rows),
+    }
 
 
 def cell_text(col, v) -> str:
@@ -111,8 +129,17 @@ def file_response(table: Table, fmt: str, lang: str) -> Response:
 
 # ------------------------------------------------------------------------------------- page
 
+
 @router.get("/reports", response_class=HTMLResponse)
-def reports_page(request: Request, user: Annotated[User, Depends(require(Permission.REPORT_READ, Permission.LEDGER_READ, mode=ANY))], t: str = "", org: str = "", period: str = "", basis: str = "hukou", format: str = ""):
+def reports_page(
+    request: Request,
+    user: Annotated[User, Depends(require(Permission.REPORT_READ, Permission.LEDGER_READ, mode=ANY))],
+    t: str = "",
+    org: str = "",
+    period: str = "",
+    basis: str = "hukou",
+    format: str = "",
+):
     acc = user.account
     scope = user.scope
     role, lg = Role(acc.role), _lang(request)
@@ -123,10 +150,22 @@ def reports_page(request: Request, user: Annotated[User, Depends(require(Permiss
     today = dt.date.today()
     with request.app.state.db.read() as s:
         units = unit_options(s, scope.root_code, today)
-    form = {"t": t or options[0]["value"], "org": (org or scope.root_code).strip(), "period": (period or f"{today:%Y-%m}").strip(),
-            "basis": basis}
-    ctx = {"options": options, "units": units, "form": form, "errors": {}, "examples": periods.EXAMPLES, "view": None,
-           "chart": None, "links": {}}
+    form = {
+        "t": t or options[0]["value"],
+        "org": (org or scope.root_code).strip(),
+        "period": (period or f"{today:%Y-%m}").strip(),
+        "basis": basis,
+    }
+    ctx = {
+        "options": options,
+        "units": units,
+        "form": form,
+        "errors": {},
+        "examples": periods.EXAMPLES,
+        "view": None,
+        "chart": None,
+        "links": {},
+    }
 
     def page(status: int = 200) -> HTMLResponse:
         return render_page(request, "reports.html", user, status=status, title=gettext(lg, "Reports and ledgers"), **ctx)
@@ -159,12 +198,20 @@ def reports_page(request: Request, user: Annotated[User, Depends(require(Permiss
         try:
             return file_response(table, format, lg)
         except UserError as exc:  # e.g. no CJK font for the PDF on this server
-            return render_page(request, "message.html", user, status=500, title=gettext(lg, "The file could not be made"),
-                           message=exc.en if lg == "en" else exc.zh)
+            return render_page(
+                request,
+                "message.html",
+                user,
+                status=500,
+                title=gettext(lg, "The file could not be made"),
+                message=exc.en if lg == "en" else exc.zh,
+            )
     ctx["view"] = table_view(table, lg)
     if table.chart is not None:
-        ctx["chart"] = {"labels": {"male": gettext(lg, "Male"), "female": gettext(lg, "Female"), "persons": gettext(lg, "Persons")},
-                        "pyramid": {"groups": list(table.chart.labels), "male": list(table.chart.male), "female": list(table.chart.female)}}
+        ctx["chart"] = {
+            "labels": {"male": gettext(lg, "Male"), "female": gettext(lg, "Female"), "persons": gettext(lg, "Persons")},
+            "pyramid": {"groups": list(table.chart.labels), "male": list(table.chart.male), "female": list(table.chart.female)},
+        }
     ctx["links"] = {f: "/reports?" + urlencode({**form, "format": f}) for f in FORMATS}
     return page()
 
@@ -172,7 +219,9 @@ def reports_page(request: Request, user: Annotated[User, Depends(require(Permiss
 def not_in_area(request: Request, user) -> HTMLResponse:
     """The person pages' "not in your area" answer (404), for a unit: outside the area and unknown look alike."""
     lg = _lang(request)
-    return render_page(request, "message.html", user, status=404, title=gettext(lg, "Not found"), message=gettext(lg, "No such unit in your area."))
+    return render_page(
+        request, "message.html", user, status=404, title=gettext(lg, "Not found"), message=gettext(lg, "No such unit in your area.")
+    )
 
 
 # ------------------------------------------------------------------------------------- API
@@ -185,7 +234,7 @@ class IndicatorOut(BaseModel):
     unit: str = Field(description="organisation unit code")
     unit_name: str
     level: str
-    disaggregation: dict[str, str] = Field(description="e.g. {\"sex\": \"M\"}; empty for the total")
+    disaggregation: dict[str, str] = Field(description='e.g. {"sex": "M"}; empty for the total')
     value: float | None
     numerator: float
     denominator: float | None
@@ -242,27 +291,73 @@ def _answer(fn):
 
 
 @api.get("/indicators", response_model=list[IndicatorOut])
-def get_indicators(request: Request, c: Annotated[User, Depends(require(Permission.REPORT_READ))], period: str, org: str | None = None, level: str | None = None, basis: Basis = "hukou",
-                   codes: str | None = None, disaggregate: bool = True) -> list[dict]:
+def get_indicators(
+    request: Request,
+    c: Annotated[User, Depends(require(Permission.REPORT_READ))],
+    period: str,
+    org: str | None = None,
+    level: str | None = None,
+    basis: Basis = "hukou",
+    codes: str | None = None,
+    disaggregate: bool = True,
+) -> list[dict]:
     """指标目录中的指标（或 codes 所列，逗号分隔），本单位或其下某级各单位。Indicators of the catalogue (or the
     comma-separated ``codes``) for a unit (default: the caller's) or every unit of ``level`` below it."""
     stats = request.app.state.stats
     wanted = [x.strip() for x in codes.split(",") if x.strip()] if codes else None
-    return _answer(lambda: [v.to_json() for v in stats.indicators(org or c.scope.root_code, stats.query(period, basis=basis), level=level,
-                                                                   codes=wanted, scope=c.scope, disaggregate=disaggregate)])
+    return _answer(
+        lambda: [
+            v.to_json()
+            for v in stats.indicators(
+                org or c.scope.root_code,
+                stats.query(period, basis=basis),
+                level=level,
+                codes=wanted,
+                scope=c.scope,
+                disaggregate=disaggregate,
+            )
+        ]
+    )
 
 
 @api.get("/reports/{key}", response_model=TableOut)
-def get_report(request: Request, c: Annotated[User, Depends(require(Permission.REPORT_READ))], key: str, period: str, org: str | None = None, basis: Basis = "hukou", level: str | None = None) -> dict:
+def get_report(
+    request: Request,
+    c: Annotated[User, Depends(require(Permission.REPORT_READ))],
+    key: str,
+    period: str,
+    org: str | None = None,
+    basis: Basis = "hukou",
+    level: str | None = None,
+) -> dict:
     """标准报表（monthly、annual、structure 及自定义模板）。A standard report as a table: header paths, rows, notes."""
     stats = request.app.state.stats
-    return _answer(lambda: stats_reports.report(stats, key, org or c.scope.root_code, stats.query(period, basis=basis), level=level,
-                                                prepared_by=c.account.username, scope=c.scope).to_json())
+    return _answer(
+        lambda: stats_reports.report(
+            stats,
+            key,
+            org or c.scope.root_code,
+            stats.query(period, basis=basis),
+            level=level,
+            prepared_by=c.account.username,
+            scope=c.scope,
+        ).to_json()
+    )
 
 
 @api.get("/ledgers/{kind}", response_model=TableOut)
-def get_ledger(request: Request, c: Annotated[User, Depends(require(Permission.LEDGER_READ))], kind: str, period: str, org: str | None = None, basis: Basis = "hukou") -> dict:
+def get_ledger(
+    request: Request,
+    c: Annotated[User, Depends(require(Permission.LEDGER_READ))],
+    kind: str,
+    period: str,
+    org: str | None = None,
+    basis: Basis = "hukou",
+) -> dict:
     """台账与花名册（births、deaths、marriages、moves、households、wcba），身份证号脱敏。A ledger, ID numbers masked."""
     stats = request.app.state.stats
-    return _answer(lambda: ledgers.ledger(stats, kind, org or c.scope.root_code, stats.query(period, basis=basis),
-                                          prepared_by=c.account.username, scope=c.scope).to_json())
+    return _answer(
+        lambda: ledgers.ledger(
+            stats, kind, org or c.scope.root_code, stats.query(period, basis=basis), prepared_by=c.account.username, scope=c.scope
+        ).to_json()
+    )

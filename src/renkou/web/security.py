@@ -41,7 +41,7 @@ SESSION_HOURS = 10
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 HEADERS = {
     "content-security-policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-                               "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
     "x-frame-options": "DENY",
     "x-content-type-options": "nosniff",
     "referrer-policy": "same-origin",
@@ -102,8 +102,10 @@ async def csrf_guard(request: Request) -> None:
     if csrf_ok(request.app.state.sessions.read(request.cookies.get(COOKIE)), await presented_token(request)):
         return
     await request.close()  # an uploaded file of the refused form goes at once
-    raise HTTPException(status_code=403, detail=gettext(language_of(request),
-                        "The form has expired or did not come from this site; reload the page and try again."))
+    raise HTTPException(
+        status_code=403,
+        detail=gettext(language_of(request), "The form has expired or did not come from this site; reload the page and try again."),
+    )
 
 
 class UnstorableInput(Exception):
@@ -151,6 +153,7 @@ class SecurityHeaders:
 
 
 # ------------------------------------------------------------------------------------ proxies
+
 
 def networks(entries: tuple[str, ...] | list[str]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
     """Addresses or CIDR networks (``10.0.0.5``, ``10.0.0.0/24``, ``::1``) as networks; ValueError if one is neither."""
@@ -224,8 +227,7 @@ class LoginThrottle:
         return len(q)
 
     def blocked(self, addr: str, username: str, now: float) -> bool:
-        return (self._count((addr, None), now) >= ADDRESS_FAILURES
-                or self._count((addr, username.strip().lower()), now) >= PAIR_FAILURES)
+        return self._count((addr, None), now) >= ADDRESS_FAILURES or self._count((addr, username.strip().lower()), now) >= PAIR_FAILURES
 
     def fail(self, addr: str, username: str, now: float) -> None:
         if len(self.failures) > self.MAX_KEYS:

@@ -34,8 +34,11 @@ from renkou.web.security import COOKIE, UNSAFE
 
 SMALL_FORMS = ("/login", "/lang", "/logout")  # open to anyone (or to any session); small url-encoded forms
 SMALL_FORM_BYTES = 64 * 1024
-UPLOADS = ((re.compile(r"/import"), "import:write"), (re.compile(r"/benefits/import"), "benefit:apply"),
-           (re.compile(r"/benefits/batches/\d+/result"), "payment:manage"))
+UPLOADS = (
+    (re.compile(r"/import"), "import:write"),
+    (re.compile(r"/benefits/import"), "benefit:apply"),
+    (re.compile(r"/benefits/batches/\d+/result"), "payment:manage"),
+)
 
 
 def upload_permission(path: str) -> str | None:
@@ -93,14 +96,21 @@ class UploadGuard:
         if limit < 2**20:
             return _text(413, "请求内容过大", "the request is too large")
         mb = limit // 2**20
-        return _text(413, f"上传的内容超过 {mb} MB 的上限；更大的文件请用命令行导入",
-                     f"the upload is larger than the limit of {mb} MB; import larger files with the command line")
+        return _text(
+            413,
+            f"上传的内容超过 {mb} MB 的上限；更大的文件请用命令行导入",
+            f"the upload is larger than the limit of {mb} MB; import larger files with the command line",
+        )
 
     @staticmethod
     def refusal(state, path: str, headers: Headers) -> tuple[int, bytes, dict[str, str]] | None:
         role, foreign = _role(state, headers)
         if foreign:
-            return _text(403, "表单已过期或并非来自本站，请刷新页面后重试", "the form has expired or did not come from this site; reload the page and try again")
+            return _text(
+                403,
+                "表单已过期或并非来自本站，请刷新页面后重试",
+                "the form has expired or did not come from this site; reload the page and try again",
+            )
         if role is None:
             if path.startswith("/api/"):
                 return _text(401, "未登录或令牌无效", "not signed in or invalid token")

@@ -12,17 +12,28 @@ from typing import Any
 
 from renkou.core.workflow import Workflow
 
-STATUSES = {"applied": ("待村级审核", "awaiting the village review"), "village_reviewed": ("待公示", "awaiting the posting"),
-            "posting": ("公示中", "being posted"), "posted": ("待乡镇审核", "awaiting the township review"),
-            "township_reviewed": ("待县级确认", "awaiting the county confirmation"), "confirmed": ("已确认", "confirmed"),
-            "rejected": ("不予通过", "rejected")}
-TRANSITIONS = frozenset({
-    ("applied", "village_reviewed"), ("village_reviewed", "posting"), ("posting", "posted"), ("posted", "township_reviewed"),
-    ("township_reviewed", "confirmed"),
-    ("applied", "rejected"),  # the village review
-    ("posting", "rejected"), ("posted", "rejected"),  # an objection upheld, or the township review
-    ("township_reviewed", "rejected"),  # the county
-})
+STATUSES = {
+    "applied": ("待村级审核", "awaiting the village review"),
+    "village_reviewed": ("待公示", "awaiting the posting"),
+    "posting": ("公示中", "being posted"),
+    "posted": ("待乡镇审核", "awaiting the township review"),
+    "township_reviewed": ("待县级确认", "awaiting the county confirmation"),
+    "confirmed": ("已确认", "confirmed"),
+    "rejected": ("不予通过", "rejected"),
+}
+TRANSITIONS = frozenset(
+    {
+        ("applied", "village_reviewed"),
+        ("village_reviewed", "posting"),
+        ("posting", "posted"),
+        ("posted", "township_reviewed"),
+        ("township_reviewed", "confirmed"),
+        ("applied", "rejected"),  # the village review
+        ("posting", "rejected"),
+        ("posted", "rejected"),  # an objection upheld, or the township review
+        ("township_reviewed", "rejected"),  # the county
+    }
+)
 WORKFLOW = Workflow("application", STATUSES, frozenset({"applied"}), TRANSITIONS)
 
 

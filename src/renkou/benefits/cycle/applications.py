@@ -49,9 +49,15 @@ DUE = {
     "posted": ("township_review", "乡镇审核", "the township review"),
     "township_reviewed": ("confirm", "县级确认", "the county confirmation"),
 }
-STEPS = {"apply": ("申请", "application"), "village_review": ("村级审核", "village review"), "post": ("张榜公示", "public posting"),
-         "post_end": ("公示期满", "end of posting"), "township_review": ("乡镇审核", "township review"),
-         "confirm": ("县级确认", "county confirmation"), "reject": ("不予通过", "rejection")}
+STEPS = {
+    "apply": ("申请", "application"),
+    "village_review": ("村级审核", "village review"),
+    "post": ("张榜公示", "public posting"),
+    "post_end": ("公示期满", "end of posting"),
+    "township_review": ("乡镇审核", "township review"),
+    "confirm": ("县级确认", "county confirmation"),
+    "reject": ("不予通过", "rejection"),
+}
 ACCOUNT = re.compile(r"^[0-9]{6,32}$")
 BANK_MAX = 60  # characters of a bank's name (the column's length)
 
@@ -61,6 +67,7 @@ def today_or(today: dt.date | None) -> dt.date:
 
 
 # ------------------------------------------------------------------------------------------- reading
+
 
 def get_application(session: Session, officer: Officer, number: int) -> BenefitApplication:
     """The application ``number`` if it is in the officer's area (else not found)."""
@@ -74,8 +81,9 @@ def steps(session: Session, app: BenefitApplication) -> list[BenefitStep]:
     return list(session.scalars(select(BenefitStep).where(BenefitStep.application_id == app.id).order_by(BenefitStep.id)))
 
 
-def list_applications(session: Session, officer: Officer, *, programme: str | None = None, year: int | None = None,
-                      status: str | None = None) -> list[BenefitApplication]:
+def list_applications(
+    session: Session, officer: Officer, *, programme: str | None = None, year: int | None = None, status: str | None = None
+) -> list[BenefitApplication]:
     officer.require("benefit:read", "查看扶助申请", "read benefit applications")
     q = select(BenefitApplication)
     if officer.scope.unit_ids is not None:
@@ -87,15 +95,31 @@ def list_applications(session: Session, officer: Officer, *, programme: str | No
 
 
 def open_recipient(session: Session, programme: str, person_id: int) -> BenefitRecipient | None:
-    return session.scalar(select(BenefitRecipient).where(BenefitRecipient.programme == programme, BenefitRecipient.person_id == person_id,
-                                                         BenefitRecipient.ended_on.is_(None)).limit(1))
+    return session.scalar(
+        select(BenefitRecipient)
+        .where(BenefitRecipient.programme == programme, BenefitRecipient.person_id == person_id, BenefitRecipient.ended_on.is_(None))
+        .limit(1)
+    )
 
 
 # ------------------------------------------------------------------------------------------ applying
 
-def check_application(session: Session, officer: Officer, programmes: dict, *, programme: str, person: Person | None, year: int | None,
-                      applied_on: dt.date | None, account_no: str, payee: Person | None, attested: dict, today: dt.date,
-                      bank: str = "") -> tuple[int | None, list[Problem]]:
+
+def check_application(
+    session: Session,
+    officer: Officer,
+    programmes: dict,
+    *,
+    programme: str,
+    person: Person | None,
+    year: int | None,
+    applied_on: dt.date | None,
+    account_no: str,
+    payee: Person | None,
+    attested: dict,
+    today: dt.date,
+    bank: str = "",
+) -> tuple[int | None, list[Problem]]:
     """The unit (the beneficiary's hukou village on the day of application) and every problem with an
     application's values — the same for one entered by hand and a row of an imported file.
 
@@ -151,9 +175,16 @@ def check_application(session: Session, officer: Officer, programmes: dict, *, p
         if payee is not None and age(payee.birth_date, applied_on) < 18:
             out.append(problem("payee_minor", "payee", ""))
         if prog is not None and year is not None:
-            dup = session.scalar(select(BenefitApplication.id).where(
-                BenefitApplication.person_id == person.id, BenefitApplication.programme == programme, BenefitApplication.year == year,
-                BenefitApplication.status != "rejected").limit(1))
+            dup = session.scalar(
+                select(BenefitApplication.id)
+                .where(
+                    BenefitApplication.person_id == person.id,
+                    BenefitApplication.programme == programme,
+                    BenefitApplication.year == year,
+                    BenefitApplication.status != "rejected",
+                )
+                .limit(1)
+            )
             if dup is not None:
                 out.append(problem("already_applied", "person", "", year=year, number=dup))
             elif open_recipient(session, programme, person.id) is not None:
@@ -161,9 +192,21 @@ def check_application(session: Session, officer: Officer, programmes: dict, *, p
     return unit_id, out
 
 
-def apply(session: Session, officer: Officer, programmes: dict, *, programme: str, person: Person, year: int, applied_on: dt.date,
-          account_no: str, bank: str = "", payee: Person | None = None, attested: dict | None = None,
-          today: dt.date | None = None) -> BenefitApplication:
+def apply(
+    session: Session,
+    officer: Officer,
+    programmes: dict,
+    *,
+    programme: str,
+    person: Person,
+    year: int,
+    applied_on: dt.date,
+    account_no: str,
+    bank: str = "",
+    payee: Person | None = None,
+    attested: dict | None = None,
+    today: dt.date | None = None,
+) -> BenefitApplication:
     """Enter an application (benefit:apply) for a person in the officer's area, with the facts the
     applicant attests (fact key -> the date attested) and the account to pay into. The person (and the
     payee) must be in the area on the application date and today: a back-dated application for someone
@@ -176,12 +219,34 @@ def apply(session: Session, officer: Officer, programmes: dict, *, programme: st
             for day in sorted({d for d in (applied_on, now) if d is not None}):
                 officer.scope.require_person(session, who, who.id_number or who.temp_key or "", day)
     attested = {k: (v.isoformat() if isinstance(v, dt.date) else str(v)) for k, v in (attested or {}).items()}
-    unit_id, probs = check_application(session, officer, programmes, programme=programme, person=person, year=year, applied_on=applied_on,
-                                       account_no=account_no, payee=payee, attested=attested, today=now, bank=bank)
+    unit_id, probs = check_application(
+        session,
+        officer,
+        programmes,
+        programme=programme,
+        person=person,
+        year=year,
+        applied_on=applied_on,
+        account_no=account_no,
+        payee=payee,
+        attested=attested,
+        today=now,
+        bank=bank,
+    )
     if probs:
         raise ValidationFailed(probs)
-    app = BenefitApplication(programme=programme, year=year, person_id=person.id, payee_id=(payee or person).id, unit_id=unit_id,
-                             applied_on=applied_on, status=application_workflow.WORKFLOW.start("applied"), attested=attested, account_no=account_no, bank=bank.strip())
+    app = BenefitApplication(
+        programme=programme,
+        year=year,
+        person_id=person.id,
+        payee_id=(payee or person).id,
+        unit_id=unit_id,
+        applied_on=applied_on,
+        status=application_workflow.WORKFLOW.start("applied"),
+        attested=attested,
+        account_no=account_no,
+        bank=bank.strip(),
+    )
     session.add(app)
     session.flush()
     record_step(session, officer, app, "apply", applied_on, "", today)
@@ -190,35 +255,51 @@ def apply(session: Session, officer: Officer, programmes: dict, *, programme: st
 
 # ------------------------------------------------------------------------------------------- the steps
 
+
 def require_due(app: BenefitApplication, step: str) -> None:
     """Refuse a step out of turn: skipped, repeated, or after the application was decided."""
     if app.status == "rejected":
-        raise UserError(f"申请 {app.id} 已不予通过，不能再办理{STEPS[step][0]}", f"application {app.id} was rejected: no {STEPS[step][1]} any more",
-                        code="step_refused")
+        raise UserError(
+            f"申请 {app.id} 已不予通过，不能再办理{STEPS[step][0]}",
+            f"application {app.id} was rejected: no {STEPS[step][1]} any more",
+            code="step_refused",
+        )
     if app.status == "confirmed":
-        raise UserError(f"申请 {app.id} 已经县级确认，不能再办理{STEPS[step][0]}", f"application {app.id} is already confirmed: no {STEPS[step][1]} any more",
-                        code="step_refused")
+        raise UserError(
+            f"申请 {app.id} 已经县级确认，不能再办理{STEPS[step][0]}",
+            f"application {app.id} is already confirmed: no {STEPS[step][1]} any more",
+            code="step_refused",
+        )
     due, zh, en = DUE[app.status]
     if step != due:
-        raise UserError(f"申请 {app.id} 当前应办理“{zh}”，不能办理“{STEPS[step][0]}”（各环节不能跳过或重复）",
-                        f"application {app.id} is waiting for {en}, not for the {STEPS[step][1]} (no step may be skipped or repeated)",
-                        code="step_refused")
+        raise UserError(
+            f"申请 {app.id} 当前应办理“{zh}”，不能办理“{STEPS[step][0]}”（各环节不能跳过或重复）",
+            f"application {app.id} is waiting for {en}, not for the {STEPS[step][1]} (no step may be skipped or repeated)",
+            code="step_refused",
+        )
 
 
-def record_step(session: Session, officer: Officer, app: BenefitApplication, step: str, on: dt.date, note: str, today: dt.date | None) -> BenefitStep:
+def record_step(
+    session: Session, officer: Officer, app: BenefitApplication, step: str, on: dt.date, note: str, today: dt.date | None
+) -> BenefitStep:
     """Write one dated step; the database refuses a second one of the same kind."""
     if on > today_or(today):
         raise ValidationFailed([problem("future_date", "date", on)])
     last = session.scalar(select(func.max(BenefitStep.done_on)).where(BenefitStep.application_id == app.id))
     if last is not None and on < last:
-        raise UserError(f"办理日期 {on} 早于上一环节的日期 {last}", f"the date {on} is before the previous step's date {last}", code="step_refused")
+        raise UserError(
+            f"办理日期 {on} 早于上一环节的日期 {last}", f"the date {on} is before the previous step's date {last}", code="step_refused"
+        )
     row = BenefitStep(application_id=app.id, step=step, done_on=on, account=officer.username, note=note.strip()[:400])
     session.add(row)
     try:
         session.flush()
     except IntegrityError as exc:  # a race the status check could not see; the transaction rolls back
-        raise UserError(f"申请 {app.id} 的“{STEPS[step][0]}”已经办理过", f"the {STEPS[step][1]} of application {app.id} was already done",
-                        code="step_refused") from exc
+        raise UserError(
+            f"申请 {app.id} 的“{STEPS[step][0]}”已经办理过",
+            f"the {STEPS[step][1]} of application {app.id} was already done",
+            code="step_refused",
+        ) from exc
     return row
 
 
@@ -240,8 +321,18 @@ def _due(session: Session, officer: Officer, number: int, step: str, permission:
     return app
 
 
-def _decide(session: Session, officer: Officer, app: BenefitApplication, step: str, status: str, *, on: dt.date, approve: bool,
-            note: str, today: dt.date | None) -> bool:
+def _decide(
+    session: Session,
+    officer: Officer,
+    app: BenefitApplication,
+    step: str,
+    status: str,
+    *,
+    on: dt.date,
+    approve: bool,
+    note: str,
+    today: dt.date | None,
+) -> bool:
     """Record ``step`` and move the application to ``status``; or, not approved, reject it with the note."""
     if not approve:
         reject(session, officer, app, on=on, reason=note, today=today)
@@ -252,8 +343,9 @@ def _decide(session: Session, officer: Officer, app: BenefitApplication, step: s
     return True
 
 
-def village_review(session: Session, officer: Officer, number: int, *, on: dt.date, approve: bool = True, note: str = "",
-                   today: dt.date | None = None) -> BenefitApplication:
+def village_review(
+    session: Session, officer: Officer, number: int, *, on: dt.date, approve: bool = True, note: str = "", today: dt.date | None = None
+) -> BenefitApplication:
     """The village's review (benefit:apply): approved applications go to the public posting."""
     app = _due(session, officer, number, "village_review", "benefit:apply", "办理村级审核", "do the village review")
     _decide(session, officer, app, "village_review", "village_reviewed", on=on, approve=approve, note=note, today=today)
@@ -261,44 +353,74 @@ def village_review(session: Session, officer: Officer, number: int, *, on: dt.da
 
 
 def unresolved_objections(session: Session, app: BenefitApplication) -> list[BenefitObjection]:
-    return list(session.scalars(select(BenefitObjection).where(BenefitObjection.application_id == app.id, BenefitObjection.outcome.is_(None))))
+    return list(
+        session.scalars(select(BenefitObjection).where(BenefitObjection.application_id == app.id, BenefitObjection.outcome.is_(None)))
+    )
 
 
-def township_review(session: Session, officer: Officer, number: int, *, on: dt.date, approve: bool = True, note: str = "",
-                    today: dt.date | None = None) -> BenefitApplication:
+def township_review(
+    session: Session, officer: Officer, number: int, *, on: dt.date, approve: bool = True, note: str = "", today: dt.date | None = None
+) -> BenefitApplication:
     """The township's review (benefit:review), once the posting has ended with no objection open."""
     app = _due(session, officer, number, "township_review", "benefit:review", "办理乡镇审核", "do the township review")
     open_ = unresolved_objections(session, app)
     if open_:
-        raise UserError(f"申请 {app.id} 有 {len(open_)} 条异议尚未处理（第 {', '.join(str(o.id) for o in open_)} 号），处理后才能乡镇审核",
-                        f"application {app.id} has {len(open_)} unresolved objection(s) ({', '.join(str(o.id) for o in open_)}): resolve them first",
-                        code="step_refused")
+        raise UserError(
+            f"申请 {app.id} 有 {len(open_)} 条异议尚未处理（第 {', '.join(str(o.id) for o in open_)} 号），处理后才能乡镇审核",
+            f"application {app.id} has {len(open_)} unresolved objection(s) ({', '.join(str(o.id) for o in open_)}): resolve them first",
+            code="step_refused",
+        )
     _decide(session, officer, app, "township_review", "township_reviewed", on=on, approve=approve, note=note, today=today)
     return app
 
 
-def confirm(session: Session, officer: Officer, eligibility: Eligibility, number: int, *, on: dt.date, approve: bool = True, note: str = "",
-            today: dt.date | None = None) -> BenefitRecipient | None:
+def confirm(
+    session: Session,
+    officer: Officer,
+    eligibility: Eligibility,
+    number: int,
+    *,
+    on: dt.date,
+    approve: bool = True,
+    note: str = "",
+    today: dt.date | None = None,
+) -> BenefitRecipient | None:
     """The county's confirmation (benefit:confirm) by someone other than the township reviewer: the
     eligibility service must find the person eligible for the year (facts attested at application
     counting as met). Makes the person a recipient confirmed for the year."""
     app = _due(session, officer, number, "confirm", "benefit:confirm", "办理县级确认", "confirm applications for the county")
-    reviewer = session.scalar(select(BenefitStep.account).where(BenefitStep.application_id == app.id, BenefitStep.step == "township_review"))
+    reviewer = session.scalar(
+        select(BenefitStep.account).where(BenefitStep.application_id == app.id, BenefitStep.step == "township_review")
+    )
     if reviewer == officer.username:
-        raise UserError("乡镇审核与县级确认不能由同一账号办理", "the township review and the county confirmation must be done by different accounts",
-                        code="step_refused")
+        raise UserError(
+            "乡镇审核与县级确认不能由同一账号办理",
+            "the township review and the county confirmation must be done by different accounts",
+            code="step_refused",
+        )
     if not approve:
         reject(session, officer, app, on=on, reason=note, today=today)
         return None
     v = verdict.for_year(eligibility, app.programme, app.person_id, app.year, app.attested, f"申请 application #{app.id}")
     if not v.eligible:
-        raise UserError(f"申请 {app.id} 经资格核查不符合条件：{v.zh}", f"application {app.id} fails the eligibility check: {v.en}", code="not_eligible")
+        raise UserError(
+            f"申请 {app.id} 经资格核查不符合条件：{v.zh}", f"application {app.id} fails the eligibility check: {v.en}", code="not_eligible"
+        )
     if open_recipient(session, app.programme, app.person_id) is not None:
         raise ValidationFailed([problem("already_recipient", "person", "")])
     record_step(session, officer, app, "confirm", on, note, today)
     application_workflow.move(app, "confirmed")
-    rec = BenefitRecipient(programme=app.programme, person_id=app.person_id, payee_id=app.payee_id, unit_id=app.unit_id, application_id=app.id,
-                           attested=dict(app.attested), account_no=app.account_no, bank=app.bank, since=on)
+    rec = BenefitRecipient(
+        programme=app.programme,
+        person_id=app.person_id,
+        payee_id=app.payee_id,
+        unit_id=app.unit_id,
+        application_id=app.id,
+        attested=dict(app.attested),
+        account_no=app.account_no,
+        bank=app.bank,
+        since=on,
+    )
     session.add(rec)
     session.flush()
     session.add(BenefitConfirmation(recipient_id=rec.id, year=app.year, confirmed_on=on, how="application", account=officer.username))

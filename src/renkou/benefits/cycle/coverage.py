@@ -20,8 +20,11 @@ from renkou.core.problems import problem
 from renkou.errors import UserError, ValidationFailed
 from renkou.storage.schema import BenefitCoverage, BenefitRecipient, Person
 
-KINDS = {"liaison": ("联系人", "liaison cadre"), "doctor": ("家庭医生签约", "family-doctor contract"),
-         "channel": ("就医绿色通道", "priority medical channel")}
+KINDS = {
+    "liaison": ("联系人", "liaison cadre"),
+    "doctor": ("家庭医生签约", "family-doctor contract"),
+    "channel": ("就医绿色通道", "priority medical channel"),
+}
 PROGRAMME = "special"
 
 
@@ -30,13 +33,17 @@ def _may(officer: Officer) -> None:
         raise Forbidden(officer.role, "登记三个全覆盖", "record the three coverages")
 
 
-def record(session: Session, officer: Officer, *, person: Person, kind: str, detail: str, since: dt.date,
-           today: dt.date | None = None) -> BenefitCoverage:
+def record(
+    session: Session, officer: Officer, *, person: Person, kind: str, detail: str, since: dt.date, today: dt.date | None = None
+) -> BenefitCoverage:
     """Record one coverage for a special-assistance recipient in the officer's area."""
     officer.writing(session)
     _may(officer)
-    rec = session.scalar(select(BenefitRecipient).where(BenefitRecipient.programme == PROGRAMME, BenefitRecipient.person_id == person.id,
-                                                        BenefitRecipient.ended_on.is_(None)).limit(1))
+    rec = session.scalar(
+        select(BenefitRecipient)
+        .where(BenefitRecipient.programme == PROGRAMME, BenefitRecipient.person_id == person.id, BenefitRecipient.ended_on.is_(None))
+        .limit(1)
+    )
     officer.require_unit(rec.unit_id if rec else None, "特别扶助对象", "special-assistance recipient", person.id)
     probs = []
     if kind not in KINDS:
@@ -47,10 +54,14 @@ def record(session: Session, officer: Officer, *, person: Person, kind: str, det
         probs.append(problem("future_date", "since", since))
     if probs:
         raise ValidationFailed(probs)
-    for old in session.scalars(select(BenefitCoverage).where(BenefitCoverage.person_id == person.id, BenefitCoverage.kind == kind,
-                                                             BenefitCoverage.until.is_(None))):
+    for old in session.scalars(
+        select(BenefitCoverage).where(BenefitCoverage.person_id == person.id, BenefitCoverage.kind == kind, BenefitCoverage.until.is_(None))
+    ):
         if old.since >= since:
-            raise UserError(f"已有自 {old.since} 起的{KINDS[kind][0]}记录（第 {old.id} 号）", f"a {KINDS[kind][1]} record from {old.since} exists (no. {old.id})")
+            raise UserError(
+                f"已有自 {old.since} 起的{KINDS[kind][0]}记录（第 {old.id} 号）",
+                f"a {KINDS[kind][1]} record from {old.since} exists (no. {old.id})",
+            )
         session.info["reason"] = f"由第 {old.id} 号之后的新记录接替 / replaced by a new record"
         old.until = since - dt.timedelta(days=1)
     c = BenefitCoverage(person_id=person.id, kind=kind, detail=detail.strip()[:200], since=since)
@@ -64,8 +75,13 @@ def end(session: Session, officer: Officer, number: int, *, until: dt.date, reas
     officer.writing(session)
     _may(officer)
     c = session.get(BenefitCoverage, number)
-    units = session.scalars(select(BenefitRecipient.unit_id).where(BenefitRecipient.programme == PROGRAMME,
-                                                                   BenefitRecipient.person_id == c.person_id)).all() if c else []
+    units = (
+        session.scalars(
+            select(BenefitRecipient.unit_id).where(BenefitRecipient.programme == PROGRAMME, BenefitRecipient.person_id == c.person_id)
+        ).all()
+        if c
+        else []
+    )
     # the family's special-assistance records, any of them in the area (one who re-applied elsewhere has two)
     officer.require_unit(next((u for u in units if officer.sees_unit(u)), None), "覆盖记录", "coverage record", number)
     if c.until is not None:
@@ -81,7 +97,11 @@ def end(session: Session, officer: Officer, number: int, *, until: dt.date, reas
 
 
 def of_person(session: Session, person_id: int) -> list[BenefitCoverage]:
-    return list(session.scalars(select(BenefitCoverage).where(BenefitCoverage.person_id == person_id).order_by(BenefitCoverage.kind, BenefitCoverage.since)))
+    return list(
+        session.scalars(
+            select(BenefitCoverage).where(BenefitCoverage.person_id == person_id).order_by(BenefitCoverage.kind, BenefitCoverage.since)
+        )
+    )
 
 
 def in_area(session: Session, officer: Officer, *, on: dt.date | None = None) -> list[tuple[BenefitCoverage, Person]]:

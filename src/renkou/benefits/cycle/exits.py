@@ -67,7 +67,9 @@ def age_limit(prog, birth: dt.date) -> tuple[dt.date, str] | None:
     programme) or the only child's (a parents' programme)."""
     for c in prog.conditions:
         if c.test == "months_after_birth":
-            return add_months(birth, c.params["months"]), f"出生 {birth}，满 {c.params['months']} 个月 / born {birth}, {c.params['months']} months"
+            return add_months(
+                birth, c.params["months"]
+            ), f"出生 {birth}，满 {c.params['months']} 个月 / born {birth}, {c.params['months']} months"
         if c.test == "only_child_under":
             y = c.params["years"]
             return add_months(birth, 12 * y), f"子女出生 {birth}，满 {y} 周岁 / the child born {birth} turns {y}"
@@ -76,7 +78,7 @@ def age_limit(prog, birth: dt.date) -> tuple[dt.date, str] | None:
 
 def _chunks(ids: list[int]):
     for i in range(0, len(ids), CHUNK):
-        yield ids[i:i + CHUNK]
+        yield ids[i : i + CHUNK]
 
 
 def _open_recipients(session: Session, officer: Officer, programme: str | None) -> list[BenefitRecipient]:
@@ -88,8 +90,16 @@ def _open_recipients(session: Session, officer: Officer, programme: str | None) 
     return list(session.scalars(q.order_by(BenefitRecipient.id)))
 
 
-def detect(session: Session, officer: Officer, programmes: dict, *, as_of: dt.date, programme: str | None = None,
-           recipients: list[BenefitRecipient] | None = None, today: dt.date | None = None) -> list[BenefitExit]:
+def detect(
+    session: Session,
+    officer: Officer,
+    programmes: dict,
+    *,
+    as_of: dt.date,
+    programme: str | None = None,
+    recipients: list[BenefitRecipient] | None = None,
+    today: dt.date | None = None,
+) -> list[BenefitExit]:
     """Propose the exits the registry shows by ``as_of`` for the open recipients in the officer's area
     (benefit:review or benefit:confirm). Returns the new proposals."""
     officer.writing(session)
@@ -106,31 +116,63 @@ def detect(session: Session, officer: Officer, programmes: dict, *, as_of: dt.da
     kids: dict[int, list[Event]] = defaultdict(list)
     births: dict[int, dt.date] = {}
     for part in _chunks(ids):
-        for ev in session.scalars(select(Event).where(Event.person_id.in_(part), Event.kind == "death", Event.date <= as_of, in_force())
-                                  .order_by(Event.date)):
+        for ev in session.scalars(
+            select(Event).where(Event.person_id.in_(part), Event.kind == "death", Event.date <= as_of, in_force()).order_by(Event.date)
+        ):
             deaths.setdefault(ev.person_id, ev)
-        for ev in session.scalars(select(Event).where(Event.person_id.in_(part), Event.kind == "move", Event.scope.in_(("hukou", "both")),
-                                                      Event.destination_code.is_not(None), Event.date <= as_of, in_force()).order_by(Event.date)):
+        for ev in session.scalars(
+            select(Event)
+            .where(
+                Event.person_id.in_(part),
+                Event.kind == "move",
+                Event.scope.in_(("hukou", "both")),
+                Event.destination_code.is_not(None),
+                Event.date <= as_of,
+                in_force(),
+            )
+            .order_by(Event.date)
+        ):
             moves[ev.person_id].append(ev)
-        for ev in session.scalars(select(Event).where(Event.kind.in_(("birth", "adoption")), in_force(),
-                                                      or_(Event.mother_id.in_(part), Event.father_id.in_(part))).order_by(Event.date, Event.id)):
+        for ev in session.scalars(
+            select(Event)
+            .where(Event.kind.in_(("birth", "adoption")), in_force(), or_(Event.mother_id.in_(part), Event.father_id.in_(part)))
+            .order_by(Event.date, Event.id)
+        ):
             for parent in {ev.mother_id, ev.father_id} & set(part):
                 kids[parent].append(ev)
         births.update(session.execute(select(Person.id, Person.birth_date).where(Person.id.in_(part))).all())
-    child_births = dict(session.execute(select(Person.id, Person.birth_date).where(
-        Person.id.in_({e.person_id for evs in kids.values() for e in evs} or {-1}))).all())
-    applied = dict(session.execute(select(BenefitApplication.id, BenefitApplication.applied_on).where(
-        BenefitApplication.id.in_({r.application_id for r in recs} or {-1}))).all())
-    known = {(e.recipient_id, e.cause, e.effective_on) for e in session.scalars(
-        select(BenefitExit).where(BenefitExit.recipient_id.in_([r.id for r in recs] or [-1])))}
+    child_births = dict(
+        session.execute(
+            select(Person.id, Person.birth_date).where(Person.id.in_({e.person_id for evs in kids.values() for e in evs} or {-1}))
+        ).all()
+    )
+    applied = dict(
+        session.execute(
+            select(BenefitApplication.id, BenefitApplication.applied_on).where(
+                BenefitApplication.id.in_({r.application_id for r in recs} or {-1})
+            )
+        ).all()
+    )
+    known = {
+        (e.recipient_id, e.cause, e.effective_on)
+        for e in session.scalars(select(BenefitExit).where(BenefitExit.recipient_id.in_([r.id for r in recs] or [-1])))
+    }
     new: list[BenefitExit] = []
 
     def propose(rec: BenefitRecipient, cause: str, on: dt.date, detail: str, event: Event | None = None) -> None:
         if (rec.id, cause, on) in known:
             return
         known.add((rec.id, cause, on))
-        e = BenefitExit(recipient_id=rec.id, cause=cause, effective_on=on, event_id=event.id if event else None, detail=detail[:400],
-                        proposed_on=as_of, status=exit_workflow.WORKFLOW.start("proposed"), reason="")
+        e = BenefitExit(
+            recipient_id=rec.id,
+            cause=cause,
+            effective_on=on,
+            event_id=event.id if event else None,
+            detail=detail[:400],
+            proposed_on=as_of,
+            status=exit_workflow.WORKFLOW.start("proposed"),
+            reason="",
+        )
         session.add(e)
         new.append(e)
 
@@ -152,8 +194,11 @@ def detect(session: Session, officer: Officer, programmes: dict, *, as_of: dt.da
                 what = "收养 adoption" if ev.kind == "adoption" else "出生 birth"
                 propose(rec, "another_child", ev.date, f"{what} #{ev.id} {ev.date}", ev)
         if "age_limit" in causes:
-            born = births.get(rec.person_id) if prog.beneficiary == "child" else (
-                child_births.get(children[0].person_id) if len({k.person_id for k in children}) == 1 else None)
+            born = (
+                births.get(rec.person_id)
+                if prog.beneficiary == "child"
+                else (child_births.get(children[0].person_id) if len({k.person_id for k in children}) == 1 else None)
+            )
             limit = age_limit(prog, born) if born else None
             if limit is not None and limit[0] <= as_of:
                 propose(rec, "age_limit", limit[0], limit[1])
@@ -164,11 +209,24 @@ def detect(session: Session, officer: Officer, programmes: dict, *, as_of: dt.da
 def propose_ineligible(session: Session, rec: BenefitRecipient, *, year: int, detail: str, proposed_on: dt.date) -> BenefitExit | None:
     """An exit from the end of the previous year, for a recipient the re-confirmation found ineligible."""
     on = dt.date(year - 1, 12, 31)
-    if session.scalar(select(BenefitExit.id).where(BenefitExit.recipient_id == rec.id, BenefitExit.cause == "ineligible",
-                                                   BenefitExit.effective_on == on)) is not None:
+    if (
+        session.scalar(
+            select(BenefitExit.id).where(
+                BenefitExit.recipient_id == rec.id, BenefitExit.cause == "ineligible", BenefitExit.effective_on == on
+            )
+        )
+        is not None
+    ):
         return None
-    e = BenefitExit(recipient_id=rec.id, cause="ineligible", effective_on=on, detail=detail[:400], proposed_on=proposed_on,
-                    status=exit_workflow.WORKFLOW.start("proposed"), reason="")
+    e = BenefitExit(
+        recipient_id=rec.id,
+        cause="ineligible",
+        effective_on=on,
+        detail=detail[:400],
+        proposed_on=proposed_on,
+        status=exit_workflow.WORKFLOW.start("proposed"),
+        reason="",
+    )
     session.add(e)
     session.flush()
     return e
@@ -182,23 +240,40 @@ def get_exit(session: Session, officer: Officer, number: int) -> tuple[BenefitEx
     return e, rec
 
 
-def decide(session: Session, officer: Officer, number: int, *, confirm: bool, on: dt.date, notice: str = "", reason: str = "",
-           today: dt.date | None = None) -> BenefitExit:
+def decide(
+    session: Session,
+    officer: Officer,
+    number: int,
+    *,
+    confirm: bool,
+    on: dt.date,
+    notice: str = "",
+    reason: str = "",
+    today: dt.date | None = None,
+) -> BenefitExit:
     """Confirm or dismiss a proposed exit (benefit:confirm). Confirming ends the recipient on the
     exit's date; moving away needs the receiving county's notice; dismissing needs a reason."""
     officer.writing(session)
     officer.require("benefit:confirm", "确认或驳回退出", "decide exits")
     e, rec = get_exit(session, officer, number)
     if e.status != "proposed":
-        raise UserError(f"退出建议 {e.id} 已于 {e.decided_on} 处理", f"exit proposal {e.id} was decided on {e.decided_on}", code="step_refused")
+        raise UserError(
+            f"退出建议 {e.id} 已于 {e.decided_on} 处理", f"exit proposal {e.id} was decided on {e.decided_on}", code="step_refused"
+        )
     if on > applications.today_or(today):
         raise ValidationFailed([problem("future_date", "date", on)])
     if on < e.proposed_on:
-        raise UserError(f"处理日期 {on} 早于提出退出建议的日期 {e.proposed_on}", f"the decision's date {on} is before the proposal's {e.proposed_on}",
-                        code="step_refused")
+        raise UserError(
+            f"处理日期 {on} 早于提出退出建议的日期 {e.proposed_on}",
+            f"the decision's date {on} is before the proposal's {e.proposed_on}",
+            code="step_refused",
+        )
     if confirm and e.cause == "moved_away" and not notice.strip():
-        raise ValidationFailed([problem("required", "notice", "")], "迁出退出须登记迁入地县级部门的通知（文号）",
-                               "an exit for moving away needs the receiving county's notice (its reference)")
+        raise ValidationFailed(
+            [problem("required", "notice", "")],
+            "迁出退出须登记迁入地县级部门的通知（文号）",
+            "an exit for moving away needs the receiving county's notice (its reference)",
+        )
     if not confirm and not reason.strip():
         raise ValidationFailed([problem("required", "reason", "")])
     session.info["reason"] = reason.strip() or f"退出 exit: {CAUSES[e.cause][1]}"
@@ -211,7 +286,9 @@ def decide(session: Session, officer: Officer, number: int, *, confirm: bool, on
     return e
 
 
-def list_exits(session: Session, officer: Officer, *, status: str | None = None, programme: str | None = None) -> list[tuple[BenefitExit, BenefitRecipient]]:
+def list_exits(
+    session: Session, officer: Officer, *, status: str | None = None, programme: str | None = None
+) -> list[tuple[BenefitExit, BenefitRecipient]]:
     officer.require("benefit:read", "查看退出", "read exits")
     q = select(BenefitExit, BenefitRecipient).join(BenefitRecipient, BenefitRecipient.id == BenefitExit.recipient_id)
     if status:

@@ -30,8 +30,14 @@ from renkou.storage.db import Database, changeset_of
 from renkou.storage.schema import BenefitApplication, ImportBatch
 
 COLUMNS = {  # key -> (Chinese header, required)
-    "id_number": ("身份证号码", True), "programme": ("项目", True), "year": ("年度", True), "applied_on": ("申请日期", True),
-    "account_no": ("银行账号", True), "bank": ("开户银行", False), "payee": ("领款人身份证号码", False), "attested": ("声明事项", False),
+    "id_number": ("身份证号码", True),
+    "programme": ("项目", True),
+    "year": ("年度", True),
+    "applied_on": ("申请日期", True),
+    "account_no": ("银行账号", True),
+    "bank": ("开户银行", False),
+    "payee": ("领款人身份证号码", False),
+    "attested": ("声明事项", False),
 }
 _SPLIT = re.compile(r"[;；,，\s]+")
 
@@ -102,9 +108,20 @@ def import_file(db: Database, officer: Officer, programmes: dict, path: Path, *,
                     probs.append(problem("bad_date", "applied_on", get("applied_on")))
                 programme = _programme(programmes, get("programme"))
                 attested = {k: applied_on.isoformat() if applied_on else "" for k in _SPLIT.split(get("attested")) if k}
-                unit_id, more = applications.check_application(s, officer, programmes, programme=programme, person=person, year=year,
-                                                        applied_on=applied_on, account_no=get("account_no"), payee=payee,
-                                                        attested=attested, today=today, bank=get("bank"))
+                unit_id, more = applications.check_application(
+                    s,
+                    officer,
+                    programmes,
+                    programme=programme,
+                    person=person,
+                    year=year,
+                    applied_on=applied_on,
+                    account_no=get("account_no"),
+                    payee=payee,
+                    attested=attested,
+                    today=today,
+                    bank=get("bank"),
+                )
                 done = {p.field for p in probs}  # a value already found wrong is reported once
                 probs += [p for p in more if p.field not in done]
                 key = (person.id if person else None, programme, year)
@@ -113,9 +130,23 @@ def import_file(db: Database, officer: Officer, programmes: dict, path: Path, *,
                 elif person is not None:
                     seen[key] = n
                 if not probs:
-                    made.append((n, dict(programme=programme, year=year, person_id=person.id, payee_id=(payee or person).id, unit_id=unit_id,
-                                         applied_on=applied_on, status=application_workflow.WORKFLOW.start("applied"), attested=attested, account_no=get("account_no"),
-                                         bank=get("bank"))))
+                    made.append(
+                        (
+                            n,
+                            dict(
+                                programme=programme,
+                                year=year,
+                                person_id=person.id,
+                                payee_id=(payee or person).id,
+                                unit_id=unit_id,
+                                applied_on=applied_on,
+                                status=application_workflow.WORKFLOW.start("applied"),
+                                attested=attested,
+                                account_no=get("account_no"),
+                                bank=get("bank"),
+                            ),
+                        )
+                    )
                 for p in probs:
                     res.add(p.at_row(n))
         if res.n_problems:
@@ -126,8 +157,17 @@ def import_file(db: Database, officer: Officer, programmes: dict, path: Path, *,
             s.flush()
             applications.record_step(s, officer, app, "apply", app.applied_on, f"import {path.name}", today)
             res.created += 1
-        s.add(ImportBatch(changeset_id=changeset_of(s).id, kind="benefit_apps", file_name=path.name[:260], sha256=digest,
-                          rows=res.rows, created=res.created, unchanged=0))
+        s.add(
+            ImportBatch(
+                changeset_id=changeset_of(s).id,
+                kind="benefit_apps",
+                file_name=path.name[:260],
+                sha256=digest,
+                rows=res.rows,
+                created=res.created,
+                unchanged=0,
+            )
+        )
         s.flush()
         res.batch_id = s.scalar(select(ImportBatch.id).where(ImportBatch.sha256 == digest).order_by(ImportBatch.id.desc()).limit(1))
     return res

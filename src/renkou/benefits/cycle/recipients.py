@@ -26,8 +26,9 @@ def get_recipient(session: Session, officer: Officer, number: int) -> BenefitRec
     return rec
 
 
-def list_recipients(session: Session, officer: Officer, *, programme: str | None = None, year: int | None = None,
-                    open_only: bool = True) -> list[BenefitRecipient]:
+def list_recipients(
+    session: Session, officer: Officer, *, programme: str | None = None, year: int | None = None, open_only: bool = True
+) -> list[BenefitRecipient]:
     """Recipients in the officer's area; with ``year``, those confirmed for it."""
     officer.require("benefit:read", "查看享受对象", "read recipients")
     q = select(BenefitRecipient)
@@ -42,8 +43,9 @@ def list_recipients(session: Session, officer: Officer, *, programme: str | None
     return list(session.scalars(q.order_by(BenefitRecipient.id)))
 
 
-def set_account(session: Session, officer: Officer, number: int, *, account_no: str, bank: str | None = None, reason: str,
-                on: dt.date) -> BenefitRecipient:
+def set_account(
+    session: Session, officer: Officer, number: int, *, account_no: str, bank: str | None = None, reason: str, on: dt.date
+) -> BenefitRecipient:
     """Put a recipient's account right (the village worker who collects it, or the county): the lines
     not yet at the bank — waiting, blocked, re-queued after a failure — are paid into it."""
     officer.writing(session)
@@ -61,11 +63,15 @@ def set_account(session: Session, officer: Officer, number: int, *, account_no: 
         probs.append(problem("future_date", "date", on))
     if probs:
         raise ValidationFailed(probs)
-    session.info["reason"] = f"{on} 账户 account {applications.mask_account(rec.account_no)} → {applications.mask_account(account_no)}: {reason.strip()}"
+    session.info["reason"] = (
+        f"{on} 账户 account {applications.mask_account(rec.account_no)} → {applications.mask_account(account_no)}: {reason.strip()}"
+    )
     rec.account_no = account_no
     if bank is not None:
         rec.bank = bank.strip()
-    for ln in session.scalars(select(PaymentLine).where(PaymentLine.recipient_id == rec.id, PaymentLine.status.in_(("pending", "blocked", "queued")))):
+    for ln in session.scalars(
+        select(PaymentLine).where(PaymentLine.recipient_id == rec.id, PaymentLine.status.in_(("pending", "blocked", "queued")))
+    ):
         ln.account_no = account_no
     session.flush()
     return rec

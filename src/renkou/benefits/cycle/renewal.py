@@ -37,15 +37,20 @@ class Renewal:
 def due(session: Session, officer: Officer, programme: str, year: int) -> list[BenefitRecipient]:
     """Open recipients in the officer's area, confirmed before ``year`` and not yet for it."""
     done = select(BenefitConfirmation.recipient_id).where(BenefitConfirmation.year == year)
-    q = select(BenefitRecipient).where(BenefitRecipient.programme == programme, BenefitRecipient.ended_on.is_(None),
-                                       BenefitRecipient.since < dt.date(year, 1, 1), BenefitRecipient.id.not_in(done))
+    q = select(BenefitRecipient).where(
+        BenefitRecipient.programme == programme,
+        BenefitRecipient.ended_on.is_(None),
+        BenefitRecipient.since < dt.date(year, 1, 1),
+        BenefitRecipient.id.not_in(done),
+    )
     if officer.scope.unit_ids is not None:
         q = q.where(BenefitRecipient.unit_id.in_(officer.scope.unit_ids))
     return list(session.scalars(q.order_by(BenefitRecipient.id)))
 
 
-def reconfirm(session: Session, officer: Officer, eligibility: Eligibility, *, programme: str, year: int, on: dt.date,
-              today: dt.date | None = None) -> Renewal:
+def reconfirm(
+    session: Session, officer: Officer, eligibility: Eligibility, *, programme: str, year: int, on: dt.date, today: dt.date | None = None
+) -> Renewal:
     """Re-confirm ``programme``'s recipients for ``year`` (benefit:confirm), dated ``on``."""
     officer.writing(session)
     officer.require("benefit:confirm", "办理年度资格确认", "re-confirm recipients")
@@ -57,8 +62,13 @@ def reconfirm(session: Session, officer: Officer, eligibility: Eligibility, *, p
     out = Renewal(programme, year)
     recs = due(session, officer, programme, year)
     out.proposed += exits.detect(session, officer, eligibility.programmes, as_of=on, recipients=recs, today=today)
-    pending = set(session.scalars(select(BenefitExit.recipient_id).where(BenefitExit.recipient_id.in_([r.id for r in recs] or [-1]),
-                                                                           BenefitExit.status == "proposed")))
+    pending = set(
+        session.scalars(
+            select(BenefitExit.recipient_id).where(
+                BenefitExit.recipient_id.in_([r.id for r in recs] or [-1]), BenefitExit.status == "proposed"
+            )
+        )
+    )
     start = dt.date(year, 1, 1)
     todo = [r for r in recs if r.id not in pending]
     decisions: dict[int, object] = {}
@@ -66,7 +76,9 @@ def reconfirm(session: Session, officer: Officer, eligibility: Eligibility, *, p
     for rec in todo:  # one determination for every recipient with the same attestations
         groups.setdefault(frozenset(rec.attested), []).append(rec)
     for keys, group in groups.items():
-        got = eligibility.check_all(programme, [r.person_id for r in group], start, attested={k: "申请时声明 declared at application" for k in keys})
+        got = eligibility.check_all(
+            programme, [r.person_id for r in group], start, attested={k: "申请时声明 declared at application" for k in keys}
+        )
         decisions.update({r.id: got[r.person_id] for r in group})
     for rec in recs:
         if rec.id in pending:

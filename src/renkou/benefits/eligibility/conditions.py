@@ -121,9 +121,14 @@ def evaluate(prog: Programme, facts: pl.LazyFrame, w: When, attested: Mapping[st
     cols = [condition_expr(c, w, attested.get(c.key)).alias(f"c_{c.key}") for c in prog.conditions]
     out = facts.with_columns(*cols, *variant_exprs(prog, w))
     st = [pl.col(f"c_{c.key}") for c in prog.conditions]
-    return out.with_columns(pl.when(pl.min_horizontal(st) == NOT_MET).then(pl.lit(NOT_MET, pl.Int8))
-                            .when(pl.max_horizontal(st) == ATTEST).then(pl.lit(ATTEST, pl.Int8))
-                            .otherwise(pl.lit(MET, pl.Int8)).alias("eligible"))
+    return out.with_columns(
+        pl.when(pl.min_horizontal(st) == NOT_MET)
+        .then(pl.lit(NOT_MET, pl.Int8))
+        .when(pl.max_horizontal(st) == ATTEST)
+        .then(pl.lit(ATTEST, pl.Int8))
+        .otherwise(pl.lit(MET, pl.Int8))
+        .alias("eligible")
+    )
 
 
 def prefilter(prog: Programme, persons: pl.LazyFrame, w: When) -> pl.LazyFrame:
@@ -132,8 +137,14 @@ def prefilter(prog: Programme, persons: pl.LazyFrame, w: When) -> pl.LazyFrame:
     return persons.filter(*(e != NOT_MET for e in base)) if base else persons
 
 
-def decisions(prog: Programme, rows: pl.DataFrame, w: When, unit: Callable[[int | None], tuple[str | None, str | None]],
-              attested: Mapping[str, str] | None = None, links: Mapping[int, list[dict]] | None = None) -> list[Decision]:
+def decisions(
+    prog: Programme,
+    rows: pl.DataFrame,
+    w: When,
+    unit: Callable[[int | None], tuple[str | None, str | None]],
+    attested: Mapping[str, str] | None = None,
+    links: Mapping[int, list[dict]] | None = None,
+) -> list[Decision]:
     """The evaluated rows read back as decisions. Each decision's conditions (status, records, the fact
     as found: renkou.benefits.eligibility.records) are read from its row when first asked for; ``links``: each
     parent's children (renkou.benefits.eligibility.facts.links_by_parent), the records of the child conditions."""
@@ -144,8 +155,19 @@ def decisions(prog: Programme, rows: pl.DataFrame, w: When, unit: Callable[[int 
     out = []
     for i, pid in enumerate(cols["person"]):
         code, name = unit(cols["h"][i])
-        out.append(Decision(prog.key, pid, w.on, elig[cols["eligible"][i]], cols["_child"][i],
-                            {v: cols[f"v_{v}"][i] for v in prog.variants}, code, name, explain=partial(explain, i)))
+        out.append(
+            Decision(
+                prog.key,
+                pid,
+                w.on,
+                elig[cols["eligible"][i]],
+                cols["_child"][i],
+                {v: cols[f"v_{v}"][i] for v in prog.variants},
+                code,
+                name,
+                explain=partial(explain, i),
+            )
+        )
     return out
 
 
@@ -154,8 +176,9 @@ class Explainer:
 
     CHUNK = 2_000  # rows read back at once (decisions are usually explained in order)
 
-    def __init__(self, prog: Programme, rows: pl.DataFrame, w: When, unit: Callable, attested: Mapping[str, str],
-                 links: Mapping[int, list[dict]]) -> None:
+    def __init__(
+        self, prog: Programme, rows: pl.DataFrame, w: When, unit: Callable, attested: Mapping[str, str], links: Mapping[int, list[dict]]
+    ) -> None:
         self.prog, self.rows, self.w, self.unit, self.attested, self.links = prog, rows, w, unit, attested, links
         self._chunk: tuple[int, list[dict]] = (-1, [])
 

@@ -51,8 +51,13 @@ class Record(NamedTuple):
         return " ".join(parts)
 
     def to_json(self) -> dict:
-        return {"kind": self.kind, "event_id": self.event_id, "date": self.date.isoformat() if self.date else None,
-                "person_id": self.person_id, "note": self.note}
+        return {
+            "kind": self.kind,
+            "event_id": self.event_id,
+            "date": self.date.isoformat() if self.date else None,
+            "person_id": self.person_id,
+            "note": self.note,
+        }
 
 
 class ConditionResult(NamedTuple):
@@ -64,8 +69,14 @@ class ConditionResult(NamedTuple):
     value: str = ""  # the fact as found, e.g. "2025-12-31 年龄 60 / age 60"
 
     def to_json(self) -> dict:
-        return {"key": self.key, "status": self.status, "zh": self.zh, "en": self.en, "value": self.value,
-                "records": [r.to_json() for r in self.records]}
+        return {
+            "key": self.key,
+            "status": self.status,
+            "zh": self.zh,
+            "en": self.en,
+            "value": self.value,
+            "records": [r.to_json() for r in self.records],
+        }
 
 
 @dataclass(eq=False)
@@ -97,13 +108,34 @@ class Decision:
         return isinstance(other, Decision) and self._key() == other._key()
 
     def _key(self) -> tuple:
-        return (self.programme, self.person_id, self.on, self.eligible, self.child_id, self.variant, self.unit_code,
-                self.unit_name, self.name, self.id_masked, self.conditions)
+        return (
+            self.programme,
+            self.person_id,
+            self.on,
+            self.eligible,
+            self.child_id,
+            self.variant,
+            self.unit_code,
+            self.unit_name,
+            self.name,
+            self.id_masked,
+            self.conditions,
+        )
 
     def condition(self, key: str) -> ConditionResult:
         return next(c for c in self.conditions if c.key == key)
 
     def to_json(self) -> dict:
-        return {"programme": self.programme, "person_id": self.person_id, "on": self.on.isoformat(), "eligible": self.eligible,
-                "child_id": self.child_id, "variant": self.variant, "unit": self.unit_code, "unit_name": self.unit_name,
-                "name": self.name, "id_number": self.id_masked, "conditions": [c.to_json() for c in self.conditions]}
+        return {
+            "programme": self.programme,
+            "person_id": self.person_id,
+            "on": self.on.isoformat(),
+            "eligible": self.eligible,
+            "child_id": self.child_id,
+            "variant": self.variant,
+            "unit": self.unit_code,
+            "unit_name": self.unit_name,
+            "name": self.name,
+            "id_number": self.id_masked,
+            "conditions": [c.to_json() for c in self.conditions],
+        }

@@ -46,6 +46,8 @@ class Details:
 
 def read(session: Session, since: int, upto: int) -> pl.DataFrame:
     d = session.get_bind().dialect.name
-    sql = (f"SELECT id, person_id, {days_sql(d, 'date')}, kind, hukou_type, grade FROM event "
-           "WHERE seq > :a AND seq <= :b AND (hukou_type IS NOT NULL OR grade IS NOT NULL)")
+    sql = (
+        f"SELECT id, person_id, {days_sql(d, 'date')}, kind, hukou_type, grade FROM event "
+        "WHERE seq > :a AND seq <= :b AND (hukou_type IS NOT NULL OR grade IS NOT NULL)"
+    )
     return read_frame(session, sql, since, upto, SCHEMA)

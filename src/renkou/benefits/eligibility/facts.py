@@ -55,28 +55,62 @@ class Sources:
         persons = model.persons.select(pl.col("id").alias("person"), "male", "birth")
         deaths = model.derived.deaths.select("person", pl.col("date").alias("death"), pl.col("event").alias("death_event"))
         sets_h = pl.col("kind").is_in(("register", "birth")) | ((pl.col("kind") == "move") & pl.col("scope").is_in(("hukou", "both")))
-        hukou = ev.filter(sets_h).select("person", "date", pl.col("id").alias("event"), "kind",
-                                         pl.col("hukou").fill_null(OUT).cast(pl.Int64).alias("h"))
+        hukou = ev.filter(sets_h).select(
+            "person", "date", pl.col("id").alias("event"), "kind", pl.col("hukou").fill_null(OUT).cast(pl.Int64).alias("h")
+        )
         htype = details.filter(pl.col("htype").is_not_null()).select("person", "date", pl.col("id").alias("event"), "kind", "htype")
         grades = details.filter((pl.col("kind") == "disability") & pl.col("grade").is_not_null()).select(
-            "person", "date", pl.col("id").alias("event"), "grade")
+            "person", "date", pl.col("id").alias("event"), "grade"
+        )
         b = ev.filter(pl.col("kind").is_in(("birth", "adoption"))).select(
-            pl.col("person").alias("child"), "date", pl.col("id").alias("event"), (pl.col("kind") == "adoption").alias("adopted"), "mother", "father")
-        links = (pl.concat([b.select(pl.col("mother").alias("parent"), "child", "date", "event", "adopted"),
-                            b.select(pl.col("father").alias("parent"), "child", "date", "event", "adopted")])
-                 .filter(pl.col("parent").is_not_null())
-                 .sort("parent", "child", "adopted", "event").unique(subset=["parent", "child"], keep="first", maintain_order=True)
-                 .join(persons.select(pl.col("person").alias("child"), "male", pl.col("birth").alias("child_birth")), on="child", how="left")
-                 .sort("parent", "date", "event"))
+            pl.col("person").alias("child"),
+            "date",
+            pl.col("id").alias("event"),
+            (pl.col("kind") == "adoption").alias("adopted"),
+            "mother",
+            "father",
+        )
+        links = (
+            pl.concat(
+                [
+                    b.select(pl.col("mother").alias("parent"), "child", "date", "event", "adopted"),
+                    b.select(pl.col("father").alias("parent"), "child", "date", "event", "adopted"),
+                ]
+            )
+            .filter(pl.col("parent").is_not_null())
+            .sort("parent", "child", "adopted", "event")
+            .unique(subset=["parent", "child"], keep="first", maintain_order=True)
+            .join(persons.select(pl.col("person").alias("child"), "male", pl.col("birth").alias("child_birth")), on="child", how="left")
+            .sort("parent", "date", "event")
+        )
         pair = [pl.min_horizontal("person", "partner").alias("a"), pl.max_horizontal("person", "partner").alias("b")]
-        mev = (ev.filter((pl.col("kind") == "marriage") & pl.col("partner").is_not_null())
-               .select(*pair, pl.col("date").alias("start"), "id").group_by("a", "b", "start").agg(pl.col("id").min().alias("marriage_event")))
-        married = (model.derived.married.select("person", pl.col("partner").alias("spouse"), "start", "end", *pair)
-                   .join(mev, on=["a", "b", "start"], how="left").drop("a", "b"))
-        births = (ev.filter(pl.col("kind") == "birth").sort("id").unique(subset=["person"], keep="first")
-                  .select("person", pl.col("id").alias("birth_event"), "mother", "father"))
-        return cls(persons, deaths, hukou.sort("person", "date", "event"), htype.sort("person", "date", "event"),
-                   grades.sort("person", "date", "event"), links, married, births)
+        mev = (
+            ev.filter((pl.col("kind") == "marriage") & pl.col("partner").is_not_null())
+            .select(*pair, pl.col("date").alias("start"), "id")
+            .group_by("a", "b", "start")
+            .agg(pl.col("id").min().alias("marriage_event"))
+        )
+        married = (
+            model.derived.married.select("person", pl.col("partner").alias("spouse"), "start", "end", *pair)
+            .join(mev, on=["a", "b", "start"], how="left")
+            .drop("a", "b")
+        )
+        births = (
+            ev.filter(pl.col("kind") == "birth")
+            .sort("id")
+            .unique(subset=["person"], keep="first")
+            .select("person", pl.col("id").alias("birth_event"), "mother", "father")
+        )
+        return cls(
+            persons,
+            deaths,
+            hukou.sort("person", "date", "event"),
+            htype.sort("person", "date", "event"),
+            grades.sort("person", "date", "event"),
+            links,
+            married,
+            births,
+        )
 
 
 def _last(frame: pl.DataFrame, ids: pl.Series | None, d: int, cols: list[str]) -> pl.LazyFrame:
@@ -97,16 +131,33 @@ def class_frame(unit_class: np.ndarray) -> pl.LazyFrame:
 def state(src: Sources, rows: pl.LazyFrame, ids: pl.Series | None, d: int, classes: pl.LazyFrame) -> pl.LazyFrame:
     """``rows`` (a frame with a ``person`` column) with the person facts on day ``d``. ``ids``: the
     persons ``rows`` may hold (None: anyone); ``classes``: the urban-rural class of each raw unit id."""
-    h = _last(src.hukou, ids, d, ["h", "event", "kind", "date"]).rename({"event": "hukou_event", "kind": "hukou_kind", "date": "hukou_date"})
-    t = _last(src.htype, ids, d, ["htype", "event", "kind", "date"]).rename({"event": "htype_event", "kind": "htype_kind", "date": "htype_date"})
-    s = (rows.join(src.persons.lazy(), on="person", how="left").join(src.deaths.lazy(), on="person", how="left")
-         .join(h, on="person", how="left").join(t, on="person", how="left").join(classes, on="h", how="left"))
+    h = _last(src.hukou, ids, d, ["h", "event", "kind", "date"]).rename(
+        {"event": "hukou_event", "kind": "hukou_kind", "date": "hukou_date"}
+    )
+    t = _last(src.htype, ids, d, ["htype", "event", "kind", "date"]).rename(
+        {"event": "htype_event", "kind": "htype_kind", "date": "htype_date"}
+    )
+    s = (
+        rows.join(src.persons.lazy(), on="person", how="left")
+        .join(src.deaths.lazy(), on="person", how="left")
+        .join(h, on="person", how="left")
+        .join(t, on="person", how="left")
+        .join(classes, on="h", how="left")
+    )
     ht, uc = pl.col("htype"), pl.col("unit_class").fill_null(0)
     return s.with_columns(
         uc.alias("unit_class"),
-        pl.when(ht == "non_agricultural").then(URBAN).when(ht == "agricultural").then(RURAL)
-        .when(uc > 0).then(uc).otherwise(None).cast(pl.Int8).alias("area"),
-        ((ht == "agricultural") | ((ht == "resident") & (uc == RURAL))).fill_null(False).alias("rural"))
+        pl.when(ht == "non_agricultural")
+        .then(URBAN)
+        .when(ht == "agricultural")
+        .then(RURAL)
+        .when(uc > 0)
+        .then(uc)
+        .otherwise(None)
+        .cast(pl.Int8)
+        .alias("area"),
+        ((ht == "agricultural") | ((ht == "resident") & (uc == RURAL))).fill_null(False).alias("rural"),
+    )
 
 
 def spouses(src: Sources, ids: pl.Series | None, d: int) -> pl.LazyFrame:
@@ -114,14 +165,25 @@ def spouses(src: Sources, ids: pl.Series | None, d: int) -> pl.LazyFrame:
     m = src.married.lazy().filter((pl.col("start") <= d) & (pl.col("end") > d))
     if ids is not None:
         m = m.filter(pl.col("person").is_in(ids.implode()))
-    return (m.sort("person", "start").unique(subset=["person"], keep="last", maintain_order=True)
-            .select("person", "spouse", "marriage_event", pl.col("start").alias("marriage_date")))
+    return (
+        m.sort("person", "start")
+        .unique(subset=["person"], keep="last", maintain_order=True)
+        .select("person", "spouse", "marriage_event", pl.col("start").alias("marriage_date"))
+    )
 
 
 S_COLS = ["birth", "male", "h", "hukou_event", "hukou_kind", "hukou_date", "htype", "htype_event", "htype_kind", "htype_date", "rural"]
-ONLY = (("child", "child"), ("child_birth", "child_birth"), ("event", "child_event"), ("adopted", "child_adopted"),
-        ("child_death", "child_death"), ("child_death_event", "child_death_event"), ("child_grade", "child_grade"),
-        ("child_grade_event", "child_grade_event"), ("child_grade_date", "child_grade_date"))
+ONLY = (
+    ("child", "child"),
+    ("child_birth", "child_birth"),
+    ("event", "child_event"),
+    ("adopted", "child_adopted"),
+    ("child_death", "child_death"),
+    ("child_death_event", "child_death_event"),
+    ("child_grade", "child_grade"),
+    ("child_grade_event", "child_grade_event"),
+    ("child_grade_date", "child_grade_date"),
+)
 
 
 def parents(src: Sources, ids: pl.Series | None, d: int, classes: pl.LazyFrame, *, adopted: str = "count") -> pl.LazyFrame:
@@ -134,22 +196,36 @@ def parents(src: Sources, ids: pl.Series | None, d: int, classes: pl.LazyFrame, 
         found = sp.collect()
         sp, everyone = found.lazy(), pl.concat([ids, found["spouse"]]).unique()
     rows = rows.join(sp, on="person", how="left")
-    st = state(src, pl.LazyFrame({"person": everyone}) if everyone is not None else src.persons.lazy().select("person"), everyone, d, classes)
+    st = state(
+        src, pl.LazyFrame({"person": everyone}) if everyone is not None else src.persons.lazy().select("person"), everyone, d, classes
+    )
     rows = rows.join(st, on="person", how="left")
     rows = rows.join(st.select(pl.col("person").alias("spouse"), *(pl.col(c).alias(f"s_{c}") for c in S_COLS)), on="spouse", how="left")
     couple = (pl.col("male") == 1) & pl.col("spouse").is_not_null()
-    rows = rows.with_columns(pl.when(couple).then(pl.col("spouse")).otherwise(pl.col("person")).alias("wife"),
-                             pl.when(couple).then(pl.col("s_birth")).otherwise(pl.col("birth")).alias("wife_birth"))
+    rows = rows.with_columns(
+        pl.when(couple).then(pl.col("spouse")).otherwise(pl.col("person")).alias("wife"),
+        pl.when(couple).then(pl.col("s_birth")).otherwise(pl.col("birth")).alias("wife_birth"),
+    )
     g = _last(src.grades, None, d, ["grade", "event", "date"]).rename(
-        {"person": "child", "grade": "child_grade", "event": "child_grade_event", "date": "child_grade_date"})
-    kids = (links.join(src.deaths.lazy().rename({"person": "child", "death": "child_death", "death_event": "child_death_event"}), on="child", how="left")
-            .join(g, on="child", how="left").with_columns((pl.col("child_death").is_not_null() & (pl.col("child_death") <= d)).alias("dead")))
+        {"person": "child", "grade": "child_grade", "event": "child_grade_event", "date": "child_grade_date"}
+    )
+    kids = (
+        links.join(
+            src.deaths.lazy().rename({"person": "child", "death": "child_death", "death_event": "child_death_event"}),
+            on="child",
+            how="left",
+        )
+        .join(g, on="child", how="left")
+        .with_columns((pl.col("child_death").is_not_null() & (pl.col("child_death") <= d)).alias("dead"))
+    )
     one = pl.len() == 1
     agg = kids.group_by("parent").agg(
-        pl.len().cast(pl.Int32).alias("ever"), (~pl.col("dead")).sum().cast(pl.Int32).alias("living"),
+        pl.len().cast(pl.Int32).alias("ever"),
+        (~pl.col("dead")).sum().cast(pl.Int32).alias("living"),
         (~pl.col("dead") & (pl.col("male") == 1)).sum().cast(pl.Int32).alias("sons"),
         (~pl.col("dead") & (pl.col("male") == 0)).sum().cast(pl.Int32).alias("daughters"),
-        *(pl.when(one).then(pl.col(c).first()).alias(a) for c, a in ONLY))  # the only child (none when several)
+        *(pl.when(one).then(pl.col(c).first()).alias(a) for c, a in ONLY),
+    )  # the only child (none when several)
     rows = rows.join(agg.rename({"parent": "person"}), on="person", how="left")
     counts = [pl.col(c).fill_null(0) for c in ("ever", "living", "sons", "daughters")]
     return rows.with_columns(*counts).with_columns((pl.col("ever") - pl.col("living")).alias("died"))
@@ -170,9 +246,14 @@ def links_by_parent(src: Sources, ids: pl.Series, d: int, adopted: str = "count"
     out: dict[int, list[dict]] = {}
     if ids.len() == 0:
         return out
-    lk = (child_links(src, ids, d, adopted).join(src.deaths.lazy().select(pl.col("person").alias("child"), "death"), on="child", how="left")
-          .with_columns((pl.col("death").is_not_null() & (pl.col("death") <= d)).alias("dead"))
-          .select("parent", "event", "child", "date", "adopted", "male", "dead").sort("parent", "date", "event").collect())
+    lk = (
+        child_links(src, ids, d, adopted)
+        .join(src.deaths.lazy().select(pl.col("person").alias("child"), "death"), on="child", how="left")
+        .with_columns((pl.col("death").is_not_null() & (pl.col("death") <= d)).alias("dead"))
+        .select("parent", "event", "child", "date", "adopted", "male", "dead")
+        .sort("parent", "date", "event")
+        .collect()
+    )
     for r in lk.iter_rows(named=True):
         out.setdefault(r["parent"], []).append(r)
     return out

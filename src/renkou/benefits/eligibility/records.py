@@ -102,8 +102,9 @@ def records_for(c: Condition, r: Row, w: When, unit: Callable, attested: str | N
             return _htype(r, "s_")
         return _htype(r, "")
     if t in ("is_parent", "children"):
-        value = (f"曾有 ever {r['ever']}，存活 living {r['living']}（子 sons {r['sons']}，女 daughters {r['daughters']}），"
-                 f"死亡 died {r['died']}")
+        value = (
+            f"曾有 ever {r['ever']}，存活 living {r['living']}（子 sons {r['sons']}，女 daughters {r['daughters']}），死亡 died {r['died']}"
+        )
         return _children(r), value
     if t == "only_child_died_or_disabled":
         if r.get("ever") != 1:
@@ -112,10 +113,14 @@ def records_for(c: Condition, r: Row, w: When, unit: Callable, attested: str | N
         if r.get("child_death") is not None and r["child_death"] <= _day(w):
             recs.append(Record("death", r["child_death_event"], _d(r["child_death"]), r["child"]))
         if r.get("child_grade") is not None:
-            recs.append(Record("disability", r["child_grade_event"], _d(r["child_grade_date"]), r["child"], f"残疾等级 grade {r['child_grade']}"))
+            recs.append(
+                Record("disability", r["child_grade_event"], _d(r["child_grade_date"]), r["child"], f"残疾等级 grade {r['child_grade']}")
+            )
         said = {"death": "子女死亡 the child died", "disability": "子女持残疾证 the child's disability certificate"}
-        value = "；".join(f"{said[x.kind]} {x.date}" + (f" {x.note}" if x.note else "") for x in recs) \
+        value = (
+            "；".join(f"{said[x.kind]} {x.date}" + (f" {x.note}" if x.note else "") for x in recs)
             or "子女在世且无残疾证 / the child is living, no disability certificate"
+        )
         return tuple(recs), value
     if t == "only_child_under":
         if r.get("ever") != 1:

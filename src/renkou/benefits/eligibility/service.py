@@ -45,14 +45,23 @@ def current_recipients(session: Session, programme: str, year: int) -> set[int]:
     """Person ids receiving ``programme`` at some time in ``year``: confirmed before the year ended
     and not exited before it began (recipients awaiting the year's re-confirmation included)."""
     q = select(BenefitRecipient.person_id).where(
-        BenefitRecipient.programme == programme, BenefitRecipient.since <= dt.date(year, 12, 31),
-        (BenefitRecipient.ended_on.is_(None)) | (BenefitRecipient.ended_on >= dt.date(year, 1, 1)))
+        BenefitRecipient.programme == programme,
+        BenefitRecipient.since <= dt.date(year, 12, 31),
+        (BenefitRecipient.ended_on.is_(None)) | (BenefitRecipient.ended_on >= dt.date(year, 1, 1)),
+    )
     return set(session.scalars(q))
 
 
 class Eligibility:
-    def __init__(self, db: Database, settings: Settings | None = None, *, stats: Stats | None = None,
-                 programmes: dict[str, Programme] | None = None, amounts: Amounts | None = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        settings: Settings | None = None,
+        *,
+        stats: Stats | None = None,
+        programmes: dict[str, Programme] | None = None,
+        amounts: Amounts | None = None,
+    ) -> None:
         self.db = db
         self.settings = settings or Settings.from_env()
         self.stats = stats or Stats(db, self.settings)
@@ -65,8 +74,10 @@ class Eligibility:
 
     def programme(self, key: str) -> Programme:
         if key not in self.programmes:
-            raise UserError(f"没有福利项目 {key}（可选：{', '.join(self.programmes)}）",
-                            f"no benefit programme {key} (one of: {', '.join(self.programmes)})")
+            raise UserError(
+                f"没有福利项目 {key}（可选：{', '.join(self.programmes)}）",
+                f"no benefit programme {key} (one of: {', '.join(self.programmes)})",
+            )
         return self.programmes[key]
 
     # -- the one path -----------------------------------------------------------------------------------
@@ -110,8 +121,9 @@ class Eligibility:
                 self._facts[key] = hit
             return hit.lazy()
 
-    def determine(self, programme: str | Programme, w: When, ids: pl.DataFrame | None = None,
-                  attested: Mapping[str, Iterable[int]] | None = None) -> pl.DataFrame:
+    def determine(
+        self, programme: str | Programme, w: When, ids: pl.DataFrame | None = None, attested: Mapping[str, Iterable[int]] | None = None
+    ) -> pl.DataFrame:
         """Every condition evaluated, as columns, for the whole county or for ``ids``."""
         prog = programme if isinstance(programme, Programme) else self.programme(programme)
         return evaluate(prog, self.facts(prog, w, ids), w, attested).collect()
@@ -134,6 +146,7 @@ class Eligibility:
                 return None, None
             pos = int(units.base(np.array([h]))[0])
             return (units.views[pos].code, units.views[pos].name) if pos >= 0 else (None, None)
+
         return unit
 
     @staticmethod
@@ -148,11 +161,21 @@ class Eligibility:
         for v in units.views:
             if v.level == "county":
                 return v.code
-        raise UserError("组织机构树中没有县级单位，无法确定适用的金额标准", "the organisation tree has no county: cannot tell which amounts apply")
+        raise UserError(
+            "组织机构树中没有县级单位，无法确定适用的金额标准", "the organisation tree has no county: cannot tell which amounts apply"
+        )
 
     # -- the public questions ---------------------------------------------------------------------------
-    def check(self, programme: str, person_id: int, on: dt.date, *, period_start: dt.date | None = None, scope: Scope | None = None,
-              attested: Mapping[str, str] | None = None) -> Decision:
+    def check(
+        self,
+        programme: str,
+        person_id: int,
+        on: dt.date,
+        *,
+        period_start: dt.date | None = None,
+        scope: Scope | None = None,
+        attested: Mapping[str, str] | None = None,
+    ) -> Decision:
         """One person's decision on ``on``, condition by condition. ``period_start``: the first day of the
         period month-based conditions look at (default: the month of ``on``; ``candidates`` uses 1 January).
         ``attested``: condition key -> where the declaration is recorded (an application)."""
@@ -164,8 +187,15 @@ class Eligibility:
                 scope.require_person(s, p, p.id_number or p.temp_key or str(person_id), on)
         return self.check_all(programme, [person_id], on, period_start=period_start, attested=attested)[person_id]
 
-    def check_all(self, programme: str, person_ids: Iterable[int], on: dt.date, *, period_start: dt.date | None = None,
-                  attested: Mapping[str, str] | None = None) -> dict[int, Decision]:
+    def check_all(
+        self,
+        programme: str,
+        person_ids: Iterable[int],
+        on: dt.date,
+        *,
+        period_start: dt.date | None = None,
+        attested: Mapping[str, str] | None = None,
+    ) -> dict[int, Decision]:
         """The decisions of several persons at once (e.g. every recipient at the annual re-confirmation):
         the whole-county determination filtered to them. ``attested`` applies to each of them."""
         prog = self.programme(programme)
@@ -235,8 +265,9 @@ class Eligibility:
         names: dict[int, tuple[str, str]] = {}
         with self.db.read() as s:
             for i in range(0, len(ids), 5000):
-                for pid, name, idn, tk in s.execute(select(Person.id, Person.name, Person.id_number, Person.temp_key)
-                                                    .where(Person.id.in_(ids[i:i + 5000]))):
+                for pid, name, idn, tk in s.execute(
+                    select(Person.id, Person.name, Person.id_number, Person.temp_key).where(Person.id.in_(ids[i : i + 5000]))
+                ):
                     names[pid] = (name, mask(idn) if idn else (tk or ""))
         for d in out:
             d.name, d.id_masked = names.get(d.person_id, (None, None))

@@ -58,8 +58,15 @@ def made(attested: dict, where: str) -> dict[str, str]:
     return {k: f"{where} {v}".strip() for k, v in attested.items()}
 
 
-def on_day(eligibility: Eligibility, programme: str, person_id: int, on: dt.date, attested: dict, where: str = "",
-           period_start: dt.date | None = None) -> Verdict:
+def on_day(
+    eligibility: Eligibility,
+    programme: str,
+    person_id: int,
+    on: dt.date,
+    attested: dict,
+    where: str = "",
+    period_start: dt.date | None = None,
+) -> Verdict:
     """The decision on ``on``; the attestations are handed to the service with where they were
     recorded, so that its explanation names them."""
     d = eligibility.check(programme, person_id, on, period_start=period_start, attested=made(attested, where))

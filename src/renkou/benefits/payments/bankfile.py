@@ -54,8 +54,21 @@ from renkou.storage.schema import (
     Person,
 )
 
-FIELDS = ("ref", "name", "id_number", "account", "bank", "amount", "programme", "programme_code", "period", "months", "village",
-          "beneficiary_name", "beneficiary_id")
+FIELDS = (
+    "ref",
+    "name",
+    "id_number",
+    "account",
+    "bank",
+    "amount",
+    "programme",
+    "programme_code",
+    "period",
+    "months",
+    "village",
+    "beneficiary_name",
+    "beneficiary_id",
+)
 TEXT_FIELDS = {"ref", "id_number", "account", "beneficiary_id", "period"}  # kept as text in a spreadsheet (long digit strings)
 
 
@@ -73,8 +86,11 @@ def load_layout(path: Path | None = None, settings: Settings | None = None) -> L
     """The layout in ``path``, else the county's (RENKOU_BENEFIT_RULES), else the shipped one."""
     if path is None:
         path = rules_file(settings or Settings.from_env(), "bank_layout.json")
-    data = read_json(path) if path is not None else json.loads(
-        resources.files("renkou.benefits").joinpath("data/bank_layout.json").read_text(encoding="utf-8"))
+    data = (
+        read_json(path)
+        if path is not None
+        else json.loads(resources.files("renkou.benefits").joinpath("data/bank_layout.json").read_text(encoding="utf-8"))
+    )
     return parse_layout(data, str(path or "bank_layout.json"))
 
 
@@ -87,7 +103,9 @@ def parse_layout(data, where: str) -> Layout:
     cols = []
     for c in data["columns"]:
         if not isinstance(c, dict) or c.get("field") not in FIELDS or not str(c.get("header", "")).strip():
-            raise bad(f"列 {c!r} 应有 field（{', '.join(FIELDS)}）与 header", f"column {c!r} needs a field ({', '.join(FIELDS)}) and a header")
+            raise bad(
+                f"列 {c!r} 应有 field（{', '.join(FIELDS)}）与 header", f"column {c!r} needs a field ({', '.join(FIELDS)}) and a header"
+            )
         cols.append((c["field"], str(c["header"]).strip()))
     if "ref" not in {f for f, _ in cols}:
         raise bad("必须包含 ref 列（业务流水号），银行回盘据此对应", "it must have the ref column: the bank's result is matched on it")
@@ -109,17 +127,36 @@ def ref(line: PaymentLine) -> str:
 
 def _values(session, b: PaymentBatch, programmes: dict) -> list[tuple[PaymentLine, dict]]:
     lines = [ln for ln in batches.lines_of(session, b) if ln.status == "released"]
-    people = {p.id: p for p in session.scalars(select(Person).where(Person.id.in_({ln.payee_id for ln in lines} | {ln.person_id for ln in lines})))}
+    people = {
+        p.id: p
+        for p in session.scalars(select(Person).where(Person.id.in_({ln.payee_id for ln in lines} | {ln.person_id for ln in lines})))
+    }
     recs = {r.id: r for r in session.scalars(select(BenefitRecipient).where(BenefitRecipient.id.in_({ln.recipient_id for ln in lines})))}
     units = dict(session.execute(select(OrgUnit.id, OrgUnit.code)).all())
     prog = programmes[b.programme]
     out = []
     for ln in lines:
         payee, who, rec = people[ln.payee_id], people[ln.person_id], recs[ln.recipient_id]
-        out.append((ln, {"ref": ref(ln), "name": payee.name, "id_number": payee.id_number or payee.temp_key or "", "account": ln.account_no,
-                         "bank": rec.bank, "amount": ln.amount, "programme": prog.zh, "programme_code": prog.key, "period": ln.period,
-                         "months": ln.months, "village": units.get(rec.unit_id, ""), "beneficiary_name": who.name,
-                         "beneficiary_id": mask(who.id_number) if who.id_number else (who.temp_key or "")}))
+        out.append(
+            (
+                ln,
+                {
+                    "ref": ref(ln),
+                    "name": payee.name,
+                    "id_number": payee.id_number or payee.temp_key or "",
+                    "account": ln.account_no,
+                    "bank": rec.bank,
+                    "amount": ln.amount,
+                    "programme": prog.zh,
+                    "programme_code": prog.key,
+                    "period": ln.period,
+                    "months": ln.months,
+                    "village": units.get(rec.unit_id, ""),
+                    "beneficiary_name": who.name,
+                    "beneficiary_id": mask(who.id_number) if who.id_number else (who.temp_key or ""),
+                },
+            )
+        )
     return out
 
 
@@ -161,20 +198,30 @@ def export(session, officer: Officer, programmes: dict, number: int, layout: Lay
     officer.require("payment:manage", "导出银行代发文件", "export bank files")
     b = batches.get_batch(session, officer, number)
     if b.status not in ("released", "settled"):
-        raise UserError(f"批次 {b.id} 尚未核查放行，不能导出", f"batch {b.id} is not released yet: it cannot be exported", code="step_refused")
+        raise UserError(
+            f"批次 {b.id} 尚未核查放行，不能导出", f"batch {b.id} is not released yet: it cannot be exported", code="step_refused"
+        )
     pairs = _values(session, b, programmes)
     if not pairs:
         raise UserError(f"批次 {b.id} 没有待银行处理的款项", f"batch {b.id} has no line awaiting the bank", code="step_refused")
     data = render(layout, [v for _, v in pairs], fmt)
     total = sum((ln.amount for ln, _ in pairs), Decimal("0")).quantize(CENT)
-    session.add(PaymentExport(batch_id=b.id, file_name=(file_name or f"batch-{b.id}.{fmt}")[:260], sha256=hashlib.sha256(data).hexdigest(),
-                              lines=len(pairs), total=total))
+    session.add(
+        PaymentExport(
+            batch_id=b.id,
+            file_name=(file_name or f"batch-{b.id}.{fmt}")[:260],
+            sha256=hashlib.sha256(data).hexdigest(),
+            lines=len(pairs),
+            total=total,
+        )
+    )
     session.flush()
     return data
 
 
-def import_result(db: Database, officer: Officer, number: int, path: Path, layout: Layout, *, on: dt.date,
-                  today: dt.date | None = None) -> ImportResult:
+def import_result(
+    db: Database, officer: Officer, number: int, path: Path, layout: Layout, *, on: dt.date, today: dt.date | None = None
+) -> ImportResult:
     """Import the bank's result file for batch ``number`` (payment:manage), atomically."""
     officer.require("payment:manage", "导入银行回盘", "import bank results")
     if on > applications.today_or(today):
@@ -192,8 +239,18 @@ def import_result(db: Database, officer: Officer, number: int, path: Path, layou
         b = batches.get_batch(s, officer, number)
         if b.status not in ("released", "settled"):
             raise UserError(f"批次 {b.id} 尚未提交银行", f"batch {b.id} was not released to the bank", code="step_refused")
-        lines = {ln.id: ln for ln in s.scalars(select(PaymentLine).where(PaymentLine.id.in_(
-            select(PaymentResult.line_id).where(PaymentResult.batch_id == b.id).union(select(PaymentLine.id).where(PaymentLine.batch_id == b.id)))))}
+        lines = {
+            ln.id: ln
+            for ln in s.scalars(
+                select(PaymentLine).where(
+                    PaymentLine.id.in_(
+                        select(PaymentResult.line_id)
+                        .where(PaymentResult.batch_id == b.id)
+                        .union(select(PaymentLine.id).where(PaymentLine.batch_id == b.id))
+                    )
+                )
+            )
+        }
         done = {r.line_id: r for r in s.scalars(select(PaymentResult).where(PaymentResult.batch_id == b.id))}
         seen: dict[int, int] = {}
         todo: list[tuple[PaymentLine, str, str, str]] = []
@@ -216,8 +273,11 @@ def import_result(db: Database, officer: Officer, number: int, path: Path, layou
                     probs.append(problem("duplicate_in_file", layout.result["ref"], raw_ref, other_row=seen[lid]))
                 if outcome is None:
                     words = "、".join(w for ws in layout.outcomes.values() for w in ws)
-                    probs.append(problem("bad_choice", layout.result["outcome"], raw_out, choices=words) if raw_out
-                                 else problem("required", layout.result["outcome"], ""))
+                    probs.append(
+                        problem("bad_choice", layout.result["outcome"], raw_out, choices=words)
+                        if raw_out
+                        else problem("required", layout.result["outcome"], "")
+                    )
                 reason = _reason(layout, get("reason")) if outcome == "failed" else ""
                 if outcome == "failed" and not reason:
                     probs.append(problem("required", layout.result.get("reason", "reason"), ""))
@@ -226,7 +286,9 @@ def import_result(db: Database, officer: Officer, number: int, path: Path, layou
                     prior = done.get(lid)
                     if prior is not None:
                         if (prior.outcome, prior.reason) != (outcome, reason):
-                            probs.append(problem("result_conflict", layout.result["outcome"], raw_out, was=f"{prior.outcome} {prior.reason}".strip()))
+                            probs.append(
+                                problem("result_conflict", layout.result["outcome"], raw_out, was=f"{prior.outcome} {prior.reason}".strip())
+                            )
                         else:
                             res.unchanged += 1
                     elif ln.status != "released" or ln.batch_id != b.id:
@@ -247,10 +309,22 @@ def import_result(db: Database, officer: Officer, number: int, path: Path, layou
                 ln.failure, ln.batch_id = reason[:200], None
             res.created += 1
         s.flush()
-        if s.scalar(select(PaymentLine.id).where(PaymentLine.batch_id == b.id, PaymentLine.status == "released").limit(1)) is None and b.status == "released":
+        if (
+            s.scalar(select(PaymentLine.id).where(PaymentLine.batch_id == b.id, PaymentLine.status == "released").limit(1)) is None
+            and b.status == "released"
+        ):
             batch_workflow.move(b, "settled")
-        s.add(ImportBatch(changeset_id=changeset_of(s).id, kind="bank_result", file_name=path.name[:260], sha256=digest, rows=res.rows,
-                          created=res.created, unchanged=res.unchanged))
+        s.add(
+            ImportBatch(
+                changeset_id=changeset_of(s).id,
+                kind="bank_result",
+                file_name=path.name[:260],
+                sha256=digest,
+                rows=res.rows,
+                created=res.created,
+                unchanged=res.unchanged,
+            )
+        )
         s.flush()
     return res
 

@@ -8,8 +8,11 @@ from typing import Any
 
 from renkou.core.workflow import Workflow
 
-STATUSES = {"draft": ("草稿：待核查放行", "draft: to check and release"), "released": ("已提交银行", "released to the bank"),
-            "settled": ("已结清", "settled")}
+STATUSES = {
+    "draft": ("草稿：待核查放行", "draft: to check and release"),
+    "released": ("已提交银行", "released to the bank"),
+    "settled": ("已结清", "settled"),
+}
 TRANSITIONS = frozenset({("draft", "released"), ("released", "settled")})
 WORKFLOW = Workflow("payment batch", STATUSES, frozenset({"draft"}), TRANSITIONS)
 

@@ -45,6 +45,7 @@ from renkou.storage.schema import (
 
 _PERIOD = re.compile(r"^(\d{4})(?:Q([1-4]))?$")
 
+
 @dataclass(frozen=True)
 class Period:
     key: str
@@ -108,8 +109,11 @@ def get_batch(session: Session, officer: Officer, number: int) -> PaymentBatch:
     officer.require("benefit:read", "查看发放批次", "read payment batches")
     b = session.get(PaymentBatch, number)
     if b is None or not officer.scope.everything:  # batches are the county's: accounts below it see none
-        raise UserError(f"发放批次 {number} 不存在或不在您的管辖范围内", f"payment batch {number} does not exist or is outside your area",
-                        code="not_found")
+        raise UserError(
+            f"发放批次 {number} 不存在或不在您的管辖范围内",
+            f"payment batch {number} does not exist or is outside your area",
+            code="not_found",
+        )
     return b
 
 
@@ -134,8 +138,11 @@ def totals_of(session: Session, batch_ids: list[int]) -> dict[int, dict[str, tup
     out: dict[int, dict[str, tuple[int, Decimal]]] = {b: {} for b in batch_ids}
     if not batch_ids:
         return out
-    q = (select(PaymentLine.batch_id, PaymentLine.status, func.count(), func.sum(PaymentLine.amount))
-         .where(PaymentLine.batch_id.in_(batch_ids)).group_by(PaymentLine.batch_id, PaymentLine.status))
+    q = (
+        select(PaymentLine.batch_id, PaymentLine.status, func.count(), func.sum(PaymentLine.amount))
+        .where(PaymentLine.batch_id.in_(batch_ids))
+        .group_by(PaymentLine.batch_id, PaymentLine.status)
+    )
     for b, s, n, a in session.execute(q):
         out[b][s] = (n, (a or Decimal(0)).quantize(CENT))
     return out
@@ -148,8 +155,13 @@ def waiting(session: Session, officer: Officer) -> list[PaymentLine]:
     officer.require("benefit:read", "查看发放款项", "read payment lines")
     if not officer.scope.everything:
         return []
-    return list(session.scalars(select(PaymentLine).where(PaymentLine.batch_id.is_(None), PaymentLine.status.in_(("blocked", "queued")))
-                                .order_by(PaymentLine.id)))
+    return list(
+        session.scalars(
+            select(PaymentLine)
+            .where(PaymentLine.batch_id.is_(None), PaymentLine.status.in_(("blocked", "queued")))
+            .order_by(PaymentLine.id)
+        )
+    )
 
 
 def recipient_lines(session: Session, officer: Officer, number: int) -> list[PaymentLine]:
@@ -164,13 +176,18 @@ def recipient_lines(session: Session, officer: Officer, number: int) -> list[Pay
 def results_of(session: Session, batch: PaymentBatch) -> list[tuple[PaymentResult, PaymentLine]]:
     """The bank's answers for ``batch`` (found with get_batch), with each answered line as it is now —
     a failed one has left the batch for the queue."""
-    q = (select(PaymentResult, PaymentLine).join(PaymentLine, PaymentLine.id == PaymentResult.line_id)
-         .where(PaymentResult.batch_id == batch.id).order_by(PaymentResult.id))
+    q = (
+        select(PaymentResult, PaymentLine)
+        .join(PaymentLine, PaymentLine.id == PaymentResult.line_id)
+        .where(PaymentResult.batch_id == batch.id)
+        .order_by(PaymentResult.id)
+    )
     return [(r, ln) for r, ln in session.execute(q)]
 
 
-def create_batch(session: Session, officer: Officer, eligibility: Eligibility, *, programme: str, period: str, on: dt.date,
-                 today: dt.date | None = None) -> PaymentBatch:
+def create_batch(
+    session: Session, officer: Officer, eligibility: Eligibility, *, programme: str, period: str, on: dt.date, today: dt.date | None = None
+) -> PaymentBatch:
     """A draft batch (payment:manage): every confirmed recipient's entitlement for the period not
     yet entered, and the queue's lines of the programme. Refused when there is nothing to pay."""
     officer.writing(session)
@@ -182,14 +199,23 @@ def create_batch(session: Session, officer: Officer, eligibility: Eligibility, *
     if on > applications.today_or(today):
         raise ValidationFailed([problem("future_date", "date", on)])
     confirmed = select(BenefitConfirmation.recipient_id).where(BenefitConfirmation.year == p.year)
-    recs = list(session.scalars(select(BenefitRecipient).where(
-        BenefitRecipient.programme == programme, BenefitRecipient.id.in_(confirmed),
-        (BenefitRecipient.ended_on.is_(None)) | (BenefitRecipient.ended_on >= p.start)).order_by(BenefitRecipient.id)))
+    recs = list(
+        session.scalars(
+            select(BenefitRecipient)
+            .where(
+                BenefitRecipient.programme == programme,
+                BenefitRecipient.id.in_(confirmed),
+                (BenefitRecipient.ended_on.is_(None)) | (BenefitRecipient.ended_on >= p.start),
+            )
+            .order_by(BenefitRecipient.id)
+        )
+    )
     entered = set(session.scalars(select(PaymentLine.person_id).where(PaymentLine.programme == programme, PaymentLine.period == p.key)))
     recs = [r for r in recs if r.person_id not in entered]
     paid: dict[int, set[dt.date]] = defaultdict(set)
-    for pid, m in session.execute(select(PaymentMonth.person_id, PaymentMonth.month).where(
-            PaymentMonth.programme == programme, PaymentMonth.month.in_(p.months))):
+    for pid, m in session.execute(
+        select(PaymentMonth.person_id, PaymentMonth.month).where(PaymentMonth.programme == programme, PaymentMonth.month.in_(p.months))
+    ):
         paid[pid].add(m)
     ents = eligibility.entitlements(programme, [r.person_id for r in recs], p.year) if recs else {}
     batch = PaymentBatch(programme=programme, period=p.key, status=batch_workflow.WORKFLOW.start("draft"), created_on=on)
@@ -203,8 +229,11 @@ def create_batch(session: Session, officer: Officer, eligibility: Eligibility, *
             counted = sorted(m for ln in ents[r.person_id].lines for m in _months(ln.first, ln.last) if m in months)
             new.append((r, amount, n, basis, counted))
     _insert(session, batch, programme, p, new)
-    requeued = list(session.scalars(select(PaymentLine).where(PaymentLine.programme == programme, PaymentLine.status == "queued",
-                                                              PaymentLine.batch_id.is_(None))))
+    requeued = list(
+        session.scalars(
+            select(PaymentLine).where(PaymentLine.programme == programme, PaymentLine.status == "queued", PaymentLine.batch_id.is_(None))
+        )
+    )
     for ln in requeued:
         rec = session.get(BenefitRecipient, ln.recipient_id)
         ln.batch_id = batch.id
@@ -212,8 +241,10 @@ def create_batch(session: Session, officer: Officer, eligibility: Eligibility, *
         if ln.account_no != rec.account_no:
             ln.account_no = rec.account_no
     if not new and not requeued:
-        raise UserError(f"{programme} {p.key} 没有需要发放的款项（均已录入或无应发金额）",
-                        f"nothing to pay for {programme} {p.key}: every entitlement is already entered, or none is due")
+        raise UserError(
+            f"{programme} {p.key} 没有需要发放的款项（均已录入或无应发金额）",
+            f"nothing to pay for {programme} {p.key}: every entitlement is already entered, or none is due",
+        )
     session.flush()
     return batch
 
@@ -230,15 +261,58 @@ def _insert(session: Session, batch: PaymentBatch, programme: str, p: Period, ne
     rows, month_rows = [], []
     for i, (r, amount, n, basis, months) in enumerate(new):
         lid = first + i
-        rows.append((lid, batch.id, r.id, r.person_id, programme, p.key, n, money.process_bind_param(amount, dialect), basis[:400],
-                     r.payee_id, r.account_no, line_workflow.WORKFLOW.start("pending"), None, 1, seq + i, cs))
+        rows.append(
+            (
+                lid,
+                batch.id,
+                r.id,
+                r.person_id,
+                programme,
+                p.key,
+                n,
+                money.process_bind_param(amount, dialect),
+                basis[:400],
+                r.payee_id,
+                r.account_no,
+                line_workflow.WORKFLOW.start("pending"),
+                None,
+                1,
+                seq + i,
+                cs,
+            )
+        )
         month_rows += [(r.person_id, programme, m, lid) for m in months]
-    bulk_insert(session, PaymentLine.__table__, ["id", "batch_id", "recipient_id", "person_id", "programme", "period", "months", "amount",
-                                                 "basis", "payee_id", "account_no", "status", "failure", "version", "seq", "created_cs"], rows)
+    bulk_insert(
+        session,
+        PaymentLine.__table__,
+        [
+            "id",
+            "batch_id",
+            "recipient_id",
+            "person_id",
+            "programme",
+            "period",
+            "months",
+            "amount",
+            "basis",
+            "payee_id",
+            "account_no",
+            "status",
+            "failure",
+            "version",
+            "seq",
+            "created_cs",
+        ],
+        rows,
+    )
     mfirst = reserve_ids(session, "payment_month", len(month_rows))
     mseq = allocate_seq(session.connection(), len(month_rows))
-    bulk_insert(session, PaymentMonth.__table__, ["id", "line_id", "person_id", "programme", "month", "seq", "created_cs"],
-                [(mfirst + j, lid, pid, prog, m, mseq + j, cs) for j, (pid, prog, m, lid) in enumerate(month_rows)])
+    bulk_insert(
+        session,
+        PaymentMonth.__table__,
+        ["id", "line_id", "person_id", "programme", "month", "seq", "created_cs"],
+        [(mfirst + j, lid, pid, prog, m, mseq + j, cs) for j, (pid, prog, m, lid) in enumerate(month_rows)],
+    )
 
 
 def void_line(session: Session, officer: Officer, number: int, *, reason: str, on: dt.date) -> PaymentLine:
@@ -251,8 +325,11 @@ def void_line(session: Session, officer: Officer, number: int, *, reason: str, o
     if ln is None:
         raise UserError(f"款项 {number} 不存在", f"no payment line {number}", code="not_found")
     if ln.status not in ("pending", "blocked", "queued"):
-        raise UserError(f"款项 {ln.id} 状态为“{line_workflow.STATUSES[ln.status][0]}”，不能作废", f"payment line {ln.id} is {ln.status}: it cannot be voided",
-                        code="step_refused")
+        raise UserError(
+            f"款项 {ln.id} 状态为“{line_workflow.STATUSES[ln.status][0]}”，不能作废",
+            f"payment line {ln.id} is {ln.status}: it cannot be voided",
+            code="step_refused",
+        )
     if not reason.strip():
         raise ValidationFailed([problem("required", "reason", "")])
     if on > applications.today_or(None):
@@ -266,7 +343,11 @@ def void_line(session: Session, officer: Officer, number: int, *, reason: str, o
 
 def totals(session: Session, batch: PaymentBatch) -> dict[str, tuple[int, Decimal]]:
     """Lines and money of a batch by line status."""
-    q = select(PaymentLine.status, func.count(), func.sum(PaymentLine.amount)).where(PaymentLine.batch_id == batch.id).group_by(PaymentLine.status)
+    q = (
+        select(PaymentLine.status, func.count(), func.sum(PaymentLine.amount))
+        .where(PaymentLine.batch_id == batch.id)
+        .group_by(PaymentLine.status)
+    )
     return {s: (n, (a or Decimal(0)).quantize(CENT)) for s, n, a in session.execute(q)}
 
 

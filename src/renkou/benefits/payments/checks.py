@@ -60,8 +60,16 @@ def detail_in(detail: str, lang: str) -> str:
     return detail if not sep else (en if lang == "en" else zh)
 
 
-def run(session: Session, officer: Officer, eligibility: Eligibility, number: int, *, on: dt.date, exclusive: set[frozenset[str]] | None = None,
-        today: dt.date | None = None) -> list[PaymentFinding]:
+def run(
+    session: Session,
+    officer: Officer,
+    eligibility: Eligibility,
+    number: int,
+    *,
+    on: dt.date,
+    exclusive: set[frozenset[str]] | None = None,
+    today: dt.date | None = None,
+) -> list[PaymentFinding]:
     """Check the lines of batch ``number`` not yet released (payment:manage): new findings are added
     (a finding already made, cleared or not, is not made again); lines with a finding not cleared are
     blocked, the others pending. Returns the findings not cleared."""
@@ -101,8 +109,11 @@ def run(session: Session, officer: Officer, eligibility: Eligibility, number: in
 
 def open_findings(session: Session, line_ids: list[int]) -> dict[int, list[PaymentFinding]]:
     out: dict[int, list[PaymentFinding]] = defaultdict(list)
-    for f in session.scalars(select(PaymentFinding).where(PaymentFinding.line_id.in_(line_ids or [-1]), PaymentFinding.cleared_on.is_(None))
-                             .order_by(PaymentFinding.id)):
+    for f in session.scalars(
+        select(PaymentFinding)
+        .where(PaymentFinding.line_id.in_(line_ids or [-1]), PaymentFinding.cleared_on.is_(None))
+        .order_by(PaymentFinding.id)
+    ):
         out[f.line_id].append(f)
     return out
 
@@ -116,8 +127,11 @@ def clear(session: Session, officer: Officer, number: int, *, reason: str, on: d
     if f is None or not officer.scope.everything:
         raise UserError(f"核查发现 {number} 不存在", f"no finding {number}", code="not_found")
     if f.cleared_on is not None:
-        raise UserError(f"核查发现 {f.id} 已于 {f.cleared_on} 由 {f.cleared_by} 解除", f"finding {f.id} was cleared on {f.cleared_on} by {f.cleared_by}",
-                        code="step_refused")
+        raise UserError(
+            f"核查发现 {f.id} 已于 {f.cleared_on} 由 {f.cleared_by} 解除",
+            f"finding {f.id} was cleared on {f.cleared_on} by {f.cleared_by}",
+            code="step_refused",
+        )
     if not reason.strip():
         raise ValidationFailed([problem("required", "reason", "")])
     if on > applications.today_or(today):
@@ -137,17 +151,26 @@ def clear(session: Session, officer: Officer, number: int, *, reason: str, on: d
 
 # ------------------------------------------------------------------------------------------- the checks
 
+
 def _spans(session: Session, line_ids: list[int]) -> dict[int, tuple[dt.date, dt.date]]:
     """(first month, last month) each line pays."""
-    q = select(PaymentMonth.line_id, func.min(PaymentMonth.month), func.max(PaymentMonth.month)).where(
-        PaymentMonth.line_id.in_(line_ids)).group_by(PaymentMonth.line_id)
+    q = (
+        select(PaymentMonth.line_id, func.min(PaymentMonth.month), func.max(PaymentMonth.month))
+        .where(PaymentMonth.line_id.in_(line_ids))
+        .group_by(PaymentMonth.line_id)
+    )
     return {lid: (a, b) for lid, a, b in session.execute(q)}
 
 
 def _death(session, eligibility, b, lines, spans, recs, exclusive):
     ids = {ln.person_id for ln in lines} | {ln.payee_id for ln in lines}
-    deaths = dict(session.execute(select(Event.person_id, func.min(Event.date)).where(
-        Event.kind == "death", in_force(), Event.person_id.in_(ids)).group_by(Event.person_id)).all())
+    deaths = dict(
+        session.execute(
+            select(Event.person_id, func.min(Event.date))
+            .where(Event.kind == "death", in_force(), Event.person_id.in_(ids))
+            .group_by(Event.person_id)
+        ).all()
+    )
     for ln in lines:
         first, last = spans[ln.id]
         for who, pid in (("", ln.person_id), ("领款人 payee ", ln.payee_id)):
@@ -193,14 +216,24 @@ def _two_places(session, eligibility, b, lines, spans, recs, exclusive):
     open_ = and_(BenefitRecipient.programme == b.programme, BenefitRecipient.ended_on.is_(None))
     me, other = aliased(Person), aliased(Person)
     same = defaultdict(list)
-    q = (select(me.id, other.id).join(other, and_(other.name == me.name, other.birth_date == me.birth_date, other.sex == me.sex, other.id != me.id))
-         .join(BenefitRecipient, and_(BenefitRecipient.person_id == other.id, open_)).where(me.id.in_(ids)))
+    q = (
+        select(me.id, other.id)
+        .join(other, and_(other.name == me.name, other.birth_date == me.birth_date, other.sex == me.sex, other.id != me.id))
+        .join(BenefitRecipient, and_(BenefitRecipient.person_id == other.id, open_))
+        .where(me.id.in_(ids))
+    )
     for pid, oid in session.execute(q):
         same[pid].append(oid)
     for ln in lines:
         if ln.person_id in same:
-            yield ln.id, "two_places", (f"与享受对象 #{', #'.join(map(str, sorted(same[ln.person_id])))} 姓名、性别、出生日期相同 / "
-                                        "same name, sex and birth date as another recipient")
+            yield (
+                ln.id,
+                "two_places",
+                (
+                    f"与享受对象 #{', #'.join(map(str, sorted(same[ln.person_id])))} 姓名、性别、出生日期相同 / "
+                    "same name, sex and birth date as another recipient"
+                ),
+            )
 
 
 def _exclusive(session, eligibility, b, lines, spans, recs, exclusive):
@@ -209,10 +242,14 @@ def _exclusive(session, eligibility, b, lines, spans, recs, exclusive):
         return
     year = batches.parse_period(b.period).year
     confirmed = select(BenefitConfirmation.recipient_id).where(BenefitConfirmation.year == year)
-    rows = session.execute(select(BenefitRecipient.person_id, BenefitRecipient.programme).where(
-        BenefitRecipient.programme.in_(others), BenefitRecipient.id.in_(confirmed),
-        BenefitRecipient.person_id.in_({ln.person_id for ln in lines}),
-        or_(BenefitRecipient.ended_on.is_(None), BenefitRecipient.ended_on >= dt.date(year, 1, 1))))
+    rows = session.execute(
+        select(BenefitRecipient.person_id, BenefitRecipient.programme).where(
+            BenefitRecipient.programme.in_(others),
+            BenefitRecipient.id.in_(confirmed),
+            BenefitRecipient.person_id.in_({ln.person_id for ln in lines}),
+            or_(BenefitRecipient.ended_on.is_(None), BenefitRecipient.ended_on >= dt.date(year, 1, 1)),
+        )
+    )
     also = defaultdict(set)
     for pid, prog in rows:
         also[pid].add(prog)
@@ -226,8 +263,11 @@ def _shared_account(session, eligibility, b, lines, spans, recs, exclusive):
     holders: dict[str, set[int]] = defaultdict(set)
     for ln in lines:
         holders[ln.account_no].add(ln.payee_id)
-    for acc, payee in session.execute(select(BenefitRecipient.account_no, BenefitRecipient.payee_id).where(
-            BenefitRecipient.account_no.in_(accounts), BenefitRecipient.ended_on.is_(None))):
+    for acc, payee in session.execute(
+        select(BenefitRecipient.account_no, BenefitRecipient.payee_id).where(
+            BenefitRecipient.account_no.in_(accounts), BenefitRecipient.ended_on.is_(None)
+        )
+    ):
         holders[acc].add(payee)
     shared = {a: ps for a, ps in holders.items() if len(ps) > 1}
     if not shared:
@@ -236,18 +276,32 @@ def _shared_account(session, eligibility, b, lines, spans, recs, exclusive):
     on = batches.parse_period(b.period).start
     st = asof.states(session, list(session.scalars(select(Person).where(Person.id.in_(everyone)))), on)
     kin: set[frozenset[int]] = set()
-    for child, mother, father in session.execute(select(Event.person_id, Event.mother_id, Event.father_id).where(
-            Event.kind.in_(("birth", "adoption")), in_force(),
-            or_(Event.person_id.in_(everyone), Event.mother_id.in_(everyone), Event.father_id.in_(everyone)))):
+    for child, mother, father in session.execute(
+        select(Event.person_id, Event.mother_id, Event.father_id).where(
+            Event.kind.in_(("birth", "adoption")),
+            in_force(),
+            or_(Event.person_id.in_(everyone), Event.mother_id.in_(everyone), Event.father_id.in_(everyone)),
+        )
+    ):
         kin |= {frozenset((child, p)) for p in (mother, father) if p is not None}
 
     def related(a: int, c: int) -> bool:
         sa, sc = st.get(a), st.get(c)
-        return (frozenset((a, c)) in kin or (sa is not None and sa.spouse_id == c) or (sc is not None and sc.spouse_id == a)
-                or (sa is not None and sc is not None and sa.household is not None and sa.household == sc.household))
+        return (
+            frozenset((a, c)) in kin
+            or (sa is not None and sa.spouse_id == c)
+            or (sc is not None and sc.spouse_id == a)
+            or (sa is not None and sc is not None and sa.household is not None and sa.household == sc.household)
+        )
 
     for ln in lines:
         strangers = sorted(o for o in shared.get(ln.account_no, ()) if o != ln.payee_id and not related(ln.payee_id, o))
         if strangers:
-            yield ln.id, "shared_account", (f"账户 {applications.mask_account(ln.account_no)} 亦为无亲属关系人员 #{', #'.join(map(str, strangers))} 收款 / "
-                                            "the account also receives money for unrelated payees")
+            yield (
+                ln.id,
+                "shared_account",
+                (
+                    f"账户 {applications.mask_account(ln.account_no)} 亦为无亲属关系人员 #{', #'.join(map(str, strangers))} 收款 / "
+                    "the account also receives money for unrelated payees"
+                ),
+            )

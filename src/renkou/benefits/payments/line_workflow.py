@@ -12,15 +12,28 @@ from typing import Any
 
 from renkou.core.workflow import Workflow
 
-STATUSES = {"pending": ("待发放", "pending"), "blocked": ("已拦截", "blocked"), "released": ("已提交银行", "released"),
-            "paid": ("已发放", "paid"), "queued": ("待重新发放", "queued"), "void": ("已作废", "void")}
-TRANSITIONS = frozenset({
-    ("pending", "blocked"), ("blocked", "pending"), ("blocked", "queued"),  # the checks, a finding cleared
-    ("pending", "released"),  # the release
-    ("released", "paid"), ("released", "queued"),  # the bank's result
-    ("queued", "pending"),  # taken into a later batch
-    ("pending", "void"), ("blocked", "void"), ("queued", "void"),
-})
+STATUSES = {
+    "pending": ("待发放", "pending"),
+    "blocked": ("已拦截", "blocked"),
+    "released": ("已提交银行", "released"),
+    "paid": ("已发放", "paid"),
+    "queued": ("待重新发放", "queued"),
+    "void": ("已作废", "void"),
+}
+TRANSITIONS = frozenset(
+    {
+        ("pending", "blocked"),
+        ("blocked", "pending"),
+        ("blocked", "queued"),  # the checks, a finding cleared
+        ("pending", "released"),  # the release
+        ("released", "paid"),
+        ("released", "queued"),  # the bank's result
+        ("queued", "pending"),  # taken into a later batch
+        ("pending", "void"),
+        ("blocked", "void"),
+        ("queued", "void"),
+    }
+)
 WORKFLOW = Workflow("payment line", STATUSES, frozenset({"pending"}), TRANSITIONS)
 
 

@@ -19,8 +19,16 @@ from renkou.errors import UserError, ValidationFailed
 from renkou.storage.schema import PaymentBatch, PaymentLine
 
 
-def release(session: Session, officer: Officer, eligibility: Eligibility, number: int, *, on: dt.date, exclusive: set | None = None,
-            today: dt.date | None = None) -> tuple[PaymentBatch, list[PaymentLine], list[PaymentLine]]:
+def release(
+    session: Session,
+    officer: Officer,
+    eligibility: Eligibility,
+    number: int,
+    *,
+    on: dt.date,
+    exclusive: set | None = None,
+    today: dt.date | None = None,
+) -> tuple[PaymentBatch, list[PaymentLine], list[PaymentLine]]:
     """Run the checks again and release the batch (payment:manage): (batch, lines released, lines
     held back). A line with a finding not cleared leaves the batch, blocked, until it is cleared.
     When every line is blocked nothing is released: the batch stays a draft with its lines, and the

@@ -50,8 +50,12 @@ class Layer:
     variants: tuple[str, ...] = ()  # keys it applies to; () = all
 
     def applies(self, county: str, on: dt.date, values: set[str]) -> bool:
-        return (county.startswith(self.region) and (self.start is None or self.start <= on) and (self.end is None or on < self.end)
-                and (not self.variants or any(_fits(k, values) for k in self.variants)))
+        return (
+            county.startswith(self.region)
+            and (self.start is None or self.start <= on)
+            and (self.end is None or on < self.end)
+            and (not self.variants or any(_fits(k, values) for k in self.variants))
+        )
 
 
 @dataclass(frozen=True)
@@ -157,8 +161,17 @@ class Entitlement:
     unit: str = "year"
 
     def to_json(self) -> dict:
-        return {"programme": self.programme, "person_id": self.person_id, "year": self.year, "amount": str(self.amount),
-                "months": self.months, "basis": self.basis, "basis_en": self.basis_en, "variant": self.variant, "unit": self.unit}
+        return {
+            "programme": self.programme,
+            "person_id": self.person_id,
+            "year": self.year,
+            "amount": str(self.amount),
+            "months": self.months,
+            "basis": self.basis,
+            "basis_en": self.basis_en,
+            "variant": self.variant,
+            "unit": self.unit,
+        }
 
 
 def entitlement(table: Amounts, programme: str, unit: str, county: str, year: int, months: list[Month], person_id: int) -> Entitlement:
@@ -174,16 +187,21 @@ def entitlement(table: Amounts, programme: str, unit: str, county: str, year: in
         rate = table.rate(programme, dict(run[0].variant), run[0].first, county)
         if rate.amount is None:
             v = "/".join(x for _, x in run[0].variant) or "-"
-            raise UserError(f"福利项目 {programme} 在 {run[0].first}（{v}）没有适用于 {county} 的金额标准",
-                            f"benefit programme {programme} has no amount standard for {county} on {run[0].first} ({v})")
+            raise UserError(
+                f"福利项目 {programme} 在 {run[0].first}（{v}）没有适用于 {county} 的金额标准",
+                f"benefit programme {programme} has no amount standard for {county} on {run[0].first} ({v})",
+            )
         exact = Fraction(rate.amount) * len(run) / (12 if unit == "year" else 1)
         amount = (Decimal(exact.numerator) / Decimal(exact.denominator)).quantize(FEN, ROUND_HALF_UP)
         lines.append(Line(run[0].first, run[-1].first, len(run), rate, amount, run[0].variant))
         run.clear()
 
     for m in months:
-        if run and (not m.eligible or m.variant != run[0].variant
-                    or table.rate(programme, dict(m.variant), m.first, county) != table.rate(programme, dict(run[0].variant), run[0].first, county)):
+        if run and (
+            not m.eligible
+            or m.variant != run[0].variant
+            or table.rate(programme, dict(m.variant), m.first, county) != table.rate(programme, dict(run[0].variant), run[0].first, county)
+        ):
             close()
         if m.eligible:
             run.append(m)
@@ -206,7 +224,9 @@ def _line(ln: Line, unit: str, lang: str) -> str:
         arith = f"{ln.months} {'个月' if zh else 'months'} × {yuan(per_month)} = {yuan(ln.amount)}"
     else:
         arith = f"{ln.months}/12 × {yuan(ln.rate.amount)} = {yuan(ln.amount)}"
-    extra = ("；" if zh else "; ").join(x for x in (variant_text("/".join(v for _, v in ln.variant), 0 if zh else 1), ln.rate.explain(lang)) if x)
+    extra = ("；" if zh else "; ").join(
+        x for x in (variant_text("/".join(v for _, v in ln.variant), 0 if zh else 1), ln.rate.explain(lang)) if x
+    )
     return f"{span}{'：' if zh else ': '}{arith}" + ((f"（{extra}）" if zh else f" ({extra})") if extra else "")
 
 
@@ -240,7 +260,13 @@ def _err(where: str, fld: str, value: Any, zh: str, en: str) -> UserError:
 
 def _money(where: str, fld: str, v: Any) -> Decimal:
     if isinstance(v, bool) or not isinstance(v, (str, int)):
-        raise _err(where, fld, v, "金额应写成字符串或整数（如 \"590\"），不用小数浮点", "an amount is a string or a whole number (e.g. \"590\"), never a float")
+        raise _err(
+            where,
+            fld,
+            v,
+            '金额应写成字符串或整数（如 "590"），不用小数浮点',
+            'an amount is a string or a whole number (e.g. "590"), never a float',
+        )
     try:
         d = Decimal(str(v))
     except InvalidOperation:
@@ -268,14 +294,27 @@ def parse(data: Any, where: str) -> Amounts:
         for i, r in enumerate(rows):
             f = f"national.{prog}[{i}]"
             if not isinstance(r, dict) or ("amount" in r) == ("amounts" in r):
-                raise _err(where, f, r, "每行须有 from 和 amount（或按类别的 amounts）之一", "each row needs 'from' and either 'amount' or 'amounts'")
+                raise _err(
+                    where,
+                    f,
+                    r,
+                    "每行须有 from 和 amount（或按类别的 amounts）之一",
+                    "each row needs 'from' and either 'amount' or 'amounts'",
+                )
             amounts = {"": r["amount"]} if "amount" in r else r["amounts"]
             if not isinstance(amounts, dict) or not amounts:
                 raise _err(where, f"{f}.amounts", amounts, "应为非空对象", "must be a non-empty object")
-            out.append(Row(_date(where, f"{f}.from", r.get("from")), tuple((k, _money(where, f"{f}.{k or 'amount'}", v)) for k, v in amounts.items())))
+            out.append(
+                Row(
+                    _date(where, f"{f}.from", r.get("from")),
+                    tuple((k, _money(where, f"{f}.{k or 'amount'}", v)) for k, v in amounts.items()),
+                )
+            )
         starts = [r.start for r in out]
         if starts != sorted(set(starts)):
-            raise _err(where, f"national.{prog}", [str(s) for s in starts], "各行的 from 日期应递增且不重复", "the rows' dates must increase")
+            raise _err(
+                where, f"national.{prog}", [str(s) for s in starts], "各行的 from 日期应递增且不重复", "the rows' dates must increase"
+            )
         national[prog] = out
     layers = []
     for i, ly in enumerate(data.get("layers") or []):
@@ -284,7 +323,13 @@ def parse(data: Any, where: str) -> Amounts:
             raise _err(where, f, ly, "应为 JSON 对象", "must be a JSON object")
         region = str(ly.get("region", ""))
         if not (region.isdigit() and len(region) in (2, 4, 6)):
-            raise _err(where, f"{f}.region", ly.get("region"), "应为 2 位省、4 位市或 6 位县代码", "must be a 2-digit province, 4-digit city or 6-digit county code")
+            raise _err(
+                where,
+                f"{f}.region",
+                ly.get("region"),
+                "应为 2 位省、4 位市或 6 位县代码",
+                "must be a 2-digit province, 4-digit city or 6-digit county code",
+            )
         if ly.get("op") not in OPS:
             raise _err(where, f"{f}.op", ly.get("op"), f"应为 {' | '.join(OPS)}", f"must be one of {', '.join(OPS)}")
         for t in ("id", "programme", "zh", "en"):
@@ -292,10 +337,21 @@ def parse(data: Any, where: str) -> Amounts:
                 raise _err(where, f"{f}.{t}", ly.get(t), "必须填写（文字）", "is required (text)")
         variants = ly.get("variants", [])
         if not isinstance(variants, list) or not all(isinstance(v, str) for v in variants):
-            raise _err(where, f"{f}.variants", variants, "应为类别列表，如 [\"died\"]", "must be a list of variant keys, e.g. [\"died\"]")
-        layers.append(Layer(ly["id"], region, ly["programme"], ly["op"], _money(where, f"{f}.value", ly.get("value")), ly["zh"], ly["en"],
-                            _date(where, f"{f}.from", ly["from"]) if ly.get("from") else None,
-                            _date(where, f"{f}.to", ly["to"]) if ly.get("to") else None, tuple(variants)))
+            raise _err(where, f"{f}.variants", variants, '应为类别列表，如 ["died"]', 'must be a list of variant keys, e.g. ["died"]')
+        layers.append(
+            Layer(
+                ly["id"],
+                region,
+                ly["programme"],
+                ly["op"],
+                _money(where, f"{f}.value", ly.get("value")),
+                ly["zh"],
+                ly["en"],
+                _date(where, f"{f}.from", ly["from"]) if ly.get("from") else None,
+                _date(where, f"{f}.to", ly["to"]) if ly.get("to") else None,
+                tuple(variants),
+            )
+        )
     ids = [ly.id for ly in layers]
     if len(ids) != len(set(ids)):
         raise _err(where, "layers.id", sorted({i for i in ids if ids.count(i) > 1}), "层的 id 重复", "layer ids repeat")

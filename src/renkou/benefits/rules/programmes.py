@@ -28,7 +28,12 @@ UNITS = ("year", "month")
 PRORATIONS = ("months", "whole_year")
 ADOPTION_RULES = ("count", "ignore")
 VARIANT_DIMENSIONS = {"child": ("died", "disabled"), "area": ("urban", "rural")}
-VARIANT_TEXT = {"died": ("子女死亡", "child died"), "disabled": ("子女伤残", "child disabled"), "urban": ("城镇", "urban"), "rural": ("农村", "rural")}
+VARIANT_TEXT = {
+    "died": ("子女死亡", "child died"),
+    "disabled": ("子女伤残", "child disabled"),
+    "urban": ("城镇", "urban"),
+    "rural": ("农村", "rural"),
+}
 WHO = ("self", "spouse")
 CHILDREN_KEYS = ("ever", "ever_min", "ever_max", "living", "living_min", "living_max", "sons", "daughters", "died_min")
 
@@ -119,8 +124,10 @@ def rules_file(settings: Settings, name: str) -> Path | None:
         return None
     folder = Path(settings.benefit_rules)
     if not folder.is_dir():
-        raise UserError(f"RENKOU_BENEFIT_RULES 应为一个文件夹，而 {folder} 不存在或不是文件夹",
-                        f"RENKOU_BENEFIT_RULES must name a folder; {folder} does not exist or is not a folder")
+        raise UserError(
+            f"RENKOU_BENEFIT_RULES 应为一个文件夹，而 {folder} 不存在或不是文件夹",
+            f"RENKOU_BENEFIT_RULES must name a folder; {folder} does not exist or is not a folder",
+        )
     f = folder / name
     return f if f.exists() else None
 
@@ -134,7 +141,9 @@ def read_json(path: Path) -> Any:
 
 def _programmes_of(data: Any, where: str) -> dict[str, Any]:
     if not isinstance(data, dict) or not isinstance(data.get("programmes"), dict):
-        raise UserError(f"福利规则文件 {where} 应为含 programmes 对象的 JSON", f"the benefit rules file {where} must be JSON with a 'programmes' object")
+        raise UserError(
+            f"福利规则文件 {where} 应为含 programmes 对象的 JSON", f"the benefit rules file {where} must be JSON with a 'programmes' object"
+        )
     return data["programmes"]
 
 
@@ -179,20 +188,37 @@ def parse(key: str, d: Any) -> Programme:
     if dup:
         raise _bad(key, "conditions.key", ", ".join(dup), "条件代码重复", "condition keys repeat")
     if beneficiary == "each_parent" and not any(c.test == "is_parent" for c in parsed):
-        raise _bad(key, "conditions", "is_parent", "以父母为对象的项目须有 is_parent 条件", "a programme for parents needs an is_parent condition")
+        raise _bad(
+            key, "conditions", "is_parent", "以父母为对象的项目须有 is_parent 条件", "a programme for parents needs an is_parent condition"
+        )
     if "child" in variants and not any(c.test == "only_child_died_or_disabled" for c in parsed):
-        raise _bad(key, "variants", "child", "按子女情况分档须有 only_child_died_or_disabled 条件",
-                   "the 'child' variant needs an only_child_died_or_disabled condition")
+        raise _bad(
+            key,
+            "variants",
+            "child",
+            "按子女情况分档须有 only_child_died_or_disabled 条件",
+            "the 'child' variant needs an only_child_died_or_disabled condition",
+        )
     starts = None
     if d.get("starts") is not None:
         try:
             starts = dt.date.fromisoformat(str(d["starts"]))
         except ValueError:
             raise _bad(key, "starts", d["starts"], "应为 YYYY-MM-DD 日期", "must be a date YYYY-MM-DD") from None
-    return Programme(key=key, zh=_text(key, d, "zh"), short_zh=d.get("short_zh") or d["zh"], en=_text(key, d, "en"),
-                     beneficiary=beneficiary, unit=_choice(key, d, "unit", UNITS), proration=_choice(key, d, "proration", PRORATIONS, "months"),
-                     determination_date=(m, dd), adopted_children=_choice(key, d, "adopted_children", ADOPTION_RULES, "count"),
-                     variants=tuple(variants), conditions=parsed, starts=starts)
+    return Programme(
+        key=key,
+        zh=_text(key, d, "zh"),
+        short_zh=d.get("short_zh") or d["zh"],
+        en=_text(key, d, "en"),
+        beneficiary=beneficiary,
+        unit=_choice(key, d, "unit", UNITS),
+        proration=_choice(key, d, "proration", PRORATIONS, "months"),
+        determination_date=(m, dd),
+        adopted_children=_choice(key, d, "adopted_children", ADOPTION_RULES, "count"),
+        variants=tuple(variants),
+        conditions=parsed,
+        starts=starts,
+    )
 
 
 def _condition(key: str, beneficiary: str, c: Any) -> Condition:
@@ -234,7 +260,7 @@ def _param(key: str, ck: str, name: str, kind: str, v: Any) -> Any:
         return v
     # patterns
     if not isinstance(v, list) or not v or not all(isinstance(p, dict) and p for p in v):
-        raise _bad(key, fld, v, "应为非空的条件组合列表，如 [{\"living\": 1}]", "must be a non-empty list of patterns, e.g. [{\"living\": 1}]")
+        raise _bad(key, fld, v, '应为非空的条件组合列表，如 [{"living": 1}]', 'must be a non-empty list of patterns, e.g. [{"living": 1}]')
     for p in v:
         for k, n in p.items():
             if k not in CHILDREN_KEYS:

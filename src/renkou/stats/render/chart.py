@@ -68,10 +68,10 @@ def pyramid_png(chart: Chart, lang: str = "zh", *, title: str | None = None) -> 
     ax.set_xlabel(L["persons"], fontproperties=fp)
     ax.set_ylabel(L["age_group"], fontproperties=fp)
     ax.set_title(title or L["pyramid_title"], fontproperties=fp_title)
-    ax.text(0.02, 0.98, f"{L['male']} {sum(male):,}", transform=ax.transAxes, ha="left", va="top",
-            color=MALE_COLOUR, fontproperties=fp)
-    ax.text(0.98, 0.98, f"{L['female']} {sum(female):,}", transform=ax.transAxes, ha="right", va="top",
-            color=FEMALE_COLOUR, fontproperties=fp)
+    ax.text(0.02, 0.98, f"{L['male']} {sum(male):,}", transform=ax.transAxes, ha="left", va="top", color=MALE_COLOUR, fontproperties=fp)
+    ax.text(
+        0.98, 0.98, f"{L['female']} {sum(female):,}", transform=ax.transAxes, ha="right", va="top", color=FEMALE_COLOUR, fontproperties=fp
+    )
     buf = io.BytesIO()
     canvas.print_png(buf, metadata={"Software": None})
     return buf.getvalue()

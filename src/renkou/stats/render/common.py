@@ -15,24 +15,41 @@ LANGS = ("zh", "en")
 
 LABELS = {
     "zh": {
-        "unit": "填报单位：{name}（{code}）", "period": "统计期：{period}", "sep": "  ",
-        "prepared": "制表人：{by}  制表日期：{on}", "notes": "注：", "pyramid_sheet": "人口金字塔",
-        "pyramid_title": "人口金字塔", "male": "男", "female": "女", "persons": "人数", "age_group": "年龄组",
-        "total": "合计", "page": "第 {n} 页 / 共 {m} 页",
+        "unit": "填报单位：{name}（{code}）",
+        "period": "统计期：{period}",
+        "sep": "  ",
+        "prepared": "制表人：{by}  制表日期：{on}",
+        "notes": "注：",
+        "pyramid_sheet": "人口金字塔",
+        "pyramid_title": "人口金字塔",
+        "male": "男",
+        "female": "女",
+        "persons": "人数",
+        "age_group": "年龄组",
+        "total": "合计",
+        "page": "第 {n} 页 / 共 {m} 页",
     },
     "en": {
-        "unit": "Reporting unit: {name} ({code})", "period": "Period: {period}", "sep": "  ",
-        "prepared": "Prepared by: {by}  Date: {on}", "notes": "Notes: ", "pyramid_sheet": "Population pyramid",
-        "pyramid_title": "Population pyramid", "male": "Male", "female": "Female", "persons": "Persons",
-        "age_group": "Age group", "total": "Total", "page": "Page {n} of {m}",
+        "unit": "Reporting unit: {name} ({code})",
+        "period": "Period: {period}",
+        "sep": "  ",
+        "prepared": "Prepared by: {by}  Date: {on}",
+        "notes": "Notes: ",
+        "pyramid_sheet": "Population pyramid",
+        "pyramid_title": "Population pyramid",
+        "male": "Male",
+        "female": "Female",
+        "persons": "Persons",
+        "age_group": "Age group",
+        "total": "Total",
+        "page": "Page {n} of {m}",
     },
 }
 
 
 def check_lang(lang: str) -> str:
     if lang not in LANGS:
-        raise UserError(f"不支持的语言：{lang!r}（可用：zh、en）。", f"Unsupported language: {lang!r} (use zh or en).",
-                        code="bad_lang")
+        raise UserError(f"不支持的语言：{lang!r}（可用：zh、en）。", f"Unsupported language: {lang!r} (use zh or en).", code="bad_lang")
     return lang
 
 
@@ -61,7 +78,7 @@ def period_text(table: Table, lang: str) -> str:
 
 
 def info_line(table: Table, lang: str) -> str:
-    """"填报单位：城关镇（330102）  统计期：2026年5月"."""
+    """ "填报单位：城关镇（330102）  统计期：2026年5月"."""
     return unit_text(table, lang) + LABELS[lang]["sep"] + period_text(table, lang)
 
 
@@ -74,7 +91,7 @@ def preparer_line(table: Table, lang: str) -> str:
 
 
 def pyramid_title(table: Table, lang: str) -> str:
-    """"城关镇人口金字塔（2026年末）" / "Population pyramid: 城关镇, end of 2026"."""
+    """ "城关镇人口金字塔（2026年末）" / "Population pyramid: 城关镇, end of 2026"."""
     if lang == "zh":
         return f"{table.unit_name}人口金字塔（{period(table, lang)}）"
     return f"Population pyramid: {table.unit_name}, {period(table, lang)}"
@@ -91,6 +108,7 @@ def note_lines(table: Table, lang: str) -> list[str]:
 
 
 # ---- header -----------------------------------------------------------------------------------------------
+
 
 def column_path(col: Column, lang: str) -> tuple[str, ...]:
     """The column's header path in ``lang``, the unit added to its last label: ("出生率(‰)",)."""
@@ -139,7 +157,7 @@ def header_cells(table: Table, lang: str) -> list[HeaderCell]:
                 i += 1
                 continue
             j = i + 1
-            while j < len(paths) and len(paths[j]) > level + 1 and paths[j][:level + 1] == p[:level + 1]:
+            while j < len(paths) and len(paths[j]) > level + 1 and paths[j][: level + 1] == p[: level + 1]:
                 j += 1
             cells.append(HeaderCell(level, i, 1, j - i, p[level], False))
             i = j
@@ -147,6 +165,7 @@ def header_cells(table: Table, lang: str) -> list[HeaderCell]:
 
 
 # ---- values -----------------------------------------------------------------------------------------------
+
 
 def is_numeric(col: Column) -> bool:
     return col.kind in ("count", "rate")
@@ -209,6 +228,7 @@ def row_cells(table: Table, row) -> list[tuple[Column, Value]]:
 
 
 # ---- widths -----------------------------------------------------------------------------------------------
+
 
 def text_width(s: str) -> int:
     """Display width in Latin character cells: wide and full-width (CJK) characters count double."""

@@ -35,7 +35,10 @@ KNOWN_FONTS: list[tuple[str, str | None]] = [
     ("C:/Windows/Fonts/msyh.ttc", "C:/Windows/Fonts/msyhbd.ttc"),
     ("C:/Windows/Fonts/simhei.ttf", None),
     # CFF outlines (OpenType/CFF collections)
-    ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc"),  # Debian fonts-noto-cjk
+    (
+        "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+        "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc",
+    ),  # Debian fonts-noto-cjk
     ("/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc", "/usr/share/fonts/noto-cjk/NotoSansCJK-Bold.ttc"),  # Arch
     ("/usr/share/fonts/google-noto-cjk/NotoSansCJK-Regular.ttc", "/usr/share/fonts/google-noto-cjk/NotoSansCJK-Bold.ttc"),  # Fedora
     ("/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc", "/usr/share/fonts/opentype/noto/NotoSerifCJK-Bold.ttc"),
@@ -88,8 +91,7 @@ def _face(path: str) -> FontFace:
         with TTFont(path, lazy=True) as f:
             return FontFace(Path(path), 0, family(f))
     except Exception as exc:  # not a font fontTools can read
-        raise UserError(f"无法读取字体文件 {path}：{exc}", f"Cannot read the font file {path}: {exc}",
-                        code="cjk_font_bad") from exc
+        raise UserError(f"无法读取字体文件 {path}：{exc}", f"Cannot read the font file {path}: {exc}", code="cjk_font_bad") from exc
 
 
 def _fontconfig_candidates() -> list[str]:
@@ -98,8 +100,9 @@ def _fontconfig_candidates() -> list[str]:
     if not exe:
         return []
     try:
-        out = subprocess.run([exe, "-f", "%{file}\n", ":lang=zh-cn:outline=true"], capture_output=True, text=True,
-                             timeout=10, check=False).stdout
+        out = subprocess.run(
+            [exe, "-f", "%{file}\n", ":lang=zh-cn:outline=true"], capture_output=True, text=True, timeout=10, check=False
+        ).stdout
     except (OSError, subprocess.SubprocessError):
         return []
     files = sorted({ln.strip() for ln in out.splitlines() if ln.strip().lower().endswith(SUFFIXES)})
@@ -127,8 +130,11 @@ def _find(env_value: str | None) -> CjkFont:
                 code="cjk_font_missing",
             )
         if not env_value.lower().endswith(SUFFIXES):
-            raise UserError(f"{ENV} 须指向 .ttf/.otf/.ttc/.otc 字体文件：{env_value}",
-                            f"{ENV} must name a .ttf/.otf/.ttc/.otc font file: {env_value}", code="cjk_font_bad")
+            raise UserError(
+                f"{ENV} 须指向 .ttf/.otf/.ttc/.otc 字体文件：{env_value}",
+                f"{ENV} must name a .ttf/.otf/.ttc/.otc font file: {env_value}",
+                code="cjk_font_bad",
+            )
         bold = _bold_sibling(env_value)
         return CjkFont(_face(env_value), _face(bold) if bold else None)
     for regular, bold in KNOWN_FONTS:

@@ -94,11 +94,15 @@ def _orientation_and_widths(doc: _Doc, table: Table, lang: str) -> tuple[str, li
     natural = []
     for i, col in enumerate(table.columns):
         doc.use(BODY_PT)
-        value_w = max((doc.get_string_width(c.display_value(col, r.values[i] if i < len(r.values) else None))
-                       for r in table.rows), default=0)
+        value_w = max(
+            (doc.get_string_width(c.display_value(col, r.values[i] if i < len(r.values) else None)) for r in table.rows), default=0
+        )
         doc.use(BODY_PT, bold=True)
-        value_w = max(value_w, *(doc.get_string_width(c.display_value(col, r.values[i] if i < len(r.values) else None))
-                                 for r in table.rows if r.is_total), 0)
+        value_w = max(
+            value_w,
+            *(doc.get_string_width(c.display_value(col, r.values[i] if i < len(r.values) else None)) for r in table.rows if r.is_total),
+            0,
+        )
         label_w = doc.get_string_width(c.column_path(col, lang)[-1])
         natural.append(max(value_w, min(label_w, max(value_w, 14.0)), 8.0) + pad)
     total = sum(natural) or 1.0
@@ -141,7 +145,7 @@ def to_pdf(table: Table, lang: str = "zh") -> bytes:
     heights = [lh + 2 * vpad] * depth
     for hc in sorted(cells, key=lambda h: h.rowspan):
         need = lh * len(wrapped[hc]) + 2 * vpad
-        have = sum(heights[hc.row:hc.row + hc.rowspan])
+        have = sum(heights[hc.row : hc.row + hc.rowspan])
         if need > have:
             heights[hc.row + hc.rowspan - 1] += need - have
     tops = [sum(heights[:r]) for r in range(depth + 1)]
@@ -160,8 +164,10 @@ def to_pdf(table: Table, lang: str = "zh") -> bytes:
     for row in table.rows:
         doc.use(size, bold=row.is_total)
         rcells = c.row_cells(table, row)
-        texts = [doc.wrap(c.display_value(col, v), xs[i + 1] - xs[i] - 2 * doc.c_margin) if col.kind == "text"
-                 else [c.display_value(col, v)] for i, (col, v) in enumerate(rcells)]
+        texts = [
+            doc.wrap(c.display_value(col, v), xs[i + 1] - xs[i] - 2 * doc.c_margin) if col.kind == "text" else [c.display_value(col, v)]
+            for i, (col, v) in enumerate(rcells)
+        ]
         h = max([len(t) for t in texts] + [1]) * lh + 2 * vpad
         if y + h > limit:
             doc.add_page(orientation=orientation)

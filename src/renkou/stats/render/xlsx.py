@@ -78,12 +78,16 @@ def to_xlsx(table: Table, lang: str = "zh") -> bytes:
         cell = ws.cell(FIRST_HEADER_ROW + hc.row, hc.col + 1, hc.text)
         cell.font, cell.alignment, cell.border, cell.fill = _font(bold=True), CENTRE_WRAP, BORDER, HEADER_FILL
         if hc.rowspan > 1 or hc.colspan > 1:
-            ws.merge_cells(start_row=FIRST_HEADER_ROW + hc.row, start_column=hc.col + 1,
-                           end_row=FIRST_HEADER_ROW + hc.row + hc.rowspan - 1, end_column=hc.col + hc.colspan)
-        span_w = sum(widths[hc.col:hc.col + hc.colspan])
+            ws.merge_cells(
+                start_row=FIRST_HEADER_ROW + hc.row,
+                start_column=hc.col + 1,
+                end_row=FIRST_HEADER_ROW + hc.row + hc.rowspan - 1,
+                end_column=hc.col + hc.colspan,
+            )
+        span_w = sum(widths[hc.col : hc.col + hc.colspan])
         need = _lines(hc.text, span_w)
         last = hc.row + hc.rowspan - 1
-        have = sum(header_lines[hc.row:last + 1])
+        have = sum(header_lines[hc.row : last + 1])
         if need > have:
             header_lines[last] += need - have
     for r in range(depth):

@@ -38,8 +38,14 @@ from renkou.web.render import render
 
 router = APIRouter(include_in_schema=False)
 # the family-support benefit cycle's tables (renkou.benefits): applications, steps, decisions, payments
-BENEFIT_TABLES = tuple(m for m in vars(schema).values() if isinstance(m, type) and issubclass(m, schema.Tracked) and m is not schema.Tracked
-                       and getattr(m, "__tablename__", "").startswith(("benefit_", "payment_")))
+BENEFIT_TABLES = tuple(
+    m
+    for m in vars(schema).values()
+    if isinstance(m, type)
+    and issubclass(m, schema.Tracked)
+    and m is not schema.Tracked
+    and getattr(m, "__tablename__", "").startswith(("benefit_", "payment_"))
+)
 CREATED = (Person, Event, Household, OrgUnit, Account, ApiToken, *BENEFIT_TABLES)
 PAGE = 50
 CHANNELS = ("web", "import", "cli", "system")
@@ -93,8 +99,14 @@ def _changeset_where(f: Filters) -> list:
 
 
 def _cs_columns():
-    return (Changeset.id.label("cs"), Changeset.at.label("at"), Changeset.actor.label("actor"), Changeset.channel.label("channel"),
-            Changeset.origin.label("origin"), Changeset.note.label("note"))
+    return (
+        Changeset.id.label("cs"),
+        Changeset.at.label("at"),
+        Changeset.actor.label("actor"),
+        Changeset.channel.label("channel"),
+        Changeset.origin.label("origin"),
+        Changeset.note.label("note"),
+    )
 
 
 def _entries(f: Filters, scope: Scope, people):
@@ -105,12 +117,28 @@ def _entries(f: Filters, scope: Scope, people):
         (AuditEntry.table_name == "household", select(Household.unit_id).where(Household.id == AuditEntry.row_id).scalar_subquery()),
         (AuditEntry.table_name == "org_unit", AuditEntry.row_id),
         (AuditEntry.table_name == "account", select(Account.unit_id).where(Account.id == AuditEntry.row_id).scalar_subquery()),
-        (AuditEntry.table_name == "api_token", select(Account.unit_id).join(ApiToken, ApiToken.account_id == Account.id)
-         .where(ApiToken.id == AuditEntry.row_id).scalar_subquery()),
-        else_=null())
-    q = (select(*_cs_columns(), AuditEntry.action.label("action"), AuditEntry.table_name.label("tbl"), AuditEntry.row_id.label("row_id"),
-                literal_column("1").label("n"), AuditEntry.person_id.label("person_id"), AuditEntry.id.label("entry_id"))
-         .join(Changeset, Changeset.id == AuditEntry.changeset_id).where(*_changeset_where(f)))
+        (
+            AuditEntry.table_name == "api_token",
+            select(Account.unit_id)
+            .join(ApiToken, ApiToken.account_id == Account.id)
+            .where(ApiToken.id == AuditEntry.row_id)
+            .scalar_subquery(),
+        ),
+        else_=null(),
+    )
+    q = (
+        select(
+            *_cs_columns(),
+            AuditEntry.action.label("action"),
+            AuditEntry.table_name.label("tbl"),
+            AuditEntry.row_id.label("row_id"),
+            literal_column("1").label("n"),
+            AuditEntry.person_id.label("person_id"),
+            AuditEntry.id.label("entry_id"),
+        )
+        .join(Changeset, Changeset.id == AuditEntry.changeset_id)
+        .where(*_changeset_where(f))
+    )
     if f.action:
         q = q.where(AuditEntry.action == f.action)
     if f.person is not None:
@@ -124,8 +152,9 @@ def _created(model, f: Filters, scope: Scope, people):
     """The rows one changeset created in one table, counted (events by create/correct/retract)."""
     # constants written into the SQL (no bind parameters), so that GROUP BY repeats the SELECT's expression exactly
     if model is Event:
-        action = case((Event.supersedes_id.is_(None), _sql("create")), (Event.kind == _sql("retraction"), _sql("retract")),
-                      else_=_sql("correct"))
+        action = case(
+            (Event.supersedes_id.is_(None), _sql("create")), (Event.kind == _sql("retraction"), _sql("retract")), else_=_sql("correct")
+        )
         subject, about = Event.person_id, (Event.person_id, Event.partner_id)
         persons_of = (Event.person_id, Event.partner_id, Event.mother_id, Event.father_id)
     else:
@@ -139,9 +168,19 @@ def _created(model, f: Filters, scope: Scope, people):
         return None
     n = func.count()
     person = case((n == 1, func.min(subject)), else_=null()) if subject is not None else null()
-    q = (select(*_cs_columns(), action.label("action"), _sql(model.__tablename__).label("tbl"), func.min(model.id).label("row_id"),
-                n.label("n"), cast(person, Integer).label("person_id"), cast(null(), Integer).label("entry_id"))
-         .join(Changeset, Changeset.id == model.created_cs).where(*_changeset_where(f)))
+    q = (
+        select(
+            *_cs_columns(),
+            action.label("action"),
+            _sql(model.__tablename__).label("tbl"),
+            func.min(model.id).label("row_id"),
+            n.label("n"),
+            cast(person, Integer).label("person_id"),
+            cast(null(), Integer).label("entry_id"),
+        )
+        .join(Changeset, Changeset.id == model.created_cs)
+        .where(*_changeset_where(f))
+    )
     if model is Event and f.action:
         q = q.where(action == f.action)
     if f.person is not None:
@@ -202,7 +241,7 @@ def page(session, f: Filters, scope: Scope, today: dt.date | None = None, *, mem
         u = union_all(*parts).subquery()
         rows += session.execute(select(u).order_by(u.c.cs.desc(), u.c.tbl, u.c.row_id)).all()
     start = (f.page - 1) * PAGE
-    return rows[start:start + PAGE], len(rows) > start + PAGE
+    return rows[start : start + PAGE], len(rows) > start + PAGE
 
 
 def _area_table(session, ids: list[int]):
@@ -215,11 +254,12 @@ def _area_table(session, ids: list[int]):
     conn.exec_driver_sql("DELETE FROM audit_area")
     area = table("audit_area", column("id", BigInteger))
     for i in range(0, len(ids), 50_000):
-        conn.execute(area.insert(), [{"id": p} for p in ids[i:i + 50_000]])
+        conn.execute(area.insert(), [{"id": p} for p in ids[i : i + 50_000]])
     return area
 
 
 # ------------------------------------------------------------------------------------ showing
+
 
 def _masked(key: str, value) -> str:
     if value is None:
@@ -247,15 +287,30 @@ def _details(session, rows, lang: str) -> list[dict]:
                 change = [{"field": (e.after or {}).get("field", ""), "before": "", "after": ""}]
             else:
                 keys = sorted(set(e.before or {}) | set(e.after or {}))
-                change = [{"field": k, "before": _masked(k, (e.before or {}).get(k)), "after": _masked(k, (e.after or {}).get(k))} for k in keys]
+                change = [
+                    {"field": k, "before": _masked(k, (e.before or {}).get(k)), "after": _masked(k, (e.after or {}).get(k))} for k in keys
+                ]
             detail = ""
         elif r.n == 1:
             detail, reason = _describe(single.get((r.tbl, r.row_id)), lang)
         else:
             detail = gettext(lang, "rows created:") + f" {r.n}"
-        out.append({"at": f"{r.at:%Y-%m-%d %H:%M:%S}", "actor": r.actor, "channel": r.channel, "origin": _masked("", r.origin),
-                    "note": _masked("", r.note), "action": r.action, "table": r.tbl, "row": r.row_id if r.n == 1 else None,
-                    "person": r.person_id, "detail": detail, "change": change, "reason": _masked("", reason)})
+        out.append(
+            {
+                "at": f"{r.at:%Y-%m-%d %H:%M:%S}",
+                "actor": r.actor,
+                "channel": r.channel,
+                "origin": _masked("", r.origin),
+                "note": _masked("", r.note),
+                "action": r.action,
+                "table": r.tbl,
+                "row": r.row_id if r.n == 1 else None,
+                "person": r.person_id,
+                "detail": detail,
+                "change": change,
+                "reason": _masked("", reason),
+            }
+        )
     return out
 
 
@@ -281,13 +336,30 @@ def _describe(obj, lang: str) -> tuple[str, str]:
 
 
 def _labels(lang: str) -> dict:
-    return {"channels": {"web": gettext(lang, "Web"), "import": gettext(lang, "Import"), "cli": gettext(lang, "Command line"),
-                         "system": gettext(lang, "System")},
-            "actions": {"create": gettext(lang, "Create"), "update": gettext(lang, "Update"), "reveal": gettext(lang, "Reveal"),
-                        "correct": gettext(lang, "Correct"), "retract": gettext(lang, "Retract")},
-            "tables": {"person": gettext(lang, "Person"), "event": gettext(lang, "Event"), "household": gettext(lang, "Household"),
-                       "org_unit": gettext(lang, "Organisation unit"), "org_version": gettext(lang, "Organisation unit version"),
-                       "account": gettext(lang, "User account"), "api_token": gettext(lang, "API token")}}
+    return {
+        "channels": {
+            "web": gettext(lang, "Web"),
+            "import": gettext(lang, "Import"),
+            "cli": gettext(lang, "Command line"),
+            "system": gettext(lang, "System"),
+        },
+        "actions": {
+            "create": gettext(lang, "Create"),
+            "update": gettext(lang, "Update"),
+            "reveal": gettext(lang, "Reveal"),
+            "correct": gettext(lang, "Correct"),
+            "retract": gettext(lang, "Retract"),
+        },
+        "tables": {
+            "person": gettext(lang, "Person"),
+            "event": gettext(lang, "Event"),
+            "household": gettext(lang, "Household"),
+            "org_unit": gettext(lang, "Organisation unit"),
+            "org_version": gettext(lang, "Organisation unit version"),
+            "account": gettext(lang, "User account"),
+            "api_token": gettext(lang, "API token"),
+        },
+    }
 
 
 @router.get("/audit", response_class=HTMLResponse)
@@ -297,6 +369,18 @@ def audit_page(request: Request, user: Annotated[User, Depends(require(Permissio
     with request.app.state.db.read() as s:
         rows, more = page(s, f, user.scope, members=request.app.state.stats.members)
         shown = _details(s, rows, lg)
-    return render(request, "admin/audit.html", user, status=400 if f.errors else 200, title=gettext(lg, "Audit trail"), rows=shown, f=f,
-                   labels=_labels(lg), channels=CHANNELS, actions=ACTIONS, prev=f.link(f.page - 1) if f.page > 1 else "",
-                   next=f.link(f.page + 1) if more else "", person_link=lambda pid: Filters({"person": str(pid)}, lg).link(1))
+    return render(
+        request,
+        "admin/audit.html",
+        user,
+        status=400 if f.errors else 200,
+        title=gettext(lg, "Audit trail"),
+        rows=shown,
+        f=f,
+        labels=_labels(lg),
+        channels=CHANNELS,
+        actions=ACTIONS,
+        prev=f.link(f.page - 1) if f.page > 1 else "",
+        next=f.link(f.page + 1) if more else "",
+        person_link=lambda pid: Filters({"person": str(pid)}, lg).link(1),
+    )

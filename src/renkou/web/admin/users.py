@@ -55,21 +55,34 @@ def _unit_options(s, user) -> list[dict]:
     root = s.get(OrgUnit, user.account.unit_id)
     if root is None or root.code not in h.by_code:
         return []
-    return [{"code": u.code, "name": u.name, "indent": "\u3000" * d, "level": u.level} for d, u in h.walk(root.code) if u.level in BOUND_LEVELS]
+    return [
+        {"code": u.code, "name": u.name, "indent": "\u3000" * d, "level": u.level} for d, u in h.walk(root.code) if u.level in BOUND_LEVELS
+    ]
 
 
 def _rows(s, lang: str) -> list[dict]:
     h = Hierarchy.as_of(s, dt.date.today())
     now = utcnow()
-    tokens = dict(s.execute(select(ApiToken.account_id, func.count()).where(ApiToken.revoked_at.is_(None)).group_by(ApiToken.account_id)).all())
+    tokens = dict(
+        s.execute(select(ApiToken.account_id, func.count()).where(ApiToken.revoked_at.is_(None)).group_by(ApiToken.account_id)).all()
+    )
     rows = []
     for acc, code in s.execute(select(Account, OrgUnit.code).join(OrgUnit, OrgUnit.id == Account.unit_id).order_by(Account.username)):
         info = ROLES[Role(acc.role)]
         unit = h.units.get(acc.unit_id)
-        rows.append({"username": acc.username, "name": acc.display_name, "role": info.en if lang == "en" else info.zh,
-                     "unit": f"{unit.name if unit else ''} ({code})", "active": acc.active,
-                     "locked": acc.locked_until is not None and acc.locked_until > now, "totp": bool(acc.totp_secret),
-                     "tokens": tokens.get(acc.id, 0), "needs_totp": info.needs_totp})
+        rows.append(
+            {
+                "username": acc.username,
+                "name": acc.display_name,
+                "role": info.en if lang == "en" else info.zh,
+                "unit": f"{unit.name if unit else ''} ({code})",
+                "active": acc.active,
+                "locked": acc.locked_until is not None and acc.locked_until > now,
+                "totp": bool(acc.totp_secret),
+                "tokens": tokens.get(acc.id, 0),
+                "needs_totp": info.needs_totp,
+            }
+        )
     return rows
 
 
@@ -82,16 +95,33 @@ def _errors(problems, lang: str) -> dict[str, list[str]]:
 
 
 def _policy(lang: str) -> str:
-    return gettext(lang, "At least {n} characters, mixing three of: lower case, upper case, digits, symbols; not a well-known "
-                         "password; not containing the user name.").format(n=passwords.MIN_LENGTH)
+    return gettext(
+        lang,
+        "At least {n} characters, mixing three of: lower case, upper case, digits, symbols; not a well-known "
+        "password; not containing the user name.",
+    ).format(n=passwords.MIN_LENGTH)
 
 
-def _list(request: Request, user, *, status: int = 200, values: dict | None = None, errors: dict | None = None, note: str = "") -> HTMLResponse:
+def _list(
+    request: Request, user, *, status: int = 200, values: dict | None = None, errors: dict | None = None, note: str = ""
+) -> HTMLResponse:
     lg = language_of(request)
     with request.app.state.db.read() as s:
         rows, units = _rows(s, lg), _unit_options(s, user)
-    return render(request, "admin/users.html", user, status=status, title=gettext(lg, "User accounts"), rows=rows, units=units,
-                   roles=_role_options(lg), v=values or {}, errors=errors or {}, policy=_policy(lg), note=note)
+    return render(
+        request,
+        "admin/users.html",
+        user,
+        status=status,
+        title=gettext(lg, "User accounts"),
+        rows=rows,
+        units=units,
+        roles=_role_options(lg),
+        v=values or {},
+        errors=errors or {},
+        policy=_policy(lg),
+        note=note,
+    )
 
 
 @router.get("/users", response_class=HTMLResponse)
@@ -114,8 +144,9 @@ async def create(request: Request, user: Annotated[User, Depends(require(Permiss
         with request.app.state.db.write(_actor(request, user), note=f"account {v['username'][:32]} created") as s:
             if v["unit"] not in {u["code"] for u in _unit_options(s, user)}:
                 raise ValidationFailed([_unit_problem(v["unit"])])
-            acc = accounts.create_account(s, username=v["username"], display_name=v["display_name"], role=v["role"],
-                                          unit_code=v["unit"], password=v["password"])
+            acc = accounts.create_account(
+                s, username=v["username"], display_name=v["display_name"], role=v["role"], unit_code=v["unit"], password=v["password"]
+            )
             name = acc.username
     except ValidationFailed as exc:
         v["password"] = v["password2"] = ""  # never sent back
@@ -129,17 +160,29 @@ def _unit_problem(code: str):
 
 # ------------------------------------------------------------------------------------ one account
 
+
 def _done_message(lang: str, done: str, n: str) -> str:
-    messages = {"unlocked": gettext(lang, "The account is unlocked."),
-                "deactivated": gettext(lang, "The account is deactivated; it can no longer sign in."),
-                "reactivated": gettext(lang, "The account is active again."),
-                "revoked": gettext(lang, "API tokens revoked:") + (f" {db_id(n)}" if db_id(n) is not None else ""),
-                "password": gettext(lang, "The password is set.")}
+    messages = {
+        "unlocked": gettext(lang, "The account is unlocked."),
+        "deactivated": gettext(lang, "The account is deactivated; it can no longer sign in."),
+        "reactivated": gettext(lang, "The account is active again."),
+        "revoked": gettext(lang, "API tokens revoked:") + (f" {db_id(n)}" if db_id(n) is not None else ""),
+        "password": gettext(lang, "The password is set."),
+    }
     return messages.get(done, "")
 
 
-def _account_page(request: Request, user, username: str, *, status: int = 200, errors: dict | None = None, note: str = "",
-                  new_password: str = "", mode: str = "generate") -> HTMLResponse:
+def _account_page(
+    request: Request,
+    user,
+    username: str,
+    *,
+    status: int = 200,
+    errors: dict | None = None,
+    note: str = "",
+    new_password: str = "",
+    mode: str = "generate",
+) -> HTMLResponse:
     lg = language_of(request)
     with request.app.state.db.read() as s:
         try:
@@ -147,11 +190,25 @@ def _account_page(request: Request, user, username: str, *, status: int = 200, e
         except NotFound:
             return _not_found(request, user)
         row = next(r for r in _rows(s, lg) if r["username"] == acc.username)
-        tokens = [{"name": t.name, "revoked": t.revoked_at is not None}
-                  for t in s.scalars(select(ApiToken).where(ApiToken.account_id == acc.id).order_by(ApiToken.id))]
-    return render(request, "admin/users_account.html", user, status=status, title=f"{gettext(lg, 'User account')} {acc.username}", acc=row,
-                   tokens=tokens, errors=errors or {}, note=note, new_password=new_password, policy=_policy(lg), mode=mode,
-                   is_self=acc.id == user.account.id)
+        tokens = [
+            {"name": t.name, "revoked": t.revoked_at is not None}
+            for t in s.scalars(select(ApiToken).where(ApiToken.account_id == acc.id).order_by(ApiToken.id))
+        ]
+    return render(
+        request,
+        "admin/users_account.html",
+        user,
+        status=status,
+        title=f"{gettext(lg, 'User account')} {acc.username}",
+        acc=row,
+        tokens=tokens,
+        errors=errors or {},
+        note=note,
+        new_password=new_password,
+        policy=_policy(lg),
+        mode=mode,
+        is_self=acc.id == user.account.id,
+    )
 
 
 def _not_found(request: Request, user) -> HTMLResponse:
@@ -168,8 +225,10 @@ def _generate(username: str) -> str:
     alphabet = string.ascii_letters + string.digits + "-_.!@#%+="
     while True:
         pw = "".join(secrets.choice(alphabet) for _ in range(16))
-        if not passwords.check(pw, username=username) and sum(any(c in k for c in pw) for k in
-                                                               (string.ascii_lowercase, string.ascii_uppercase, string.digits)) == 3:
+        if (
+            not passwords.check(pw, username=username)
+            and sum(any(c in k for c in pw) for k in (string.ascii_lowercase, string.ascii_uppercase, string.digits)) == 3
+        ):
             return pw
 
 
@@ -197,16 +256,21 @@ async def reset_password(request: Request, user: Annotated[User, Depends(require
     reason = str(form.get("reason", "")).strip() or DEFAULT_RESET_REASON
     new = _generate(username) if mode == "generate" else str(form.get("password", ""))
     if mode == "set" and new != str(form.get("password2", "")):
-        return _account_page(request, user, username, status=400, mode=mode, errors={"password2": [gettext(lg, "The two passwords differ.")]})
+        return _account_page(
+            request, user, username, status=400, mode=mode, errors={"password2": [gettext(lg, "The two passwords differ.")]}
+        )
     try:
-        out = _change(request, user, username, f"password of {username} reset", lambda s, a: accounts.set_password(s, a, new), reason=reason)
+        out = _change(
+            request, user, username, f"password of {username} reset", lambda s, a: accounts.set_password(s, a, new), reason=reason
+        )
     except ValidationFailed as exc:
         return _account_page(request, user, username, status=400, mode=mode, errors=_errors(exc.problems, lg))
     if out is not None:
         return out
     if mode == "generate":  # shown this once, in this answer only (no redirect: it is not kept anywhere)
-        return _account_page(request, user, username, new_password=new,
-                             note=gettext(lg, "New password set. Give it to the user now: it is not shown again."))
+        return _account_page(
+            request, user, username, new_password=new, note=gettext(lg, "New password set. Give it to the user now: it is not shown again.")
+        )
     return RedirectResponse(f"/users/{username}?done=password", status_code=303)
 
 
@@ -223,10 +287,13 @@ async def set_active(request: Request, user: Annotated[User, Depends(require(Per
     active = form.get("active") == "1"
     reason = str(form.get("reason", "")).strip()
     if not active and not reason:
-        return _account_page(request, user, username, status=400,
-                             errors={"reason": [gettext(lg, "Give the reason; it is written to the audit trail.")]})
+        return _account_page(
+            request, user, username, status=400, errors={"reason": [gettext(lg, "Give the reason; it is written to the audit trail.")]}
+        )
     if not active and username == user.account.username:
-        return _account_page(request, user, username, status=400, errors={"reason": [gettext(lg, "You cannot deactivate your own account.")]})
+        return _account_page(
+            request, user, username, status=400, errors={"reason": [gettext(lg, "You cannot deactivate your own account.")]}
+        )
     what = "reactivated" if active else "deactivated"
     out = _change(request, user, username, f"account {username} {what}", lambda s, a: accounts.set_active(s, a, active), reason=reason)
     return out or RedirectResponse(f"/users/{username}?done={what}", status_code=303)

@@ -67,6 +67,7 @@ def yuan(amount: Decimal | int | float | None) -> str:
 
 # ---------------------------------------------------------------------------------------- acting
 
+
 @dataclass
 class Refusal:
     """A service's refusal as a page shows it: the status, the message, and each problem of a
@@ -88,8 +89,10 @@ def refusal(exc: UserError, lang: str) -> Refusal:
     status = 404 if isinstance(exc, NotFound) or exc.code == "not_found" else 403 if exc.code == "forbidden" else 400
     probs = []
     if isinstance(exc, ValidationFailed):
-        probs = [{"field": p.field, "value": p.value, "rule": p.rule, "row": p.row, "message": p.en if lang == "en" else p.zh}
-                 for p in exc.problems]
+        probs = [
+            {"field": p.field, "value": p.value, "rule": p.rule, "row": p.row, "message": p.en if lang == "en" else p.zh}
+            for p in exc.problems
+        ]
     return Refusal(status, exc.en if lang == "en" else exc.zh, probs)
 
 
@@ -119,9 +122,22 @@ def page(request: Request, name: str, user, status: int = 200, **ctx) -> HTMLRes
     (zh, en) chooser ``L`` and today's date for date fields."""
     lg = language_of(request)
     done = request.query_params.get("done", "")
-    return render(request, name, user, status=status, **{"L": lambda pair: pick(pair, lg), "yuan": yuan, "today": dt.date.today().isoformat(),
-                                                          "done": DONE.get(done, ("", ""))[lg == "en"], "error": None, "errors": {},
-                                                          "v": {}, **ctx})
+    return render(
+        request,
+        name,
+        user,
+        status=status,
+        **{
+            "L": lambda pair: pick(pair, lg),
+            "yuan": yuan,
+            "today": dt.date.today().isoformat(),
+            "done": DONE.get(done, ("", ""))[lg == "en"],
+            "error": None,
+            "errors": {},
+            "v": {},
+            **ctx,
+        },
+    )
 
 
 def refused(request: Request, user, r: Refusal) -> HTMLResponse:
@@ -159,14 +175,17 @@ DONE = {
     "cleared": ("核查发现已解除。", "The finding is cleared."),
     "voided": ("款项已作废。", "The line is voided."),
     "released": ("批次已放行。", "The batch is released."),
-    "held": ("没有放行：每笔款项都被核查拦截。核查发现已记录，请解除或作废后再放行。",
-             "Nothing was released: every line is blocked. The findings are recorded; clear or void them, then release."),
+    "held": (
+        "没有放行：每笔款项都被核查拦截。核查发现已记录，请解除或作废后再放行。",
+        "Nothing was released: every line is blocked. The findings are recorded; clear or void them, then release.",
+    ),
     "result": ("银行回盘已导入。", "The bank's result is imported."),
     "coverage": ("覆盖记录已保存。", "The coverage record is saved."),
 }
 
 
 # ---------------------------------------------------------------------------------------- values
+
 
 async def posted(request: Request) -> FormData:
     """The submitted form, as a dependency (``form: Posted``): the route itself can then be a plain
@@ -235,6 +254,8 @@ def attachment(data: bytes, fmt: str, name: str, fallback: str) -> Response:
     """A download with a UTF-8 file name and an ASCII fallback (RFC 6266 / 5987)."""
     safe = re.sub(r'[\\/:*?"<>|\s]+', "_", name) + "." + fmt
     plain = re.sub(r"[^A-Za-z0-9._-]+", "_", fallback) + "." + fmt
-    return Response(data, media_type=MEDIA.get(fmt, "application/octet-stream"),
-                    headers={"content-disposition": f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(safe)}",
-                             "cache-control": "no-store"})
+    return Response(
+        data,
+        media_type=MEDIA.get(fmt, "application/octet-stream"),
+        headers={"content-disposition": f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(safe)}", "cache-control": "no-store"},
+    )

@@ -60,16 +60,27 @@ def _is_year(raw: str) -> bool:
     """A year as the pages take it: four digits."""
     return len(raw) == 4 and raw.isascii() and raw.isdigit()
 
+
 @router.get("/benefits", response_class=HTMLResponse)
-def applications(request: Request, user: Annotated[User, Depends(require(Permission.BENEFIT_READ))], programme: str = "", year: str = "", status: str = ""):
+def applications(
+    request: Request,
+    user: Annotated[User, Depends(require(Permission.BENEFIT_READ))],
+    programme: str = "",
+    year: str = "",
+    status: str = "",
+):
     lg = language_of(request)
     progs = common.programmes(request)
-    f = {"programme": programme if programme in progs else "", "year": year if _is_year(year) else "",
-         "status": status if status in application_workflow.STATUSES else ""}
+    f = {
+        "programme": programme if programme in progs else "",
+        "year": year if _is_year(year) else "",
+        "status": status if status in application_workflow.STATUSES else "",
+    }
 
     def rows(s, off):
-        apps = cycle.list_applications(s, off, programme=f["programme"] or None, year=int(f["year"]) if f["year"] else None,
-                                       status=f["status"] or None)
+        apps = cycle.list_applications(
+            s, off, programme=f["programme"] or None, year=int(f["year"]) if f["year"] else None, status=f["status"] or None
+        )
         names = _unit_names(s)
         counts: dict[str, int] = {}
         for a in apps:
@@ -77,23 +88,52 @@ def applications(request: Request, user: Annotated[User, Depends(require(Permiss
         total = len(apps)
         apps = apps[-SHOWN:]
         people = {p.id: p for p in s.scalars(select(Person).where(Person.id.in_({a.person_id for a in apps})))} if apps else {}
-        return [{"n": a.id, "programme": common.programme_name(request, a.programme, lg), "year": a.year, "who": _who(people.get(a.person_id)),
-                 "village": names.get(a.unit_id, ""), "applied_on": a.applied_on.isoformat(), "status": a.status,
-                 "status_label": common.pick(application_workflow.STATUSES[a.status], lg)} for a in reversed(apps)], counts, total
+        return (
+            [
+                {
+                    "n": a.id,
+                    "programme": common.programme_name(request, a.programme, lg),
+                    "year": a.year,
+                    "who": _who(people.get(a.person_id)),
+                    "village": names.get(a.unit_id, ""),
+                    "applied_on": a.applied_on.isoformat(),
+                    "status": a.status,
+                    "status_label": common.pick(application_workflow.STATUSES[a.status], lg),
+                }
+                for a in reversed(apps)
+            ],
+            counts,
+            total,
+        )
 
     got, r = common.read(request, user, rows)
     if r is not None:
         return common.refused(request, user, r)
     found, counts, total = got
-    return common.page(request, "benefits/applications.html", user, title=gettext(lg, "Family-support applications"), rows=found, f=f, total=total,
-                       programmes=[(k, common.programme_name(request, k, lg)) for k in progs],
-                       statuses=[(k, common.pick(v, lg), counts.get(k, 0)) for k, v in application_workflow.STATUSES.items()])
+    return common.page(
+        request,
+        "benefits/applications.html",
+        user,
+        title=gettext(lg, "Family-support applications"),
+        rows=found,
+        f=f,
+        total=total,
+        programmes=[(k, common.programme_name(request, k, lg)) for k in progs],
+        statuses=[(k, common.pick(v, lg), counts.get(k, 0)) for k, v in application_workflow.STATUSES.items()],
+    )
 
 
 # ------------------------------------------------------------------------------------------- candidates
 
+
 @router.get("/benefits/candidates", response_class=HTMLResponse)
-def candidates(request: Request, user: Annotated[User, Depends(require(Permission.BENEFIT_READ))], programme: str = "reward", year: str = "", org: str = ""):
+def candidates(
+    request: Request,
+    user: Annotated[User, Depends(require(Permission.BENEFIT_READ))],
+    programme: str = "reward",
+    year: str = "",
+    org: str = "",
+):
     """Who newly qualifies for a programme in a year under a unit of the area (the eligibility
     service's candidates, as `renkou benefits candidates`), each condition with its status and the
     record it was decided from; those without an application link to the form, the person chosen."""
@@ -110,23 +150,66 @@ def candidates(request: Request, user: Annotated[User, Depends(require(Permissio
     try:
         found = eligibility.candidates(f["programme"], int(f["year"]), f["org"], scope=off.scope)
     except UserError as exc:
-        return common.page(request, "benefits/candidates.html", user, status=404 if isinstance(exc, NotFound) else 400, title=title, f=f,
-                           rows=[], total=0, error=common.refusal(exc, lg), programmes=[(k, common.programme_name(request, k, lg)) for k in progs])
+        return common.page(
+            request,
+            "benefits/candidates.html",
+            user,
+            status=404 if isinstance(exc, NotFound) else 400,
+            title=title,
+            f=f,
+            rows=[],
+            total=0,
+            error=common.refusal(exc, lg),
+            programmes=[(k, common.programme_name(request, k, lg)) for k in progs],
+        )
     total = len(found)
     found = found[:SHOWN]
     with request.app.state.db.read() as s:
-        applied = dict(s.execute(select(BenefitApplication.person_id, BenefitApplication.id).where(
-            BenefitApplication.programme == f["programme"], BenefitApplication.year == int(f["year"]), BenefitApplication.status != "rejected",
-            BenefitApplication.person_id.in_([d.person_id for d in found] or [-1]))).all())
-    rows = [{"pid": d.person_id, "name": d.name or "", "id": d.id_masked or "", "village": d.unit_name or "",
-             "eligible": d.eligible, "application": applied.get(d.person_id),
-             "conditions": [{"label": c.en if lg == "en" else c.zh, "status": c.status, "status_label": common.pick(STATUS_TEXT[c.status], lg),
-                             "value": c.value, "records": "; ".join(r.text() for r in c.records)} for c in d.conditions]} for d in found]
-    return common.page(request, "benefits/candidates.html", user, title=title, f=f, rows=rows, total=total,
-                       programmes=[(k, common.programme_name(request, k, lg)) for k in progs])
+        applied = dict(
+            s.execute(
+                select(BenefitApplication.person_id, BenefitApplication.id).where(
+                    BenefitApplication.programme == f["programme"],
+                    BenefitApplication.year == int(f["year"]),
+                    BenefitApplication.status != "rejected",
+                    BenefitApplication.person_id.in_([d.person_id for d in found] or [-1]),
+                )
+            ).all()
+        )
+    rows = [
+        {
+            "pid": d.person_id,
+            "name": d.name or "",
+            "id": d.id_masked or "",
+            "village": d.unit_name or "",
+            "eligible": d.eligible,
+            "application": applied.get(d.person_id),
+            "conditions": [
+                {
+                    "label": c.en if lg == "en" else c.zh,
+                    "status": c.status,
+                    "status_label": common.pick(STATUS_TEXT[c.status], lg),
+                    "value": c.value,
+                    "records": "; ".join(r.text() for r in c.records),
+                }
+                for c in d.conditions
+            ],
+        }
+        for d in found
+    ]
+    return common.page(
+        request,
+        "benefits/candidates.html",
+        user,
+        title=title,
+        f=f,
+        rows=rows,
+        total=total,
+        programmes=[(k, common.programme_name(request, k, lg)) for k in progs],
+    )
 
 
 # ------------------------------------------------------------------------------------------- entering
+
 
 def _chosen(request: Request, user, pid: str) -> dict | None:
     """The person a candidates list handed to the form (by internal number), if in the area."""
@@ -140,20 +223,38 @@ def _chosen(request: Request, user, pid: str) -> dict | None:
 def _apply_page(request: Request, user, *, status: int = 200, v: dict | None = None, error=None):
     lg = language_of(request)
     progs = common.programmes(request)
-    facts = [{"key": c.key, "label": c.en if lg == "en" else c.zh, "programmes": [k for k, p in progs.items() if c in p.attestations]}
-             for c in dict.fromkeys(c for p in progs.values() for c in p.attestations)]
+    facts = [
+        {"key": c.key, "label": c.en if lg == "en" else c.zh, "programmes": [k for k, p in progs.items() if c in p.attestations]}
+        for c in dict.fromkeys(c for p in progs.values() for c in p.attestations)
+    ]
     this_year = dt.date.today().year
     v = v or {"year": str(this_year), "applied_on": dt.date.today().isoformat()}
-    return common.page(request, "benefits/apply.html", user, status=status, title=gettext(lg, "New application"), v=v, error=error,
-                       chosen=_chosen(request, user, v.get("pid", "")),
-                       errors=error.by_field if error else {}, facts=facts, attested=set(v.get("attested", ())),
-                       programmes=[(k, common.programme_name(request, k, lg)) for k in progs])
+    return common.page(
+        request,
+        "benefits/apply.html",
+        user,
+        status=status,
+        title=gettext(lg, "New application"),
+        v=v,
+        error=error,
+        chosen=_chosen(request, user, v.get("pid", "")),
+        errors=error.by_field if error else {},
+        facts=facts,
+        attested=set(v.get("attested", ())),
+        programmes=[(k, common.programme_name(request, k, lg)) for k in progs],
+    )
 
 
 @router.get("/benefits/apply", response_class=HTMLResponse)
-def apply_form(request: Request, user: Annotated[User, Depends(require(Permission.BENEFIT_APPLY))], programme: str = "", year: str = "", pid: str = ""):
-    v = {"year": year if _is_year(year) else str(dt.date.today().year), "applied_on": dt.date.today().isoformat(), "programme": programme,
-         "pid": pid if db_id(pid) is not None else ""}
+def apply_form(
+    request: Request, user: Annotated[User, Depends(require(Permission.BENEFIT_APPLY))], programme: str = "", year: str = "", pid: str = ""
+):
+    v = {
+        "year": year if _is_year(year) else str(dt.date.today().year),
+        "applied_on": dt.date.today().isoformat(),
+        "programme": programme,
+        "pid": pid if db_id(pid) is not None else "",
+    }
     return _apply_page(request, user, v=v)
 
 
@@ -188,13 +289,35 @@ def apply(request: Request, user: Annotated[User, Depends(require(Permission.BEN
         person, payee = who("person"), who("payee")
         progs = common.programmes(request)
         if probs:  # every problem at once: the form's own, then the service's about the other fields
-            _, more = cycle.check_application(s, off, progs, programme=v["programme"], person=person, year=year, applied_on=on,
-                                              account_no=v["account_no"], payee=payee, attested={k: on for k in attested},
-                                              today=dt.date.today(), bank=v["bank"])
+            _, more = cycle.check_application(
+                s,
+                off,
+                progs,
+                programme=v["programme"],
+                person=person,
+                year=year,
+                applied_on=on,
+                account_no=v["account_no"],
+                payee=payee,
+                attested={k: on for k in attested},
+                today=dt.date.today(),
+                bank=v["bank"],
+            )
             seen = {p.field for p in probs}
             raise ValidationFailed(probs + [p for p in more if p.field not in seen])
-        return cycle.apply(s, off, progs, programme=v["programme"], person=person, year=year, applied_on=on,
-                           account_no=v["account_no"], bank=v["bank"], payee=payee, attested={k: on for k in attested})
+        return cycle.apply(
+            s,
+            off,
+            progs,
+            programme=v["programme"],
+            person=person,
+            year=year,
+            applied_on=on,
+            account_no=v["account_no"],
+            bank=v["bank"],
+            payee=payee,
+            attested={k: on for k in attested},
+        )
 
     app, r = common.act(request, user, enter)
     if r is not None:
@@ -203,6 +326,7 @@ def apply(request: Request, user: Annotated[User, Depends(require(Permission.BEN
 
 
 # ------------------------------------------------------------------------------------------- importing
+
 
 @router.get("/benefits/import", response_class=HTMLResponse)
 def import_form(request: Request, user: Annotated[User, Depends(require(Permission.BENEFIT_APPLY))]):
@@ -243,6 +367,7 @@ def import_(request: Request, user: Annotated[User, Depends(require(Permission.B
 
 # ------------------------------------------------------------------------------------------- one application
 
+
 def _application(request: Request, user, number: int, *, status: int = 200, error=None, v: dict | None = None):
     lg = language_of(request)
     eligibility = common.eligibility(request)
@@ -260,19 +385,46 @@ def _application(request: Request, user, number: int, *, status: int = 200, erro
             vd = verdict.for_year(eligibility, a.programme, a.person_id, a.year, a.attested, f"#{a.id}")
             check = {"eligible": vd.eligible, "text": vd.en if lg == "en" else vd.zh}
         return {
-            "n": a.id, "programme": common.programme_name(request, a.programme, lg), "programme_key": a.programme, "year": a.year,
-            "status": a.status, "status_label": common.pick(application_workflow.STATUSES[a.status], lg),
-            "who": _who(s.get(Person, a.person_id)), "payee": _who(s.get(Person, a.payee_id)) if a.payee_id != a.person_id else None,
-            "village": village, "applied_on": a.applied_on.isoformat(), "account": cycle.mask_account(a.account_no),
-            "bank": a.bank, "attested": [(common.pick(names.get(k, (k, k)), lg), when) for k, when in a.attested.items()],
-            "posting": {"n": posting.id, "starts_on": posting.starts_on.isoformat(), "closed_on": posting.closed_on.isoformat() if posting.closed_on else ""}
-            if posting else None,
-            "steps": [{"label": common.pick(cycle.STEPS[st.step], lg), "on": st.done_on.isoformat(), "by": st.account, "note": st.note}
-                      for st in cycle.steps(s, a)],
-            "objections": [{"n": o.id, "raised_on": o.raised_on.isoformat(), "objector": o.objector, "content": o.content, "by": o.recorded_by,
-                            "outcome": common.pick(objections.OUTCOMES[o.outcome], lg) if o.outcome else "", "resolution": o.resolution or "",
-                            "resolved_on": o.resolved_on.isoformat() if o.resolved_on else "", "open": o.outcome is None} for o in objs],
-            "due": cycle.DUE.get(a.status, (None,))[0], "check": check,
+            "n": a.id,
+            "programme": common.programme_name(request, a.programme, lg),
+            "programme_key": a.programme,
+            "year": a.year,
+            "status": a.status,
+            "status_label": common.pick(application_workflow.STATUSES[a.status], lg),
+            "who": _who(s.get(Person, a.person_id)),
+            "payee": _who(s.get(Person, a.payee_id)) if a.payee_id != a.person_id else None,
+            "village": village,
+            "applied_on": a.applied_on.isoformat(),
+            "account": cycle.mask_account(a.account_no),
+            "bank": a.bank,
+            "attested": [(common.pick(names.get(k, (k, k)), lg), when) for k, when in a.attested.items()],
+            "posting": {
+                "n": posting.id,
+                "starts_on": posting.starts_on.isoformat(),
+                "closed_on": posting.closed_on.isoformat() if posting.closed_on else "",
+            }
+            if posting
+            else None,
+            "steps": [
+                {"label": common.pick(cycle.STEPS[st.step], lg), "on": st.done_on.isoformat(), "by": st.account, "note": st.note}
+                for st in cycle.steps(s, a)
+            ],
+            "objections": [
+                {
+                    "n": o.id,
+                    "raised_on": o.raised_on.isoformat(),
+                    "objector": o.objector,
+                    "content": o.content,
+                    "by": o.recorded_by,
+                    "outcome": common.pick(objections.OUTCOMES[o.outcome], lg) if o.outcome else "",
+                    "resolution": o.resolution or "",
+                    "resolved_on": o.resolved_on.isoformat() if o.resolved_on else "",
+                    "open": o.outcome is None,
+                }
+                for o in objs
+            ],
+            "due": cycle.DUE.get(a.status, (None,))[0],
+            "check": check,
         }
 
     a, r = common.read(request, user, view)
@@ -290,8 +442,19 @@ def _application(request: Request, user, number: int, *, status: int = 200, erro
     }
     due_label = common.pick(cycle.DUE[a["status"]][1:], lg) if a["status"] in cycle.DUE else ""
     label = gettext(lg, "Application")
-    return common.page(request, "benefits/application.html", user, status=status, title=f"{label} {a['n']}", a=a,
-                       forms=forms, due_label=due_label, error=error, errors=error.by_field if error else {}, v=v or {})
+    return common.page(
+        request,
+        "benefits/application.html",
+        user,
+        status=status,
+        title=f"{label} {a['n']}",
+        a=a,
+        forms=forms,
+        due_label=due_label,
+        error=error,
+        errors=error.by_field if error else {},
+        v=v or {},
+    )
 
 
 @router.get("/benefits/applications/{number}", response_class=HTMLResponse)
@@ -312,11 +475,19 @@ def _step(request: Request, user: User, form, number: int, step: str):
     approve = v["decision"] == "approve"
     if step == "confirm":
         eligibility = common.eligibility(request)
-        _, r = common.act(request, user, lambda s, off: cycle.confirm(s, off, eligibility, number, on=on, approve=approve, note=v["note"]),
-                          reason=v["note"] if not approve else "")
+        _, r = common.act(
+            request,
+            user,
+            lambda s, off: cycle.confirm(s, off, eligibility, number, on=on, approve=approve, note=v["note"]),
+            reason=v["note"] if not approve else "",
+        )
     else:
-        _, r = common.act(request, user, lambda s, off: getattr(cycle, step)(s, off, number, on=on, approve=approve, note=v["note"]),
-                          reason=v["note"] if not approve else "")
+        _, r = common.act(
+            request,
+            user,
+            lambda s, off: getattr(cycle, step)(s, off, number, on=on, approve=approve, note=v["note"]),
+            reason=v["note"] if not approve else "",
+        )
     if r is not None:
         if r.status == 404:
             return common.refused(request, user, r)
@@ -347,8 +518,9 @@ def raise_objection(request: Request, user: Annotated[User, Depends(require(Perm
     on = common.day(v["date"], "date", probs)
     if probs:
         return _application(request, user, number, status=400, error=common.problems_refusal(probs, lg), v=v)
-    _, r = common.act(request, user, lambda s, off: objections.raise_objection(s, off, number, raised_on=on, content=v["content"],
-                                                                              objector=v["objector"]))
+    _, r = common.act(
+        request, user, lambda s, off: objections.raise_objection(s, off, number, raised_on=on, content=v["content"], objector=v["objector"])
+    )
     if r is not None:
         return common.refused(request, user, r) if r.status == 404 else _application(request, user, number, status=r.status, error=r, v=v)
     return common.back(f"/benefits/applications/{number}", "objection")
@@ -364,8 +536,12 @@ def resolve(request: Request, user: Annotated[User, Depends(require(Permission.B
     if probs:
         r = common.problems_refusal(probs, lg)
     else:
-        o, r = common.act(request, user, lambda s, off: objections.resolve(s, off, number, outcome=v["outcome"], resolution=v["resolution"], on=on),
-                          reason=v["resolution"])
+        o, r = common.act(
+            request,
+            user,
+            lambda s, off: objections.resolve(s, off, number, outcome=v["outcome"], resolution=v["resolution"], on=on),
+            reason=v["resolution"],
+        )
         if r is None:
             return common.back(f"/benefits/applications/{o.application_id}", "resolved")
     if r.status == 404 or app_no is None:

@@ -55,10 +55,21 @@ def _names(s, person_ids) -> dict[int, str]:
 
 
 def _row(e, rec, names: dict[int, str]) -> dict:
-    return {"id": e.id, "programme": rec.programme, "recipient": rec.id, "name": names.get(rec.person_id, ""), "cause": e.cause,
-            "effective_on": e.effective_on.isoformat(), "detail": e.detail, "status": e.status, "notice": e.notice or "",
-            "proposed_on": e.proposed_on.isoformat(), "decided_on": e.decided_on.isoformat() if e.decided_on else "",
-            "decided_by": e.decided_by or "", "reason": e.reason}
+    return {
+        "id": e.id,
+        "programme": rec.programme,
+        "recipient": rec.id,
+        "name": names.get(rec.person_id, ""),
+        "cause": e.cause,
+        "effective_on": e.effective_on.isoformat(),
+        "detail": e.detail,
+        "status": e.status,
+        "notice": e.notice or "",
+        "proposed_on": e.proposed_on.isoformat(),
+        "decided_on": e.decided_on.isoformat() if e.decided_on else "",
+        "decided_by": e.decided_by or "",
+        "reason": e.reason,
+    }
 
 
 def _list(request: Request, user, *, status: int = 200, error: Refusal | None = None, form: dict | None = None) -> HTMLResponse:
@@ -81,12 +92,27 @@ def _list(request: Request, user, *, status: int = 200, error: Refusal | None = 
         error, status = refusal, refusal.status
     off = officer(request, user)
     new = request.query_params.get("new", "")
-    return page(request, "benefits/exits.html", user, status=status, title=gettext(lg, "Exits and re-confirmation"), error=error,
-                rows=got or [], statuses=STATUSES, causes=exits.CAUSES, filters={"status": want, "programme": prog},
-                programmes=[(k, programme_name(request, k, lg)) for k in programmes(request)],
-                programme_name=lambda k: programme_name(request, k, lg), new=db_id(new),
-                can_detect=off.may("benefit:review") or off.may("benefit:confirm"), can_decide=off.may("benefit:confirm"),
-                can_reconfirm=off.may("benefit:confirm"), form=form or {}, this_year=dt.date.today().year, total=total[0])
+    return page(
+        request,
+        "benefits/exits.html",
+        user,
+        status=status,
+        title=gettext(lg, "Exits and re-confirmation"),
+        error=error,
+        rows=got or [],
+        statuses=STATUSES,
+        causes=exits.CAUSES,
+        filters={"status": want, "programme": prog},
+        programmes=[(k, programme_name(request, k, lg)) for k in programmes(request)],
+        programme_name=lambda k: programme_name(request, k, lg),
+        new=db_id(new),
+        can_detect=off.may("benefit:review") or off.may("benefit:confirm"),
+        can_decide=off.may("benefit:confirm"),
+        can_reconfirm=off.may("benefit:confirm"),
+        form=form or {},
+        this_year=dt.date.today().year,
+        total=total[0],
+    )
 
 
 @router.get("/benefits/exits", response_class=HTMLResponse)
@@ -123,8 +149,13 @@ def _decide(request: Request, user: User, form, n: int, confirm: bool):
     form = {"exit": n, "confirm" if confirm else "dismiss": v}
     if probs:
         return _list(request, user, status=400, error=problems_refusal(probs, lg), form=form)
-    _, refusal = act(request, user, lambda s, off: exits.decide(s, off, n, confirm=confirm, on=on, notice=v["notice"], reason=v["reason"]),
-                     reason=v["reason"], note=f"exit {n} {'confirm' if confirm else 'dismiss'}")
+    _, refusal = act(
+        request,
+        user,
+        lambda s, off: exits.decide(s, off, n, confirm=confirm, on=on, notice=v["notice"], reason=v["reason"]),
+        reason=v["reason"],
+        note=f"exit {n} {'confirm' if confirm else 'dismiss'}",
+    )
     if refusal is not None:
         return _list(request, user, status=refusal.status, error=refusal, form=form)
     return back("/benefits/exits", "exit_confirmed" if confirm else "exit_dismissed")
@@ -144,6 +175,7 @@ def dismiss(request: Request, user: Annotated[User, Depends(require(Permission.B
 
 # ------------------------------------------------------------------------------------- re-confirmation
 
+
 @router.post("/benefits/reconfirm", response_class=HTMLResponse)
 def reconfirm(request: Request, user: Annotated[User, Depends(require(Permission.BENEFIT_READ))], form: Posted):
     """Re-confirm a programme's recipients for a year: a page with what was renewed, proposed, left waiting."""
@@ -157,16 +189,34 @@ def reconfirm(request: Request, user: Annotated[User, Depends(require(Permission
 
     def run(s, off):
         r = renewal.reconfirm(s, off, eligibility(request), programme=v["programme"], year=year, on=on)
-        recs = {x.id: x for x in s.scalars(select(BenefitRecipient).where(
-            BenefitRecipient.id.in_([*r.renewed, *(e.recipient_id for e in r.proposed), *(w[0] for w in r.waiting)] or [-1])))}
+        recs = {
+            x.id: x
+            for x in s.scalars(
+                select(BenefitRecipient).where(
+                    BenefitRecipient.id.in_([*r.renewed, *(e.recipient_id for e in r.proposed), *(w[0] for w in r.waiting)] or [-1])
+                )
+            )
+        }
         names = _names(s, [x.person_id for x in recs.values()])
         name = lambda rid: names.get(recs[rid].person_id, "") if rid in recs else ""  # noqa: E731
-        return {"renewed": len(r.renewed), "proposed": [_row(e, recs[e.recipient_id], names) for e in r.proposed],
-                "waiting": [{"recipient": rid, "name": name(rid), "why": (zh, en)} for rid, zh, en in r.waiting]}
+        return {
+            "renewed": len(r.renewed),
+            "proposed": [_row(e, recs[e.recipient_id], names) for e in r.proposed],
+            "waiting": [{"recipient": rid, "name": name(rid), "why": (zh, en)} for rid, zh, en in r.waiting],
+        }
 
     got, refusal = act(request, user, run, note=f"reconfirm {v['programme']} {year}")
     if refusal is not None:
         return _list(request, user, status=refusal.status, error=refusal, form={"reconfirm": v})
-    return page(request, "benefits/reconfirm.html", user, title=gettext(lg, "Re-confirmation"), result=got,
-                programme=programme_name(request, v["programme"], lg), year=year, on=on.isoformat(), causes=exits.CAUSES,
-                done=DONE["reconfirmed"][lg == "en"])
+    return page(
+        request,
+        "benefits/reconfirm.html",
+        user,
+        title=gettext(lg, "Re-confirmation"),
+        result=got,
+        programme=programme_name(request, v["programme"], lg),
+        year=year,
+        on=on.isoformat(),
+        causes=exits.CAUSES,
+        done=DONE["reconfirmed"][lg == "en"],
+    )

@@ -87,27 +87,53 @@ def _date(raw: str, lg: str):
 
 # --------------------------------------------------------------------------------------- recipients
 
+
 @router.get("/benefits/recipients", response_class=HTMLResponse)
-def recipients_page(request: Request, user: Annotated[User, Depends(require(Permission.BENEFIT_READ))], programme: str = "", year: str = "", everyone: str = Query("", alias="all")):
+def recipients_page(
+    request: Request,
+    user: Annotated[User, Depends(require(Permission.BENEFIT_READ))],
+    programme: str = "",
+    year: str = "",
+    everyone: str = Query("", alias="all"),
+):
     lg = language_of(request)
     probs: list = []
     y = number(year.strip(), "year", probs, low=2004, high=2100) if year.strip() else None
     rows, error = [], problems_refusal(probs, lg) if probs else None
     if error is None:
+
         def load(s, off):
             recs = recipients.list_recipients(s, off, programme=programme or None, year=y, open_only=not everyone)
             people = _people(s, [r.person_id for r in recs] + [r.payee_id for r in recs])
-            return [{"id": r.id, "programme": programme_name(request, r.programme, lg), "name": people[r.person_id].name,
-                     "id_number": _masked_id(people[r.person_id]), "payee": people[r.payee_id].name,
-                     "account": applications.mask_account(r.account_no), "since": r.since.isoformat(),
-                     "until": r.ended_on.isoformat() if r.ended_on else ""} for r in recs]
+            return [
+                {
+                    "id": r.id,
+                    "programme": programme_name(request, r.programme, lg),
+                    "name": people[r.person_id].name,
+                    "id_number": _masked_id(people[r.person_id]),
+                    "payee": people[r.payee_id].name,
+                    "account": applications.mask_account(r.account_no),
+                    "since": r.since.isoformat(),
+                    "until": r.ended_on.isoformat() if r.ended_on else "",
+                }
+                for r in recs
+            ]
 
         rows, error = read(request, user, load)
         if error is not None and error.status in (403, 404):
             return refused(request, user, error)
-    return page(request, "benefits/recipients.html", user, status=400 if error else 200, title=gettext(lg, "Recipients"), rows=rows or [],
-                error=error, errors=error.by_field if error else {}, programmes=_programme_choices(request, lg),
-                f={"programme": programme, "year": year, "all": bool(everyone)})
+    return page(
+        request,
+        "benefits/recipients.html",
+        user,
+        status=400 if error else 200,
+        title=gettext(lg, "Recipients"),
+        rows=rows or [],
+        error=error,
+        errors=error.by_field if error else {},
+        programmes=_programme_choices(request, lg),
+        f={"programme": programme, "year": year, "all": bool(everyone)},
+    )
 
 
 def _recipient(request: Request, s, off, n: int, lg: str) -> dict:
@@ -116,20 +142,53 @@ def _recipient(request: Request, s, off, n: int, lg: str) -> dict:
     people = _people(s, [rec.person_id, rec.payee_id])
     who, payee = people[rec.person_id], people[rec.payee_id]
     unit = s.scalar(select(OrgVersion.name).where(OrgVersion.unit_id == rec.unit_id).order_by(OrgVersion.valid_from.desc()).limit(1))
-    confirmations = list(s.scalars(select(BenefitConfirmation).where(BenefitConfirmation.recipient_id == rec.id).order_by(BenefitConfirmation.year)))
+    confirmations = list(
+        s.scalars(select(BenefitConfirmation).where(BenefitConfirmation.recipient_id == rec.id).order_by(BenefitConfirmation.year))
+    )
     exits_ = list(s.scalars(select(BenefitExit).where(BenefitExit.recipient_id == rec.id).order_by(BenefitExit.id)))
     return {
-        "id": rec.id, "programme": programme_name(request, rec.programme, lg), "name": who.name, "id_number": _masked_id(who),
-        "person_id": who.id, "payee": payee.name, "payee_id_number": _masked_id(payee), "self_paid": payee.id == who.id,
-        "unit": unit or "", "account": applications.mask_account(rec.account_no), "bank": rec.bank, "since": rec.since.isoformat(),
+        "id": rec.id,
+        "programme": programme_name(request, rec.programme, lg),
+        "name": who.name,
+        "id_number": _masked_id(who),
+        "person_id": who.id,
+        "payee": payee.name,
+        "payee_id_number": _masked_id(payee),
+        "self_paid": payee.id == who.id,
+        "unit": unit or "",
+        "account": applications.mask_account(rec.account_no),
+        "bank": rec.bank,
+        "since": rec.since.isoformat(),
         "until": rec.ended_on.isoformat() if rec.ended_on else "",
         "confirmations": [{"year": c.year, "on": c.confirmed_on.isoformat(), "how": c.how, "by": c.account} for c in confirmations],
-        "exits": [{"id": e.id, "cause": CAUSES.get(e.cause, (e.cause, e.cause)), "effective": e.effective_on.isoformat(), "status": e.status,
-                   "decided": e.decided_on.isoformat() if e.decided_on else "", "by": e.decided_by or "", "detail": e.detail,
-                   "notice": e.notice or "", "reason": e.reason} for e in exits_],
-        "lines": [{"id": ln.id, "period": ln.period, "months": ln.months, "amount": ln.amount, "status": ln.status,
-                   "status_text": line_workflow.STATUSES[ln.status], "batch": ln.batch_id, "account": applications.mask_account(ln.account_no),
-                   "failure": ln.failure or ""} for ln in lines],
+        "exits": [
+            {
+                "id": e.id,
+                "cause": CAUSES.get(e.cause, (e.cause, e.cause)),
+                "effective": e.effective_on.isoformat(),
+                "status": e.status,
+                "decided": e.decided_on.isoformat() if e.decided_on else "",
+                "by": e.decided_by or "",
+                "detail": e.detail,
+                "notice": e.notice or "",
+                "reason": e.reason,
+            }
+            for e in exits_
+        ],
+        "lines": [
+            {
+                "id": ln.id,
+                "period": ln.period,
+                "months": ln.months,
+                "amount": ln.amount,
+                "status": ln.status,
+                "status_text": line_workflow.STATUSES[ln.status],
+                "batch": ln.batch_id,
+                "account": applications.mask_account(ln.account_no),
+                "failure": ln.failure or "",
+            }
+            for ln in lines
+        ],
         "batches_seen": off.scope.everything,  # batches are the county's (batches.get_batch): no link for the others
     }
 
@@ -139,8 +198,17 @@ def _recipient_page(request: Request, user, n: int, *, status: int = 200, error=
     r, err = read(request, user, lambda s, off: _recipient(request, s, off, n, lg))
     if err is not None:
         return refused(request, user, err)
-    return page(request, "benefits/recipient.html", user, status=status, title=f"{gettext(lg, 'Recipient')} {n}", r=r, error=error,
-                errors=errors or {}, v=v or {})
+    return page(
+        request,
+        "benefits/recipient.html",
+        user,
+        status=status,
+        title=f"{gettext(lg, 'Recipient')} {n}",
+        r=r,
+        error=error,
+        errors=errors or {},
+        v=v or {},
+    )
 
 
 @router.get("/benefits/recipients/{n}", response_class=HTMLResponse)
@@ -156,15 +224,24 @@ def change_account(request: Request, user: Annotated[User, Depends(require(Permi
 
     def again(r):
         by = r.by_field
-        errors = {"account": by.get("account_no", []) + by.get("account", []), "bank": by.get("bank", []), "reason": by.get("reason", []),
-                  "date": by.get("date", [])}
+        errors = {
+            "account": by.get("account_no", []) + by.get("account", []),
+            "bank": by.get("bank", []),
+            "reason": by.get("reason", []),
+            "date": by.get("date", []),
+        }
         return _recipient_page(request, user, n, status=400, error=r, errors={k: m for k, m in errors.items() if m}, v=shown)
 
     on, bad = _date(v["date"], lg)
     if bad is not None:
         return again(bad)
-    _, r = act(request, user, lambda s, off: recipients.set_account(s, off, n, account_no=re.sub(r"\s+", "", v["account"]),
-                                                                    bank=v["bank"] or None, reason=v["reason"], on=on))
+    _, r = act(
+        request,
+        user,
+        lambda s, off: recipients.set_account(
+            s, off, n, account_no=re.sub(r"\s+", "", v["account"]), bank=v["bank"] or None, reason=v["reason"], on=on
+        ),
+    )
     if r is not None:
         return _page_refusal(request, user, r, again)
     return back(f"/benefits/recipients/{n}", "account")
@@ -172,17 +249,27 @@ def change_account(request: Request, user: Annotated[User, Depends(require(Permi
 
 # ------------------------------------------------------------------------------------------ batches
 
+
 def _batches(request: Request, s, off, lg: str) -> dict:
     found = batches.list_batches(s, off)
     totals = batches.totals_of(s, [b.id for b in found])
     rows = []
     for b in found:
         t = totals[b.id]
-        rows.append({"id": b.id, "programme": programme_name(request, b.programme, lg), "period": b.period, "status": b.status,
-                     "created": b.created_on.isoformat(), "checked": b.checked_on.isoformat() if b.checked_on else "",
-                     "released": b.released_on.isoformat() if b.released_on else "",
-                     "totals": [(line_workflow.STATUSES[k], n, a) for k, (n, a) in sorted(t.items())],
-                     "lines": sum(n for n, _ in t.values()), "amount": sum((a for _, a in t.values()), Decimal("0.00"))})
+        rows.append(
+            {
+                "id": b.id,
+                "programme": programme_name(request, b.programme, lg),
+                "period": b.period,
+                "status": b.status,
+                "created": b.created_on.isoformat(),
+                "checked": b.checked_on.isoformat() if b.checked_on else "",
+                "released": b.released_on.isoformat() if b.released_on else "",
+                "totals": [(line_workflow.STATUSES[k], n, a) for k, (n, a) in sorted(t.items())],
+                "lines": sum(n for n, _ in t.values()),
+                "amount": sum((a for _, a in t.values()), Decimal("0.00")),
+            }
+        )
     names = {k: programme_name(request, k, lg) for k in programmes(request)}
     return {"batches": rows, "waiting": _line_rows(s, batches.waiting(s, off), lg, names)}
 
@@ -191,13 +278,34 @@ def _line_rows(s, lines, lg: str, names: dict | None = None) -> list[dict]:
     people = _people(s, [ln.person_id for ln in lines])
     found = checks.open_findings(s, [ln.id for ln in lines])
     names = names or {}
-    return [{"id": ln.id, "ref": bankfile.ref(ln), "name": people[ln.person_id].name, "id_number": _masked_id(people[ln.person_id]),
-             "programme": names.get(ln.programme, ln.programme), "period": ln.period, "months": ln.months, "amount": ln.amount,
-             "account": applications.mask_account(ln.account_no), "status": ln.status, "status_text": line_workflow.STATUSES[ln.status],
-             "failure": ln.failure or "", "recipient": ln.recipient_id,
-             "voidable": ln.status in ("pending", "blocked", "queued"),
-             "findings": [{"id": f.id, "kind": checks.KINDS.get(f.kind, (f.kind, f.kind)), "detail": checks.detail_in(f.detail, lg), "found": f.found_on.isoformat()}
-                          for f in found.get(ln.id, [])]} for ln in lines]
+    return [
+        {
+            "id": ln.id,
+            "ref": bankfile.ref(ln),
+            "name": people[ln.person_id].name,
+            "id_number": _masked_id(people[ln.person_id]),
+            "programme": names.get(ln.programme, ln.programme),
+            "period": ln.period,
+            "months": ln.months,
+            "amount": ln.amount,
+            "account": applications.mask_account(ln.account_no),
+            "status": ln.status,
+            "status_text": line_workflow.STATUSES[ln.status],
+            "failure": ln.failure or "",
+            "recipient": ln.recipient_id,
+            "voidable": ln.status in ("pending", "blocked", "queued"),
+            "findings": [
+                {
+                    "id": f.id,
+                    "kind": checks.KINDS.get(f.kind, (f.kind, f.kind)),
+                    "detail": checks.detail_in(f.detail, lg),
+                    "found": f.found_on.isoformat(),
+                }
+                for f in found.get(ln.id, [])
+            ],
+        }
+        for ln in lines
+    ]
 
 
 def _batches_page(request: Request, user, *, status: int = 200, error=None, v=None):
@@ -205,8 +313,18 @@ def _batches_page(request: Request, user, *, status: int = 200, error=None, v=No
     data, err = read(request, user, lambda s, off: _batches(request, s, off, lg))
     if err is not None:
         return refused(request, user, err)
-    return page(request, "benefits/batches.html", user, status=status, title=gettext(lg, "Payment batches"), error=error,
-                errors=error.by_field if error else {}, v=v or {}, programmes=_programme_choices(request, lg), **data)
+    return page(
+        request,
+        "benefits/batches.html",
+        user,
+        status=status,
+        title=gettext(lg, "Payment batches"),
+        error=error,
+        errors=error.by_field if error else {},
+        v=v or {},
+        programmes=_programme_choices(request, lg),
+        **data,
+    )
 
 
 @router.get("/benefits/batches", response_class=HTMLResponse)
@@ -225,6 +343,7 @@ def create_batch(request: Request, user: Annotated[User, Depends(require(Permiss
     on, bad = _date(v["date"], lg)
     if bad is not None:
         return again(bad)
+
     def create(s, off):
         return batches.create_batch(s, off, eligibility(request), programme=v["programme"], period=v["period"], on=on).id
 
@@ -243,15 +362,33 @@ def _batch(request: Request, s, off, n: int, lg: str) -> dict:
     shown = sorted(lines, key=lambda ln: (ln.id not in blocked and ln.status != "blocked", ln.id))[:LINES_SHOWN]
     people = _people(s, [ln.person_id for _, ln in answers])
     return {
-        "b": {"id": b.id, "programme": programme_name(request, b.programme, lg), "period": b.period, "status": b.status,
-              "created": b.created_on.isoformat(), "checked": b.checked_on.isoformat() if b.checked_on else "",
-              "released": b.released_on.isoformat() if b.released_on else ""},
-        "lines": _line_rows(s, shown, lg), "lines_total": len(lines),
+        "b": {
+            "id": b.id,
+            "programme": programme_name(request, b.programme, lg),
+            "period": b.period,
+            "status": b.status,
+            "created": b.created_on.isoformat(),
+            "checked": b.checked_on.isoformat() if b.checked_on else "",
+            "released": b.released_on.isoformat() if b.released_on else "",
+        },
+        "lines": _line_rows(s, shown, lg),
+        "lines_total": len(lines),
         "totals": [(line_workflow.STATUSES[k], cnt, a) for k, (cnt, a) in sorted(batches.totals_by(lines).items())],
         "total": (len(lines), sum((ln.amount for ln in lines), Decimal("0.00"))),
-        "results": [{"line": ln.id, "ref": bankfile.ref(ln), "name": people[ln.person_id].name, "outcome": r.outcome, "reason": r.reason,
-                     "bank_ref": r.bank_ref, "on": r.reported_on.isoformat(), "now": line_workflow.STATUSES[ln.status], "recipient": ln.recipient_id}
-                    for r, ln in answers],
+        "results": [
+            {
+                "line": ln.id,
+                "ref": bankfile.ref(ln),
+                "name": people[ln.person_id].name,
+                "outcome": r.outcome,
+                "reason": r.reason,
+                "bank_ref": r.bank_ref,
+                "on": r.reported_on.isoformat(),
+                "now": line_workflow.STATUSES[ln.status],
+                "recipient": ln.recipient_id,
+            }
+            for r, ln in answers
+        ],
     }
 
 
@@ -260,8 +397,17 @@ def _batch_page(request: Request, user, n: int, *, status: int = 200, error=None
     data, err = read(request, user, lambda s, off: _batch(request, s, off, n, lg))
     if err is not None:
         return refused(request, user, err)
-    return page(request, "benefits/batch.html", user, status=status, title=f"{gettext(lg, 'Payment batch')} {n}", error=error,
-                errors=error.by_field if error else {}, v=v or {}, **data)
+    return page(
+        request,
+        "benefits/batch.html",
+        user,
+        status=status,
+        title=f"{gettext(lg, 'Payment batch')} {n}",
+        error=error,
+        errors=error.by_field if error else {},
+        v=v or {},
+        **data,
+    )
 
 
 @router.get("/benefits/batches/{n}", response_class=HTMLResponse)
@@ -295,8 +441,14 @@ def check_batch(request: Request, user: Annotated[User, Depends(require(Permissi
 
 @router.post("/benefits/batches/{n}/release", response_class=HTMLResponse)
 def release_batch(request: Request, user: Annotated[User, Depends(require(Permission.BENEFIT_READ))], n: Id, form: Posted):
-    return _step(request, user, form, n, lambda s, off, v, on: release.release(s, off, eligibility(request), n, on=on),
-                 lambda got: "released" if got[1] else "held")  # nothing released: every line blocked, the findings kept
+    return _step(
+        request,
+        user,
+        form,
+        n,
+        lambda s, off, v, on: release.release(s, off, eligibility(request), n, on=on),
+        lambda got: "released" if got[1] else "held",
+    )  # nothing released: every line blocked, the findings kept
 
 
 def _back_to(raw: str) -> int | None:
@@ -341,8 +493,9 @@ def export_batch(request: Request, user: Annotated[User, Depends(require(Permiss
     v = fields(form, ("format",))
     fmt = v["format"] or "xlsx"
     if fmt not in ("csv", "xlsx"):
-        return _batch_page(request, user, n, status=400, v=v,
-                           error=problems_refusal([problem("bad_choice", "format", fmt, choices="csv, xlsx")], lg))
+        return _batch_page(
+            request, user, n, status=400, v=v, error=problems_refusal([problem("bad_choice", "format", fmt, choices="csv, xlsx")], lg)
+        )
     settings, progs = request.app.state.settings, programmes(request)
 
     def export(s, off):

@@ -53,19 +53,48 @@ def _page(request: Request, user, *, status: int = 200, error=None, v: dict | No
         for p, n in posting.list_postings(s, off):
             unit = h.units.get(h.resolve(p.unit_id) or p.unit_id)
             last = posting.last_day(p)
-            rows.append({"n": p.id, "programme": common.programme_name(request, p.programme, lg), "year": p.year,
-                         "village": unit.name if unit else "", "starts_on": p.starts_on.isoformat(), "last_day": last.isoformat(),
-                         "ends_from": (last + dt.timedelta(days=1)).isoformat(), "closed_on": p.closed_on.isoformat() if p.closed_on else "",
-                         "may_end": p.closed_on is None and last < today, "applications": n})
-        return [{"village": code, "village_name": name, "programme": prog, "programme_name": common.programme_name(request, prog, lg),
-                 "year": year, "n": n} for (code, name, prog, year), n in sorted(waiting.items())], rows
+            rows.append(
+                {
+                    "n": p.id,
+                    "programme": common.programme_name(request, p.programme, lg),
+                    "year": p.year,
+                    "village": unit.name if unit else "",
+                    "starts_on": p.starts_on.isoformat(),
+                    "last_day": last.isoformat(),
+                    "ends_from": (last + dt.timedelta(days=1)).isoformat(),
+                    "closed_on": p.closed_on.isoformat() if p.closed_on else "",
+                    "may_end": p.closed_on is None and last < today,
+                    "applications": n,
+                }
+            )
+        return [
+            {
+                "village": code,
+                "village_name": name,
+                "programme": prog,
+                "programme_name": common.programme_name(request, prog, lg),
+                "year": year,
+                "n": n,
+            }
+            for (code, name, prog, year), n in sorted(waiting.items())
+        ], rows
 
     got, r = common.read(request, user, view)
     if r is not None:
         return common.refused(request, user, r)
     waiting, rows = got
-    return common.page(request, "benefits/postings.html", user, status=status, title=gettext(lg, "Public postings"), waiting=waiting, rows=rows,
-                       days=request.app.state.settings.benefit_posting_days, error=error, v=v or {})
+    return common.page(
+        request,
+        "benefits/postings.html",
+        user,
+        status=status,
+        title=gettext(lg, "Public postings"),
+        waiting=waiting,
+        rows=rows,
+        days=request.app.state.settings.benefit_posting_days,
+        error=error,
+        v=v or {},
+    )
 
 
 @router.get("/benefits/postings", response_class=HTMLResponse)
@@ -87,8 +116,11 @@ def post(request: Request, user: Annotated[User, Depends(require(Permission.BENE
     if probs:
         return _page(request, user, status=400, error=common.problems_refusal(probs, lg), v=v)
     settings = request.app.state.settings
-    _, r = common.act(request, user, lambda s, off: posting.post(s, off, settings, programme=v["programme"], year=year, village=v["village"],
-                                                                  starts_on=on))
+    _, r = common.act(
+        request,
+        user,
+        lambda s, off: posting.post(s, off, settings, programme=v["programme"], year=year, village=v["village"], starts_on=on),
+    )
     if r is not None:
         return _page(request, user, status=r.status, error=r, v=v)
     return common.back("/benefits/postings", "posted")
@@ -114,8 +146,13 @@ def notice(request: Request, user: Annotated[User, Depends(require(Permission.BE
     if fmt not in NOTICE_FORMATS:
         return common.refused(request, user, common.Refusal(404, gettext(lg, "No such file.")))
     eligibility = common.eligibility(request)
-    t, r = common.read(request, user, lambda s, off: posting.notice(s, off, eligibility, eligibility.programmes, number,
-                                                                    prepared_by=user.account.display_name or user.account.username))
+    t, r = common.read(
+        request,
+        user,
+        lambda s, off: posting.notice(
+            s, off, eligibility, eligibility.programmes, number, prepared_by=user.account.display_name or user.account.username
+        ),
+    )
     if r is not None:
         return common.refused(request, user, r)
     from renkou.stats import render

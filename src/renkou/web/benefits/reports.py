@@ -41,10 +41,14 @@ REPORTS = ("recipients", "coverage")
 
 # ------------------------------------------------------------------------------------------ reports
 
+
 def _form(request: Request, user) -> dict:
     q = request.query_params
-    return {"org": q.get("org", "").strip() or user.scope.root_code, "year": q.get("year", "").strip() or str(dt.date.today().year),
-            "date": q.get("date", "").strip() or dt.date.today().isoformat()}
+    return {
+        "org": q.get("org", "").strip() or user.scope.root_code,
+        "year": q.get("year", "").strip() or str(dt.date.today().year),
+        "date": q.get("date", "").strip() or dt.date.today().isoformat(),
+    }
 
 
 def _build(request: Request, user, which: str, form: dict):
@@ -72,8 +76,19 @@ def _reports_page(request: Request, user, which: str, form: dict, *, table=None,
     with request.app.state.db.read() as s:
         units = unit_options(s, user.scope.root_code, dt.date.today())
     links = {f: f"/benefits/reports/{which}.{f}?" + urlencode(_params(which, form)) for f in FORMATS} if table is not None else {}
-    return page(request, "benefits/reports.html", user, status=status, title=gettext(lg, "Reports of family support"), error=error,
-                which=which, form=form, units=units, view=table_view(table, lg) if table is not None else None, links=links)
+    return page(
+        request,
+        "benefits/reports.html",
+        user,
+        status=status,
+        title=gettext(lg, "Reports of family support"),
+        error=error,
+        which=which,
+        form=form,
+        units=units,
+        view=table_view(table, lg) if table is not None else None,
+        links=links,
+    )
 
 
 @router.get("/benefits/reports", response_class=HTMLResponse)
@@ -106,24 +121,46 @@ def report_file(request: Request, user: Annotated[User, Depends(require(Permissi
 
 # ------------------------------------------------------------------------------------------ coverage
 
+
 def _coverage_page(request: Request, user, *, status: int = 200, error: Refusal | None = None, form: dict | None = None) -> HTMLResponse:
     lg = language_of(request)
     current = request.query_params.get("current", "") == "1"
     today = dt.date.today()
 
     def rows(s, off):
-        return [{"id": c.id, "name": p.name, "id_number": mask(p.id_number) if p.id_number else (p.temp_key or ""), "kind": c.kind,
-                 "detail": c.detail, "since": c.since.isoformat(), "until": c.until.isoformat() if c.until else "",
-                 "open": c.until is None, "in_force": c.since <= today and (c.until is None or c.until >= today)}
-                for c, p in coverage.in_area(s, off, on=today if current else None)]
+        return [
+            {
+                "id": c.id,
+                "name": p.name,
+                "id_number": mask(p.id_number) if p.id_number else (p.temp_key or ""),
+                "kind": c.kind,
+                "detail": c.detail,
+                "since": c.since.isoformat(),
+                "until": c.until.isoformat() if c.until else "",
+                "open": c.until is None,
+                "in_force": c.since <= today and (c.until is None or c.until >= today),
+            }
+            for c, p in coverage.in_area(s, off, on=today if current else None)
+        ]
 
     got, refusal = read(request, user, rows)
     if refusal is not None and error is None:
         error, status = refusal, refusal.status
     off = officer(request, user)
-    return page(request, "benefits/coverage.html", user, status=status, title=gettext(lg, "The three full coverages"), error=error,
-                rows=got or [], kinds=coverage.KINDS, current=current, form=form or {},
-                can_record=off.may("benefit:apply") or off.may("benefit:review"), org=user.scope.root_code)
+    return page(
+        request,
+        "benefits/coverage.html",
+        user,
+        status=status,
+        title=gettext(lg, "The three full coverages"),
+        error=error,
+        rows=got or [],
+        kinds=coverage.KINDS,
+        current=current,
+        form=form or {},
+        can_record=off.may("benefit:apply") or off.may("benefit:review"),
+        org=user.scope.root_code,
+    )
 
 
 @router.get("/benefits/coverage", response_class=HTMLResponse)
@@ -164,8 +201,9 @@ def coverage_end(request: Request, user: Annotated[User, Depends(require(Permiss
         probs.append(problem("bad_date", "date", v["date"]))
     if probs:
         return _coverage_page(request, user, status=400, error=problems_refusal(probs, lg), form={"end": n, "end_values": v})
-    _, refusal = act(request, user, lambda s, off: coverage.end(s, off, n, until=until, reason=v["reason"]), reason=v["reason"],
-                     note=f"coverage {n} end")
+    _, refusal = act(
+        request, user, lambda s, off: coverage.end(s, off, n, until=until, reason=v["reason"]), reason=v["reason"], note=f"coverage {n} end"
+    )
     if refusal is not None:
         return _coverage_page(request, user, status=refusal.status, error=refusal, form={"end": n, "end_values": v})
     return back("/benefits/coverage", "coverage")

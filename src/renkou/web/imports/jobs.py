@@ -98,6 +98,7 @@ def safe_name(raw: str) -> str | None:
 
 # ------------------------------------------------------------------------------------ the work
 
+
 class _Door:
     """What run_import asks of a Database — ``write`` — under the web actor; with ``keep=False`` the
     transaction is rolled back at its end."""
@@ -125,14 +126,16 @@ def _work(db, folder: Path, officer: Officer, *, commit: bool, max_rows: int) ->
             if time.time() - last[0] > 0.5 or done >= total:
                 last[0] = time.time()
                 update(folder, step=step, done=done, total=total)
+
         return report
 
     door = _Door(db, officer.actor, keep=commit)
     res, problems = None, []
     try:
         try:
-            res = importer.run_import(door, kind, path, officer, progress=progress("rows"), area_progress=progress("area"),
-                                     max_rows=max_rows)
+            res = importer.run_import(
+                door, kind, path, officer, progress=progress("rows"), area_progress=progress("area"), max_rows=max_rows
+            )
         except ValidationFailed as exc:
             res, problems = exc.result, exc.problems
     except UserError as exc:  # an unreadable file: wrong encoding, not a spreadsheet, empty
@@ -148,8 +151,12 @@ def _work(db, folder: Path, officer: Officer, *, commit: bool, max_rows: int) ->
     found = sorted((Finding.of(p) for p in problems), key=lambda f: f.row or 0)
     n_problems = res.n_problems if res is not None else len(problems)
     warnings = [Finding.of(w) for w in (res.warnings if res is not None else [])]
-    counts = {"rows": res.rows if res else 0, "created": res.created if res else 0, "unchanged": res.unchanged if res else 0,
-              "previously_imported": bool(res and res.previously_imported)}
+    counts = {
+        "rows": res.rows if res else 0,
+        "created": res.created if res else 0,
+        "unchanged": res.unchanged if res else 0,
+        "previously_imported": bool(res and res.previously_imported),
+    }
     if commit and not n_problems:
         shutil.rmtree(folder / "committing", ignore_errors=True)  # the file and its report go at once
         (folder / "errors.xlsx").unlink(missing_ok=True)
@@ -158,8 +165,15 @@ def _work(db, folder: Path, officer: Officer, *, commit: bool, max_rows: int) ->
     if found or warnings:
         write_report(found, warnings, kind, folder / "errors.xlsx")
     _restore(folder, commit)
-    update(folder, state="checked", problems=[f.as_dict() for f in found[:SHOWN]], n_problems=n_problems,
-            warnings=[w.as_dict() for w in warnings[:SHOWN]], n_warnings=len(warnings), **counts)
+    update(
+        folder,
+        state="checked",
+        problems=[f.as_dict() for f in found[:SHOWN]],
+        n_problems=n_problems,
+        warnings=[w.as_dict() for w in warnings[:SHOWN]],
+        n_warnings=len(warnings),
+        **counts,
+    )
 
 
 def _restore(folder: Path, commit: bool) -> None:
@@ -171,8 +185,13 @@ def start(request: Request, user, folder: Path, *, commit: bool) -> threading.Th
     meta = read(folder) or {}
     addr = request.client.host if request.client else "?"
     officer = Officer.for_account(user.account, user.scope, channel="import", origin=f"web:{addr} {meta['name']} sha256:{meta['sha256']}")
-    t = threading.Thread(target=_work, args=(request.app.state.db, folder, officer), kwargs={"commit": commit, "max_rows": request.app.state.settings.import_max_rows},
-                         name=f"renkou-import-{folder.name[:8]}", daemon=True)
+    t = threading.Thread(
+        target=_work,
+        args=(request.app.state.db, folder, officer),
+        kwargs={"commit": commit, "max_rows": request.app.state.settings.import_max_rows},
+        name=f"renkou-import-{folder.name[:8]}",
+        daemon=True,
+    )
     t.start()
     return t
 
@@ -189,5 +208,7 @@ def write_report(found: list[Finding], warnings: list[Finding], kind: str, path:
     for severity, rows in (("错误 error", found), ("提示 warning", warnings)):
         for f in rows:
             col = f"{zh[f.field]} {f.field}" if f.field in zh else f.field
-            ws.append([f.row or "", col, xlsx_text(WriteOnlyCell(ws, f.value)), f.rule, f.zh, f.en, severity])  # the value may look like a formula
+            ws.append(
+                [f.row or "", col, xlsx_text(WriteOnlyCell(ws, f.value)), f.rule, f.zh, f.en, severity]
+            )  # the value may look like a formula
     wb.save(path)

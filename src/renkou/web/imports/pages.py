@@ -51,6 +51,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 # ------------------------------------------------------------------------------------ the pages
 
+
 def _title(lang: str) -> str:
     return gettext(lang, "Import data")
 
@@ -61,14 +62,29 @@ def _kinds(lang: str) -> list[dict]:
 
 def _page(request: Request, user, status: int = 200, error: str = "", kind: str = "") -> HTMLResponse:
     lg = language_of(request)
-    return render(request, "imports/import.html", user, status=status, title=_title(lg), kinds=_kinds(lg), error=error, kind=kind,
-                   max_mb=request.app.state.settings.max_upload_mb)
+    return render(
+        request,
+        "imports/import.html",
+        user,
+        status=status,
+        title=_title(lg),
+        kinds=_kinds(lg),
+        error=error,
+        kind=kind,
+        max_mb=request.app.state.settings.max_upload_mb,
+    )
 
 
 def _gone(request: Request, user) -> HTMLResponse:
     lg = language_of(request)
-    return render(request, "message.html", user, status=404, title=gettext(lg, "Not found"),
-                   message=gettext(lg, "No such import file: it has expired, was committed, or belongs to another account."))
+    return render(
+        request,
+        "message.html",
+        user,
+        status=404,
+        title=gettext(lg, "Not found"),
+        message=gettext(lg, "No such import file: it has expired, was committed, or belongs to another account."),
+    )
 
 
 @router.get("/import", response_class=HTMLResponse)
@@ -86,8 +102,11 @@ def template_file(request: Request, user: Importer, kind: str, fmt: str):
         templates.write_template(kind, path, fmt)
         data = path.read_bytes()
     name = f"{templates.KINDS[kind][0]}导入模板.{fmt}"
-    return Response(data, media_type=XLSX if fmt == "xlsx" else "text/csv; charset=utf-8",
-                    headers={"content-disposition": f"attachment; filename=\"{kind}-template.{fmt}\"; filename*=UTF-8''{quote(name)}"})
+    return Response(
+        data,
+        media_type=XLSX if fmt == "xlsx" else "text/csv; charset=utf-8",
+        headers={"content-disposition": f"attachment; filename=\"{kind}-template.{fmt}\"; filename*=UTF-8''{quote(name)}"},
+    )
 
 
 @router.post("/import", response_class=HTMLResponse)
@@ -122,10 +141,26 @@ async def _upload(request: Request, user):
             f.write(block)
     if size > most or size == 0:
         shutil.rmtree(folder, ignore_errors=True)
-        msg = gettext(lg, "The file is empty.") if size == 0 else gettext(lg, "The file is too large for the web page; import it with the command line.")
+        msg = (
+            gettext(lg, "The file is empty.")
+            if size == 0
+            else gettext(lg, "The file is too large for the web page; import it with the command line.")
+        )
         return _page(request, user, 400, msg, kind)
-    update(folder, account=user.account.id, username=user.account.username, kind=kind, name=name, sha256=digest.hexdigest(), size=size,
-            created=time.time(), state="checking", step="area", done=0, total=0)
+    update(
+        folder,
+        account=user.account.id,
+        username=user.account.username,
+        kind=kind,
+        name=name,
+        sha256=digest.hexdigest(),
+        size=size,
+        created=time.time(),
+        state="checking",
+        step="area",
+        done=0,
+        total=0,
+    )
     t = start(request, user, folder, commit=False)
     await asyncio.to_thread(t.join, WAIT)
     return RedirectResponse(f"/import/{token}", status_code=303)
@@ -136,13 +171,22 @@ def _view(meta: dict, lang: str) -> dict:
 
     def row(f: dict) -> dict:
         col = (zh.get(f["field"], f["field"]) if lang == "zh" else f["field"]) or "—"
-        return {"row": f["row"] or "—", "column": col, "value": f["value"], "rule": f["rule"], "message": f["en"] if lang == "en" else f["zh"]}
+        return {
+            "row": f["row"] or "—",
+            "column": col,
+            "value": f["value"],
+            "rule": f["rule"],
+            "message": f["en"] if lang == "en" else f["zh"],
+        }
 
-    return {"problems": [row(f) for f in meta.get("problems", [])], "warnings": [row(f) for f in meta.get("warnings", [])],
-            "more": max(0, meta.get("n_problems", 0) - len(meta.get("problems", []))),
-            "more_warnings": max(0, meta.get("n_warnings", 0) - len(meta.get("warnings", []))),
-            "kind_label": templates.KINDS[meta["kind"]][1 if lang == "en" else 0],
-            "error": (meta.get("error") or {}).get(lang, "")}
+    return {
+        "problems": [row(f) for f in meta.get("problems", [])],
+        "warnings": [row(f) for f in meta.get("warnings", [])],
+        "more": max(0, meta.get("n_problems", 0) - len(meta.get("problems", []))),
+        "more_warnings": max(0, meta.get("n_warnings", 0) - len(meta.get("warnings", []))),
+        "kind_label": templates.KINDS[meta["kind"]][1 if lang == "en" else 0],
+        "error": (meta.get("error") or {}).get(lang, ""),
+    }
 
 
 def _job(request: Request, user: User, token: str):
@@ -160,8 +204,17 @@ def job_page(request: Request, user: Importer, token: str):
         return refused
     folder, meta = job
     lg = language_of(request)
-    return render(request, "imports/import_job.html", user, title=_title(lg), token=token, job=meta, view=_view(meta, lg),
-                   running=meta["state"] in RUNNING, report=(folder / "errors.xlsx").exists())
+    return render(
+        request,
+        "imports/import_job.html",
+        user,
+        title=_title(lg),
+        token=token,
+        job=meta,
+        view=_view(meta, lg),
+        running=meta["state"] in RUNNING,
+        report=(folder / "errors.xlsx").exists(),
+    )
 
 
 @router.get("/import/{token}/progress", response_class=HTMLResponse)
@@ -185,8 +238,11 @@ def error_report(request: Request, user: Importer, token: str):
         return _gone(request, user)
     folder, meta = job
     stem = meta["name"].rsplit(".", 1)[0]
-    return FileResponse(folder / "errors.xlsx", media_type=XLSX, headers={
-        "content-disposition": f"attachment; filename=\"errors.xlsx\"; filename*=UTF-8''{quote(stem + '-错误报告.xlsx')}"})
+    return FileResponse(
+        folder / "errors.xlsx",
+        media_type=XLSX,
+        headers={"content-disposition": f"attachment; filename=\"errors.xlsx\"; filename*=UTF-8''{quote(stem + '-错误报告.xlsx')}"},
+    )
 
 
 @router.post("/import/{token}/commit", response_class=HTMLResponse)
@@ -199,8 +255,14 @@ def commit(request: Request, user: Importer, token: str):
     if meta["state"] != "checked" or meta.get("n_problems"):
         if meta["state"] in (*RUNNING, "done"):
             return RedirectResponse(f"/import/{token}", status_code=303)
-        return render(request, "message.html", user, status=409, title=gettext(lg, "Nothing was imported"),
-                       message=gettext(lg, "The file has problems: correct them and upload it again. Nothing was changed."))
+        return render(
+            request,
+            "message.html",
+            user,
+            status=409,
+            title=gettext(lg, "Nothing was imported"),
+            message=gettext(lg, "The file has problems: correct them and upload it again. Nothing was changed."),
+        )
     try:  # claims the file: a second commit of the same token finds nothing to move
         os.rename(folder / "upload", folder / "committing")
     except OSError:

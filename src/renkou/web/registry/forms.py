@@ -50,16 +50,29 @@ router = APIRouter(include_in_schema=False)
 SPECS: tuple[Spec, ...] = (forms_birth.SPEC, *forms_events.SPECS)
 
 
-def show(request: Request, user, spec: Spec, values: dict[str, str], *, status: int = 200, problems=(), searched: str = "",
-         **ctx) -> HTMLResponse:
+def show(
+    request: Request, user, spec: Spec, values: dict[str, str], *, status: int = 200, problems=(), searched: str = "", **ctx
+) -> HTMLResponse:
     lg = language_of(request)
     with request.app.state.db.read() as s:
         picks = pickers(s, user, values, spec.pickers, searched)
         units = unit_options(s, user, county_wide=spec.units == "county") if spec.units else []
         more = spec.context(s, user, values) if spec.context else {}
     ctx = {"dupes": [], "warnings": {}, "seen": "", **more, **ctx}
-    return render(request, spec.template, user, status=status, title=spec.title(lg), action=spec.path, v=values, pick=picks,
-                  units=units, errors=errors_of(list(problems), lg), kind=spec.kind, **ctx)
+    return render(
+        request,
+        spec.template,
+        user,
+        status=status,
+        title=spec.title(lg),
+        action=spec.path,
+        v=values,
+        pick=picks,
+        units=units,
+        errors=errors_of(list(problems), lg),
+        kind=spec.kind,
+        **ctx,
+    )
 
 
 def _routes(spec: Spec) -> None:
@@ -112,8 +125,14 @@ def index(request: Request, user: Annotated[User, Depends(require(Permission.EVE
     """The registration forms this account may use."""
     lg = language_of(request)
     note = gettext(lg, "Saved. The person is no longer in your area, so their page is no longer open to you.") if saved == "left" else ""
-    return render(request, "registry/form_index.html", user, title=gettext(lg, "Register an event"), note=note,
-                  forms=[{"path": s.path, "title": s.title(lg)} for s in SPECS])
+    return render(
+        request,
+        "registry/form_index.html",
+        user,
+        title=gettext(lg, "Register an event"),
+        note=note,
+        forms=[{"path": s.path, "title": s.title(lg)} for s in SPECS],
+    )
 
 
 @router.get("/register/pick/{field}", response_class=HTMLResponse)
@@ -124,5 +143,14 @@ def pick(request: Request, user: Annotated[User, Depends(require(Permission.EVEN
     q = request.query_params.get(f"{field}_q", "")
     with request.app.state.db.read() as s:
         rows = search_people(s, user, q, PICKERS[field])
-    return render(request, "registry/form_pick.html", user, title="", field=field, rows=rows, chosen=None, searched=bool(q.strip()),
-                  optional=field == "father")
+    return render(
+        request,
+        "registry/form_pick.html",
+        user,
+        title="",
+        field=field,
+        rows=rows,
+        chosen=None,
+        searched=bool(q.strip()),
+        optional=field == "father",
+    )

@@ -44,9 +44,12 @@ TAKEN = N_("This ID number is already registered: the person is listed below. Op
 
 
 def _why(lang: str, reasons: set[str]) -> str:
-    text = {"id": gettext(lang, "same ID number"), "name": gettext(lang, "same name and birth date"),
-            "pinyin": gettext(lang, "same name in pinyin and same birth date"),
-            "mother": gettext(lang, "same mother, born within 7 days")}
+    text = {
+        "id": gettext(lang, "same ID number"),
+        "name": gettext(lang, "same name and birth date"),
+        "pinyin": gettext(lang, "same name in pinyin and same birth date"),
+        "mother": gettext(lang, "same mother, born within 7 days"),
+    }
     return "; ".join(text[r] for r in ("id", "name", "pinyin", "mother") if r in reasons)
 
 
@@ -81,8 +84,9 @@ def save_birth(s, e: Entered) -> int:
     if not e["name"]:
         probs.append(problem("required", "name", ""))
     idn = e["id_number"] or None
-    norm, person_probs = persons.check_person(id_number=idn, temp_key=None if idn else "issued-on-save", name=e["name"], sex=e["sex"],
-                                              birth_date=d, ethnicity="01", today=e.today)
+    norm, person_probs = persons.check_person(
+        id_number=idn, temp_key=None if idn else "issued-on-save", name=e["name"], sex=e["sex"], birth_date=d, ethnicity="01", today=e.today
+    )
     keep_new(probs, person_probs)
     hh = None
     if e["household"]:
@@ -91,10 +95,23 @@ def save_birth(s, e: Entered) -> int:
             probs.append(problem("unknown_household", "household", e["household"], number=e["household"]))
             hh = None
     place, cert = text_field(e, "place", probs, 200), text_field(e, "certificate_no", probs, 32)
-    fields = {k: v for k, v in {"mother": mother, "father": father, "hukou_unit": village, "residence_unit": village, "household": hh,
-                                "relation": "child" if hh else None, "place": place, "certificate_no": cert}.items() if v is not None}
+    fields = {
+        k: v
+        for k, v in {
+            "mother": mother,
+            "father": father,
+            "hukou_unit": village,
+            "residence_unit": village,
+            "household": hh,
+            "relation": "child" if hh else None,
+            "place": place,
+            "certificate_no": cert,
+        }.items()
+        if v is not None
+    }
     values = {"kind": "birth", "person_id": None, "date": d, "source": "village"} | {
-        (f"{k}_id" if hasattr(v, "id") else k): getattr(v, "id", v) for k, v in fields.items()}
+        (f"{k}_id" if hasattr(v, "id") else k): getattr(v, "id", v) for k, v in fields.items()
+    }
     event_probs = events.check_event(values, None, None)
     if mother is None or village is None:  # "a birth needs: mother, ..." is already said at those fields
         event_probs = [p for p in event_probs if p.rule != "event_fields"]
@@ -113,13 +130,27 @@ def save_birth(s, e: Entered) -> int:
     confirmed = e["confirm_new"] == "1" and set(seen.split(",")) <= set(e["seen"].split(","))
     discrepancies = idnumber.discrepancies(idnumber.validate(norm)[0], sex=e["sex"], birth_date=d) if norm else []
     if (dupes and not confirmed) or (discrepancies and e["confirm_id"] != "1"):
-        raise Again(status=200, dupes=dupes, seen=seen, confirm_dupes=bool(dupes), warnings=errors_of(discrepancies, e.lang),
-                    confirm_id=bool(discrepancies))
+        raise Again(
+            status=200,
+            dupes=dupes,
+            seen=seen,
+            confirm_dupes=bool(dupes),
+            warnings=errors_of(discrepancies, e.lang),
+            confirm_id=bool(discrepancies),
+        )
     if dupes:
         s.info["note"] += f"; confirmed: not the same person as #{', #'.join(seen.split(','))}"
     # add_person's own "issue a key when none is given" is unreachable (check_person refuses first): issue it here
-    child = persons.add_person(s, e.officer, name=e["name"], sex=e["sex"], birth_date=d, id_number=idn, today=e.today,
-                               temp_key=None if idn else persons.new_temp_key(d))
+    child = persons.add_person(
+        s,
+        e.officer,
+        name=e["name"],
+        sex=e["sex"],
+        birth_date=d,
+        id_number=idn,
+        today=e.today,
+        temp_key=None if idn else persons.new_temp_key(d),
+    )
     hukou_type = asof.person_state(s, mother, d).hukou_type  # the child's hukou type follows the mother's
     events.record(s, e.officer, "birth", child, d, source="village", **fields, **({"hukou_type": hukou_type} if hukou_type else {}))
     return child.id
@@ -143,6 +174,16 @@ def _defaults(s, user, values: dict[str, str]) -> dict:
     return {}
 
 
-SPEC = Spec(kind="birth", path="/register/birth", template="registry/form_birth.html", title=lambda lg: gettext(lg, "Register a birth"),
-            names=NAMES, permissions=("person:write", "event:write"), save=save_birth, pickers=("mother", "father"), units="area",
-            prefill=("mother", "father"), context=_defaults)
+SPEC = Spec(
+    kind="birth",
+    path="/register/birth",
+    template="registry/form_birth.html",
+    title=lambda lg: gettext(lg, "Register a birth"),
+    names=NAMES,
+    permissions=("person:write", "event:write"),
+    save=save_birth,
+    pickers=("mother", "father"),
+    units="area",
+    prefill=("mother", "father"),
+    context=_defaults,
+)

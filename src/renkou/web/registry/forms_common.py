@@ -36,8 +36,16 @@ from renkou.web.render import render
 
 PICKERS = {"mother": "F", "father": "M", "person": "", "partner": ""}  # picker field -> sex of the people it lists
 # registry problem fields -> form fields (the rest name form fields already, or go to the top of the form)
-FIELD_OF = {"mother_id": "mother", "father_id": "father", "partner_id": "partner", "person_id": "person",
-            "hukou_unit": "village", "residence_unit": "village", "temp_key": "id_number", "destination_code": "dest_code"}
+FIELD_OF = {
+    "mother_id": "mother",
+    "father_id": "father",
+    "partner_id": "partner",
+    "person_id": "person",
+    "hukou_unit": "village",
+    "residence_unit": "village",
+    "temp_key": "id_number",
+    "destination_code": "dest_code",
+}
 
 
 class Again(Exception):
@@ -80,14 +88,19 @@ class Entered:
 
 # ------------------------------------------------------------------------------ answers
 
+
 def not_in_area(request: Request, user) -> HTMLResponse:
     lg = language_of(request)
-    return render(request, "message.html", user, status=404, title=gettext(lg, "Not found"), message=gettext(lg, "No such person in your area."))
+    return render(
+        request, "message.html", user, status=404, title=gettext(lg, "Not found"), message=gettext(lg, "No such person in your area.")
+    )
 
 
 def unit_not_in_area(request: Request, user) -> HTMLResponse:
     lg = language_of(request)
-    return render(request, "message.html", user, status=404, title=gettext(lg, "Not found"), message=gettext(lg, "No such unit in your area."))
+    return render(
+        request, "message.html", user, status=404, title=gettext(lg, "Not found"), message=gettext(lg, "No such unit in your area.")
+    )
 
 
 def actor(request: Request, user) -> Actor:
@@ -104,8 +117,9 @@ def after_save(request: Request, user, pid: int) -> RedirectResponse:
 
 async def entered(request: Request, user, names: tuple[str, ...]) -> Entered:
     form = await request.form()  # parsed once, by the application's CSRF check
-    return Entered({n: str(form.get(n, "")).strip() for n in names}, user, language_of(request),
-                   origin=request.client.host if request.client else "")
+    return Entered(
+        {n: str(form.get(n, "")).strip() for n in names}, user, language_of(request), origin=request.client.host if request.client else ""
+    )
 
 
 def errors_of(problems: list[Problem], lang: str, rename: dict[str, str] | None = None) -> dict[str, list[str]]:
@@ -120,6 +134,7 @@ def errors_of(problems: list[Problem], lang: str, rename: dict[str, str] | None 
 
 
 # ------------------------------------------------------------------------------ values
+
 
 def date_field(e: Entered, name: str, probs: list[Problem]) -> dt.date | None:
     """A required date, not after today (the importer's rules: required, bad_date, future_date)."""
@@ -199,9 +214,15 @@ def unit_field(s, e: Entered, name: str, probs: list[Problem], *, county_wide: b
 
 # ------------------------------------------------------------------------------ the person picker
 
+
 def person_row(p: Person) -> dict:
-    return {"pid": p.id, "name": p.name, "key": mask(p.id_number) if p.id_number else (p.temp_key or ""),
-            "birth": p.birth_date.isoformat(), "sex": p.sex}
+    return {
+        "pid": p.id,
+        "name": p.name,
+        "key": mask(p.id_number) if p.id_number else (p.temp_key or ""),
+        "birth": p.birth_date.isoformat(),
+        "sex": p.sex,
+    }
 
 
 def search_people(s, user, text: str, sex: str = "", limit: int = 20) -> list[dict]:
@@ -226,12 +247,12 @@ def pickers(s, user, values: dict[str, str], names: tuple[str, ...], searched: s
         rows = [chosen] if chosen else []
         if n == searched:
             rows += [r for r in search_people(s, user, values.get(f"{n}_q", ""), PICKERS[n]) if not chosen or r["pid"] != chosen["pid"]]
-        out[n] = {"rows": rows, "chosen": chosen["pid"] if chosen else None, "searched": n == searched,
-                  "q": values.get(f"{n}_q", "")}
+        out[n] = {"rows": rows, "chosen": chosen["pid"] if chosen else None, "searched": n == searched, "q": values.get(f"{n}_q", "")}
     return out
 
 
 # ------------------------------------------------------------------------------ one form kind
+
 
 class OutsideUnit(NotFound):
     """A unit code that is not one of the form's choices (another township's village, a made-up code)."""

@@ -58,28 +58,57 @@ def unit_fields(ev: Event) -> tuple[str, ...]:
     if ev.kind in ("register", "birth"):
         return ("hukou_unit", "residence_unit")
     if ev.kind == "move":
-        return tuple(f for f, scopes in (("hukou_unit", ("hukou", "both")), ("residence_unit", ("residence", "both")))
-                     if ev.scope in scopes and (getattr(ev, f + "_id") is not None or not ev.destination_code))
+        return tuple(
+            f
+            for f, scopes in (("hukou_unit", ("hukou", "both")), ("residence_unit", ("residence", "both")))
+            if ev.scope in scopes and (getattr(ev, f + "_id") is not None or not ev.destination_code)
+        )
     return ()
 
 
 def _summary(s, ev: Event, lang: str) -> dict:
-    name = {i: n for i, n in s.execute(select(Person.id, Person.name).where(
-        Person.id.in_([x for x in (ev.person_id, ev.partner_id, ev.mother_id, ev.father_id) if x])))}
-    unit = dict(s.execute(select(OrgUnit.id, OrgUnit.code).where(OrgUnit.id.in_([x for x in (ev.hukou_unit_id, ev.residence_unit_id) if x]))).all())
+    name = {
+        i: n
+        for i, n in s.execute(
+            select(Person.id, Person.name).where(Person.id.in_([x for x in (ev.person_id, ev.partner_id, ev.mother_id, ev.father_id) if x]))
+        )
+    }
+    unit = dict(
+        s.execute(select(OrgUnit.id, OrgUnit.code).where(OrgUnit.id.in_([x for x in (ev.hukou_unit_id, ev.residence_unit_id) if x]))).all()
+    )
     k = EVENT_KINDS[ev.kind]
-    return {"id": ev.id, "kind": k.en if lang == "en" else k.zh, "date": ev.date.isoformat(), "person": name.get(ev.person_id, ""),
-            "partner": name.get(ev.partner_id or 0, ""), "mother": name.get(ev.mother_id or 0, ""), "father": name.get(ev.father_id or 0, ""),
-            "hukou_unit": unit.get(ev.hukou_unit_id or 0, ""), "residence_unit": unit.get(ev.residence_unit_id or 0, ""),
-            "destination": ev.destination_code or "", "place": ev.place or "", "reason": ev.reason or ""}
+    return {
+        "id": ev.id,
+        "kind": k.en if lang == "en" else k.zh,
+        "date": ev.date.isoformat(),
+        "person": name.get(ev.person_id, ""),
+        "partner": name.get(ev.partner_id or 0, ""),
+        "mother": name.get(ev.mother_id or 0, ""),
+        "father": name.get(ev.father_id or 0, ""),
+        "hukou_unit": unit.get(ev.hukou_unit_id or 0, ""),
+        "residence_unit": unit.get(ev.residence_unit_id or 0, ""),
+        "destination": ev.destination_code or "",
+        "place": ev.place or "",
+        "reason": ev.reason or "",
+    }
 
 
 def _in_force(s, ev: Event) -> bool:
     return ev.kind != "retraction" and s.scalar(select(Event.id).where(Event.supersedes_id == ev.id)) is None
 
 
-def _page(request: Request, user, pid: int, eid: int, values: dict | None = None, *, status: int = 200, problems=(), rename=None,
-          general: str = "") -> HTMLResponse:
+def _page(
+    request: Request,
+    user,
+    pid: int,
+    eid: int,
+    values: dict | None = None,
+    *,
+    status: int = 200,
+    problems=(),
+    rename=None,
+    general: str = "",
+) -> HTMLResponse:
     lg = language_of(request)
     with request.app.state.db.read() as s:
         p, ev = _load(s, user, pid, eid)
@@ -94,9 +123,22 @@ def _page(request: Request, user, pid: int, eid: int, values: dict | None = None
         live = _in_force(s, ev)
         if not live:
             general = general or gettext(lg, "This entry has already been corrected or withdrawn; correct its newest version instead.")
-    return render(request, "registry/form_correct.html", user, status=status, title=gettext(lg, "Correct or retract an entry"), person=p, ev=summary,
-                  fields=fields, units=units, v=values, errors=errors_of(list(problems), lg, rename), general=general,
-                  action=f"/persons/{pid}/events/{eid}/correct", live=live)
+    return render(
+        request,
+        "registry/form_correct.html",
+        user,
+        status=status,
+        title=gettext(lg, "Correct or retract an entry"),
+        person=p,
+        ev=summary,
+        fields=fields,
+        units=units,
+        v=values,
+        errors=errors_of(list(problems), lg, rename),
+        general=general,
+        action=f"/persons/{pid}/events/{eid}/correct",
+        live=live,
+    )
 
 
 @router.get(PATH, response_class=HTMLResponse)
@@ -113,7 +155,9 @@ def _correct(s, e: Entered, ev: Event) -> None:
     changes: dict = {}
     if d is not None and d != ev.date:
         changes["date"] = d
-    current = dict(s.execute(select(OrgUnit.id, OrgUnit.code).where(OrgUnit.id.in_([x for x in (ev.hukou_unit_id, ev.residence_unit_id) if x]))).all())
+    current = dict(
+        s.execute(select(OrgUnit.id, OrgUnit.code).where(OrgUnit.id.in_([x for x in (ev.hukou_unit_id, ev.residence_unit_id) if x]))).all()
+    )
     for f in unit_fields(ev):
         was = current.get(getattr(ev, f + "_id") or 0, "")
         if e[f] == was:

@@ -30,8 +30,13 @@ def save_death(s, e: Entered) -> int:
     p = person_field(s, e, "person", probs)
     d = date_field(e, "date", probs)
     place = text_field(e, "place", probs, 200)
-    _check(s, {"kind": "death", "person_id": p.id if p else None, "date": d, "source": "village", "place": place}, p, probs,
-           drop_fields_rule=False)
+    _check(
+        s,
+        {"kind": "death", "person_id": p.id if p else None, "date": d, "source": "village", "place": place},
+        p,
+        probs,
+        drop_fields_rule=False,
+    )
     if probs:
         raise Again(probs)
     events.record(s, e.officer, "death", p, d, source="village", **({"place": place} if place else {}))
@@ -51,6 +56,7 @@ def _pair(kind: str):
             raise Again(probs)
         events.record(s, e.officer, kind, p, d, source="village", partner=q)
         return p.id
+
     return save
 
 
@@ -84,9 +90,17 @@ def save_move(s, e: Entered) -> int:
         fields["destination_code"] = code
     if place:
         fields["place"] = place
-    values = {"kind": "move", "person_id": p.id if p else None, "date": d, "source": "village", "scope": scope or None,
-              "residence_unit_id": unit.id if "residence_unit" in fields else None, "hukou_unit_id": unit.id if "hukou_unit" in fields else None,
-              "destination_code": code, "place": place}
+    values = {
+        "kind": "move",
+        "person_id": p.id if p else None,
+        "date": d,
+        "source": "village",
+        "scope": scope or None,
+        "residence_unit_id": unit.id if "residence_unit" in fields else None,
+        "hukou_unit_id": unit.id if "hukou_unit" in fields else None,
+        "destination_code": code,
+        "place": place,
+    }
     _check(s, values, p, probs, drop_fields_rule=any(x.field in ("dest", "dest_unit", "dest_code", "scope") for x in probs))
     if probs:
         raise Again(probs)
@@ -95,15 +109,49 @@ def save_move(s, e: Entered) -> int:
 
 
 SPECS = (
-    Spec(kind="death", path="/register/death", template="registry/form_death.html", title=lambda lg: gettext(lg, "Register a death"),
-         names=("person", "date", "place"), permissions=WRITE, save=save_death, pickers=("person",), prefill=("person",)),
-    Spec(kind="marriage", path="/register/marriage", template="registry/form_pair.html", title=lambda lg: gettext(lg, "Register a marriage"),
-         names=("person", "partner", "date"), permissions=WRITE, save=_pair("marriage"), pickers=("person", "partner"),
-         prefill=("person", "partner")),
-    Spec(kind="divorce", path="/register/divorce", template="registry/form_pair.html", title=lambda lg: gettext(lg, "Register a divorce"),
-         names=("person", "partner", "date"), permissions=WRITE, save=_pair("divorce"), pickers=("person", "partner"),
-         prefill=("person", "partner")),
-    Spec(kind="move", path="/register/move", template="registry/form_move.html", title=lambda lg: gettext(lg, "Register a move"),
-         names=("person", "date", "scope", "dest", "dest_unit", "dest_code", "place"), permissions=WRITE, save=save_move,
-         pickers=("person",), units="county", prefill=("person",)),
+    Spec(
+        kind="death",
+        path="/register/death",
+        template="registry/form_death.html",
+        title=lambda lg: gettext(lg, "Register a death"),
+        names=("person", "date", "place"),
+        permissions=WRITE,
+        save=save_death,
+        pickers=("person",),
+        prefill=("person",),
+    ),
+    Spec(
+        kind="marriage",
+        path="/register/marriage",
+        template="registry/form_pair.html",
+        title=lambda lg: gettext(lg, "Register a marriage"),
+        names=("person", "partner", "date"),
+        permissions=WRITE,
+        save=_pair("marriage"),
+        pickers=("person", "partner"),
+        prefill=("person", "partner"),
+    ),
+    Spec(
+        kind="divorce",
+        path="/register/divorce",
+        template="registry/form_pair.html",
+        title=lambda lg: gettext(lg, "Register a divorce"),
+        names=("person", "partner", "date"),
+        permissions=WRITE,
+        save=_pair("divorce"),
+        pickers=("person", "partner"),
+        prefill=("person", "partner"),
+    ),
+    Spec(
+        kind="move",
+        path="/register/move",
+        template="registry/form_move.html",
+        title=lambda lg: gettext(lg, "Register a move"),
+        names=("person", "date", "scope", "dest", "dest_unit", "dest_code", "place"),
+        permissions=WRITE,
+        save=save_move,
+        pickers=("person",),
+        units="county",
+        prefill=("person",),
+    ),
 )

@@ -44,8 +44,14 @@ def org_tree(request: Request, user: Annotated[User, Depends(require(Permission.
         h = Hierarchy.as_of(s, day)
         root = s.get(OrgUnit, user.account.unit_id)
         if root is None or root.code not in h.by_code:
-            return render(request, "message.html", user, status=404, title=gettext(lg, "Not found"),
-                           message=gettext(lg, "Your unit did not exist on that date."))
+            return render(
+                request,
+                "message.html",
+                user,
+                status=404,
+                title=gettext(lg, "Not found"),
+                message=gettext(lg, "Your unit did not exist on that date."),
+            )
         rows = []
         for depth, u in h.walk(root.code):
             changes = [c for c in orgs.history(s, u.code) if c["what"] != "version" or c["date"] != u.valid_from]
@@ -60,16 +66,32 @@ def search_page(request: Request, user: Annotated[User, Depends(require(Permissi
     within = None if scope.everything or not q.strip() else stats.members(scope.unit_ids, at_most=SMALL_AREA)
     with request.app.state.db.read() as s:
         found = persons.search(s, q, scope=scope, locate=stats.locate, within=within) if q.strip() else []
-    rows = [{"pid": p.id, "id": mask(p.id_number) if p.id_number else p.temp_key, "name": p.name,
-             "sex": p.sex, "birth": p.birth_date.isoformat()} for p in found]
+    rows = [
+        {
+            "pid": p.id,
+            "id": mask(p.id_number) if p.id_number else p.temp_key,
+            "name": p.name,
+            "sex": p.sex,
+            "birth": p.birth_date.isoformat(),
+        }
+        for p in found
+    ]
     partial = request.headers.get("hx-request") == "true"
-    return render(request, "registry/results.html" if partial else "registry/persons.html", user, title=gettext(_lang(request), "Find a person"),
-                   q=q, rows=rows)
+    return render(
+        request,
+        "registry/results.html" if partial else "registry/persons.html",
+        user,
+        title=gettext(_lang(request), "Find a person"),
+        q=q,
+        rows=rows,
+    )
 
 
 def _not_in_area(request: Request, user) -> HTMLResponse:
     lg = _lang(request)
-    return render(request, "message.html", user, status=404, title=gettext(lg, "Not found"), message=gettext(lg, "No such person in your area."))
+    return render(
+        request, "message.html", user, status=404, title=gettext(lg, "Not found"), message=gettext(lg, "No such person in your area.")
+    )
 
 
 def _in_scope(s, user, pid: int, locate=None) -> Person:
@@ -98,9 +120,21 @@ def _person(request: Request, user: User, pid: int, revealed: str | None = None)
         writes = user.may(Permission.EVENT_WRITE)
         timeline = _timeline(s, user, p, lg, writes, locate=request.app.state.stats.locate)
         support = _benefits_of(request, s, user, p, lg) if user.may(Permission.BENEFIT_READ) else None
-    return render(request, "registry/person.html", user, title=p.name, person=p, id_shown=revealed or (mask(p.id_number) if p.id_number else ""),
-                   state=st, timeline=timeline, support=support, can_reveal=user.may(Permission.PERSON_REVEAL) and bool(p.id_number),
-                   can_write=writes, can_register_birth=writes and user.may(Permission.PERSON_WRITE), sep="：" if lg == "zh" else ": ")
+    return render(
+        request,
+        "registry/person.html",
+        user,
+        title=p.name,
+        person=p,
+        id_shown=revealed or (mask(p.id_number) if p.id_number else ""),
+        state=st,
+        timeline=timeline,
+        support=support,
+        can_reveal=user.may(Permission.PERSON_REVEAL) and bool(p.id_number),
+        can_write=writes,
+        can_register_birth=writes and user.may(Permission.PERSON_WRITE),
+        sep="：" if lg == "zh" else ": ",
+    )
 
 
 def _timeline(s, user, p: Person, lg: str, writes: bool, locate=None) -> list[dict]:
@@ -134,10 +168,21 @@ def _timeline(s, user, p: Person, lg: str, writes: bool, locate=None) -> list[di
         elif e.kind == "adoption" and e.person_id != p.id:
             kind = gettext(lg, "Adoption of a child")
         o = other_of.get(e.id)
-        rows.append({"id": e.id, "date": e.date.isoformat(), "kind": kind, "unit": codes.get(e.residence_unit_id or e.hukou_unit_id or 0, ""),
-                     "other": {"pid": o, "name": names.get(o, ""), "link": o in visible} if o else None,
-                     "superseded": e.id in replaced, "reason": e.reason or "",
-                     "correctable": writes and e.kind != "retraction" and e.id not in replaced and (e.person_id == p.id or e.person_id in visible)})
+        rows.append(
+            {
+                "id": e.id,
+                "date": e.date.isoformat(),
+                "kind": kind,
+                "unit": codes.get(e.residence_unit_id or e.hukou_unit_id or 0, ""),
+                "other": {"pid": o, "name": names.get(o, ""), "link": o in visible} if o else None,
+                "superseded": e.id in replaced,
+                "reason": e.reason or "",
+                "correctable": writes
+                and e.kind != "retraction"
+                and e.id not in replaced
+                and (e.person_id == p.id or e.person_id in visible),
+            }
+        )
     return rows
 
 
@@ -147,12 +192,30 @@ def _benefits_of(request: Request, s, user, p: Person, lg: str) -> list[dict]:
     inside = user.scope.unit_ids
     apps = s.scalars(select(BenefitApplication).where(BenefitApplication.person_id == p.id).order_by(BenefitApplication.id)).all()
     recs = s.scalars(select(BenefitRecipient).where(BenefitRecipient.person_id == p.id).order_by(BenefitRecipient.id)).all()
-    out = [{"href": f"/benefits/applications/{a.id}", "what": gettext(lg, "Application"), "n": a.id,
-            "programme": programme_name(request, a.programme, lg), "when": str(a.year),
-            "status": application_workflow.STATUSES[a.status][lg == "en"]}
-           for a in apps if inside is None or a.unit_id in inside]
-    out += [{"href": f"/benefits/recipients/{r.id}", "what": gettext(lg, "Recipient"), "n": r.id, "programme": programme_name(request, r.programme, lg),
-             "when": f"{r.since}–{r.ended_on or ''}", "status": ""} for r in recs if inside is None or r.unit_id in inside]
+    out = [
+        {
+            "href": f"/benefits/applications/{a.id}",
+            "what": gettext(lg, "Application"),
+            "n": a.id,
+            "programme": programme_name(request, a.programme, lg),
+            "when": str(a.year),
+            "status": application_workflow.STATUSES[a.status][lg == "en"],
+        }
+        for a in apps
+        if inside is None or a.unit_id in inside
+    ]
+    out += [
+        {
+            "href": f"/benefits/recipients/{r.id}",
+            "what": gettext(lg, "Recipient"),
+            "n": r.id,
+            "programme": programme_name(request, r.programme, lg),
+            "when": f"{r.since}–{r.ended_on or ''}",
+            "status": "",
+        }
+        for r in recs
+        if inside is None or r.unit_id in inside
+    ]
     return out
 
 
@@ -168,6 +231,12 @@ async def reveal_page(request: Request, user: Annotated[User, Depends(require(Pe
     except NotFound:
         return _not_in_area(request, user)
     except UserError:
-        return render(request, "message.html", user, status=422, title=gettext(lg, "Reason required"),
-                       message=gettext(lg, "Give the reason for showing the full ID number; it is written to the audit trail."))
+        return render(
+            request,
+            "message.html",
+            user,
+            status=422,
+            title=gettext(lg, "Reason required"),
+            message=gettext(lg, "Give the reason for showing the full ID number; it is written to the audit trail."),
+        )
     return _person(request, user, pid, revealed=shown)

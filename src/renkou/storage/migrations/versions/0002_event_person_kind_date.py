@@ -13,18 +13,18 @@ wins; it also serves every lookup by person that (person_id, date) served.
 
 from alembic import op
 
-revision = '0002'
-down_revision = '0001'
+revision = "0002"
+down_revision = "0001"
 branch_labels = None
 depends_on = None
 
 
 def upgrade() -> None:
     # plain index operations: a batch (table-copying) migration would lose the append-only triggers
-    op.drop_index('ix_event_person_date', table_name='event')
-    op.create_index('ix_event_person_kind_date', 'event', ['person_id', 'kind', 'date'], unique=False)
+    op.drop_index("ix_event_person_date", table_name="event")
+    op.create_index("ix_event_person_kind_date", "event", ["person_id", "kind", "date"], unique=False)
 
 
 def downgrade() -> None:
-    op.drop_index('ix_event_person_kind_date', table_name='event')
-    op.create_index('ix_event_person_date', 'event', ['person_id', 'date'], unique=False)
+    op.drop_index("ix_event_person_kind_date", table_name="event")
+    op.create_index("ix_event_person_date", "event", ["person_id", "date"], unique=False)

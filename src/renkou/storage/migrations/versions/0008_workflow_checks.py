@@ -12,8 +12,8 @@ triggers: the ones of 0006 that refuse a DELETE are made again.
 
 from alembic import op
 
-revision = '0008'
-down_revision = '0007'
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
@@ -30,8 +30,10 @@ def _no_delete_again(table: str) -> None:
     """0006's trigger refusing a DELETE, made again after SQLite copied the table."""
     if op.get_bind().dialect.name == "sqlite":
         op.execute(f"DROP TRIGGER IF EXISTS renkou_no_delete_{table}")
-        op.execute(f"CREATE TRIGGER renkou_no_delete_{table} BEFORE DELETE ON {table} BEGIN "
-                   f"SELECT RAISE(ABORT, 'renkou: DELETE on {table} is not allowed (append-only audit trail)'); END")
+        op.execute(
+            f"CREATE TRIGGER renkou_no_delete_{table} BEFORE DELETE ON {table} BEGIN "
+            f"SELECT RAISE(ABORT, 'renkou: DELETE on {table} is not allowed (append-only audit trail)'); END"
+        )
 
 
 def upgrade() -> None:

@@ -18,21 +18,21 @@ Three columns of ``account``:
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0009'
-down_revision = '0008'
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('account') as batch:
-        batch.add_column(sa.Column('sessions_valid_after', sa.DateTime(), nullable=True))
-        batch.add_column(sa.Column('totp_last_step', sa.Integer(), nullable=True))
-        batch.add_column(sa.Column('last_login_origin', sa.String(length=64), nullable=True))
+    with op.batch_alter_table("account") as batch:
+        batch.add_column(sa.Column("sessions_valid_after", sa.DateTime(), nullable=True))
+        batch.add_column(sa.Column("totp_last_step", sa.Integer(), nullable=True))
+        batch.add_column(sa.Column("last_login_origin", sa.String(length=64), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('account') as batch:
-        batch.drop_column('last_login_origin')
-        batch.drop_column('totp_last_step')
-        batch.drop_column('sessions_valid_after')
+    with op.batch_alter_table("account") as batch:
+        batch.drop_column("last_login_origin")
+        batch.drop_column("totp_last_step")
+        batch.drop_column("sessions_valid_after")

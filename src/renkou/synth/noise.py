@@ -18,7 +18,7 @@ import numpy as np
 import opencc
 from pypinyin import lazy_pinyin
 
-from renkou.synth import names as _names
+from renkou.synth import names as name_lists
 
 # Groups of characters that are easily misread or miswritten for one another (shared components,
 # one stroke more or less). A character in several groups gets the union.
@@ -112,8 +112,8 @@ def _lookalikes() -> dict[str, tuple[str, ...]]:
 @functools.cache
 def _common_chars() -> tuple[np.ndarray, np.ndarray]:
     """Given-name characters (surname-only ones left out) and their cumulative weights."""
-    weights = _names.character_weights()
-    given = _names.given_characters()
+    weights = name_lists.character_weights()
+    given = name_lists.given_characters()
     chars = [c for c in weights if c in given]
     return np.asarray(chars), np.cumsum([weights[c] for c in chars])
 
@@ -129,7 +129,7 @@ def surname_length(name: str) -> int:
     """1, or 2 for a compound surname from the name table (欧阳修 -> 2); 0 for names of one character."""
     if len(name) <= 1:
         return 0
-    if len(name) >= 3 and name[:2] in _names.compound_surnames():
+    if len(name) >= 3 and name[:2] in name_lists.compound_surnames():
         return 2
     return 1
 
@@ -168,7 +168,7 @@ def toneless_pinyin(char: str) -> str:
 
 @functools.cache
 def _homophone_weights() -> dict[str, float]:
-    weights = dict(_names.character_weights())
+    weights = dict(name_lists.character_weights())
     for c in EXTRA_HOMOPHONE_CHARS:
         weights.setdefault(c, EXTRA_WEIGHT)
     return weights
@@ -188,7 +188,7 @@ def homophones(char: str, *, surnames_only: bool = False) -> tuple[str, ...]:
     """Other common name characters with the same toneless pinyin (静 -> 晶, 京, 敬 ...)."""
     group = _homophone_groups().get(toneless_pinyin(char), ())
     if surnames_only:
-        allowed = set(_names.surname_list())
+        allowed = set(name_lists.surname_list())
         return tuple(c for c in group if c != char and c in allowed)
     return tuple(c for c in group if c != char)
 

@@ -18,7 +18,7 @@ from renkou.web.deps import User
 from renkou.web.i18n import gettext, language_of
 from renkou.web.security import Session
 
-__all__ = ["denied", "message", "render"]
+__all__ = ["denied", "message", "person_not_in_area", "render", "unit_not_in_area"]
 
 
 def render(
@@ -49,3 +49,15 @@ def denied(request: Request, user: User) -> HTMLResponse:
     """The 403 page of a role that may not open a page (also what ``require`` refusals become)."""
     lg = language_of(request)
     return message(request, user, 403, gettext(lg, "Not permitted"), gettext(lg, "Your role may not open this page."))
+
+
+def person_not_in_area(request: Request, user: User | None) -> HTMLResponse:
+    """404 for a person outside the account's area: the same page whether or not the person exists."""
+    lg = language_of(request)
+    return message(request, user, 404, gettext(lg, "Not found"), gettext(lg, "No such person in your area."))
+
+
+def unit_not_in_area(request: Request, user: User | None) -> HTMLResponse:
+    """404 for a unit outside the account's area: outside and unknown look alike."""
+    lg = language_of(request)
+    return message(request, user, 404, gettext(lg, "Not found"), gettext(lg, "No such unit in your area."))

@@ -32,7 +32,7 @@ from renkou.stats.table import Table
 from renkou.web.deps import ANY, User, require
 from renkou.web.i18n import gettext
 from renkou.web.i18n import language_of as _lang
-from renkou.web.render import denied
+from renkou.web.render import denied, message, unit_not_in_area
 from renkou.web.render import render as render_page
 
 router = APIRouter(include_in_schema=False)
@@ -190,7 +190,7 @@ def reports_page(
     try:
         table = build(stats, form["t"], form["org"], stats.query(p, basis=basis), scope=scope, prepared_by=acc.display_name)
     except NotFound:
-        return not_in_area(request, user)
+        return unit_not_in_area(request, user)
     except UserError as exc:
         ctx["errors"]["form"] = exc.en if lg == "en" else exc.zh
         return page(400)
@@ -198,14 +198,7 @@ def reports_page(
         try:
             return file_response(table, format, lg)
         except UserError as exc:  # e.g. no CJK font for the PDF on this server
-            return render_page(
-                request,
-                "message.html",
-                user,
-                status=500,
-                title=gettext(lg, "The file could not be made"),
-                message=exc.en if lg == "en" else exc.zh,
-            )
+            return message(request, user, 500, gettext(lg, "The file could not be made"), exc.en if lg == "en" else exc.zh)
     ctx["view"] = table_view(table, lg)
     if table.chart is not None:
         ctx["chart"] = {
@@ -214,14 +207,6 @@ def reports_page(
         }
     ctx["links"] = {f: "/reports?" + urlencode({**form, "format": f}) for f in FORMATS}
     return page()
-
-
-def not_in_area(request: Request, user) -> HTMLResponse:
-    """The person pages' "not in your area" answer (404), for a unit: outside the area and unknown look alike."""
-    lg = _lang(request)
-    return render_page(
-        request, "message.html", user, status=404, title=gettext(lg, "Not found"), message=gettext(lg, "No such unit in your area.")
-    )
 
 
 # ------------------------------------------------------------------------------------- API

@@ -213,7 +213,7 @@ def _account_page(
 
 def _not_found(request: Request, user) -> HTMLResponse:
     lg = language_of(request)
-    return render(request, "message.html", user, status=404, title=gettext(lg, "Not found"), message=gettext(lg, "No such account."))
+    return message(request, user, 404, gettext(lg, "Not found"), gettext(lg, "No such account."))
 
 
 @router.get("/users/{username}", response_class=HTMLResponse)

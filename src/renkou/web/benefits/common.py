@@ -29,7 +29,7 @@ from renkou.core.problems import Problem, problem
 from renkou.errors import NotFound, UserError, ValidationFailed
 from renkou.web.deps import officer
 from renkou.web.i18n import gettext, language_of
-from renkou.web.render import render
+from renkou.web.render import message, render
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MEDIA = {"xlsx": XLSX, "pdf": "application/pdf", "csv": "text/csv; charset=utf-8"}
@@ -144,7 +144,7 @@ def refused(request: Request, user, r: Refusal) -> HTMLResponse:
     """A refusal on a page of its own (a record not found, a role not permitted)."""
     lg = language_of(request)
     title = {404: gettext(lg, "Not found"), 403: gettext(lg, "Not permitted")}.get(r.status, gettext(lg, "Nothing was changed"))
-    return render(request, "message.html", user, status=r.status, title=title, message=r.message)
+    return message(request, user, r.status, title, r.message)
 
 
 def back(url: str, done: str) -> RedirectResponse:

@@ -39,7 +39,7 @@ from renkou.exchange import templates
 from renkou.web.deps import User, require
 from renkou.web.i18n import gettext, language_of
 from renkou.web.imports.jobs import RUNNING, find_job, folder_of_jobs, purge, safe_name, start, update
-from renkou.web.render import render
+from renkou.web.render import message, render
 
 Importer = Annotated[User, Depends(require(Permission.IMPORT_WRITE))]
 router = APIRouter(include_in_schema=False)
@@ -77,13 +77,12 @@ def _page(request: Request, user, status: int = 200, error: str = "", kind: str 
 
 def _gone(request: Request, user) -> HTMLResponse:
     lg = language_of(request)
-    return render(
+    return message(
         request,
-        "message.html",
         user,
-        status=404,
-        title=gettext(lg, "Not found"),
-        message=gettext(lg, "No such import file: it has expired, was committed, or belongs to another account."),
+        404,
+        gettext(lg, "Not found"),
+        gettext(lg, "No such import file: it has expired, was committed, or belongs to another account."),
     )
 
 
@@ -96,7 +95,7 @@ def import_form(request: Request, user: Importer):
 def template_file(request: Request, user: Importer, kind: str, fmt: str):
     if kind not in KINDS or fmt not in ("xlsx", "csv"):
         lg = language_of(request)
-        return render(request, "message.html", user, status=404, title=gettext(lg, "Not found"), message=gettext(lg, "No such template."))
+        return message(request, user, 404, gettext(lg, "Not found"), gettext(lg, "No such template."))
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"{kind}.{fmt}"
         templates.write_template(kind, path, fmt)
@@ -255,13 +254,12 @@ def commit(request: Request, user: Importer, token: str):
     if meta["state"] != "checked" or meta.get("n_problems"):
         if meta["state"] in (*RUNNING, "done"):
             return RedirectResponse(f"/import/{token}", status_code=303)
-        return render(
+        return message(
             request,
-            "message.html",
             user,
-            status=409,
-            title=gettext(lg, "Nothing was imported"),
-            message=gettext(lg, "The file has problems: correct them and upload it again. Nothing was changed."),
+            409,
+            gettext(lg, "Nothing was imported"),
+            gettext(lg, "The file has problems: correct them and upload it again. Nothing was changed."),
         )
     try:  # claims the file: a second commit of the same token finds nothing to move
         os.rename(folder / "upload", folder / "committing")

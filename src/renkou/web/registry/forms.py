@@ -37,14 +37,12 @@ from renkou.web.registry.forms_common import (
     after_save,
     entered,
     errors_of,
-    not_in_area,
     person_field,
     pickers,
     search_people,
-    unit_not_in_area,
     unit_options,
 )
-from renkou.web.render import render
+from renkou.web.render import person_not_in_area, render, unit_not_in_area
 
 router = APIRouter(include_in_schema=False)
 SPECS: tuple[Spec, ...] = (forms_birth.SPEC, *forms_events.SPECS)
@@ -86,7 +84,7 @@ def _routes(spec: Spec) -> None:
                 for n in spec.pickers:
                     person_field(s, e, n)
             except NotFound:
-                return not_in_area(request, user)
+                return person_not_in_area(request, user)
         return show(request, user, spec, values)
 
     async def save(request: Request, user: User = allowed):
@@ -103,7 +101,7 @@ def _routes(spec: Spec) -> None:
         except OutsideUnit:
             return unit_not_in_area(request, user)
         except NotFound:
-            return not_in_area(request, user)
+            return person_not_in_area(request, user)
         except Again as again:
             return show(request, user, spec, e.values, status=again.status, problems=again.problems, **again.ctx)
         except ValidationFailed as exc:
@@ -139,7 +137,7 @@ def index(request: Request, user: Annotated[User, Depends(require(Permission.EVE
 def pick(request: Request, user: Annotated[User, Depends(require(Permission.EVENT_WRITE))], field: str):
     """The people of the area matching a picker's search text, as radio buttons (HTMX swaps them in)."""
     if field not in PICKERS:
-        return not_in_area(request, user)
+        return person_not_in_area(request, user)
     q = request.query_params.get(f"{field}_q", "")
     with request.app.state.db.read() as s:
         rows = search_people(s, user, q, PICKERS[field])

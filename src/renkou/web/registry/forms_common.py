@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import RedirectResponse
 from sqlalchemy import select
 
 from renkou.auth.officer import Officer
@@ -31,8 +31,7 @@ from renkou.registry.orgs import Hierarchy
 from renkou.storage.db import Actor
 from renkou.storage.schema import OrgUnit, Person
 from renkou.web.deps import User, db_id, officer
-from renkou.web.i18n import gettext, language_of
-from renkou.web.render import render
+from renkou.web.i18n import language_of
 
 PICKERS = {"mother": "F", "father": "M", "person": "", "partner": ""}  # picker field -> sex of the people it lists
 # registry problem fields -> form fields (the rest name form fields already, or go to the top of the form)
@@ -87,20 +86,6 @@ class Entered:
 
 
 # ------------------------------------------------------------------------------ answers
-
-
-def not_in_area(request: Request, user) -> HTMLResponse:
-    lg = language_of(request)
-    return render(
-        request, "message.html", user, status=404, title=gettext(lg, "Not found"), message=gettext(lg, "No such person in your area.")
-    )
-
-
-def unit_not_in_area(request: Request, user) -> HTMLResponse:
-    lg = language_of(request)
-    return render(
-        request, "message.html", user, status=404, title=gettext(lg, "Not found"), message=gettext(lg, "No such unit in your area.")
-    )
 
 
 def actor(request: Request, user) -> Actor:

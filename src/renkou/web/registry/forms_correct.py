@@ -31,12 +31,10 @@ from renkou.web.registry.forms_common import (
     date_field,
     entered,
     errors_of,
-    not_in_area,
     unit_field,
-    unit_not_in_area,
     unit_options,
 )
-from renkou.web.render import render
+from renkou.web.render import person_not_in_area, render, unit_not_in_area
 
 router = APIRouter(include_in_schema=False)
 PATH = "/persons/{pid}/events/{eid}/correct"
@@ -146,7 +144,7 @@ def correct_form(request: Request, user: Annotated[User, Depends(require(Permiss
     try:
         return _page(request, user, pid, eid)
     except NotFound:
-        return not_in_area(request, user)
+        return person_not_in_area(request, user)
 
 
 def _correct(s, e: Entered, ev: Event) -> None:
@@ -191,7 +189,7 @@ async def correct_save(request: Request, user: Annotated[User, Depends(require(P
     except OutsideUnit:
         return unit_not_in_area(request, user)
     except NotFound:
-        return not_in_area(request, user)
+        return person_not_in_area(request, user)
     except Again as again:
         return _page(request, user, pid, eid, e.values, status=400, problems=again.problems, general=str(again.ctx.get("general", "")))
     except ValidationFailed as exc:

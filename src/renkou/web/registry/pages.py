@@ -25,7 +25,7 @@ from renkou.web.benefits.common import programme_name
 from renkou.web.deps import Id, User, require
 from renkou.web.i18n import gettext
 from renkou.web.i18n import language_of as _lang
-from renkou.web.render import render
+from renkou.web.render import message, person_not_in_area, render
 
 router = APIRouter(include_in_schema=False)
 SMALL_AREA = 5_000  # persons: a search in an area this small starts from the area's people
@@ -44,14 +44,7 @@ def org_tree(request: Request, user: Annotated[User, Depends(require(Permission.
         h = Hierarchy.as_of(s, day)
         root = s.get(OrgUnit, user.account.unit_id)
         if root is None or root.code not in h.by_code:
-            return render(
-                request,
-                "message.html",
-                user,
-                status=404,
-                title=gettext(lg, "Not found"),
-                message=gettext(lg, "Your unit did not exist on that date."),
-            )
+            return message(request, user, 404, gettext(lg, "Not found"), gettext(lg, "Your unit did not exist on that date."))
         rows = []
         for depth, u in h.walk(root.code):
             changes = [c for c in orgs.history(s, u.code) if c["what"] != "version" or c["date"] != u.valid_from]
@@ -87,13 +80,6 @@ def search_page(request: Request, user: Annotated[User, Depends(require(Permissi
     )
 
 
-def _not_in_area(request: Request, user) -> HTMLResponse:
-    lg = _lang(request)
-    return render(
-        request, "message.html", user, status=404, title=gettext(lg, "Not found"), message=gettext(lg, "No such person in your area.")
-    )
-
-
 def _in_scope(s, user, pid: int, locate=None) -> Person:
     """The person with this internal number if in the user's area (URLs carry it, never an ID number)."""
     p = s.get(Person, pid)
@@ -115,7 +101,7 @@ def _person(request: Request, user: User, pid: int, revealed: str | None = None)
         try:
             p = _in_scope(s, user, pid, locate=request.app.state.stats.locate)
         except NotFound:
-            return _not_in_area(request, user)
+            return person_not_in_area(request, user)
         st = asof.person_state(s, p, dt.date.today())
         writes = user.may(Permission.EVENT_WRITE)
         timeline = _timeline(s, user, p, lg, writes, locate=request.app.state.stats.locate)
@@ -229,14 +215,13 @@ async def reveal_page(request: Request, user: Annotated[User, Depends(require(Pe
             p = _in_scope(s, user, pid)
             shown = audit.reveal(s, p, "id_number", str(form.get("reason", "")))
     except NotFound:
-        return _not_in_area(request, user)
+        return person_not_in_area(request, user)
     except UserError:
-        return render(
+        return message(
             request,
-            "message.html",
             user,
-            status=422,
-            title=gettext(lg, "Reason required"),
-            message=gettext(lg, "Give the reason for showing the full ID number; it is written to the audit trail."),
+            422,
+            gettext(lg, "Reason required"),
+            gettext(lg, "Give the reason for showing the full ID number; it is written to the audit trail."),
         )
     return _person(request, user, pid, revealed=shown)

@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from renkou.core import pinyin
 from renkou.errors import UserError
 from renkou.exchange import templates
+from renkou.exchange.importer import PERSON_COLS
 from renkou.registry import orgs
 from renkou.registry.events import CONTENT
 from renkou.storage.db import Actor, Database, allocate_seq, bulk_insert, changeset_of, deferred_indexes, reserve_ids
@@ -174,20 +175,7 @@ def _persons(s, c: County, cs: int) -> np.ndarray:
     bulk_insert(
         s,
         Person.__table__,
-        [
-            "id",
-            "id_number",
-            "temp_key",
-            "name",
-            "name_pinyin",
-            "name_initials",
-            "sex",
-            "birth_date",
-            "ethnicity",
-            "seq",
-            "created_cs",
-            "version",
-        ],
+        PERSON_COLS,
         rows,
         iso_dates=True,
     )

@@ -72,8 +72,11 @@ def sign_in(page, server, user):
 
 
 def assert_no_sideways_scroll(page):
+    """Nothing sticks out on the right. A phone browser lays out a page that is too wide by zooming out, which
+    widens window.innerWidth to the page's width, so the screen's own width is the measure here."""
+    screen = page.viewport_size["width"]
     wide = page.evaluate("[document.documentElement.scrollWidth, document.body.scrollWidth, window.innerWidth]")
-    assert wide[0] <= wide[2] and wide[1] <= wide[2], f"the page scrolls sideways: {wide}"
+    assert max(wide) <= screen, f"the page is wider than the {screen} px screen: {wide}"
 
 
 def heights(page, selector: str) -> dict[str, float]:
@@ -120,6 +123,12 @@ def check_phone_page(page, name: str, open_menu: bool = False) -> None:
         page.screenshot(path=str(SHOTS / f"phone-{name}-menu.png"))
     page.click("#menu-button")  # and folds again
     assert nav.is_hidden()
+    if open_menu:  # the keyboard opens and folds it too
+        page.focus("#menu-toggle")
+        page.keyboard.press("Space")
+        assert nav.is_visible()
+        page.keyboard.press("Space")
+        assert nav.is_hidden()
 
 
 def one_column(page, selector: str) -> None:
@@ -145,6 +154,7 @@ def test_person_search_on_a_phone(server, phone):
     assert phone.locator("#results table tbody tr").count() > 3
     check_phone_page(phone, "search")
     # the table is its own scroll box inside the screen, and names and ID numbers are not broken up
+    assert_tappable(phone, "#results tbody a")
     right = phone.locator("#results table").evaluate("t => t.getBoundingClientRect().right")
     assert right <= PHONE["width"]
     assert lines(phone, "#results tbody td:nth-child(1) a") == 1 and lines(phone, "#results tbody td:nth-child(2)") == 1
@@ -197,9 +207,29 @@ def test_the_monthly_report_on_a_phone(server, phone):
     assert_tappable(phone, "#report p.downloads a")
 
 
+@pytest.mark.parametrize("user", ["cun", "xiang"])
+def test_no_page_of_the_menu_scrolls_sideways_on_a_small_phone(server, browser, user):
+    """Every page the menu and the family-support section lead to, on a 360 px screen."""
+    ctx, page, errors = new_page(browser, viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True)
+    sign_in(page, server, user)
+    pages = page.locator("header nav a").evaluate_all("els => els.map(e => e.getAttribute('href'))")
+    page.goto(server + "/benefits")
+    pages += page.locator("#benefits-nav a").evaluate_all("els => els.map(e => e.getAttribute('href'))")
+    assert len(pages) >= 10
+    wide = {}
+    for path in dict.fromkeys(pages):
+        page.goto(server + path)
+        sizes = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+        if max(sizes) > 360:
+            wide[path] = sizes
+    ctx.close()
+    assert errors == []
+    assert wide == {}
+
+
 def test_on_a_desktop_the_menu_is_a_row(server, desktop):
     sign_in(desktop, server, "xiang")
-    assert desktop.locator("#menu-button").is_hidden()
+    assert desktop.locator("#menu-button").is_hidden() and desktop.locator("#menu-toggle").is_hidden()  # not even for the Tab key
     links = desktop.locator("header nav a")
     assert links.count() >= 4 and all(links.nth(i).is_visible() for i in range(links.count()))
     tops = {round(t) for t in links.evaluate_all("els => els.map(e => e.getBoundingClientRect().top)")}

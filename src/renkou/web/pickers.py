@@ -46,12 +46,18 @@ def period_text(p: Period, lang: str) -> str:
 def _parts(lang: str) -> dict[str, list[tuple[int, str, str]]]:
     """The sub-selects' options: (number, shown text, text template with ``{y}`` for the year)."""
     en = lang == "en"
-    months = [(m, f"{m}月" if not en else dt.date(2000, m, 1).strftime("%B"), f"{{y}}-{m:02d}" if en else f"{{y}}年{m}月") for m in range(1, 13)]
+    months = [
+        (m, f"{m}月" if not en else dt.date(2000, m, 1).strftime("%B"), f"{{y}}-{m:02d}" if en else f"{{y}}年{m}月") for m in range(1, 13)
+    ]
     return {
         "month": months,
         "quarter": [(q, f"Q{q}" if en else f"第{q}季度", f"{{y}}Q{q}" if en else f"{{y}}年第{q}季度") for q in range(1, 5)],
         "half": [
-            (h, ("First half", "Second half")[h - 1] if en else f"{'上下'[h - 1]}半年", f"{{y}}S{h}" if en else f"{{y}}年{'上下'[h - 1]}半年")
+            (
+                h,
+                ("First half", "Second half")[h - 1] if en else f"{'上下'[h - 1]}半年",
+                f"{{y}}S{h}" if en else f"{{y}}年{'上下'[h - 1]}半年",
+            )
             for h in (1, 2)
         ],
         "ytd": [

@@ -178,7 +178,7 @@ def _recipient(request: Request, s, off, n: int, lg: str) -> dict:
         "lines": [
             {
                 "id": ln.id,
-                "period": ln.period,
+                "period": batches.period_label(ln.period, lg),
                 "months": ln.months,
                 "amount": ln.amount,
                 "status": ln.status,
@@ -260,7 +260,7 @@ def _batches(request: Request, s, off, lg: str) -> dict:
             {
                 "id": b.id,
                 "programme": programme_name(request, b.programme, lg),
-                "period": b.period,
+                "period": batches.period_label(b.period, lg),
                 "status": b.status,
                 "created": b.created_on.isoformat(),
                 "checked": b.checked_on.isoformat() if b.checked_on else "",
@@ -285,7 +285,7 @@ def _line_rows(s, lines, lg: str, names: dict | None = None) -> list[dict]:
             "name": people[ln.person_id].name,
             "id_number": _masked_id(people[ln.person_id]),
             "programme": names.get(ln.programme, ln.programme),
-            "period": ln.period,
+            "period": batches.period_label(ln.period, lg),
             "months": ln.months,
             "amount": ln.amount,
             "account": applications.mask_account(ln.account_no),
@@ -365,7 +365,7 @@ def _batch(request: Request, s, off, n: int, lg: str) -> dict:
         "b": {
             "id": b.id,
             "programme": programme_name(request, b.programme, lg),
-            "period": b.period,
+            "period": batches.period_label(b.period, lg),
             "status": b.status,
             "created": b.created_on.isoformat(),
             "checked": b.checked_on.isoformat() if b.checked_on else "",

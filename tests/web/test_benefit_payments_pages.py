@@ -318,7 +318,7 @@ def test_a_batch_the_service_refuses_is_not_created(web):
         ("季度", "季度"),
     ):
         r = post(web, "/benefits/batches", {"programme": "reward", "period": typed})
-        err = r.text.split('id="period-error">')[1].split("</p>")[0]
+        err = r.text.split('id="period-error">')[1].split("</span>")[0]
         assert r.status_code == 400 and err == "发放期应为 2004 至 2100 年间的一年或一个季度，例如 2025年、2025年第1季度", typed
         assert "[bad_choice]" not in r.text and "[payment_period]" not in r.text and "YYYY" not in r.text
         assert f'name="period" value="{shown}"' in r.text and "发放期 = “" + typed + "”" in r.text  # what was typed, in Chinese

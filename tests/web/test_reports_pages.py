@@ -250,7 +250,7 @@ def test_an_invalid_period_shows_the_chinese_message_next_to_the_field(env):
     sign_in(c, "xiang1")
     r = show(c, period="2024-13")
     assert r.status_code == 400
-    err = re.search(r'<p class="error" role="alert" id="period-error">(.*?)</p>', r.text).group(1)
+    err = re.search(r'<span class="error" role="alert" id="period-error">(.*?)</span>', r.text).group(1)
     assert err.startswith("统计期“2024-13”无效") and "2026年第4季度" in err and "2024Q1" not in err and "bad_" not in err
     assert 'value="2024-13"' in r.text and 'aria-invalid="true"' in r.text and '<table class="stats">' not in r.text
     c.cookies.set("lang", "en")

@@ -24,7 +24,7 @@ from renkou.registry.orgs import Hierarchy
 from renkou.stats.engine import POPULATION_LEVELS
 from renkou.stats.periods import Period, month_end, parse
 
-__all__ = ["KINDS", "YEARS_BACK", "period_text", "period_view", "register", "unit_choices", "unit_keys"]
+__all__ = ["KINDS", "YEARS_BACK", "period_text", "period_view", "register", "unit_choices", "unit_keys", "year_of"]
 
 KINDS = ("month", "quarter", "half", "year", "statyear", "ytd")  # in the order of the kind select
 YEARS_BACK = 15  # the year select runs from this many years ago to next year (and always holds the value's year)
@@ -152,6 +152,17 @@ def period_view(value: Period | str | None, kinds: Iterable[str] | None, *, lang
         "parts": {k: parts[k] for k in kinds if k in parts},
         "common": [(period_text(c, lang), c.label_en if en else c.label) for c in _common(today, kinds, stat_year_start)],
     }
+
+
+def year_of(text: str) -> str:
+    """A year field as the handlers take it (four digits) from what a year picker submits or a person
+    types: 2026, 2026年, 2026年度, ２０２６, 二〇二六年 → "2026"; anything else unchanged (the handler refuses it)."""
+    raw = (text or "").strip()
+    try:
+        p = parse(raw)
+    except UserError:
+        return raw
+    return f"{p.start.year:04d}" if p.kind == "year" else raw
 
 
 @lru_cache(maxsize=20000)

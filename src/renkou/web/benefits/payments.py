@@ -53,6 +53,7 @@ from renkou.web.benefits.common import (
 )
 from renkou.web.deps import Id, User, require
 from renkou.web.i18n import gettext, language_of
+from renkou.web.pickers import year_of
 
 router = APIRouter(include_in_schema=False)
 LINES_SHOWN = 500  # lines listed on a batch's page; the totals and the bank file hold them all
@@ -98,7 +99,8 @@ def recipients_page(
 ):
     lg = language_of(request)
     probs: list = []
-    y = number(year.strip(), "year", probs, low=2004, high=2100) if year.strip() else None
+    year = year_of(year)  # 2026 or 2026年 from the year picker
+    y = number(year, "year", probs, low=2004, high=2100) if year else None
     rows, error = [], problems_refusal(probs, lg) if probs else None
     if error is None:
 

@@ -28,6 +28,7 @@
       text.removeAttribute("aria-invalid");
       if (now) { now.hidden = true; }
     }
+    if (!text.value && text.required) { fill(); }  // a required box starts with what the selects show
     kind.addEventListener("change", fill);
     year.addEventListener("change", fill);
     each(parts, function (p) { p.addEventListener("change", fill); });

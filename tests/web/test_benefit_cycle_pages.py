@@ -321,6 +321,22 @@ def test_who_newly_qualifies_leads_to_the_form_with_the_person_chosen(web):
     assert web.get(f"/benefits/candidates?programme=reward&year={TODAY.year}&org={COMMUNITY}").status_code == 404
 
 
+def test_candidates_take_a_chinese_year_and_the_unit_from_the_picker(web):
+    web.as_("xiang")
+    by_code = web.get(f"/benefits/candidates?programme=reward&year={TODAY.year}")
+    typed = web.get(f"/benefits/candidates?programme=reward&year={TODAY.year}年")
+    pids = re.findall(r'data-pid="(\d+)"', by_code.text)
+    assert pids and re.findall(r'data-pid="(\d+)"', typed.text) == pids
+    assert f'name="year" value="{TODAY.year}年"' in typed.text and 'name="org" size="14"' not in typed.text
+    units = re.search(r'<select class="pk-units" id="org" name="org">(.*?)</select>', typed.text).group(1)
+    shown = re.findall(r">([^<]*)</option>", units)
+    assert len(shown) > 1 and not any(re.search(r"\d{6}", t) for t in shown) and "selected" in units.split("</option>")[0]
+    village = re.findall(r'<option value="(\d{12})" data-depth="1"', units)[0]
+    one = web.get(f"/benefits/candidates?programme=reward&year={TODAY.year}年&org={village}")
+    assert one.status_code == 200 and f'<option value="{village}" data-depth="1"' in one.text
+    assert re.search(rf'<option value="{village}" data-depth="1"[^>]* selected>', one.text)
+
+
 def test_the_person_page_lists_the_persons_family_support(web):
     web.as_("cun")
     page = web.get(f"/persons/{web.id('li_f')}").text

@@ -250,6 +250,21 @@ def test_a_report_of_a_unit_outside_the_area_is_refused(web):
     assert r.status_code == 400 and "不是整数" in text(r.text)
 
 
+@pytest.mark.parametrize("year", ["2025年", "2025年度", "２０２５"])
+def test_the_recipients_report_takes_the_year_as_the_picker_sends_it_and_units_by_name(web, year):
+    web.desk.recipient("li_f")
+    web.as_("xiang")
+    plain = web.get("/benefits/reports?show=recipients&year=2025").text
+    r = web.get(f"/benefits/reports?show=recipients&year={year}")
+    assert r.status_code == 200 and table_rows(r.text) == table_rows(plain) and table_rows(plain)
+    assert 'name="year" value="2025年"' in r.text and 'id="year-recipients-kind"' in r.text
+    for picker in ("org-recipients", "org-coverage"):
+        units = re.search(rf'<select class="pk-units" id="{picker}" name="org">(.*?)</select>', r.text).group(1)
+        shown = re.findall(r">([^<]*)</option>", units)
+        assert shown[0] == "白坪乡" and len(shown) == 3 and not any(re.search(r"\d{6}", t) for t in shown)
+        assert f'<option value="{TOWNSHIP}" data-depth="0" data-keys="白坪乡 baipingxiang bpx"' in units
+
+
 def test_the_coverage_rates_follow_a_record_added_and_ended_through_the_pages(web):
     rec = web.desk.recipient("dm_f", programme="special")
     with web.db.read() as s:

@@ -321,6 +321,19 @@ def test_who_newly_qualifies_leads_to_the_form_with_the_person_chosen(web):
     assert web.get(f"/benefits/candidates?programme=reward&year={TODAY.year}&org={COMMUNITY}").status_code == 404
 
 
+def test_an_application_takes_the_year_as_the_year_picker_sends_it(web):
+    web.as_("cun")
+    form = web.get("/benefits/apply").text
+    assert f'name="year" value="{TODAY.year}年"' in form and 'id="f-year-kind"' in form
+    r = web.post("/benefits/apply", apply_form(web, year=f"{TODAY.year}年度"))
+    assert r.status_code == 303, text(r.text)[:400]
+    number = int(r.headers["location"].split("/benefits/applications/")[1].split("?")[0])
+    with web.db.read() as s:
+        assert s.get(BenefitApplication, number).year == TODAY.year
+    bad = web.post("/benefits/apply", apply_form(web, "li_m", year=f"{TODAY.year}年上半年"))
+    assert bad.status_code == 400 and "年度" in text(bad.text) and "不是整数" in text(bad.text) and "[bad_int]" not in bad.text
+
+
 def test_candidates_take_a_chinese_year_and_the_unit_from_the_picker(web):
     web.as_("xiang")
     by_code = web.get(f"/benefits/candidates?programme=reward&year={TODAY.year}")

@@ -270,6 +270,7 @@ def apply(request: Request, user: Annotated[User, Depends(require(Permission.BEN
     attested = [str(a) for a in form.getlist("attested")]
     v["attested"] = attested
     probs = []
+    v["year"] = year_of(v["year"])  # 2026 or 2026年 from the year picker
     year = common.number(v["year"], "year", probs)
     on = common.day(v["applied_on"], "applied_on", probs)
     if not v["person"] and not v["pid"]:

@@ -192,7 +192,9 @@ def test_the_re_confirmation_for_the_next_year_shows_its_counts(web):
     assert f'href="/benefits/recipients/{dm.id}"' in page
     with web.db.read() as s:
         assert exits.list_exits(s, web.desk.officer("xian"), status="proposed")[0][1].id == dm.id
-    again = post(web, "/benefits/reconfirm", {"programme": "reward", "year": "2026年", "date": "2026-01-11"}).text  # as the year picker sends it
+    again = post(
+        web, "/benefits/reconfirm", {"programme": "reward", "year": "2026年", "date": "2026-01-11"}
+    ).text  # as the year picker sends it
     assert re.search(r'id="n-renewed">0<', again)  # li_f is confirmed for 2026 already
     r = post(web, "/benefits/reconfirm", {"programme": "dentistry", "year": "2026", "date": "2026-01-10"})
     assert r.status_code == 400 and "没有福利项目 dentistry" in text(r.text)

@@ -126,6 +126,59 @@ def test_periods_are_years_or_quarters(desk):
             batches.parse_period(bad)
 
 
+@pytest.mark.parametrize(
+    "text, key, first, last",
+    [
+        ("2025", "2025", D(2025, 1, 1), D(2025, 12, 1)),
+        ("2025年", "2025", D(2025, 1, 1), D(2025, 12, 1)),
+        ("2025年度", "2025", D(2025, 1, 1), D(2025, 12, 1)),
+        ("２０２５年", "2025", D(2025, 1, 1), D(2025, 12, 1)),
+        ("2025Q1", "2025Q1", D(2025, 1, 1), D(2025, 3, 1)),
+        ("2025年第1季度", "2025Q1", D(2025, 1, 1), D(2025, 3, 1)),
+        ("2025年一季度", "2025Q1", D(2025, 1, 1), D(2025, 3, 1)),
+        ("2025年第四季度", "2025Q4", D(2025, 10, 1), D(2025, 12, 1)),
+        (" 2004 年 ", "2004", D(2004, 1, 1), D(2004, 12, 1)),
+        ("2100年第4季度", "2100Q4", D(2100, 10, 1), D(2100, 12, 1)),
+    ],
+)
+def test_a_payment_period_in_chinese_has_the_code_as_its_key(text, key, first, last):
+    p = batches.parse_period(text)
+    assert (p.key, p.months[0], p.months[-1], len(p.months)) == (key, first, last, 12 if "Q" not in key else 3)
+    assert batches.period_label(p.key) == batches.period_label(key) and "Q" not in batches.period_label(p.key)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2025-03",
+        "2025年3月",
+        "2025年12月份",
+        "2025年上半年",
+        "2025S1",
+        "2025统计年度",
+        "2025年1-3月",
+        "2003年",
+        "2101",
+        "2025年第5季度",
+        "",
+        "季度",
+    ],
+)
+def test_a_payment_period_that_is_not_a_year_or_quarter_is_refused_in_both_languages(text):
+    with pytest.raises(ValidationFailed) as e:
+        batches.parse_period(text)
+    (p,) = e.value.problems
+    assert (p.rule, p.field, p.value) == ("payment_period", "period", text)
+    assert "2025年第1季度" in p.zh and "YYYY" not in p.zh and "Q1" not in p.zh and "2025Q1" in p.en and p.zh != p.en
+
+
+@pytest.mark.parametrize(
+    "key, zh, en", [("2025", "2025年", "2025"), ("2025Q1", "2025年第1季度", "Q1 2025"), ("garbled", "garbled", "garbled")]
+)
+def test_period_labels(key, zh, en):
+    assert (batches.period_label(key), batches.period_label(key, "en")) == (zh, en)
+
+
 def test_the_database_itself_refuses_a_second_payment_for_a_person_programme_and_period(desk):
     """Not the code: the UNIQUE constraints, whoever writes to the database."""
     desk.recipient("li_f")

@@ -11,7 +11,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from renkou.errors import UserError
-from renkou.stats.periods import MONTH_ABBR, Period, add_months, parse
+from renkou.stats.periods import EXAMPLES_ZH, MONTH_ABBR, Period, add_months, parse
 
 TODAY = date(2024, 5, 17)
 
@@ -56,6 +56,65 @@ def test_id_round_trips(p: Period) -> None:
     q = parse(p.id)
     assert q == p
     assert (q.id, q.label, q.label_en, q.kind) == (p.id, p.label, p.label_en, p.kind)
+
+
+@settings(max_examples=150, deadline=None)
+@given(periods(), st.sampled_from(["", " ", "\u3000"]))
+def test_chinese_label_round_trips(p: Period, pad: str) -> None:
+    """Every period's Chinese label (what the pickers show and submit) reads back as the same period."""
+    q = parse(pad + p.label + pad, today=TODAY)
+    assert q == p and (q.id, q.label) == (p.id, p.label)
+
+
+CN_DIGIT = "〇一二三四五六七八九"
+CN_SMALL = ["", "一", "二", "三", "四", "五", "六", "七", "八", "九", "十", "十一", "十二"]
+
+
+def full_width(text: str) -> str:
+    return text.translate({ord(c): ord(c) + 0xFEE0 for c in "0123456789"})
+
+
+@st.composite
+def chinese_spellings(draw) -> tuple[str, str]:
+    """(a Chinese spelling as people type it, the code of the same period)."""
+    y = draw(years)
+    year = draw(st.sampled_from([str(y), full_width(str(y)), "".join(CN_DIGIT[int(c)] for c in str(y))]))
+    num = lambda n: draw(st.sampled_from([str(n), full_width(str(n)), CN_SMALL[n]]))  # noqa: E731
+    sp = draw(st.sampled_from(["", " "]))
+    kind = draw(st.sampled_from(["year", "quarter", "half", "month", "ytd"]))
+    if kind == "year":
+        return year + draw(st.sampled_from(["年", "年度", "年全年"])), str(y)
+    if kind == "quarter":
+        q = draw(st.integers(1, 4))
+        return f"{year}年{sp}{draw(st.sampled_from(['第', '']))}{num(q)}季度", f"{y}Q{q}"
+    if kind == "half":
+        h = draw(st.integers(1, 2))
+        return f"{year}年{sp}{'上下'[h - 1]}半年", f"{y}S{h}"
+    if kind == "month":
+        m = draw(st.integers(1, 12))
+        return f"{year}年{sp}{num(m)}月{draw(st.sampled_from(['', '份']))}", f"{y}-{m:02d}"
+    m = draw(st.integers(1, 12))
+    dash = draw(st.sampled_from(["-", "至", "到", "～", "—", "月至"]))
+    return f"{year}年1{dash}{num(m)}月{draw(st.sampled_from(['', '累计']))}", f"{y}-{m:02d}YTD"
+
+
+@settings(max_examples=200, deadline=None)
+@given(chinese_spellings())
+def test_chinese_spellings_mean_the_same_period_as_the_code(pair: tuple[str, str]) -> None:
+    text, code = pair
+    assert parse(text, today=TODAY) == parse(code, today=TODAY)
+
+
+@settings(max_examples=250, deadline=None)
+@given(st.text(alphabet="0123456789２０年月日季度第上下半全统计累至今份Qq-—～到一二三四五六七八九十〇 ", max_size=24))
+def test_chinese_like_text_never_crashes(text: str) -> None:
+    try:
+        p = parse(text, today=TODAY)
+    except UserError as err:
+        said = err.zh.replace(f"“{text.strip()}”", "“”")  # the text typed is quoted as it was
+        assert "2026年第4季度" in said and not re.search(r"Q\d|S\d|YTD|\[", said) and "2024Q1" in err.en
+    else:
+        assert parse(p.id, today=TODAY) == p == parse(p.label, today=TODAY)
 
 
 @settings(max_examples=80, deadline=None)
@@ -113,7 +172,7 @@ def test_parse_never_raises_anything_but_user_error(text: str) -> None:
     try:
         p = parse(text, today=TODAY)
     except UserError as err:
-        assert "2024Q1" in err.zh and "2024Q1" in err.en  # the list of accepted forms
+        assert EXAMPLES_ZH in err.zh and "2024Q1" in err.en and "2026年第4季度" in err.en  # the list of accepted forms
     else:
         assert isinstance(p, Period) and parse(p.id, today=TODAY) == p
 
@@ -180,6 +239,70 @@ def test_parse_forms(text: str, kind: str, start: date, end: date, pid: str) -> 
     p = parse(text, today=TODAY)
     assert (p.kind, p.start, p.end, p.id) == (kind, start, end, pid)
     assert parse(p.id, today=TODAY) == p
+
+
+@pytest.mark.parametrize(
+    "text, kind, start, end, pid",
+    [
+        ("2026年", "year", D(2026, 1, 1), D(2026, 12, 31), "2026"),
+        ("2026年度", "year", D(2026, 1, 1), D(2026, 12, 31), "2026"),
+        ("2026全年", "year", D(2026, 1, 1), D(2026, 12, 31), "2026"),
+        ("２０２６年", "year", D(2026, 1, 1), D(2026, 12, 31), "2026"),
+        ("二〇二六年", "year", D(2026, 1, 1), D(2026, 12, 31), "2026"),
+        ("2025年12月", "month", D(2025, 12, 1), D(2025, 12, 31), "2025-12"),
+        ("2025年12月份", "month", D(2025, 12, 1), D(2025, 12, 31), "2025-12"),
+        ("2025年十二月", "month", D(2025, 12, 1), D(2025, 12, 31), "2025-12"),
+        ("2024年2月", "month", D(2024, 2, 1), D(2024, 2, 29), "2024-02"),
+        ("２０２５年１２月", "month", D(2025, 12, 1), D(2025, 12, 31), "2025-12"),
+        (" 2025 年 3 月 ", "month", D(2025, 3, 1), D(2025, 3, 31), "2025-03"),
+        ("2026年第4季度", "quarter", D(2026, 10, 1), D(2026, 12, 31), "2026Q4"),
+        ("2026年四季度", "quarter", D(2026, 10, 1), D(2026, 12, 31), "2026Q4"),
+        ("2026年第四季度", "quarter", D(2026, 10, 1), D(2026, 12, 31), "2026Q4"),
+        ("2026年4季度", "quarter", D(2026, 10, 1), D(2026, 12, 31), "2026Q4"),
+        ("2026第一季度", "quarter", D(2026, 1, 1), D(2026, 3, 31), "2026Q1"),
+        ("2026年第2季", "quarter", D(2026, 4, 1), D(2026, 6, 30), "2026Q2"),
+        ("2026年Q3", "quarter", D(2026, 7, 1), D(2026, 9, 30), "2026Q3"),
+        ("2026年上半年", "half", D(2026, 1, 1), D(2026, 6, 30), "2026S1"),
+        ("2026年下半年", "half", D(2026, 7, 1), D(2026, 12, 31), "2026S2"),
+        ("2026下半年", "half", D(2026, 7, 1), D(2026, 12, 31), "2026S2"),
+        ("2025统计年度", "statyear", D(2024, 10, 1), D(2025, 9, 30), "2024Oct"),  # named by the year it ends in
+        ("2025年统计年度", "statyear", D(2024, 10, 1), D(2025, 9, 30), "2024Oct"),
+        ("2025年度统计年", "statyear", D(2024, 10, 1), D(2025, 9, 30), "2024Oct"),
+        ("2023年10月至2024年9月统计年度", "statyear", D(2023, 10, 1), D(2024, 9, 30), "2023Oct"),
+        ("2023年3月至2024年2月统计年度", "statyear", D(2023, 3, 1), D(2024, 2, 29), "2023Mar"),
+        ("2026年1-3月", "ytd", D(2026, 1, 1), D(2026, 3, 31), "2026-03YTD"),
+        ("2026年1月至3月", "ytd", D(2026, 1, 1), D(2026, 3, 31), "2026-03YTD"),
+        ("2026年1月-3月", "ytd", D(2026, 1, 1), D(2026, 3, 31), "2026-03YTD"),
+        ("2026年1～3月", "ytd", D(2026, 1, 1), D(2026, 3, 31), "2026-03YTD"),
+        ("2026年1月到3月", "ytd", D(2026, 1, 1), D(2026, 3, 31), "2026-03YTD"),
+        ("2026年1—3月", "ytd", D(2026, 1, 1), D(2026, 3, 31), "2026-03YTD"),
+        ("2026年1至3月累计", "ytd", D(2026, 1, 1), D(2026, 3, 31), "2026-03YTD"),
+        ("2026年1月至2026年3月", "ytd", D(2026, 1, 1), D(2026, 3, 31), "2026-03YTD"),
+        ("2026年3月累计", "ytd", D(2026, 1, 1), D(2026, 3, 31), "2026-03YTD"),
+        ("2026年1月累计", "ytd", D(2026, 1, 1), D(2026, 1, 31), "2026-01YTD"),
+        ("2024年累计", "ytd", D(2024, 1, 1), TODAY, "2024-05-17YTD"),
+        ("2023年至今", "ytd", D(2023, 1, 1), D(2023, 12, 31), "2023-12YTD"),
+        ("2024年1月1日至5月17日累计", "ytd", D(2024, 1, 1), TODAY, "2024-05-17YTD"),
+        ("2026年4-6月", "range", D(2026, 4, 1), D(2026, 6, 30), "2026-04-01/2026-06-30"),
+        ("2025年10月至2026年3月", "range", D(2025, 10, 1), D(2026, 3, 31), "2025-10-01/2026-03-31"),
+        ("2024年1月1日至2024年3月31日", "range", D(2024, 1, 1), D(2024, 3, 31), "2024-01-01/2024-03-31"),
+        ("2024年1月15日至2月14日", "range", D(2024, 1, 15), D(2024, 2, 14), "2024-01-15/2024-02-14"),
+        ("2024年1月15日至20日", "range", D(2024, 1, 15), D(2024, 1, 20), "2024-01-15/2024-01-20"),
+    ],
+)
+def test_parse_chinese_forms(text: str, kind: str, start: date, end: date, pid: str) -> None:
+    p = parse(text, today=TODAY)
+    assert (p.kind, p.start, p.end, p.id) == (kind, start, end, pid)
+    assert parse(p.id, today=TODAY) == p == parse(p.label, today=TODAY)
+
+
+@pytest.mark.parametrize(
+    "start_month, start, end",
+    [(10, D(2024, 10, 1), D(2025, 9, 30)), (7, D(2024, 7, 1), D(2025, 6, 30)), (1, D(2025, 1, 1), D(2025, 12, 31))],
+)
+def test_chinese_stat_year_is_named_by_the_year_it_ends_in(start_month: int, start: date, end: date) -> None:
+    p = parse("2025统计年度", stat_year_start=start_month)
+    assert (p.kind, p.start, p.end) == ("statyear", start, end)
 
 
 @pytest.mark.parametrize(
@@ -324,7 +447,22 @@ def test_constructor_rejects_dates_that_do_not_fit_the_kind(start: date, end: da
         ("2024Foo", "unknown month name"),
         ("24-03", "not recognised"),
         ("March 2024", "not recognised"),
-        ("2024年3月", "not recognised"),
+        ("2024年3", "not recognised"),
+        ("3月", "not recognised"),
+        ("2026年第5季度", "quarter must be 1 to 4"),
+        ("2026年第0季度", "quarter must be 1 to 4"),
+        ("2025年13月", "month must be 1 to 12"),
+        ("2025年0月份", "month must be 1 to 12"),
+        ("2026年4-6月累计", "starts in January"),
+        ("2026年3-1月", "end is before the start"),
+        ("2024年10月至2025年8月统计年度", "12 consecutive months"),
+        ("2024年3月1日至5月17日累计", "starts on 1 January"),
+        ("2023年2月29日至3月1日", "not a valid date"),
+        ("2014年1月至2024年1月", "longer than 10 years"),
+        ("1899年", "year must be 1900 to 2200"),
+        ("1900统计年度", "starts before 1900"),
+        ("2200年10月至2201年9月统计年度", "year must be 1900 to 2200"),
+        ("2026年中半年", "not recognised"),
         ("", "not recognised"),
         ("2024-1-1/2024-2-1", "not recognised"),
     ],
@@ -335,7 +473,8 @@ def test_parse_errors_quote_the_text_in_both_languages(text: str, reason_en: str
     e = err.value
     assert f"“{text}”" in e.zh and f'"{text}"' in e.en
     assert reason_en in e.en
-    assert "2024Q1" in e.zh and "2024-01-01/P3M" in e.en  # accepted forms listed
+    assert EXAMPLES_ZH in e.zh and "2024-01-01/P3M" in e.en and "2026年第4季度" in e.en  # accepted forms listed
+    assert not re.search(r"\d{4}(Q|S|SY|YTD|Oct)\b|/P3M|\[", e.zh.replace(f"“{text}”", ""))  # no codes in the Chinese text
     assert e.zh != e.en
 
 

@@ -215,6 +215,18 @@ def test_the_account_list_shows_accounts_only(env):
     assert "赵一" not in page and "赵二" not in page
 
 
+def test_the_new_account_form_picks_the_unit_by_name_not_by_code(env):
+    c, _, _ = env
+    sign_in(c, "xitong")
+    page = c.get("/users").text
+    units = re.search(r'<select class="pk-units" id="f-unit" name="unit">(.*?)</select>', page, re.S).group(1)
+    shown = re.findall(r">([^<]*)</option>", units)
+    assert len(shown) > 2 and COUNTY in units and T1 in units  # the codes are the values
+    assert not any(re.search(r"\d{6}", t) for t in shown) and not shown[0].startswith("\u3000") and shown[1].startswith("\u3000")
+    assert re.search(rf'<option value="{T1}" data-depth="1" data-keys="[^"]+ [a-z]+ [a-z]+"', units)  # searchable by pinyin
+    assert 'id="f-unit-filter"' in page
+
+
 def test_a_weak_password_gets_the_policy_message_next_to_the_field(env):
     c, db, _ = env
     sign_in(c, "xitong")

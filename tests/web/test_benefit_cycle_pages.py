@@ -276,8 +276,8 @@ def test_import_of_applications_all_or_nothing(web):
     r = web.post("/benefits/import", files={"file": ("申请.csv", bad.encode("utf-8"), "text/csv")})
     assert r.status_code == 400
     listed = r.text.split('id="refusal"')[1].split("</div>")[0]
-    assert re.search(r"\b4 · <code>id_number</code> = “[0-9*X]+”: 找不到身份证号或临时编号", listed), listed  # row, column, value, rule
-    assert id_of(web, "far_f") not in r.text and "[unknown_person]" in listed
+    assert re.search(r"\b4 · 身份证号 = “[0-9*X]+”: 找不到身份证号或临时编号", listed), listed  # row, column, value, rule
+    assert id_of(web, "far_f") not in r.text and 'data-rule="unknown_person"' in listed and "[unknown_person]" not in listed
     assert n_apps(web) == before
     r = web.post("/benefits/import", files={"file": ("申请.csv", good.encode("utf-8"), "text/csv")})
     assert r.status_code == 303 and r.headers["location"].endswith("done=imported")
@@ -319,6 +319,35 @@ def test_who_newly_qualifies_leads_to_the_form_with_the_person_chosen(web):
     assert r.status_code == 400 and "找不到身份证号或临时编号" in r.text and n_apps(web) == before
     # and another township's unit is not found
     assert web.get(f"/benefits/candidates?programme=reward&year={TODAY.year}&org={COMMUNITY}").status_code == 404
+
+
+def test_an_application_takes_the_year_as_the_year_picker_sends_it(web):
+    web.as_("cun")
+    form = web.get("/benefits/apply").text
+    assert f'name="year" value="{TODAY.year}年"' in form and 'id="f-year-kind"' in form
+    r = web.post("/benefits/apply", apply_form(web, year=f"{TODAY.year}年度"))
+    assert r.status_code == 303, text(r.text)[:400]
+    number = int(r.headers["location"].split("/benefits/applications/")[1].split("?")[0])
+    with web.db.read() as s:
+        assert s.get(BenefitApplication, number).year == TODAY.year
+    bad = web.post("/benefits/apply", apply_form(web, "li_m", year=f"{TODAY.year}年上半年"))
+    assert bad.status_code == 400 and "年度" in text(bad.text) and "不是整数" in text(bad.text) and "[bad_int]" not in bad.text
+
+
+def test_candidates_take_a_chinese_year_and_the_unit_from_the_picker(web):
+    web.as_("xiang")
+    by_code = web.get(f"/benefits/candidates?programme=reward&year={TODAY.year}")
+    typed = web.get(f"/benefits/candidates?programme=reward&year={TODAY.year}年")
+    pids = re.findall(r'data-pid="(\d+)"', by_code.text)
+    assert pids and re.findall(r'data-pid="(\d+)"', typed.text) == pids
+    assert f'name="year" value="{TODAY.year}年"' in typed.text and 'name="org" size="14"' not in typed.text
+    units = re.search(r'<select class="pk-units" id="org" name="org">(.*?)</select>', typed.text).group(1)
+    shown = re.findall(r">([^<]*)</option>", units)
+    assert len(shown) > 1 and not any(re.search(r"\d{6}", t) for t in shown) and "selected" in units.split("</option>")[0]
+    village = re.findall(r'<option value="(\d{12})" data-depth="1"', units)[0]
+    one = web.get(f"/benefits/candidates?programme=reward&year={TODAY.year}年&org={village}")
+    assert one.status_code == 200 and f'<option value="{village}" data-depth="1"' in one.text
+    assert re.search(rf'<option value="{village}" data-depth="1"[^>]* selected>', one.text)
 
 
 def test_the_person_page_lists_the_persons_family_support(web):

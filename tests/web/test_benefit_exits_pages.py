@@ -192,7 +192,9 @@ def test_the_re_confirmation_for_the_next_year_shows_its_counts(web):
     assert f'href="/benefits/recipients/{dm.id}"' in page
     with web.db.read() as s:
         assert exits.list_exits(s, web.desk.officer("xian"), status="proposed")[0][1].id == dm.id
-    again = post(web, "/benefits/reconfirm", {"programme": "reward", "year": "2026", "date": "2026-01-11"}).text
+    again = post(
+        web, "/benefits/reconfirm", {"programme": "reward", "year": "2026年", "date": "2026-01-11"}
+    ).text  # as the year picker sends it
     assert re.search(r'id="n-renewed">0<', again)  # li_f is confirmed for 2026 already
     r = post(web, "/benefits/reconfirm", {"programme": "dentistry", "year": "2026", "date": "2026-01-10"})
     assert r.status_code == 400 and "没有福利项目 dentistry" in text(r.text)
@@ -248,6 +250,21 @@ def test_a_report_of_a_unit_outside_the_area_is_refused(web):
         assert 'class="stats"' not in r.text
     r = web.get("/benefits/reports?show=recipients&year=abc")
     assert r.status_code == 400 and "不是整数" in text(r.text)
+
+
+@pytest.mark.parametrize("year", ["2025年", "2025年度", "２０２５"])
+def test_the_recipients_report_takes_the_year_as_the_picker_sends_it_and_units_by_name(web, year):
+    web.desk.recipient("li_f")
+    web.as_("xiang")
+    plain = web.get("/benefits/reports?show=recipients&year=2025").text
+    r = web.get(f"/benefits/reports?show=recipients&year={year}")
+    assert r.status_code == 200 and table_rows(r.text) == table_rows(plain) and table_rows(plain)
+    assert 'name="year" value="2025年"' in r.text and 'id="year-recipients-kind"' in r.text
+    for picker in ("org-recipients", "org-coverage"):
+        units = re.search(rf'<select class="pk-units" id="{picker}" name="org">(.*?)</select>', r.text).group(1)
+        shown = re.findall(r">([^<]*)</option>", units)
+        assert shown[0] == "白坪乡" and len(shown) == 3 and not any(re.search(r"\d{6}", t) for t in shown)
+        assert f'<option value="{TOWNSHIP}" data-depth="0" data-keys="白坪乡 baipingxiang bpx"' in units
 
 
 def test_the_coverage_rates_follow_a_record_added_and_ended_through_the_pages(web):

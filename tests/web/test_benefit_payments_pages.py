@@ -159,12 +159,13 @@ def test_a_bad_result_file_is_refused_with_every_problem_and_changes_nothing(web
     r = post(web, f"/benefits/batches/{n}/result", {"date": "2025-04-20"}, files={"file": ("result.csv", bad, "text/csv")})
     assert r.status_code == 400
     refusal = text(r.text.split('id="refusal"')[1].split("</div>")[0])
-    assert "行 3 · 业务流水号 = “RK99999”" in refusal and "[not_in_batch]" in refusal
-    assert "行 4 · 处理结果 = “可能”" in refusal and "[bad_choice]" in refusal
+    assert "行 3 · 业务流水号 = “RK99999”" in refusal and "不是本发放批次中待银行处理的款项" in refusal
+    assert "行 4 · 处理结果 = “可能”" in refusal and "不是允许的取值" in refusal
+    assert '<li data-rule="not_in_batch"' in r.text and '<li data-rule="bad_choice"' in r.text and "[bad_choice]" not in r.text
     assert count(web, PaymentResult) == 0 and {line_of(web, k).status for k in ("li_f", "li_m")} == {"released"}  # not even row 2
     assert 'id="result-form"' in r.text  # the batch page again, to try once more
     r = post(web, f"/benefits/batches/{n}/result", {"date": "2025-04-20"})
-    assert r.status_code == 400 and "[required]" in r.text  # no file chosen
+    assert r.status_code == 400 and 'data-rule="required"' in r.text and "文件: 必填项不能为空" in r.text  # no file chosen
     r = post(web, f"/benefits/batches/{n}/result", {}, files={"file": ("result.txt", b"RK1,paid", "text/plain")})
     assert r.status_code == 400 and ".txt" in r.text
     assert count(web, PaymentResult) == 0
@@ -203,7 +204,7 @@ def test_a_finding_is_cleared_only_with_a_reason_and_a_line_voided(web):
     assert 'class="status-blocked"' in lines and 'id="lines-cut"' in cut and "(1 / " in cut
 
     r = post(web, f"/benefits/findings/{f_li.id}/clear", {"reason": "  ", "batch": str(n)})
-    assert r.status_code == 400 and "[required]" in r.text and f'id="clear-{f_li.id}"' in r.text  # the batch page again
+    assert r.status_code == 400 and 'data-rule="required"' in r.text and f'id="clear-{f_li.id}"' in r.text  # the batch page again
     assert scalar(web, select(PaymentFinding.cleared_on).where(PaymentFinding.id == f_li.id)) is None
     r = post(web, f"/benefits/findings/{f_li.id}/clear", {"reason": "夫妻共用，已核实", "batch": str(n)})
     assert (r.status_code, r.headers["location"]) == (303, f"/benefits/batches/{n}?done=cleared")
@@ -309,12 +310,30 @@ def test_recipients_are_listed_and_opened_within_the_area_only(web):
 
 def test_a_batch_the_service_refuses_is_not_created(web):
     web.as_("xian")
-    r = post(web, "/benefits/batches", {"programme": "reward", "period": "2025-03"})
-    assert r.status_code == 400 and 'id="period-error"' in r.text and "[bad_choice]" in r.text
+    for typed, shown in (
+        ("2025-03", "2025年3月"),
+        ("2025年3月", "2025年3月"),
+        ("2025S1", "2025年上半年"),
+        ("2003年", "2003年"),
+        ("季度", "季度"),
+    ):
+        r = post(web, "/benefits/batches", {"programme": "reward", "period": typed})
+        err = r.text.split('id="period-error">')[1].split("</span>")[0]
+        assert r.status_code == 400 and err == "发放期应为 2004 至 2100 年间的一年或一个季度，例如 2025年、2025年第1季度", typed
+        assert "[bad_choice]" not in r.text and "[payment_period]" not in r.text and "YYYY" not in r.text
+        assert f'name="period" value="{shown}"' in r.text and "发放期 = “" + typed + "”" in r.text  # what was typed, in Chinese
+    web.as_("xian")
+    web.c.cookies.set("lang", "en")
+    r = post(web, "/benefits/batches", {"programme": "reward", "period": "2025年3月"})
+    assert (
+        "a payment period is a year or a quarter of 2004 to 2100, e.g. 2025 or 2025Q1" in r.text
+        and "payment period = “2025年3月”" in r.text
+    )
+    web.c.cookies.delete("lang")
     r = post(web, "/benefits/batches", {"programme": "reward", "period": "2026"})
     assert r.status_code == 400 and "没有需要发放的款项" in r.text and 'id="create-batch"' in r.text
     r = post(web, "/benefits/batches", {"programme": "reward", "period": "2025", "date": "2999-01-01"})
-    assert r.status_code == 400 and "[future_date]" in r.text
+    assert r.status_code == 400 and 'data-rule="future_date"' in r.text and "日期晚于今天" in r.text
     assert count(web, PaymentBatch) == 0 and count(web, PaymentLine) == 0
 
 
@@ -359,3 +378,19 @@ def test_the_read_functions_keep_the_services_scope(web):
         with pytest.raises(UserError) as e:
             batches.recipient_lines(s, township, far.id)
         assert e.value.code == "not_found"
+
+
+def test_a_batch_period_typed_in_chinese_is_the_quarter_and_pages_show_its_chinese_name(web):
+    web.as_("xian")
+    page = web.get("/benefits/batches").text
+    assert 'name="period"' in page and '<option value="quarter" data-text="" selected>季度</option>' in page
+    assert '<option value="month"' not in page  # a batch pays a year or a quarter only
+    r = post(web, "/benefits/batches", {"programme": "reward", "period": "２０２５年一季度", "date": "2025-04-10"})
+    assert r.status_code == 303, r.text[:500]
+    assert scalar(web, select(PaymentBatch.period)) == "2025Q1"  # the key is the code, whatever the spelling
+    n = scalar(web, select(PaymentBatch.id))
+    listing, batch = web.get("/benefits/batches").text, web.get(f"/benefits/batches/{n}").text
+    assert f'<td><a href="/benefits/batches/{n}">{n}</a></td><td>奖扶</td><td>2025年第1季度</td>' in listing.replace("奖励扶助", "奖扶")
+    assert "2025年第1季度</h1>" in batch and "2025Q1" not in listing.split("<main>")[1] and "2025Q1" not in batch.split("<main>")[1]
+    r = post(web, "/benefits/batches", {"programme": "reward", "period": "2025Q1", "date": "2025-04-10"})
+    assert r.status_code == 400 and count(web, PaymentBatch) == 1  # the same quarter by its code: nothing to pay twice

@@ -103,8 +103,10 @@ def test_birth_form_registers_the_child_with_a_temporary_key(env):
     sign_in(c)
     page = c.get("/register/birth").text
     assert (
-        'name="csrf_token"' in page and f'<option value="{V1}" selected>' in page and V3 not in page
-    )  # the own village; no other township
+        'name="csrf_token"' in page
+        and re.search(rf'<option value="{V1}" data-keys="[^"]+" selected>[^<(]+</option>', page)
+        and V3 not in page
+    )  # the own village, by its name (searchable by pinyin, no code shown); no other township
     r = post(c, "/register/birth", birth(who))
     assert r.status_code == 303, re.findall(r'class="(?:error|warning)"[^>]*>([^<]*)<', r.text)
     child_id = int(r.headers["location"].rsplit("/", 1)[1])

@@ -192,10 +192,15 @@ def test_the_form_offers_the_users_units_and_this_month(env):
     c, *_ = env
     sign_in(c, "xiang1")
     page = c.get("/reports").text
-    assert 'method="get"' in page and f'value="{dt.date.today():%Y-%m}"' in page
-    offered = re.findall(r'<option value="(\d+)"', page)
+    today = dt.date.today()
+    assert 'method="get"' in page and f'name="period" value="{today.year}年{today.month}月"' in page  # this month, in Chinese
+    offered = re.findall(r'<option value="(\d{12})"', page)
     assert offered == [fx.T1, fx.V1, fx.V2]  # today's tree below the account's unit (V4 merged into V1)
-    assert f'<option value="{fx.T1}" class="depth-0" selected>' in page
+    units = re.search(r'<select class="pk-units" id="org" name="org">(.*?)</select>', page).group(1)
+    shown = [re.sub(r"<[^>]+>", "", o) for o in re.findall(r"<option .*?</option>", units)]
+    assert shown == ["甲镇", "\u3000一村", "\u3000二村"]  # names indented by level, never the code
+    assert f'<option value="{fx.T1}" data-depth="0" data-keys="甲镇 jiazhen jz"' in units and "selected" in units.split("</option>")[0]
+    assert 'data-keys="一村 yicun yc"' in units and 'title="甲镇 › 一村"' in units
     for value in ("report:monthly", "report:annual", "report:structure", "ledger:births", "ledger:wcba"):
         assert f'value="{value}"' in page
 
@@ -245,11 +250,57 @@ def test_an_invalid_period_shows_the_chinese_message_next_to_the_field(env):
     sign_in(c, "xiang1")
     r = show(c, period="2024-13")
     assert r.status_code == 400
-    err = re.search(r'<p class="error" role="alert" id="period-error">(.*?)</p>', r.text).group(1)
-    assert err.startswith("统计期“2024-13”无效") and "2024Q1" in err
+    err = re.search(r'<span class="error" role="alert" id="period-error">(.*?)</span>', r.text).group(1)
+    assert err.startswith("统计期“2024-13”无效") and "2026年第4季度" in err and "2024Q1" not in err and "bad_" not in err
     assert 'value="2024-13"' in r.text and 'aria-invalid="true"' in r.text and '<table class="stats">' not in r.text
     c.cookies.set("lang", "en")
     assert "Invalid period" in show(c, period="2024-13").text
+
+
+@pytest.mark.parametrize(
+    "typed, label, code",
+    [
+        ("2024年", "2024年", "2024"),
+        ("2024年度", "2024年", "2024"),
+        ("2024年第4季度", "2024年第4季度", "2024Q4"),
+        ("2024年四季度", "2024年第4季度", "2024Q4"),
+        ("2024Q4", "2024年第4季度", "2024Q4"),
+        ("2024年12月份", "2024年12月", "2024-12"),
+        ("2024年下半年", "2024年下半年", "2024S2"),
+        ("2024年1-3月", "2024年1月至3月累计", "2024-03YTD"),
+        ("2024统计年度", "2023年10月至2024年9月统计年度", "2023Oct"),
+    ],
+)
+def test_a_chinese_period_gives_the_report_and_the_page_shows_no_codes(env, typed, label, code):
+    c, *_ = env
+    sign_in(c, "xiang1")
+    r = show(c, period=typed)
+    assert r.status_code == 200 and "人口变动情况月报表" in r.text
+    assert f'name="period" value="{label}"' in r.text  # the box holds the Chinese label, whatever was typed
+    assert f"period={quote(code)}&amp;" in r.text  # the download links carry the code
+    visible = re.sub(r'<[^>]*>|href="[^"]*"', " ", r.text.split("<main>")[1])
+    assert not re.findall(r"\d{4}(?:Q\d|S\d|SY|Oct|-\d\d)", visible)
+    c.cookies.set("lang", "en")
+    assert f'name="period" value="{code}"' in show(c, period=typed).text  # in English the box holds the code
+
+
+def test_the_period_picker_offers_kinds_years_and_parts_in_chinese(env):
+    c, *_ = env
+    sign_in(c, "xiang1")
+    page = show(c, period="2024年第4季度").text
+    kinds = re.search(r'<select class="pk-kind".*?</select>', page).group(0)
+    assert re.findall(r">([^<]+)</option>", kinds) == ["月", "季度", "半年", "年", "统计年度", "年初至今（累计）"]
+    assert '<option value="quarter" data-text="" selected>' in kinds and 'data-text="{y}统计年度"' in kinds
+    assert re.search(r'<select class="pk-year"[^>]*>.*<option value="2024" selected>2024年</option>', page)
+    quarters = re.search(r'<select class="pk-part" id="period-quarter" data-kind="quarter" aria-label="季度">(.*?)</select>', page).group(1)
+    assert '<option value="4" data-text="{y}年第4季度" selected>第4季度</option>' in quarters
+    assert re.search(r'<select class="pk-part" id="period-month" data-kind="month" aria-label="月" hidden>', page)
+    assert '<span class="pk-selects" hidden>' in page  # shown by /static/pickers.js; without it the box and its list
+    this_year = dt.date.today().year
+    common = re.search(r'<datalist id="period-list">(.*?)</datalist>', page).group(1)
+    assert f'<option value="{this_year}年"></option>' in common and f'<option value="{this_year - 1}年第4季度"></option>' in common
+    assert f'<option value="{this_year - 1}年上半年"></option>' in common and "Q" not in common
+    assert '<script src="/static/pickers.js" defer></script>' in page and c.get("/static/pickers.js").status_code == 200
 
 
 def test_a_ledger_is_masked_and_has_no_reveal(env):

@@ -92,6 +92,10 @@ RULES: dict[str, tuple[str, str]] = {
     "unknown_columns": ("无法识别的列：{columns}", "unrecognised columns: {columns}"),
     # family-support benefits (renkou.benefits)
     "bad_account": ("银行账号应为 6-32 位数字", "a bank account number is 6 to 32 digits"),
+    "payment_period": (
+        "发放期应为 {first} 至 {last} 年间的一年或一个季度，例如 2025年、2025年第1季度",
+        "a payment period is a year or a quarter of {first} to {last}, e.g. 2025 or 2025Q1 (2025年, 2025年第1季度)",
+    ),
     "already_applied": (
         "该人员已有{year}年度的此项申请（第 {number} 号）",
         "the person already applied to this programme for {year} (application {number})",

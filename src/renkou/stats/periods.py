@@ -1,7 +1,16 @@
 """Reporting periods: month, quarter, half-year, year, statistical (financial) year, year to date and
 date ranges; parsed from text, labelled in Chinese and English, written as DHIS2 period ids and as ADX
 (ISO 8601 start/duration) periods. ``Period(start, end, kind)`` checks the dates fit the kind (both
-inclusive) and derives ``id``, ``label`` and ``label_en``; ``parse(p.id) == p``. Pure: no I/O."""
+inclusive) and derives ``id``, ``label`` and ``label_en``; ``parse(p.id) == p`` and ``parse(p.label) == p``.
+
+Besides the codes (2024Q1, 2024-03, 2023SY...) ``parse`` reads the Chinese spellings people type:
+2026年, 2026年度, 2026年上半年, 2026年第4季度, 2026年四季度, 2025年12月, 2025年12月份, 2026年1-3月,
+2026年1月至3月累计, 2025年10月至2026年3月, 2024年1月1日至2024年3月31日, 2025统计年度 — full-width or
+Chinese numerals too. A Chinese "YYYY统计年度" is named by the year it ends in (the old family-planning
+statistical year ran from 1 October of the year before to 30 September), so with the statistical year
+starting in October 2025统计年度 is 2024-10-01..2025-09-30, while the code 2025SY (DHIS2's financial
+year) starts in 2025. A month span from January of one year ("2026年1-3月") is the year to date, as
+the statistical bulletins print it; any other span is a range. Pure: no I/O."""
 
 from __future__ import annotations
 
@@ -19,6 +28,9 @@ MONTH_NAMES = tuple("January February March April May June July August September
 DHIS2_FINANCIAL = {4: "April", 7: "July", 10: "Oct", 11: "Nov"}  # the only financial years DHIS2 has
 MIN_YEAR, MAX_YEAR, MAX_RANGE_YEARS = 1900, 2200, 10
 EXAMPLES = "2024、2024-03、2024Q1、2024S1、2023Oct、2023SY、2024-03YTD、2024YTD、2024-01-01/2024-03-31、2024-01-01/P3M"
+EXAMPLES_ZH = (
+    "2026年、2026年上半年、2026年第4季度、2025年12月、2026年1-3月（累计）、2025统计年度、2025年10月至2026年3月、2026年1月1日至2026年3月31日"
+)
 _BY_NAME = {n.lower(): i for names in (MONTH_NAMES, MONTH_ABBR) for i, n in enumerate(names, 1)} | {"sept": 9}
 
 
@@ -193,7 +205,10 @@ def _parse(t: str, today: date, sy_start: int) -> Period | None:
         y, n, size = _year(m[1]), int(m[3]), 3 if m[2] == "q" else 6
         if not 1 <= n <= 12 // size:
             raise _Reject(
-                *{3: ("季度应为 Q1 至 Q4", "the quarter must be Q1 to Q4"), 6: ("半年应为 S1 或 S2", "the half must be S1 or S2")}[size]
+                *{
+                    3: ("季度应为第1至第4季度", "the quarter must be Q1 to Q4"),
+                    6: ("半年应为上半年或下半年", "the half must be S1 or S2"),
+                }[size]
             )
         s = date(y, (n - 1) * size + 1, 1)
         return Period(s, add_months(s, size) - timedelta(days=1), "quarter" if size == 3 else "half")
@@ -223,9 +238,98 @@ def _parse(t: str, today: date, sy_start: int) -> Period | None:
     return None
 
 
+# ------------------------------------------------------------------------------- Chinese spellings
+
+_CN_DIGITS = str.maketrans("〇零一二三四五六七八九", "00123456789")
+_CN_SMALL = {c: i for i, c in enumerate("一二三四五六七八九", 1)}
+_SEPARATORS = re.compile(r"[-~—–―‒−〜至到]+")
+_N = r"([0-9]{1,2})"
+_Y = r"([0-9]{4})"
+
+
+def _cn_number(run: str) -> str:
+    """一 → 1, 十 → 10, 十二 → 12, 二十 → 20, 三十一 → 31; anything else unchanged (and then not recognised)."""
+    tens, _, units = run.rpartition("十") if "十" in run else ("", "", run)
+    if "十" not in run:
+        return str(_CN_SMALL[run]) if len(run) == 1 else run
+    if len(tens) > 1 or len(units) > 1 or (tens and tens not in _CN_SMALL) or (units and units not in _CN_SMALL):
+        return run
+    return str((_CN_SMALL[tens] if tens else 1) * 10 + (_CN_SMALL[units] if units else 0))
+
+
+def _zh_normal(t: str) -> str:
+    """Spaces dropped, Chinese numerals as digits (二〇二六年 → 2026年, 第四季度 → 第4季度, 十二月 → 12月),
+    every dash, tilde, 到 and 至 between two parts as 至."""
+    t = re.sub(r"\s+", "", t)
+    t = re.sub(r"[〇零一二三四五六七八九]{4}(?=年|统计)", lambda m: m[0].translate(_CN_DIGITS), t)
+    t = re.sub(r"[一二三四五六七八九十]+", lambda m: _cn_number(m[0]), t)
+    return _SEPARATORS.sub("至", t)
+
+
+def _months_span(y1: int, m1: int, y2: int, m2: int, suffix: str, sy_start: int) -> Period:
+    s, e = date(y1, m1, 1), month_end(y2, m2)
+    if e < s:
+        raise _Reject("结束月份早于开始月份", "the end is before the start")
+    if suffix == "统计年度":
+        if whole_months(s, e) != 12:
+            raise _Reject("统计年度应为连续 12 个月", "a statistical year is 12 consecutive months")
+        return Period(s, e, "statyear")
+    if (m1, y1) == (1, y2):
+        return Period(s, e, "ytd")
+    if suffix == "累计":
+        raise _Reject("累计应从当年 1 月开始", "a year to date starts in January of the same year")
+    return _range(s, e)
+
+
+def _parse_zh(t: str, today: date, sy_start: int) -> Period | None:
+    def match(pattern: str) -> re.Match[str] | None:
+        return re.fullmatch(pattern, t)
+
+    if m := match(_Y + r"(?:年|年度|年全年|全年)"):
+        y = _year(m[1])
+        return Period(date(y, 1, 1), date(y, 12, 31), "year")
+    if m := match(_Y + r"年?(?:第([0-9]+)季度?|([0-9]+)季度|q([0-9]+))"):
+        y, q = _year(m[1]), int(m[2] or m[3] or m[4])
+        if not 1 <= q <= 4:
+            raise _Reject("季度应为第1至第4季度", "the quarter must be 1 to 4")
+        return Period(date(y, 3 * q - 2, 1), month_end(y, 3 * q), "quarter")
+    if m := match(_Y + r"年?([上下])半年度?"):
+        y, h = _year(m[1]), "上下".index(m[2])
+        return Period(date(y, 6 * h + 1, 1), month_end(y, 6 * h + 6), "half")
+    if m := match(_Y + r"(?:年|年度)?统计年度?"):  # named by the year it ends in
+        y = _year(m[1])
+        s = date(y - 1 if sy_start > 1 else y, sy_start, 1)
+        return Period(s, add_months(s, 12) - timedelta(days=1), "statyear")
+    if m := match(_Y + r"年(?:累计|至今|以来)"):
+        y = _year(m[1])
+        return Period(date(y, 1, 1), today if today.year == y else date(y, 12, 31), "ytd")
+    if m := match(_Y + r"年" + _N + r"月份?(累计)?"):
+        y, mo = _month(m[1], m[2], None)
+        return Period(date(y, 1 if m[3] else mo, 1), month_end(y, mo), "ytd" if m[3] else "month")
+    if m := match(_Y + r"年" + _N + r"月?至(?:" + _Y + r"年)?" + _N + r"月份?(累计|统计年度)?"):
+        y1, m1 = _month(m[1], m[2], None)
+        y2, m2 = _month(m[3] or m[1], m[4], None)
+        return _months_span(y1, m1, y2, m2, m[5] or "", sy_start)
+    d = _Y + r"年" + _N + r"月" + _N + r"日"
+    if m := match(d + r"至(?:(?:" + _Y + r"年)?" + _N + r"月)?" + _N + r"日(累计)?"):
+        s = date(_year(m[1]), int(m[2]), int(m[3]))
+        e = date(_year(m[4] or m[1]), int(m[5] or m[2]), int(m[6]))
+        if not m[7]:
+            return _range(s, e)
+        if (s.month, s.day) != (1, 1) or e.year != s.year or e < s:
+            raise _Reject("累计应从当年 1 月 1 日开始", "a year to date starts on 1 January of the same year")
+        return Period(s, e, "ytd")
+    return None
+
+
+def _cjk(t: str) -> bool:
+    return any("\u3400" <= c <= "\u9fff" for c in t)
+
+
 def parse(text: str, *, today: date | None = None, stat_year_start: int = 10) -> Period:
     """A period from text such as 2024, 2024-03, 2024Q1, 2024S1, 2023Oct, 2023SY, 2024-03YTD, 2024YTD,
-    2024-01-01/2024-03-31 or 2024-01-01/P3M (case-insensitive; full-width characters allowed).
+    2024-01-01/2024-03-31 or 2024-01-01/P3M (case-insensitive; full-width characters allowed), or a
+    Chinese spelling (any ``label``, 2026年第4季度, 2026年四季度, 2025年12月份, 2026年1-3月, 2025统计年度...).
     ``2023SY`` starts in month ``stat_year_start`` of 2023; ``2024YTD`` runs to ``today`` within 2024."""
     if not isinstance(stat_year_start, int) or not 1 <= stat_year_start <= 12:
         raise UserError(
@@ -235,17 +339,27 @@ def parse(text: str, *, today: date | None = None, stat_year_start: int = 10) ->
         )
     raw = (text if isinstance(text, str) else repr(text)).strip()
     try:
-        p = _parse(unicodedata.normalize("NFKC", raw).strip().lower(), today or date.today(), stat_year_start)
+        t = unicodedata.normalize("NFKC", raw).strip().lower()
+        p = (_parse_zh(_zh_normal(t), today or date.today(), stat_year_start) if _cjk(t) else None) or _parse(
+            t, today or date.today(), stat_year_start
+        )
         if p is not None and p.start.year >= MIN_YEAR and p.end.year <= MAX_YEAR:
             return p
-        zh, en = ("无法识别", "not recognised") if p is None else (f"结束于 {MAX_YEAR} 年之后", f"it ends after {MAX_YEAR}")
+        zh, en = (
+            ("无法识别", "not recognised")
+            if p is None
+            else (f"开始于 {MIN_YEAR} 年之前", f"it starts before {MIN_YEAR}")
+            if p.start.year < MIN_YEAR
+            else (f"结束于 {MAX_YEAR} 年之后", f"it ends after {MAX_YEAR}")
+        )
     except _Reject as r:
         zh, en = r.args
     except (ValueError, OverflowError, UserError):
         zh, en = "不是有效日期", "not a valid date"
     shown = raw if len(raw) <= 40 else raw[:40] + "…"
     raise UserError(
-        f"统计期“{shown}”无效：{zh}。可用格式例如：{EXAMPLES}。",
-        f'Invalid period "{shown}": {en}. Accepted forms, e.g.: {EXAMPLES.replace("、", ", ")}.',
+        f"统计期“{shown}”无效：{zh}。可以这样写：{EXAMPLES_ZH}。",
+        f'Invalid period "{shown}": {en}. Accepted forms, e.g.: {EXAMPLES.replace("、", ", ")}; '
+        f"or in Chinese: {EXAMPLES_ZH.replace('、', ', ')}.",
         code="bad_period",
     )

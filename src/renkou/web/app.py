@@ -22,7 +22,7 @@ from renkou.auth.roles import Role, allows
 from renkou.config import Settings, data_dir
 from renkou.stats.service import Stats
 from renkou.storage.db import Database
-from renkou.web import account, api, benefits, dashboard, reports
+from renkou.web import account, api, benefits, dashboard, pickers, reports
 from renkou.web.admin import audit as admin_audit
 from renkou.web.admin import users as admin_users
 from renkou.web.deps import NotPermitted, SecondFactorRequired, SignInRequired, identify
@@ -108,6 +108,7 @@ def create_app(db: Database, *, secret: str | None = None, secure_cookies: bool 
 
     templates.env.globals["may"] = lambda acc, permission: allows(Role(acc.role), permission)  # navigation links
     templates.env.globals["languages"] = account.LANGUAGE_NAMES  # the language switch, each language named in itself
+    pickers.register(templates.env)  # period_view and unit_keys for the macros of templates/pickers.html
 
     app.add_exception_handler(SignInRequired, _sign_in)
     app.add_exception_handler(SecondFactorRequired, _second_factor)

@@ -23,7 +23,6 @@ from pydantic import BaseModel, Field
 from renkou.auth.roles import Permission, Role, allows
 from renkou.core import basis as basis_mod
 from renkou.errors import NotFound, UserError
-from renkou.registry.orgs import Hierarchy
 from renkou.stats import ledgers, periods, render
 from renkou.stats import reports as stats_reports
 from renkou.stats.engine import POPULATION_LEVELS
@@ -32,6 +31,7 @@ from renkou.stats.table import Table
 from renkou.web.deps import ANY, User, require
 from renkou.web.i18n import gettext
 from renkou.web.i18n import language_of as _lang
+from renkou.web.pickers import unit_choices
 from renkou.web.render import denied, message, unit_not_in_area
 from renkou.web.render import render as render_page
 
@@ -75,13 +75,9 @@ def build(stats, what: str, org: str, q, *, scope, prepared_by: str = "") -> Tab
 
 
 def unit_options(session, root_code: str, day: dt.date) -> list[dict]:
-    """The account's unit and the units below it as of ``day``, down to villages (no groups or work units)."""
-    h = Hierarchy.as_of(session, day)
-    if root_code not in h.by_code:
-        return []
-    return [
-        {"code": u.code, "name": u.name, "depth": d, "indent": "\u3000" * d} for d, u in h.walk(root_code) if u.level in POPULATION_LEVELS
-    ]
+    """The account's unit and the units below it as of ``day``, down to villages (no groups or work units),
+    as the unit picker takes them (renkou.web.pickers.unit_choices)."""
+    return unit_choices(session, root_code, day, POPULATION_LEVELS)
 
 
 def table_view(table: Table, lang: str, limit: int | None = None) -> dict:
@@ -161,7 +157,6 @@ def reports_page(
         "units": units,
         "form": form,
         "errors": {},
-        "examples": periods.EXAMPLES,
         "view": None,
         "chart": None,
         "links": {},
@@ -183,6 +178,7 @@ def reports_page(
         ctx["errors"]["form"] = gettext(lg, "Unknown file format.")
     try:
         p = periods.parse(form["period"], today=today, stat_year_start=stats.settings.stat_year_start)
+        form["period"] = p  # the picker shows its label (2026年第4季度), the links carry its code
     except UserError as exc:
         ctx["errors"]["period"] = exc.en if lg == "en" else exc.zh
     if ctx["errors"]:
@@ -205,7 +201,7 @@ def reports_page(
             "labels": {"male": gettext(lg, "Male"), "female": gettext(lg, "Female"), "persons": gettext(lg, "Persons")},
             "pyramid": {"groups": list(table.chart.labels), "male": list(table.chart.male), "female": list(table.chart.female)},
         }
-    ctx["links"] = {f: "/reports?" + urlencode({**form, "format": f}) for f in FORMATS}
+    ctx["links"] = {f: "/reports?" + urlencode({**form, "period": p.id, "format": f}) for f in FORMATS}
     return page()
 
 

@@ -1,4 +1,5 @@
-"""Payment batches: the money of one programme for a year (``2025``) or a quarter (``2025Q1``).
+"""Payment batches: the money of one programme for a year (``2025``, 2025年) or a quarter (``2025Q1``,
+2025年第1季度).
 
 A batch is created (draft) with one line per recipient — the entitlement of the period's months
 (renkou.benefits.eligibility.service.Eligibility.entitlements), without the months after the recipient's exit nor
@@ -16,7 +17,6 @@ over quarter batches can pay twice. A failed payment goes back to the queue as t
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
@@ -31,6 +31,7 @@ from renkou.benefits.eligibility.service import Eligibility
 from renkou.benefits.payments import batch_workflow, line_workflow
 from renkou.core.problems import problem
 from renkou.errors import UserError, ValidationFailed
+from renkou.stats import periods as stat_periods
 from renkou.storage.db import allocate_seq, bulk_insert, changeset_of, reserve_ids
 from renkou.storage.schema import (
     CENT,
@@ -43,7 +44,7 @@ from renkou.storage.schema import (
     PaymentResult,
 )
 
-_PERIOD = re.compile(r"^(\d{4})(?:Q([1-4]))?$")
+FIRST_YEAR, LAST_YEAR = 2004, 2100  # the years a batch may pay (rewards began in 2004)
 
 
 @dataclass(frozen=True)
@@ -67,12 +68,25 @@ def month_end(first: dt.date) -> dt.date:
 
 
 def parse_period(text: str) -> Period:
-    m = _PERIOD.match(text.strip().upper())
-    if m is None or not 2004 <= int(m.group(1)) <= 2100:
-        raise ValidationFailed([problem("bad_choice", "period", text, choices="YYYY, YYYYQ1-YYYYQ4")])
-    year = int(m.group(1))
-    months = range(1, 13) if m.group(2) is None else range(3 * int(m.group(2)) - 2, 3 * int(m.group(2)) + 1)
-    return Period(m.group(0), year, tuple(dt.date(year, k, 1) for k in months))
+    """A year or a quarter of 2004-2100, as the code (2025, 2025Q1) or as people write it (2025年,
+    2025年度, 2025年第1季度, 2025年一季度, full-width digits: renkou.stats.periods.parse). The key is the
+    code, whatever the spelling: one period is one key, so the same money is never entered twice."""
+    try:
+        p = stat_periods.parse(text if isinstance(text, str) else "")
+    except UserError:
+        p = None
+    if p is None or p.kind not in ("year", "quarter") or not FIRST_YEAR <= p.start.year <= LAST_YEAR:
+        raise ValidationFailed([problem("payment_period", "period", text, first=FIRST_YEAR, last=LAST_YEAR)])
+    return Period(p.id, p.start.year, tuple(m.start for m in p.months()))
+
+
+def period_label(key: str, lang: str = "zh") -> str:
+    """The Chinese (or English) name of a batch's period key: 2025Q1 → 2025年第1季度 (Q1 2025)."""
+    try:
+        p = stat_periods.parse(key)
+    except UserError:
+        return key
+    return p.label_en if lang == "en" else p.label
 
 
 def payable_until(rec: BenefitRecipient, first: dt.date) -> bool:

@@ -56,7 +56,9 @@ def _unit_options(s, user) -> list[dict]:
     if root is None or root.code not in h.by_code:
         return []
     return [
-        {"code": u.code, "name": u.name, "indent": "\u3000" * d, "level": u.level} for d, u in h.walk(root.code) if u.level in BOUND_LEVELS
+        {"code": u.code, "name": u.name, "depth": d, "indent": "\u3000" * d, "level": u.level}
+        for d, u in h.walk(root.code)
+        if u.level in BOUND_LEVELS
     ]
 
 

@@ -85,12 +85,63 @@ class Refusal:
         return out
 
 
+# the names of the benefit forms' and files' fields as a refusal shows them: (zh, en)
+FIELD_NAMES = {
+    "account_no": ("银行账号", "account number"),
+    "applied_on": ("申请日期", "application date"),
+    "as_of": ("截止日期", "as of"),
+    "attested": ("申请人声明", "declared facts"),
+    "bank": ("开户银行", "bank"),
+    "birth_date": ("出生日期", "birth date"),
+    "content": ("内容", "content"),
+    "date": ("日期", "date"),
+    "decision": ("审核意见", "decision"),
+    "detail": ("详情", "detail"),
+    "ethnicity": ("民族", "ethnicity"),
+    "file": ("文件", "file"),
+    "format": ("文件格式", "file format"),
+    "id_number": ("身份证号", "ID number"),
+    "kind": ("类别", "kind"),
+    "name": ("姓名", "name"),
+    "notice": ("通知书", "notice"),
+    "number": ("编号", "number"),
+    "outcome": ("处理结果", "outcome"),
+    "payee": ("领款人", "payee"),
+    "period": ("发放期", "payment period"),
+    "person": ("人员", "person"),
+    "programme": ("项目", "programme"),
+    "raised_on": ("提出日期", "raised on"),
+    "reason": ("原因", "reason"),
+    "resolution": ("处理意见", "resolution"),
+    "sex": ("性别", "sex"),
+    "since": ("开始日期", "from"),
+    "temp_key": ("临时编号", "temporary key"),
+    "village": ("村（居）", "village"),
+    "year": ("年度", "year"),
+}
+
+
+def field_name(field_: str, lang: str) -> str:
+    """A problem's field as the page names it: a known field in the page's language, a column of the
+    user's own file as it is; an internal name never on a Chinese page (then nothing)."""
+    if field_ in FIELD_NAMES:
+        return FIELD_NAMES[field_][lang == "en"]
+    return field_ if lang == "en" or not re.fullmatch(r"[a-z_]+", field_) else ""
+
+
 def refusal(exc: UserError, lang: str) -> Refusal:
     status = 404 if isinstance(exc, NotFound) or exc.code == "not_found" else 403 if exc.code == "forbidden" else 400
     probs = []
     if isinstance(exc, ValidationFailed):
         probs = [
-            {"field": p.field, "value": p.value, "rule": p.rule, "row": p.row, "message": p.en if lang == "en" else p.zh}
+            {
+                "field": p.field,
+                "label": field_name(p.field, lang),
+                "value": p.value,
+                "rule": p.rule,
+                "row": p.row,
+                "message": p.en if lang == "en" else p.zh,
+            }
             for p in exc.problems
         ]
     return Refusal(status, exc.en if lang == "en" else exc.zh, probs)

@@ -35,6 +35,7 @@ from renkou.storage.schema import BenefitApplication, BenefitPosting, OrgUnit, P
 from renkou.web.benefits import common
 from renkou.web.deps import Id, User, db_id, require
 from renkou.web.i18n import gettext, language_of
+from renkou.web.pickers import unit_choices, year_of
 
 router = APIRouter(include_in_schema=False)
 APPLY_FIELDS = ("programme", "year", "person", "pid", "payee", "account_no", "bank", "applied_on")
@@ -71,6 +72,7 @@ def applications(
 ):
     lg = language_of(request)
     progs = common.programmes(request)
+    year = year_of(year)  # 2026 or 2026年 from the year picker
     f = {
         "programme": programme if programme in progs else "",
         "year": year if _is_year(year) else "",
@@ -141,10 +143,12 @@ def candidates(
     eligibility = common.eligibility(request)
     progs = eligibility.programmes
     this_year = dt.date.today().year
+    year = year_of(year)  # 2026 or 2026年 from the year picker
     f = {"programme": programme if programme in progs else "reward", "year": year if _is_year(year) else str(this_year), "org": org.strip()}
     off = common.officer(request, user)
     with request.app.state.db.read() as s:
         own = s.get(OrgUnit, user.account.unit_id)
+        units = unit_choices(s, user.scope.root_code, dt.date.today())
     f["org"] = f["org"] or (own.code if own else "")
     title = gettext(lg, "Who newly qualifies")
     try:
@@ -161,6 +165,7 @@ def candidates(
             total=0,
             error=common.refusal(exc, lg),
             programmes=[(k, common.programme_name(request, k, lg)) for k in progs],
+            units=units,
         )
     total = len(found)
     found = found[:SHOWN]
@@ -205,6 +210,7 @@ def candidates(
         rows=rows,
         total=total,
         programmes=[(k, common.programme_name(request, k, lg)) for k in progs],
+        units=units,
     )
 
 
@@ -264,6 +270,7 @@ def apply(request: Request, user: Annotated[User, Depends(require(Permission.BEN
     attested = [str(a) for a in form.getlist("attested")]
     v["attested"] = attested
     probs = []
+    v["year"] = year_of(v["year"])  # 2026 or 2026年 from the year picker
     year = common.number(v["year"], "year", probs)
     on = common.day(v["applied_on"], "applied_on", probs)
     if not v["person"] and not v["pid"]:

@@ -43,6 +43,7 @@ from renkou.web.benefits.common import (
 )
 from renkou.web.deps import Id, User, db_id, require
 from renkou.web.i18n import gettext, language_of
+from renkou.web.pickers import year_of
 
 router = APIRouter(include_in_schema=False)
 STATUSES = tuple(exit_workflow.STATUSES)
@@ -182,6 +183,7 @@ def reconfirm(request: Request, user: Annotated[User, Depends(require(Permission
     lg = language_of(request)
     v = fields(form, ("programme", "year", "date"))
     probs: list[Problem] = []
+    v["year"] = year_of(v["year"])  # 2026 or 2026年 from the year picker
     year = number(v["year"], "year", probs, low=1950, high=9999)
     on = day(v["date"], "date", probs)
     if probs:

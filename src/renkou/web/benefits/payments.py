@@ -53,6 +53,7 @@ from renkou.web.benefits.common import (
 )
 from renkou.web.deps import Id, User, require
 from renkou.web.i18n import gettext, language_of
+from renkou.web.pickers import year_of
 
 router = APIRouter(include_in_schema=False)
 LINES_SHOWN = 500  # lines listed on a batch's page; the totals and the bank file hold them all
@@ -98,7 +99,8 @@ def recipients_page(
 ):
     lg = language_of(request)
     probs: list = []
-    y = number(year.strip(), "year", probs, low=2004, high=2100) if year.strip() else None
+    year = year_of(year)  # 2026 or 2026年 from the year picker
+    y = number(year, "year", probs, low=2004, high=2100) if year else None
     rows, error = [], problems_refusal(probs, lg) if probs else None
     if error is None:
 
@@ -178,7 +180,7 @@ def _recipient(request: Request, s, off, n: int, lg: str) -> dict:
         "lines": [
             {
                 "id": ln.id,
-                "period": ln.period,
+                "period": batches.period_label(ln.period, lg),
                 "months": ln.months,
                 "amount": ln.amount,
                 "status": ln.status,
@@ -260,7 +262,7 @@ def _batches(request: Request, s, off, lg: str) -> dict:
             {
                 "id": b.id,
                 "programme": programme_name(request, b.programme, lg),
-                "period": b.period,
+                "period": batches.period_label(b.period, lg),
                 "status": b.status,
                 "created": b.created_on.isoformat(),
                 "checked": b.checked_on.isoformat() if b.checked_on else "",
@@ -285,7 +287,7 @@ def _line_rows(s, lines, lg: str, names: dict | None = None) -> list[dict]:
             "name": people[ln.person_id].name,
             "id_number": _masked_id(people[ln.person_id]),
             "programme": names.get(ln.programme, ln.programme),
-            "period": ln.period,
+            "period": batches.period_label(ln.period, lg),
             "months": ln.months,
             "amount": ln.amount,
             "account": applications.mask_account(ln.account_no),
@@ -365,7 +367,7 @@ def _batch(request: Request, s, off, n: int, lg: str) -> dict:
         "b": {
             "id": b.id,
             "programme": programme_name(request, b.programme, lg),
-            "period": b.period,
+            "period": batches.period_label(b.period, lg),
             "status": b.status,
             "created": b.created_on.isoformat(),
             "checked": b.checked_on.isoformat() if b.checked_on else "",

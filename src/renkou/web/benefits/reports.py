@@ -33,6 +33,7 @@ from renkou.web.benefits.common import Posted, Refusal, act, back, day, eligibil
 from renkou.web.benefits.common import refusal as as_refusal
 from renkou.web.deps import Id, User, require
 from renkou.web.i18n import gettext, language_of
+from renkou.web.pickers import year_of
 from renkou.web.reports import FORMATS, file_response, table_view, unit_options
 
 router = APIRouter(include_in_schema=False)
@@ -46,7 +47,7 @@ def _form(request: Request, user) -> dict:
     q = request.query_params
     return {
         "org": q.get("org", "").strip() or user.scope.root_code,
-        "year": q.get("year", "").strip() or str(dt.date.today().year),
+        "year": year_of(q.get("year", "")) or str(dt.date.today().year),  # 2026 or 2026年 from the year picker
         "date": q.get("date", "").strip() or dt.date.today().isoformat(),
     }
 

@@ -12,5 +12,6 @@ services — which check role and area themselves (renkou.auth.officer).
 * ``api`` — ``/api/v1``, JSON over the same services;
 * ``dashboard`` — the home page of each role;
 * ``reports`` — reports and ledgers with their downloads;
+* ``indicators`` — indicators chosen from the catalogue, by unit, with a chart and downloads;
 * ``registry``, ``imports``, ``admin``, ``benefits`` — the sections, each a package of pages.
 """

@@ -47,7 +47,7 @@ def catalogue_choices(stats, lang: str, chosen: list[str]) -> list[dict]:
             {
                 "key": g.key or "other",
                 "name": g.en if lang == "en" else g.zh,
-                "items": [
+                "inds": [
                     {
                         "code": i.code,
                         "name": i.en if lang == "en" else i.zh,

@@ -96,6 +96,7 @@ def view(table: Table, stats, lang: str) -> dict:
             {
                 "code": i.code,
                 "name": h["text"],
+                "whole": i.decimals == 0 and not i.denominator,  # a count: whole-number ticks
                 "values": [
                     v if isinstance(v, (int, float)) and not isinstance(v, bool) else None for v in (r.values[2 + k] for r in unit_rows)
                 ],
@@ -109,6 +110,7 @@ def view(table: Table, stats, lang: str) -> dict:
         "heads": heads,
         "rows": rows,
         "chart": chart,
+        "ratio_note": any(i.ci == "ratio" for i in inds),
     }
 
 

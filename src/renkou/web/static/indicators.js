@@ -25,7 +25,7 @@
       tooltip: { trigger: "axis", renderMode: "richText", confine: true },
       grid: { left: 64, right: 16, top: 16, bottom: data.units.length > 8 ? 96 : 40 },
       xAxis: { type: "category", data: data.units, axisLabel: { rotate: data.units.length > 8 ? 45 : 0, interval: 0 } },
-      yAxis: { type: "value", scale: false },
+      yAxis: { type: "value", minInterval: s.whole ? 1 : 0 },
       series: [{ name: s.name, type: "bar", data: s.values, itemStyle: { color: "#3b73b9" } }]
     });
     drawn.push(chart);

@@ -4,15 +4,21 @@ under the CSP, each indicator's definition shows on hover (its title), and the X
 
 from __future__ import annotations
 
+import datetime as dt
 import io
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
 
 from e2e_kit import demo_county, serving, shot
+from renkou.config import Settings
 from renkou.demo import fixture
 from renkou.stats.catalogue import load
+from renkou.storage import migrate
+from renkou.storage.db import Database
+from renkou.synth import build, county, store
 from renkou.web.app import create_app
 
 CAT = load()
@@ -83,3 +89,46 @@ def test_without_an_indicator_the_form_says_so_in_chinese(server, page):
     assert "请至少选择一项指标" in page.locator("#i-error").inner_text()
     assert any("400" in e for e in page.renkou_errors)
     page.renkou_errors.clear()  # the browser logs the 400 answer
+
+
+@pytest.fixture(scope="module")
+def recent(tmp_path_factory):
+    """A generated county whose history ends yesterday (as `renkou demo` builds it), served with a sex ratio
+    at birth shown from 5 births on, so that the villages of a township have points in the funnel."""
+    folder = tmp_path_factory.mktemp("e2e-funnel")
+    db = Database(f"sqlite:///{folder / 'demo.db'}")
+    migrate.upgrade(db)
+    store.to_database(build.generate(2_000, 3, end=dt.date.today() - dt.timedelta(days=1)), db, actor=fixture.DEMO_ACTOR)
+    fixture.demo_accounts(db, county.COUNTY_CODE)
+    settings = replace(Settings.from_env(), srb_min_births=5)
+    with serving(create_app(db, secret="e2e", secure_cookies=False, settings=settings)) as url:
+        yield url
+    db.dispose()
+
+
+def test_the_funnel_draws_its_limits_around_the_target_inside_the_plot(recent, page):
+    sign_in(page, recent, "xiang")
+    page.wait_for_selector("#chart-funnel canvas")
+    assert page.locator("#srb-target").inner_text() == "105"
+    option = page.evaluate(
+        """() => {
+        const o = echarts.getInstanceByDom(document.getElementById('chart-funnel')).getOption();
+        return {min: o.yAxis[0].min, max: o.yAxis[0].max, xmax: o.xAxis[0].max,
+                series: o.series.map(s => ({name: s.name, type: s.type, data: s.data.map(d => Array.isArray(d) ? d : d.value)}))};
+    }"""
+    )
+    limits = [s for s in option["series"] if s["type"] == "line"][:2]
+    assert all(len(s["data"]) > 10 for s in limits)
+    for s in limits:  # every point of both limit lines lies inside the axes
+        for n, r in s["data"]:
+            assert option["min"] <= r <= option["max"] and 0 <= n <= option["xmax"]
+    upper, lower = limits[0]["data"], limits[1]["data"]
+    assert upper[-1][1] > 105 > lower[-1][1]  # around the target, narrowing with births
+    assert upper[0][1] - lower[0][1] > upper[-1][1] - lower[-1][1]
+    points = [pt for s in option["series"] if s["type"] == "scatter" for pt in s["data"]]
+    assert all(option["min"] <= r <= option["max"] for _, r in points)
+    this_month = page.locator("#figure-births td").first.inner_text()
+    year = page.locator("#figure-births td").nth(2).inner_text()
+    assert int(year.replace(",", "")) > 0 or dt.date.today().timetuple().tm_yday == 1  # the demo reaches yesterday
+    assert this_month != ""
+    shot(page, "dashboard-funnel")

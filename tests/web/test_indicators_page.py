@@ -137,6 +137,8 @@ def test_with_a_lower_minimum_the_ratio_shows(env_one):
 def test_one_unit_and_all_townships_of_the_county(env):
     c, db = env
     sign_in(c, db, "tongji")
+    form = c.get("/indicators").text  # the level just below the county is chosen first
+    assert '<option value="level:township" selected>全部乡镇（街道）</option>' in form and '<option value="level:village">' in form
     one = rows(c.get("/indicators", params=query("pop_end", unit=fx.T2)).text)
     assert list(one) == [fx.T2] and one[fx.T2][0] != "合计"
     page = c.get("/indicators", params=query("pop_end", "deaths", unit="level:township")).text

@@ -133,7 +133,7 @@ def indicators_page(
         levels = level_options(s, scope.root_code, today, lg)
     chosen = [c for c in dict.fromkeys(x.strip() for x in i) if c]
     form = {
-        "unit": (unit or (levels[-1]["value"] if levels else scope.root_code)).strip(),
+        "unit": (unit or (levels[0]["value"] if levels else scope.root_code)).strip(),  # the level just below
         "period": (period or str(today.year)).strip(),
         "basis": basis,
     }

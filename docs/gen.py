@@ -77,13 +77,14 @@ def indicator_table() -> str:
         f"{len(cat.indicators)} indicators. A formula names the measures of the counting engine and their filters;",
         "*stock* figures are counted at the end of the period's last day, the others over the period.",
         "",
-        "| Code | 指标 | Indicator | Formula | Unit | Decimals | Stock | Broken down by |",
-        "|---|---|---|---|---|---|---|---|",
+        "| Code | 分组 | 指标 | Indicator | Formula | Unit | Decimals | Stock | Broken down by |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for ind in cat.indicators.values():
+        group = cat.groups.get(ind.group, catalogue.OTHER).zh
         unit = ind.unit or ("per mille" if ind.factor == 1000 else "%" if ind.factor == 100 else "")
         lines.append(
-            f"| `{ind.code}` | {cell(ind.zh)} | {cell(ind.en)} | {cell(formula(ind))} | {cell(unit)} | {ind.decimals} | "
+            f"| `{ind.code}` | {cell(group)} | {cell(ind.zh)} | {cell(ind.en)} | {cell(formula(ind))} | {cell(unit)} | {ind.decimals} | "
             f"{'yes' if ind.stock else ''} | {cell(', '.join(ind.disaggregations))} |"
         )
     return "\n".join(lines)

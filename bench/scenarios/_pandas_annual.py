@@ -44,7 +44,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from renkou.config import Settings
+
 POPULATION_LEVELS = ("province", "city", "county", "township", "village")
+SRB_MIN_BIRTHS = Settings.from_env().srb_min_births  # fewer births: the report prints 样本过少 instead of the ratio
 COLUMNS = (
     "pop_start",
     "pop_end",
@@ -382,7 +385,7 @@ def annual_report(t: dict[str, pd.DataFrame], county: str, year: int) -> dict[st
             n["births_1"],
             n["births_2"],
             n["births_3"],
-            half_up(n["births_m"], n["births_f"], 100, 2),
+            "样本过少" if n["births_m"] + n["births_f"] < SRB_MIN_BIRTHS else half_up(n["births_m"], n["births_f"], 100, 2),
             half_up(n["births_1"], n["births"], 100, 2),
             half_up(n["births_2"], n["births"], 100, 2),
             half_up(n["births_3"], n["births"], 100, 2),

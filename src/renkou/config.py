@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import math
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import MISSING, Field, dataclass, field, fields
@@ -38,6 +39,7 @@ __all__ = [
     "choice",
     "data_dir",
     "networks",
+    "number",
     "flag",
     "optional_text",
     "setting",
@@ -72,6 +74,24 @@ def whole(lo: int, hi: int) -> Parse:
         return v
 
     parse.allowed = f"{lo}–{hi}"  # type: ignore[attr-defined]
+    return parse
+
+
+def number(lo: float, hi: float) -> Parse:
+    """A number (decimals allowed) from ``lo`` to ``hi``."""
+
+    def parse(name: str, raw: str) -> float:
+        try:
+            v = float(raw)
+        except ValueError:
+            v = math.nan
+        if not lo <= v <= hi:
+            raise UserError(
+                f"{name} 应为 {lo:g} 到 {hi:g} 之间的数，而不是 {raw!r}", f"{name} must be a number from {lo:g} to {hi:g}, not {raw!r}"
+            )
+        return v
+
+    parse.allowed = f"{lo:g}–{hi:g}"  # type: ignore[attr-defined]
     return parse
 
 
@@ -148,6 +168,20 @@ class Settings:
         "统计年度起始月（期别 2023SY）",
         "Month the statistical year (period 2023SY) starts",
         parse=whole(1, 12),
+    )
+    srb_target: float = setting(
+        105.0,
+        "RENKOU_SRB_TARGET",
+        "出生人口性别比漏斗图的参照值（女=100）",
+        "Sex ratio at birth the funnel chart's 95% limits are drawn around (girls = 100)",
+        parse=number(90, 130),
+    )
+    srb_min_births: int = setting(
+        20,
+        "RENKOU_SRB_MIN_BIRTHS",
+        "出生人口性别比的最少出生数：不足时显示“样本过少”",
+        "Fewest births for which a sex ratio at birth is shown (below it: “too few births”)",
+        parse=whole(1, 10_000),
     )
     benefit_posting_days: int = setting(
         7, "RENKOU_BENEFIT_POSTING_DAYS", "奖励扶助等公示天数", "Days a public posting of benefit applications runs", parse=whole(1, 60)

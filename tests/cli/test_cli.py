@@ -15,7 +15,7 @@ from renkou.cli.app import main
 from renkou.demo import fixture
 from renkou.exchange import templates
 from renkou.storage.db import Database
-from renkou.storage.schema import Changeset, ImportBatch, OrgSuccession, OrgUnit, OrgVersion, Person
+from renkou.storage.schema import Changeset, Event, ImportBatch, OrgSuccession, OrgUnit, OrgVersion, Person
 from renkou.synth.county import COUNTY_CODE
 
 DEMO_PERSONS = "2000"  # small and fast; the default (50,000) is for people trying the system
@@ -97,7 +97,24 @@ def test_demo_facts_match_the_synthetic_county(demo):
     f = facts(demo)
     assert f.village.startswith(COUNTY_CODE) and len(f.village) == 12
     assert f.renamed.startswith(COUNTY_CODE) and f.old_name.endswith("乡") and f.new_name == f.old_name[:-1] + "镇"
-    assert f.retired.startswith(COUNTY_CODE) and f.retired != f.successor and f.merged_on == dt.date(2020, 1, 1)
+    # the history ends yesterday: the years through the last 31 December before it, every date moved forward to end there
+    yesterday = dt.date.today() - dt.timedelta(days=1)
+    last = yesterday.year if (yesterday.month, yesterday.day) == (12, 31) else yesterday.year - 1
+    shift = yesterday - dt.date(last, 12, 31)
+    assert f.retired.startswith(COUNTY_CODE) and f.retired != f.successor and f.merged_on == dt.date(2020, 1, 1) + shift
+
+
+def test_the_demo_history_ends_yesterday(demo):
+    db = Database(demo)
+    try:
+        with db.read() as s:
+            last = s.scalar(select(func.max(Event.date)))
+            this_year = s.scalar(select(func.count(Event.id)).where(Event.date >= dt.date(dt.date.today().year, 1, 1)))
+    finally:
+        db.dispose()
+    yesterday = dt.date.today() - dt.timedelta(days=1)
+    assert yesterday - dt.timedelta(days=7) <= last <= yesterday  # nothing in the future, and the last week has events
+    assert this_year > 0 or dt.date.today() == dt.date(dt.date.today().year, 1, 1)  # the dashboard's year is not all zeros
 
 
 def write_persons(path, rows):

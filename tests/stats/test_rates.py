@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from renkou.stats.rates import rate, rates, ratio_ci, round_half_up, wilson
+from renkou.stats.rates import Z95, funnel_limits, rate, rates, ratio_ci, round_half_up, small_text, wilson
 
 
 def test_published_figures_reproduced_from_their_counts():
@@ -57,3 +57,29 @@ def test_wilson_interval_contains_the_share_and_is_empty_without_counts():
     lo, hi = wilson(30, 100)
     assert 0 < lo < 0.3 < hi < 1
     assert all(v != v for v in wilson(0, 0))  # NaN: no births, no interval
+
+
+@given(st.floats(min_value=90, max_value=130), st.integers(min_value=1, max_value=100_000))
+def test_funnel_limits_bracket_the_target_and_narrow_with_more_births(target, n):
+    lim = funnel_limits(target, n)
+    p0 = target / (100 + target)
+    if Z95 * (p0 * (1 - p0) / n) ** 0.5 >= min(p0, 1 - p0):
+        assert lim is None  # a limit would be 0 or infinite
+        return
+    lo, hi = lim
+    assert 0 < lo < target < hi
+    wider = funnel_limits(target, n + 1)
+    assert wider is not None and lo <= wider[0] and wider[1] <= hi
+    # a ratio on a limit has the share p0 ± the half-width
+    assert abs(hi / (100 + hi) - p0 - Z95 * (p0 * (1 - p0) / n) ** 0.5) < 1e-9
+
+
+# worked by hand: p0 = 105/205, half-width 1.96·√(p0(1 − p0)/n), each limit p/(1 − p)·100
+@pytest.mark.parametrize("target, n, lo, hi", [(105, 1000, 92.76, 118.90), (105, 20, 41.47, 272.11)])
+def test_funnel_limits_known_values(target, n, lo, hi):
+    got = funnel_limits(target, n)
+    assert round(got[0], 2) == lo and round(got[1], 2) == hi
+
+
+def test_small_sample_words():
+    assert small_text("zh") == "样本过少" and small_text("en") == "too few births" and small_text("fr") == "样本过少"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 
 import pytest
 
@@ -163,6 +164,53 @@ def test_shipped_catalogue_and_templates_are_valid(st):
         assert needed in cat.indicators
     for t in reports.templates().values():
         assert not reports.check_template(st, t), t.key
+
+
+def test_every_shipped_indicator_has_a_chinese_group_and_a_definition():
+    cat = catalogue.load()
+    grouped = cat.grouped()
+    assert [g.zh for g, _ in grouped] == ["人口规模", "出生与生育", "死亡与自然增长", "婚姻", "迁移与人户分离", "年龄结构与老龄化"]
+    assert sorted(i.code for _, inds in grouped for i in inds) == sorted(cat.indicators)  # each once, none under 其他指标
+    assert all(i.description and i.description_en for i in cat.indicators.values())
+    assert {i.code for i in dict(grouped)[cat.groups["births"]]} >= {"births", "cbr", "srb", "tfr"}
+
+
+def test_an_extension_may_add_a_group_and_an_ungrouped_indicator_is_listed_under_other(tmp_path):
+    f = tmp_path / "extra.json"
+    f.write_text(
+        json.dumps(
+            {
+                "groups": [{"key": "care", "zh": "托育服务", "en": "Childcare"}],
+                "indicators": [
+                    {"code": "kids", "zh": "幼儿", "en": "kids", "numerator": "pop_end(age_max=2)", "group": "care"},
+                    {"code": "old", "zh": "老人", "en": "old", "numerator": "pop_end(age_min=80)"},
+                ],
+            }
+        ),
+        encoding="utf-8",
+    )
+    grouped = {g.zh: [i.code for i in inds] for g, inds in catalogue.load(f).grouped()}
+    assert grouped["托育服务"] == ["kids"] and grouped["其他指标"] == ["old"] and list(grouped)[-2:] == ["托育服务", "其他指标"]
+    f.write_text(
+        json.dumps({"indicators": [{"code": "x", "zh": "x", "en": "x", "numerator": "births()", "group": "nope"}]}), encoding="utf-8"
+    )
+    with pytest.raises(UserError) as e:
+        catalogue.load(f)
+    assert "unknown group nope" in e.value.en
+
+
+@pytest.mark.parametrize("minimum, shown", [(20, "样本过少"), (3, "样本过少"), (2, 100.0), (1, 100.0)])
+def test_the_annual_report_reads_too_few_births_below_the_minimum(st, minimum, shown):
+    """T1 had 2 births in 2024 (a boy and a girl); T2 none: its ratio reads 样本过少 whatever the minimum."""
+    st.settings = replace(st.settings, srb_min_births=minimum)
+    t = reports.report(st, "annual", fx.COUNTY, st.query("2024"))
+    k = t.column("srb")
+    by = {r.code: r.values[k] for r in t.rows}
+    assert by[fx.T1] == shown and by[fx.COUNTY] == shown and by[fx.T2] == "样本过少"
+    body = render.to_csv(t).decode("utf-8").split("\r\n")[2:5]  # the rows of T1, T2 and the total
+    assert sum(line.split(",").count("样本过少") for line in body) == (3 if shown == "样本过少" else 1)
+    dv = {(d.data_element, d.org_unit): d.value for d in reports.data_values(st, "annual", fx.COUNTY, st.query("2024"))}
+    assert dv[("srb", fx.T1)] == 100.0  # the exchange files keep the figure
 
 
 def test_cli_indicators_report_and_ledger(county, capsys, tmp_path):

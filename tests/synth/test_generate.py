@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from renkou.auth.officer import Officer
 from renkou.core import codes, idnumber
-from renkou.core.dates import day
+from renkou.core.dates import EPOCH, day
 from renkou.errors import UserError
 from renkou.exchange import importer
 from renkou.registry import asof
@@ -22,7 +22,7 @@ from renkou.storage.db import Actor, Database
 from renkou.storage.schema import OrgSuccession, OrgUnit, Person
 from renkou.synth import build, calibration, store
 from renkou.synth import county as org
-from renkou.synth.simulate import KINDS, ORIGINS
+from renkou.synth.simulate import KINDS, NEVER, ORIGINS
 
 
 @pytest.fixture(scope="module")
@@ -186,3 +186,28 @@ def test_direct_write_stores_the_registrys_own_fingerprints(small, db):
     assert {e.kind for e in sample} >= {"register", "birth", "death"}
     for e in sample:
         assert e.fingerprint == fingerprint({c: getattr(e, c) for c in CONTENT}), e.id
+
+
+@pytest.mark.parametrize("end", [dt.date(2025, 12, 31), dt.date(2026, 1, 1), dt.date(2026, 6, 15)])
+def test_a_history_that_ends_on_a_day_is_the_years_history_moved_to_end_there(end):
+    """``end`` (the demo: yesterday): the years through the one before it, every date moved forward by
+    the same days, so the county ends on ``end`` — and with ``end`` on 31 December nothing moves."""
+    last = end.year if (end.month, end.day) == (12, 31) else end.year - 1
+    years = build.generate(3_000, 5, end_year=last)
+    moved = build.generate(3_000, 5, end=end)
+    shift = (end - dt.date(last, 12, 31)).days
+    assert (
+        moved.end == end and years.end == dt.date(last, 12, 31) and shift == {2025: 0, 2026: (end - dt.date(2025, 12, 31)).days}[end.year]
+    )
+    a, b = years.pop, moved.pop
+    assert np.array_equal(b.events["date"], a.events["date"] + shift) and b.events["date"].max() <= day(end)
+    assert np.array_equal(b.people.birth, a.people.birth + shift)
+    assert np.array_equal(b.people.death == NEVER, a.people.death == NEVER)
+    assert np.array_equal(b.people.death[b.people.death != NEVER], a.people.death[a.people.death != NEVER] + shift)
+    assert np.array_equal(b.household_created, a.household_created + shift)
+    assert [d for *_, d in b.plan.merges] == [d + dt.timedelta(days=shift) for *_, d in a.plan.merges]
+    assert [u.valid_from for u in b.plan.units] == [u.valid_from + dt.timedelta(days=shift) for u in a.plan.units]
+    assert np.array_equal(b.people.sex, a.people.sex) and b.people.n == a.people.n  # the same people
+    for k in np.flatnonzero(moved.id_number != "")[:500]:  # ID numbers carry the moved birth dates
+        assert moved.id_number[k][6:14] == (EPOCH + dt.timedelta(days=int(b.people.birth[k]))).strftime("%Y%m%d")
+    assert moved.temp_key.tolist().count("") < len(moved.temp_key)  # the newest babies, counted back from the end

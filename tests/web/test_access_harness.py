@@ -156,6 +156,7 @@ def bag(t: Target, variant: int) -> dict[str, str]:
         "dest_unit": village,
         "code": unit,
         "codes": unit,
+        "i": "births",  # the indicators page's chosen indicators
         "dest": "unit",
         "dest_code": "440305",
         "id_number": idn,

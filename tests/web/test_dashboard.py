@@ -8,6 +8,7 @@ import datetime as dt
 import json
 import math
 import re
+from dataclasses import replace
 from itertools import pairwise
 
 import pyotp
@@ -18,6 +19,7 @@ import helpers
 from renkou.auth import accounts
 from renkou.auth.officer import Officer
 from renkou.auth.scope import Scope
+from renkou.config import Settings
 from renkou.registry import events, orgs, persons
 from renkou.stats.periods import Period
 from renkou.stats.rates import ratio_ci
@@ -34,6 +36,16 @@ DAY = dt.date(2024, 12, 31)  # the fixture county's known year
 
 @pytest.fixture
 def env(db, monkeypatch):
+    yield from county_app(db, monkeypatch)
+
+
+@pytest.fixture
+def env_one(db, monkeypatch):
+    """The same with a sex ratio at birth shown from one birth on, and a target of 106."""
+    yield from county_app(db, monkeypatch, srb_min_births=1, srb_target=106.0)
+
+
+def county_app(db, monkeypatch, **settings):
     fx.build(db)
     with db.write(fx.ACTOR) as s:
         for user, role, unit in (
@@ -45,7 +57,8 @@ def env(db, monkeypatch):
         ):
             accounts.create_account(s, username=user, display_name=f"显示{user}", role=role, unit_code=unit, password=PW)
     monkeypatch.setattr(dashboard, "today", lambda: DAY)
-    with TestClient(web.create_app(db, secret="k", secure_cookies=False)) as c:
+    app = web.create_app(db, secret="k", secure_cookies=False, settings=replace(Settings.from_env(), **settings))
+    with TestClient(app) as c:
         yield c, db
 
 
@@ -87,11 +100,11 @@ def test_key_figures_are_the_statistics_services(env):
         want = []
         for p in periods:
             v = st.indicators(fx.T1, st.query(p), codes=[code], disaggregate=False)[0]
-            want.append("—" if v.value is None else f"{v.value:,.{ind.decimals}f}")
+            want.append("样本过少" if v.small else "—" if v.value is None else f"{v.value:,.{ind.decimals}f}")
         assert [re.sub(r"[‰%]| \(.*\)$", "", x) for x in cells(page, code)] == want, code
     assert cells(page, "births") == ["1", "0", "2", "0"]  # K1 on 31 December; K2 in March; none in 2023
     assert cells(page, "deaths") == ["0", "0", "1", "0"] and cells(page, "moves_out") == ["0", "0", "1", "0"]
-    assert cells(page, "srb")[2].startswith("100.00 (")  # one boy, one girl, with the interval
+    assert cells(page, "srb") == ["样本过少"] * 4  # two births at most: fewer than the 20 the ratio needs
     assert '<strong id="population">7</strong>' in page  # T1 at the end of November 2024 (hukou)
     assert "2024年11月" in page and "2023年11月" in page
 
@@ -110,43 +123,77 @@ def test_chart_data_births_by_month_and_pyramid(env):
     for chart in ("chart-births", "chart-pyramid", "chart-funnel"):
         assert f'id="{chart}"' in page
     assert '<script src="/static/vendor/echarts.min.js" defer></script>' in page and "<script>" not in page  # no inline script
-    f = data["funnel"]  # villages of T1: V1 had both births (V4 merged into it)
-    assert [pt["code"] for pt in f["points"]] == [fx.V1] and f["reference"] == 100.0 and not f["points"][0]["outside"]
+    f = data["funnel"]  # villages of T1: V1 had both births (V4 merged into it), too few for a ratio
+    assert [pt["code"] for pt in f["points"]] == [fx.V1] and f["reference"] is None and f["target"] == 105.0
+    assert f["points"][0]["small"] and f["points"][0]["srb"] is None and not f["points"][0]["outside"]
+    assert 'id="srb-reference">样本过少<' in page
 
 
-def test_funnel_limits_are_binomial_and_agree_with_each_units_interval():
-    """A stand-in statistics service: the county's ratio 106 from 10,600 boys and 10,000 girls; a big
-    township clearly above it, a small one far above it by chance, one close to it."""
-    counts = {"A": (2674, 2326), "B": (23, 17), "C": (530, 500), "D": (3, 0)}
+def test_with_a_lower_minimum_the_ratio_and_its_interval_show(env_one):
+    c, db = env_one
+    sign_in(c, db, "xiang1")
+    page = c.get("/").text
+    assert cells(page, "srb")[2].startswith("100.00 (")  # the year: one boy, one girl, with the interval
+    assert cells(page, "srb")[0] == "—"  # December: one boy and no girl, enough births but no ratio
+    f = chart_data(page)["funnel"]
+    assert f["reference"] == 100.0 and f["target"] == 106 and not f["points"][0]["small"] and f["points"][0]["srb"] == 100.0
+    assert 'id="srb-reference">100.00<' in page and 'id="srb-target">106<' in page
 
-    class Fake:
-        def query(self, p):
-            return p
 
-        def indicators(self, org, q, *, level=None, codes=None, scope=None, disaggregate=True):
-            def iv(code, m, f):
-                return IndicatorValue("srb", code, code, level or "county", (), m / f * 100 if f else None, m, f)
+class FakeStats:
+    """A stand-in statistics service: the county's own ratio 137 (13,700 boys, 10,000 girls, as in the demo
+    county); a big township clearly above 105, a small one far above it, two close to it, one too small."""
 
-            if level is None:
-                return [iv("county", 10600, 10000)]
-            return [iv(k, m, f) for k, (m, f) in counts.items()]
+    counts = {"A": (2674, 2326), "B": (23, 17), "C": (530, 500), "D": (3, 0), "E": (40, 20)}
 
-    f = dashboard.funnel(Fake(), "county", "township", None, DAY)
+    def query(self, p):
+        return p
+
+    def indicators(self, org, q, *, level=None, codes=None, scope=None, disaggregate=True):
+        def iv(code, m, f):
+            return IndicatorValue("srb", code, code, level or "county", (), m / f * 100 if f else None, m, f)
+
+        if level is None:
+            return [iv("county", 13700, 10000)]
+        return [iv(k, m, f) for k, (m, f) in self.counts.items()]
+
+
+@pytest.mark.parametrize("target", [105.0, 103.5, 110.0])
+def test_funnel_limits_are_binomial_around_the_target_and_agree_with_each_units_interval(target):
+    f = dashboard.funnel(FakeStats(), "county", "township", None, DAY, target=target, min_births=20)
     pts = {p["code"]: p for p in f["points"]}
-    assert f["reference"] == 106.0 and pts["A"]["outside"] and not pts["B"]["outside"] and not pts["C"]["outside"]
-    assert pts["D"]["srb"] is None and pts["D"]["births"] == 3
-    p0 = 10600 / 20600
+    assert f["reference"] == 137.0 and f["target"] == target
+    assert pts["D"]["small"] and pts["D"]["srb"] is None and pts["D"]["births"] == 3 and not pts["D"]["outside"]
+    p0 = target / (100 + target)
     for p in f["points"]:  # outside the drawn limits at its number of births exactly when flagged
-        n, (m, fe) = p["births"], counts[p["code"]]
+        if p["small"]:
+            continue
+        n, (m, fe) = p["births"], FakeStats.counts[p["code"]]
         half = dashboard.Z * math.sqrt(p0 * (1 - p0) / n)
-        share = m / n
-        assert p["outside"] == (abs(share - p0) > half), p["code"]
-        lo, hi = ratio_ci(m, fe, 100)
-        assert p["outside"] == (not lo <= 106 <= hi)
+        assert p["outside"] == (abs(m / n - p0) > half), p["code"]
+        lo, hi = ratio_ci(m, fe, 100)  # the score test: the same as the target lying outside the unit's Wilson interval
+        assert p["outside"] == (not lo <= target <= hi)
     first, last = f["limits"][0], f["limits"][-1]
-    assert first[0] == 1 and last[0] == f["max_births"] and last[1] < 106 < last[2] and last[2] - last[1] < 20
+    assert first[0] == 20 and last[0] == f["max_births"] and last[1] < target < last[2] and last[2] - last[1] < 20
+    assert not last[1] < 137 < last[2]  # around the target, not around the county's own ratio
     for a, b in pairwise(f["limits"]):  # more births, narrower limits
-        assert a[0] < b[0] and a[1] <= b[1] and (a[2] is None or b[2] <= a[2])
+        assert a[0] < b[0] and a[1] <= b[1] and b[2] <= a[2]
+    for n, lo, hi in f["limits"]:  # every limit is drawn inside the plot
+        assert lo is not None and hi is not None and f["y_min"] <= lo < hi <= f["y_max"] and 0 < n <= f["max_births"]
+    for p in f["points"]:
+        assert p["small"] or (f["y_min"] <= p["srb"] <= f["y_max"] and p["births"] <= f["max_births"])
+
+
+def test_funnel_flags_a_big_unit_far_from_the_target():
+    pts = {p["code"]: p for p in dashboard.funnel(FakeStats(), "county", "township", None, DAY)["points"]}
+    assert pts["A"]["outside"] and pts["E"]["outside"] and not pts["B"]["outside"] and not pts["C"]["outside"]
+
+
+def test_a_minimum_of_one_birth_still_draws_finite_limits():
+    f = dashboard.funnel(FakeStats(), "county", "township", None, DAY, min_births=1)
+    assert not any(p["small"] for p in f["points"] if p["births"] >= 1)
+    assert all(r[1] is not None and r[2] is not None and f["y_min"] <= r[1] < r[2] <= f["y_max"] for r in f["limits"])
+    assert f["limits"][0][0] == 5  # below 5 births a 95% limit would be 0 or infinite
 
 
 def test_the_county_auditor_sees_townships_in_the_funnel(env):
@@ -155,7 +202,9 @@ def test_the_county_auditor_sees_townships_in_the_funnel(env):
     page = c.get("/").text
     f = chart_data(page)["funnel"]
     assert [p["code"] for p in f["points"]] == [fx.T1]  # T2 had no births
-    assert 'id="srb-reference">100.0<' in page and f'data-code="{fx.T1}"' in page
+    assert 'id="srb-reference">样本过少<' in page and f'data-code="{fx.T1}"' in page
+    row = re.search(rf'<tr data-code="{fx.T1}">(.*?)</tr>', page, re.S).group(1)
+    assert "样本过少" in row and "100.00" not in row
 
 
 def test_a_village_worker_has_figures_but_no_funnel(env):

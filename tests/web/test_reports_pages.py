@@ -135,6 +135,8 @@ def test_api_figures_are_the_known_ones(env):
     assert births == {fx.T1: 2, fx.T2: 0}
     srb = next(v for v in ind if v["indicator"] == "srb" and v["unit"] == fx.T1)
     assert srb["value"] == 100 and srb["ci_low"] < 100 < srb["ci_high"]
+    assert srb["small_sample"] is True  # two births: the pages show 样本过少; the API keeps the figure and says so
+    assert all(v["small_sample"] is False for v in ind if v["indicator"] == "births")
     villages = c.get(
         "/api/v1/indicators",
         params={"level": "village", "period": "2024", "codes": "births", "disaggregate": "false"},

@@ -176,7 +176,8 @@ def demo(
     if fixture.has_demo_data(db):
         raise UserError("演示数据已存在；请使用 --fresh 重新生成。", "The demo county is already there; use --fresh to build it again.")
     with progress_bar() as progress:
-        county = build.generate(persons, DEMO_SEED, end_year=dt.date.today().year - 1, progress=progress)
+        # the history ends yesterday: the dashboard's current month and year have figures
+        county = build.generate(persons, DEMO_SEED, end=dt.date.today() - dt.timedelta(days=1), progress=progress)
         s = store.to_database(county, db, progress=progress, actor=fixture.DEMO_ACTOR)
     console.print(f"演示县已建立：{s['units']} 个单位，{s['households']} 户，{s['persons']} 人，{s['events']} 条事件。")
     console.print(f"Demo county ready: {s['units']} units, {s['households']} households, {s['persons']} persons, {s['events']} events.")

@@ -100,6 +100,7 @@ def indicators(
         "ci_low",
         "ci_high",
         "flag",
+        "small_sample",
     ]
     cat = st.catalogue
     rows = [
@@ -116,6 +117,7 @@ def indicators(
             v.low,
             v.high,
             v.flag or "",
+            "样本过少" if v.small else "",
         ]
         for v in vals
     ]

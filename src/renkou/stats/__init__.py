@@ -8,6 +8,7 @@
 * ``reports`` / ``ledgers`` — standard reports (templates in ``data/reports``) and ledgers;
 * ``rates`` — rounding (四舍五入), rates and their confidence intervals: ``rate``, ``rates``, ``round_half_up``;
 * ``service`` — ``Stats``: queries over the model (``indicators``, ``population``) for every surface;
+* ``picked`` — indicators chosen from the catalogue as one table, a row per unit (the indicators page);
 * ``table`` / ``render`` — one table shape, rendered to JSON, CSV, XLSX and PDF;
 * ``exchange`` — DHIS2 dataValueSets JSON and ADX XML.
 """

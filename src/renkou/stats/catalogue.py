@@ -1,6 +1,7 @@
 """The indicator catalogue: indicators are data (``data/indicators.json``), not code.
 
-Each indicator has a code, Chinese and English names, a numerator and an optional denominator
+Each indicator has a code, Chinese and English names, a group (人口规模, 出生与生育… — the catalogue's
+``groups``, for choosing indicators on a page), a numerator and an optional denominator
 *expression*, a factor (1, 100 for % and per-100 ratios, 1000 for ‰), decimals, disaggregations
 and a description. A county extends the catalogue with a JSON file of the same shape
 (``RENKOU_INDICATORS``): its entries are added, or replace the shipped ones with the same code.
@@ -38,6 +39,16 @@ class Choice:
     bind: dict
 
 
+@dataclass(frozen=True)
+class Group:
+    key: str
+    zh: str
+    en: str
+
+
+OTHER = Group("", "其他指标", "Other indicators")  # the group of an indicator that names none
+
+
 @dataclass(frozen=True, eq=False)
 class Indicator:
     code: str
@@ -55,13 +66,21 @@ class Indicator:
     defaults: dict = field(default_factory=dict)  # variable values of the undisaggregated figure
     description: str = ""
     description_en: str = ""
+    group: str = ""  # a key of Catalogue.groups ("" : 其他指标)
 
 
 @dataclass
 class Catalogue:
     indicators: dict[str, Indicator]
     dimensions: dict[str, list[Choice]]
+    groups: dict[str, Group] = field(default_factory=dict)
     _parsed: dict = field(default_factory=dict)
+
+    def grouped(self) -> list[tuple[Group, list[Indicator]]]:
+        """The indicators by group, in the catalogue's order (groups as listed, then 其他指标)."""
+        out = [(g, [i for i in self.indicators.values() if i.group == k]) for k, g in self.groups.items()]
+        out.append((OTHER, [i for i in self.indicators.values() if i.group not in self.groups]))
+        return [(g, inds) for g, inds in out if inds]
 
     def get(self, code: str) -> Indicator:
         if code not in self.indicators:
@@ -199,6 +218,9 @@ def _load_json(data: dict, base: Catalogue | None = None) -> Catalogue:
     dims = dict(base.dimensions) if base else {}
     for name, choices in data.get("dimensions", {}).items():
         dims[name] = [Choice(str(c["key"]), c["zh"], c["en"], dict(c["bind"])) for c in choices]
+    groups = dict(base.groups) if base else {}
+    for g in data.get("groups", []):
+        groups[str(g["key"])] = Group(str(g["key"]), g["zh"], g["en"])
     inds = dict(base.indicators) if base else {}
     for d in data.get("indicators", []):
         ind = Indicator(
@@ -217,9 +239,10 @@ def _load_json(data: dict, base: Catalogue | None = None) -> Catalogue:
             defaults=dict(d.get("defaults", {})),
             description=d.get("description", ""),
             description_en=d.get("description_en", ""),
+            group=d.get("group", ""),
         )
         inds[ind.code] = ind
-    cat = Catalogue(inds, dims)
+    cat = Catalogue(inds, dims, groups)
     problems = check_catalogue(cat)
     if problems:
         raise UserError("指标目录有误：" + "；".join(problems), "the indicator catalogue is invalid: " + "; ".join(problems))
@@ -229,6 +252,8 @@ def _load_json(data: dict, base: Catalogue | None = None) -> Catalogue:
 def check_catalogue(cat: Catalogue) -> list[str]:
     out = []
     for ind in cat.indicators.values():
+        if ind.group and ind.group not in cat.groups:
+            out.append(f"{ind.code}: unknown group {ind.group}")
         unknown = [d for d in ind.disaggregations if d not in cat.dimensions]
         if unknown:
             out.append(f"{ind.code}: unknown dimension {', '.join(unknown)}")

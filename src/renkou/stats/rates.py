@@ -4,7 +4,9 @@
 * :func:`rate` / :func:`rates` — num / den × factor (1 a count or ratio, 100 a percent, 1000 per mille),
   rounded half up, exact for whole counts; ``rates`` over arrays;
 * :func:`wilson` / :func:`ratio_ci` — 95 % intervals of a proportion and of a ratio such as the sex
-  ratio at birth.
+  ratio at birth;
+* :func:`funnel_limits` — the 95 % limits of a ratio around a target for a number of cases (a funnel plot);
+* :data:`SMALL_SAMPLE` — what a ratio computed from too few cases reads instead of a number (样本过少).
 
 Used by the indicator service, the reports, the benefit reports and the dashboard's charts; pure
 arithmetic, no data access. Money (yuan and fen, ``Decimal``) is rounded in renkou.benefits.rules.amounts.
@@ -18,9 +20,15 @@ from fractions import Fraction
 
 import numpy as np
 
-__all__ = ["Z95", "ratio_ci", "rate", "rates", "round_half_up", "wilson"]
+__all__ = ["SMALL_SAMPLE", "Z95", "funnel_limits", "ratio_ci", "rate", "rates", "round_half_up", "small_text", "wilson"]
 
 Z95 = 1.959963984540054  # the two-sided 95 % normal quantile
+SMALL_SAMPLE = {"zh": "样本过少", "en": "too few births"}  # a sex ratio at birth of fewer births than Settings.srb_min_births
+
+
+def small_text(lang: str) -> str:
+    """The words shown instead of a sex ratio at birth computed from too few births."""
+    return SMALL_SAMPLE["en" if lang == "en" else "zh"]
 
 
 def round_half_up(x: float | Fraction, decimals: int) -> float:
@@ -80,3 +88,17 @@ def ratio_ci(num: float, den: float, factor: float) -> tuple[float | None, float
         return (None, None)
     conv = lambda p: (p / (1 - p) * factor) if p < 1 else math.inf  # noqa: E731
     return (conv(lo), conv(hi))
+
+
+def funnel_limits(target: float, n: float, factor: float = 100, z: float = Z95) -> tuple[float, float] | None:
+    """The 95 % limits of a ratio such as the sex ratio at birth (boys per ``factor`` girls) around
+    ``target`` for ``n`` births: the binomial share p0 = target / (factor + target) ± z·√(p0(1 − p0)/n),
+    turned back into ratios. None where a limit would leave (0, ∞) — too few births for a funnel."""
+    if n <= 0:
+        return None
+    p0 = target / (factor + target)
+    half = z * math.sqrt(p0 * (1 - p0) / n)
+    lo, hi = p0 - half, p0 + half
+    if lo <= 0 or hi >= 1:
+        return None
+    return (lo / (1 - lo) * factor, hi / (1 - hi) * factor)

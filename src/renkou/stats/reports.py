@@ -6,20 +6,22 @@ chosen level, then a total row: the chosen unit itself, computed from its own su
 ``dimension`` of the catalogue (e.g. 5-year age groups, then a total row) — and its columns: each
 an indicator of the catalogue with an optional fixed disaggregation (``where``), a header path
 (merged cells) in Chinese and English. Notes and an optional chart (the population pyramid) follow.
+A sex ratio at birth of fewer births than Settings.srb_min_births reads 样本过少 instead of a number
+(the exchange files of ``data_values`` keep the number: a receiving system has the counts too).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
 from renkou.errors import UserError
 from renkou.stats.catalogue import evaluate
 from renkou.stats.exchange import DataValue
-from renkou.stats.rates import rates
+from renkou.stats.rates import SMALL_SAMPLE, rates
 from renkou.stats.service import Query, Stats
 from renkou.stats.table import Chart, Column, Row, Table
 
@@ -103,6 +105,7 @@ class Cells:
     labels: list[tuple[str, str | None, bool]]  # (label, unit code, is total)
     values: list[list[float | None]]
     keys: list[tuple[str, str, tuple]]  # per row × column: (indicator, unit code, disaggregation)
+    small: set[tuple[int, int]] = field(default_factory=set)  # (row, column) of ratios of too few births (样本过少)
 
 
 def fill(stats: Stats, key: str, org: str, q: Query, *, level: str | None = None, scope=None) -> tuple[Template, Cells]:
@@ -132,6 +135,7 @@ def fill(stats: Stats, key: str, org: str, q: Query, *, level: str | None = None
     values = [[None] * len(t.columns) for _ in row_binds]
     keys: list = [[None] * len(t.columns) for _ in row_binds]
     cache: dict = {}
+    small: set[tuple[int, int]] = set()
     for j, col in enumerate(t.columns):
         ind = stats.catalogue.get(col["indicator"])
         base = _bind(stats, ind, col.get("where", {}))
@@ -142,12 +146,16 @@ def fill(stats: Stats, key: str, org: str, q: Query, *, level: str | None = None
             if ck not in cache:
                 num = evaluate(stats.catalogue.expr(ind.numerator), counter, bind)
                 den = evaluate(stats.catalogue.expr(ind.denominator), counter, bind) if ind.denominator else None
-                cache[ck] = rates(num, den, ind.factor, ind.decimals)
-            v = cache[ck][pos]
+                few = (num + den) < stats.settings.srb_min_births if ind.ci == "ratio" and den is not None else None
+                cache[ck] = (rates(num, den, ind.factor, ind.decimals), few)
+            vals, few = cache[ck]
+            v = vals[pos]
+            if few is not None and few[pos]:
+                small.add((r, j))
             values[r][j] = None if v != v else (int(v) if ind.decimals == 0 and float(v).is_integer() else float(v))
             keys[r][j] = (ind.code, u.views[pos].code, tuple(sorted(col_dis + rdis)))
     labels = [(lab, code, tot) for lab, code, tot, *_ in row_binds]
-    return t, Cells(labels, values, keys)
+    return t, Cells(labels, values, keys, small)
 
 
 def report(
@@ -177,9 +185,10 @@ def report(
                 unit=ind.unit,
             )
         )
+    shown = [[SMALL_SAMPLE["zh"] if (r, j) in cells.small else v for j, v in enumerate(vals)] for r, vals in enumerate(cells.values)]
     rows = [
         Row((("合计" if tot and t.rows["kind"] == "units" else lab), *vals), code=code, is_total=tot)
-        for (lab, code, tot), vals in zip(cells.labels, cells.values, strict=True)
+        for (lab, code, tot), vals in zip(cells.labels, shown, strict=True)
     ]
     chart = None
     if t.chart and t.chart.get("kind") == "pyramid":

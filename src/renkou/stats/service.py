@@ -31,7 +31,7 @@ from renkou.stats.catalogue import Catalogue, Indicator, evaluate
 from renkou.stats.engine import Counter, Units
 from renkou.stats.model import Model
 from renkou.stats.periods import Period, parse
-from renkou.stats.rates import rates, ratio_ci, round_half_up
+from renkou.stats.rates import rates, ratio_ci, round_half_up, small_text
 from renkou.stats.snapshot import load_snapshot, save_snapshot, snapshot_dir
 from renkou.storage.db import Database
 
@@ -51,6 +51,7 @@ class IndicatorValue:
     low: float | None = None
     high: float | None = None
     flag: str | None = None  # "high" | "low": the CI lies wholly outside the normal range
+    small: bool = False  # a ratio of too few cases (Settings.srb_min_births): shown as 样本过少, not as a number
 
     def to_json(self) -> dict:
         return {
@@ -65,7 +66,17 @@ class IndicatorValue:
             "ci_low": self.low,
             "ci_high": self.high,
             "flag": self.flag,
+            "small_sample": self.small,
         }
+
+    def text(self, ind: Indicator, lang: str = "zh") -> str:
+        """The value as a page prints it: 样本过少 for a ratio of too few cases, — for none, else the number
+        with its decimals (thousands separated) and its unit (‰, %)."""
+        if self.small:
+            return small_text(lang)
+        if self.value is None:
+            return "—"
+        return f"{self.value:,.{ind.decimals}f}{ind.unit if ind.unit in ('‰', '%') else ''}"
 
 
 @dataclass
@@ -237,7 +248,9 @@ class Stats:
             n = float(num[k])
             d = None if den is None else float(den[k])
             low = high = flag = None
+            small = False
             if ind.ci == "ratio" and d is not None:
+                small = n + d < self.settings.srb_min_births  # the sample of a ratio of two counts is their sum (births)
                 lo, hi = ratio_ci(n, d, ind.factor)
                 if lo is not None:
                     low, high = round_half_up(lo, ind.decimals), (None if math.isinf(hi) else round_half_up(hi, ind.decimals))
@@ -245,7 +258,7 @@ class Stats:
                         flag = "high" if lo > ind.normal[1] else "low" if hi < ind.normal[0] else None
             v = vals[k]
             out.append(
-                IndicatorValue(ind.code, u.code, u.name, u.level, disagg, None if math.isnan(v) else float(v), n, d, low, high, flag)
+                IndicatorValue(ind.code, u.code, u.name, u.level, disagg, None if math.isnan(v) else float(v), n, d, low, high, flag, small)
             )
         return out
 

@@ -2,7 +2,9 @@
 of the import templates (orgs, households, persons, events) as Polars frames.
 
 `generate(persons, seed)` is the one entry point; the same arguments give the same county, byte for
-byte. ``persons`` is the approximate number of person records in the registry (everyone registered
+byte. The history ends on 31 December of ``end_year``, or on the day ``end`` (the demo: yesterday, so
+that the dashboard's current month and year have figures): the years are then simulated through the
+year before ``end`` and every date of the county is moved forward by the same number of days. ``persons`` is the approximate number of person records in the registry (everyone registered
 since the start year, living or dead); the exact count depends on the simulated history.
 """
 
@@ -57,10 +59,21 @@ class County:
 
 
 def generate(
-    persons: int, seed: int, *, start_year: int = 1950, end_year: int = 2025, progress: Callable[[str, int, int], None] | None = None
+    persons: int,
+    seed: int,
+    *,
+    start_year: int = 1950,
+    end_year: int = 2025,
+    end: dt.date | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> County:
+    """The county of ``persons`` and ``seed``, its history from ``start_year`` to the end of ``end_year``
+    — or, with ``end``, to that day (``end_year`` is then the last year that ends on or before ``end``,
+    every date moved forward by the days from its 31 December to ``end``)."""
     if persons < 1000:
         raise ValueError("persons must be at least 1000")
+    if end is not None:
+        end_year = end.year if (end.month, end.day) == (12, 31) else end.year - 1
     if not 1900 <= start_year < end_year <= 2100:
         raise ValueError("start_year must be before end_year")
     rng = np.random.default_rng(seed)
@@ -68,13 +81,16 @@ def generate(
     sim = Simulation(Params(persons, seed, start_year, end_year), plan, rng)
     step = (lambda i, n: progress("simulate", i, n)) if progress else None
     pop = sim.run(max(200, round(persons / PERSONS_PER_START)), progress=step)
+    shift = day(end) - pop.end_day if end is not None else 0
+    if shift:
+        move_history(pop, shift)
     if progress:
         progress("identities", 0, 1)
     P = pop.people
     surname = _surnames(rng, P.surname_of)
     birth_year = (1970 + np.floor(P.birth / 365.2425)).astype(np.int32)
     full = np.char.add(surname, names.given_names(rng, P.sex == 0, birth_year))
-    idn = _id_numbers(rng, pop)
+    idn = _id_numbers(rng, pop, shift)
     newborn = P.registered & (P.birth > pop.end_day - TEMP_KEY_DAYS)
     temp = np.where(newborn, np.char.add("L" + org.COUNTY_CODE, np.char.zfill(np.arange(P.n).astype(str), 8)), "")
     idn = np.where(newborn, "", idn)
@@ -101,12 +117,29 @@ def _surnames(rng: np.random.Generator, surname_of: np.ndarray) -> np.ndarray:
     return s
 
 
-def _id_numbers(rng: np.random.Generator, pop: Population) -> np.ndarray:
+def move_history(pop: Population, days: int) -> None:
+    """Every date of a simulated county ``days`` later: births, deaths, events, households, the
+    organisation's dates and the end. Ages, intervals and the order of everything stay as they were."""
+    P = pop.people
+    P.birth += days
+    P.death[P.death != NEVER] += days
+    pop.events["date"] = pop.events["date"] + days
+    pop.household_created = pop.household_created + days
+    pop.end_day += days
+    later = dt.timedelta(days=days)
+    plan = pop.plan
+    for u in plan.units:
+        u.valid_from += later
+    plan.renames = [(u, name, d + later) for u, name, d in plan.renames]
+    plan.merges = [(retired, into, d + later) for retired, into, d in plan.merges]
+
+
+def _id_numbers(rng: np.random.Generator, pop: Population, shift: int = 0) -> np.ndarray:
     """Valid 18-character numbers: the county's code at birth (the retired one before the county
     became a city) or the code of the county an in-migrant came from; the birth date; a sequence
     unique within code, date and sex, odd for men; the check character."""
     P = pop.people
-    recode = day(org.RECODE_DATE)
+    recode = day(org.RECODE_DATE) + shift  # the county's code changed on that day of its (moved) history
     codes = np.array(list(EXTERNAL) + [org.OLD_COUNTY_CODE, org.COUNTY_CODE])
     code_idx = np.where(P.origin >= 0, P.origin, np.where(P.birth < recode, len(EXTERNAL), len(EXTERNAL) + 1))
     male = (P.sex == 0).astype(np.int64)

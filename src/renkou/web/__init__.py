@@ -13,5 +13,6 @@ services — which check role and area themselves (renkou.auth.officer).
 * ``dashboard`` — the home page of each role;
 * ``reports`` — reports and ledgers with their downloads;
 * ``pickers`` — what the period and unit pickers (templates/pickers.html) need: ``period_view``, ``unit_keys``, ``unit_choices``;
+* ``indicators`` — indicators chosen from the catalogue, by unit, with a chart and downloads;
 * ``registry``, ``imports``, ``admin``, ``benefits`` — the sections, each a package of pages.
 """

@@ -5,8 +5,9 @@
 * births by month over the last 24 months, and the population pyramid (ECharts, drawn by static/dashboard.js
   from a JSON data block: the CSP allows no inline script);
 * sex ratio at birth of the units one level down (townships of a county, villages of a township) as a funnel
-  chart over the last 12 months: the 95 % limits around the unit's own ratio for each number of births, so
-  a small unit is not flagged for a chance deviation;
+  chart over the last 12 months: the 95 % limits around the target ratio (Settings.srb_target, 105) for each
+  number of births, so a small unit is not flagged for a chance deviation; a unit with fewer births than
+  Settings.srb_min_births reads 样本过少 instead of a ratio, here and on every page;
 * the data-entry backlog: late registrations and recent births still without an ID number (plain SQL).
 
 Each part is shown only to roles that may see it: population:read for the population, the pyramid and the
@@ -28,7 +29,7 @@ from renkou.errors import UserError
 from renkou.registry.log import in_force
 from renkou.stats.periods import Period, add_months
 from renkou.stats.rates import Z95 as Z
-from renkou.stats.rates import rate, ratio_ci, round_half_up
+from renkou.stats.rates import funnel_limits, ratio_ci, round_half_up
 from renkou.storage.db import utcnow
 from renkou.storage.schema import Changeset, Event, Person
 from renkou.web.deps import CurrentUser
@@ -116,13 +117,11 @@ def _first_event_since(session, since: dt.datetime) -> int | None:
 # --------------------------------------------------------------------------------- figures
 
 
-def _fmt(v, ind) -> str:
+def _fmt(v, ind, lang: str = "zh") -> str:
     """A figure as printed: counts with thousands separators, rates with their decimals and unit, and the
-    95 % interval of a ratio that has one."""
-    if v.value is None:
-        return "—"
-    text = f"{v.value:,.{ind.decimals}f}{ind.unit if ind.unit in ('‰', '%') else ''}"
-    if v.low is not None:
+    95 % interval of a ratio that has one; a ratio of too few births reads 样本过少."""
+    text = v.text(ind, lang)
+    if v.low is not None and not v.small and v.value is not None:
         text += f" ({v.low:.1f}–{'∞' if v.high is None else f'{v.high:.1f}'})"
     return text
 
@@ -152,8 +151,8 @@ def key_figures(stats, org: str, scope, day: dt.date, lang: str, *, events: bool
                 {
                     "code": code,
                     "label": ind.en if lang == "en" else ind.zh,
-                    "cells": [_fmt(f[code], ind) for f in found],
-                    "values": [f[code].value for f in found],
+                    "cells": [_fmt(f[code], ind, lang) for f in found],
+                    "values": [None if f[code].small else f[code].value for f in found],
                 }
             )
     if population:
@@ -161,7 +160,7 @@ def key_figures(stats, org: str, scope, day: dt.date, lang: str, *, events: bool
         pops = []
         for p in (last, last.previous_year()):
             v = stats.indicators(org, stats.query(p), codes=["pop_end"], scope=scope, disaggregate=False)[0]
-            pops.append({"label": p.label_en if lang == "en" else p.label, "value": v.value, "text": _fmt(v, cat.get("pop_end"))})
+            pops.append({"label": p.label_en if lang == "en" else p.label, "value": v.value, "text": _fmt(v, cat.get("pop_end"), lang)})
         out["population"] = pops
     return out
 
@@ -191,58 +190,69 @@ def pyramid(stats, org: str, scope, day: dt.date) -> dict:
     }
 
 
-def funnel(stats, org: str, level: str, scope, day: dt.date) -> dict | None:
+def funnel(stats, org: str, level: str, scope, day: dt.date, *, target: float = 105.0, min_births: int = 20) -> dict | None:
     """Sex ratio at birth of the units at ``level`` below ``org`` over the last 12 months, against the 95 %
-    limits around ``org``'s own ratio. A unit lies outside the limits exactly when the reference ratio lies
-    outside the unit's own Wilson interval (the limits are the score test's acceptance region)."""
+    binomial limits around the ``target`` ratio (Settings.srb_target) for each number of births — not
+    around ``org``'s own ratio, which may itself be far from normal. A unit lies outside exactly when its
+    share of boys lies outside p0 ± z·√(p0(1 − p0)/n), p0 = target / (100 + target): the drawn limits.
+    A unit with fewer than ``min_births`` births (Settings.srb_min_births) has no ratio (样本过少): it is
+    listed, not plotted. The axes are set so that the limits and every point show inside the plot."""
     p = Period(add_months(day.replace(day=1), -11), day, "range")
     q = stats.query(p)
     ref = stats.indicators(org, q, codes=["srb"], scope=scope, disaggregate=False)[0]
-    if not ref.denominator or not ref.numerator:
+    n_ref = int(ref.numerator + (ref.denominator or 0))
+    if not n_ref:
         return None
-    n_ref = ref.numerator + ref.denominator
-    p0, r0 = ref.numerator / n_ref, ref.numerator / ref.denominator * 100
     try:
         units = stats.indicators(org, q, level=level, codes=["srb"], scope=scope, disaggregate=False)
     except UserError:  # no units at that level below this one
         return None
+    p0 = target / (100 + target)
     points = []
     for v in units:
         n = int(v.numerator + (v.denominator or 0))
         if n == 0:
             continue
+        small = n < min_births
         lo, hi = ratio_ci(v.numerator, v.denominator or 0, 100)
-        outside = (lo is not None and r0 < lo) or (hi is not None and not math.isinf(hi) and r0 > hi)
+        outside = not small and abs(v.numerator / n - p0) > Z * math.sqrt(p0 * (1 - p0) / n)
         points.append(
             {
                 "name": v.unit_name,
                 "code": v.unit_code,
                 "births": n,
-                "srb": v.value,
+                "srb": None if small else v.value,
+                "small": small,
                 "outside": bool(outside),
-                "low": None if lo is None else round_half_up(lo, 1),
-                "high": None if hi is None or math.isinf(hi) else round_half_up(hi, 1),
+                "low": None if small or lo is None else round_half_up(lo, 1),
+                "high": None if small or hi is None or math.isinf(hi) else round_half_up(hi, 1),
             }
         )
-    top = max([n for n in (pt["births"] for pt in points)] + [10]) * 1.15
+    plotted = [pt for pt in points if not pt["small"] and pt["srb"] is not None]
+    top = max([pt["births"] for pt in plotted] + [max(min_births, 10)]) * 1.15
+    first = float(max(min_births, 1))
+    while funnel_limits(target, first) is None:  # a limit at 0 or ∞ cannot be drawn
+        first += 1
+    first = min(first, top)
     limits = []
     for k in range(81):
-        n = 1 + (top - 1) * (k / 80) ** 2  # denser where the funnel is wide
-        half = Z * math.sqrt(p0 * (1 - p0) / n)
-        lo_p, hi_p = p0 - half, p0 + half
+        n = first + (top - first) * (k / 80) ** 2  # denser where the funnel is wide
+        lo_r, hi_r = funnel_limits(target, n) or (None, None)
         limits.append(
-            [round_half_up(n, 1), rate(max(lo_p, 0), 1 - max(lo_p, 0), 100, 2), rate(hi_p, 1 - hi_p, 100, 2) if hi_p < 1 else None]
+            [round_half_up(n, 1), None if lo_r is None else round_half_up(lo_r, 2), None if hi_r is None else round_half_up(hi_r, 2)]
         )
-    shown = [pt["srb"] for pt in points if pt["srb"] is not None]
+    ys = [target, *(pt["srb"] for pt in plotted), *(x for r in limits for x in r[1:] if x is not None)]
     return {
         "period": p,
-        "reference": rate(ref.numerator, ref.denominator, 100, 2),
-        "reference_births": int(n_ref),
+        "target": target,
+        "min_births": min_births,
+        "reference": None if ref.small or ref.value is None else ref.value,
+        "reference_births": n_ref,
         "points": points,
         "limits": limits,
-        "max_births": round(top),
-        "y_min": max(0, math.floor(min([r0 * 0.6, *shown]) / 10) * 10),
-        "y_max": math.ceil(max([r0 * 1.5, *shown]) / 10) * 10 + 10,
+        "max_births": math.ceil(top),
+        "y_min": max(0, math.floor(min(ys) / 10) * 10 - 10),
+        "y_max": math.ceil(max(ys) / 10) * 10 + 10,
     }
 
 
@@ -260,7 +270,7 @@ def _chart_labels(lang: str) -> dict:
         "within": gettext(lang, "Within the limits"),
         "outside": gettext(lang, "Outside the limits"),
         "limits": gettext(lang, "95% limits"),
-        "reference": gettext(lang, "Reference ratio"),
+        "reference": gettext(lang, "Target ratio"),
     }
 
 
@@ -280,6 +290,8 @@ def home(request: Request, user: CurrentUser):
         "funnel": None,
         "problem": None,
         "may_reports": can_rep or allows(role, "ledger:read"),
+        "may_indicators": can_rep,
+        "srb_min_births": request.app.state.settings.srb_min_births,
     }
     stats = request.app.state.stats
     if unit is not None and (can_pop or can_rep):
@@ -311,7 +323,8 @@ def _figures(request: Request, stats, unit, scope, day: dt.date, lg: str, can_po
         if can_rep:
             charts["births"] = births_by_month(stats, unit.code, scope, day)
             level = CHILD_LEVEL.get(unit.level)
-            f = funnel(stats, unit.code, level, scope, day) if level else None
+            st = stats.settings
+            f = funnel(stats, unit.code, level, scope, day, target=st.srb_target, min_births=st.srb_min_births) if level else None
             if f is not None:
                 period = f.pop("period")
                 ctx["funnel"] = {**f, "label": period.label_en if lg == "en" else period.label}

@@ -222,6 +222,9 @@ class IndicatorOut(BaseModel):
     ci_low: float | None = Field(description="95% interval, for ratios that have one (sex ratio at birth)")
     ci_high: float | None
     flag: str | None = Field(description="high | low: the whole interval lies outside the normal range")
+    small_sample: bool = Field(
+        False, description="a ratio of fewer births than the set minimum (RENKOU_SRB_MIN_BIRTHS): pages show 样本过少 instead of the value"
+    )
 
 
 class ColumnOut(BaseModel):

@@ -58,8 +58,14 @@
   }
 
   if (data.funnel) {
+    // Units with too few births (pt.small) have no ratio: listed in the table, not plotted. The axes
+    // come from the page (y_min, y_max include both limit lines and every point), so nothing is clipped.
     var f = data.funnel;
-    var point = function (pt) { return { name: pt.name, value: [pt.births, pt.srb === null ? f.y_max : pt.srb] }; };
+    var shown = f.points.filter(function (pt) { return !pt.small && pt.srb !== null; });
+    var point = function (pt) { return { name: pt.name, value: [pt.births, pt.srb] }; };
+    var limit = function (k) {
+      return f.limits.filter(function (r) { return r[k] !== null; }).map(function (r) { return [r[0], r[k]]; });
+    };
     draw("chart-funnel", {
       legend: { top: 0 },
       grid: { left: 56, right: 24, top: 40, bottom: 44 },
@@ -73,16 +79,16 @@
       xAxis: { type: "value", name: L.births, nameLocation: "middle", nameGap: 28, min: 0, max: f.max_births },
       yAxis: { type: "value", name: L.srb, min: f.y_min, max: f.y_max },
       series: [
-        { name: L.limits, type: "line", showSymbol: false, smooth: true, clip: true, lineStyle: { type: "dashed", color: "#888" },
-          itemStyle: { color: "#888" }, data: f.limits.filter(function (r) { return r[2] !== null; }).map(function (r) { return [r[0], r[2]]; }) },
-        { name: L.limits, type: "line", showSymbol: false, smooth: true, clip: true, lineStyle: { type: "dashed", color: "#888" },
-          itemStyle: { color: "#888" }, data: f.limits.map(function (r) { return [r[0], r[1]]; }) },
+        { name: L.limits, type: "line", showSymbol: false, smooth: true, lineStyle: { type: "dashed", color: "#888" },
+          itemStyle: { color: "#888" }, data: limit(2) },
+        { name: L.limits, type: "line", showSymbol: false, smooth: true, lineStyle: { type: "dashed", color: "#888" },
+          itemStyle: { color: "#888" }, data: limit(1) },
         { name: L.reference, type: "line", showSymbol: false, lineStyle: { color: "#2e7d32" }, itemStyle: { color: "#2e7d32" },
-          data: [[0, f.reference], [f.max_births, f.reference]] },
+          data: [[0, f.target], [f.max_births, f.target]] },
         { name: L.within, type: "scatter", symbolSize: 10, itemStyle: { color: MALE },
-          data: f.points.filter(function (pt) { return !pt.outside; }).map(point) },
+          data: shown.filter(function (pt) { return !pt.outside; }).map(point) },
         { name: L.outside, type: "scatter", symbolSize: 14, itemStyle: { color: OUTSIDE },
-          data: f.points.filter(function (pt) { return pt.outside; }).map(point) }
+          data: shown.filter(function (pt) { return pt.outside; }).map(point) }
       ]
     });
   }

@@ -576,3 +576,58 @@ def test_the_export_holds_every_filtered_entry_masked_and_as_text(env):
     assert r.status_code == 404 and "赵二" not in r.text  # a person elsewhere: nothing exported, nothing revealed
     sign_in(c, "cun1")
     assert c.get("/audit/export.xlsx").status_code == 403
+
+
+@pytest.mark.parametrize(
+    "zone, moment, shown, first, last, since, until",
+    [
+        (
+            "Asia/Shanghai",
+            dt.datetime(2026, 12, 31, 16, 30),
+            "2027-01-01 00:30:00",
+            D(2027, 1, 1),
+            D(2027, 1, 1),
+            "2026-12-31 16:00",
+            "2027-01-01 16:00",
+        ),
+        ("UTC", dt.datetime(2026, 12, 31, 16, 30), "2026-12-31 16:30:00", D(2027, 1, 1), None, "2027-01-01 00:00", None),
+        ("Asia/Urumqi", dt.datetime(2026, 6, 1, 0, 0), "2026-06-01 06:00:00", None, D(2026, 6, 1), None, "2026-06-01 18:00"),
+    ],
+)
+def test_times_in_the_configured_zone(zone, moment, shown, first, last, since, until):
+    from renkou.web import timefmt
+
+    settings = Settings(time_zone=zone)
+    assert timefmt.text(moment, settings) == shown and timefmt.text(None, settings) == ""
+    assert timefmt.text(moment.replace(tzinfo=dt.UTC), settings, "%H:%M") == shown[11:16]  # an aware time too
+    a, b = timefmt.utc_day_bounds(first, last, settings)
+    assert (a and f"{a:%Y-%m-%d %H:%M}", b and f"{b:%Y-%m-%d %H:%M}") == (since, until)
+    assert Settings().time_zone == "Asia/Shanghai"
+
+
+@pytest.mark.parametrize("raw, ok", [("Asia/Shanghai", True), ("UTC", True), ("Beijing", False), ("../etc/passwd", False), ("", True)])
+def test_the_time_zone_setting_is_checked(raw, ok):
+    from renkou.errors import UserError
+
+    if ok:
+        assert Settings.from_env({"RENKOU_TIME_ZONE": raw}).time_zone == (raw or "Asia/Shanghai")
+    else:
+        with pytest.raises(UserError, match="RENKOU_TIME_ZONE"):
+            Settings.from_env({"RENKOU_TIME_ZONE": raw})
+
+
+def test_notes_secrets_and_stored_times_read_as_people_read_them(env):
+    c, db, _ = env
+    sign_in(c, "xitong")
+    c.post("/users/cun1/password", data={"mode": "generate", "reason": "遗忘", "csrf_token": csrf(c, "/users")})
+    with db.read() as s:
+        acc = accounts.get_account(s, "cun1")
+    sign_in(c, "shenji")
+    row = next(r for r in audit_rows(c.get("/audit", params={"actor": "xitong", "action": "update"}).text) if "遗忘" in r)
+    assert "重置账号 cun1 的密码" in row and "password of" not in row  # the note in Chinese
+    assert "<ins>*** （已更改）</ins>" in row and "changed)" not in row  # a secret: only that it changed
+    local = acc.password_changed_at.replace(tzinfo=dt.UTC).astimezone(ZoneInfo("Asia/Shanghai"))
+    assert f"<ins>{local:%Y-%m-%d %H:%M:%S}</ins>" in row and "T" not in row.split("<ins>")[1][:20]  # a stored time, local
+    assert "<ins>是</ins>" in row  # must change the password: yes
+    login = next(r for r in audit_rows(c.get("/audit", params={"actor": "shenji"}).text) if "登录" in r)
+    assert ">login<" not in login

@@ -45,7 +45,7 @@ from renkou.storage import schema
 from renkou.storage.schema import Account, ApiToken, AuditEntry, Changeset, Event, Household, OrgUnit, Person
 from renkou.web import timefmt
 from renkou.web.admin import audit_export
-from renkou.web.admin.audit_names import field_name, status_name, table_name
+from renkou.web.admin.audit_names import field_name, note_text, status_name, table_name
 from renkou.web.deps import User, db_id, require
 from renkou.web.i18n import gettext, language_of
 from renkou.web.render import render
@@ -64,6 +64,7 @@ CREATED = (Person, Event, Household, OrgUnit, Account, ApiToken, *BENEFIT_TABLES
 PAGE = 50
 CHANNELS = ("web", "import", "cli", "system")
 ACTIONS = ("create", "update", "reveal", "correct", "retract")
+ISO_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?")  # a stored (UTC) time, as the trail keeps it
 ID_LIKE = re.compile(r"(?<![0-9A-Za-z])(\d{17}[\dXx]|\d{15})(?![0-9A-Za-z])")
 
 
@@ -325,13 +326,18 @@ def _masked(key: str, value) -> str:
     return ID_LIKE.sub(lambda m: mask(m.group(1)), text)
 
 
-def _value(tbl: str, key: str, value, lang: str) -> str:
-    """A before/after value as people read it: a status, a role, a kind of event by its name, yes/no."""
+def _value(tbl: str, key: str, value, lang: str, settings: Settings | None = None) -> str:
+    """A before/after value as people read it: a status, a role, a kind of event by its name, yes/no, a
+    time in the configured zone."""
     if value is None:
         return "—"
     if isinstance(value, bool):
         return gettext(lang, "Yes") if value else gettext(lang, "No")
     if isinstance(value, str):
+        if value == "*** (changed)":  # a secret (renkou.storage.db): that it changed, never its value
+            return "*** " + gettext(lang, "(changed)")
+        if ISO_TIME.fullmatch(value):
+            return timefmt.text(dt.datetime.fromisoformat(value), settings or Settings())
         if key == "status":
             return status_name(tbl, value, lang)
         if tbl == "account" and key == "role" and value in {r.value for r in Role}:
@@ -382,8 +388,8 @@ def details(session, rows, lang: str, settings: Settings | None = None, scope: S
                     {
                         "key": k,
                         "field": field_name(r.tbl, k, lang),
-                        "before": _value(r.tbl, k, (e.before or {}).get(k), lang),
-                        "after": _value(r.tbl, k, (e.after or {}).get(k), lang),
+                        "before": _value(r.tbl, k, (e.before or {}).get(k), lang, settings),
+                        "after": _value(r.tbl, k, (e.after or {}).get(k), lang, settings),
                     }
                     for k in keys
                 ]
@@ -400,7 +406,7 @@ def details(session, rows, lang: str, settings: Settings | None = None, scope: S
                 "username": r.actor,
                 "channel": r.channel,
                 "origin": _masked("", r.origin),
-                "note": _masked("", r.note),
+                "note": _masked("", note_text(r.note, lang)),
                 "action": r.action,
                 "table": r.tbl,
                 "table_name": table_name(r.tbl, lang),

@@ -6,12 +6,15 @@ has a name here, and every table with a status names the workflow whose labels i
 * ``TABLES``: table -> (zh, en);
 * ``FIELDS``: column -> (zh, en), for a column of that name in any table; ``TABLE_FIELDS``:
   (table, column) -> (zh, en) where a table means something else by it;
+* ``NOTES``: the notes the code writes on a changeset ("login", "account wang created"), as patterns
+  with their Chinese and English wording (``note_text``); a note of no pattern is shown as written;
 * ``STATUS_WORKFLOWS``: table -> the workflow (renkou.core.workflow) of its ``status`` column: one lookup,
   ``status_name``, gives every status its label.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 from renkou.benefits.cycle.application_workflow import WORKFLOW as APPLICATION
@@ -20,7 +23,7 @@ from renkou.benefits.payments.batch_workflow import WORKFLOW as BATCH
 from renkou.benefits.payments.line_workflow import WORKFLOW as LINE
 from renkou.core.workflow import Workflow
 
-__all__ = ["FIELDS", "STATUS_WORKFLOWS", "TABLES", "TABLE_FIELDS", "field_name", "status_name", "table_name"]
+__all__ = ["FIELDS", "NOTES", "STATUS_WORKFLOWS", "TABLES", "TABLE_FIELDS", "field_name", "note_text", "status_name", "table_name"]
 
 TABLES: Mapping[str, tuple[str, str]] = {
     "person": ("人员", "Person"),
@@ -226,3 +229,38 @@ def status_name(table: str, status: str, lang: str) -> str:
     wf = STATUS_WORKFLOWS.get(table)
     pair = wf.statuses.get(status) if wf is not None else None
     return _pick(pair, lang) if pair else status
+
+
+# (pattern of a changeset's note as the code writes it, zh, en): the groups of the pattern fill in the wording
+NOTES: tuple[tuple[re.Pattern[str], str, str], ...] = tuple(
+    (re.compile(p), zh, en)
+    for p, zh, en in (
+        (r"login", "登录", "sign-in"),
+        (r"sign out", "退出登录", "sign-out"),
+        (r"TOTP set up", "设置动态验证码", "one-time code set up"),
+        (r"password changed by its owner", "本人修改密码", "password changed by its owner"),
+        (r"account (?P<u>\S+) created", "新建账号 {u}", "account {u} created"),
+        (r"account (?P<u>\S+) unlocked", "解锁账号 {u}", "account {u} unlocked"),
+        (r"account (?P<u>\S+) deactivated", "停用账号 {u}", "account {u} deactivated"),
+        (r"account (?P<u>\S+) reactivated", "重新启用账号 {u}", "account {u} reactivated"),
+        (r"password of (?P<u>\S+) reset", "重置账号 {u} 的密码", "password of {u} reset"),
+        (r"one-time code of (?P<u>\S+) cleared", "清除账号 {u} 的动态验证码", "one-time code of {u} cleared"),
+        (r"API tokens of (?P<u>\S+) revoked", "吊销账号 {u} 的 API 令牌", "API tokens of {u} revoked"),
+        (r"API token for (?P<u>\S+)", "为账号 {u} 创建 API 令牌", "API token for {u}"),
+        (r"demo accounts", "演示账号", "demo accounts"),
+        (r"demo county history", "演示县历史数据", "demo county history"),
+        (r"synthetic county: (?P<n>\d+) persons", "模拟县：{n} 人", "synthetic county: {n} persons"),
+        (r"import (?P<k>\S+) (?P<f>.+)", "导入 {f}", "import {k} {f}"),
+        (r"web form: (?P<k>\S+)", "网页登记：{k}", "web form: {k}"),
+        (r"detect exits", "检出退出情形", "detect exits"),
+    )
+)
+
+
+def note_text(note: str, lang: str) -> str:
+    """A changeset's note in ``lang`` when it is one the code writes (``NOTES``), else as written."""
+    for pattern, zh, en in NOTES:
+        m = pattern.fullmatch(note)
+        if m:
+            return (en if lang == "en" else zh).format(**m.groupdict())
+    return note

@@ -631,3 +631,13 @@ def test_notes_secrets_and_stored_times_read_as_people_read_them(env):
     assert "<ins>是</ins>" in row  # must change the password: yes
     login = next(r for r in audit_rows(c.get("/audit", params={"actor": "shenji"}).text) if "登录" in r)
     assert ">login<" not in login
+
+
+def test_an_export_too_large_for_one_file_asks_for_a_narrower_filter(env, monkeypatch):
+    c, _, _ = env
+    sign_in(c, "shenji")
+    monkeypatch.setattr(admin_audit, "EXPORT_MAX", 2)
+    r = c.get("/audit/export.xlsx")
+    assert r.status_code == 400 and "记录过多" in r.text and "请缩小筛选范围" in r.text
+    r = c.get("/audit/export.xlsx", params={"action": "reveal"})  # two: one file
+    assert r.status_code == 200 and r.content[:2] == b"PK"

@@ -641,3 +641,34 @@ def test_an_export_too_large_for_one_file_asks_for_a_narrower_filter(env, monkey
     assert r.status_code == 400 and "记录过多" in r.text and "请缩小筛选范围" in r.text
     r = c.get("/audit/export.xlsx", params={"action": "reveal"})  # two: one file
     assert r.status_code == 200 and r.content[:2] == b"PK"
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [{}, {"action": "create"}, {"action": "correct"}, {"action": "retract"}, {"action": "update"}, {"channel": "cli"}, {"actor": "clerk"}],
+)
+def test_the_count_is_the_number_of_entries_listed(env, filters):
+    """The county's count through the indexes (corrections and retractions apart) and the township's grouped
+    count are both the number of entries the pages list, whatever the filter."""
+    from renkou.auth.scope import Scope
+    from renkou.registry import events
+    from renkou.storage.schema import Event, OrgUnit
+
+    c, db, ids = env
+    clerk = Officer.system(Actor("clerk", "cli", "host"))
+    with db.write(clerk.actor) as s:  # a changeset that corrects only
+        first = s.scalar(select(Event.id).where(Event.person_id == ids["mine"]).order_by(Event.id))
+        events.correct(s, clerk, first, reason="日期有误", date=D(1985, 3, 2))
+    with db.write(clerk.actor) as s:  # one that creates, corrects and retracts
+        p = add_resident(s, "赵三", "F", D(1990, 1, 1), V1, 3, officer=clerk)
+        second = s.scalar(select(Event.id).where(Event.person_id == p.id))
+        events.correct(s, clerk, second, reason="来源有误", source="village")
+        third = s.scalar(select(Event.id).where(Event.supersedes_id == second))
+        events.retract(s, clerk, third, reason="登记错误")
+    f = admin_audit.Filters(filters, "zh")
+    with db.read() as s:
+        for scope in (Scope.county_wide(), Scope.for_unit(s, s.scalar(select(OrgUnit.id).where(OrgUnit.code == T1)))):
+            listed, more = admin_audit.page(s, f, scope, size=10_000)
+            assert not more and admin_audit.count(s, f, scope) == len(listed), (filters, scope.everything)
+            if scope.everything and not filters:  # the county's list has each kind of event entry
+                assert {r.action for r in listed} >= {"create", "correct", "retract", "update", "reveal"}

@@ -240,7 +240,10 @@ def test_a_created_account_can_sign_in_and_the_change_is_audited(env):
     sign_in(c, "xitong")
     r = new_account(c)
     assert r.status_code == 303 and r.headers["location"] == "/users?created=xinren"
-    assert "账号已建立： xinren" in c.get(r.headers["location"]).text
+    listing = c.get(r.headers["location"]).text
+    assert "账号已建立： xinren" in listing and "首次登录时须修改密码" in listing
+    row = re.search(r'<tr id="account-xinren">(.*?)</tr>', listing, re.S).group(1)
+    assert '<td class="must-change">是</td>' in row
     with db.read() as s:
         acc = s.scalar(select(Account).where(Account.username == "xinren"))
         cs = s.get(Changeset, acc.created_cs)

@@ -27,6 +27,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import MISSING, Field, dataclass, field, fields
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.engine import make_url
 
@@ -45,6 +46,7 @@ __all__ = [
     "setting",
     "settings_info",
     "text",
+    "time_zone",
     "whole",
 ]
 
@@ -147,6 +149,21 @@ def networks(name: str, raw: str) -> tuple[str, ...]:
 
 
 networks.allowed = "IP addresses or networks, comma-separated"  # type: ignore[attr-defined]
+
+
+def time_zone(name: str, raw: str) -> str:
+    """An IANA time zone name, such as ``Asia/Shanghai`` or ``Asia/Urumqi``."""
+    try:
+        ZoneInfo(raw.strip())
+    except (ZoneInfoNotFoundError, ValueError):
+        raise UserError(
+            f"{name} 应为时区名称（如 Asia/Shanghai），而不是 {raw!r}",
+            f"{name} must be a time zone name (such as Asia/Shanghai), not {raw!r}",
+        ) from None
+    return raw.strip()
+
+
+time_zone.allowed = "an IANA time zone name"  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -278,6 +295,13 @@ class Settings:
         "一个导入文件的数据行上限",
         "The most data rows one import file may have",
         parse=whole(1, 100_000_000),
+    )
+    time_zone: str = setting(
+        "Asia/Shanghai",
+        "RENKOU_TIME_ZONE",
+        "页面显示时间所用的时区（数据库中一律存 UTC）",
+        "Time zone in which pages show times (the database keeps UTC)",
+        parse=time_zone,
     )
 
     @classmethod

@@ -13,7 +13,7 @@ from renkou.auth import accounts
 from renkou.auth.roles import Role
 from renkou.errors import UserError, ValidationFailed
 from renkou.storage.db import Actor
-from renkou.storage.schema import Account
+from renkou.storage.schema import Account, AuditEntry
 
 PW = "Village.Work-2026"
 ADMIN = Actor("admin", "cli", "pytest")
@@ -271,3 +271,64 @@ def test_signing_out_while_signing_in_ends_the_sessions(db, county, monkeypatch)
     monkeypatch.setattr(accounts, "end_sessions", racing)
     accounts.sign_out(db, acc.id)
     assert _account(db).sessions_valid_after is not None
+
+
+# ------------------------------------------------------------------------------------ a password given by an administrator
+
+
+@pytest.mark.parametrize("given_by", ["creation", "reset", "neither"])
+def test_a_password_an_administrator_gives_must_be_changed_and_the_owners_change_clears_it(db, county, given_by):
+    village, _ = _village(db)
+    with db.write(ADMIN) as s:
+        acc = accounts.create_account(
+            s,
+            username="li.ming",
+            display_name="李明",
+            role="village_worker",
+            unit_code=village,
+            password=PW,
+            must_change=given_by == "creation",
+        )
+        if given_by == "reset":
+            accounts.set_password(s, acc, "Reset.Given-2027", must_change=True)
+    given = "Reset.Given-2027" if given_by == "reset" else PW
+    login = accounts.authenticate(db, "li.ming", given)
+    assert login.must_change_password == (given_by != "neither")
+    with pytest.raises(ValidationFailed) as e, db.write(Actor("li.ming", "web")) as s:
+        accounts.change_password(s, accounts.get_account(s, "li.ming"), given, given)  # the same again
+    assert [p.rule for p in e.value.problems] == ["password_reused"]
+    with pytest.raises(ValidationFailed) as e, db.write(Actor("li.ming", "web")) as s:
+        accounts.change_password(s, accounts.get_account(s, "li.ming"), given, "li.ming-Pass-2027")  # the policy holds
+    assert [p.rule for p in e.value.problems] == ["password_username"]
+    with pytest.raises(accounts.WrongPassword), db.write(Actor("li.ming", "web")) as s:
+        accounts.change_password(s, accounts.get_account(s, "li.ming"), "not-it", "Mine.Own-2027x")
+    assert accounts.authenticate(db, "li.ming", given).must_change_password == (given_by != "neither")  # nothing changed
+    issued = time.time()
+    with db.write(Actor("li.ming", "web")) as s:
+        accounts.change_password(s, accounts.get_account(s, "li.ming"), given, "Mine.Own-2027x")
+    with db.read() as s:
+        acc = accounts.get_account(s, "li.ming")
+        assert not acc.password_must_change and accounts.session_account(s, acc.id, issued) is None  # sessions ended
+    assert not accounts.authenticate(db, "li.ming", "Mine.Own-2027x").must_change_password
+    with pytest.raises(accounts.LoginFailed):
+        accounts.authenticate(db, "li.ming", given)
+
+
+def test_clearing_the_second_factor_ends_the_sessions_and_asks_for_a_new_one(db, county):
+    _make(db, role="auditor", unit=COUNTY, name="shenji")
+    with db.write(ADMIN) as s:
+        acc = accounts.get_account(s, "shenji")
+        secret, _ = accounts.start_totp(acc)
+        accounts.confirm_totp(s, acc, secret, pyotp.TOTP(secret).now())
+    issued = time.time()
+    with db.write(ADMIN, reason="手机丢失") as s:
+        assert accounts.clear_totp(s, accounts.get_account(s, "shenji")) is True
+    with db.write(ADMIN, reason="again") as s:
+        assert accounts.clear_totp(s, accounts.get_account(s, "shenji")) is False  # none left: nothing to do
+    with db.read() as s:
+        acc = accounts.get_account(s, "shenji")
+        assert acc.totp_secret is None and accounts.session_account(s, acc.id, issued) is None
+        trail = s.scalars(select(AuditEntry).where(AuditEntry.table_name == "account", AuditEntry.reason == "手机丢失")).all()
+    assert len(trail) == 1 and trail[0].after["totp_secret"] == "*** (changed)" and secret not in str(trail[0].before)
+    login = accounts.authenticate(db, "shenji", PW)  # no code asked: the owner sets up a new one first
+    assert login.must_enrol_totp

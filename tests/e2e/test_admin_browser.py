@@ -126,7 +126,7 @@ def test_the_auditor_finds_the_import(server, page):
     page.click("#audit-filters button[type=submit]")
     page.wait_for_url("**/audit?*channel=import*")
     first = page.locator("#audit tbody tr").first.inner_text()
-    assert "xiang" in first and "人员.csv" in first and "新增行数： 2" in first
+    assert "演示乡镇（街道）干部" in first and "人员.csv" in first and "新增行数： 2" in first  # the actor by name
     page.goto(server + "/audit")
     shot(page, "audit")
 

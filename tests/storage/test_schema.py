@@ -59,3 +59,27 @@ def test_the_death_check_of_population_counts_uses_the_person_index(tmp_path):
     db.dispose()
     death_lookups = [p for p in plan if "event_2" in p]
     assert death_lookups and all("ix_event_person_kind_date" in p for p in death_lookups), plan
+
+
+def test_accounts_made_before_0010_keep_their_passwords(db):
+    """Migration 0010 adds ``password_must_change``: false for every account that already exists (their
+    owners chose those passwords), on SQLite and PostgreSQL, and down and up again keeps the accounts."""
+    from renkou.auth import accounts
+    from tests.helpers import COUNTY
+
+    build_units(db)
+    with db.write(ACTOR) as s:
+        accounts.create_account(s, username="laoyuan", display_name="老员", role="auditor", unit_code=COUNTY, password="Old.Staff-2026")
+        accounts.create_account(
+            s, username="xinyuan", display_name="新员", role="auditor", unit_code=COUNTY, password="New.Staff-2026", must_change=True
+        )
+    migrate.downgrade(db, "0009")
+    from sqlalchemy import inspect
+
+    with db.engine.connect() as c:
+        assert "password_must_change" not in {col["name"] for col in inspect(c).get_columns("account")}
+    migrate.upgrade(db)
+    assert migrate.current(db) == migrate.head() and migrate.drift(db) == []
+    with db.read() as s:
+        flags = dict(s.execute(text("SELECT username, password_must_change FROM account")).all())
+    assert {k: bool(v) for k, v in flags.items()} == {"laoyuan": False, "xinyuan": False}

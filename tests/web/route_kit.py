@@ -41,7 +41,13 @@ def table(app) -> list[tuple[str, str, str]]:
             sorted(
                 {
                     (" | " if r.mode == "any" else " & ").join(map(str, r.permissions))
-                    or ("signed-in" if r.second_factor else "signed-in (before the second factor)")
+                    or (
+                        "signed-in (before the password change)"
+                        if not getattr(r, "password_change", True)
+                        else "signed-in"
+                        if r.second_factor
+                        else "signed-in (before the second factor)"
+                    )
                     for r in reqs
                 }
             )

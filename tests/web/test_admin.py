@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from zoneinfo import ZoneInfo
 
 import pyotp
 import pytest
@@ -15,8 +16,9 @@ from starlette.testclient import TestClient
 from helpers import ACTOR, COUNTY, T1, V1, V3, add_resident, build_units, totp_code
 from renkou.auth import accounts
 from renkou.auth.officer import Officer
+from renkou.config import Settings
 from renkou.registry import audit, persons
-from renkou.storage.db import Actor
+from renkou.storage.db import Actor, changeset_of
 from renkou.storage.schema import Account, AuditEntry, Changeset
 from renkou.web import app as web
 from renkou.web.admin import audit as admin_audit
@@ -115,10 +117,12 @@ def test_a_county_auditor_sees_everything_masked(env):
     rows = audit_rows(page)
     assert any("核对甲镇户籍" in r for r in rows) and any("核对乙乡" in r for r in rows)
     amended = next(r for r in rows if "更正身份证号" in r)
-    assert "<code>id_number</code>" in amended and ids["far_id"] not in page and ids["far_new"] not in page
+    assert 'data-field="id_number">身份证号<' in amended and ids["far_id"] not in page and ids["far_new"] not in page
     assert f"{ids['far_id'][:6]}********{ids['far_id'][-4:]}" in amended and f"{ids['far_new'][:6]}********{ids['far_new'][-4:]}" in amended
-    assert any(">cun1<" in r and "10.0.0.1" in r for r in rows)  # who, from where
-    assert any("新增行数：" in r for r in rows) and "赵一" not in page  # creations counted; no names of people created
+    assert any('title="cun1">显示cun1<' in r and "10.0.0.1" in r for r in rows)  # who (the account's name), from where
+    assert any("新增行数：" in r for r in rows)  # creations counted
+    mine = next(r for r in rows if "核对甲镇户籍" in r)  # the person concerned, by name and masked ID number
+    assert f"赵一 <small>{ids['mine_id'][:6]}********{ids['mine_id'][-4:]}</small>" in mine and ids["mine_id"] not in page
     assert "核对乙乡 " + ids["far_id"] not in page  # an ID number inside a reason is masked too
 
 
@@ -139,16 +143,18 @@ def test_filters_and_pages(env, monkeypatch):
     sign_in(c, "shenji")
     by_actor = audit_rows(c.get("/audit", params={"actor": "cun1"}).text)
     assert len(by_actor) == 1 and "核对甲镇户籍" in by_actor[0]
+    assert audit_rows(c.get("/audit", params={"actor": "显示cun1"}).text) == by_actor  # by the account's name too
     reveals = audit_rows(c.get("/audit", params={"action": "reveal"}).text)
     assert len(reveals) == 2
     cli = audit_rows(c.get("/audit", params={"channel": "cli", "action": "update"}).text)
     assert all(">clerk<" in r or ">tester<" in r for r in cli) and any("更正身份证号" in r for r in cli)
     person = audit_rows(c.get("/audit", params={"person": ids["far"]}).text)
     assert any("核对乙乡" in r for r in person) and any("更正身份证号" in r for r in person) and not any("核对甲镇" in r for r in person)
-    tomorrow = (dt.datetime.now(dt.UTC).date() + dt.timedelta(days=2)).isoformat()
+    local_today = dt.datetime.now(ZoneInfo("Asia/Shanghai")).date()  # the filter's days are days of the configured zone
+    tomorrow = (local_today + dt.timedelta(days=2)).isoformat()
     assert audit_rows(c.get("/audit", params={"from": tomorrow}).text) == []
     assert audit_rows(c.get("/audit", params={"to": "2000-01-01"}).text) == []
-    today = dt.datetime.now(dt.UTC).date().isoformat()
+    today = local_today.isoformat()
     assert len(audit_rows(c.get("/audit", params={"from": today, "to": today, "action": "reveal"}).text)) == 2
     bad = c.get("/audit", params={"from": "2024-13-01", "person": "x"})
     assert bad.status_code == 400 and "请按 YYYY-MM-DD 格式填写日期" in bad.text and "仅限数字" in bad.text
@@ -246,14 +252,18 @@ def test_a_created_account_can_sign_in_and_the_change_is_audited(env):
     sign_in(c, "xitong")
     r = new_account(c)
     assert r.status_code == 303 and r.headers["location"] == "/users?created=xinren"
-    assert "账号已建立： xinren" in c.get(r.headers["location"]).text
+    listing = c.get(r.headers["location"]).text
+    assert "账号已建立： xinren" in listing and "首次登录时须修改密码" in listing
+    row = re.search(r'<tr id="account-xinren">(.*?)</tr>', listing, re.S).group(1)
+    assert '<td class="must-change">是</td>' in row
     with db.read() as s:
         acc = s.scalar(select(Account).where(Account.username == "xinren"))
         cs = s.get(Changeset, acc.created_cs)
     assert (acc.role, cs.actor, cs.channel) == ("village_worker", "xitong", "web")
+    assert acc.password_must_change  # the administrator chose the password: its owner changes it first
     fresh = TestClient(c.app)
     fresh.renkou_totp = {}
-    sign_in(fresh, "xinren", "Xin.Ren-2026!")
+    assert sign_in(fresh, "xinren", "Xin.Ren-2026!").headers["location"] == "/account/password"
 
 
 def test_unlock_deactivate_reactivate(env):
@@ -321,9 +331,10 @@ def test_password_reset_generated_or_set(env):
     assert r.status_code == 200 and "不会再次显示" in r.text
     new = r.text.split('<code id="new-password">')[1].split("<")[0]
     assert new not in c.get("/users/cun1").text  # shown once
+    assert '<td id="must-change">是</td>' in c.get("/users/cun1").text
     other = TestClient(c.app)
     other.renkou_totp = {}
-    sign_in(other, "cun1", new)
+    assert sign_in(other, "cun1", new).headers["location"] == "/account/password"  # a reset password is changed first
     r = c.post(
         "/users/cun1/password", data={"mode": "set", "password": "password1", "password2": "password1", "csrf_token": csrf(c, "/users")}
     )
@@ -420,3 +431,259 @@ def test_the_language_switch(env, db):
         r = s.post("/lang", data={"lang": "en", "next": "/login", "csrf_token": t}, follow_redirects=False)
         assert r.headers["location"] == "/login" and "secure" in r.headers["set-cookie"].lower()
         assert "User name" in s.get("/login").text  # on the sign-in page, before signing in
+
+
+# ------------------------------------------------------------------------------------------------ clearing a lost second factor
+
+
+def test_clearing_a_lost_one_time_code_needs_a_reason_and_a_confirmation_and_the_owner_enrols_again(env):
+    c, db, _ = env
+    owner = TestClient(c.app)
+    owner.renkou_totp = dict(c.renkou_totp)
+    sign_in(owner, "tongji")
+    assert owner.get("/", follow_redirects=False).status_code == 200
+    sign_in(c, "xitong")
+    page = c.get("/users/tongji").text
+    assert 'id="clear-totp-form"' in page and 'action="/users/tongji/totp/clear"' in page
+    assert 'id="clear-totp-form"' not in c.get("/users/cun1").text  # no code set up: nothing to clear
+    token = csrf(c, "/users")
+    r = c.post("/users/tongji/totp/clear", data={"reason": "", "confirm": "1", "csrf_token": token})
+    assert r.status_code == 400 and "请填写原因" in r.text
+    r = c.post("/users/tongji/totp/clear", data={"reason": "手机丢失"} | {"csrf_token": token})
+    assert r.status_code == 400 and "请勾选以确认" in r.text
+    assert c.post("/users/tongji/totp/clear", data={"reason": "手机丢失", "confirm": "1"}).status_code == 403  # no CSRF token
+    with db.read() as s:
+        assert accounts.get_account(s, "tongji").totp_secret == c.renkou_totp["tongji"]
+    r = c.post("/users/tongji/totp/clear", data={"reason": "手机丢失", "confirm": "1", "csrf_token": token}, follow_redirects=True)
+    assert r.status_code == 200 and "动态验证码已清除" in r.text and '<td id="totp">否</td>' in r.text
+    with db.read() as s:
+        acc = accounts.get_account(s, "tongji")
+        entry = s.scalars(select(AuditEntry).where(AuditEntry.table_name == "account").order_by(AuditEntry.id.desc())).first()
+        cs = s.get(Changeset, entry.changeset_id)
+    assert acc.totp_secret is None and entry.row_id == acc.id and entry.reason == "手机丢失"
+    assert (cs.actor, cs.channel) == ("xitong", "web") and cs.at is not None and entry.after["totp_secret"] == "*** (changed)"
+    assert owner.get("/", follow_redirects=False).headers["location"] == "/login"  # the owner's sessions ended
+    owner.renkou_totp.pop("tongji")
+    sign_in(owner, "tongji")  # no code asked now
+    r = owner.get("/reports", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/account/totp"  # a new one before anything else
+    page = owner.get("/account/totp").text
+    assert 'name="current"' not in page  # nothing to prove: the old factor is gone
+    secret = page.split('id="totp-secret">')[1].split("<")[0]
+    form = {
+        "csrf_token": page.split('name="csrf_token" value="')[1].split('"')[0],
+        "enrol_token": page.split('name="enrol_token" value="')[1].split('"')[0],
+        "code": pyotp.TOTP(secret).now(),
+    }
+    assert owner.post("/account/totp", data=form, follow_redirects=False).status_code == 303
+    assert owner.get("/reports").status_code == 200
+    r = c.post("/users/tongji/totp/clear", data={"reason": "x", "confirm": "1", "csrf_token": csrf(c, "/users")}, follow_redirects=True)
+    assert "动态验证码已清除" in r.text
+    r = c.post("/users/tongji/totp/clear", data={"reason": "x", "confirm": "1", "csrf_token": csrf(c, "/users")}, follow_redirects=True)
+    assert "未设置动态验证码，未作更改" in r.text
+    assert c.post("/users/nobody/totp/clear", data={"reason": "x", "confirm": "1", "csrf_token": csrf(c, "/users")}).status_code == 404
+
+
+# ------------------------------------------------------------------------------------------------ audit: names, people, times, export
+
+
+def test_the_audit_trail_reads_in_chinese_with_local_times(env):
+    c, db, ids = env
+    with db.write(Actor("jiangfu", "web", "10.0.0.9"), note="status test") as s:  # a status change as the write path records one
+        cs_id = changeset_of(s).id
+        s.add(
+            AuditEntry(
+                changeset_id=cs_id,
+                action="update",
+                table_name="payment_batch",
+                row_id=7,
+                before={"status": "draft"},
+                after={"status": "released"},
+            )
+        )
+    with db.read() as s:
+        cs = s.scalar(select(Changeset).where(Changeset.note == "status test"))
+    sign_in(c, "shenji")
+    rows = audit_rows(c.get("/audit", params={"actor": "jiangfu"}).text)
+    assert len(rows) == 1
+    row = rows[0]
+    assert ">发放批次<" in row and ">状态<" in row and "<del>草稿：待核查放行</del> → <ins>已提交银行</ins>" in row
+    local = (cs.at.replace(tzinfo=dt.UTC)).astimezone(ZoneInfo("Asia/Shanghai"))
+    assert f">{local:%Y-%m-%d %H:%M:%S}<" in row and ">显示jiangfu<" in row
+    page = c.get("/audit").text
+    assert "Asia/Shanghai" in page and "draft" not in page
+    utc_app = web.create_app(db, secret="k", secure_cookies=False, settings=Settings(time_zone="UTC"))
+    with TestClient(utc_app) as u:
+        u.renkou_totp = c.renkou_totp
+        sign_in(u, "shenji")
+        row = audit_rows(u.get("/audit", params={"actor": "jiangfu"}).text)[0]
+    assert f">{cs.at:%Y-%m-%d %H:%M:%S}<" in row  # the configured zone, not a fixed one
+    c.cookies.set("lang", "en")
+    row = audit_rows(c.get("/audit", params={"actor": "jiangfu"}).text)[0]
+    assert ">Payment batch<" in row and "<del>draft: to check and release</del> → <ins>released to the bank</ins>" in row
+
+
+def test_the_person_filter_by_name_or_id_number_within_the_area(env):
+    c, db, ids = env
+    sign_in(c, "shenji1")  # the township of "mine" (赵一); "far" (赵二) lives elsewhere
+    t = csrf(c, "/audit")
+    r = c.post("/audit/person", data={"who": "赵一", "csrf_token": t}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == f"/audit?person={ids['mine']}"
+    page = c.get(r.headers["location"]).text
+    assert f"赵一 {ids['mine_id'][:6]}********{ids['mine_id'][-4:]}" in page.split('id="person-filter"')[1].split("</p>")[0]
+    assert audit_rows(page) and all("核对甲镇户籍" in x or "赵一" in x for x in audit_rows(page))
+    r = c.post("/audit/person", data={"who": ids["mine_id"], "csrf_token": t}, follow_redirects=False)
+    assert r.headers["location"] == f"/audit?person={ids['mine']}"  # by ID number too; nothing personal in the address
+    answers = []
+    for who in ("赵二", ids["far_new"], "无此人", "110105194912310021"):  # elsewhere, or nobody: the same answer
+        r = c.post("/audit/person", data={"who": who, "csrf_token": t}, follow_redirects=False)
+        assert r.status_code == 404 and "您的辖区内没有符合条件的人员" in r.text and audit_rows(r.text) == []
+        answers.append(r.text.split('id="search-error"')[1].split("</span>")[0])
+    assert len(set(answers)) == 1 and "赵二" not in r.text
+    far, nobody = c.get("/audit", params={"person": ids["far"]}), c.get("/audit", params={"person": 10**12})
+    assert far.status_code == nobody.status_code == 404 and "赵二" not in far.text
+    assert far.text.split('id="person-error"')[1].split("<")[0] == nobody.text.split('id="person-error"')[1].split("<")[0]
+    assert c.post("/audit/person", data={"who": "赵一"}).status_code == 403  # a form of this session only
+    sign_in(c, "shenji")
+    r = c.post("/audit/person", data={"who": "赵", "csrf_token": csrf(c, "/audit")})  # several: a choice
+    assert r.status_code == 200 and 'id="person-matches"' in r.text
+    choice = r.text.split('id="person-matches"')[1].split("</section>")[0]
+    assert f"person={ids['mine']}" in choice and f"person={ids['far']}" in choice and ids["mine_id"] not in choice
+
+
+def test_the_count_and_pages(env, monkeypatch):
+    c, _, _ = env
+    sign_in(c, "shenji")
+    whole = audit_rows(c.get("/audit").text)
+    monkeypatch.setattr(admin_audit, "PAGE", 2)
+    first = c.get("/audit").text
+    total = int(re.search(r"共 (\d+) 条", first).group(1))
+    assert total == len(whole) >= 3 and "当前第 1–2 条" in first and f"共 {(total + 1) // 2} 页" in first
+    last = c.get("/audit", params={"page": (total + 1) // 2}).text
+    assert 'rel="next"' not in last and len(audit_rows(last)) == total - 2 * ((total + 1) // 2 - 1)
+
+
+def test_the_export_holds_every_filtered_entry_masked_and_as_text(env):
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    c, db, ids = env
+    with db.write(Actor("cun1", "web", "10.0.0.1")) as s:
+        audit.reveal(s, s.get(persons.Person, ids["mine"]), "id_number", '=HYPERLINK("http://x","y")')
+    sign_in(c, "shenji")
+    page = c.get("/audit", params={"action": "reveal"}).text
+    link = re.search(r'href="(/audit/export\.xlsx\?[^"]+)"', page).group(1).replace("&amp;", "&")
+    r = c.get(link)
+    assert r.status_code == 200 and r.headers["content-type"].startswith("application/vnd.openxmlformats")
+    assert "attachment" in r.headers["content-disposition"]
+    ws = load_workbook(BytesIO(r.content)).active
+    table = [[cell.value for cell in row] for row in ws.iter_rows()]
+    assert table[0][0].startswith("时间") and table[0][1] == "操作人" and len(table) - 1 == len(audit_rows(page)) == 3
+    formula = next(row for row in ws.iter_rows() if row[12].value == '=HYPERLINK("http://x","y")')
+    assert formula[12].data_type == "s"  # written as text, never a formula
+    text = str(table)
+    assert ids["mine_id"] not in text and ids["far_id"] not in text and f"{ids['mine_id'][:6]}********{ids['mine_id'][-4:]}" in text
+    assert "显示cun1" in text and "赵一" in text and "身份证号" in text
+    assert c.get("/audit/export.xlsx", params={"person": ids["far"]}).status_code == 200  # the county sees far
+    sign_in(c, "shenji1")
+    r = c.get("/audit/export.xlsx", params={"person": ids["far"]})
+    assert r.status_code == 404 and "赵二" not in r.text  # a person elsewhere: nothing exported, nothing revealed
+    sign_in(c, "cun1")
+    assert c.get("/audit/export.xlsx").status_code == 403
+
+
+@pytest.mark.parametrize(
+    "zone, moment, shown, first, last, since, until",
+    [
+        (
+            "Asia/Shanghai",
+            dt.datetime(2026, 12, 31, 16, 30),
+            "2027-01-01 00:30:00",
+            D(2027, 1, 1),
+            D(2027, 1, 1),
+            "2026-12-31 16:00",
+            "2027-01-01 16:00",
+        ),
+        ("UTC", dt.datetime(2026, 12, 31, 16, 30), "2026-12-31 16:30:00", D(2027, 1, 1), None, "2027-01-01 00:00", None),
+        ("Asia/Urumqi", dt.datetime(2026, 6, 1, 0, 0), "2026-06-01 06:00:00", None, D(2026, 6, 1), None, "2026-06-01 18:00"),
+    ],
+)
+def test_times_in_the_configured_zone(zone, moment, shown, first, last, since, until):
+    from renkou.web import timefmt
+
+    settings = Settings(time_zone=zone)
+    assert timefmt.text(moment, settings) == shown and timefmt.text(None, settings) == ""
+    assert timefmt.text(moment.replace(tzinfo=dt.UTC), settings, "%H:%M") == shown[11:16]  # an aware time too
+    a, b = timefmt.utc_day_bounds(first, last, settings)
+    assert (a and f"{a:%Y-%m-%d %H:%M}", b and f"{b:%Y-%m-%d %H:%M}") == (since, until)
+    assert Settings().time_zone == "Asia/Shanghai"
+
+
+@pytest.mark.parametrize("raw, ok", [("Asia/Shanghai", True), ("UTC", True), ("Beijing", False), ("../etc/passwd", False), ("", True)])
+def test_the_time_zone_setting_is_checked(raw, ok):
+    from renkou.errors import UserError
+
+    if ok:
+        assert Settings.from_env({"RENKOU_TIME_ZONE": raw}).time_zone == (raw or "Asia/Shanghai")
+    else:
+        with pytest.raises(UserError, match="RENKOU_TIME_ZONE"):
+            Settings.from_env({"RENKOU_TIME_ZONE": raw})
+
+
+def test_notes_secrets_and_stored_times_read_as_people_read_them(env):
+    c, db, _ = env
+    sign_in(c, "xitong")
+    c.post("/users/cun1/password", data={"mode": "generate", "reason": "遗忘", "csrf_token": csrf(c, "/users")})
+    with db.read() as s:
+        acc = accounts.get_account(s, "cun1")
+    sign_in(c, "shenji")
+    row = next(r for r in audit_rows(c.get("/audit", params={"actor": "xitong", "action": "update"}).text) if "遗忘" in r)
+    assert "重置账号 cun1 的密码" in row and "password of" not in row  # the note in Chinese
+    assert "<ins>*** （已更改）</ins>" in row and "changed)" not in row  # a secret: only that it changed
+    local = acc.password_changed_at.replace(tzinfo=dt.UTC).astimezone(ZoneInfo("Asia/Shanghai"))
+    assert f"<ins>{local:%Y-%m-%d %H:%M:%S}</ins>" in row and "T" not in row.split("<ins>")[1][:20]  # a stored time, local
+    assert "<ins>是</ins>" in row  # must change the password: yes
+    login = next(r for r in audit_rows(c.get("/audit", params={"actor": "shenji"}).text) if "登录" in r)
+    assert ">login<" not in login
+
+
+def test_an_export_too_large_for_one_file_asks_for_a_narrower_filter(env, monkeypatch):
+    c, _, _ = env
+    sign_in(c, "shenji")
+    monkeypatch.setattr(admin_audit, "EXPORT_MAX", 2)
+    r = c.get("/audit/export.xlsx")
+    assert r.status_code == 400 and "记录过多" in r.text and "请缩小筛选范围" in r.text
+    r = c.get("/audit/export.xlsx", params={"action": "reveal"})  # two: one file
+    assert r.status_code == 200 and r.content[:2] == b"PK"
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [{}, {"action": "create"}, {"action": "correct"}, {"action": "retract"}, {"action": "update"}, {"channel": "cli"}, {"actor": "clerk"}],
+)
+def test_the_count_is_the_number_of_entries_listed(env, filters):
+    """The county's count through the indexes (corrections and retractions apart) and the township's grouped
+    count are both the number of entries the pages list, whatever the filter."""
+    from renkou.auth.scope import Scope
+    from renkou.registry import events
+    from renkou.storage.schema import Event, OrgUnit
+
+    c, db, ids = env
+    clerk = Officer.system(Actor("clerk", "cli", "host"))
+    with db.write(clerk.actor) as s:  # a changeset that corrects only
+        first = s.scalar(select(Event.id).where(Event.person_id == ids["mine"]).order_by(Event.id))
+        events.correct(s, clerk, first, reason="日期有误", date=D(1985, 3, 2))
+    with db.write(clerk.actor) as s:  # one that creates, corrects and retracts
+        p = add_resident(s, "赵三", "F", D(1990, 1, 1), V1, 3, officer=clerk)
+        second = s.scalar(select(Event.id).where(Event.person_id == p.id))
+        events.correct(s, clerk, second, reason="来源有误", source="village")
+        third = s.scalar(select(Event.id).where(Event.supersedes_id == second))
+        events.retract(s, clerk, third, reason="登记错误")
+    f = admin_audit.Filters(filters, "zh")
+    with db.read() as s:
+        for scope in (Scope.county_wide(), Scope.for_unit(s, s.scalar(select(OrgUnit.id).where(OrgUnit.code == T1)))):
+            listed, more = admin_audit.page(s, f, scope, size=10_000)
+            assert not more and admin_audit.count(s, f, scope) == len(listed), (filters, scope.everything)
+            if scope.everything and not filters:  # the county's list has each kind of event entry
+                assert {r.action for r in listed} >= {"create", "correct", "retract", "update", "reveal"}

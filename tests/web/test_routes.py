@@ -24,7 +24,15 @@ GOLDEN = Path(__file__).parent / "golden" / "routes.txt"
 PUBLIC = {("GET", "/login"), ("POST", "/login"), ("POST", "/lang"), ("POST", "/logout"), ("GET", "/favicon.ico")}
 PUBLIC_MOUNTS = {"/static"}
 # open to any signed-in caller, whatever its role
-ANY_SIGNED_IN = {("GET", "/"), ("GET", "/account/totp"), ("POST", "/account/totp"), ("GET", "/api/v1/me"), ("GET", "/api/v1/openapi.json")}
+ANY_SIGNED_IN = {
+    ("GET", "/"),
+    ("GET", "/account/password"),
+    ("POST", "/account/password"),
+    ("GET", "/account/totp"),
+    ("POST", "/account/totp"),
+    ("GET", "/api/v1/me"),
+    ("GET", "/api/v1/openapi.json"),
+}
 
 
 @pytest.fixture

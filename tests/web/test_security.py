@@ -235,3 +235,95 @@ def test_replacing_the_second_factor_on_its_page_needs_the_current_code_or_the_p
     assert r.status_code == 303
     with db.read() as s:
         assert accounts.get_account(s, "shenji").totp_secret == new
+
+
+# ------------------------------------------------------------------------------------ a password given by an administrator
+
+
+def _change_form(c: TestClient, current: str, new: str, again: str | None = None, **more):
+    data = {"current": current, "password": new, "password2": new if again is None else again, "csrf_token": token(c, "/account/password")}
+    return c.post("/account/password", data=data | more, follow_redirects=False)
+
+
+@pytest.mark.parametrize("how", ["created", "reset"])
+def test_a_password_given_by_an_administrator_must_be_changed_before_anything_else(app, db, how):
+    with db.write(ACTOR, reason="test") as s:
+        if how == "created":
+            accounts.create_account(
+                s, username="xinren", display_name="新人", role="village_worker", unit_code=V1, password=PW, must_change=True
+            )
+        else:
+            accounts.set_password(s, accounts.get_account(s, "cun2"), NEW_PW, must_change=True)
+    user, given = ("xinren", PW) if how == "created" else ("cun2", NEW_PW)
+    c, elsewhere = client(app), client(app, "203.0.113.77")
+    r = sign_in(c, user, given)
+    assert r.status_code == 303 and r.headers["location"] == "/account/password"
+    assert sign_in(elsewhere, user, given).status_code == 303
+    for path in ("/", "/persons", "/reports", "/account/totp"):  # every page sends it to the change first
+        r = c.get(path, follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"] == "/account/password", path
+    api = c.get("/api/v1/me")
+    assert api.status_code == 403 and "须先修改管理员设置的初始密码" in api.json()["detail"]
+    page = c.get("/account/password")
+    assert page.status_code == 200 and 'id="must-change"' in page.text and "由管理员设置" in page.text
+    # the same password again, a weak one, two that differ, a wrong current one: refused, nothing changes
+    r = _change_form(c, given, given)
+    assert r.status_code == 400 and "新密码不能与原密码相同" in r.text
+    r = _change_form(c, given, "short")
+    assert r.status_code == 400 and "密码至少 10 个字符" in r.text
+    r = _change_form(c, given, "Mine.Own-2027x", "Mine.Own-2027y")
+    assert r.status_code == 400 and "两次输入的密码不一致" in r.text
+    r = _change_form(c, "not-the-password", "Mine.Own-2027x")
+    assert r.status_code == 400 and "原密码不正确" in r.text
+    with db.read() as s:
+        assert accounts.get_account(s, user).password_must_change
+    other_cookie = elsewhere.cookies.get(COOKIE)
+    r = _change_form(c, given, "Mine.Own-2027x")
+    assert r.status_code == 303 and r.headers["location"] == "/"
+    assert c.get("/", follow_redirects=False).status_code == 200 and c.get("/api/v1/me").status_code == 200  # this browser goes on
+    assert not signed_in(app, other_cookie)  # every other session has ended
+    with db.read() as s:
+        acc = accounts.get_account(s, user)
+        cs = s.scalar(select(Changeset).where(Changeset.note == "password changed by its owner"))
+    assert not acc.password_must_change and cs.actor == user and cs.channel == "web"
+    assert sign_in(client(app), user, "Mine.Own-2027x").headers["location"] == "/"  # from now on, straight in
+    assert sign_in(client(app), user, given).status_code == 200  # the given one no longer works
+
+
+def test_a_county_role_changes_the_password_first_and_then_sets_up_the_second_factor(app, db):
+    with db.write(ACTOR) as s:
+        accounts.create_account(
+            s, username="shenji3", display_name="审计三", role="auditor", unit_code=COUNTY, password=PW, must_change=True
+        )
+    c = client(app)
+    assert sign_in(c, "shenji3").headers["location"] == "/account/password"
+    assert c.get("/account/totp", follow_redirects=False).headers["location"] == "/account/password"  # not before the change
+    assert _change_form(c, PW, "Audit.Mine-2027").status_code == 303
+    r = c.get("/audit", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/account/totp"  # then the second factor
+    assert c.get("/account/totp").status_code == 200
+
+
+def test_an_owner_may_change_the_password_any_time_and_the_change_needs_the_csrf_token(app, db):
+    c = client(app)
+    sign_in(c)
+    page = c.get("/account/password")
+    assert page.status_code == 200 and 'id="must-change"' not in page.text
+    r = c.post("/account/password", data={"current": PW, "password": "Mine.Own-2027x", "password2": "Mine.Own-2027x"})
+    assert r.status_code == 403
+    with db.read() as s:
+        assert accounts.change_password is not None and accounts.get_account(s, "cun").password_changed_at is not None
+    assert sign_in(client(app), "cun", PW).status_code == 303  # unchanged
+    assert _change_form(c, PW, "Mine.Own-2027x").status_code == 303
+    assert sign_in(client(app), "cun", "Mine.Own-2027x").status_code == 303
+
+
+def test_an_api_token_is_not_held_to_the_password_change(app, db):
+    """A token is a credential of its own for a machine client (made on the command line): it does not
+    carry the password the administrator gave, and a machine cannot change one."""
+    with db.write(ACTOR) as s:
+        acc = accounts.create_account(
+            s, username="tuisong", display_name="推送", role="village_worker", unit_code=V1, password=PW, must_change=True
+        )
+        value = accounts.create_token(s, acc, "推送")
+    assert TestClient(app).get("/api/v1/me", headers={"Authorization": f"Bearer {value}"}).status_code == 200

@@ -14,8 +14,16 @@ that step or an earlier one is refused. Replacing the second factor needs the cu
 password.
 
 Sessions are revocable: a session issued before the account's ``sessions_valid_after`` is refused
-(`session_account`). Signing out, setting a password, deactivation and reactivation end every
-session of the account (`end_sessions`).
+(`session_account`). Signing out, setting a password, clearing the second factor, deactivation and
+reactivation end every session of the account (`end_sessions`).
+
+A password an administrator gave — a new account's, or a reset one — must be changed by its owner
+before anything else (``password_must_change``; renkou.web.deps holds every page to it): `change_password`
+clears it, and the new password must differ from the given one. Accounts made by other code (the demo's
+fixtures, tests) are not held to it unless they ask (``must_change=True``).
+
+An administrator can clear a lost second factor (`clear_totp`): the owner sets up a new one at the next
+sign-in, as at the first, and every session of the account ends.
 """
 
 from __future__ import annotations
@@ -66,11 +74,22 @@ class Login:
     role: Role
     unit_id: int
     must_enrol_totp: bool  # the role requires a second factor the account has not set up yet
+    must_change_password: bool = False  # an administrator gave the password: its owner changes it first
 
 
 def create_account(
-    session: Session, *, username: str, display_name: str, role: str, unit_code: str, password: str, today: dt.date | None = None
+    session: Session,
+    *,
+    username: str,
+    display_name: str,
+    role: str,
+    unit_code: str,
+    password: str,
+    today: dt.date | None = None,
+    must_change: bool = False,
 ) -> Account:
+    """A new account. ``must_change``: the password is an administrator's (web, command line), so the
+    owner must change it at the first sign-in."""
     probs = []
     username = username.strip().lower()
     if not USERNAME.match(username):
@@ -113,6 +132,7 @@ def create_account(
         active=True,
         failed_logins=0,
         password_changed_at=utcnow(),
+        password_must_change=must_change,
     )
     session.add(acc)
     session.flush()
@@ -177,7 +197,9 @@ def _authenticate(db: Database, username: str, password: str, totp_code: str | N
             if origin and acc.last_login_origin != origin[:64]:
                 acc.last_login_origin = origin[:64]
             role = Role(acc.role)
-            result = Login(acc.id, acc.username, role, acc.unit_id, ROLES[role].needs_totp and not acc.totp_secret)
+            result = Login(
+                acc.id, acc.username, role, acc.unit_id, ROLES[role].needs_totp and not acc.totp_secret, acc.password_must_change
+            )
     if result is None:
         raise LoginFailed()
     return result
@@ -243,13 +265,23 @@ def sign_out(db: Database, account_id: int, *, channel: str = "web", origin: str
             end(s)
 
 
+class WrongPassword(UserError):
+    def __init__(self) -> None:
+        super().__init__("原密码不正确", "the current password is wrong")
+
+
 def change_password(session: Session, acc: Account, old: str, new: str) -> None:
+    """The owner's own change: the current password proves it is them; the new one must pass the policy
+    and differ from the current one. Clears ``password_must_change``; every session of the account ends
+    (the caller gives the browser that changed it a new one)."""
     if not passwords.verify(acc.password_hash, old):
-        raise UserError("原密码不正确", "the current password is wrong")
-    set_password(session, acc, new)
+        raise WrongPassword()
+    set_password(session, acc, new, must_change=False)
 
 
-def set_password(session: Session, acc: Account, new: str) -> None:
+def set_password(session: Session, acc: Account, new: str, *, must_change: bool = False) -> None:
+    """Set the password (policy checked, never the current one again) and end every session of the
+    account. ``must_change``: an administrator's reset — the owner must change it at the next sign-in."""
     probs = passwords.check(new, username=acc.username)
     if passwords.verify(acc.password_hash, new):
         probs.append(problem("password_reused", "password", ""))
@@ -257,7 +289,20 @@ def set_password(session: Session, acc: Account, new: str) -> None:
         raise ValidationFailed(probs)
     acc.password_hash = passwords.hash_password(new)
     acc.password_changed_at = utcnow()
+    if acc.password_must_change != must_change:
+        acc.password_must_change = must_change
     end_sessions(session, acc, now=acc.password_changed_at)
+
+
+def clear_totp(session: Session, acc: Account) -> bool:
+    """An administrator clears a lost second factor: the owner sets up a new one at the next sign-in
+    (a role that needs one is sent to set it up before anything else), and every session of the
+    account ends. False (and nothing changes) when the account has none."""
+    if not acc.totp_secret:
+        return False
+    acc.totp_secret = None
+    end_sessions(session, acc)
+    return True
 
 
 def start_totp(acc: Account) -> tuple[str, str]:

@@ -33,6 +33,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.engine import Dialect
@@ -257,6 +258,8 @@ class Account(Tracked, Base):
     sessions_valid_after: Mapped[dt.datetime | None] = mapped_column(DateTime)  # UTC; a session issued before it is ended
     totp_last_step: Mapped[int | None] = mapped_column(Integer)  # time step of the last one-time code accepted
     last_login_origin: Mapped[str | None] = mapped_column(String(64))  # address of the last successful sign-in
+    # a password an administrator gave (a new account, a reset): its owner must change it before anything else
+    password_must_change: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default=false())
     version: Mapped[int] = mapped_column(Integer, nullable=False)
     __mapper_args__ = {"version_id_col": version}
 

@@ -8,7 +8,8 @@ services — which check role and area themselves (renkou.auth.officer).
 * ``security`` — sessions, CSRF, security headers, trusted proxies, the sign-in throttle;
 * ``uploads`` — request bodies bounded and signed in before they are read: ``UploadGuard``;
 * ``i18n`` — the gettext catalogues (locale/), Chinese first;
-* ``account`` — sign-in, sign-out, the language switch, the second factor;
+* ``timefmt`` — stored UTC times shown in the configured time zone: ``local``, ``text``, the ``localtime`` filter;
+* ``account`` — sign-in, sign-out, the language switch, changing one's password, the second factor;
 * ``api`` — ``/api/v1``, JSON over the same services;
 * ``dashboard`` — the home page of each role;
 * ``reports`` — reports and ledgers with their downloads;

@@ -1,5 +1,7 @@
 """The account's own pages: sign in (with the throttle of failed attempts), sign out, the language
-switch, and setting up the second factor (TOTP) that some roles need before anything else.
+switch, changing one's password (which a password given by an administrator needs before anything
+else), and setting up the second factor (TOTP) that some roles need before anything else (after the
+password change).
 
 Not here: who the caller is (renkou.web.deps), sessions and CSRF (renkou.web.security), managing other
 accounts (renkou.web.admin.users).
@@ -18,8 +20,8 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from markupsafe import Markup
 from starlette.routing import Match
 
-from renkou.auth import accounts
-from renkou.errors import UserError
+from renkou.auth import accounts, passwords
+from renkou.errors import ConcurrentEdit, UserError, ValidationFailed
 from renkou.storage.db import Actor
 from renkou.storage.schema import Account
 from renkou.web.deps import User, require
@@ -35,6 +37,8 @@ LANG_COOKIE_DAYS = 365
 
 # the second-factor page is open before the second factor is set up
 Enrolling = Annotated[User, Depends(require(second_factor=False))]
+# the change-password page is open before the password given by an administrator is changed (and before the second factor)
+Changing = Annotated[User, Depends(require(second_factor=False, password_change=False))]
 
 
 def same_site_path(app, target: str) -> str:
@@ -106,7 +110,8 @@ async def login(request: Request):
         return render(request, "account/login.html", None, session=sess, title=gettext(lg, "Sign in"), error=msg, username=username)
     throttle.succeeded(addr, signed.username)
     cookie, _ = request.app.state.sessions.issue(signed.account_id)  # a new session (and token) at every sign-in
-    resp = RedirectResponse("/", status_code=303)
+    # a password an administrator gave is changed before anything else (then the second factor, if due)
+    resp = RedirectResponse("/account/password" if signed.must_change_password else "/", status_code=303)
     resp.set_cookie(value=cookie, **request.app.state.sessions.cookie_args())
     return resp
 
@@ -143,6 +148,58 @@ def logout(request: Request):
 @router.get("/favicon.ico", include_in_schema=False)
 def favicon() -> Response:
     return Response(status_code=204)
+
+
+# ------------------------------------------------------------------------------- password
+
+
+def _password_page(request: Request, user: User, *, errors: dict | None = None, status: int = 200) -> HTMLResponse:
+    lg = language_of(request)
+    return render(
+        request,
+        "account/password.html",
+        user,
+        status=status,
+        title=gettext(lg, "Change your password"),
+        required=user.must_change_password,
+        errors=errors or {},
+        policy=gettext(
+            lg,
+            "At least {n} characters, mixing three of: lower case, upper case, digits, symbols; not a well-known "
+            "password; not containing the user name.",
+        ).format(n=passwords.MIN_LENGTH),
+    )
+
+
+@router.get("/account/password", response_class=HTMLResponse)
+def password_form(request: Request, user: Changing):
+    return _password_page(request, user)
+
+
+@router.post("/account/password", response_class=HTMLResponse)
+async def password_change(request: Request, user: Changing):
+    """The owner changes their password: the current one, the new one twice. Every session of the account
+    ends (audited as the account's own change); this browser gets a new session and goes on — to the
+    second factor's set-up when its role needs one it has not set up yet."""
+    lg = language_of(request)
+    form = await request.form()
+    old, new = str(form.get("current", "")), str(form.get("password", ""))
+    if new != str(form.get("password2", "")):
+        return _password_page(request, user, status=400, errors={"password2": [gettext(lg, "The two passwords differ.")]})
+    addr = request.client.host if request.client else ""
+    try:
+        with request.app.state.db.write(Actor(user.account.username, "web", addr), note="password changed by its owner") as s:
+            accounts.change_password(s, s.get(Account, user.account.id), old, new)
+    except accounts.WrongPassword as exc:
+        return _password_page(request, user, status=400, errors={"current": [exc.zh if lg == "zh" else exc.en]})
+    except ValidationFailed as exc:
+        return _password_page(request, user, status=400, errors={"password": [p.zh if lg == "zh" else p.en for p in exc.problems]})
+    except ConcurrentEdit as exc:  # a sign-in elsewhere saved the account meanwhile: nothing changed, try again
+        return _password_page(request, user, status=409, errors={"": [exc.zh if lg == "zh" else exc.en]})
+    cookie, _ = request.app.state.sessions.issue(user.account.id)  # every older session has ended; this browser goes on
+    resp = RedirectResponse("/", status_code=303)
+    resp.set_cookie(value=cookie, **request.app.state.sessions.cookie_args())
+    return resp
 
 
 # ------------------------------------------------------------------------------- second factor

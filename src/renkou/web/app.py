@@ -22,10 +22,10 @@ from renkou.auth.roles import Role, allows
 from renkou.config import Settings, data_dir
 from renkou.stats.service import Stats
 from renkou.storage.db import Database
-from renkou.web import account, api, benefits, dashboard, indicators, pickers, reports
+from renkou.web import account, api, benefits, dashboard, indicators, pickers, reports, timefmt
 from renkou.web.admin import audit as admin_audit
 from renkou.web.admin import users as admin_users
-from renkou.web.deps import NotPermitted, SecondFactorRequired, SignInRequired, identify
+from renkou.web.deps import NotPermitted, PasswordChangeRequired, SecondFactorRequired, SignInRequired, identify
 from renkou.web.i18n import gettext, language_of
 from renkou.web.imports import pages as imports_pages
 from renkou.web.registry import forms, forms_correct
@@ -53,6 +53,14 @@ async def _second_factor(request: Request, exc: SecondFactorRequired) -> Respons
     if _is_api(request):
         return JSONResponse({"detail": "须先设置动态验证码 / set up the one-time code first"}, status_code=403)
     return RedirectResponse("/account/totp", status_code=303)
+
+
+async def _password_change(request: Request, exc: PasswordChangeRequired) -> Response:
+    if _is_api(request):
+        return JSONResponse(
+            {"detail": "须先修改管理员设置的初始密码 / change the password the administrator gave you first"}, status_code=403
+        )
+    return RedirectResponse("/account/password", status_code=303)
 
 
 async def _not_permitted(request: Request, exc: NotPermitted) -> Response:
@@ -109,8 +117,10 @@ def create_app(db: Database, *, secret: str | None = None, secure_cookies: bool 
     templates.env.globals["may"] = lambda acc, permission: allows(Role(acc.role), permission)  # navigation links
     templates.env.globals["languages"] = account.LANGUAGE_NAMES  # the language switch, each language named in itself
     pickers.register(templates.env)  # period_view and unit_keys for the macros of templates/pickers.html
+    timefmt.install(templates.env, app.state.settings)  # {{ moment|localtime }}: a stored UTC time in the configured zone
 
     app.add_exception_handler(SignInRequired, _sign_in)
+    app.add_exception_handler(PasswordChangeRequired, _password_change)
     app.add_exception_handler(SecondFactorRequired, _second_factor)
     app.add_exception_handler(NotPermitted, _not_permitted)
     app.add_exception_handler(RequestValidationError, _invalid)

@@ -3,10 +3,15 @@
 * ``identify(request)`` reads the caller — an API token (``Authorization: Bearer``) for the API, else
   the signed session cookie — and gives a ``User``: the session, the account, its scope and unit.
 * ``require(*permissions)`` is the dependency a route declares: it refuses by raising
-  ``SignInRequired`` (nobody signed in), ``SecondFactorRequired`` (a role that needs a one-time code
-  whose account has none yet) or ``NotPermitted`` (the role lacks a permission). The application
-  factory turns them, once for all routes, into the sign-in redirect, the second-factor redirect or the
-  403 page — or, under /api/v1, into JSON 401/403.
+  ``SignInRequired`` (nobody signed in), ``PasswordChangeRequired`` (the password was given by an
+  administrator and its owner has not changed it yet), ``SecondFactorRequired`` (a role that needs a
+  one-time code whose account has none yet) or ``NotPermitted`` (the role lacks a permission), in that
+  order: a new county account changes its password, then sets up its one-time code. The application
+  factory turns them, once for all routes, into the sign-in redirect, the change-password or
+  second-factor redirect or the 403 page — or, under /api/v1, into JSON 401/403.
+  The password change and the second factor hold a session (a browser, or the API with a session
+  cookie); an API token — a separate credential for a machine client, made on the command line — is
+  not held to them.
 * Each ``require`` dependency carries its permissions (``.permissions``) so that a test can read from
   the route table what every route demands.
 
@@ -35,6 +40,7 @@ __all__ = [
     "CurrentUser",
     "Id",
     "NotPermitted",
+    "PasswordChangeRequired",
     "SecondFactorRequired",
     "SignInRequired",
     "User",
@@ -74,9 +80,18 @@ class User:
         """The role needs a second factor and the account has none yet (only a session is held to it)."""
         return self.session is not None and ROLES[self.role].needs_totp and not self.account.totp_secret
 
+    @property
+    def must_change_password(self) -> bool:
+        """An administrator gave the password (a new account, a reset) and its owner has not changed it yet."""
+        return self.session is not None and bool(self.account.password_must_change)
+
 
 class SignInRequired(Exception):
     """Nobody is signed in (or the token is not valid)."""
+
+
+class PasswordChangeRequired(Exception):
+    """The account must change the password an administrator gave it before anything else."""
 
 
 class SecondFactorRequired(Exception):
@@ -123,12 +138,15 @@ def _caller(request: Request) -> User:
 ANY = "any"  # require(..., mode=ANY): one of the permissions is enough
 
 
-def require(*permissions: Permission, mode: str = "all", second_factor: bool = True) -> Callable[..., User]:
+def require(*permissions: Permission, mode: str = "all", second_factor: bool = True, password_change: bool = True) -> Callable[..., User]:
     """The dependency of a route open to the roles holding ``permissions`` (all of them, or with
     ``mode=ANY`` one of them; none named: any signed-in user). ``second_factor=False`` only for the
-    page where the second factor is set up."""
+    page where the second factor is set up; ``password_change=False`` only for the page where the
+    password is changed."""
 
     def dependency(user: Annotated[User, Depends(_caller)]) -> User:
+        if password_change and user.must_change_password:
+            raise PasswordChangeRequired()
         if second_factor and user.must_enrol:
             raise SecondFactorRequired()
         held = [p for p in permissions if user.may(p)]
@@ -139,6 +157,7 @@ def require(*permissions: Permission, mode: str = "all", second_factor: bool = T
     dependency.permissions = tuple(permissions)  # type: ignore[attr-defined]  # read by the route-table test
     dependency.mode = mode  # type: ignore[attr-defined]
     dependency.second_factor = second_factor  # type: ignore[attr-defined]
+    dependency.password_change = password_change  # type: ignore[attr-defined]
     return dependency
 
 

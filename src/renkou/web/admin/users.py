@@ -1,7 +1,11 @@
 """User administration (/users, permission user:manage — the system administrator): the accounts with
 their role, unit, state and second factor; create an account; reset a password (generated and shown
 once, or set by the administrator under the password policy); unlock; deactivate and reactivate;
-revoke API tokens.
+revoke API tokens; clear a lost second factor (with a reason and a confirmation: the owner sets up a new
+one at the next sign-in, and every session of the account ends).
+
+A password given here — a new account's or a reset one — must be changed by its owner at the next
+sign-in, before anything else (renkou.auth.accounts, ``password_must_change``).
 
 Every change goes through renkou.auth.accounts inside ``Database.write`` with the administrator as
 the actor (channel web), so the write path audits it: a created account by its changeset, every other
@@ -83,6 +87,7 @@ def _rows(s, lang: str) -> list[dict]:
                 "totp": bool(acc.totp_secret),
                 "tokens": tokens.get(acc.id, 0),
                 "needs_totp": info.needs_totp,
+                "must_change": acc.password_must_change,
             }
         )
     return rows
@@ -129,7 +134,11 @@ def _list(
 @router.get("/users", response_class=HTMLResponse)
 def users(request: Request, user: Annotated[User, Depends(require(Permission.USER_MANAGE))], created: str = ""):
     lg = language_of(request)
-    note = gettext(lg, "Account created:") + " " + created if accounts.USERNAME.match(created) else ""
+    note = (
+        gettext(lg, "Account created:") + " " + created + gettext(lg, "; its owner must change the password at the first sign-in.")
+        if accounts.USERNAME.match(created)
+        else ""
+    )
     return _list(request, user, note=note)
 
 
@@ -147,7 +156,13 @@ async def create(request: Request, user: Annotated[User, Depends(require(Permiss
             if v["unit"] not in {u["code"] for u in _unit_options(s, user)}:
                 raise ValidationFailed([_unit_problem(v["unit"])])
             acc = accounts.create_account(
-                s, username=v["username"], display_name=v["display_name"], role=v["role"], unit_code=v["unit"], password=v["password"]
+                s,
+                username=v["username"],
+                display_name=v["display_name"],
+                role=v["role"],
+                unit_code=v["unit"],
+                password=v["password"],
+                must_change=True,  # the owner chooses their own at the first sign-in
             )
             name = acc.username
     except ValidationFailed as exc:
@@ -169,7 +184,9 @@ def _done_message(lang: str, done: str, n: str) -> str:
         "deactivated": gettext(lang, "The account is deactivated; it can no longer sign in."),
         "reactivated": gettext(lang, "The account is active again."),
         "revoked": gettext(lang, "API tokens revoked:") + (f" {db_id(n)}" if db_id(n) is not None else ""),
-        "password": gettext(lang, "The password is set."),
+        "password": gettext(lang, "The password is set.") + " " + gettext(lang, "The user must change it at the next sign-in."),
+        "totp": gettext(lang, "The one-time code is cleared; the owner sets up a new one at the next sign-in."),
+        "nototp": gettext(lang, "The account has no one-time code set up; nothing was changed."),
     }
     return messages.get(done, "")
 
@@ -263,15 +280,21 @@ async def reset_password(request: Request, user: Annotated[User, Depends(require
         )
     try:
         out = _change(
-            request, user, username, f"password of {username} reset", lambda s, a: accounts.set_password(s, a, new), reason=reason
+            request,
+            user,
+            username,
+            f"password of {username} reset",
+            lambda s, a: accounts.set_password(s, a, new, must_change=True),
+            reason=reason,
         )
     except ValidationFailed as exc:
         return _account_page(request, user, username, status=400, mode=mode, errors=_errors(exc.problems, lg))
     if out is not None:
         return out
     if mode == "generate":  # shown this once, in this answer only (no redirect: it is not kept anywhere)
+        note = gettext(lg, "New password set. Give it to the user now: it is not shown again.")
         return _account_page(
-            request, user, username, new_password=new, note=gettext(lg, "New password set. Give it to the user now: it is not shown again.")
+            request, user, username, new_password=new, note=note + " " + gettext(lg, "The user must change it at the next sign-in.")
         )
     return RedirectResponse(f"/users/{username}?done=password", status_code=303)
 
@@ -307,3 +330,23 @@ def revoke_tokens(request: Request, user: Annotated[User, Depends(require(Permis
     if not isinstance(out, int):
         return out
     return RedirectResponse(f"/users/{username}?done=revoked&n={out}", status_code=303)
+
+
+@router.post("/users/{username}/totp/clear", response_class=HTMLResponse)
+async def clear_totp(request: Request, user: Annotated[User, Depends(require(Permission.USER_MANAGE))], username: str):
+    """Clear a lost second factor: the form confirms it (a box to tick) and gives the reason, both
+    required; the change is audited with the administrator, the time and the reason."""
+    lg = language_of(request)
+    form = await request.form()
+    reason = str(form.get("reason", "")).strip()
+    errors = {}
+    if not reason:
+        errors["totp_reason"] = [gettext(lg, "Give the reason; it is written to the audit trail.")]
+    if form.get("confirm") != "1":
+        errors["totp_confirm"] = [gettext(lg, "Tick the box to confirm.")]
+    if errors:
+        return _account_page(request, user, username, status=400, errors=errors)
+    out = _change(request, user, username, f"one-time code of {username} cleared", lambda s, a: accounts.clear_totp(s, a), reason=reason)
+    if not isinstance(out, bool):
+        return out
+    return RedirectResponse(f"/users/{username}?done={'totp' if out else 'nototp'}", status_code=303)

@@ -370,8 +370,9 @@ def test_the_person_page_confirms_only_known_saves(fam, flag, shown):
 @pytest.mark.parametrize(
     ("name", "links"),
     [
-        ("周母", {"link-birth", "link-marriage", "link-divorce", "link-move", "link-death", "link-apply"}),
-        ("周父", {"link-birth", "link-marriage", "link-divorce", "link-move", "link-death", "link-apply"}),
+        ("周母", {"link-birth", "link-divorce", "link-move", "link-death", "link-apply"}),  # married: no second marriage
+        ("周父", {"link-birth", "link-divorce", "link-move", "link-death", "link-apply"}),
+        ("周新", {"link-move", "link-death", "link-apply"}),  # a baby: no marriage, divorce or child
         ("周一", set()),  # dead: no second death, no marriage, no birth, no application
     ],
 )
@@ -387,17 +388,22 @@ def test_the_person_page_offers_only_forms_that_make_sense(fam, name, links):
 
 
 @pytest.mark.parametrize(
-    ("status", "writes", "births", "benefit", "expected"),
+    ("status", "writes", "births", "benefit", "age", "sex", "married", "expected"),
     [
-        ("registered", True, True, True, ["birth", "marriage", "divorce", "move", "death", "benefit"]),
-        ("registered", True, False, False, ["marriage", "divorce", "move", "death"]),
-        ("registered", False, False, True, ["benefit"]),
-        ("moved", True, True, True, ["move"]),  # only a move back
-        ("dead", True, True, True, []),
-        ("dead", False, False, False, []),
+        ("registered", True, True, True, 30, "F", False, ["birth", "marriage", "move", "death", "benefit"]),
+        ("registered", True, True, True, 30, "F", True, ["birth", "divorce", "move", "death", "benefit"]),
+        ("registered", True, False, False, 30, "M", False, ["marriage", "move", "death"]),
+        ("registered", True, True, False, 21, "M", False, ["birth", "move", "death"]),  # a man marries from 22
+        ("registered", True, True, False, 20, "F", False, ["birth", "marriage", "move", "death"]),  # a woman from 20
+        ("registered", True, True, False, 14, "F", False, ["move", "death"]),  # a child
+        ("registered", True, True, False, 15, "F", False, ["birth", "move", "death"]),
+        ("registered", False, False, True, 30, "F", False, ["benefit"]),
+        ("moved", True, True, True, 30, "F", True, ["move"]),  # only a move back
+        ("dead", True, True, True, 70, "M", True, []),
+        ("dead", False, False, False, 70, "M", False, []),
     ],
 )
-def test_the_forms_offered_by_status(status, writes, births, benefit, expected):
+def test_the_forms_offered_by_status_age_and_marriage(status, writes, births, benefit, age, sex, married, expected):
     from renkou.web.registry.pages import offered
 
-    assert offered(status, writes=writes, births=births, benefit=benefit) == expected
+    assert offered(status, writes=writes, births=births, benefit=benefit, age=age, sex=sex, married=married) == expected

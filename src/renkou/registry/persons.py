@@ -433,21 +433,22 @@ def find(
     cond = _matching(session, text, date)
     if cond is None:
         return Found([], 0, dict.fromkeys(STATUSES, 0), False, offset)
-    matched = select(Person.id).where(cond, Person.birth_date <= date)  # nobody not yet born on the date
-    if within is not None:
-        matched = matched.where(Person.id.in_(within))
-    ordered = matched.order_by(Person.name, Person.birth_date, Person.id)
+    conds = [cond] if within is None else [cond, Person.id.in_(within)]
+    matched = select(Person.id).where(*conds)
+    # the birth date is checked here, not in the query: a condition on it could lead the planner to its index instead of the name's
+    ordered = select(Person.id, Person.birth_date).where(*conds).order_by(Person.name, Person.birth_date, Person.id)
     kept: list[int] = []
     where: dict[int, tuple[int, int]] = {}
     if scope is not None and not scope.everything and locate is None:
         inside = scope.person_ids(date, persons=matched)
         assert inside is not None
-        kept = list(session.scalars(ordered.where(Person.id.in_(inside)).limit(FIND_CAP + 1)))
+        kept = [pid for pid, born in session.execute(ordered.where(Person.id.in_(inside)).limit(FIND_CAP + 1)) if born <= date]
     else:
-        for part in session.scalars(ordered).yield_per(500).partitions():
-            got = placed(session, list(part), date, locate)
-            ok = set(part) if scope is None or scope.everything else set(scope.located(got))
-            kept += [p for p in part if p in ok]
+        for part in session.execute(ordered).yield_per(500).partitions():
+            ids = [pid for pid, born in part if born <= date]
+            got = placed(session, ids, date, locate)
+            ok = set(ids) if scope is None or scope.everything else set(scope.located(got))
+            kept += [p for p in ids if p in ok]
             where |= got
             if len(kept) > FIND_CAP:
                 break
@@ -485,8 +486,9 @@ class Family:
         return [p for _, p in self.parents] + ([self.spouse] if self.spouse else []) + self.children
 
 
-def family(session: Session, person: Person, date: dt.date | None = None) -> Family:
-    """The person's family as the register records it (see `Family`)."""
+def family(session: Session, person: Person, date: dt.date | None = None, *, state: asof.PersonState | None = None) -> Family:
+    """The person's family as the register records it (see `Family`); ``state`` is the person's
+    as-of state on ``date`` when the caller has it already (its spouse is taken from it)."""
     date = date or dt.date.today()
     own = session.execute(
         select(Event.kind, Event.mother_id, Event.father_id)
@@ -510,7 +512,7 @@ def family(session: Session, person: Person, date: dt.date | None = None) -> Fam
         .order_by(Person.birth_date, Person.id)
     ).scalars()
     children = list(dict.fromkeys(kids))
-    return Family(parents, asof.person_state(session, person, date).spouse_id, children)
+    return Family(parents, (state or asof.person_state(session, person, date)).spouse_id, children)
 
 
 def _household_members(session: Session, number: str, date: dt.date) -> list[int]:

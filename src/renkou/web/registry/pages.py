@@ -155,6 +155,10 @@ OFFERED = {
     persons.MOVED: frozenset({"move"}),
     persons.DEAD: frozenset(),
 }
+MARRIAGE_AGE = {"M": 22, "F": 20}  # the legal age of marriage (Civil Code art. 1047)
+PARENT_AGE = 15  # the youngest age the statistics count a mother at (childbearing age 15-49)
+
+
 RELATIONS = {
     "mother": N_("Mother"),
     "father": N_("Father"),
@@ -165,10 +169,21 @@ RELATIONS = {
 }
 
 
-def offered(status: str, *, writes: bool, births: bool, benefit: bool) -> list[str]:
-    """The forms the page links to for a person of ``status``, for an account that may record events
-    (``writes``), register births (``births``) and enter benefit applications (``benefit``)."""
-    out = [a for a in ACTIONS if writes and a in OFFERED[status] and (a != "birth" or births)]
+def offered(
+    status: str, *, writes: bool, births: bool, benefit: bool, age: int | None = None, sex: str = "F", married: bool = False
+) -> list[str]:
+    """The forms the page links to for a person of ``status`` aged ``age``, ``married`` or not, for an
+    account that may record events (``writes``), register births (``births``) and enter benefit
+    applications (``benefit``): a birth of their child from PARENT_AGE, a marriage from the legal age
+    and not while married, a divorce only while married."""
+    fits = {
+        "birth": births and (age is None or age >= PARENT_AGE),
+        "marriage": not married and (age is None or age >= MARRIAGE_AGE.get(sex, 22)),
+        "divorce": married,
+        "move": True,
+        "death": True,
+    }
+    out = [a for a in ACTIONS if writes and a in OFFERED[status] and fits[a]]
     return out + (["benefit"] if benefit and status == persons.REGISTERED else [])
 
 
@@ -198,9 +213,9 @@ def _visible(s, user, ids: list[int], locate=None) -> set[int]:
     return set(s.scalars(select(inside.subquery().c[0])))
 
 
-def _family(s, user, p: Person, lg: str, locate=None) -> list[dict]:
+def _family(s, user, p: Person, lg: str, state: asof.PersonState, locate=None) -> list[dict]:
     """Parents, spouse and children, each named with their relation, linked when in the area."""
-    fam = persons.family(s, p)
+    fam = persons.family(s, p, state.date, state=state)
     pairs = [*fam.parents, *([("spouse", fam.spouse)] if fam.spouse else []), *(("child", c) for c in fam.children)]
     ids = [i for _, i in pairs]
     people = {x.id: x for x in s.scalars(select(Person).where(Person.id.in_(ids)))} if ids else {}
@@ -235,7 +250,7 @@ def _person(request: Request, user: User, pid: int, revealed: str | None = None)
         writes = user.may(Permission.EVENT_WRITE)
         timeline = _timeline(s, user, p, lg, writes, locate=locate)
         support = _benefits_of(request, s, user, p, lg) if user.may(Permission.BENEFIT_READ) else None
-        family = _family(s, user, p, lg, locate=locate)
+        family = _family(s, user, p, lg, st, locate=locate)
         h = Hierarchy.as_of(s, today)
         places = {"hukou": _place(h, st.hukou_unit), "residence": _place(h, st.residence_unit)}
     saved = request.query_params.get("saved", "")
@@ -267,6 +282,9 @@ def _person(request: Request, user: User, pid: int, revealed: str | None = None)
             writes=writes,
             births=writes and user.may(Permission.PERSON_WRITE),
             benefit=user.may(Permission.BENEFIT_APPLY) and support == [],
+            age=age(p.birth_date, today) if p.birth_date <= today else None,
+            sex=p.sex,
+            married=st.marital_status == "married",
         ),
         sep="：" if lg == "zh" else ": ",
     )

@@ -9,11 +9,12 @@ outside the officer's area is "not found", with the same words as a person nobod
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, CompoundSelect, Select, and_, or_, select
+from sqlalchemy import BindParameter, ColumnElement, CompoundSelect, Date, Select, and_, bindparam, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from renkou.auth.officer import Officer, person_not_found
@@ -23,7 +24,7 @@ from renkou.core.problems import Problem, problem
 from renkou.core.vocab import ETHNICITIES, SEXES
 from renkou.errors import ConcurrentEdit, NotFound, UserError, ValidationFailed
 from renkou.registry import asof
-from renkou.registry.asof import latest
+from renkou.registry.asof import AnySelect, latest
 from renkou.registry.log import in_force
 from renkou.storage.schema import Event, Household, OrgUnit, Person
 
@@ -398,14 +399,33 @@ def placed(session: Session, ids: list[int], date: dt.date, locate: Locate | Non
     return {p: (h, r) for p, (h, r) in out.items()}
 
 
+@functools.cache
+def _statements() -> dict[str, AnySelect]:
+    """The statements of `deaths` and `family`, built once with parameters (building ``in_force``'s
+    alias costs more than running them for one person: the person page runs them on every view)."""
+    pid: BindParameter[int] = bindparam("p")
+    return {
+        "deaths": select(Event.person_id, Event.date).where(
+            Event.kind == "death",
+            Event.date <= bindparam("d", type_=Date),
+            in_force(),
+            Event.person_id.in_(bindparam("ids", expanding=True)),
+        ),
+        "parents": select(Event.kind, Event.mother_id, Event.father_id)
+        .where(Event.person_id == pid, Event.kind.in_(("birth", "adoption")), in_force())
+        .order_by(Event.date, Event.id),
+        # by the parent columns' indexes only (a condition on the kind could lead the planner to the kind's index: every birth)
+        "children": select(Event.person_id, Event.kind, Event.date, Person.birth_date)
+        .join(Person, Person.id == Event.person_id)
+        .where(or_(Event.mother_id == pid, Event.father_id == pid), in_force()),
+    }
+
+
 def deaths(session: Session, ids: list[int], date: dt.date) -> dict[int, dt.date]:
     """The date of death (in force, on or before ``date``) of those of ``ids`` who died."""
     out: dict[int, dt.date] = {}
     for i in range(0, len(ids), 900):
-        q = select(Event.person_id, Event.date).where(
-            Event.kind == "death", Event.date <= date, in_force(), Event.person_id.in_(ids[i : i + 900])
-        )
-        for pid, d in session.execute(q):
+        for pid, d in session.execute(_statements()["deaths"], {"d": date, "ids": ids[i : i + 900]}):
             out[pid] = min(d, out.get(pid, d))
     return out
 
@@ -490,28 +510,15 @@ def family(session: Session, person: Person, date: dt.date | None = None, *, sta
     """The person's family as the register records it (see `Family`); ``state`` is the person's
     as-of state on ``date`` when the caller has it already (its spouse is taken from it)."""
     date = date or dt.date.today()
-    own = session.execute(
-        select(Event.kind, Event.mother_id, Event.father_id)
-        .where(Event.person_id == person.id, Event.kind.in_(("birth", "adoption")), in_force())
-        .order_by(Event.date, Event.id)
-    ).all()
+    own = session.execute(_statements()["parents"], {"p": person.id}).all()
     parents: list[tuple[str, int]] = []
     for kind, m, f in own:
         for rel, who in (("mother", m), ("father", f)):
             if who is not None and all(who != x for _, x in parents):
                 parents.append((rel if kind == "birth" else f"adoptive_{rel}", who))
-    kids = session.execute(
-        select(Event.person_id)
-        .join(Person, Person.id == Event.person_id)
-        .where(
-            Event.kind.in_(("birth", "adoption")),
-            in_force(),
-            Event.date <= date,
-            or_(Event.mother_id == person.id, Event.father_id == person.id),
-        )
-        .order_by(Person.birth_date, Person.id)
-    ).scalars()
-    children = list(dict.fromkeys(kids))
+    kids = session.execute(_statements()["children"], {"p": person.id}).all()
+    born = sorted((b, pid) for pid, kind, d, b in kids if kind in ("birth", "adoption") and d <= date)
+    children = list(dict.fromkeys(pid for _, pid in born))
     return Family(parents, (state or asof.person_state(session, person, date)).spouse_id, children)
 
 

@@ -245,7 +245,7 @@ def _person(request: Request, user: User, pid: int, revealed: str | None = None)
         except NotFound:
             return person_not_in_area(request, user)
         st = asof.person_state(s, p, today)
-        died = events.death_date(s, p.id)
+        died = persons.deaths(s, [p.id], today).get(p.id)
         status = persons.status_of(st.alive, 1 if st.hukou_unit else None, 1 if st.residence_unit else None)
         writes = user.may(Permission.EVENT_WRITE)
         timeline = _timeline(s, user, p, lg, writes, locate=locate)

@@ -1,5 +1,6 @@
 """Persons and households: add, find, search, amend (optimistic concurrency, audited), and the
-duplicate check before a new person is added.
+duplicate check before a new person is added; ``find``, the search with each person's status (在册,
+迁出, 死亡), counted and paged; a person's ``family`` (parents, spouse, children) as the events record it.
 
 The writes (add_person, amend_person, create_household) take the ``Officer`` acting
 (renkou.auth.officer) and check its permission and area here, not in a page or command; a person

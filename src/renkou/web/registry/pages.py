@@ -1,5 +1,7 @@
-"""Pages over the registry: the organisation tree, person search and the person page (details, state,
-timeline, benefits, audited reveal). Every query runs with the signed-in account's scope.
+"""Pages over the registry: the organisation tree, person search (each person's status, village, age and
+masked ID number, the registered first, counted and paged) and the person page (details, state, family,
+timeline, benefits, audited reveal, the confirmation of a save, the forms that make sense for the person).
+Every query runs with the signed-in account's scope.
 
 Not here: the registration and correction forms (renkou.web.registry.forms*)."""
 

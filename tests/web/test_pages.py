@@ -407,3 +407,14 @@ def test_the_forms_offered_by_status_age_and_marriage(status, writes, births, be
     from renkou.web.registry.pages import offered
 
     assert offered(status, writes=writes, births=births, benefit=benefit, age=age, sex=sex, married=married) == expected
+
+
+def test_search_and_person_page_in_english(fam):
+    c, ids, *_ = fam
+    sign_in(c, "cun1")
+    c.cookies.set("lang", "en")
+    page = c.get("/persons", params={"q": "周"}).text
+    assert "5 found" in page and "Registered 4 · Moved out 0 · Dead 1" in page and "在册" not in page and "死亡" not in page
+    person = c.get(f"/persons/{ids['周母']}", params={"saved": "birth"}).text
+    assert "Saved: the birth is recorded." in person and '<td id="marital">married</td>' in person
+    assert "Spouse: </span>" in person and "配偶" not in person and "已保存" not in person

@@ -95,8 +95,8 @@ def test_a_village_worker_registers_a_birth(server, page):
     page.fill("#f-place", "示例县人民医院")
     shot(page, "form-birth")
     page.click("#save")
-    page.wait_for_url(re.compile(r".*/persons/\d+$"))
-    S["child_id"] = page.url.rsplit("/", 1)[1]
+    page.wait_for_url(re.compile(r".*/persons/\d+\?saved=birth$"))  # the person page, confirming the save
+    S["child_id"] = re.search(r"/persons/(\d+)", page.url).group(1)
     assert page.locator("h1").inner_text() == FIRST and "出生" in page.locator("#timeline").inner_text()
     shot(page, "person-after-birth")
     page.goto(f"{server}/persons/{S['mother_id']}")
@@ -118,9 +118,9 @@ def test_a_second_child_of_the_same_mother_is_questioned_first(server, page):
     shot(page, "form-duplicate")
     page.check("input[name=confirm_new]")  # twins
     page.click("#save")
-    page.wait_for_url(re.compile(r".*/persons/\d+$"))
+    page.wait_for_url(re.compile(r".*/persons/\d+\?saved=birth$"))
     assert page.locator("h1").inner_text() == SECOND
-    S["second_id"] = page.url.rsplit("/", 1)[1]
+    S["second_id"] = re.search(r"/persons/(\d+)", page.url).group(1)
 
 
 def test_a_wrong_id_number_gets_a_chinese_message_next_to_the_field(server, page):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import text
@@ -113,3 +114,100 @@ def test_pinyin_keys_of_chinese_names(name):
     assert full.isascii() and full.isalpha() and full == full.lower()
     assert len(initials) == len(name) and full.startswith(initials[0])
     assert pinyin.keys_many([name, name]) == [(full, initials)] * 2
+
+
+# ------------------------------------------------------------------------------ find: status, count, paging
+
+
+def _family_county(db):
+    """Five 王 in 一村 (甲镇): two registered, one dead, one moved out of the county, one moved to 三村 (乙乡)."""
+    build_units(db)
+    with db.write(ACTOR) as s:
+        live_a = add_resident(s, "王甲", "M", D(1950, 1, 1), V1, 11)
+        dead = add_resident(s, "王乙", "F", D(1930, 1, 1), V1, 12)
+        gone = add_resident(s, "王丙", "M", D(1960, 1, 1), V1, 13)
+        live_b = add_resident(s, "王丁", "F", D(1990, 1, 1), V1, 14)
+        moved_in_county = add_resident(s, "王戊", "M", D(1970, 1, 1), V1, 15)
+        events.record(s, SYSTEM, "death", dead, D(1960, 5, 1))
+        events.record(s, SYSTEM, "move", gone, D(2010, 1, 1), scope="both", destination_code="110105")
+        events.record(
+            s,
+            SYSTEM,
+            "move",
+            moved_in_county,
+            D(2012, 1, 1),
+            scope="both",
+            hukou_unit=orgs.get_unit(s, V3),
+            residence_unit=orgs.get_unit(s, V3),
+        )
+    return {"live_a": live_a.id, "dead": dead.id, "gone": gone.id, "live_b": live_b.id, "in_county": moved_in_county.id}
+
+
+def _located(db):
+    """A ``locate`` from the event log, as renkou.stats' Stats.locate answers (0: outside the county)."""
+
+    def locate(ids, date=None):
+        with db.read() as s:
+            return persons.placed(s, list(ids), date or dt.date.today(), None)
+
+    return locate
+
+
+@pytest.mark.parametrize("with_locate", [False, True])
+@pytest.mark.parametrize(
+    ("who", "status", "expected"),
+    [
+        ("county", None, ["王丁", "王戊", "王甲", "王丙", "王乙"]),  # registered by name, then moved, then dead
+        ("county", "registered", ["王丁", "王戊", "王甲"]),
+        ("county", "moved", ["王丙"]),
+        ("county", "dead", ["王乙"]),
+        ("T1", None, ["王丁", "王甲", "王乙"]),  # the one who left for 乙乡 is no longer 甲镇's; the dead keep their village
+        ("T2", None, ["王戊"]),
+        ("T2", "dead", []),
+    ],
+)
+def test_find_lists_the_registered_first_with_each_status(db, who, status, expected, with_locate):
+    _family_county(db)
+    locate = _located(db) if with_locate else None
+    with db.read() as s:
+        scope = Scope.for_unit(s, orgs.get_unit(s, {"county": "410102", "T1": T1, "T2": T2}[who]).id)
+        found = persons.find(s, "王", scope=scope, status=status, locate=locate)
+    assert [h.person.name for h in found.hits] == expected
+    assert found.total == len(expected) and not found.capped and not found.more
+    assert all(h.status == (status or h.status) for h in found.hits)
+
+
+def test_find_says_when_someone_died_and_where_people_are(db):
+    ids = _family_county(db)
+    with db.read() as s:
+        found = persons.find(s, "王", scope=Scope.county_wide())
+        by = {h.person.id: h for h in found.hits}
+        v1, v3 = orgs.get_unit(s, V1).id, orgs.get_unit(s, V3).id
+    assert found.by_status == {"registered": 3, "moved": 1, "dead": 1}
+    assert by[ids["dead"]].died == D(1960, 5, 1) and by[ids["dead"]].residence_unit_id == v1
+    assert by[ids["gone"]].status == "moved" and by[ids["gone"]].residence_unit_id is None and by[ids["gone"]].died is None
+    assert by[ids["in_county"]].residence_unit_id == v3 and by[ids["live_a"]].hukou_unit_id == v1
+    # on a date before the death and the moves: the two born by then, both registered
+    with db.read() as s:
+        then = persons.find(s, "王", scope=Scope.county_wide(), date=D(1955, 1, 1))
+    assert then.by_status == {"registered": 2, "moved": 0, "dead": 0}
+    assert [h.person.name for h in then.hits] == ["王乙", "王甲"]
+
+
+def test_find_pages_and_caps_its_count(db, monkeypatch):
+    build_units(db)
+    with db.write(ACTOR) as s:
+        for n in range(12):
+            add_resident(s, f"李{chr(0x4E00 + n)}", "M", D(1980, 1, 1 + n), V1, 30 + n)
+    with db.read() as s:
+        scope = Scope.for_unit(s, orgs.get_unit(s, T1).id)
+        first = persons.find(s, "李", scope=scope, limit=5)
+        third = persons.find(s, "李", scope=scope, limit=5, offset=10)
+        everyone = [h.person.name for h in persons.find(s, "李", scope=scope, limit=50).hits]
+        assert first.total == 12 and first.more and len(first.hits) == 5
+        assert len(third.hits) == 2 and not third.more
+        assert [h.person.name for h in first.hits + third.hits] == everyone[:5] + everyone[10:]
+        monkeypatch.setattr(persons, "FIND_CAP", 7)
+        capped = persons.find(s, "李", scope=scope, limit=5)
+        assert capped.capped and capped.total == 7 and capped.more
+        assert persons.find(s, "李", scope=scope, limit=5, locate=_located(db)).capped

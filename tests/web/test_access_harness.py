@@ -130,7 +130,7 @@ def bag(t: Target, variant: int) -> dict[str, str]:
             {
                 k: v
                 for k, v in bag(Target(t.label, t.records), variant).items()
-                if k in ("father", "partner", "payee", "application", "batch", "q", "find", "partner_q", "father_q", "seen")
+                if k in ("father", "partner", "payee", "payee_pid", "application", "batch", "q", "find", "partner_q", "father_q", "seen")
             }
         )
         return mine
@@ -141,6 +141,7 @@ def bag(t: Target, variant: int) -> dict[str, str]:
         "partner": other,
         "pid": pid,
         "payee": other,
+        "payee_pid": man,
         "confirm_id": pid,
         "saved": pid,
         "q": find,
@@ -175,6 +176,7 @@ def bag(t: Target, variant: int) -> dict[str, str]:
         "programme": "special" if variant == 1 else "reward",
         "period": "2025",
         "status": "",
+        "shown": "100",
         "all": "1",
         "show": "recipients" if variant == 0 else "coverage",
         "basis": "hukou",

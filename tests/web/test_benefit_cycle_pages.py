@@ -358,3 +358,51 @@ def test_the_person_page_lists_the_persons_family_support(web):
     page = web.get(f"/persons/{web.id('li_f')}").text
     listed = page.split('id="person-benefits"')[1].split("</ul>")[0]
     assert f'href="/benefits/applications/{number}"' in listed and "待村级审核" in listed
+
+
+# ------------------------------------------------------------------------------ the payee chosen from the family
+
+
+def payee_choices(html: str) -> dict[int, str]:
+    """The payee radio buttons: person id -> its label text."""
+    box = html.split('id="field-payee_pid"')[1].split("</fieldset>")[0]
+    return {int(v): text(label) for v, label in re.findall(r'name="payee_pid" value="(\d+)"[^>]*>(.*?)</label>', box, re.S)}
+
+
+def test_the_payee_is_chosen_from_the_beneficiarys_family_with_masked_ids(web):
+    web.b.child("li_k", "M", TODAY - dt.timedelta(days=400), mother="li_a")  # li_f's grandson, a baby: no payee
+    web.as_("cun")
+    form = web.get(f"/benefits/apply?programme=reward&pid={web.id('li_f')}").text
+    choices = payee_choices(form)
+    assert list(choices) == [web.id(k) for k in ("li_f", "li_m", "li_a", "li_b")]  # self, spouse, the children
+    assert "受益人本人" in choices[web.id("li_f")] and "配偶" in choices[web.id("li_m")] and "子女" in choices[web.id("li_a")]
+    for k in ("li_f", "li_m", "li_a", "li_b"):
+        assert mask(id_of(web, k)) in form and id_of(web, k) not in form
+    baby = payee_choices(web.get(f"/benefits/apply?programme=childcare&pid={web.id('li_k')}").text)
+    assert list(baby) == [web.id("li_a")] and "母亲" in baby[web.id("li_a")]  # the baby is no payee; the mother is
+    r = web.post("/benefits/apply", apply_form(web, person="", pid=str(web.id("li_f")), payee_pid=str(web.id("li_m"))))
+    assert r.status_code == 303
+    number = int(r.headers["location"].split("/benefits/applications/")[1].split("?")[0])
+    with web.db.read() as s:
+        app = s.get(BenefitApplication, number)
+    assert (app.person_id, app.payee_id) == (web.id("li_f"), web.id("li_m"))
+
+
+def test_a_payee_outside_the_area_is_refused_like_nobody(web):
+    web.as_("cun")
+    before = n_apps(web)
+    for payee in (web.id("far_m"), 99999999):  # another township's, and nobody: the same answer
+        r = web.post("/benefits/apply", apply_form(web, person="", pid=str(web.id("li_f")), payee_pid=str(payee)))
+        assert r.status_code == 400 and "找不到身份证号或临时编号" in r.text and "测far_m" not in r.text
+    assert n_apps(web) == before
+    page = web.get(f"/benefits/apply?pid={web.id('far_f')}").text
+    assert 'id="field-payee_pid"' not in page and "测far" not in page  # another township's beneficiary is not chosen at all
+
+
+def test_the_beneficiary_is_found_by_name_in_the_area(web):
+    web.as_("cun")
+    page = web.get("/benefits/apply", params={"find": "测", "programme": "reward"}).text
+    listed = page.split('id="beneficiaries"')[1].split("</ul>")[0]
+    assert f"pid={web.id('li_f')}" in listed and "测far" not in listed  # only the area's people
+    assert mask(id_of(web, "li_f")) in listed and id_of(web, "li_f") not in listed
+    assert 'id="beneficiaries-none"' in web.get("/benefits/apply", params={"find": "没有这人"}).text

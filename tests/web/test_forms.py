@@ -83,6 +83,13 @@ def counts(db) -> tuple[int, int, int]:
         return (s.scalar(select(func.count(Event.id))), s.scalar(select(func.count(Person.id))), s.scalar(select(func.count(Changeset.id))))
 
 
+def saved_person(r) -> int:
+    """The person a form's 303 leads to (/persons/N?saved=KIND)."""
+    m = re.fullmatch(r"/persons/(\d+)\?saved=(\w+)", r.headers["location"])
+    assert m, r.headers["location"]
+    return int(m.group(1))
+
+
 def birth(who, **more):
     return {
         "name": "王小明",
@@ -109,7 +116,7 @@ def test_birth_form_registers_the_child_with_a_temporary_key(env):
     )  # the own village, by its name (searchable by pinyin, no code shown); no other township
     r = post(c, "/register/birth", birth(who))
     assert r.status_code == 303, re.findall(r'class="(?:error|warning)"[^>]*>([^<]*)<', r.text)
-    child_id = int(r.headers["location"].rsplit("/", 1)[1])
+    child_id = saved_person(r)
     with db.read() as s:
         child = s.get(Person, child_id)
         ev = s.scalar(select(Event).where(Event.person_id == child_id))
@@ -190,7 +197,7 @@ def test_a_wrong_check_character_in_english(env):
     r = post(c, "/register/birth", birth(who, id_number=bad))
     assert r.status_code == 400 and f"wrong check character: expected {good[-1]}" in field(r.text, "id_number")
     assert "校验码" not in r.text and "Nothing was saved" in r.text
-    child = post(c, "/register/birth", birth(who, id_number=good)).headers["location"].rsplit("/", 1)[1]
+    child = saved_person(post(c, "/register/birth", birth(who, id_number=good)))
     assert f'Birth of a child: <a href="/persons/{child}">王小明</a>' in c.get(f"/persons/{who['mother']}").text
 
 
@@ -265,7 +272,7 @@ def test_the_duplicate_check_shows_nobody_outside_the_area(env):
     idn = idnumber.make(COUNTY, BORN, 101)
     r = post(c, "/register/birth", birth(who, id_number=idn))  # 王小明, in V1 (township T1)
     assert r.status_code == 303
-    child = int(r.headers["location"].rsplit("/", 1)[1])
+    child = saved_person(r)
     sign_in(c, "xiang2")  # the other township: its own mother, its own village
     before = counts(db)  # after signing in, itself an audited write
     theirs = {"mother": str(who["far"]), "father": "", "village": V3}
@@ -285,7 +292,7 @@ def test_death_marriage_divorce_and_move_forms_save(env):
     assert post(c, "/register/death", {"person": who["man"], "date": "2024-06-25", "place": "家中"}).status_code == 303
     sign_in(c, "xiang1")  # V2 is in the township officer's area (for the village worker of V1 she would leave it)
     r = post(c, "/register/move", {"person": who["woman"], "date": "2024-02-02", "scope": "both", "dest": "unit", "dest_unit": V2})
-    assert r.status_code == 303 and r.headers["location"] == f"/persons/{who['woman']}"
+    assert r.status_code == 303 and r.headers["location"] == f"/persons/{who['woman']}?saved=move"
     r = post(
         c,
         "/register/move",
@@ -426,7 +433,7 @@ def test_roles_without_event_write_are_refused(env):
 def test_correction_and_retraction_are_new_events(env):
     c, who, db = env
     sign_in(c)
-    child = int(post(c, "/register/birth", birth(who)).headers["location"].rsplit("/", 1)[1])
+    child = saved_person(post(c, "/register/birth", birth(who)))
     with db.read() as s:
         first = s.scalar(select(Event).where(Event.person_id == child))
     url = f"/persons/{child}/events/{first.id}/correct"
@@ -447,7 +454,8 @@ def test_correction_and_retraction_are_new_events(env):
     # V2 is not this village worker's to choose; the township officer's it is
     sign_in(c, "xiang1")
     r = post(c, url, {"action": "correct", "date": "2024-05-01", "hukou_unit": V2, "residence_unit": V1, "reason": "户籍地填错"})
-    assert r.status_code == 303 and r.headers["location"] == f"/persons/{child}"
+    assert r.status_code == 303 and r.headers["location"] == f"/persons/{child}?saved=correction"
+    assert "已保存：更正已记录" in c.get(r.headers["location"]).text
     with db.read() as s:
         old = s.get(Event, first.id)
         new = s.scalar(select(Event).where(Event.supersedes_id == first.id))
@@ -489,3 +497,61 @@ def test_links_from_the_person_page(env):
     index = c.get("/register").text
     for path in ("/register/birth", "/register/death", "/register/marriage", "/register/divorce", "/register/move"):
         assert f'href="{path}"' in index
+
+
+def _married(db, who, a="mother", b="father", on=D(2015, 1, 1)):
+    from renkou.registry import events
+
+    with db.write(ACTOR) as s:
+        events.record(s, SYSTEM, "marriage", s.get(Person, who[a]), on, partner=s.get(Person, who[b]))
+
+
+def linked(html: str) -> str:
+    """The father picker's choice of the mother's husband ("" when there is none)."""
+    m = re.search(r'<div id="father-linked"[^>]*>(.*?)</div>', html, re.S)
+    assert m
+    return m.group(1)
+
+
+def test_the_birth_form_offers_the_mothers_husband_as_the_father(env):
+    c, who, db = env
+    _married(db, who)
+    sign_in(c)
+    form = c.get("/register/birth", params={"mother": who["mother"]}).text
+    assert f'value="{who["father"]}"' in linked(form) and "李强" in linked(form) and "（母亲的配偶）" in linked(form)
+    assert idnumber.mask(id_of(db, who["father"])) in linked(form) and id_of(db, who["father"]) not in form  # masked
+    assert linked(c.get("/register/birth").text).strip() == ""  # no mother picked: nobody suggested
+    # HTMX: picking the mother fetches her husband into the father picker
+    r = c.get("/register/pick/father", params={"mother": who["mother"]}, headers={"HX-Request": "true"})
+    assert r.status_code == 200 and "<html" not in r.text and f'value="{who["father"]}"' in r.text
+    r = post(c, "/register/birth", birth(who, father=str(who["father"])))
+    child = saved_person(r)
+    page = c.get(r.headers["location"]).text
+    assert "已保存：出生登记已记录。" in page and f'父亲：</span><a href="/persons/{who["father"]}">李强</a>' in page
+    with db.read() as s:
+        ev = s.scalar(select(Event).where(Event.person_id == child, Event.kind == "birth"))
+    assert (ev.mother_id, ev.father_id) == (who["mother"], who["father"])
+
+
+@pytest.mark.parametrize(
+    ("case", "mother"),
+    [
+        ("not married", "woman"),  # 陈静 has no husband
+        ("a man picked as the mother", "man"),  # a man is no mother: nothing
+        ("another township's mother", "far"),  # outside the area: nothing, as for nobody
+        ("nobody", None),
+        ("not a number", "x"),
+    ],
+)
+def test_no_husband_is_suggested_when_there_is_none_to_show(env, case, mother):
+    c, who, db = env
+    _married(db, who, "far", "father")  # 赵二 (乙乡) married to 李强 (一村): still never offered to 一村's worker
+    sign_in(c)
+    raw = {"woman": who["woman"], "man": who["man"], "far": who["far"], None: 99999, "x": "x"}[mother]
+    r = c.get("/register/pick/father", params={"mother": raw}, headers={"HX-Request": "true"})
+    assert r.status_code == 200 and 'type="radio"' not in r.text and "李强" not in r.text, case
+
+
+def id_of(db, pid):
+    with db.read() as s:
+        return s.get(Person, pid).id_number

@@ -1,5 +1,6 @@
 """Persons and households: add, find, search, amend (optimistic concurrency, audited), and the
-duplicate check before a new person is added.
+duplicate check before a new person is added; ``find``, the search with each person's status (在册,
+迁出, 死亡), counted and paged; a person's ``family`` (parents, spouse, children) as the events record it.
 
 The writes (add_person, amend_person, create_household) take the ``Officer`` acting
 (renkou.auth.officer) and check its permission and area here, not in a page or command; a person
@@ -9,11 +10,12 @@ outside the officer's area is "not found", with the same words as a person nobod
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, CompoundSelect, Select, and_, or_, select
+from sqlalchemy import BindParameter, ColumnElement, CompoundSelect, Date, Select, and_, bindparam, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from renkou.auth.officer import Officer, person_not_found
@@ -22,7 +24,8 @@ from renkou.core import idnumber, pinyin
 from renkou.core.problems import Problem, problem
 from renkou.core.vocab import ETHNICITIES, SEXES
 from renkou.errors import ConcurrentEdit, NotFound, UserError, ValidationFailed
-from renkou.registry.asof import latest
+from renkou.registry import asof
+from renkou.registry.asof import AnySelect, latest
 from renkou.registry.log import in_force
 from renkou.storage.schema import Event, Household, OrgUnit, Person
 
@@ -282,6 +285,21 @@ def _prefix(col: InstrumentedAttribute[str | None] | InstrumentedAttribute[str],
 SEARCH_CANDIDATES = 2_000  # candidates examined for the scope when a search is scoped
 
 
+def _matching(session: Session, text: str, date: dt.date) -> ColumnElement[bool] | None:
+    """The condition on Person for a search text (see `search`), None for an empty text."""
+    t = text.replace("\x00", "").strip()  # no stored text holds NUL (and PostgreSQL refuses it in a query)
+    if not t:
+        return None
+    if pinyin.is_pinyin_query(t):
+        k = pinyin.normalise_query(t)
+        return or_(_prefix(Person.name_pinyin, k), _prefix(Person.name_initials, k))
+    if any(c.isdigit() for c in t) and len(t) >= 6:
+        key = normalize_key(t)
+        members = _household_members(session, t, date)
+        return or_(Person.id_number == key, _prefix(Person.id_number, t.upper()), Person.temp_key == t, Person.id.in_(members))
+    return or_(Person.name == t, _prefix(Person.name, t))
+
+
 def search(
     session: Session,
     text: str,
@@ -297,20 +315,12 @@ def search(
     prefix of either); with a ``scope``, only persons in it on ``date`` (default today). The text is
     matched first (indexes), then the scope is checked for the matches only — from the event log, or
     with ``locate`` (ids → {id: (hukou unit id, residence unit id)}, e.g. renkou.stats' in-memory
-    ``Stats.locate``) without it."""
-    t = text.replace("\x00", "").strip()  # no stored text holds NUL (and PostgreSQL refuses it in a query)
-    if not t:
-        return []
+    ``Stats.locate``) without it. The first ``limit`` by name, whatever their status: `find` pages,
+    counts and puts the living first."""
     date = date or dt.date.today()
-    if pinyin.is_pinyin_query(t):
-        k = pinyin.normalise_query(t)
-        cond = or_(_prefix(Person.name_pinyin, k), _prefix(Person.name_initials, k))
-    elif any(c.isdigit() for c in t) and len(t) >= 6:
-        key = normalize_key(t)
-        members = _household_members(session, t, date)
-        cond = or_(Person.id_number == key, _prefix(Person.id_number, t.upper()), Person.temp_key == t, Person.id.in_(members))
-    else:
-        cond = or_(Person.name == t, _prefix(Person.name, t))
+    cond = _matching(session, text, date)
+    if cond is None:
+        return []
     matched = select(Person.id).where(cond)
     if within is not None:
         matched = matched.where(Person.id.in_(within))
@@ -331,6 +341,186 @@ def search(
             ids = cand if scoped is None else scoped
     q = select(Person).where(Person.id.in_(ids))
     return list(session.scalars(q.order_by(Person.name, Person.birth_date, Person.id).limit(limit)))
+
+
+# ------------------------------------------------------------------------------ find: counted, paged, with status
+
+REGISTERED, MOVED, DEAD = "registered", "moved", "dead"
+STATUSES = (REGISTERED, MOVED, DEAD)  # the order a search lists them in: the registered first
+FIND_CAP = 1_000  # matches in scope that a search examines; past it the count is "more than"
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A person found, with their status on the search date: ``registered`` (在册: alive, hukou or
+    residence in the county), ``moved`` (迁出: alive, neither in the county any more) or ``dead``
+    (死亡, with the date); and the units that place them (ids, None when outside the county)."""
+
+    person: Person
+    status: str
+    hukou_unit_id: int | None
+    residence_unit_id: int | None
+    died: dt.date | None
+
+
+@dataclass(frozen=True)
+class Found:
+    """One page of a search: ``hits`` (the registered first, then the moved, then the dead, each by
+    name), ``total`` matches of the status asked for, ``by_status`` counts of every status, and
+    ``capped`` when more than ``FIND_CAP`` people match in scope (then only the first ``FIND_CAP`` by
+    name are counted and listed: the searcher should narrow the search)."""
+
+    hits: list[Hit]
+    total: int
+    by_status: dict[str, int]
+    capped: bool
+    offset: int = 0
+
+    @property
+    def more(self) -> bool:
+        return self.offset + len(self.hits) < self.total
+
+
+def status_of(alive_: bool, hukou_unit_id: int | None, residence_unit_id: int | None) -> str:
+    """A person's status from whether they live and their latest units (None or 0: outside the county)."""
+    if not alive_:
+        return DEAD
+    return REGISTERED if hukou_unit_id or residence_unit_id else MOVED
+
+
+def placed(session: Session, ids: list[int], date: dt.date, locate: Locate | None) -> dict[int, tuple[int, int]]:
+    """{id: (hukou unit id, residence unit id)} (0: outside the county) for persons placed anywhere."""
+    if locate is not None:
+        return locate(ids, date)
+    out: dict[int, list[int]] = {}
+    for i, attr in enumerate(("hukou", "residence")):
+        lt = latest(attr, date, persons=ids)
+        for pid, unit in session.execute(select(lt.c.person_id, lt.c[f"{attr}_unit_id"])):
+            out.setdefault(pid, [0, 0])[i] = unit or 0
+    return {p: (h, r) for p, (h, r) in out.items()}
+
+
+@functools.cache
+def _statements() -> dict[str, AnySelect]:
+    """The statements of `deaths` and `family`, built once with parameters (building ``in_force``'s
+    alias costs more than running them for one person: the person page runs them on every view)."""
+    pid: BindParameter[int] = bindparam("p")
+    return {
+        "deaths": select(Event.person_id, Event.date).where(
+            Event.kind == "death",
+            Event.date <= bindparam("d", type_=Date),
+            in_force(),
+            Event.person_id.in_(bindparam("ids", expanding=True)),
+        ),
+        "parents": select(Event.kind, Event.mother_id, Event.father_id)
+        .where(Event.person_id == pid, Event.kind.in_(("birth", "adoption")), in_force())
+        .order_by(Event.date, Event.id),
+        # by the parent columns' indexes only (a condition on the kind could lead the planner to the kind's index: every birth)
+        "children": select(Event.person_id, Event.kind, Event.date, Person.birth_date)
+        .join(Person, Person.id == Event.person_id)
+        .where(or_(Event.mother_id == pid, Event.father_id == pid), in_force()),
+    }
+
+
+def deaths(session: Session, ids: list[int], date: dt.date) -> dict[int, dt.date]:
+    """The date of death (in force, on or before ``date``) of those of ``ids`` who died."""
+    out: dict[int, dt.date] = {}
+    for i in range(0, len(ids), 900):
+        for pid, d in session.execute(_statements()["deaths"], {"d": date, "ids": ids[i : i + 900]}):
+            out[pid] = min(d, out.get(pid, d))
+    return out
+
+
+def find(
+    session: Session,
+    text: str,
+    *,
+    scope: Scope | None = None,
+    locate: Locate | None = None,
+    within: set[int] | list[int] | None = None,
+    date: dt.date | None = None,
+    status: str | None = None,
+    offset: int = 0,
+    limit: int = 50,
+) -> Found:
+    """The people matching ``text`` (as `search`) in ``scope`` on ``date``, each with their status,
+    counted and paged: the registered first; ``status`` (one of STATUSES) keeps that status only.
+    People born after ``date`` are not listed.
+
+    The plan is `search`'s: the text is matched from the indexes, in name order, and only the matches
+    are checked against the scope (with ``locate``, in batches, until ``FIND_CAP`` are in scope); then
+    one query finds the deaths among those in scope."""
+    date = date or dt.date.today()
+    cond = _matching(session, text, date)
+    if cond is None:
+        return Found([], 0, dict.fromkeys(STATUSES, 0), False, offset)
+    conds = [cond] if within is None else [cond, Person.id.in_(within)]
+    matched = select(Person.id).where(*conds)
+    # the birth date is checked here, not in the query: a condition on it could lead the planner to its index instead of the name's
+    ordered = select(Person.id, Person.birth_date).where(*conds).order_by(Person.name, Person.birth_date, Person.id)
+    kept: list[int] = []
+    where: dict[int, tuple[int, int]] = {}
+    if scope is not None and not scope.everything and locate is None:
+        inside = scope.person_ids(date, persons=matched)
+        assert inside is not None
+        kept = [pid for pid, born in session.execute(ordered.where(Person.id.in_(inside)).limit(FIND_CAP + 1)) if born <= date]
+    else:
+        for part in session.execute(ordered).yield_per(500).partitions():
+            ids = [pid for pid, born in part if born <= date]
+            got = placed(session, ids, date, locate)
+            ok = set(ids) if scope is None or scope.everything else set(scope.located(got))
+            kept += [p for p in ids if p in ok]
+            where |= got
+            if len(kept) > FIND_CAP:
+                break
+    capped = len(kept) > FIND_CAP
+    kept = kept[:FIND_CAP]
+    if scope is not None and not scope.everything and locate is None:
+        where = placed(session, kept, date, None)
+    died = deaths(session, kept, date)
+    status_by = {p: status_of(p not in died, *where.get(p, (0, 0))) for p in kept}
+    counts = dict.fromkeys(STATUSES, 0)
+    for s in status_by.values():
+        counts[s] += 1
+    rank = {s: i for i, s in enumerate(STATUSES)}
+    chosen = sorted((p for p in kept if status in (None, "", status_by[p])), key=lambda p: rank[status_by[p]])
+    page = chosen[offset : offset + limit]
+    people = {p.id: p for p in session.scalars(select(Person).where(Person.id.in_(page)))} if page else {}
+    hits = [Hit(people[p], status_by[p], where.get(p, (0, 0))[0] or None, where.get(p, (0, 0))[1] or None, died.get(p)) for p in page]
+    return Found(hits, len(chosen), counts, capped, offset)
+
+
+# ------------------------------------------------------------------------------ family
+
+
+@dataclass(frozen=True)
+class Family:
+    """A person's parents (of their birth or adoption events in force: ``mother``/``father``,
+    adoptive ones marked), spouse (the marriage in force on the date) and children (born or adopted),
+    as (relation, person id) pairs; ids only: the caller checks its scope before showing anyone."""
+
+    parents: list[tuple[str, int]]
+    spouse: int | None
+    children: list[int]
+
+    def ids(self) -> list[int]:
+        return [p for _, p in self.parents] + ([self.spouse] if self.spouse else []) + self.children
+
+
+def family(session: Session, person: Person, date: dt.date | None = None, *, state: asof.PersonState | None = None) -> Family:
+    """The person's family as the register records it (see `Family`); ``state`` is the person's
+    as-of state on ``date`` when the caller has it already (its spouse is taken from it)."""
+    date = date or dt.date.today()
+    own = session.execute(_statements()["parents"], {"p": person.id}).all()
+    parents: list[tuple[str, int]] = []
+    for kind, m, f in own:
+        for rel, who in (("mother", m), ("father", f)):
+            if who is not None and all(who != x for _, x in parents):
+                parents.append((rel if kind == "birth" else f"adoptive_{rel}", who))
+    kids = session.execute(_statements()["children"], {"p": person.id}).all()
+    born = sorted((b, pid) for pid, kind, d, b in kids if kind in ("birth", "adoption") and d <= date)
+    children = list(dict.fromkeys(pid for _, pid in born))
+    return Family(parents, (state or asof.person_state(session, person, date)).spouse_id, children)
 
 
 def _household_members(session: Session, number: str, date: dt.date) -> list[int]:

@@ -26,6 +26,7 @@ from renkou.benefits.cycle import application_workflow, objections
 from renkou.benefits.cycle import applications as cycle
 from renkou.benefits.eligibility import verdict
 from renkou.benefits.eligibility.decision import STATUS_TEXT
+from renkou.core.dates import age
 from renkou.core.idnumber import mask
 from renkou.core.problems import problem
 from renkou.errors import NotFound, UserError, ValidationFailed
@@ -38,7 +39,14 @@ from renkou.web.i18n import gettext, language_of
 from renkou.web.pickers import unit_choices, year_of
 
 router = APIRouter(include_in_schema=False)
-APPLY_FIELDS = ("programme", "year", "person", "pid", "payee", "account_no", "bank", "applied_on")
+
+
+def N_(msgid: str) -> str:
+    """Marks a message for extraction (the gettext no-op); translated where it is shown."""
+    return msgid
+
+
+APPLY_FIELDS = ("programme", "year", "person", "pid", "payee", "payee_pid", "account_no", "bank", "applied_on")
 DECISIONS = ("approve", "reject")
 SHOWN = 500  # applications listed, the newest first; the filters narrow the rest
 
@@ -226,7 +234,53 @@ def _chosen(request: Request, user, pid: str) -> dict | None:
         return _who(p) if p is not None and user.scope.has_person(s, p) else None
 
 
-def _apply_page(request: Request, user, *, status: int = 200, v: dict | None = None, error=None):
+LINKS = {
+    "self": N_("The beneficiary"),
+    "spouse": N_("Spouse"),
+    "mother": N_("Mother"),
+    "father": N_("Father"),
+    "adoptive_mother": N_("Adoptive mother"),
+    "adoptive_father": N_("Adoptive father"),
+    "child": N_("Child"),
+}
+
+
+def payees(s, user, pid: str, lg: str, today: dt.date | None = None) -> list[dict]:
+    """Who may be paid for the beneficiary ``pid``: the beneficiary, their spouse, parents and children
+    as the register links them — the living adults among them in the account's area, each with a
+    masked ID number (nobody else is named: a relative elsewhere is simply not offered)."""
+    today = today or dt.date.today()
+    p = s.get(Person, db_id(pid)) if db_id(pid) is not None else None
+    if p is None or not user.scope.has_person(s, p):
+        return []
+    fam = persons.family(s, p, today)
+    pairs = [("self", p.id), *(("spouse", x) for x in [fam.spouse] if x), *fam.parents, *(("child", c) for c in fam.children)]
+    people = {x.id: x for x in s.scalars(select(Person).where(Person.id.in_([i for _, i in pairs])))}
+    dead = persons.deaths(s, list(people), today)
+    out, seen = [], set()
+    for rel, i in pairs:
+        x = people.get(i)
+        if i in seen or x is None or i in dead or age(x.birth_date, today) < 18 or not user.scope.has_person(s, x):
+            continue
+        seen.add(i)
+        out.append(_who(x) | {"relation": gettext(lg, LINKS[rel]), "age": age(x.birth_date, today)})
+    return out
+
+
+def _payees(request: Request, user, pid: str, lg: str) -> list[dict]:
+    with request.app.state.db.read() as s:
+        return payees(s, user, pid, lg)
+
+
+def _beneficiaries(request: Request, user, text: str, lg: str) -> list[dict]:
+    """People of the area found by name, pinyin or ID number (registered ones: the living in the county)."""
+    with request.app.state.db.read() as s:
+        found = persons.find(s, text, scope=user.scope, locate=request.app.state.stats.locate, status=persons.REGISTERED, limit=20)
+    today = dt.date.today()
+    return [_who(h.person) | {"age": age(h.person.birth_date, today), "birth": h.person.birth_date.isoformat()} for h in found.hits]
+
+
+def _apply_page(request: Request, user, *, status: int = 200, v: dict | None = None, error=None, find: str = ""):
     lg = language_of(request)
     progs = common.programmes(request)
     facts = [
@@ -244,6 +298,9 @@ def _apply_page(request: Request, user, *, status: int = 200, v: dict | None = N
         v=v,
         error=error,
         chosen=_chosen(request, user, v.get("pid", "")),
+        payees=_payees(request, user, v.get("pid", ""), lg),
+        found=_beneficiaries(request, user, find, lg) if find and not v.get("pid") else None,
+        find=find,
         errors=error.by_field if error else {},
         facts=facts,
         attested=set(v.get("attested", ())),
@@ -253,7 +310,12 @@ def _apply_page(request: Request, user, *, status: int = 200, v: dict | None = N
 
 @router.get("/benefits/apply", response_class=HTMLResponse)
 def apply_form(
-    request: Request, user: Annotated[User, Depends(require(Permission.BENEFIT_APPLY))], programme: str = "", year: str = "", pid: str = ""
+    request: Request,
+    user: Annotated[User, Depends(require(Permission.BENEFIT_APPLY))],
+    programme: str = "",
+    year: str = "",
+    pid: str = "",
+    find: str = "",
 ):
     v = {
         "year": year if _is_year(year) else str(dt.date.today().year),
@@ -261,7 +323,7 @@ def apply_form(
         "programme": programme,
         "pid": pid if db_id(pid) is not None else "",
     }
-    return _apply_page(request, user, v=v)
+    return _apply_page(request, user, v=v, find=find.strip()[:50])
 
 
 @router.post("/benefits/apply", response_class=HTMLResponse)
@@ -279,10 +341,11 @@ def apply(request: Request, user: Annotated[User, Depends(require(Permission.BEN
     def enter(s, off):
         def who(field: str) -> Person | None:
             raw = v[field]
-            if field == "person" and not raw and db_id(v["pid"]) is not None:  # chosen from the candidates: checked like any other
-                p = s.get(Person, db_id(v["pid"]))
+            picked = {"person": "pid", "payee": "payee_pid"}[field]
+            if not raw and db_id(v[picked]) is not None:  # chosen from a list (candidates, relatives): checked like any other
+                p = s.get(Person, db_id(v[picked]))
                 if p is None or not off.scope.has_person(s, p, date=on):
-                    probs.append(problem("unknown_person", "person", "", key="#" + v["pid"]))
+                    probs.append(problem("unknown_person", field, "", key="#" + v[picked]))
                     return None
                 return p
             if not raw:

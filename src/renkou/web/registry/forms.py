@@ -8,7 +8,7 @@ retraction of one event — each a GET that shows the form and a POST that valid
 * A birth first looks for people of the account's area who may already be registered
   (renkou.registry.persons.possible_duplicates) and saves only once the user confirms that the child
   is a different person.
-* On success: 303 to the person's page.
+* On success: 303 to the person's page, which confirms what was saved.
 
 The forms of each kind live in forms_birth, forms_events and forms_correct (which has its own
 router); this module makes the routes of the registration forms, with the index of the forms and the
@@ -108,7 +108,7 @@ def _routes(spec: Spec) -> None:
             return show(request, user, spec, e.values, status=400, problems=exc.problems)
         except UserError as exc:
             return show(request, user, spec, e.values, status=400, general=exc.en if e.lang == "en" else exc.zh)
-        return after_save(request, user, pid)
+        return after_save(request, user, pid, spec.kind)
 
     router.add_api_route(spec.path, form_page, methods=["GET"], response_class=HTMLResponse)
     router.add_api_route(spec.path, save, methods=["POST"], response_class=HTMLResponse)
@@ -135,9 +135,14 @@ def index(request: Request, user: Annotated[User, Depends(require(Permission.EVE
 
 @router.get("/register/pick/{field}", response_class=HTMLResponse)
 def pick(request: Request, user: Annotated[User, Depends(require(Permission.EVENT_WRITE))], field: str):
-    """The people of the area matching a picker's search text, as radio buttons (HTMX swaps them in)."""
+    """The people of the area matching a picker's search text, as radio buttons (HTMX swaps them in);
+    for the father of a birth, without a search text but with the mother picked, her husband."""
     if field not in PICKERS:
         return person_not_in_area(request, user)
+    if field == "father" and "mother" in request.query_params and "father_q" not in request.query_params:
+        with request.app.state.db.read() as s:
+            linked = forms_birth.spouse_rows(s, user, request.query_params["mother"])
+        return render(request, "registry/form_pick.html", user, title="", field=field, linked=linked)
     q = request.query_params.get(f"{field}_q", "")
     with request.app.state.db.read() as s:
         rows = search_people(s, user, q, PICKERS[field])

@@ -156,10 +156,26 @@ def save_birth(s, e: Entered) -> int:
     return child.id
 
 
+def spouse_rows(s, user, mother: str) -> list[dict]:
+    """The husband of the mother picked (an internal number), as a choice for the father: only when
+    the mother and he are both in the account's area (otherwise nothing, whatever the reason)."""
+    mid = db_id(mother)
+    m = s.get(Person, mid) if mid is not None else None
+    if m is None or m.sex != "F" or not user.scope.has_person(s, m):
+        return []
+    husband = asof.person_state(s, m, dt.date.today()).spouse_id
+    h = s.get(Person, husband) if husband is not None else None
+    if h is None or h.sex != "M" or not user.scope.has_person(s, h):
+        return []
+    return [person_row(h)]
+
+
 def _defaults(s, user, values: dict[str, str]) -> dict:
-    """A new form: the account's own village, or the preset mother's village and household."""
+    """A new form: the account's own village, or the preset mother's village and household; always the
+    picked mother's husband as a choice for the father."""
+    linked = {"father": spouse_rows(s, user, values.get("mother", ""))}
     if "name" in values:  # a submitted form keeps what was entered
-        return {}
+        return {"linked": linked}
     own = s.get(OrgUnit, user.account.unit_id)
     if own is not None and own.level == "village":
         values["village"] = own.code
@@ -171,7 +187,7 @@ def _defaults(s, user, values: dict[str, str]) -> dict:
             values.setdefault("household", st.household or "")
             if "village" not in values and st.residence_unit:
                 values["village"] = st.residence_unit
-    return {}
+    return {"linked": linked}
 
 
 SPEC = Spec(

@@ -92,12 +92,14 @@ def actor(request: Request, user) -> Actor:
     return officer(request, user).actor
 
 
-def after_save(request: Request, user, pid: int) -> RedirectResponse:
-    """303 to the person's page, or to the forms' index when the person has just left the area (a move)."""
+def after_save(request: Request, user, pid: int, saved: str) -> RedirectResponse:
+    """303 to the person's page, which confirms what was saved (``saved``: the event kind, or
+    correction / retraction; renkou.web.registry.pages.SAVED words it), or to the forms' index when
+    the person has just left the area (a move)."""
     with request.app.state.db.read() as s:
         p = s.get(Person, pid)
         inside = p is not None and user.scope.has_person(s, p)
-    return RedirectResponse(f"/persons/{pid}" if inside else "/register?saved=left", status_code=303)
+    return RedirectResponse(f"/persons/{pid}?saved={saved}" if inside else "/register?saved=left", status_code=303)
 
 
 async def entered(request: Request, user, names: tuple[str, ...]) -> Entered:

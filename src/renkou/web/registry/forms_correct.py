@@ -196,4 +196,4 @@ async def correct_save(request: Request, user: Annotated[User, Depends(require(P
         return _page(request, user, pid, eid, e.values, status=400, problems=exc.problems, rename=rename)
     except UserError as exc:  # e.g. corrected by someone else meanwhile
         return _page(request, user, pid, eid, e.values, status=400, general=exc.en if e.lang == "en" else exc.zh)
-    return after_save(request, user, pid)
+    return after_save(request, user, pid, "retraction" if retracting else "correction")

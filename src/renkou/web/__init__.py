@@ -12,5 +12,7 @@ services — which check role and area themselves (renkou.auth.officer).
 * ``api`` — ``/api/v1``, JSON over the same services;
 * ``dashboard`` — the home page of each role;
 * ``reports`` — reports and ledgers with their downloads;
+* ``paging`` — long lists a page at a time: ``Page``, ``asked`` (with the macro templates/paging.html);
+* ``work`` — the account's work queues on the home page, and the list of births without an ID number;
 * ``registry``, ``imports``, ``admin``, ``benefits`` — the sections, each a package of pages.
 """

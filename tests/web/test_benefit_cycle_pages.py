@@ -354,7 +354,7 @@ def test_the_list_offers_the_batch_review_for_what_the_role_may_review(web):
     assert "第 1–2 条，共 2 条" in text(page)
     web.as_("xiang")
     page = web.get("/benefits").text
-    assert 'id="batch-review"' in page and 'name="n"' not in page  # nothing awaits the township yet
+    assert 'id="batch-review"' not in page and 'name="n"' not in page  # nothing awaits the township yet: no form
     web.as_("shenji")
     page = web.get("/benefits").text
     assert 'id="batch-review"' not in page and 'name="n"' not in page  # the auditor reviews nothing

@@ -13,6 +13,7 @@ from renkou.auth.roles import ROLES, Role
 from renkou.benefits.cycle import applications, exits, objections, posting
 from renkou.benefits.payments import batches
 from renkou.registry import events, orgs
+from renkou.stats.service import Stats
 from renkou.storage.schema import BenefitApplication, Event
 from renkou.work import queues
 from tests.benefits.cycle_kit import ACCOUNTS, COMMUNITY, TODAY, VILLAGE, VILLAGE2, Desk, family_of_reward
@@ -83,11 +84,13 @@ EXPECTED = {
 }
 
 
+@pytest.mark.parametrize("placed", ["by the event log", "by the statistics model"])
 @pytest.mark.parametrize("user", sorted(EXPECTED))
-def test_each_role_sees_its_kinds_counted_within_its_area(county, user):
+def test_each_role_sees_its_kinds_counted_within_its_area(county, user, placed):
     off = county.officer(user)
+    locate = Stats(county.db, county.settings, snapshot=False).locate if placed == "by the statistics model" else None
     with county.db.read() as s:
-        got = queues.pending(s, off, queues.Context(DAY, import_problems=lambda: 3))
+        got = queues.pending(s, off, queues.Context(DAY, import_problems=lambda: 3, locate=locate))
     assert {q.key: q.count for q in got} == EXPECTED[user]
     assert [q.key for q in got] == [k.key for k in queues.KINDS if k.key in EXPECTED[user]]  # the catalogue's order
     role = ROLES[Role(ACCOUNTS[user][0])]
@@ -145,6 +148,16 @@ def test_births_without_an_id_number_are_listed_the_longest_waiting_first(county
         # before the newest was born it is not counted; the county's statistician may read, the sysadmin may not
         assert queues.count_births_without_id(s, county.officer("xiang"), queues.Context(DAY - dt.timedelta(days=20))) == 2
         assert queues.births_without_id(s, county.officer("tongji"), today=DAY)[0] == 4
+
+
+def test_the_list_is_the_same_whichever_way_the_area_is_checked(county):
+    locate = Stats(county.db, county.settings, snapshot=False).locate
+    for user in ("cun", "cun2", "xiang", "zhen", "tongji"):
+        with county.db.read() as s:
+            off = county.officer(user)
+            by_log = queues.births_without_id(s, off, today=DAY)
+            by_model = queues.births_without_id(s, off, today=DAY, locate=locate)
+            assert by_log == by_model and by_log[0] == len(by_log[1]), user
 
 
 def test_a_retracted_birth_is_not_waiting(county):

@@ -28,7 +28,9 @@ def pending(request: Request, user: User, day: dt.date) -> list[dict]:
     """The account's queues as the home page shows them: key, label, count and link."""
     lg = language_of(request)
     off = officer(request, user)
-    ctx = queues.Context(day, import_problems=lambda: len(with_problems(request.app.state.import_dir, user)))
+    ctx = queues.Context(
+        day, import_problems=lambda: len(with_problems(request.app.state.import_dir, user)), locate=request.app.state.stats.locate
+    )
     with request.app.state.db.read() as s:
         found = queues.pending(s, off, ctx)
     return [{"key": q.key, "label": q.label(lg), "count": q.count, "link": q.link} for q in found]
@@ -40,9 +42,9 @@ def births_without_id(request: Request, user: Annotated[User, Depends(require(Pe
     off = officer(request, user)
     day = dt.date.today()
     with request.app.state.db.read() as s:
-        total = queues.count_births_without_id(s, off, queues.Context(day))
-        pg = paging.asked(request, total)
-        _, rows = queues.births_without_id(s, off, today=day, offset=pg.offset, limit=pg.size)
+        locate = request.app.state.stats.locate
+        pg = paging.asked(request, queues.count_births_without_id(s, off, queues.Context(day, locate=locate)))
+        _, rows = queues.births_without_id(s, off, today=day, offset=pg.offset, limit=pg.size, locate=locate)
     return render(
         request,
         "work/births_without_id.html",

@@ -26,11 +26,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, func, select, true
+from sqlalchemy import Date, Select, and_, bindparam, exists, func, select, true
 from sqlalchemy.orm import Session, aliased
 
 from renkou.auth.officer import Officer
 from renkou.auth.roles import Permission
+from renkou.auth.scope import Locate
 from renkou.benefits.cycle import applications
 from renkou.registry.log import in_force
 from renkou.storage.schema import (
@@ -52,11 +53,14 @@ P = Permission
 @dataclass
 class Context:
     """What counting needs besides the session and the officer: today's date; the number of the account's
-    uploaded files with problems, when the caller keeps such files (the web application); and a memo that
-    lets kinds share one query within a call of ``pending``."""
+    uploaded files with problems, when the caller keeps such files (the web application); a ``locate``
+    that places persons in units without reading the event log (the web application's statistics model:
+    the area check of the births without an ID number then costs a lookup, not a query over the log);
+    and a memo that lets kinds share one query within a call of ``pending``."""
 
     today: dt.date
     import_problems: Callable[[], int] | None = None
+    locate: Locate | None = None  # where persons stand without reading the event log (renkou.stats' Stats.locate)
     memo: dict[str, Any] = field(default_factory=dict)
 
 
@@ -157,16 +161,33 @@ def imports_with_problems(session: Session, officer: Officer, ctx: Context) -> i
     return ctx.import_problems() if ctx.import_problems is not None else None
 
 
-def _without_id(day: dt.date) -> Select[tuple[int]]:
-    """Ids of persons without an ID number whose birth (in force) is on or before ``day`` and who have no
-    death in force: from the person table's ID-number index, each birth and death found through
-    ix_event_person_kind_date."""
-    birth, death = aliased(Event), aliased(Event)
+def _without_id_statement() -> Select[tuple[int]]:
+    """Ids of persons without an ID number whose birth (in force) is on or before ``:day`` and who have no
+    death in force by then: from the person table's ID-number index, each birth and death found through
+    ix_event_person_kind_date. Built once, the day a parameter: building it costs more than running it."""
+    birth, death = aliased(Event, name="birth_event"), aliased(Event, name="death_event")
+    day = bindparam("day", type_=Date)
     return select(Person.id).where(
         Person.id_number.is_(None),
         exists().where(and_(birth.person_id == Person.id, birth.kind == "birth", birth.date <= day, in_force(birth))),
         ~exists().where(and_(death.person_id == Person.id, death.kind == "death", death.date <= day, in_force(death))),
     )
+
+
+WITHOUT_ID = _without_id_statement()
+
+
+def _in_scope(session: Session, officer: Officer, ctx: Context) -> list[int] | None:
+    """The ids of the area's persons without an ID number, when ``ctx.locate`` places them (None: it
+    cannot, the SQL of the scope decides). Such persons are few — newborns awaiting their number — so
+    their ids are read first (the ID-number index) and placed in memory."""
+    if ctx.locate is None:
+        return None
+    if "without_id" not in ctx.memo:
+        ids = list(session.scalars(WITHOUT_ID, {"day": ctx.today}))
+        ctx.memo["without_id"] = ids if officer.scope.everything else officer.scope.located(ctx.locate(ids, ctx.today))
+    got: list[int] = ctx.memo["without_id"]
+    return got
 
 
 def _scoped(officer: Officer, day: dt.date, ids: Select[tuple[int]]) -> Select[tuple[int]]:
@@ -177,8 +198,11 @@ def _scoped(officer: Officer, day: dt.date, ids: Select[tuple[int]]) -> Select[t
 def count_births_without_id(session: Session, officer: Officer, ctx: Context) -> int:
     """Persons of the area born alive (a birth in force) who have no ID number yet and have not died."""
     officer.require(P.PERSON_READ, "查看人员", "read persons")
-    q = _scoped(officer, ctx.today, _without_id(ctx.today))
-    return session.scalar(select(func.count()).select_from(q.subquery())) or 0
+    placed = _in_scope(session, officer, ctx)
+    if placed is not None:
+        return len(placed)
+    q = _scoped(officer, ctx.today, WITHOUT_ID)
+    return session.scalar(select(func.count()).select_from(q.subquery()), {"day": ctx.today}) or 0
 
 
 @dataclass(frozen=True)
@@ -191,20 +215,27 @@ class Newborn:
 
 
 def births_without_id(
-    session: Session, officer: Officer, *, today: dt.date | None = None, offset: int = 0, limit: int = 100
+    session: Session,
+    officer: Officer,
+    *,
+    today: dt.date | None = None,
+    offset: int = 0,
+    limit: int = 100,
+    locate: Locate | None = None,
 ) -> tuple[int, list[Newborn]]:
     """(how many, the ``limit`` from ``offset``) of the area's persons born alive without an ID number yet,
-    the oldest birth first (the longest waiting)."""
-    day = today or dt.date.today()
-    total = count_births_without_id(session, officer, Context(day))
-    ids = _scoped(officer, day, _without_id(day)).subquery()
-    rows = session.execute(
-        select(Person.id, Person.name, Person.sex, Person.birth_date, Person.temp_key)
-        .where(Person.id.in_(select(ids.c.id)))
-        .order_by(Person.birth_date, Person.id)
-        .offset(max(offset, 0))
-        .limit(max(limit, 0))
-    ).all()
+    the oldest birth first (the longest waiting); ``locate`` as in ``Context``."""
+    ctx = Context(today or dt.date.today(), locate=locate)
+    total = count_births_without_id(session, officer, ctx)
+    placed = _in_scope(session, officer, ctx)
+    q = select(Person.id, Person.name, Person.sex, Person.birth_date, Person.temp_key)
+    if placed is not None:
+        q = q.where(Person.id.in_(placed or [-1]))
+    else:
+        ids = _scoped(officer, ctx.today, WITHOUT_ID).subquery()
+        q = q.where(Person.id.in_(select(ids.c.id)))
+    q = q.order_by(Person.birth_date, Person.id).offset(max(offset, 0)).limit(max(limit, 0))
+    rows = session.execute(q, {"day": ctx.today}).all()
     return total, [Newborn(i, n, s, b, t or "") for i, n, s, b, t in rows]
 
 

@@ -373,6 +373,23 @@ def test_recipients_are_listed_and_opened_within_the_area_only(web):
     assert bad.status_code == 400 and 'id="refusal"' in bad.text
 
 
+def test_recipients_are_listed_a_page_at_a_time(web, monkeypatch):
+    from renkou.web import paging
+
+    monkeypatch.setattr(paging, "SIZES", (1, *paging.SIZES))  # two recipients in the area: a page of one each
+    far = web.desk.recipient("far_f", worker="she", account="6222555566667777")
+    web.as_("xian")
+    whole = web.get("/benefits/recipients").text
+    assert "第 1–3 条，共 3 条" in text(whole) and 'rel="next"' not in whole
+    pages = [web.get(f"/benefits/recipients?programme=reward&size=1&page={k}").text for k in (1, 2, 3, 4)]
+    shown = [re.findall(r'<tr id="recipient-(\d+)"', p) for p in pages]
+    assert shown[:3] == [[str(rec_of(web, "li_f"))], [str(rec_of(web, "li_m"))], [str(far.id)]]
+    assert shown[3] == shown[2] and "第 3–3 条，共 3 条" in text(pages[3])  # past the end: the last page
+    assert "programme=reward" in pages[0].split('rel="next"')[0].rsplit('href="', 1)[1]  # the filter is kept
+    web.as_("xiang")
+    assert "共 2 条" in text(web.get("/benefits/recipients").text)  # the township's own: counted within the area
+
+
 def test_a_batch_the_service_refuses_is_not_created(web):
     web.as_("xian")
     r = post(web, "/benefits/batches", {"programme": "reward", "period": "2025-03"})

@@ -63,6 +63,10 @@ def test_each_role_sees_its_own_kinds(web):
     got = queues(web.get("/").text)
     assert set(got) == {"objections_open", "township_review", "confirm", "exits_to_decide", "batches_to_check"}
     assert got["batches_to_check"] == (0, "/benefits/batches")
+    web.c.cookies.set("lang", "en")
+    english = text(web.get("/").text)
+    assert "Work to do" in english and "Applications awaiting the county confirmation" in english and "待县级确认" not in english
+    web.c.cookies.delete("lang")
     web.as_("shenji")
     assert 'id="queues"' not in web.get("/").text  # the auditor reads; no work waits for it
 

@@ -163,7 +163,10 @@ def test_the_county_pays_and_exports_the_bank_file(server, page):
     lines = page.locator("#lines tbody tr")
     assert lines.count() == 1 and S["name"] in lines.first.inner_text()
     assert S["id_number"] not in page.content() and "6228480012345678" not in page.content()  # masked on the page
-    page.click("#release")
+    page.click("#release")  # the confirmation first: the number of lines and the total, ticked before release
+    assert page.locator("#confirm-lines").inner_text() == "1"
+    page.check("#confirm-box")
+    page.click("#release-confirmed")
     page.wait_for_url(re.compile(r".*done=released"))
     page.locator("#export-form select[name=format]").select_option("csv")
     with page.expect_download() as dl:

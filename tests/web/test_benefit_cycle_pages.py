@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import func, select
 
 from renkou.core.idnumber import mask
-from renkou.storage.schema import BenefitApplication, BenefitObjection, BenefitRecipient, BenefitStep, Changeset, Person
+from renkou.storage.schema import AuditEntry, BenefitApplication, BenefitObjection, BenefitRecipient, BenefitStep, Changeset, Person
 from tests.benefits.cycle_kit import COMMUNITY, family_of_reward
 from tests.web.benefit_kit import Web, text
 
@@ -406,3 +406,151 @@ def test_the_beneficiary_is_found_by_name_in_the_area(web):
     assert f"pid={web.id('li_f')}" in listed and "测far" not in listed  # only the area's people
     assert mask(id_of(web, "li_f")) in listed and id_of(web, "li_f") not in listed
     assert 'id="beneficiaries-none"' in web.get("/benefits/apply", params={"find": "没有这人"}).text
+
+
+# ------------------------------------------------------------------------------------------- the batch review
+
+
+def review(web: Web, numbers, decision: str = "approve", note: str = "", date: str | None = None, **extra):
+    """POST the list's batch review with ``numbers`` ticked (the field ``n`` repeated)."""
+    body = {"csrf_token": web.token(), "decision": decision, "note": note, "date": date or ago(19), "n": [str(n) for n in numbers], **extra}
+    return web.c.post("/benefits/review", data=body, follow_redirects=False)
+
+
+def statuses(web: Web, *numbers: int) -> list[str]:
+    with web.db.read() as s:
+        return [s.get(BenefitApplication, n).status for n in numbers]
+
+
+def test_the_list_offers_the_batch_review_for_what_the_role_may_review(web):
+    a, b = enter(web, "li_f"), enter(web, "li_m")
+    web.post(f"/benefits/applications/{b}/village-review", {"decision": "approve", "date": ago(19)})
+    page = web.get("/benefits").text
+    assert 'id="batch-review"' in page and 'action="/benefits/review"' in page
+    assert f'name="n" value="{a}"' in page and f'name="n" value="{b}"' not in page  # b waits for the posting, not a review
+    assert "第 1–2 条，共 2 条" in text(page)
+    web.as_("xiang")
+    page = web.get("/benefits").text
+    assert 'id="batch-review"' not in page and 'name="n"' not in page  # nothing awaits the township yet: no form
+    web.as_("shenji")
+    page = web.get("/benefits").text
+    assert 'id="batch-review"' not in page and 'name="n"' not in page  # the auditor reviews nothing
+
+
+def test_a_batch_approval_decides_each_through_its_step_and_lists_the_refusals(web):
+    a, b = enter(web, "li_f"), enter(web, "li_m")
+    web.as_("she")
+    far = web.post("/benefits/apply", apply_form(web, "far_f"))
+    far_n = int(far.headers["location"].split("/benefits/applications/")[1].split("?")[0])
+    web.as_("cun")
+    web.post(f"/benefits/applications/{b}/village-review", {"decision": "approve", "date": ago(19)})
+    before = {n: len(steps_of(web, n)) for n in (a, b, far_n)}
+    r = review(web, [a, b, far_n])
+    assert r.status_code == 200, text(r.text)[:500]
+    assert 'id="review-done" data-count="1"' in r.text and 'id="review-refused" data-count="2"' in r.text
+    body = text(r.text)
+    assert "已通过：1 件" in body and "未能办理：2 件" in body
+    refusals = r.text.split('id="review-refusals"')[1].split("</table>")[0]
+    assert f'data-n="{b}"' in refusals and "当前应办理“张榜公示”" in refusals  # the service's own reason
+    assert f'data-n="{far_n}"' in refusals and "不存在或不在您的管辖范围内" in refusals  # another township's: not found
+    assert f'href="/benefits/applications/{far_n}"' not in refusals
+    assert statuses(web, a, b, far_n) == ["village_reviewed", "village_reviewed", "applied"]
+    assert steps_of(web, a)[-1] == ("village_review", "cun", ago(19)) and len(steps_of(web, b)) == before[b]
+    assert len(steps_of(web, far_n)) == before[far_n]
+
+
+def steps_of(web: Web, n: int) -> list[tuple]:
+    with web.db.read() as s:
+        return [
+            (st.step, st.account, st.done_on.isoformat())
+            for st in s.scalars(select(BenefitStep).where(BenefitStep.application_id == n).order_by(BenefitStep.id))
+        ]
+
+
+def test_each_decision_of_a_batch_is_its_own_audited_change(web):
+    a, b = enter(web, "li_f"), enter(web, "li_m")
+    with web.db.read() as s:
+        first = s.scalar(select(func.max(Changeset.id)))
+    r = review(web, [a, b], decision="reject", note="户籍已迁出")
+    assert r.status_code == 200 and 'id="review-done" data-count="2"' in r.text and "不予通过：2 件" in text(r.text)
+    with web.db.read() as s:
+        made = list(s.scalars(select(Changeset).where(Changeset.id > first).order_by(Changeset.id)))
+        notes = [st.note for st in s.scalars(select(BenefitStep).where(BenefitStep.step == "reject"))]
+        audited = {
+            (e.row_id, e.changeset_id, e.reason)
+            for e in s.scalars(select(AuditEntry).where(AuditEntry.table_name == "benefit_application", AuditEntry.changeset_id > first))
+        }
+    assert len(made) == 2 and {(cs.actor, cs.channel) for cs in made} == {("cun", "web")}  # one changeset per application
+    assert audited == {(a, made[0].id, "户籍已迁出"), (b, made[1].id, "户籍已迁出")}  # each status change audited with the reason
+    assert notes == ["户籍已迁出", "户籍已迁出"]
+    assert statuses(web, a, b) == ["rejected", "rejected"]
+
+
+@pytest.mark.parametrize(
+    ("numbers", "decision", "note", "shown"),
+    [
+        ([], "approve", "", 'id="n-error"'),  # nothing ticked
+        (["x1"], "approve", "", 'id="n-error"'),  # not a number
+        ([1], "reject", "", 'id="refusal"'),  # no reason for a rejection
+        ([1], "maybe", "", 'id="refusal"'),  # no such decision
+    ],
+)
+def test_a_batch_review_that_cannot_be_taken_changes_nothing(web, numbers, decision, note, shown):
+    a = enter(web, "li_f")
+    r = review(web, [a if n == 1 else n for n in numbers], decision=decision, note=note)
+    assert r.status_code == 400 and shown in r.text and 'id="review-results"' not in r.text
+    assert statuses(web, a) == ["applied"] and len(steps_of(web, a)) == 1
+
+
+def test_the_township_reviews_in_a_batch_and_the_auditor_cannot(web):
+    a = enter(web, "li_f")
+    through_township_until_posted(web, a)
+    web.as_("shenji")
+    r = review(web, [a])
+    assert r.status_code == 200 and 'id="review-done" data-count="0"' in r.text and "无权" in r.text
+    assert statuses(web, a) == ["posted"]
+    web.as_("xiang")
+    page = web.get("/benefits?status=posted").text
+    assert f'name="n" value="{a}"' in page
+    r = review(web, [a], date=ago(9), status="posted")
+    assert r.status_code == 200 and 'id="review-done" data-count="1"' in r.text and "乡镇审核" in r.text
+    assert statuses(web, a) == ["township_reviewed"]
+
+
+def through_township_until_posted(web: Web, number: int) -> None:
+    web.as_("cun")
+    assert review(web, [number]).status_code == 200
+    assert (
+        web.post(
+            "/benefits/postings", {"programme": "reward", "year": str(TODAY.year), "village": "410185201201", "date": ago(18)}
+        ).status_code
+        == 303
+    )
+    with web.db.read() as s:
+        posting_id = s.get(BenefitApplication, number).posting_id
+    assert web.post(f"/benefits/postings/{posting_id}/end", {"date": ago(10)}).status_code == 303
+
+
+def test_a_batch_review_needs_the_session_token(web):
+    a = enter(web, "li_f")
+    r = web.c.post("/benefits/review", data={"csrf_token": "forged", "decision": "approve", "n": str(a)}, follow_redirects=False)
+    assert r.status_code == 403 and statuses(web, a) == ["applied"]
+
+
+def test_the_batch_review_in_english(web):
+    a = enter(web, "li_f")
+    web.c.cookies.set("lang", "en")
+    r = review(web, [a, a + 1000])
+    body = text(r.text)
+    assert "Approved: 1" in body and "Refused: 1" in body and "does not exist or is outside your area" in body
+
+
+def test_applications_with_an_objection_open_are_listed_apart(web):
+    a, b = enter(web, "li_f"), enter(web, "li_m")
+    for n in (a, b):
+        web.post(f"/benefits/applications/{n}/village-review", {"decision": "approve", "date": ago(19)})
+    web.post("/benefits/postings", {"programme": "reward", "year": str(TODAY.year), "village": "410185201201", "date": ago(18)})
+    web.post(f"/benefits/applications/{a}/objections", {"content": "家中另有子女", "date": ago(15)})
+    page = web.get("/benefits?objections=open").text
+    rows = page.split('id="applications"')[1].split("</table>")[0]
+    assert f'data-n="{a}"' in rows and f'data-n="{b}"' not in rows and "共 1 条" in text(page)

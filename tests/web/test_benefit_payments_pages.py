@@ -77,6 +77,20 @@ def service_batch(web, *, release=False) -> int:
     return b.id
 
 
+def confirm_release(web, n: int, date: str = "") -> object:
+    """Release through both steps: the button's POST shows the confirmation (nothing changes), whose form
+    carries back the number of lines and the total it showed, with the box ticked."""
+    ask = post(web, f"/benefits/batches/{n}/release", {"date": date} if date else {})
+    assert ask.status_code == 200 and 'id="release-confirm-form"' in ask.text, text(ask.text)[:600]
+    form = ask.text.split('id="release-confirm-form"')[1].split("</form>")[0]
+    hidden = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', form))
+    return post(
+        web,
+        f"/benefits/batches/{n}/release",
+        {"date": hidden["date"], "lines": hidden["lines"], "total": hidden["total"], "confirm": "yes"},
+    )
+
+
 def result_csv(rows, header=HEADER) -> bytes:
     buf = io.StringIO(newline="")
     w = csv.writer(buf)
@@ -107,7 +121,7 @@ def test_the_county_creates_checks_releases_exports_and_settles_a_batch(web):
     r = post(web, f"/benefits/batches/{n}/check", {"date": "2025-04-11"})
     assert (r.status_code, r.headers["location"]) == (303, f"/benefits/batches/{n}?done=checked")
     assert scalar(web, select(PaymentBatch.checked_on)) == D(2025, 4, 11)
-    r = post(web, f"/benefits/batches/{n}/release", {"date": "2025-04-12"})
+    r = confirm_release(web, n, "2025-04-12")
     assert r.status_code == 303 and r.headers["location"].endswith("done=released")
     with web.db.read() as s:
         b = s.get(PaymentBatch, n)
@@ -185,7 +199,7 @@ def test_a_finding_is_cleared_only_with_a_reason_and_a_line_voided(web):
     assert f'id="clear-{f_li.id}"' in page and "与无关人员共用账户" in page and shared not in page and "已拦截" in page
     assert 'id="lines-cut"' not in page
     web.desk.step("xian", batches.void_line, line_of(web, "li_m").id, reason="本期另行发放", on=D(2025, 4, 12))  # the one clean line
-    held = post(web, f"/benefits/batches/{n}/release", {})  # every line left is blocked: nothing released, the findings kept
+    held = confirm_release(web, n)  # every line left is blocked: nothing released, the findings kept
     assert held.status_code == 303 and held.headers["location"].endswith("done=held")
     assert "没有放行：每笔款项都被核查拦截" in web.get(held.headers["location"]).text
     with web.db.read() as s:
@@ -253,6 +267,58 @@ def test_the_auditor_reads_every_batch_but_acts_on_none(web):
     assert count(web, PaymentExport) == 0 and line_of(web, "li_f").status == "pending"
 
 
+def test_release_asks_to_confirm_the_count_and_the_total_and_refuses_a_changed_batch(web):
+    family_of_reward(web.b, "wang")
+    web.desk.recipient("wang_f", account="6222000055556666")
+    n = service_batch(web)  # three lines of 960.00
+    web.as_("xian")
+    page = web.get(f"/benefits/batches/{n}").text
+    assert 'id="release-form"' in page and "下一步确认笔数和总金额" in page
+    ask = post(web, f"/benefits/batches/{n}/release", {"date": "2025-04-12"})
+    assert ask.status_code == 200 and scalar(web, select(PaymentBatch.status)) == "draft"  # asking changes nothing
+    body = text(ask.text)
+    assert 'data-lines="3"' in ask.text and 'data-total="2880.00"' in ask.text
+    assert "¥2,880.00" in body and "放行 3 笔，共 ¥2,880.00" in body and "2025-04-12" in body
+    assert 'name="confirm" value="yes" required' in ask.text and 'id="release-cancel"' in ask.text
+
+    figures = {"date": "2025-04-12", "lines": "3", "total": "2880.00"}
+    r = post(web, f"/benefits/batches/{n}/release", figures)  # the box not ticked
+    assert r.status_code == 400 and 'id="release-confirm-form"' in r.text and scalar(web, select(PaymentBatch.status)) == "draft"
+    r = post(web, f"/benefits/batches/{n}/release", {**figures, "total": "2,88x", "confirm": "yes"})
+    assert r.status_code == 400 and "不是有效金额" in r.text and scalar(web, select(PaymentBatch.status)) == "draft"
+
+    web.desk.step("xian", batches.void_line, line_of(web, "wang_f").id, reason="另行发放", on=D(2025, 4, 12))  # changed meanwhile
+    r = post(web, f"/benefits/batches/{n}/release", {**figures, "confirm": "yes"})
+    assert r.status_code == 400 and "在确认后已有变化" in r.text and "现有 2 笔，共 1,920.00 元" in r.text
+    assert scalar(web, select(PaymentBatch.status)) == "draft" and line_of(web, "li_f").status == "pending"
+    assert 'data-lines="2"' in r.text and 'data-total="1920.00"' in r.text  # asked again with the new figures
+
+    r = post(web, f"/benefits/batches/{n}/release", {**figures, "lines": "2", "total": "1920.00", "confirm": "yes"})
+    assert (r.status_code, r.headers["location"]) == (303, f"/benefits/batches/{n}?done=released")
+    assert scalar(web, select(PaymentBatch.status)) == "released" and line_of(web, "li_f").status == "released"
+
+
+def test_release_in_english_shows_the_money_the_same_way(web):
+    n = service_batch(web)
+    web.as_("xian")
+    web.c.cookies.set("lang", "en")
+    body = text(post(web, f"/benefits/batches/{n}/release", {}).text)
+    assert "Confirm the release to the bank" in body and "release 2 lines, ¥1,920.00 in all" in body
+
+
+def test_the_release_service_refuses_figures_that_do_not_match(web):
+    n = service_batch(web)
+    with pytest.raises(UserError) as exc:
+        web.desk.step("xian", releasing.release, web.desk.eligibility, n, on=D(2025, 4, 11), today=TODAY, expect=(2, Decimal("1920.01")))
+    assert exc.value.code == "batch_changed"
+    got = web.desk.step("xian", lambda s, off: releasing.figures(s, s.get(PaymentBatch, n)))
+    assert got == (2, Decimal("1920.00"))
+    b, released, held = web.desk.step(
+        "xian", releasing.release, web.desk.eligibility, n, on=D(2025, 4, 11), today=TODAY, expect=(2, Decimal("1920"))
+    )
+    assert b.status == "released" and len(released) == 2 and held == []
+
+
 def test_a_township_sees_no_batch(web):
     n = service_batch(web)
     web.as_("xiang")
@@ -306,6 +372,23 @@ def test_recipients_are_listed_and_opened_within_the_area_only(web):
     assert 'id="no-recipients"' in web.get("/benefits/recipients?year=2026").text  # nobody re-confirmed for 2026 yet
     bad = web.get("/benefits/recipients?year=20x5")
     assert bad.status_code == 400 and 'id="refusal"' in bad.text
+
+
+def test_recipients_are_listed_a_page_at_a_time(web, monkeypatch):
+    from renkou.web import paging
+
+    monkeypatch.setattr(paging, "SIZES", (1, *paging.SIZES))  # two recipients in the area: a page of one each
+    far = web.desk.recipient("far_f", worker="she", account="6222555566667777")
+    web.as_("xian")
+    whole = web.get("/benefits/recipients").text
+    assert "第 1–3 条，共 3 条" in text(whole) and 'rel="next"' not in whole
+    pages = [web.get(f"/benefits/recipients?programme=reward&size=1&page={k}").text for k in (1, 2, 3, 4)]
+    shown = [re.findall(r'<tr id="recipient-(\d+)"', p) for p in pages]
+    assert shown[:3] == [[str(rec_of(web, "li_f"))], [str(rec_of(web, "li_m"))], [str(far.id)]]
+    assert shown[3] == shown[2] and "第 3–3 条，共 3 条" in text(pages[3])  # past the end: the last page
+    assert "programme=reward" in pages[0].split('rel="next"')[0].rsplit('href="', 1)[1]  # the filter is kept
+    web.as_("xiang")
+    assert "共 2 条" in text(web.get("/benefits/recipients").text)  # the township's own: counted within the area
 
 
 def test_a_batch_the_service_refuses_is_not_created(web):

@@ -149,6 +149,28 @@ def test_organisation_tree_of_the_users_unit_with_its_history(env):
     assert '<td class="indent-0">甲镇</td>' in before and "<td>410102100202</td>" in before
 
 
+def test_a_long_organisation_tree_is_shown_a_page_at_a_time(env):
+    from renkou.registry import orgs
+
+    c, _, _, db = env
+    with db.write(ACTOR) as s:
+        for i in range(30):
+            orgs.create_unit(
+                s, code=f"410102100{300 + i}", name=f"新村{i:02d}", level="village", parent_code=T1, valid_from=dt.date(2001, 1, 1)
+            )
+        accounts.create_account(s, username="xiang1", display_name="乡一", role="township_officer", unit_code=T1, password=PW)
+    sign_in(c, "xiang1")
+    first = c.get("/orgs", params={"size": "20"}).text
+    tree = first.split('id="org-tree"')[1].split("</table>")[0]
+    total = int(first.split('data-total="')[1].split('"')[0])
+    assert total >= 31 and tree.count("<tr class=") == 20  # the township, its villages and groups: 20 of them
+    assert f"第 1–20 条，共 {total} 条" in first and 'rel="next"' in first and 'rel="prev"' not in first
+    last = c.get("/orgs", params={"size": "20", "page": "99", "date": "2024-06-30"}).text
+    rows = last.split('id="org-tree"')[1].split("</table>")[0].count("<tr class=")
+    assert rows == total - 20 * ((total - 1) // 20) and f"共 {total} 条" in last and 'rel="next"' not in last
+    assert "date=2024-06-30" in last.split('rel="prev"')[0].rsplit("<a href=", 1)[1]  # the links keep the date asked for
+
+
 @pytest.mark.parametrize("q", ["\U0010ffff", "赵\U0010ffff", "\U0010ffff\U0010ffff", "\ud7ff", "赵\x00", "410102\U0010ffff"])
 def test_no_search_text_is_a_server_error(env, q):
     c, *_ = env

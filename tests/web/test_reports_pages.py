@@ -376,8 +376,11 @@ def test_only_the_first_rows_are_shown_on_screen(env, monkeypatch):
     c, *_ = env
     monkeypatch.setattr(web_reports, "SCREEN_ROWS", 1)
     sign_in(c, "xiang1")
-    page = show(c, what="ledger:births").text
-    assert page.count('<td class="num">1</td>') >= 1 and "(1 / 2)" in page
+    page = show(c).text  # a report: its first rows, the downloads hold them all (a ledger is paged instead)
+    rows = page.split("<tbody>")[1].split("</tbody>")[0].count("<tr")
+    assert rows == 1 and re.search(r"\(1 / [2-9]\d*\)", page) and 'id="table-pager"' not in page
+    ledger = show(c, what="ledger:births").text
+    assert "(1 / 2)" not in ledger and 'id="table-pager"' in ledger
 
 
 def test_table_view_formats_numbers_rates_and_units():
@@ -404,3 +407,23 @@ def test_table_view_formats_numbers_rates_and_units():
     assert v["body"][1]["total"] and v["body"][1]["cells"][1:] == [("1,234,567", True), ("2,502.00", True)]
     assert [c.text for c in v["head"][0]] == ["单位", "人口", "出生率(‰)"]
     assert web_reports.table_view(t, "en")["head"][0][2].text == "Birth rate (‰)"
+
+
+def test_a_ledger_on_screen_is_shown_a_page_at_a_time(env, monkeypatch):
+    from renkou.web import paging
+
+    monkeypatch.setattr(paging, "SIZES", (1, *paging.SIZES))  # the fixture county's ledgers are short
+    c, *_ = env
+    sign_in(c, "xiang1")
+    whole = show(c, what="ledger:births").text
+    total = int(whole.split('id="table-pager"')[1].split('data-total="')[1].split('"')[0])
+    assert total >= 2 and f"第 1–{total} 条，共 {total} 条" in whole
+    assert whole.split("<tbody>")[1].split("</tbody>")[0].count("<tr") == total  # all of them on one page of the default size
+    first, second = (show(c, what="ledger:births", size="1", page=str(k)).text for k in (1, 2))
+    rows = [p.split("<tbody>")[1].split("</tbody>")[0].count("<tr") for p in (first, second)]
+    assert rows == [1, 1] and f"第 1–1 条，共 {total} 条" in first and f"第 2–2 条，共 {total} 条" in second
+    assert first.split("<tbody>")[1].split("</tbody>")[0] != second.split("<tbody>")[1].split("</tbody>")[0]
+    nxt = first.split('rel="next"')[0].rsplit('href="', 1)[1].split('"')[0].replace("&amp;", "&")
+    assert "t=ledger%3Abirths" in nxt and "page=2" in nxt and "size=1" in nxt and "format" not in nxt
+    report = show(c).text  # a report's rows are units: shown whole, without a pager
+    assert 'id="table-pager"' not in report

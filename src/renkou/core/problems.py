@@ -22,6 +22,7 @@ RULES: dict[str, tuple[str, str]] = {
     "before_programme_start": ("早于该项目的实施日期 {start}", "is before the programme began, on {start}"),
     "bad_int": ("不是整数", "is not a whole number"),
     "bad_choice": ("不是允许的取值（可选：{choices}）", "is not an allowed value (one of: {choices})"),
+    "bad_amount": ("不是有效金额（元，最多两位小数）", "is not an amount in yuan (at most two decimals)"),
     # identifiers
     "id_length": ("身份证号码应为 18 位（或旧 15 位）", "an ID number has 18 characters (or 15 in the old form)"),
     "id_chars": ("身份证号码前 17 位须为数字，末位为数字或 X", "an ID number is 17 digits and a digit or X"),

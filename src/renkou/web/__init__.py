@@ -15,5 +15,7 @@ services — which check role and area themselves (renkou.auth.officer).
 * ``reports`` — reports and ledgers with their downloads;
 * ``pickers`` — what the period and unit pickers (templates/pickers.html) need: ``period_view``, ``unit_keys``, ``unit_choices``;
 * ``indicators`` — indicators chosen from the catalogue, by unit, with a chart and downloads;
+* ``paging`` — long lists a page at a time: ``Page``, ``asked`` (with the macro templates/paging.html);
+* ``work`` — the account's work queues on the home page, and the list of births without an ID number;
 * ``registry``, ``imports``, ``admin``, ``benefits`` — the sections, each a package of pages.
 """

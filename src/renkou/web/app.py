@@ -22,7 +22,7 @@ from renkou.auth.roles import Role, allows
 from renkou.config import Settings, data_dir
 from renkou.stats.service import Stats
 from renkou.storage.db import Database
-from renkou.web import account, api, benefits, dashboard, indicators, pickers, reports, timefmt
+from renkou.web import account, api, benefits, dashboard, indicators, pickers, reports, timefmt, work
 from renkou.web.admin import audit as admin_audit
 from renkou.web.admin import users as admin_users
 from renkou.web.deps import NotPermitted, PasswordChangeRequired, SecondFactorRequired, SignInRequired, identify
@@ -133,6 +133,7 @@ def create_app(db: Database, *, secret: str | None = None, secure_cookies: bool 
     app.include_router(dashboard.router)  # before the pages: its "/" is the home page
     app.include_router(reports.router)
     app.include_router(indicators.router)
+    app.include_router(work.router)
     app.include_router(imports_pages.router)
     app.include_router(admin_audit.router)
     app.include_router(admin_users.router)

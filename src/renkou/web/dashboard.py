@@ -8,7 +8,9 @@
   chart over the last 12 months: the 95 % limits around the target ratio (Settings.srb_target, 105) for each
   number of births, so a small unit is not flagged for a chance deviation; a unit with fewer births than
   Settings.srb_min_births reads 样本过少 instead of a ratio, here and on every page;
-* the data-entry backlog: late registrations and recent births still without an ID number (plain SQL).
+* the data-entry backlog: late registrations and recent births still without an ID number (plain SQL);
+* the account's work queues (renkou.web.work, renkou.work.queues): each kind of pending work its role may
+  do, counted within its area, linked to the list (templates/queues.html).
 
 Each part is shown only to roles that may see it: population:read for the population, the pyramid and the
 backlog, report:read for births, deaths, moves and rates. The system administrator sees administration links.
@@ -32,6 +34,7 @@ from renkou.stats.rates import Z95 as Z
 from renkou.stats.rates import funnel_limits, ratio_ci, round_half_up
 from renkou.storage.db import utcnow
 from renkou.storage.schema import Changeset, Event, Person
+from renkou.web import work
 from renkou.web.deps import CurrentUser
 from renkou.web.i18n import gettext
 from renkou.web.i18n import language_of as _lang
@@ -292,6 +295,7 @@ def home(request: Request, user: CurrentUser):
         "may_reports": can_rep or allows(role, "ledger:read"),
         "may_indicators": can_rep,
         "srb_min_births": request.app.state.settings.srb_min_births,
+        "queues": work.pending(request, user, day),  # counted on every visit: the work changes with every step
     }
     stats = request.app.state.stats
     if unit is not None and (can_pop or can_rep):

@@ -28,6 +28,7 @@ from renkou.stats import reports as stats_reports
 from renkou.stats.engine import POPULATION_LEVELS
 from renkou.stats.render import common
 from renkou.stats.table import Table
+from renkou.web import paging
 from renkou.web.deps import ANY, User, require
 from renkou.web.i18n import gettext
 from renkou.web.i18n import language_of as _lang
@@ -80,15 +81,19 @@ def unit_options(session, root_code: str, day: dt.date) -> list[dict]:
     return unit_choices(session, root_code, day, POPULATION_LEVELS)
 
 
-def table_view(table: Table, lang: str, limit: int | None = None) -> dict:
-    """What the template needs to draw a Table: the merged header grid, formatted body rows."""
+def table_view(table: Table, lang: str, limit: int | None = None, *, pg: paging.Page | None = None) -> dict:
+    """What the template needs to draw a Table: the merged header grid, formatted body rows — the first
+    ``limit`` (default SCREEN_ROWS), or with ``pg`` that page's rows (a roster's, renkou.web.paging)."""
     limit = SCREEN_ROWS if limit is None else limit
+    start = 0
+    if pg is not None:
+        start, limit = pg.offset, pg.size
     depth = common.header_depth(table, lang)
     cells = common.header_cells(table, lang)
     numeric = [common.is_numeric(c) for c in table.columns]
     body = [
         {"total": row.is_total, "cells": [(cell_text(col, v), common.is_numeric(col)) for col, v in common.row_cells(table, row)]}
-        for row in table.rows[:limit]
+        for row in table.rows[start : start + limit]
     ]
     return {
         "title": common.title(table, lang),
@@ -100,6 +105,7 @@ def table_view(table: Table, lang: str, limit: int | None = None) -> dict:
         "notes": common.note_lines(table, lang),
         "shown": len(body),
         "rows": len(table.rows),
+        "pg": pg,
     }
 
 
@@ -195,7 +201,8 @@ def reports_page(
             return file_response(table, format, lg)
         except UserError as exc:  # e.g. no CJK font for the PDF on this server
             return message(request, user, 500, gettext(lg, "The file could not be made"), exc.en if lg == "en" else exc.zh)
-    ctx["view"] = table_view(table, lg)
+    # a ledger is a roster of persons or households: a page of it at a time (a report's rows are units: all of them)
+    ctx["view"] = table_view(table, lg, pg=paging.asked(request, len(table.rows)) if kind == "ledger" else None)
     if table.chart is not None:
         ctx["chart"] = {
             "labels": {"male": gettext(lg, "Male"), "female": gettext(lg, "Female"), "persons": gettext(lg, "Persons")},

@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -81,17 +81,70 @@ def steps(session: Session, app: BenefitApplication) -> list[BenefitStep]:
     return list(session.scalars(select(BenefitStep).where(BenefitStep.application_id == app.id).order_by(BenefitStep.id)))
 
 
-def list_applications(
-    session: Session, officer: Officer, *, programme: str | None = None, year: int | None = None, status: str | None = None
-) -> list[BenefitApplication]:
-    officer.require("benefit:read", "查看扶助申请", "read benefit applications")
-    q = select(BenefitApplication)
+def _filtered(
+    officer: Officer, q, *, programme: str | None, year: int | None, status: str | None, open_objections: bool
+):  # the area's applications, filtered
     if officer.scope.unit_ids is not None:
         q = q.where(BenefitApplication.unit_id.in_(officer.scope.unit_ids))
     for col, v in ((BenefitApplication.programme, programme), (BenefitApplication.year, year), (BenefitApplication.status, status)):
         if v is not None:
             q = q.where(col == v)
-    return list(session.scalars(q.order_by(BenefitApplication.id)))
+    if open_objections:
+        q = q.where(exists().where(BenefitObjection.application_id == BenefitApplication.id, BenefitObjection.outcome.is_(None)))
+    return q
+
+
+def list_applications(
+    session: Session,
+    officer: Officer,
+    *,
+    programme: str | None = None,
+    year: int | None = None,
+    status: str | None = None,
+    open_objections: bool = False,
+    offset: int = 0,
+    limit: int | None = None,
+    newest_first: bool = False,
+) -> list[BenefitApplication]:
+    """The area's applications (filtered; with ``open_objections`` only those with an objection not yet
+    resolved), by number — the newest first with ``newest_first`` — from ``offset``, at most ``limit``."""
+    officer.require("benefit:read", "查看扶助申请", "read benefit applications")
+    q = _filtered(officer, select(BenefitApplication), programme=programme, year=year, status=status, open_objections=open_objections)
+    q = q.order_by(BenefitApplication.id.desc() if newest_first else BenefitApplication.id)
+    if offset:
+        q = q.offset(offset)
+    if limit is not None:
+        q = q.limit(limit)
+    return list(session.scalars(q))
+
+
+def count_applications(
+    session: Session,
+    officer: Officer,
+    *,
+    programme: str | None = None,
+    year: int | None = None,
+    status: str | None = None,
+    open_objections: bool = False,
+) -> int:
+    """How many applications ``list_applications`` would give without ``offset`` and ``limit``."""
+    officer.require("benefit:read", "查看扶助申请", "read benefit applications")
+    q = _filtered(
+        officer, select(func.count(BenefitApplication.id)), programme=programme, year=year, status=status, open_objections=open_objections
+    )
+    return session.scalar(q) or 0
+
+
+def status_counts(session: Session, officer: Officer, *, programme: str | None = None, year: int | None = None) -> dict[str, int]:
+    """How many of the area's applications are in each status (one grouped count)."""
+    officer.require("benefit:read", "查看扶助申请", "read benefit applications")
+    q = select(BenefitApplication.status, func.count()).group_by(BenefitApplication.status)
+    if officer.scope.unit_ids is not None:
+        q = q.where(BenefitApplication.unit_id.in_(officer.scope.unit_ids))
+    for col, v in ((BenefitApplication.programme, programme), (BenefitApplication.year, year)):
+        if v is not None:
+            q = q.where(col == v)
+    return {status: n for status, n in session.execute(q)}
 
 
 def open_recipient(session: Session, programme: str, person_id: int) -> BenefitRecipient | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from renkou.auth.officer import Forbidden, Officer
@@ -26,12 +26,7 @@ def get_recipient(session: Session, officer: Officer, number: int) -> BenefitRec
     return rec
 
 
-def list_recipients(
-    session: Session, officer: Officer, *, programme: str | None = None, year: int | None = None, open_only: bool = True
-) -> list[BenefitRecipient]:
-    """Recipients in the officer's area; with ``year``, those confirmed for it."""
-    officer.require("benefit:read", "查看享受对象", "read recipients")
-    q = select(BenefitRecipient)
+def _recipients(officer: Officer, q, programme: str | None, year: int | None, open_only: bool):
     if programme:
         q = q.where(BenefitRecipient.programme == programme)
     if year is not None:
@@ -40,7 +35,36 @@ def list_recipients(
         q = q.where(BenefitRecipient.ended_on.is_(None))
     if officer.scope.unit_ids is not None:
         q = q.where(BenefitRecipient.unit_id.in_(officer.scope.unit_ids))
-    return list(session.scalars(q.order_by(BenefitRecipient.id)))
+    return q
+
+
+def list_recipients(
+    session: Session,
+    officer: Officer,
+    *,
+    programme: str | None = None,
+    year: int | None = None,
+    open_only: bool = True,
+    offset: int = 0,
+    limit: int | None = None,
+) -> list[BenefitRecipient]:
+    """Recipients in the officer's area; with ``year``, those confirmed for it; by number, from ``offset``,
+    at most ``limit``."""
+    officer.require("benefit:read", "查看享受对象", "read recipients")
+    q = _recipients(officer, select(BenefitRecipient), programme, year, open_only).order_by(BenefitRecipient.id)
+    if offset:
+        q = q.offset(offset)
+    if limit is not None:
+        q = q.limit(limit)
+    return list(session.scalars(q))
+
+
+def count_recipients(
+    session: Session, officer: Officer, *, programme: str | None = None, year: int | None = None, open_only: bool = True
+) -> int:
+    """How many recipients ``list_recipients`` would give without ``offset`` and ``limit``."""
+    officer.require("benefit:read", "查看享受对象", "read recipients")
+    return session.scalar(_recipients(officer, select(func.count(BenefitRecipient.id)), programme, year, open_only)) or 0
 
 
 def set_account(

@@ -33,6 +33,7 @@ from renkou.errors import NotFound, UserError, ValidationFailed
 from renkou.registry import persons
 from renkou.registry.orgs import Hierarchy
 from renkou.storage.schema import BenefitApplication, BenefitPosting, OrgUnit, Person
+from renkou.web import paging
 from renkou.web.benefits import common
 from renkou.web.deps import Id, User, db_id, require
 from renkou.web.i18n import gettext, language_of
@@ -48,7 +49,7 @@ def N_(msgid: str) -> str:
 
 APPLY_FIELDS = ("programme", "year", "person", "pid", "payee", "payee_pid", "account_no", "bank", "applied_on")
 DECISIONS = ("approve", "reject")
-SHOWN = 500  # applications listed, the newest first; the filters narrow the rest
+SHOWN = 500  # candidates listed; the filters narrow the rest
 
 
 def _who(p: Person | None) -> dict:
@@ -70,14 +71,17 @@ def _is_year(raw: str) -> bool:
     return len(raw) == 4 and raw.isascii() and raw.isdigit()
 
 
-@router.get("/benefits", response_class=HTMLResponse)
-def applications(
-    request: Request,
-    user: Annotated[User, Depends(require(Permission.BENEFIT_READ))],
-    programme: str = "",
-    year: str = "",
-    status: str = "",
-):
+# the review each decision of the list's batch review takes, by the step due (renkou.benefits.cycle.applications.DUE)
+REVIEWS = {"village_review": "benefit:apply", "township_review": "benefit:review", "confirm": "benefit:confirm"}
+BATCH_MAX = 500  # applications decided in one batch review
+
+
+def _reviews_of(off) -> list[str]:
+    """The review steps the officer's role may take."""
+    return [step for step, perm in REVIEWS.items() if off.may(perm)]
+
+
+def _list_page(request: Request, user, *, programme: str = "", year: str = "", status: str = "", objections_: str = "", **extra):
     lg = language_of(request)
     progs = common.programmes(request)
     year = year_of(year)  # 2026 or 2026年 from the year picker
@@ -85,18 +89,22 @@ def applications(
         "programme": programme if programme in progs else "",
         "year": year if _is_year(year) else "",
         "status": status if status in application_workflow.STATUSES else "",
+        "objections": "open" if objections_ == "open" else "",
     }
+    off = common.officer(request, user)
+    reviews = _reviews_of(off)
 
     def rows(s, off):
-        apps = cycle.list_applications(
-            s, off, programme=f["programme"] or None, year=int(f["year"]) if f["year"] else None, status=f["status"] or None
-        )
+        which = {
+            "programme": f["programme"] or None,
+            "year": int(f["year"]) if f["year"] else None,
+            "status": f["status"] or None,
+            "open_objections": bool(f["objections"]),
+        }
+        pg = paging.asked(request, cycle.count_applications(s, off, **which))
+        apps = cycle.list_applications(s, off, **which, offset=pg.offset, limit=pg.size, newest_first=True)
+        counts = cycle.status_counts(s, off, programme=which["programme"], year=which["year"])
         names = _unit_names(s)
-        counts: dict[str, int] = {}
-        for a in apps:
-            counts[a.status] = counts.get(a.status, 0) + 1
-        total = len(apps)
-        apps = apps[-SHOWN:]
         people = {p.id: p for p in s.scalars(select(Person).where(Person.id.in_({a.person_id for a in apps})))} if apps else {}
         return (
             [
@@ -109,28 +117,113 @@ def applications(
                     "applied_on": a.applied_on.isoformat(),
                     "status": a.status,
                     "status_label": common.pick(application_workflow.STATUSES[a.status], lg),
+                    "reviewable": cycle.DUE.get(a.status, ("",))[0] in reviews,
                 }
-                for a in reversed(apps)
+                for a in apps
             ],
             counts,
-            total,
+            pg,
         )
 
     got, r = common.read(request, user, rows)
     if r is not None:
         return common.refused(request, user, r)
-    found, counts, total = got
+    found, counts, pg = got
     return common.page(
         request,
         "benefits/applications.html",
         user,
+        status=extra.pop("status_code", 200),
         title=gettext(lg, "Family-support applications"),
         rows=found,
         f=f,
-        total=total,
+        pg=pg,
+        total=pg.total,
+        may_review=bool(reviews),
         programmes=[(k, common.programme_name(request, k, lg)) for k in progs],
         statuses=[(k, common.pick(v, lg), counts.get(k, 0)) for k, v in application_workflow.STATUSES.items()],
+        **extra,
     )
+
+
+@router.get("/benefits", response_class=HTMLResponse)
+def applications(
+    request: Request,
+    user: Annotated[User, Depends(require(Permission.BENEFIT_READ))],
+    programme: str = "",
+    year: str = "",
+    status: str = "",
+    objections: str = "",
+):
+    """The area's applications, the newest first, a page at a time (renkou.web.paging); with the boxes and
+    the decision of the batch review for an account that may take a review."""
+    return _list_page(request, user, programme=programme, year=year, status=status, objections_=objections)
+
+
+def _review_one(request: Request, user, number: int, step: str, *, approve: bool, on: dt.date, note: str):
+    """One application of a batch review through the service of its review step, in a write transaction
+    of its own (each checked and audited as if decided on its page): (None, None) or (None, the refusal)."""
+    if step == "confirm":
+        eligibility = common.eligibility(request)
+        return common.act(
+            request,
+            user,
+            lambda s, off: cycle.confirm(s, off, eligibility, number, on=on, approve=approve, note=note),
+            reason=note if not approve else "",
+        )
+    return common.act(
+        request,
+        user,
+        lambda s, off: getattr(cycle, step)(s, off, number, on=on, approve=approve, note=note),
+        reason=note if not approve else "",
+    )
+
+
+@router.post("/benefits/review", response_class=HTMLResponse)
+def batch_review(request: Request, user: Annotated[User, Depends(require(Permission.BENEFIT_READ))], form: common.Posted):
+    """The batch review: the applications ticked on the list, one decision (approve, or not approve with
+    the reason) and one date for all. Each goes through the review step due for it — the village review,
+    the township review or the county confirmation, whichever the account's role may take — exactly as on
+    its own page; the answer lists those decided and each refusal with its reason."""
+    lg = language_of(request)
+    v = common.fields(form, ("decision", "note", "date", "programme", "year", "status", "objections"))
+    back_to = {k: v[k] for k in ("programme", "year", "status")} | {"objections_": v["objections"]}
+    ticked = [str(x) for x in form.getlist("n")]
+    numbers = list(dict.fromkeys(n for n in (db_id(x) for x in ticked) if n is not None))
+    probs = []
+    on = common.day(v["date"], "date", probs)
+    if v["decision"] not in DECISIONS:
+        probs.append(problem("bad_choice", "decision", v["decision"], choices=", ".join(DECISIONS)))
+    elif v["decision"] == "reject" and not v["note"]:
+        probs.append(problem("required", "note", ""))
+    if not numbers or len(numbers) != len(ticked):
+        probs.append(problem("required", "n", ""))
+    elif len(numbers) > BATCH_MAX:
+        probs.append(problem("bad_choice", "n", len(numbers), choices=f"1–{BATCH_MAX}"))
+    if probs:
+        err = common.problems_refusal(probs, lg)
+        return _list_page(request, user, **back_to, status_code=400, error=err, errors=err.by_field, v=v)
+    approve = v["decision"] == "approve"
+    off = common.officer(request, user)
+    reviews = _reviews_of(off)
+
+    def steps_due(s, off):
+        return {n: cycle.DUE.get(a.status, ("",))[0] for n in numbers if (a := s.get(BenefitApplication, n)) is not None}
+
+    due, _ = common.read(request, user, steps_due)
+    done, refused = [], []
+    for n in numbers:
+        step = (due or {}).get(n, "")
+        if step not in reviews:  # not awaiting a review this role takes: the service says what it is waiting for
+            step = reviews[0] if reviews else "village_review"
+        _, r = _review_one(request, user, n, step, approve=approve, on=on, note=v["note"])
+        if r is None:
+            done.append({"n": n, "step": common.pick(cycle.STEPS[step], lg)})
+        else:
+            reason = r.message if not r.problems else ("; " if lg == "en" else "；").join(p["message"] for p in r.problems)
+            refused.append({"n": n, "reason": reason, "link": r.status != 404})
+    results = {"approve": approve, "done": done, "refused": refused}
+    return _list_page(request, user, **back_to, results=results)
 
 
 # ------------------------------------------------------------------------------------------- candidates

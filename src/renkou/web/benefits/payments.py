@@ -32,6 +32,7 @@ from renkou.core.idnumber import mask
 from renkou.core.problems import problem
 from renkou.errors import UserError
 from renkou.storage.schema import BenefitConfirmation, BenefitExit, OrgVersion, Person
+from renkou.web import paging
 from renkou.web.benefits.common import (
     Posted,
     act,
@@ -102,10 +103,13 @@ def recipients_page(
     year = year_of(year)  # 2026 or 2026年 from the year picker
     y = number(year, "year", probs, low=2004, high=2100) if year else None
     rows, error = [], problems_refusal(probs, lg) if probs else None
+    pg = [paging.page_of(1, None, 0)]
     if error is None:
 
         def load(s, off):
-            recs = recipients.list_recipients(s, off, programme=programme or None, year=y, open_only=not everyone)
+            which = {"programme": programme or None, "year": y, "open_only": not everyone}
+            pg[0] = paging.asked(request, recipients.count_recipients(s, off, **which))
+            recs = recipients.list_recipients(s, off, **which, offset=pg[0].offset, limit=pg[0].size)
             people = _people(s, [r.person_id for r in recs] + [r.payee_id for r in recs])
             return [
                 {
@@ -135,6 +139,7 @@ def recipients_page(
         errors=error.by_field if error else {},
         programmes=_programme_choices(request, lg),
         f={"programme": programme, "year": year, "all": bool(everyone)},
+        pg=pg[0],
     )
 
 
@@ -441,16 +446,82 @@ def check_batch(request: Request, user: Annotated[User, Depends(require(Permissi
     return _step(request, user, form, n, lambda s, off, v, on: checks.run(s, off, eligibility(request), n, on=on), "checked")
 
 
+def _release_page(request: Request, user, n: int, on, *, status: int = 200, error=None):
+    """The confirmation before release: the batch's number of lines and total money as they stand, which
+    the second POST carries back (release.release refuses a batch that no longer has them)."""
+    lg = language_of(request)
+
+    def load(s, off):
+        b = batches.get_batch(s, off, n)
+        lines, money = release.figures(s, b)
+        by = batches.totals(s, b)
+        return {
+            "id": b.id,
+            "programme": programme_name(request, b.programme, lg),
+            "period": b.period,
+            "status": b.status,
+            "lines": lines,
+            "total": money,
+            "by_status": [(line_workflow.STATUSES[k], cnt, a) for k, (cnt, a) in sorted(by.items())],
+        }
+
+    b, err = read(request, user, load)
+    if err is not None:
+        return refused(request, user, err)
+    return page(
+        request,
+        "benefits/release.html",
+        user,
+        status=status,
+        title=f"{gettext(lg, 'Release payment batch')} {n}",
+        b=b,
+        on=on.isoformat(),
+        error=error,
+    )
+
+
 @router.post("/benefits/batches/{n}/release", response_class=HTMLResponse)
 def release_batch(request: Request, user: Annotated[User, Depends(require(Permission.BENEFIT_READ))], n: Id, form: Posted):
-    return _step(
-        request,
-        user,
-        form,
-        n,
-        lambda s, off, v, on: release.release(s, off, eligibility(request), n, on=on),
-        lambda got: "released" if got[1] else "held",
-    )  # nothing released: every line blocked, the findings kept
+    """Release in two steps: the batch's button asks for the confirmation page (nothing changes); that
+    page's form carries the number of lines and the total it showed and a ticked confirmation, and only
+    then is the batch checked again and released — refused if it changed in between."""
+    lg = language_of(request)
+    v = fields(form, ("date", "lines", "total", "confirm"))
+    on, bad = _date(v["date"], lg)
+    if bad is not None:
+        return _batch_page(request, user, n, status=400, error=bad, v=v)
+    if not v["lines"] and not v["total"]:  # the first step: what is about to be released
+        try:  # the service's own refusal, before a page that asks to confirm what the role may not do
+            officer(request, user).require(Permission.PAYMENT_MANAGE, "发放批次", "release payment batches")
+        except UserError as exc:
+            return refused(request, user, refusal(exc, lg))
+        return _release_page(request, user, n, on)
+    probs: list = []
+    lines = number(v["lines"], "lines", probs, low=0, high=10**9)
+    total = _money(v["total"], probs)
+    if v["confirm"] != "yes":
+        probs.append(problem("required", "confirm", ""))
+    if probs:
+        return _release_page(request, user, n, on, status=400, error=problems_refusal(probs, lg))
+
+    def run(s, off):
+        return release.release(s, off, eligibility(request), n, on=on, expect=(lines, total))
+
+    got, r = act(request, user, run)
+    if r is not None:
+        if r.status in (403, 404):
+            return refused(request, user, r)
+        return _release_page(request, user, n, on, status=r.status, error=r)
+    return back(f"/benefits/batches/{n}", "released" if got[1] else "held")  # nothing released: every line blocked, the findings kept
+
+
+def _money(raw: str, probs: list) -> Decimal | None:
+    """An amount in yuan as the confirmation carries it (digits, a point and two decimals; separators allowed)."""
+    text = raw.replace(",", "").replace("¥", "").strip()
+    if not re.fullmatch(r"\d{1,12}(\.\d{1,2})?", text):
+        probs.append(problem("bad_amount", "total", raw))
+        return None
+    return Decimal(text)
 
 
 def _back_to(raw: str) -> int | None:

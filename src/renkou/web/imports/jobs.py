@@ -86,6 +86,34 @@ def find_job(request: Request, user, token: str) -> tuple[Path, dict] | None:
     return folder, meta
 
 
+def with_problems(base: Path, user) -> list[dict]:
+    """This account's files waiting in ``base`` whose check found problems (or that could not be read),
+    the newest first: token, file name, kind, when uploaded and how many problems. Only the job records
+    are read (a few small files: folders expire after an hour); nothing is purged here."""
+    if not base.is_dir():
+        return []
+    now, out = time.time(), []
+    for folder in base.iterdir():
+        meta = read(folder) if folder.is_dir() and TOKEN.match(folder.name) else None
+        if meta is None or meta.get("account") != user.account.id or meta.get("username") != user.account.username:
+            continue
+        if now - meta.get("touched", 0) > EXPIRE_SECONDS:
+            continue
+        failed = meta.get("state") == "failed"
+        if failed or (meta.get("state") == "checked" and meta.get("n_problems")):
+            out.append(
+                {
+                    "token": folder.name,
+                    "name": meta.get("name", ""),
+                    "kind": meta.get("kind", ""),
+                    "created": meta.get("created", 0),
+                    "problems": int(meta.get("n_problems") or 0),
+                    "failed": failed,
+                }
+            )
+    return sorted(out, key=lambda j: -j["created"])
+
+
 def safe_name(raw: str) -> str | None:
     """The uploaded file's own name, without a path or characters a file system refuses; None unless CSV or XLSX."""
     name = raw.replace("\\", "/").rsplit("/", 1)[-1].strip()

@@ -21,6 +21,7 @@ The jobs' folders, records and the work itself are in renkou.web.imports.jobs; h
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import hashlib
 import os
 import secrets
@@ -38,7 +39,7 @@ from renkou.auth.roles import Permission
 from renkou.exchange import templates
 from renkou.web.deps import User, require
 from renkou.web.i18n import gettext, language_of
-from renkou.web.imports.jobs import RUNNING, find_job, folder_of_jobs, purge, safe_name, start, update
+from renkou.web.imports.jobs import RUNNING, find_job, folder_of_jobs, purge, safe_name, start, update, with_problems
 from renkou.web.render import message, render
 
 Importer = Annotated[User, Depends(require(Permission.IMPORT_WRITE))]
@@ -47,6 +48,7 @@ router = APIRouter(include_in_schema=False)
 KINDS = tuple(templates.KINDS)  # orgs, households, persons, events
 WAIT = 2.0  # seconds a request waits for the work before it shows the progress page
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+BEIJING = dt.timezone(dt.timedelta(hours=8), "北京时间")  # times shown on the page
 
 
 # ------------------------------------------------------------------------------------ the pages
@@ -62,6 +64,11 @@ def _kinds(lang: str) -> list[dict]:
 
 def _page(request: Request, user, status: int = 200, error: str = "", kind: str = "") -> HTMLResponse:
     lg = language_of(request)
+    labels = dict((k["key"], k["label"]) for k in _kinds(lg))
+    mine = [
+        {**j, "kind_label": labels.get(j["kind"], j["kind"]), "when": f"{dt.datetime.fromtimestamp(j['created'], BEIJING):%Y-%m-%d %H:%M}"}
+        for j in with_problems(folder_of_jobs(request), user)
+    ]
     return render(
         request,
         "imports/import.html",
@@ -72,6 +79,7 @@ def _page(request: Request, user, status: int = 200, error: str = "", kind: str 
         error=error,
         kind=kind,
         max_mb=request.app.state.settings.max_upload_mb,
+        mine=mine,
     )
 
 

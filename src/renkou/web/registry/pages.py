@@ -25,6 +25,7 @@ from renkou.registry import asof, audit, events, orgs, persons
 from renkou.registry.orgs import Hierarchy
 from renkou.storage.db import Actor
 from renkou.storage.schema import BenefitApplication, BenefitRecipient, Event, OrgUnit, Person
+from renkou.web import paging
 from renkou.web.benefits.common import programme_name
 from renkou.web.deps import Id, User, require
 from renkou.web.i18n import gettext
@@ -45,7 +46,8 @@ SMALL_AREA = 5_000  # persons: a search in an area this small starts from the ar
 @router.get("/orgs", response_class=HTMLResponse)
 def org_tree(request: Request, user: Annotated[User, Depends(require(Permission.ORG_READ))], date: str | None = None):
     """The organisation tree under the user's unit as it stood on a date, with each unit's history
-    (renames, merges) — for every role that may read the organisation."""
+    (renames, merges) — for every role that may read the organisation; a page of units at a time
+    (renkou.web.paging), in tree order."""
     lg = _lang(request)
     try:
         day = dt.date.fromisoformat(date) if date else dt.date.today()
@@ -56,11 +58,13 @@ def org_tree(request: Request, user: Annotated[User, Depends(require(Permission.
         root = s.get(OrgUnit, user.account.unit_id)
         if root is None or root.code not in h.by_code:
             return message(request, user, 404, gettext(lg, "Not found"), gettext(lg, "Your unit did not exist on that date."))
+        tree = h.walk(root.code)
+        pg = paging.asked(request, len(tree))
         rows = []
-        for depth, u in h.walk(root.code):
+        for depth, u in tree[pg.offset : pg.offset + pg.size]:  # each unit's history is read for the units shown only
             changes = [c for c in orgs.history(s, u.code) if c["what"] != "version" or c["date"] != u.valid_from]
             rows.append({"depth": depth, "code": u.code, "name": u.name, "level": u.level, "history": changes})
-    return render(request, "registry/orgs.html", user, title=gettext(lg, "Organisation"), rows=rows, day=day.isoformat())
+    return render(request, "registry/orgs.html", user, title=gettext(lg, "Organisation"), rows=rows, day=day.isoformat(), pg=pg)
 
 
 PAGE = 50  # people a search shows at a time; "more" shows the next as many

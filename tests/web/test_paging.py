@@ -1,0 +1,60 @@
+"""The paging of long lists (renkou.web.paging): whatever the query says, the page asked for is one that
+exists, its rows are the right slice of the total, and the links keep the list's other parameters."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from starlette.requests import Request
+
+from renkou.web import paging
+
+
+def request(query: str, path: str = "/orgs") -> Request:
+    return Request({"type": "http", "method": "GET", "path": path, "query_string": query.encode(), "headers": []})
+
+
+@given(page=st.text(max_size=12), size=st.text(max_size=6), total=st.integers(min_value=0, max_value=10**7))
+def test_any_query_gives_a_page_that_exists(page, size, total):
+    pg = paging.asked(request(urlencode({"page": page, "size": size})), total)
+    assert 1 <= pg.number <= pg.pages and pg.size in paging.SIZES
+    assert pg.offset == (pg.number - 1) * pg.size and pg.offset <= max(total - 1, 0)
+    assert pg.last - pg.first + 1 == min(pg.size, total - pg.offset) if total else (pg.first, pg.last) == (0, 0)
+
+
+@given(number=st.integers(min_value=-5, max_value=10**6), total=st.integers(min_value=0, max_value=10**6))
+def test_the_pages_cover_every_row_once(number, total):
+    pg = paging.page_of(number, 50, total)
+    assert pg.pages == max(1, -(-total // 50))
+    assert pg.number == min(max(number, 1), pg.pages)
+    assert pg.has_prev == (pg.number > 1) and pg.has_next == (pg.number < pg.pages)
+
+
+@pytest.mark.parametrize(
+    ("query", "total", "number", "first", "last"),
+    [
+        ("", 0, 1, 0, 0),
+        ("", 250, 1, 1, 100),
+        ("page=3", 250, 3, 201, 250),
+        ("page=4", 250, 3, 201, 250),  # past the end: the last page
+        ("page=0", 250, 1, 1, 100),
+        ("page=-2", 250, 1, 1, 100),
+        ("page=２", 250, 1, 1, 100),  # a full-width digit is not a page number
+        ("page=2&size=20", 250, 2, 21, 40),
+        ("page=2&size=33", 250, 2, 101, 200),  # a size not offered: the default
+    ],
+)
+def test_pages_by_example(query, total, number, first, last):
+    pg = paging.asked(request(query), total)
+    assert (pg.number, pg.first, pg.last) == (number, first, last)
+
+
+def test_the_links_keep_the_other_parameters_and_drop_the_done_message():
+    pg = paging.asked(request("date=2024-01-01&page=2&size=20&done=saved&q=%E8%B5%B5"), 100)
+    nxt = urlsplit(pg.url(pg.number + 1))
+    assert nxt.path == "/orgs"
+    assert parse_qs(nxt.query) == {"date": ["2024-01-01"], "q": ["赵"], "page": ["3"], "size": ["20"]}
+    assert "size" not in parse_qs(urlsplit(paging.asked(request("page=2"), 500).url(1)).query)  # the default size is not repeated

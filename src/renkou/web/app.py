@@ -20,6 +20,7 @@ from fastapi.templating import Jinja2Templates
 
 from renkou.auth.roles import Role, allows
 from renkou.config import Settings, data_dir
+from renkou.core import numbers
 from renkou.stats.service import Stats
 from renkou.storage.db import Database
 from renkou.web import account, api, benefits, dashboard, reports
@@ -108,6 +109,9 @@ def create_app(db: Database, *, secret: str | None = None, secure_cookies: bool 
 
     templates.env.globals["may"] = lambda acc, permission: allows(Role(acc.role), permission)  # navigation links
     templates.env.globals["languages"] = account.LANGUAGE_NAMES  # the language switch, each language named in itself
+    # the one rule for printing numbers (renkou.core.numbers): {{ n|count }}, {{ x|average(1) }}, {{ r|rate(2, "‰") }}, {{ a|money }}, {{ a|wan }}
+    for name in ("count", "average", "rate", "money", "wan"):
+        templates.env.filters[name] = getattr(numbers, name)
 
     app.add_exception_handler(SignInRequired, _sign_in)
     app.add_exception_handler(SecondFactorRequired, _second_factor)

@@ -24,6 +24,7 @@ from sqlalchemy import Date, cast, exists, func, select
 from sqlalchemy.orm import aliased
 
 from renkou.auth.roles import Role, allows
+from renkou.core import numbers
 from renkou.errors import UserError
 from renkou.registry.log import in_force
 from renkou.stats.periods import Period, add_months
@@ -121,9 +122,9 @@ def _fmt(v, ind) -> str:
     95 % interval of a ratio that has one."""
     if v.value is None:
         return "—"
-    text = f"{v.value:,.{ind.decimals}f}{ind.unit if ind.unit in ('‰', '%') else ''}"
+    text = numbers.rate(v.value, ind.decimals, ind.unit if ind.unit in ("‰", "%") else "")
     if v.low is not None:
-        text += f" ({v.low:.1f}–{'∞' if v.high is None else f'{v.high:.1f}'})"
+        text += f" ({numbers.average(v.low, 1)}–{'∞' if v.high is None else numbers.average(v.high, 1)})"
     return text
 
 

@@ -8,6 +8,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from renkou.core import numbers
 from renkou.errors import UserError
 from renkou.stats.table import Column, Table, Value
 
@@ -209,8 +210,8 @@ def display_value(col: Column, v: Value) -> str:
     if n is None:
         return str(v)
     if col.kind == "count":
-        return f"{n:,.{col.decimals}f}"
-    return f"{n:.{col.decimals}f}"
+        return numbers.average(n, col.decimals)
+    return numbers.rate(n, col.decimals)
 
 
 def cell_value(col: Column, v: Value) -> Value:

@@ -24,6 +24,7 @@ from starlette.datastructures import FormData
 
 from renkou.auth.officer import Officer
 from renkou.benefits.eligibility.service import Eligibility
+from renkou.core import numbers
 from renkou.core.dates import parse_date
 from renkou.core.problems import Problem, problem
 from renkou.errors import NotFound, UserError, ValidationFailed
@@ -62,7 +63,8 @@ def programme_name(request: Request, key: str, lang: str) -> str:
 
 
 def yuan(amount: Decimal | int | float | None) -> str:
-    return "" if amount is None else f"{Decimal(amount):,.2f}"
+    """Yuan in a column headed 元: two decimals, thousands separators, no sign (renkou.core.numbers)."""
+    return numbers.money(amount, sign=False)
 
 
 # ---------------------------------------------------------------------------------------- acting

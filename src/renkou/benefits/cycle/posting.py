@@ -94,7 +94,7 @@ def post(
     session.flush()
     for app in apps:
         applications.require_due(app, "post")
-        applications.record_step(session, officer, app, "post", starts_on, f"posting {posting.id}", today)
+        applications.record_step(session, officer, app, "post", starts_on, f"公示 {posting.id} / posting {posting.id}", today)
         application_workflow.move(app, "posting")
         app.posting_id = posting.id
     session.flush()
@@ -118,7 +118,7 @@ def end_posting(session: Session, officer: Officer, number: int, *, on: dt.date,
     for app in session.scalars(
         select(BenefitApplication).where(BenefitApplication.posting_id == p.id, BenefitApplication.status == "posting")
     ):
-        applications.record_step(session, officer, app, "post_end", on, f"posting {p.id}", today)
+        applications.record_step(session, officer, app, "post_end", on, f"公示 {p.id} / posting {p.id}", today)
         application_workflow.move(app, "posted")
     p.closed_on = on
     session.flush()

@@ -225,7 +225,10 @@ def test_xlsx_monthly_layout_matches_golden():
     assert s["print"]["orientation"] == "portrait" and s["print"]["title_rows"] == "$3:$4"
     assert s["print"]["fit_to_width"] == 1 and s["print"]["fit_to_height"] == 0 and s["print"]["fit_to_page"]
     texts = list(s["cells"].values())
-    assert "注：1. 出生率按年化计算。" in texts and "制表人：张三  制表日期：2026年6月3日" in texts
+    assert (
+        "注：1. 出生率按年化计算。" in texts
+        and "单位负责人：\u3000\u3000\u3000\u3000  审核人：\u3000\u3000\u3000\u3000  填表人：张三  填报日期：2026年6月3日" in texts
+    )
 
 
 def test_xlsx_wide_english_with_pyramid_sheet_matches_golden():
@@ -311,7 +314,9 @@ def test_pdf_monthly_one_portrait_page_with_title_unit_numbers_and_pyramid(month
         "15,535",
         "1.28",
         "注：1.出生率按年化计算。",
-        "制表人：张三",
+        "单位负责人：",
+        "审核人：",
+        "填表人：张三",
         "第1页/共1页",
     ):
         assert s in text, s
@@ -338,7 +343,7 @@ def test_pdf_long_table_spans_pages_repeating_the_header(long_pdf):
     assert "城关镇人口变动情况表" in texts[0] and "城关镇人口变动情况表" not in texts[1]
     every = "".join(texts)
     assert all(every.count(f"第{i:03d}村") == 1 for i in range(200))  # each row once, none lost
-    assert "制表人：张三" in texts[-1] and "合计" in texts[-1]
+    assert "填表人：张三" in texts[-1] and "合计" in texts[-1]
 
 
 def test_pdf_english():

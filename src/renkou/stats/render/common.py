@@ -19,7 +19,8 @@ LABELS = {
         "unit": "填报单位：{name}（{code}）",
         "period": "统计期：{period}",
         "sep": "  ",
-        "prepared": "制表人：{by}  制表日期：{on}",
+        "prepared": "单位负责人：{blank}  审核人：{blank}  填表人：{by}  填报日期：{on}",
+        "form": "表号：{no}  制定机关：{authority}",
         "notes": "注：",
         "pyramid_sheet": "人口金字塔",
         "pyramid_title": "人口金字塔",
@@ -34,7 +35,8 @@ LABELS = {
         "unit": "Reporting unit: {name} ({code})",
         "period": "Period: {period}",
         "sep": "  ",
-        "prepared": "Prepared by: {by}  Date: {on}",
+        "prepared": "Head of unit: {blank}  Reviewed by: {blank}  Prepared by: {by}  Date: {on}",
+        "form": "Form {no}  Drawn up by: {authority}",
         "notes": "Notes: ",
         "pyramid_sheet": "Population pyramid",
         "pyramid_title": "Population pyramid",
@@ -79,8 +81,12 @@ def period_text(table: Table, lang: str) -> str:
 
 
 def info_line(table: Table, lang: str) -> str:
-    """ "填报单位：城关镇（330102）  统计期：2026年5月"."""
-    return unit_text(table, lang) + LABELS[lang]["sep"] + period_text(table, lang)
+    """ "填报单位：城关镇（330102）  统计期：2026年5月", and the form's number and authority when it has them
+    ("  表号：人口月1表  制定机关：县卫生健康委员会")."""
+    line = unit_text(table, lang) + LABELS[lang]["sep"] + period_text(table, lang)
+    if table.form_no or table.authority:
+        line += LABELS[lang]["sep"] + label(lang, "form", no=table.form_no, authority=table.authority)
+    return line
 
 
 def date_text(d, lang: str) -> str:
@@ -88,7 +94,10 @@ def date_text(d, lang: str) -> str:
 
 
 def preparer_line(table: Table, lang: str) -> str:
-    return label(lang, "prepared", by=table.prepared_by, on=date_text(table.prepared_on, lang))
+    """The form's foot: who heads the unit and who reviewed it (signed on paper: blanks), who filled it in, the date."""
+    return label(
+        lang, "prepared", by=table.prepared_by, on=date_text(table.prepared_on, lang), blank="\u3000" * 4 if lang == "zh" else "____"
+    )
 
 
 def pyramid_title(table: Table, lang: str) -> str:

@@ -21,6 +21,8 @@ LABELS = {
         "sep": "  ",
         "prepared": "单位负责人：{blank}  审核人：{blank}  填表人：{by}  填报日期：{on}",
         "form": "表号：{no}  制定机关：{authority}",
+        "notice_period": "公示期：{period}",
+        "notice_foot": "公示单位（盖章）：{unit}  监督电话：{blank}  公示日期：{on}",
         "notes": "注：",
         "pyramid_sheet": "人口金字塔",
         "pyramid_title": "人口金字塔",
@@ -37,6 +39,8 @@ LABELS = {
         "sep": "  ",
         "prepared": "Head of unit: {blank}  Reviewed by: {blank}  Prepared by: {by}  Date: {on}",
         "form": "Form {no}  Drawn up by: {authority}",
+        "notice_period": "Posted: {period}",
+        "notice_foot": "Posted by (seal): {unit}  Supervision telephone: {blank}  Date: {on}",
         "notes": "Notes: ",
         "pyramid_sheet": "Population pyramid",
         "pyramid_title": "Population pyramid",
@@ -77,7 +81,7 @@ def unit_text(table: Table, lang: str) -> str:
 
 
 def period_text(table: Table, lang: str) -> str:
-    return label(lang, "period", period=period(table, lang))
+    return label(lang, "notice_period" if table.notice else "period", period=period(table, lang))
 
 
 def info_line(table: Table, lang: str) -> str:
@@ -95,6 +99,9 @@ def date_text(d, lang: str) -> str:
 
 def preparer_line(table: Table, lang: str) -> str:
     """The form's foot: who heads the unit and who reviewed it (signed on paper: blanks), who filled it in, the date."""
+    if table.notice:
+        blank = "\u3000" * 6 if lang == "zh" else "________"
+        return label(lang, "notice_foot", unit=table.unit_name, blank=blank, on=date_text(table.prepared_on, lang))
     return label(
         lang, "prepared", by=table.prepared_by, on=date_text(table.prepared_on, lang), blank="\u3000" * 4 if lang == "zh" else "____"
     )

@@ -158,13 +158,14 @@ def test_a_bad_result_file_is_refused_with_every_problem_and_changes_nothing(web
     bad = result_csv([[ref_f, "成功", "", "B001"], ["RK99999", "成功", "", ""], [ref_f, "可能", "", ""]])
     r = post(web, f"/benefits/batches/{n}/result", {"date": "2025-04-20"}, files={"file": ("result.csv", bad, "text/csv")})
     assert r.status_code == 400
-    refusal = text(r.text.split('id="refusal"')[1].split("</div>")[0])
-    assert "行 3 · 业务流水号 = “RK99999”" in refusal and "[not_in_batch]" in refusal
-    assert "行 4 · 处理结果 = “可能”" in refusal and "[bad_choice]" in refusal
+    listed = r.text.split('id="refusal"')[1].split("</div>")[0]
+    refusal = text(listed)
+    assert "行 3 · 业务流水号 = “RK99999”" in refusal and 'data-rule="not_in_batch"' in listed and "not_in_batch" not in refusal
+    assert "行 4 · 处理结果 = “可能”" in refusal and 'data-rule="bad_choice"' in listed
     assert count(web, PaymentResult) == 0 and {line_of(web, k).status for k in ("li_f", "li_m")} == {"released"}  # not even row 2
     assert 'id="result-form"' in r.text  # the batch page again, to try once more
     r = post(web, f"/benefits/batches/{n}/result", {"date": "2025-04-20"})
-    assert r.status_code == 400 and "[required]" in r.text  # no file chosen
+    assert r.status_code == 400 and 'data-rule="required"' in r.text  # no file chosen
     r = post(web, f"/benefits/batches/{n}/result", {}, files={"file": ("result.txt", b"RK1,paid", "text/plain")})
     assert r.status_code == 400 and ".txt" in r.text
     assert count(web, PaymentResult) == 0
@@ -203,7 +204,7 @@ def test_a_finding_is_cleared_only_with_a_reason_and_a_line_voided(web):
     assert 'class="status-blocked"' in lines and 'id="lines-cut"' in cut and "(1 / " in cut
 
     r = post(web, f"/benefits/findings/{f_li.id}/clear", {"reason": "  ", "batch": str(n)})
-    assert r.status_code == 400 and "[required]" in r.text and f'id="clear-{f_li.id}"' in r.text  # the batch page again
+    assert r.status_code == 400 and 'data-rule="required"' in r.text and f'id="clear-{f_li.id}"' in r.text  # the batch page again
     assert scalar(web, select(PaymentFinding.cleared_on).where(PaymentFinding.id == f_li.id)) is None
     r = post(web, f"/benefits/findings/{f_li.id}/clear", {"reason": "夫妻共用，已核实", "batch": str(n)})
     assert (r.status_code, r.headers["location"]) == (303, f"/benefits/batches/{n}?done=cleared")
@@ -310,11 +311,11 @@ def test_recipients_are_listed_and_opened_within_the_area_only(web):
 def test_a_batch_the_service_refuses_is_not_created(web):
     web.as_("xian")
     r = post(web, "/benefits/batches", {"programme": "reward", "period": "2025-03"})
-    assert r.status_code == 400 and 'id="period-error"' in r.text and "[bad_choice]" in r.text
+    assert r.status_code == 400 and 'id="period-error"' in r.text and 'data-rule="bad_choice"' in r.text
     r = post(web, "/benefits/batches", {"programme": "reward", "period": "2026"})
     assert r.status_code == 400 and "没有需要发放的款项" in r.text and 'id="create-batch"' in r.text
     r = post(web, "/benefits/batches", {"programme": "reward", "period": "2025", "date": "2999-01-01"})
-    assert r.status_code == 400 and "[future_date]" in r.text
+    assert r.status_code == 400 and 'data-rule="future_date"' in r.text
     assert count(web, PaymentBatch) == 0 and count(web, PaymentLine) == 0
 
 

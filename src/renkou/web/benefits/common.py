@@ -23,6 +23,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from renkou.auth.officer import Officer
+from renkou.benefits.cycle import intake
 from renkou.benefits.eligibility.service import Eligibility
 from renkou.core import numbers
 from renkou.core.dates import parse_date
@@ -87,12 +88,28 @@ class Refusal:
         return out
 
 
+def field_label(field: str | None, lang: str) -> str:
+    """A problem's field as the page names it: the Chinese column header of the application import
+    (身份证号码 for id_number...), the key itself in English or when no header is known."""
+    if not field or lang == "en":
+        return field or ""
+    known = intake.COLUMNS.get(field)
+    return known[0] if known else field
+
+
 def refusal(exc: UserError, lang: str) -> Refusal:
     status = 404 if isinstance(exc, NotFound) or exc.code == "not_found" else 403 if exc.code == "forbidden" else 400
     probs = []
     if isinstance(exc, ValidationFailed):
         probs = [
-            {"field": p.field, "value": p.value, "rule": p.rule, "row": p.row, "message": p.en if lang == "en" else p.zh}
+            {
+                "field": p.field,
+                "label": field_label(p.field, lang),
+                "value": p.value,
+                "rule": p.rule,
+                "row": p.row,
+                "message": p.en if lang == "en" else p.zh,
+            }
             for p in exc.problems
         ]
     return Refusal(status, exc.en if lang == "en" else exc.zh, probs)

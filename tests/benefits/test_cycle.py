@@ -352,6 +352,9 @@ def test_application_values_are_checked_with_field_value_and_rule(desk):
     }
     assert next(p for p in e.value.problems if p.field == "account_no").value == "*****"  # the account is masked even here
     with pytest.raises(ValidationFailed) as e:
+        desk.apply("cun", "li_f", programme="")
+    assert ("required", "programme") in {(p.rule, p.field) for p in e.value.problems}  # empty: required, not a list of keys
+    with pytest.raises(ValidationFailed) as e:
         desk.apply("cun", "li_f", attested={"no_such_fact": D(2025, 3, 1)})
     assert [(p.rule, p.value) for p in e.value.problems] == [("bad_choice", "no_such_fact")]
     n = desk.apply("cun", "li_f")

@@ -20,6 +20,8 @@ import pytest
 from starlette.testclient import TestClient
 
 from renkou.auth import accounts
+from renkou.web.benefits.common import FIELD_LABELS, field_label
+from renkou.web.i18n import gettext
 from tests.benefits.cycle_kit import PW
 from tests.benefits.families import ACTOR, COUNTY, TOWNSHIP, VILLAGE
 from tests.conftest import migrated_db
@@ -36,7 +38,7 @@ ACCOUNTS = {
     "shenji": COUNTY,  # 审计人员
     "guanli": COUNTY,  # 系统管理员 (made below)
 }
-SKIP = {"/logout", "/lang"}  # they answer with a redirect, not a page
+SKIP = {"/logout", "/lang", "/login"}  # signing in and out and the language: redirects, not pages
 
 # The ASCII words a Chinese page may show, each for a reason.
 ALLOWED = {
@@ -123,12 +125,12 @@ def county(tmp_path_factory, _migrated_templates):
         cleanup()
 
 
-def urls_of(app, values: dict[str, list[str]]) -> list[tuple[str, str]]:
-    """(route, url) of every GET route, its path parameters filled with the account's own values (the
-    first and last of each kind, or the constants): a route no value can fill is left out."""
+def urls_of(app, values: dict[str, list[str]], method: str = "GET") -> list[tuple[str, str]]:
+    """(route, url) of every ``method`` route but the API's, its path parameters filled with the account's
+    own values (the first and last of each kind, or the constants): a route no value can fill is left out."""
     out = []
     for route in routes(app):
-        if "GET" not in route.methods or route.path in SKIP or route.path.startswith("/api/"):
+        if method not in route.methods or route.path in SKIP or route.path.startswith("/api/"):
             continue
         urls = [route.path]
         for name in path_names(route.dependant):
@@ -178,3 +180,40 @@ def test_a_missing_page_is_a_chinese_page_and_json_only_under_the_api(county):
     assert r.status_code == 404 and r.headers["content-type"].startswith("application/json")
     r = web.c.delete("/persons")  # a method the page does not take
     assert r.status_code == 405 and r.headers["content-type"].startswith("text/html") and "allow" in {k.lower() for k in r.headers}
+
+
+@pytest.mark.parametrize("account", list(ACCOUNTS))
+def test_every_refusal_of_an_empty_form_is_chinese(county, account):
+    """Every form of the route table posted empty (the session's token only) as each role: what comes
+    back — the form again with its problems, a refusal, a message — is Chinese, with no rule code such as
+    ``[required]``. Runs after the page test: an empty form may still act (run a check, end a posting)."""
+    web = county.web
+    web.as_(account)
+    c = TestClient(web.app, raise_server_exceptions=False, cookies=web.c.cookies)
+    token = web.token("/")
+    values = records_of(web.db, {ACCOUNTS[account]}, ids=web.b.ids).values
+    allowed = ALLOWED | data_words(county)
+    found: dict[str, set[str]] = defaultdict(set)
+    answered = 0
+    for route, url in urls_of(web.app, values, "POST"):
+        r = c.post(url, data={"csrf_token": token}, follow_redirects=False)
+        if r.status_code >= 500:
+            found[url].add(f"server error {r.status_code}")
+            continue
+        if not r.headers.get("content-type", "").startswith("text/html"):
+            continue
+        answered += 1
+        for w in english_words(r.text, allowed):
+            found[f"POST {route}  ({url}, {r.status_code})"].add(w)
+    assert answered >= 3, answered
+    assert not found, "\n".join(f"{k}: {' '.join(sorted(v))}" for k, v in sorted(found.items()))
+
+
+def test_every_field_a_refusal_names_has_a_chinese_label():
+    """The field names of the benefit forms' refusals (common.FIELD_LABELS) are messages: each has its
+    Chinese translation, so a refusal never names a field by its key."""
+    for key, msgid in FIELD_LABELS.items():
+        zh = gettext("zh", msgid)
+        assert zh != msgid and re.search(r"[\u4e00-\u9fff]", zh), (key, msgid, zh)
+        assert field_label(key, "zh") == zh and field_label(key, "en") == gettext("en", msgid)
+    assert field_label("attested", "zh") == "声明事项" and field_label("no_such_field", "zh") == "no_such_field"

@@ -88,13 +88,46 @@ class Refusal:
         return out
 
 
+# the benefit forms' field names as a refusal names them (the labels of the forms), in the page's language
+FIELD_LABELS = {
+    "person": "Person",
+    "reason": "Reason",
+    "content": "Content of the objection",
+    "objector": "Raised by",
+    "resolution": "Resolution",
+    "outcome": "Outcome",
+    "decision": "Decision",
+    "village": "Village",
+    "programme": "Programme",
+    "year": "Year",
+    "account_no": "Bank account",
+    "bank": "Bank",
+    "payee": "Payee",
+    "attested": "Declared facts",
+    "applied_on": "Date of application",
+    "date": "Date",
+    "period": "Period",
+    "kind": "Kind",
+    "detail": "Detail",
+    "since": "Since",
+    "until": "Until",
+    "starts_on": "First day of the posting",
+    "notice": "Notice of the receiving county",
+    "format": "Format",
+    "file": "File",
+    "id_number": "ID number",
+}
+
+
 def field_label(field: str | None, lang: str) -> str:
-    """A problem's field as the page names it: the Chinese column header of the application import
-    (身份证号码 for id_number...), the key itself in English or when no header is known."""
-    if not field or lang == "en":
-        return field or ""
+    """A problem's field as the page names it: the form's label (FIELD_LABELS), or the Chinese column
+    header of the application import (声明事项...); a field of neither, as it is."""
+    if not field:
+        return ""
+    if field in FIELD_LABELS:
+        return gettext(lang, FIELD_LABELS[field])
     known = intake.COLUMNS.get(field)
-    return known[0] if known else field
+    return known[0] if known and lang != "en" else field
 
 
 def refusal(exc: UserError, lang: str) -> Refusal:

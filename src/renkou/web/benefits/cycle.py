@@ -477,7 +477,9 @@ def _step(request: Request, user: User, form, number: int, step: str):
     v = common.fields(form, ("decision", "note", "date"))
     probs = []
     on = common.day(v["date"], "date", probs)
-    if v["decision"] not in DECISIONS:
+    if not v["decision"]:
+        probs.append(problem("required", "decision", ""))
+    elif v["decision"] not in DECISIONS:
         probs.append(problem("bad_choice", "decision", v["decision"], choices=", ".join(DECISIONS)))
     if probs:
         return _application(request, user, number, status=400, error=common.problems_refusal(probs, lg), v=v)

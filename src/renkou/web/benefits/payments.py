@@ -344,6 +344,8 @@ def create_batch(request: Request, user: Annotated[User, Depends(require(Permiss
     on, bad = _date(v["date"], lg)
     if bad is not None:
         return again(bad)
+    if not v["programme"]:
+        return again(problems_refusal([problem("required", "programme", "")], lg))
 
     def create(s, off):
         return batches.create_batch(s, off, eligibility(request), programme=v["programme"], period=v["period"], on=on).id

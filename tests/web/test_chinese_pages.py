@@ -217,3 +217,20 @@ def test_every_field_a_refusal_names_has_a_chinese_label():
         assert zh != msgid and re.search(r"[\u4e00-\u9fff]", zh), (key, msgid, zh)
         assert field_label(key, "zh") == zh and field_label(key, "en") == gettext("en", msgid)
     assert field_label("attested", "zh") == "声明事项" and field_label("no_such_field", "zh") == "no_such_field"
+
+
+def test_a_server_error_is_a_chinese_page_for_a_browser_and_json_for_the_api(county):
+    """Whatever breaks, a browser gets a short page in its language (nothing of the error), the API its JSON."""
+    web = county.web
+
+    def boom():
+        raise RuntimeError("secret detail of the failure")
+
+    web.app.add_api_route("/boom-for-the-test", boom, methods=["GET"])
+    web.app.add_api_route("/api/v1/boom-for-the-test", boom, methods=["GET"])
+    c = TestClient(web.app, raise_server_exceptions=False)
+    r = c.get("/boom-for-the-test")
+    assert r.status_code == 500 and r.headers["content-type"].startswith("text/html")
+    assert "服务器错误" in r.text and "secret detail" not in r.text and english_words(r.text, ALLOWED) == []
+    r = c.get("/api/v1/boom-for-the-test")
+    assert r.status_code == 500 and r.json()["detail"].startswith("服务器内部错误") and "secret detail" not in r.text

@@ -47,17 +47,11 @@ ALLOWED = {
     "XLSX",
     "CSV",
     "ID",
-    "TOTP",
-    "API",
-    "URL",
-    "HTTP",
-    "HTTPS",
+    "TOTP",  # the kind of one-time-code app, as the apps themselves say
     "UTC",
-    # the product's name
+    # the product's name (and its command)
     "renkou",
     # units of measure
-    "kg",
-    "cm",
     "MB",  # the largest upload, in megabytes
     # the bank reference of a payment line (RK and its number), printed on the bank file and the pages alike
     "RK",

@@ -334,7 +334,7 @@ def test_revoking_api_tokens(env):
     sign_in(c, "xitong")
     assert "推送" in c.get("/users/cun1").text
     r = c.post("/users/cun1/tokens/revoke", data={"csrf_token": csrf(c, "/users")}, follow_redirects=True)
-    assert "已吊销的 API 令牌数： 1" in r.text
+    assert "已吊销的接口令牌数： 1" in r.text
     c.cookies.clear()
     assert c.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
 

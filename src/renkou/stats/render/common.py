@@ -7,6 +7,7 @@ import math
 import re
 import unicodedata
 from dataclasses import dataclass
+from decimal import Decimal
 
 from renkou.core import numbers
 from renkou.errors import UserError
@@ -198,9 +199,15 @@ def number_format(col: Column) -> str | None:
     return None
 
 
-def _number(col: Column, v: Value) -> int | float | None:
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or (isinstance(v, float) and not math.isfinite(v)):
+def _number(col: Column, v: Value) -> int | float | Decimal | None:
+    """The cell's number (money comes as Decimal), in the column's unit: a column whose unit is 万 holds
+    the value divided by 10,000; None for what is not a finite number."""
+    if isinstance(v, bool) or not isinstance(v, (int, float, Decimal)) or (isinstance(v, float) and not math.isfinite(v)):
         return None
+    if isinstance(v, Decimal) and not v.is_finite():
+        return None
+    if col.unit == "万":
+        return (v if isinstance(v, Decimal) else Decimal(str(v))) / 10000
     if col.kind == "count" and col.decimals == 0 and isinstance(v, float) and v.is_integer():
         return int(v)
     return v
@@ -213,7 +220,7 @@ def plain_value(col: Column, v: Value) -> str:
     n = _number(col, v) if is_numeric(col) else None
     if n is None:
         return str(v)
-    if isinstance(n, float) or col.decimals:
+    if isinstance(n, (float, Decimal)) or col.decimals:
         return f"{n:.{col.decimals}f}"
     return str(n)
 

@@ -162,7 +162,7 @@ def test_a_new_liaison_takes_over_and_records_are_only_for_special_assistance_fa
 
 def test_money_not_yet_paid_is_entitled_less_paid_and_a_batch_not_yet_released_is_shown_apart(desk):
     """The report's columns add up (issue 14: it printed 3600 / 0 / 900): what is not yet paid is what
-    is entitled less what was paid, whether or not it is already in a batch; the batched part is its own column."""
+    is entitled less what was paid, whether or not it is already in a batch; what a batch holds is its own column."""
     for key in ("li_f", "li_m"):
         desk.recipient(key)
     desk.step("xian", batches.create_batch, desk.eligibility, programme="reward", period="2025Q1", on=D(2025, 4, 10), today=TODAY)

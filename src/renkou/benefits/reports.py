@@ -57,8 +57,8 @@ def recipients(
 ) -> Table:
     """Recipients confirmed for ``year``, exits confirmed in it, and money — entitled (to the month
     of any exit), paid, not yet paid (entitled less paid, so that 应发 = 已发 + 未发 in every row),
-    and of that the part already in a payment batch (pending, blocked, at the bank or re-queued) —
-    by programme and unit."""
+    and what is in a payment batch, not yet paid (pending, blocked, at the bank or re-queued: more than
+    the money not yet paid when a batch holds months no longer due) — by programme and unit."""
     end = dt.date(year, 12, 31)
     h, root, kids, row_of = _rows_of(session, officer, org, end)
     progs = list(eligibility.programmes.values())
@@ -100,7 +100,7 @@ def recipients(
             Column(f"{prog.key}_due", (prog.short_zh, "应发金额（元）"), (prog.en, "Entitled (yuan)"), decimals=2),
             Column(f"{prog.key}_paid", (prog.short_zh, "已发金额（元）"), (prog.en, "Paid (yuan)"), decimals=2),
             Column(f"{prog.key}_waiting", (prog.short_zh, "未发金额（元）"), (prog.en, "Not yet paid (yuan)"), decimals=2),
-            Column(f"{prog.key}_batched", (prog.short_zh, "其中已造册（元）"), (prog.en, "of which in a batch (yuan)"), decimals=2),
+            Column(f"{prog.key}_batched", (prog.short_zh, "已造册未发（元）"), (prog.en, "In a batch, not yet paid (yuan)"), decimals=2),
         ]
 
     def values(rows: list[int]) -> list:
@@ -129,11 +129,13 @@ def recipients(
         rows=tuple(body),
         notes=(
             "享受人数为本年度经县级确认（含年度确认）的对象；应发金额按月计算至退出当月。",
-            "未发金额 = 应发金额 − 已发金额（负数为多发，应予追回）；其中已造册为已列入发放批次、尚未发放成功的金额。",
+            "未发金额 = 应发金额 − 已发金额（负数为多发，应予追回）；已造册未发为已列入发放批次、尚未发放成功的金额，"
+            "超过未发金额的部分为批次中已不应发放的月份（发放核查会提示）。",
         ),
         notes_en=(
             "Recipients confirmed by the county for the year (re-confirmations included); entitled money counted by month up to the month of any exit.",
-            "Not yet paid = entitled − paid (negative: overpaid, to be recovered); of which in a batch: in a payment batch, not yet paid out.",
+            "Not yet paid = entitled − paid (negative: overpaid, to be recovered); in a batch: in a payment batch, not yet paid out —"
+            " more than not yet paid when a batch holds months no longer due (the payment checks flag them).",
         ),
         meta={"year": year},
         form_no="扶助年1表",

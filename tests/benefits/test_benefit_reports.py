@@ -81,6 +81,11 @@ def test_recipients_and_money_by_programme_unit_and_year(desk, tmp_path):
         Decimal("720.00"),
     )
     assert get(COUNTY, "special_n") == 0
+    # 应发 = 已发 + 未发 in every row and programme; nothing waits in a batch: all was paid
+    for vals in rows.values():
+        for prog in ("reward", "special"):
+            assert vals[col(t, f"{prog}_due")] == vals[col(t, f"{prog}_paid")] + vals[col(t, f"{prog}_waiting")]
+    assert (get(COUNTY, "reward_waiting"), get(COUNTY, "reward_batched")) == (Decimal("1680.00"), Decimal("0.00"))
     assert t.rows[-1].is_total and t.columns[col(t, "reward_n")].header == ("奖扶", "享受人数")
     assert render.to_pdf(t).startswith(b"%PDF") and render.to_xlsx(t)[:2] == b"PK"
     lines = render.to_csv(t).decode("utf-8-sig").splitlines()
@@ -153,3 +158,36 @@ def test_a_new_liaison_takes_over_and_records_are_only_for_special_assistance_fa
     assert c.until == D(2025, 12, 31)
     with desk.db.read() as s:
         assert s.scalar(select(BenefitCoverage.until).where(BenefitCoverage.id == second.id)) == D(2025, 12, 31)
+
+
+def test_money_not_yet_paid_is_entitled_less_paid_and_a_batch_not_yet_released_is_shown_apart(desk):
+    """The report's columns add up (issue 14: it printed 3600 / 0 / 900): what is not yet paid is what
+    is entitled less what was paid, whether or not it is already in a batch; what a batch holds is its own column."""
+    for key in ("li_f", "li_m"):
+        desk.recipient(key)
+    desk.step("xian", batches.create_batch, desk.eligibility, programme="reward", period="2025Q1", on=D(2025, 4, 10), today=TODAY)
+    with desk.db.read() as s:
+        t = reports.recipients(s, desk.officer("xian"), desk.eligibility, year=2025, org=COUNTY, today=TODAY)
+        batched = sum((ln.amount for ln in s.scalars(select(PaymentLine))), Decimal(0))
+    county = by_code(t)[COUNTY]
+    due, paid, waiting, in_batch = (county[col(t, f"reward_{k}")] for k in ("due", "paid", "waiting", "batched"))
+    assert batched > 0 and in_batch == batched
+    assert paid == 0 and waiting == due == Decimal("1920.00")  # two recipients, 12 months of 80 yuan each
+    assert due == paid + waiting and in_batch <= waiting
+    assert any("未发金额 = 应发金额 − 已发金额" in n for n in t.notes)
+
+
+def test_the_report_is_an_official_form_head_and_foot(desk):
+    """表号 and 制定机关 in the head; 单位负责人, 审核人, 填表人 and the date in the foot (issue 14)."""
+    import io
+
+    from openpyxl import load_workbook
+
+    desk.recipient("li_f")
+    with desk.db.read() as s:
+        t = reports.recipients(s, desk.officer("xian"), desk.eligibility, year=2025, org=COUNTY, prepared_by="李四", today=TODAY)
+    wb = load_workbook(io.BytesIO(render.to_xlsx(t)))
+    cells = " ".join(str(c) for ws in wb.worksheets for row in ws.iter_rows(values_only=True) for c in row if c is not None)
+    for want in ("表号：扶助年1表", "制定机关：县卫生健康委员会", "单位负责人：", "审核人：", "填表人：李四", f"填报日期：{TODAY.year}年"):
+        assert want in cells, want
+    assert "可配置" not in cells

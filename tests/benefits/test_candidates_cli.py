@@ -97,7 +97,7 @@ def test_check_explains_a_decision_by_internal_id_or_id_number(county, capsys):
         capsys, "--db", url, "benefits", "check", "--program", "special", "--person", str(fam.ids["w49_m"]), "--date", "2025-08-19"
     )
     assert code == 0, err
-    assert "结论: 不符合" in out and "✗ 不满足  女方年满49周岁" in out and "2025-08-19 年龄 age 48" in out
+    assert "结论: 不符合" in out and "✗ 不满足  女方年满49周岁" in out and "2025-08-19 年龄 48 / the wife: age 48 on 2025-08-19" in out
     code, out, err = run_cli(
         capsys,
         "--db",

@@ -352,6 +352,9 @@ def test_application_values_are_checked_with_field_value_and_rule(desk):
     }
     assert next(p for p in e.value.problems if p.field == "account_no").value == "*****"  # the account is masked even here
     with pytest.raises(ValidationFailed) as e:
+        desk.apply("cun", "li_f", programme="")
+    assert ("required", "programme") in {(p.rule, p.field) for p in e.value.problems}  # empty: required, not a list of keys
+    with pytest.raises(ValidationFailed) as e:
         desk.apply("cun", "li_f", attested={"no_such_fact": D(2025, 3, 1)})
     assert [(p.rule, p.value) for p in e.value.problems] == [("bad_choice", "no_such_fact")]
     n = desk.apply("cun", "li_f")
@@ -415,8 +418,10 @@ def test_the_printable_notice_names_masked_ids_village_programme_and_amount(desk
     assert [r.values[1:6] for r in t.rows] == [
         (x.name, x.id_number[:6] + "********" + x.id_number[-4:], "王庄村", "奖扶", 960) for x in people
     ]
-    assert t.period_label == "公示期：2025年03月10日至2025年03月16日"
+    assert t.period_label == "2025年03月10日至2025年03月16日"
     text = "".join(pypdf.PdfReader(io.BytesIO(render.to_pdf(t))).pages[0].extract_text().replace("\x00", "").split())
+    # a public notice: its period said once, the posting unit's seal and the supervision telephone in the foot
+    assert text.count("公示期：") == 1 and "统计期" not in text and "公示单位（盖章）" in text and "监督电话" in text
     assert people[0].name in text and people[0].id_number[-4:] in text and people[0].id_number not in text and "960.00" in text
     ws = load_workbook(io.BytesIO(render.to_xlsx(t))).active
     cells = [c for row in ws.iter_rows(values_only=True) for c in row if c is not None]

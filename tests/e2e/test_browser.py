@@ -45,7 +45,7 @@ def test_village_worker_signs_in_and_sees_their_village(server, page):
     page.fill("input[name=password]", fixture.DEMO_PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url(server + "/")
-    assert page.locator("h1").inner_text() == "首页" and "演示村（居）专干" in page.locator("header").inner_text()
+    assert page.locator("h1").inner_text() == "首页" and "演示村（居）计生专干" in page.locator("header").inner_text()
     shot(page, "home-village-worker")
     page.click("header button[type=submit]")  # sign out (a form with the CSRF token)
     page.wait_for_url(server + "/login")

@@ -225,7 +225,10 @@ def test_xlsx_monthly_layout_matches_golden():
     assert s["print"]["orientation"] == "portrait" and s["print"]["title_rows"] == "$3:$4"
     assert s["print"]["fit_to_width"] == 1 and s["print"]["fit_to_height"] == 0 and s["print"]["fit_to_page"]
     texts = list(s["cells"].values())
-    assert "注：1. 出生率按年化计算。" in texts and "制表人：张三  制表日期：2026年6月3日" in texts
+    assert (
+        "注：1. 出生率按年化计算。" in texts
+        and "单位负责人：\u3000\u3000\u3000\u3000  审核人：\u3000\u3000\u3000\u3000  填表人：张三  填报日期：2026年6月3日" in texts
+    )
 
 
 def test_xlsx_wide_english_with_pyramid_sheet_matches_golden():
@@ -311,7 +314,9 @@ def test_pdf_monthly_one_portrait_page_with_title_unit_numbers_and_pyramid(month
         "15,535",
         "1.28",
         "注：1.出生率按年化计算。",
-        "制表人：张三",
+        "单位负责人：",
+        "审核人：",
+        "填表人：张三",
         "第1页/共1页",
     ):
         assert s in text, s
@@ -338,7 +343,7 @@ def test_pdf_long_table_spans_pages_repeating_the_header(long_pdf):
     assert "城关镇人口变动情况表" in texts[0] and "城关镇人口变动情况表" not in texts[1]
     every = "".join(texts)
     assert all(every.count(f"第{i:03d}村") == 1 for i in range(200))  # each row once, none lost
-    assert "制表人：张三" in texts[-1] and "合计" in texts[-1]
+    assert "填表人：张三" in texts[-1] and "合计" in texts[-1]
 
 
 def test_pdf_english():
@@ -404,3 +409,36 @@ def test_font_lookup_honours_override(monkeypatch):
     monkeypatch.setenv(fonts.ENV, str(found.path))
     assert fonts.find_cjk_font().regular == found
     assert "SC" in found.family or found.index == 0  # the simplified-Chinese face of a collection
+
+
+def test_money_and_wan_columns_print_by_the_one_number_rule():
+    """Money (Decimal) with thousands separators and two decimals; a column whose unit is 万 holds the
+    amount divided by 10,000 — printed, in the CSV and in the workbook alike (renkou.core.numbers)."""
+    from decimal import Decimal
+
+    t = Table(
+        key="money",
+        title="资金表",
+        title_en="Money",
+        unit_code="330102",
+        unit_name="城关镇",
+        period_label="2026年",
+        period_label_en="2026",
+        prepared_by="张三",
+        prepared_on=dt.date(2026, 6, 3),
+        columns=(
+            Column("unit", ("单位",), ("Unit",), kind="text"),
+            Column("yuan", ("金额（元）",), ("Amount (yuan)",), decimals=2),
+            Column("wan", ("金额",), ("Amount",), decimals=2, unit="万"),
+        ),
+        rows=(Row(("甲村", Decimal("1234567.5"), Decimal("1234567.5"))), Row(("合计", 3600, 123456), is_total=True)),
+    )
+    yuan, wan = t.columns[1], t.columns[2]
+    assert common.display_value(yuan, Decimal("1234567.5")) == "1,234,567.50" and common.display_value(yuan, 3600) == "3,600.00"
+    assert common.display_value(wan, Decimal("1234567.5")) == "123.46" and common.display_value(wan, 123456) == "12.35"
+    assert common.column_path(wan, "zh") == ("金额(万)",)
+    lines = render.to_csv(t).decode("utf-8-sig").splitlines()
+    assert lines[-2].endswith("1234567.50,123.46") and lines[-1].endswith("3600.00,12.35")
+    ws = openpyxl.load_workbook(io.BytesIO(render.to_xlsx(t))).active
+    values = [c for row in ws.iter_rows(values_only=True) for c in row if isinstance(c, (int, float))]
+    assert any(abs(v - 123.45675) < 1e-9 for v in values) and any(abs(v - 12.3456) < 1e-9 for v in values) and 1234567.5 in values

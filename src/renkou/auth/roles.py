@@ -70,7 +70,7 @@ _REPORTS = {P.REPORT_READ, P.LEDGER_READ}
 ROLES: dict[Role, RoleInfo] = {
     # village workers keep the village ledgers (台账) and see their village's reports; the scope binds them to it
     Role.VILLAGE_WORKER: RoleInfo(
-        "村（居）专干",
+        "村（居）计生专干",
         "village worker",
         ("village",),
         frozenset(_READ | _REPORTS | {P.PERSON_WRITE, P.EVENT_WRITE, P.HOUSEHOLD_WRITE, P.PERSON_REVEAL, P.BENEFIT_APPLY, P.BENEFIT_READ}),

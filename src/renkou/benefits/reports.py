@@ -56,8 +56,9 @@ def recipients(
     today: dt.date | None = None,
 ) -> Table:
     """Recipients confirmed for ``year``, exits confirmed in it, and money — entitled (to the month
-    of any exit), paid, and waiting (not yet paid: pending, blocked, at the bank or re-queued) — by
-    programme and unit."""
+    of any exit), paid, not yet paid (entitled less paid, so that 应发 = 已发 + 未发 in every row),
+    and what is in a payment batch, not yet paid (pending, blocked, at the bank or re-queued: more than
+    the money not yet paid when a batch holds months no longer due) — by programme and unit."""
     end = dt.date(year, 12, 31)
     h, root, kids, row_of = _rows_of(session, officer, org, end)
     progs = list(eligibility.programmes.values())
@@ -90,22 +91,26 @@ def recipients(
         if batches.parse_period(ln.period).year != year:
             continue
         r = by_id[ln.recipient_id]
-        money[(row_of(r.unit_id), r.programme, "paid" if ln.status == "paid" else "waiting")] += ln.amount
+        money[(row_of(r.unit_id), r.programme, "paid" if ln.status == "paid" else "batched")] += ln.amount
     cols = [Column("code", ("代码",), ("Code",), kind="text"), Column("unit", ("单位",), ("Unit",), kind="text")]
     for prog in progs:
         cols += [
             Column(f"{prog.key}_n", (prog.short_zh, "享受人数"), (prog.en, "Recipients")),
             Column(f"{prog.key}_exits", (prog.short_zh, "退出人数"), (prog.en, "Exits")),
-            Column(f"{prog.key}_due", (prog.short_zh, "应发金额"), (prog.en, "Entitled"), decimals=2),
-            Column(f"{prog.key}_paid", (prog.short_zh, "已发金额"), (prog.en, "Paid"), decimals=2),
-            Column(f"{prog.key}_waiting", (prog.short_zh, "未发金额"), (prog.en, "Not yet paid"), decimals=2),
+            Column(f"{prog.key}_due", (prog.short_zh, "应发金额（元）"), (prog.en, "Entitled (yuan)"), decimals=2),
+            Column(f"{prog.key}_paid", (prog.short_zh, "已发金额（元）"), (prog.en, "Paid (yuan)"), decimals=2),
+            Column(f"{prog.key}_waiting", (prog.short_zh, "未发金额（元）"), (prog.en, "Not yet paid (yuan)"), decimals=2),
+            Column(f"{prog.key}_batched", (prog.short_zh, "已造册未发（元）"), (prog.en, "In a batch, not yet paid (yuan)"), decimals=2),
         ]
 
     def values(rows: list[int]) -> list:
         out = []
         for prog in progs:
             out += [sum(count[(r, prog.key, "n")] for r in rows), sum(count[(r, prog.key, "exits")] for r in rows)]
-            out += [sum((money[(r, prog.key, k)] for r in rows), Decimal(0)).quantize(CENT) for k in ("due", "paid", "waiting")]
+            due, paid, batched = (
+                sum((money[(r, prog.key, k)] for r in rows), Decimal(0)).quantize(CENT) for k in ("due", "paid", "batched")
+            )
+            out += [due, paid, due - paid, batched]
         return out
 
     body = [Row((h.units[k].code, h.units[k].name, *values([k])), code=h.units[k].code) for k in kids]
@@ -122,11 +127,19 @@ def recipients(
         prepared_on=today or dt.date.today(),
         columns=tuple(cols),
         rows=tuple(body),
-        notes=("享受人数为本年度经县级确认（含年度确认）的对象；应发金额按月计算至退出当月。",),
+        notes=(
+            "享受人数为本年度经县级确认（含年度确认）的对象；应发金额按月计算至退出当月。",
+            "未发金额 = 应发金额 − 已发金额（负数为多发，应予追回）；已造册未发为已列入发放批次、尚未发放成功的金额，"
+            "超过未发金额的部分为批次中已不应发放的月份（发放核查会提示）。",
+        ),
         notes_en=(
             "Recipients confirmed by the county for the year (re-confirmations included); entitled money counted by month up to the month of any exit.",
+            "Not yet paid = entitled − paid (negative: overpaid, to be recovered); in a batch: in a payment batch, not yet paid out —"
+            " more than not yet paid when a batch holds months no longer due (the payment checks flag them).",
         ),
         meta={"year": year},
+        form_no="扶助年1表",
+        authority="县卫生健康委员会",
     )
 
 
@@ -201,4 +214,6 @@ def coverage(session: Session, officer: Officer, *, on: dt.date, org: str, prepa
         notes=("家庭以享受特别扶助的夫妇计，夫妇任一方有记录即为覆盖；联系人、家庭医生签约、就医绿色通道均须在统计日有效。",),
         notes_en=("A family is a couple receiving special assistance, covered when either holds a record in force on the day.",),
         meta={"on": on.isoformat()},
+        form_no="扶助年2表",
+        authority="县卫生健康委员会",
     )

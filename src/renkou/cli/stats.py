@@ -155,7 +155,7 @@ def report(
     units_as_of: str = UNITS,
     fmt: str = typer.Option(None, "--format", help="xlsx | csv | json | pdf | dhis2 | adx"),
     lang: str = LANG,
-    prepared_by: str = typer.Option(None, "--prepared-by", help="制表人（默认当前系统用户）。Prepared by (default: the OS user)."),
+    prepared_by: str = typer.Option(None, "--prepared-by", help="填表人（默认当前系统用户）。Prepared by (default: the OS user)."),
     out: Path = typer.Option(None, "-o", "--out", help="输出文件。Output file."),
 ) -> None:
     """生成标准报表：人口变动月报、年报、年龄性别结构（含人口金字塔）。Produce a standard report."""
@@ -202,7 +202,7 @@ def ledger(
     where: list[str] = typer.Option(
         None, "--filter", help="只保留某栏等于某值的行，如 孩次=3 或 order=3（可重复）。Keep rows whose column has this value (repeatable)."
     ),
-    prepared_by: str = typer.Option(None, "--prepared-by", help="制表人。Prepared by."),
+    prepared_by: str = typer.Option(None, "--prepared-by", help="填表人。Prepared by."),
     out: Path = typer.Option(None, "-o", "--out", help="输出文件。Output file."),
 ) -> None:
     """生成台账或花名册（出生、死亡、婚姻、迁移、户籍花名册、育龄妇女花名册）。Produce a ledger or roster."""

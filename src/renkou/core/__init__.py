@@ -7,6 +7,7 @@
 * ``dates`` — the one date parser and age rule: ``parse_date``, ``age``, ``day``, ``date_of``;
 * ``events`` — kinds of life event and what each carries: ``EVENT_KINDS``;
 * ``idnumber`` — resident ID numbers: ``validate``, ``make``, ``mask``;
+* ``numbers`` — how numbers print: ``count``, ``average``, ``rate``, ``money``, ``wan``;
 * ``pinyin`` — pinyin search keys of names;
 * ``problems`` — the one catalogue of validation problems: ``Problem``, ``problem``;
 * ``workflow`` — statuses and transitions of a workflow as data, ``move`` refusing an unlisted one: ``Workflow``;

@@ -38,6 +38,8 @@ class Template:
     notes: tuple[str, ...]
     notes_en: tuple[str, ...]
     chart: dict | None
+    form_no: str = ""  # 表号, printed in the form's head
+    authority: str = ""  # 制定机关
 
 
 def templates(extra_dir: str | Path | None = None) -> dict[str, Template]:
@@ -62,6 +64,8 @@ def templates(extra_dir: str | Path | None = None) -> dict[str, Template]:
             tuple(d.get("notes", ())),
             tuple(d.get("notes_en", ())),
             d.get("chart"),
+            d.get("form_no", ""),
+            d.get("authority", ""),
         )
         for k, d in found.items()
     }
@@ -158,6 +162,13 @@ def fill(stats: Stats, key: str, org: str, q: Query, *, level: str | None = None
     return t, Cells(labels, values, keys, small)
 
 
+# the rule in force, said as it is in a report's notes (the layouts write "{birth_order}")
+BIRTH_ORDER_NOTES = {
+    "mother": ("孩次按生母存活子女数计算。", "Birth order counts the mother's living children."),
+    "couple": ("孩次按夫妇共同存活子女数计算。", "Birth order counts the couple's living children."),
+}
+
+
 def report(
     stats: Stats,
     key: str,
@@ -215,8 +226,10 @@ def report(
         prepared_on=prepared_on or dt.date.today(),
         columns=tuple(cols),
         rows=tuple(rows),
-        notes=t.notes,
-        notes_en=t.notes_en,
+        form_no=t.form_no,
+        authority=t.authority,
+        notes=tuple(n.replace("{birth_order}", BIRTH_ORDER_NOTES[stats.settings.birth_order_rule][0]) for n in t.notes),
+        notes_en=tuple(n.replace("{birth_order}", BIRTH_ORDER_NOTES[stats.settings.birth_order_rule][1]) for n in t.notes_en),
         chart=chart,
         meta={
             "period": {"id": p.id, "start": p.start.isoformat(), "end": p.end.isoformat()},

@@ -21,6 +21,7 @@ import polars as pl
 from renkou.auth.scope import Scope
 from renkou.config import Settings
 from renkou.core import basis as basis_mod
+from renkou.core import numbers
 from renkou.core.dates import day
 from renkou.errors import UserError
 from renkou.registry import asof
@@ -76,7 +77,7 @@ class IndicatorValue:
             return small_text(lang)
         if self.value is None:
             return "—"
-        return f"{self.value:,.{ind.decimals}f}{ind.unit if ind.unit in ('‰', '%') else ''}"
+        return numbers.rate(self.value, ind.decimals, ind.unit if ind.unit in ("‰", "%") else "")
 
 
 @dataclass

@@ -63,6 +63,11 @@ class Table:
     notes_en: tuple[str, ...] = ()
     chart: Chart | None = None
     meta: dict = field(default_factory=dict)  # period id, basis, units-as-of date...
+    form_no: str = ""  # 表号 of an official form, printed in its head
+    authority: str = ""  # 制定机关: who drew up the form
+    notice: bool = (
+        False  # a public notice (公示): its period is the posting period, its foot the posting unit's seal and the supervision telephone
+    )
 
     @property
     def header_depth(self) -> int:

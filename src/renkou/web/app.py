@@ -13,13 +13,16 @@ from pathlib import Path
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.encoders import jsonable_encoder
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from renkou.auth.roles import Role, allows
 from renkou.config import Settings, data_dir
+from renkou.core import numbers
 from renkou.stats.service import Stats
 from renkou.storage.db import Database
 from renkou.web import account, api, benefits, dashboard, indicators, pickers, reports, timefmt, work
@@ -91,6 +94,49 @@ async def _unstorable(request: Request, exc: UnstorableInput) -> Response:
     return message(request, identify(request), 400, gettext(lg, "Bad request"), text)
 
 
+async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+    """A refusal raised as an HTTP error (an address that names no page, a method a page does not take,
+    an expired form): the API keeps its JSON; a browser gets a page in its language, never raw JSON."""
+    if _is_api(request):
+        return await http_exception_handler(request, exc)
+    lg = language_of(request)
+    if exc.status_code == 404:
+        title, text = gettext(lg, "Not found"), gettext(lg, "No such page.")
+    elif exc.status_code == 405:
+        title, text = gettext(lg, "Bad request"), gettext(lg, "This address does not take that kind of request.")
+    elif exc.status_code == 403:  # the CSRF guard's refusal, its text already in the page's language
+        title = gettext(lg, "Not permitted")
+        text = exc.detail if isinstance(exc.detail, str) and exc.detail else gettext(lg, "Your role may not open this page.")
+    else:
+        title, text = gettext(lg, "Bad request"), gettext(lg, "The request could not be handled.")
+    page = message(request, _user_or_none(request), exc.status_code, title, text)
+    for k, v in (exc.headers or {}).items():
+        page.headers[k] = v
+    return page
+
+
+async def _server_error(request: Request, exc: Exception) -> Response:
+    """An unexpected failure: a short page in the page's language (JSON under /api/), nothing of the error itself."""
+    lg = language_of(request)
+    if _is_api(request):
+        return JSONResponse({"detail": "服务器内部错误 / internal server error"}, status_code=500)
+    return message(
+        request,
+        _user_or_none(request),
+        500,
+        gettext(lg, "Server error"),
+        gettext(lg, "Something went wrong on the server; try again later."),
+    )
+
+
+def _user_or_none(request: Request):
+    """The signed-in account for an error page's header, or None when even that cannot be read."""
+    try:
+        return identify(request)
+    except Exception:  # noqa: BLE001 - an error page must render whatever broke
+        return None
+
+
 class _App(FastAPI):
     def build_middleware_stack(self):
         """The security headers wrap the whole stack, Starlette's server-error handler included: a 500 page
@@ -118,6 +164,9 @@ def create_app(db: Database, *, secret: str | None = None, secure_cookies: bool 
     templates.env.globals["languages"] = account.LANGUAGE_NAMES  # the language switch, each language named in itself
     pickers.register(templates.env)  # period_view and unit_keys for the macros of templates/pickers.html
     timefmt.install(templates.env, app.state.settings)  # {{ moment|localtime }}: a stored UTC time in the configured zone
+    # the one rule for printing numbers (renkou.core.numbers): {{ n|count }}, {{ x|average(1) }}, {{ r|rate(2, "‰") }}, {{ a|money }}, {{ a|wan }}
+    for name in ("count", "average", "rate", "money", "wan"):
+        templates.env.filters[name] = getattr(numbers, name)
 
     app.add_exception_handler(SignInRequired, _sign_in)
     app.add_exception_handler(PasswordChangeRequired, _password_change)
@@ -125,6 +174,8 @@ def create_app(db: Database, *, secret: str | None = None, secure_cookies: bool 
     app.add_exception_handler(NotPermitted, _not_permitted)
     app.add_exception_handler(RequestValidationError, _invalid)
     app.add_exception_handler(UnstorableInput, _unstorable)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _server_error)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
     app.include_router(account.router)

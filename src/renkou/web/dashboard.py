@@ -27,6 +27,7 @@ from sqlalchemy import Date, cast, exists, func, select
 from sqlalchemy.orm import aliased
 
 from renkou.auth.roles import Role, allows
+from renkou.core import numbers
 from renkou.errors import UserError
 from renkou.registry.log import in_force
 from renkou.stats.periods import Period, add_months
@@ -125,7 +126,7 @@ def _fmt(v, ind, lang: str = "zh") -> str:
     95 % interval of a ratio that has one; a ratio of too few births reads 样本过少."""
     text = v.text(ind, lang)
     if v.low is not None and not v.small and v.value is not None:
-        text += f" ({v.low:.1f}–{'∞' if v.high is None else f'{v.high:.1f}'})"
+        text += f" ({numbers.average(v.low, 1)}–{'∞' if v.high is None else numbers.average(v.high, 1)})"
     return text
 
 

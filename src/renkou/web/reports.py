@@ -11,7 +11,6 @@ masked here; revealing ID numbers stays with the audited command line.
 from __future__ import annotations
 
 import datetime as dt
-import math
 import re
 from typing import Annotated, Literal
 from urllib.parse import quote, urlencode
@@ -110,9 +109,7 @@ def table_view(table: Table, lang: str, limit: int | None = None, *, pg: paging.
 
 
 def cell_text(col, v) -> str:
-    """As printed (renkou.stats.render.common), with thousands separators for large rates too (average population)."""
-    if col.kind == "rate" and isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v):
-        return f"{v:,.{col.decimals}f}"
+    """As printed (renkou.stats.render.common: renkou.core.numbers, thousands separators for large rates too)."""
     return common.display_value(col, v)
 
 

@@ -181,7 +181,9 @@ def check_application(
     is not found, and nothing more is said about them."""
     out: list[Problem] = []
     prog = programmes.get(programme)
-    if prog is None:
+    if not programme:
+        out.append(problem("required", "programme", ""))
+    elif prog is None:
         out.append(problem("bad_choice", "programme", programme, choices=", ".join(programmes)))
     if year is None:
         out.append(problem("required", "year", ""))

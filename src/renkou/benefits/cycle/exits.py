@@ -182,17 +182,23 @@ def detect(
         since = applied.get(rec.application_id, rec.since)
         if "death" in causes and rec.person_id in deaths:
             ev = deaths[rec.person_id]
-            propose(rec, "death", ev.date, f"死亡登记 death #{ev.id} {ev.date}", ev)
+            propose(rec, "death", ev.date, f"死亡登记 #{ev.id} {ev.date} / death #{ev.id} {ev.date}", ev)
         if "moved_away" in causes:
             ev = next((m for m in moves.get(rec.person_id, ()) if m.date >= since), None)
             if ev is not None:
-                propose(rec, "moved_away", ev.date, f"户籍迁往 moved to {ev.destination_code}（事件 event #{ev.id}）", ev)
+                propose(
+                    rec,
+                    "moved_away",
+                    ev.date,
+                    f"户籍迁往 {ev.destination_code}（事件 #{ev.id}） / moved to {ev.destination_code} (event #{ev.id})",
+                    ev,
+                )
         children = kids.get(rec.person_id, [])
         if "another_child" in causes:
             ev = next((k for k in children if k.date > since), None)
             if ev is not None:
-                what = "收养 adoption" if ev.kind == "adoption" else "出生 birth"
-                propose(rec, "another_child", ev.date, f"{what} #{ev.id} {ev.date}", ev)
+                zh, en = ("收养", "adoption") if ev.kind == "adoption" else ("出生", "birth")
+                propose(rec, "another_child", ev.date, f"{zh} #{ev.id} {ev.date} / {en} #{ev.id} {ev.date}", ev)
         if "age_limit" in causes:
             born = (
                 births.get(rec.person_id)

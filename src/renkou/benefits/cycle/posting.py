@@ -94,7 +94,7 @@ def post(
     session.flush()
     for app in apps:
         applications.require_due(app, "post")
-        applications.record_step(session, officer, app, "post", starts_on, f"posting {posting.id}", today)
+        applications.record_step(session, officer, app, "post", starts_on, f"公示 {posting.id} / posting {posting.id}", today)
         application_workflow.move(app, "posting")
         app.posting_id = posting.id
     session.flush()
@@ -118,7 +118,7 @@ def end_posting(session: Session, officer: Officer, number: int, *, on: dt.date,
     for app in session.scalars(
         select(BenefitApplication).where(BenefitApplication.posting_id == p.id, BenefitApplication.status == "posting")
     ):
-        applications.record_step(session, officer, app, "post_end", on, f"posting {p.id}", today)
+        applications.record_step(session, officer, app, "post_end", on, f"公示 {p.id} / posting {p.id}", today)
         application_workflow.move(app, "posted")
     p.closed_on = on
     session.flush()
@@ -152,7 +152,7 @@ def notice(
     for i, (app, person) in enumerate(posted, start=1):
         village = h.units.get(h.resolve(app.unit_id))
         amount = ents[person.id].amount.quantize(CENT)
-        status = {"rejected": "异议成立，不予通过 / objection upheld"}.get(app.status, "")
+        status = {"rejected": "异议成立，不予通过"}.get(app.status, "")
         rows.append(
             Row(
                 (
@@ -173,8 +173,8 @@ def notice(
         title_en=f"Public notice: {prog.en}, {p.year}",
         unit_code=unit.code,
         unit_name=h.units[unit.id].name if unit.id in h.units else unit.code,
-        period_label=f"公示期：{days}",
-        period_label_en=f"Posted {p.starts_on} to {last_day(p)}",
+        period_label=days,
+        period_label_en=f"{p.starts_on} to {last_day(p)}",
         prepared_by=prepared_by or officer.username,
         prepared_on=today or dt.date.today(),
         columns=(
@@ -193,4 +193,5 @@ def notice(
             "ID numbers are partly hidden.",
         ),
         meta={"posting": p.id, "programme": p.programme, "year": p.year},
+        notice=True,
     )

@@ -89,7 +89,7 @@ def reconfirm(
             session.add(BenefitConfirmation(recipient_id=rec.id, year=year, confirmed_on=on, how="reconfirm", account=officer.username))
             out.renewed.append(rec.id)
         elif v.failed:
-            e = exits.propose_ineligible(session, rec, year=year, detail=f"{start}: {v.zh} / {v.en}", proposed_on=on)
+            e = exits.propose_ineligible(session, rec, year=year, detail=f"{start}：{v.zh} / {start}: {v.en}", proposed_on=on)
             if e is not None:
                 out.proposed.append(e)
         else:

@@ -11,8 +11,16 @@ from typing import NamedTuple
 
 from renkou.core.events import EVENT_KINDS
 
-LABELS = {"person": "人员 person", "attestation": "声明 attestation", **{k: f"{v.zh} {k}" for k, v in EVENT_KINDS.items()}}
+LABEL_PAIRS = {"person": ("人员", "person"), "attestation": ("声明", "attestation"), **{k: (v.zh, k) for k, v in EVENT_KINDS.items()}}
+LABELS = {k: f"{zh} {en}" for k, (zh, en) in LABEL_PAIRS.items()}
 STATUS_TEXT = {"met": ("满足", "met"), "not_met": ("不满足", "not met"), "needs_attestation": ("待申报核实", "needs attestation")}
+
+
+def in_language(text: str, lang: str) -> str:
+    """A text written "中文 / English" (the Chinese first) in one language; a text without the
+    separator as it is."""
+    zh, sep, en = text.partition(" / ")
+    return text if not sep else (en if lang == "en" else zh)
 
 
 @dataclass(frozen=True)
@@ -37,17 +45,23 @@ class Record(NamedTuple):
     person_id: int | None = None
     note: str = ""
 
-    def text(self) -> str:
-        """e.g. 死亡 death #23 2010-05-01（人员 person #18）."""
-        parts = [LABELS.get(self.kind, self.kind) + (f" #{self.event_id}" if self.event_id is not None else "")]
+    def text(self, lang: str | None = None) -> str:
+        """e.g. 死亡 death #23 2010-05-01（人员 person #18）; in one language when ``lang`` is "zh"
+        (死亡 #23 2010-05-01（人员 #18）) or "en" (death #23 2010-05-01 (person #18))."""
+        label = LABELS.get(self.kind, self.kind)
+        if lang is not None:
+            zh, en = LABEL_PAIRS.get(self.kind, (self.kind, self.kind))
+            label = en if lang == "en" else zh
+        parts = [label + (f" #{self.event_id}" if self.event_id is not None else "")]
         if self.kind == "person" and self.person_id is not None:
             parts[0] += f" #{self.person_id}"
         if self.date is not None:
             parts.append(self.date.isoformat())
         if self.person_id is not None and self.kind != "person":
-            parts.append(f"（人员 person #{self.person_id}）")
+            who = {None: "人员 person", "zh": "人员", "en": "person"}.get(lang, "人员")
+            parts.append(f"({who} #{self.person_id})" if lang == "en" else f"（{who} #{self.person_id}）")
         if self.note:
-            parts.append(self.note)
+            parts.append(self.note if lang is None else in_language(self.note, lang))
         return " ".join(parts)
 
     def to_json(self) -> dict:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import os
 
+from renkou.core import numbers
 from renkou.stats.render import common as c
 from renkou.stats.render.fonts import FontFace, find_cjk_font
 from renkou.stats.table import Chart
@@ -60,7 +61,7 @@ def pyramid_png(chart: Chart, lang: str = "zh", *, title: str | None = None) -> 
     ax.set_xlim(-lim, lim)
     ax.set_ylim(-0.6, max(n, 1) - 0.4 + (0.12 * n + 0.6))  # head room for the side labels
     ax.xaxis.set_major_locator(MaxNLocator(nbins=8, integer=True, symmetric=True))
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{abs(v):,.0f}"))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: numbers.count(abs(v))))
     ax.set_yticks(ys, list(chart.labels), fontproperties=fp_small)
     ax.axvline(0, color="#333333", linewidth=0.8)
     ax.grid(axis="x", alpha=0.3)
@@ -68,9 +69,25 @@ def pyramid_png(chart: Chart, lang: str = "zh", *, title: str | None = None) -> 
     ax.set_xlabel(L["persons"], fontproperties=fp)
     ax.set_ylabel(L["age_group"], fontproperties=fp)
     ax.set_title(title or L["pyramid_title"], fontproperties=fp_title)
-    ax.text(0.02, 0.98, f"{L['male']} {sum(male):,}", transform=ax.transAxes, ha="left", va="top", color=MALE_COLOUR, fontproperties=fp)
     ax.text(
-        0.98, 0.98, f"{L['female']} {sum(female):,}", transform=ax.transAxes, ha="right", va="top", color=FEMALE_COLOUR, fontproperties=fp
+        0.02,
+        0.98,
+        f"{L['male']} {numbers.count(sum(male))}",
+        transform=ax.transAxes,
+        ha="left",
+        va="top",
+        color=MALE_COLOUR,
+        fontproperties=fp,
+    )
+    ax.text(
+        0.98,
+        0.98,
+        f"{L['female']} {numbers.count(sum(female))}",
+        transform=ax.transAxes,
+        ha="right",
+        va="top",
+        color=FEMALE_COLOUR,
+        fontproperties=fp,
     )
     buf = io.BytesIO()
     canvas.print_png(buf, metadata={"Software": None})

@@ -7,7 +7,9 @@ import math
 import re
 import unicodedata
 from dataclasses import dataclass
+from decimal import Decimal
 
+from renkou.core import numbers
 from renkou.errors import UserError
 from renkou.stats.table import Column, Table, Value
 
@@ -18,7 +20,10 @@ LABELS = {
         "unit": "填报单位：{name}（{code}）",
         "period": "统计期：{period}",
         "sep": "  ",
-        "prepared": "制表人：{by}  制表日期：{on}",
+        "prepared": "单位负责人：{blank}  审核人：{blank}  填表人：{by}  填报日期：{on}",
+        "form": "表号：{no}  制定机关：{authority}",
+        "notice_period": "公示期：{period}",
+        "notice_foot": "公示单位（盖章）：{unit}  监督电话：{blank}  公示日期：{on}",
         "notes": "注：",
         "pyramid_sheet": "人口金字塔",
         "pyramid_title": "人口金字塔",
@@ -33,7 +38,10 @@ LABELS = {
         "unit": "Reporting unit: {name} ({code})",
         "period": "Period: {period}",
         "sep": "  ",
-        "prepared": "Prepared by: {by}  Date: {on}",
+        "prepared": "Head of unit: {blank}  Reviewed by: {blank}  Prepared by: {by}  Date: {on}",
+        "form": "Form {no}  Drawn up by: {authority}",
+        "notice_period": "Posted: {period}",
+        "notice_foot": "Posted by (seal): {unit}  Supervision telephone: {blank}  Date: {on}",
         "notes": "Notes: ",
         "pyramid_sheet": "Population pyramid",
         "pyramid_title": "Population pyramid",
@@ -74,12 +82,16 @@ def unit_text(table: Table, lang: str) -> str:
 
 
 def period_text(table: Table, lang: str) -> str:
-    return label(lang, "period", period=period(table, lang))
+    return label(lang, "notice_period" if table.notice else "period", period=period(table, lang))
 
 
 def info_line(table: Table, lang: str) -> str:
-    """ "填报单位：城关镇（330102）  统计期：2026年5月"."""
-    return unit_text(table, lang) + LABELS[lang]["sep"] + period_text(table, lang)
+    """ "填报单位：城关镇（330102）  统计期：2026年5月", and the form's number and authority when it has them
+    ("  表号：人口月1表  制定机关：县卫生健康委员会")."""
+    line = unit_text(table, lang) + LABELS[lang]["sep"] + period_text(table, lang)
+    if table.form_no or table.authority:
+        line += LABELS[lang]["sep"] + label(lang, "form", no=table.form_no, authority=table.authority)
+    return line
 
 
 def date_text(d, lang: str) -> str:
@@ -87,7 +99,13 @@ def date_text(d, lang: str) -> str:
 
 
 def preparer_line(table: Table, lang: str) -> str:
-    return label(lang, "prepared", by=table.prepared_by, on=date_text(table.prepared_on, lang))
+    """The form's foot: who heads the unit and who reviewed it (signed on paper: blanks), who filled it in, the date."""
+    if table.notice:
+        blank = "\u3000" * 6 if lang == "zh" else "________"
+        return label(lang, "notice_foot", unit=table.unit_name, blank=blank, on=date_text(table.prepared_on, lang))
+    return label(
+        lang, "prepared", by=table.prepared_by, on=date_text(table.prepared_on, lang), blank="\u3000" * 4 if lang == "zh" else "____"
+    )
 
 
 def pyramid_title(table: Table, lang: str) -> str:
@@ -181,9 +199,15 @@ def number_format(col: Column) -> str | None:
     return None
 
 
-def _number(col: Column, v: Value) -> int | float | None:
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or (isinstance(v, float) and not math.isfinite(v)):
+def _number(col: Column, v: Value) -> int | float | Decimal | None:
+    """The cell's number (money comes as Decimal), in the column's unit: a column whose unit is 万 holds
+    the value divided by 10,000; None for what is not a finite number."""
+    if isinstance(v, bool) or not isinstance(v, (int, float, Decimal)) or (isinstance(v, float) and not math.isfinite(v)):
         return None
+    if isinstance(v, Decimal) and not v.is_finite():
+        return None
+    if col.unit == "万":
+        return (v if isinstance(v, Decimal) else Decimal(str(v))) / 10000
     if col.kind == "count" and col.decimals == 0 and isinstance(v, float) and v.is_integer():
         return int(v)
     return v
@@ -196,7 +220,7 @@ def plain_value(col: Column, v: Value) -> str:
     n = _number(col, v) if is_numeric(col) else None
     if n is None:
         return str(v)
-    if isinstance(n, float) or col.decimals:
+    if isinstance(n, (float, Decimal)) or col.decimals:
         return f"{n:.{col.decimals}f}"
     return str(n)
 
@@ -209,8 +233,8 @@ def display_value(col: Column, v: Value) -> str:
     if n is None:
         return str(v)
     if col.kind == "count":
-        return f"{n:,.{col.decimals}f}"
-    return f"{n:.{col.decimals}f}"
+        return numbers.average(n, col.decimals)
+    return numbers.rate(n, col.decimals)
 
 
 def cell_value(col: Column, v: Value) -> Value:

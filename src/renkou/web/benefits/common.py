@@ -23,7 +23,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from renkou.auth.officer import Officer
+from renkou.benefits.cycle import intake
 from renkou.benefits.eligibility.service import Eligibility
+from renkou.core import numbers
 from renkou.core.dates import parse_date
 from renkou.core.problems import Problem, problem
 from renkou.errors import NotFound, UserError, ValidationFailed
@@ -62,7 +64,8 @@ def programme_name(request: Request, key: str, lang: str) -> str:
 
 
 def yuan(amount: Decimal | int | float | None) -> str:
-    return "" if amount is None else f"{Decimal(amount):,.2f}"
+    """Yuan in a column headed 元: two decimals, thousands separators, no sign (renkou.core.numbers)."""
+    return numbers.money(amount, sign=False)
 
 
 # ---------------------------------------------------------------------------------------- acting
@@ -85,48 +88,46 @@ class Refusal:
         return out
 
 
-# the names of the benefit forms' and files' fields as a refusal shows them: (zh, en)
-FIELD_NAMES = {
-    "account_no": ("银行账号", "account number"),
-    "applied_on": ("申请日期", "application date"),
-    "as_of": ("截止日期", "as of"),
-    "attested": ("申请人声明", "declared facts"),
-    "bank": ("开户银行", "bank"),
-    "birth_date": ("出生日期", "birth date"),
-    "content": ("内容", "content"),
-    "date": ("日期", "date"),
-    "decision": ("审核意见", "decision"),
-    "detail": ("详情", "detail"),
-    "ethnicity": ("民族", "ethnicity"),
-    "file": ("文件", "file"),
-    "format": ("文件格式", "file format"),
-    "id_number": ("身份证号", "ID number"),
-    "kind": ("类别", "kind"),
-    "name": ("姓名", "name"),
-    "notice": ("通知书", "notice"),
-    "number": ("编号", "number"),
-    "outcome": ("处理结果", "outcome"),
-    "payee": ("领款人", "payee"),
-    "period": ("发放期", "payment period"),
-    "person": ("人员", "person"),
-    "programme": ("项目", "programme"),
-    "raised_on": ("提出日期", "raised on"),
-    "reason": ("原因", "reason"),
-    "resolution": ("处理意见", "resolution"),
-    "sex": ("性别", "sex"),
-    "since": ("开始日期", "from"),
-    "temp_key": ("临时编号", "temporary key"),
-    "village": ("村（居）", "village"),
-    "year": ("年度", "year"),
+# the benefit forms' field names as a refusal names them (the labels of the forms), in the page's language
+FIELD_LABELS = {
+    "person": "Person",
+    "reason": "Reason",
+    "content": "Content of the objection",
+    "objector": "Raised by",
+    "resolution": "Resolution",
+    "outcome": "Outcome",
+    "decision": "Decision",
+    "village": "Village",
+    "programme": "Programme",
+    "year": "Year",
+    "account_no": "Bank account",
+    "bank": "Bank",
+    "payee": "Payee",
+    "attested": "Declared facts",
+    "applied_on": "Date of application",
+    "date": "Date",
+    "period": "Period",
+    "kind": "Kind",
+    "detail": "Detail",
+    "since": "Since",
+    "until": "Until",
+    "starts_on": "First day of the posting",
+    "notice": "Notice of the receiving county",
+    "format": "Format",
+    "file": "File",
+    "id_number": "ID number",
 }
 
 
-def field_name(field_: str, lang: str) -> str:
-    """A problem's field as the page names it: a known field in the page's language, a column of the
-    user's own file as it is; an internal name never on a Chinese page (then nothing)."""
-    if field_ in FIELD_NAMES:
-        return FIELD_NAMES[field_][lang == "en"]
-    return field_ if lang == "en" or not re.fullmatch(r"[a-z_]+", field_) else ""
+def field_label(field: str | None, lang: str) -> str:
+    """A problem's field as the page names it: the form's label (FIELD_LABELS), or the Chinese column
+    header of the application import (声明事项...); a field of neither, as it is."""
+    if not field:
+        return ""
+    if field in FIELD_LABELS:
+        return gettext(lang, FIELD_LABELS[field])
+    known = intake.COLUMNS.get(field)
+    return known[0] if known and lang != "en" else field
 
 
 def refusal(exc: UserError, lang: str) -> Refusal:
@@ -136,7 +137,7 @@ def refusal(exc: UserError, lang: str) -> Refusal:
         probs = [
             {
                 "field": p.field,
-                "label": field_name(p.field, lang),
+                "label": field_label(p.field, lang),
                 "value": p.value,
                 "rule": p.rule,
                 "row": p.row,

@@ -25,7 +25,7 @@ from renkou.auth.roles import Permission
 from renkou.benefits.cycle import application_workflow, objections
 from renkou.benefits.cycle import applications as cycle
 from renkou.benefits.eligibility import verdict
-from renkou.benefits.eligibility.decision import STATUS_TEXT
+from renkou.benefits.eligibility.decision import STATUS_TEXT, in_language
 from renkou.core.dates import age
 from renkou.core.idnumber import mask
 from renkou.core.problems import problem
@@ -294,8 +294,8 @@ def candidates(
                     "label": c.en if lg == "en" else c.zh,
                     "status": c.status,
                     "status_label": common.pick(STATUS_TEXT[c.status], lg),
-                    "value": c.value,
-                    "records": "; ".join(r.text() for r in c.records),
+                    "value": in_language(c.value, lg),
+                    "records": "；".join(r.text(lg) for r in c.records) if lg == "zh" else "; ".join(r.text(lg) for r in c.records),
                 }
                 for c in d.conditions
             ],
@@ -377,7 +377,11 @@ def _apply_page(request: Request, user, *, status: int = 200, v: dict | None = N
     lg = language_of(request)
     progs = common.programmes(request)
     facts = [
-        {"key": c.key, "label": c.en if lg == "en" else c.zh, "programmes": [k for k, p in progs.items() if c in p.attestations]}
+        {
+            "key": c.key,
+            "label": c.en if lg == "en" else c.zh,
+            "programmes": [common.programme_name(request, k, lg) for k, p in progs.items() if c in p.attestations],
+        }
         for c in dict.fromkeys(c for p in progs.values() for c in p.attestations)
     ]
     this_year = dt.date.today().year
@@ -569,7 +573,12 @@ def _application(request: Request, user, number: int, *, status: int = 200, erro
             if posting
             else None,
             "steps": [
-                {"label": common.pick(cycle.STEPS[st.step], lg), "on": st.done_on.isoformat(), "by": st.account, "note": st.note}
+                {
+                    "label": common.pick(cycle.STEPS[st.step], lg),
+                    "on": st.done_on.isoformat(),
+                    "by": st.account,
+                    "note": in_language(st.note, lg) if st.step in ("post", "post_end") else st.note,
+                }
                 for st in cycle.steps(s, a)
             ],
             "objections": [
@@ -631,7 +640,9 @@ def _step(request: Request, user: User, form, number: int, step: str):
     v = common.fields(form, ("decision", "note", "date"))
     probs = []
     on = common.day(v["date"], "date", probs)
-    if v["decision"] not in DECISIONS:
+    if not v["decision"]:
+        probs.append(problem("required", "decision", ""))
+    elif v["decision"] not in DECISIONS:
         probs.append(problem("bad_choice", "decision", v["decision"], choices=", ".join(DECISIONS)))
     if probs:
         return _application(request, user, number, status=400, error=common.problems_refusal(probs, lg), v=v)

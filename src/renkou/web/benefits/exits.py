@@ -22,6 +22,7 @@ from sqlalchemy import select
 
 from renkou.auth.roles import Permission
 from renkou.benefits.cycle import exit_workflow, exits, renewal
+from renkou.benefits.eligibility.decision import in_language
 from renkou.core.problems import Problem
 from renkou.storage.schema import BenefitRecipient, Person
 from renkou.web.benefits.common import (
@@ -55,7 +56,7 @@ def _names(s, person_ids) -> dict[int, str]:
     return dict(s.execute(select(Person.id, Person.name).where(Person.id.in_(ids or [-1]))).all())
 
 
-def _row(e, rec, names: dict[int, str]) -> dict:
+def _row(e, rec, names: dict[int, str], lg: str) -> dict:
     return {
         "id": e.id,
         "programme": rec.programme,
@@ -63,7 +64,7 @@ def _row(e, rec, names: dict[int, str]) -> dict:
         "name": names.get(rec.person_id, ""),
         "cause": e.cause,
         "effective_on": e.effective_on.isoformat(),
-        "detail": e.detail,
+        "detail": in_language(e.detail, lg),
         "status": e.status,
         "notice": e.notice or "",
         "proposed_on": e.proposed_on.isoformat(),
@@ -84,7 +85,7 @@ def _list(request: Request, user, *, status: int = 200, error: Refusal | None = 
         total[0] = len(found)
         found = found[-SHOWN:]  # the newest; the filters reach the others
         names = _names(s, [rec.person_id for _, rec in found])
-        return [_row(e, rec, names) for e, rec in found]
+        return [_row(e, rec, names, lg) for e, rec in found]
 
     total = [0]
 
@@ -203,7 +204,7 @@ def reconfirm(request: Request, user: Annotated[User, Depends(require(Permission
         name = lambda rid: names.get(recs[rid].person_id, "") if rid in recs else ""  # noqa: E731
         return {
             "renewed": len(r.renewed),
-            "proposed": [_row(e, recs[e.recipient_id], names) for e in r.proposed],
+            "proposed": [_row(e, recs[e.recipient_id], names, lg) for e in r.proposed],
             "waiting": [{"recipient": rid, "name": name(rid), "why": (zh, en)} for rid, zh, en in r.waiting],
         }
 

@@ -27,6 +27,7 @@ from sqlalchemy import select
 from renkou.auth.roles import Permission
 from renkou.benefits.cycle import applications, recipients
 from renkou.benefits.cycle.exits import CAUSES
+from renkou.benefits.eligibility.decision import in_language
 from renkou.benefits.payments import bankfile, batches, checks, line_workflow, release
 from renkou.core.idnumber import mask
 from renkou.core.problems import problem
@@ -176,7 +177,7 @@ def _recipient(request: Request, s, off, n: int, lg: str) -> dict:
                 "status": e.status,
                 "decided": e.decided_on.isoformat() if e.decided_on else "",
                 "by": e.decided_by or "",
-                "detail": e.detail,
+                "detail": in_language(e.detail, lg),
                 "notice": e.notice or "",
                 "reason": e.reason,
             }
@@ -350,6 +351,8 @@ def create_batch(request: Request, user: Annotated[User, Depends(require(Permiss
     on, bad = _date(v["date"], lg)
     if bad is not None:
         return again(bad)
+    if not v["programme"]:
+        return again(problems_refusal([problem("required", "programme", "")], lg))
 
     def create(s, off):
         return batches.create_batch(s, off, eligibility(request), programme=v["programme"], period=v["period"], on=on).id

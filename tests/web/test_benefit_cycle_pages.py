@@ -276,7 +276,7 @@ def test_import_of_applications_all_or_nothing(web):
     r = web.post("/benefits/import", files={"file": ("申请.csv", bad.encode("utf-8"), "text/csv")})
     assert r.status_code == 400
     listed = r.text.split('id="refusal"')[1].split("</div>")[0]
-    assert re.search(r"\b4 · 身份证号 = “[0-9*X]+”: 找不到身份证号或临时编号", listed), listed  # row, column, value, rule
+    assert re.search(r"\b4 · 身份证号码 = “[0-9*X]+”: 找不到身份证号或临时编号", listed), listed  # row, column, value, rule
     assert id_of(web, "far_f") not in r.text and 'data-rule="unknown_person"' in listed and "[unknown_person]" not in listed
     assert n_apps(web) == before
     r = web.post("/benefits/import", files={"file": ("申请.csv", good.encode("utf-8"), "text/csv")})

@@ -404,13 +404,13 @@ def test_a_batch_the_service_refuses_is_not_created(web):
         err = r.text.split('id="period-error">')[1].split("</span>")[0]
         assert r.status_code == 400 and err == "发放期应为 2004 至 2100 年间的一年或一个季度，例如 2025年、2025年第1季度", typed
         assert "[bad_choice]" not in r.text and "[payment_period]" not in r.text and "YYYY" not in r.text
-        assert f'name="period" value="{shown}"' in r.text and "发放期 = “" + typed + "”" in r.text  # what was typed, in Chinese
+        assert f'name="period" value="{shown}"' in r.text and "所属期间 = “" + typed + "”" in r.text  # what was typed, in Chinese
     web.as_("xian")
     web.c.cookies.set("lang", "en")
     r = post(web, "/benefits/batches", {"programme": "reward", "period": "2025年3月"})
     assert (
         "a payment period is a year or a quarter of 2004 to 2100, e.g. 2025 or 2025Q1" in r.text
-        and "payment period = “2025年3月”" in r.text
+        and "Period = “2025年3月”" in r.text
     )
     web.c.cookies.delete("lang")
     r = post(web, "/benefits/batches", {"programme": "reward", "period": "2026"})

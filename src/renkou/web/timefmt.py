@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from renkou.config import Settings
 
-__all__ = ["FORMAT", "install", "local", "text", "utc_day_bounds", "zone"]
+__all__ = ["FORMAT", "ZONE_NAMES", "install", "local", "text", "utc_day_bounds", "zone", "zone_name"]
 
 FORMAT = "%Y-%m-%d %H:%M:%S"
 
@@ -59,3 +59,17 @@ def utc_day_bounds(first: dt.date | None, last: dt.date | None, settings: Settin
 def install(env: Any, settings: Settings) -> None:
     """Register the ``localtime`` filter of a Jinja environment, for ``settings``' zone."""
     env.filters["localtime"] = lambda moment, fmt=FORMAT: text(moment, settings, fmt)
+
+
+# the zones of China by the names people use for them: (zh, en); any other zone is shown by its tz name
+ZONE_NAMES = {
+    "Asia/Shanghai": ("北京时间", "Beijing time (Asia/Shanghai)"),
+    "Asia/Chongqing": ("北京时间", "Beijing time (Asia/Chongqing)"),
+    "Asia/Urumqi": ("乌鲁木齐时间", "Urumqi time (Asia/Urumqi)"),
+}
+
+
+def zone_name(name: str, lang: str) -> str:
+    """The configured zone as a page names it: 北京时间 for Asia/Shanghai, else the tz name."""
+    known = ZONE_NAMES.get(name)
+    return known[lang == "en"] if known else name

@@ -565,7 +565,7 @@ def _view(
         labels=_labels(lg),
         channels=CHANNELS,
         actions=ACTIONS,
-        zone=settings.time_zone,
+        zone=timefmt.zone_name(settings.time_zone, lg),
         who=who,
         matches=matches or [],
         search_error=search_error,
@@ -631,7 +631,7 @@ def audit_export_xlsx(request: Request, user: Auditor):
             rows = details(s, found, lg, settings, user.scope, stats.locate)
     if f.errors:
         return _view(request, user, f, status=400)
-    data = audit_export.workbook(rows, _labels(lg), lg, zone=settings.time_zone)
+    data = audit_export.workbook(rows, _labels(lg), lg, zone=timefmt.zone_name(settings.time_zone, lg))
     return Response(
         data,
         media_type=audit_export.XLSX,

@@ -106,7 +106,7 @@ FIELD_LABELS = {
     "attested": "Declared facts",
     "applied_on": "Date of application",
     "date": "Date",
-    "period": "Period",
+    "period": "Payment period",
     "kind": "Kind",
     "detail": "Detail",
     "since": "Since",

@@ -192,7 +192,9 @@ def batch_review(request: Request, user: Annotated[User, Depends(require(Permiss
     numbers = list(dict.fromkeys(n for n in (db_id(x) for x in ticked) if n is not None))
     probs = []
     on = common.day(v["date"], "date", probs)
-    if v["decision"] not in DECISIONS:
+    if not v["decision"]:
+        probs.append(problem("required", "decision", ""))
+    elif v["decision"] not in DECISIONS:
         probs.append(problem("bad_choice", "decision", v["decision"], choices=", ".join(DECISIONS)))
     elif v["decision"] == "reject" and not v["note"]:
         probs.append(problem("required", "note", ""))

@@ -159,6 +159,19 @@ def test_the_county_creates_checks_releases_exports_and_settles_a_batch(web):
     page = web.get(r.headers["location"])
     assert "银行回盘已导入" in page.text
     assert f'id="result-{failed.id}"' in page.text and "wrong_account: 账号错误" in page.text and "待重新发放" in page.text
+    import renkou.web.benefits.payments as pages_of_payments
+
+    pages_of_payments.RESULTS_PAGE, kept = 1, pages_of_payments.RESULTS_PAGE
+    try:  # the bank's answers, as many as the lines, are paged apart: their links keep the lines' page
+        first = web.get(f"/benefits/batches/{n}?page=1").text
+        nxt = re.search(r'href="([^"]+)" rel="next"', first.split('id="results-pager"')[1]).group(1).replace("&amp;", "&")
+        second = web.get(nxt).text
+    finally:
+        pages_of_payments.RESULTS_PAGE = kept
+    answered = [re.findall(r'<tr id="result-(\d+)"', html) for html in (first, second)]
+    assert answered == [[str(paid.id)], [str(failed.id)]] and nxt == f"/benefits/batches/{n}?page=1&results=2"
+    assert "第 1–1 条，共 2 条" in text(first) and "第 2–2 条，共 2 条" in text(second) and 'id="results-end-pager"' in second
+    assert 'id="lines-pager"' in second and 'id="lines-end-pager"' not in second  # the batch's one line: one page
     queue = web.get("/benefits/batches").text  # the failed payment waits for the next batch
     assert 'id="waiting"' in queue and f'id="line-{failed.id}"' in queue and "wrong_account" in queue
     mine = web.get(f"/benefits/recipients/{rec_of(web, 'li_m')}").text

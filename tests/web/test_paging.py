@@ -71,3 +71,11 @@ def test_a_list_of_its_own_page_size_and_address():
     asked_20 = paging.asked(request("size=20&junk=1"), 45, default_size=2, query=())
     assert asked_20.size == 20 and parse_qs(urlsplit(asked_20.url(2)).query) == {"page": ["2"], "size": ["20"]}
     assert paging.asked(request("size=7"), 45, default_size=2).size == 2  # a size not offered: the list's own
+
+
+def test_a_second_list_on_a_page_pages_by_its_own_parameter_and_keeps_the_first_ones():
+    req = request("page=3&results=2&size=20&done=result", path="/benefits/batches/7")
+    lines, answers = paging.asked(req, 100), paging.asked(req, 100, key="results")
+    assert (lines.number, answers.number) == (3, 2) and lines.size == answers.size == 20
+    assert parse_qs(urlsplit(answers.url(3)).query) == {"page": ["3"], "results": ["3"], "size": ["20"]}
+    assert parse_qs(urlsplit(lines.url(4)).query) == {"results": ["2"], "page": ["4"], "size": ["20"]}

@@ -30,6 +30,7 @@ class Page:
     path: str = ""  # the list's URL path
     query: tuple[tuple[str, str], ...] = ()  # the other query parameters, kept by the links
     default: int = DEFAULT_SIZE  # the list's own page size, which the links do not repeat
+    key: str = "page"  # the query parameter of the page number (another for a second list on the same page)
 
     @property
     def pages(self) -> int:
@@ -58,7 +59,7 @@ class Page:
 
     def url(self, number: int) -> str:
         """The list's URL at page ``number``, with the same size and other parameters."""
-        params = [*self.query, ("page", str(number))]
+        params = [*self.query, (self.key, str(number))]
         if self.size != self.default:
             params.append(("size", str(self.size)))
         return f"{self.path}?{urlencode(params)}"
@@ -77,13 +78,14 @@ def page_of(
     path: str = "",
     query: tuple[tuple[str, str], ...] = (),
     default_size: int = DEFAULT_SIZE,
+    key: str = "page",
 ) -> Page:
     """Page ``number`` of ``total`` rows by ``size`` (one of SIZES, else the list's ``default_size``), clamped
     to the pages there are."""
     size = size if size in SIZES else max(default_size, 1)
     total = max(total, 0)
     pages = max(1, -(-total // size))
-    return Page(min(max(number or 1, 1), pages), size, total, path, query, max(default_size, 1))
+    return Page(min(max(number or 1, 1), pages), size, total, path, query, max(default_size, 1), key)
 
 
 def asked(
@@ -93,15 +95,18 @@ def asked(
     default_size: int = DEFAULT_SIZE,
     path: str | None = None,
     query: tuple[tuple[str, str], ...] | None = None,
+    key: str = "page",
 ) -> Page:
     """The page the request asks for (``page``, ``size``) of ``total`` rows; the links keep the other parameters.
 
     ``path`` and ``query``: the list's address and filters when they are not the request's own — a page shown
-    again after a refused POST (``/benefits/exits/7/confirm``) pages ``/benefits/exits`` with its filters."""
+    again after a refused POST (``/benefits/exits/7/confirm``) pages ``/benefits/exits`` with its filters.
+    ``key``: the page number's parameter, for a second list on a page (``?results=2``); each list's links keep
+    the other's page."""
     qp = request.query_params
     size = _whole(qp.get("size"))
     if query is None:
-        query = tuple((k, v) for k, v in qp.multi_items() if k not in ("page", "size", "done"))
+        query = tuple((k, v) for k, v in qp.multi_items() if k not in (key, "size", "done"))
     return page_of(
-        _whole(qp.get("page")), size, total, path=request.url.path if path is None else path, query=query, default_size=default_size
+        _whole(qp.get(key)), size, total, path=request.url.path if path is None else path, query=query, default_size=default_size, key=key
     )

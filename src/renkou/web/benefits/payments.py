@@ -58,6 +58,7 @@ from renkou.web.pickers import year_of
 
 router = APIRouter(include_in_schema=False)
 LINES_PAGE = paging.DEFAULT_SIZE  # a batch's lines shown at a time unless ?size= asks for another of paging.SIZES
+RESULTS_PAGE = paging.DEFAULT_SIZE  # the bank's answers shown at a time (?results= their page, the lines' ?page= kept)
 
 
 def _masked_id(p: Person) -> str:
@@ -365,11 +366,15 @@ def _batch(request: Request, s, off, n: int, lg: str) -> dict:
     lines = batches.lines_of(s, b)
     answers = batches.results_of(s, b)
     # a county's batch holds thousands of lines (read whole for the totals): those that need an officer (blocked,
-    # open findings) first, then by line, a page at a time; the page after a refused POST is the batch's own
+    # open findings) first, then by line, a page at a time; the bank's answers as many, paged apart (?results=).
+    # Shown again after a refused POST, the pages are the batch's own address (a POST's has no query to keep).
     blocked = set(checks.open_findings(s, [ln.id for ln in lines if ln.status == "blocked"]))
-    pg = paging.asked(request, len(lines), default_size=LINES_PAGE, path=f"/benefits/batches/{b.id}", query=())
+    path = f"/benefits/batches/{b.id}"
+    pg = paging.asked(request, len(lines), default_size=LINES_PAGE, path=path)
+    rpg = paging.asked(request, len(answers), default_size=RESULTS_PAGE, path=path, key="results")
     ordered = sorted(lines, key=lambda ln: (ln.id not in blocked and ln.status != "blocked", ln.id))
     shown = ordered[pg.offset : pg.offset + pg.size]
+    answers = answers[rpg.offset : rpg.offset + rpg.size]
     people = _people(s, [ln.person_id for _, ln in answers])
     return {
         "b": {
@@ -383,6 +388,7 @@ def _batch(request: Request, s, off, n: int, lg: str) -> dict:
         },
         "lines": _line_rows(s, shown, lg),
         "pg": pg,
+        "rpg": rpg,
         "totals": [(line_workflow.STATUSES[k], cnt, a) for k, (cnt, a) in sorted(batches.totals_by(lines).items())],
         "total": (len(lines), sum((ln.amount for ln in lines), Decimal("0.00"))),
         "results": [

@@ -186,5 +186,13 @@ def test_the_auditor_reads_and_cannot_change(server, page):
     shot(page, "benefits-auditor")
     page.goto(f"{server}/benefits/batches/{S['batch']}")
     assert page.locator("#lines tbody tr").count() == 1 and page.locator("#export-form").count() == 0
+    assert page.locator("#lines-pager .range").inner_text() == "第 1–1 条，共 1 条" and page.locator("#lines-end-pager").count() == 0
     page.goto(server + "/audit?from=" + TODAY.isoformat())
     assert "benefit_recipient" in page.content() and "jiangfu" in page.content()  # the confirmation, in the trail
+    shown = page.locator("#audit tbody tr").count()
+    assert page.locator("#audit-pager").get_attribute("data-total") == str(shown)  # one page: every entry of the day
+    page.goto(server + "/audit?size=20&from=" + TODAY.isoformat() + "&page=99")  # past the end: the last page, the filter kept
+    pages = -(-shown // 20)
+    assert page.locator("#audit-pager").get_attribute("data-page") == str(pages)
+    assert page.locator("#audit tbody tr").count() == shown - 20 * (pages - 1)
+    assert page.locator("input[name=from]").input_value() == TODAY.isoformat()

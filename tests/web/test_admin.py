@@ -558,9 +558,20 @@ def test_the_count_and_pages(env, monkeypatch):
     monkeypatch.setattr(admin_audit, "PAGE", 2)
     first = c.get("/audit").text
     total = int(re.search(r"共 (\d+) 条", first).group(1))
-    assert total == len(whole) >= 3 and "当前第 1–2 条" in first and f"共 {(total + 1) // 2} 页" in first
+    assert total == len(whole) >= 3 and f"第 1–2 条，共 {total} 条" in first and f"第 1 / {(total + 1) // 2} 页" in first
     last = c.get("/audit", params={"page": (total + 1) // 2}).text
     assert 'rel="next"' not in last and len(audit_rows(last)) == total - 2 * ((total + 1) // 2 - 1)
+    # the links keep the filters (and the page size asked for): page 2 of a filtered list is its next entry
+    since = c.get("/audit", params={"from": "2000-01-01", "channel": "web", "size": "20"}).text
+    kept = audit_rows(since)
+    assert 2 <= len(kept) < len(whole)
+    monkeypatch.setattr(admin_audit, "PAGE", 1)
+    first = c.get("/audit", params={"from": "2000-01-01", "channel": "web"}).text
+    nxt = re.search(r'href="([^"]+)" rel="next"', first).group(1).replace("&amp;", "&")
+    assert nxt.startswith("/audit?") and set(nxt.split("?")[1].split("&")) == {"from=2000-01-01", "channel=web", "page=2"}
+    assert audit_rows(c.get(nxt).text) == kept[1:2] and f"第 1–1 条，共 {len(kept)} 条" in first
+    wide = c.get("/audit", params={"channel": "web", "size": "20", "page": "1"}).text  # a size offered: one page of them
+    assert audit_rows(wide) == kept and 'rel="next"' not in wide
 
 
 def test_the_export_holds_every_filtered_entry_masked_and_as_text(env):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+import urllib.parse
 
 import openpyxl
 import pytest
@@ -15,7 +16,7 @@ from sqlalchemy import func, select
 
 from renkou.core.idnumber import mask
 from renkou.storage.schema import AuditEntry, BenefitApplication, BenefitObjection, BenefitRecipient, BenefitStep, Changeset, Person
-from tests.benefits.cycle_kit import COMMUNITY, family_of_reward
+from tests.benefits.cycle_kit import COMMUNITY, TOWNSHIP, family_of_reward
 from tests.web.benefit_kit import Web, text
 
 TODAY = dt.date.today()
@@ -348,6 +349,29 @@ def test_candidates_take_a_chinese_year_and_the_unit_from_the_picker(web):
     one = web.get(f"/benefits/candidates?programme=reward&year={TODAY.year}年&org={village}")
     assert one.status_code == 200 and f'<option value="{village}" data-depth="1"' in one.text
     assert re.search(rf'<option value="{village}" data-depth="1"[^>]* selected>', one.text)
+
+
+def test_candidates_are_counted_and_paged_the_links_keeping_programme_year_and_unit(web, monkeypatch):
+    """Every candidate the eligibility model finds, a page at a time: page 1 and page 2 together are the whole list."""
+    import renkou.web.benefits.cycle as pages_of_cycle
+
+    web.as_("xiang")
+    query = f"programme=reward&year={TODAY.year}年&org={TOWNSHIP}"
+    whole = web.get(f"/benefits/candidates?{query}").text
+    pids = re.findall(r'data-pid="(\d+)"', whole)
+    assert len(pids) >= 2 and f"第 1–{len(pids)} 条，共 {len(pids)} 条" in text(whole) and 'id="candidates-end-pager"' not in whole
+    monkeypatch.setattr(pages_of_cycle, "CANDIDATES_PAGE", 1)
+    first = web.get(f"/benefits/candidates?{query}").text
+    assert re.findall(r'data-pid="(\d+)"', first) == pids[:1] and f"第 1–1 条，共 {len(pids)} 条" in text(first)
+    nxt = re.search(r'href="([^"]+)" rel="next"', first).group(1).replace("&amp;", "&")
+    path, _, params = nxt.partition("?")
+    assert path == "/benefits/candidates" and set(params.split("&")) >= {"programme=reward", f"org={TOWNSHIP}", "page=2"}
+    assert f"year={TODAY.year}" in urllib.parse.unquote(params)
+    second = web.get(nxt).text
+    assert re.findall(r'data-pid="(\d+)"', second) == pids[1:2] and f"第 2–2 条，共 {len(pids)} 条" in text(second)
+    assert 'rel="prev"' in second and 'id="candidates-end-pager"' in second
+    last = web.get(f"/benefits/candidates?{query}&page=99").text  # past the end: the last page
+    assert re.findall(r'data-pid="(\d+)"', last) == pids[-1:]
 
 
 def test_the_person_page_lists_the_persons_family_support(web):

@@ -164,15 +164,28 @@ def test_a_township_sees_and_finds_only_its_own_area_s_exits(web):
     with web.db.read() as s:  # the county's view from the same service
         assert len(exits.list_exits(s, web.desk.officer("xian"))) == 2
     web.as_("xian")
-    assert 'id="exits-cut"' not in web.get("/benefits/exits").text
+    whole = web.get("/benefits/exits").text
+    assert [r[2] for r in table_rows(whole, "exits")] == ["测far_f", "测dm_f"]  # the newest first
+    assert "第 1–2 条，共 2 条" in text(whole) and 'id="exits-end-pager"' not in whole  # one page: one pager
     import renkou.web.benefits.exits as pages_of_exits
 
-    pages_of_exits.SHOWN, kept = 1, pages_of_exits.SHOWN
-    try:  # a long list shows the newest and says it is cut
-        cut = web.get("/benefits/exits").text
+    pages_of_exits.PAGE, kept = 1, pages_of_exits.PAGE
+    try:  # a long list is counted and paged, the filters kept by the links
+        first = web.get("/benefits/exits", params={"status": "proposed", "programme": "reward"}).text
+        nxt = re.search(r'href="([^"]+)" rel="next"', first).group(1).replace("&amp;", "&")
+        second = web.get(nxt).text
+        past = web.get("/benefits/exits", params={"status": "proposed", "page": "9"}).text
+        confirmed = web.get("/benefits/exits", params={"status": "confirmed"}).text
+        refused = post(web, f"/benefits/exits/{far_exit.id}/dismiss", {"date": "2025-07-02", "reason": ""})  # the list again
     finally:
-        pages_of_exits.SHOWN = kept
-    assert [r[2] for r in table_rows(cut, "exits")] == ["测far_f"] and 'id="exits-cut"' in cut and "(1 / 2)" in cut
+        pages_of_exits.PAGE = kept
+    assert [r[2] for r in table_rows(first, "exits")] == ["测far_f"] and "第 1–1 条，共 2 条" in text(first)
+    assert nxt.startswith("/benefits/exits?") and {"status=proposed", "programme=reward", "page=2"} == set(nxt.split("?")[1].split("&"))
+    assert [r[2] for r in table_rows(second, "exits")] == ["测dm_f"] and "第 2–2 条，共 2 条" in text(second)
+    assert 'rel="next"' not in second and 'rel="prev"' in second and 'id="exits-end-pager"' in second
+    assert [r[2] for r in table_rows(past, "exits")] == ["测dm_f"]  # past the end: the last page
+    assert 'id="no-exits"' in confirmed and "共 0 条" in text(confirmed)
+    assert refused.status_code == 400 and 'href="/benefits/exits?page=2" rel="next"' in refused.text  # the list's address, not the POST's
 
 
 def test_the_re_confirmation_for_the_next_year_shows_its_counts(web):

@@ -159,6 +159,19 @@ def test_the_county_creates_checks_releases_exports_and_settles_a_batch(web):
     page = web.get(r.headers["location"])
     assert "银行回盘已导入" in page.text
     assert f'id="result-{failed.id}"' in page.text and "wrong_account: 账号错误" in page.text and "待重新发放" in page.text
+    import renkou.web.benefits.payments as pages_of_payments
+
+    pages_of_payments.RESULTS_PAGE, kept = 1, pages_of_payments.RESULTS_PAGE
+    try:  # the bank's answers, as many as the lines, are paged apart: their links keep the lines' page
+        first = web.get(f"/benefits/batches/{n}?page=1").text
+        nxt = re.search(r'href="([^"]+)" rel="next"', first.split('id="results-pager"')[1]).group(1).replace("&amp;", "&")
+        second = web.get(nxt).text
+    finally:
+        pages_of_payments.RESULTS_PAGE = kept
+    answered = [re.findall(r'<tr id="result-(\d+)"', html) for html in (first, second)]
+    assert answered == [[str(paid.id)], [str(failed.id)]] and nxt == f"/benefits/batches/{n}?page=1&results=2"
+    assert "第 1–1 条，共 2 条" in text(first) and "第 2–2 条，共 2 条" in text(second) and 'id="results-end-pager"' in second
+    assert 'id="lines-pager"' in second and 'id="lines-end-pager"' not in second  # the batch's one line: one page
     queue = web.get("/benefits/batches").text  # the failed payment waits for the next batch
     assert 'id="waiting"' in queue and f'id="line-{failed.id}"' in queue and "wrong_account" in queue
     mine = web.get(f"/benefits/recipients/{rec_of(web, 'li_m')}").text
@@ -197,7 +210,10 @@ def test_a_finding_is_cleared_only_with_a_reason_and_a_line_voided(web):
     assert f_li.kind == "shared_account" and line_of(web, "li_f").status == "blocked"
     page = web.get(f"/benefits/batches/{n}").text
     assert f'id="clear-{f_li.id}"' in page and "与无关人员共用账户" in page and shared not in page and "已拦截" in page
-    assert 'id="lines-cut"' not in page
+    n_lines = page.split('id="lines"')[1].split("</table>")[0].count('<tr id="line-')
+    assert (
+        n_lines >= 2 and f"第 1–{n_lines} 条，共 {n_lines} 条" in text(page) and 'id="lines-end-pager"' not in page
+    )  # every line, one page
     web.desk.step("xian", batches.void_line, line_of(web, "li_m").id, reason="本期另行发放", on=D(2025, 4, 12))  # the one clean line
     held = confirm_release(web, n)  # every line left is blocked: nothing released, the findings kept
     assert held.status_code == 303 and held.headers["location"].endswith("done=held")
@@ -206,16 +222,22 @@ def test_a_finding_is_cleared_only_with_a_reason_and_a_line_voided(web):
         assert s.get(PaymentBatch, n).status == "draft" and line_of(web, "li_f").batch_id == n
     import renkou.web.benefits.payments as pages_of_payments
 
-    pages_of_payments.LINES_SHOWN, kept = 1, pages_of_payments.LINES_SHOWN
-    try:  # a long batch lists the lines that need an officer first, and says it is cut
-        cut = web.get(f"/benefits/batches/{n}").text
+    pages_of_payments.LINES_PAGE, kept = 1, pages_of_payments.LINES_PAGE
+    try:  # a long batch is counted and paged, the lines that need an officer first
+        first = web.get(f"/benefits/batches/{n}").text
+        nxt = re.search(r'href="([^"]+)" rel="next"', first).group(1).replace("&amp;", "&")
+        second = web.get(nxt).text
+        refused = post(web, f"/benefits/findings/{f_li.id}/clear", {"reason": " ", "batch": str(n)})  # the batch page again
     finally:
-        pages_of_payments.LINES_SHOWN = kept
-    lines = cut.split('id="lines"')[1].split("</table>")[0]
-    assert lines.count('<tr id="line-') == 1 and (
-        f'id="line-{line_of(web, "far_f").id}"' in lines or f'id="line-{line_of(web, "li_f").id}"' in lines
-    )
-    assert 'class="status-blocked"' in lines and 'id="lines-cut"' in cut and "(1 / " in cut
+        pages_of_payments.LINES_PAGE = kept
+    total = int(re.search(r'<tr class="total"><th>[^<]*</th><th class="num">(\d+)<', first).group(1))
+    on_pages = [re.findall(r'<tr id="line-(\d+)"', html.split('id="lines"')[1].split("</table>")[0]) for html in (first, second)]
+    assert total >= 2 and [len(p) for p in on_pages] == [1, 1] and on_pages[0] != on_pages[1]
+    assert {on_pages[0][0]} <= {str(line_of(web, "far_f").id), str(line_of(web, "li_f").id)}  # blocked: first
+    assert 'class="status-blocked"' in first.split('id="lines"')[1].split("</table>")[0]
+    assert f"第 1–1 条，共 {total} 条" in text(first) and f"第 2–2 条，共 {total} 条" in text(second)
+    assert nxt == f"/benefits/batches/{n}?page=2" and 'rel="prev"' in second and 'id="lines-end-pager"' in second
+    assert refused.status_code == 400 and f'href="/benefits/batches/{n}?page=2" rel="next"' in refused.text  # not the POST's address
 
     r = post(web, f"/benefits/findings/{f_li.id}/clear", {"reason": "  ", "batch": str(n)})
     assert r.status_code == 400 and 'data-rule="required"' in r.text and f'id="clear-{f_li.id}"' in r.text  # the batch page again
@@ -408,10 +430,7 @@ def test_a_batch_the_service_refuses_is_not_created(web):
     web.as_("xian")
     web.c.cookies.set("lang", "en")
     r = post(web, "/benefits/batches", {"programme": "reward", "period": "2025年3月"})
-    assert (
-        "a payment period is a year or a quarter of 2004 to 2100, e.g. 2025 or 2025Q1" in r.text
-        and "Period = “2025年3月”" in r.text
-    )
+    assert "a payment period is a year or a quarter of 2004 to 2100, e.g. 2025 or 2025Q1" in r.text and "Period = “2025年3月”" in r.text
     web.c.cookies.delete("lang")
     r = post(web, "/benefits/batches", {"programme": "reward", "period": "2026"})
     assert r.status_code == 400 and "没有需要发放的款项" in r.text and 'id="create-batch"' in r.text

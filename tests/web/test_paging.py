@@ -58,3 +58,24 @@ def test_the_links_keep_the_other_parameters_and_drop_the_done_message():
     assert nxt.path == "/orgs"
     assert parse_qs(nxt.query) == {"date": ["2024-01-01"], "q": ["赵"], "page": ["3"], "size": ["20"]}
     assert "size" not in parse_qs(urlsplit(paging.asked(request("page=2"), 500).url(1)).query)  # the default size is not repeated
+
+
+def test_a_list_of_its_own_page_size_and_address():
+    """A list may page by its own size (also one not in SIZES, as tests use) and name its own address and
+    filters — a page shown again after a refused POST pages the list, not the POST's address."""
+    pg = paging.asked(
+        request("page=2", path="/benefits/exits/7/confirm"), 5, default_size=2, path="/benefits/exits", query=(("status", "proposed"),)
+    )
+    assert (pg.number, pg.size, pg.first, pg.last, pg.pages) == (2, 2, 3, 4, 3)
+    assert pg.url(3) == "/benefits/exits?status=proposed&page=3"  # the list's own size is not repeated
+    asked_20 = paging.asked(request("size=20&junk=1"), 45, default_size=2, query=())
+    assert asked_20.size == 20 and parse_qs(urlsplit(asked_20.url(2)).query) == {"page": ["2"], "size": ["20"]}
+    assert paging.asked(request("size=7"), 45, default_size=2).size == 2  # a size not offered: the list's own
+
+
+def test_a_second_list_on_a_page_pages_by_its_own_parameter_and_keeps_the_first_ones():
+    req = request("page=3&results=2&size=20&done=result", path="/benefits/batches/7")
+    lines, answers = paging.asked(req, 100), paging.asked(req, 100, key="results")
+    assert (lines.number, answers.number) == (3, 2) and lines.size == answers.size == 20
+    assert parse_qs(urlsplit(answers.url(3)).query) == {"page": ["3"], "results": ["3"], "size": ["20"]}
+    assert parse_qs(urlsplit(lines.url(4)).query) == {"results": ["2"], "page": ["4"], "size": ["20"]}

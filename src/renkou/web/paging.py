@@ -29,6 +29,8 @@ class Page:
     total: int
     path: str = ""  # the list's URL path
     query: tuple[tuple[str, str], ...] = ()  # the other query parameters, kept by the links
+    default: int = DEFAULT_SIZE  # the list's own page size, which the links do not repeat
+    key: str = "page"  # the query parameter of the page number (another for a second list on the same page)
 
     @property
     def pages(self) -> int:
@@ -57,8 +59,8 @@ class Page:
 
     def url(self, number: int) -> str:
         """The list's URL at page ``number``, with the same size and other parameters."""
-        params = [*self.query, ("page", str(number))]
-        if self.size != DEFAULT_SIZE:
+        params = [*self.query, (self.key, str(number))]
+        if self.size != self.default:
             params.append(("size", str(self.size)))
         return f"{self.path}?{urlencode(params)}"
 
@@ -68,17 +70,43 @@ def _whole(raw: str | None) -> int | None:
     return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 9 else None
 
 
-def page_of(number: int | None, size: int | None, total: int, *, path: str = "", query: tuple[tuple[str, str], ...] = ()) -> Page:
-    """Page ``number`` of ``total`` rows by ``size`` (one of SIZES, else DEFAULT_SIZE), clamped to the pages there are."""
-    size = size if size in SIZES else DEFAULT_SIZE
+def page_of(
+    number: int | None,
+    size: int | None,
+    total: int,
+    *,
+    path: str = "",
+    query: tuple[tuple[str, str], ...] = (),
+    default_size: int = DEFAULT_SIZE,
+    key: str = "page",
+) -> Page:
+    """Page ``number`` of ``total`` rows by ``size`` (one of SIZES, else the list's ``default_size``), clamped
+    to the pages there are."""
+    size = size if size in SIZES else max(default_size, 1)
     total = max(total, 0)
     pages = max(1, -(-total // size))
-    return Page(min(max(number or 1, 1), pages), size, total, path, query)
+    return Page(min(max(number or 1, 1), pages), size, total, path, query, max(default_size, 1), key)
 
 
-def asked(request: Request, total: int, *, default_size: int = DEFAULT_SIZE) -> Page:
-    """The page the request asks for (``page``, ``size``) of ``total`` rows; the links keep the other parameters."""
+def asked(
+    request: Request,
+    total: int,
+    *,
+    default_size: int = DEFAULT_SIZE,
+    path: str | None = None,
+    query: tuple[tuple[str, str], ...] | None = None,
+    key: str = "page",
+) -> Page:
+    """The page the request asks for (``page``, ``size``) of ``total`` rows; the links keep the other parameters.
+
+    ``path`` and ``query``: the list's address and filters when they are not the request's own — a page shown
+    again after a refused POST (``/benefits/exits/7/confirm``) pages ``/benefits/exits`` with its filters.
+    ``key``: the page number's parameter, for a second list on a page (``?results=2``); each list's links keep
+    the other's page."""
     qp = request.query_params
     size = _whole(qp.get("size"))
-    keep = tuple((k, v) for k, v in qp.multi_items() if k not in ("page", "size", "done"))
-    return page_of(_whole(qp.get("page")), size if size in SIZES else default_size, total, path=request.url.path, query=keep)
+    if query is None:
+        query = tuple((k, v) for k, v in qp.multi_items() if k not in (key, "size", "done"))
+    return page_of(
+        _whole(qp.get(key)), size, total, path=request.url.path if path is None else path, query=query, default_size=default_size, key=key
+    )

@@ -10,6 +10,6 @@ follows for a recipient. Every function takes the acting ``Officer`` and checks 
 * ``objections`` — ``raise_objection``, ``resolve``;
 * ``recipients`` — ``get_recipient``, ``list_recipients``, ``count_recipients``, ``set_account``;
 * ``renewal`` — ``reconfirm``: the annual re-confirmation;
-* ``exits`` — ``detect``, ``decide``, ``list_exits``; ``exit_workflow`` — the exit's statuses and ``move``;
+* ``exits`` — ``detect``, ``decide``, ``list_exits``, ``count_exits``; ``exit_workflow`` — the exit's statuses and ``move``;
 * ``coverage`` — ``record``, ``end``, ``in_area``: the three full coverages of special-assistance families.
 """

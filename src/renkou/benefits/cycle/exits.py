@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from renkou.auth.officer import Forbidden, Officer
@@ -292,15 +292,41 @@ def decide(
     return e
 
 
-def list_exits(
-    session: Session, officer: Officer, *, status: str | None = None, programme: str | None = None
-) -> list[tuple[BenefitExit, BenefitRecipient]]:
-    officer.require("benefit:read", "查看退出", "read exits")
-    q = select(BenefitExit, BenefitRecipient).join(BenefitRecipient, BenefitRecipient.id == BenefitExit.recipient_id)
+def _exits_query(officer: Officer, q, *, status: str | None, programme: str | None):
+    q = q.join(BenefitRecipient, BenefitRecipient.id == BenefitExit.recipient_id)
     if status:
         q = q.where(BenefitExit.status == status)
     if programme:
         q = q.where(BenefitRecipient.programme == programme)
     if officer.scope.unit_ids is not None:
         q = q.where(BenefitRecipient.unit_id.in_(officer.scope.unit_ids))
-    return [tuple(r) for r in session.execute(q.order_by(BenefitExit.id))]
+    return q
+
+
+def list_exits(
+    session: Session,
+    officer: Officer,
+    *,
+    status: str | None = None,
+    programme: str | None = None,
+    offset: int = 0,
+    limit: int | None = None,
+    newest_first: bool = False,
+) -> list[tuple[BenefitExit, BenefitRecipient]]:
+    """The area's exits (filtered), by number — the newest first with ``newest_first`` — from ``offset``, at
+    most ``limit``, each with its recipient."""
+    officer.require("benefit:read", "查看退出", "read exits")
+    q = _exits_query(officer, select(BenefitExit, BenefitRecipient), status=status, programme=programme)
+    q = q.order_by(BenefitExit.id.desc() if newest_first else BenefitExit.id)
+    if offset:
+        q = q.offset(offset)
+    if limit is not None:
+        q = q.limit(limit)
+    return [tuple(r) for r in session.execute(q)]
+
+
+def count_exits(session: Session, officer: Officer, *, status: str | None = None, programme: str | None = None) -> int:
+    """How many exits ``list_exits`` would give without ``offset`` and ``limit`` (one count in SQL)."""
+    officer.require("benefit:read", "查看退出", "read exits")
+    q = _exits_query(officer, select(func.count(BenefitExit.id)).select_from(BenefitExit), status=status, programme=programme)
+    return session.scalar(q) or 0

@@ -1,6 +1,6 @@
 """The audit viewer (/audit, permission audit:read — the auditor): who did what, when, through which
 channel and from where, filtered by date range, actor, channel, action and person, a page at a time
-(with the count of entries), newest changeset first; the filtered entries as an XLSX file
+(with the count of entries; renkou.web.paging, the links keeping the filters), newest changeset first; the filtered entries as an XLSX file
 (/audit/export.xlsx).
 
 An entry is one of
@@ -43,7 +43,7 @@ from renkou.core.idnumber import mask
 from renkou.registry import persons
 from renkou.storage import schema
 from renkou.storage.schema import Account, ApiToken, AuditEntry, Changeset, Event, Household, OrgUnit, Person
-from renkou.web import timefmt
+from renkou.web import paging, timefmt
 from renkou.web.admin import audit_export
 from renkou.web.admin.audit_names import field_name, note_text, status_name, table_name
 from renkou.web.deps import User, db_id, require
@@ -100,8 +100,12 @@ class Filters:
             self.errors[name] = gettext(lang, "Enter a date as YYYY-MM-DD.")
             return None
 
+    def kept(self) -> tuple[tuple[str, str], ...]:
+        """The filters given, as the pager's links keep them."""
+        return tuple((k, v) for k, v in self.values.items() if v)
+
     def link(self, page: int, path: str = "/audit") -> str:
-        return path + "?" + urlencode({**{k: v for k, v in self.values.items() if v}, "page": page})
+        return path + "?" + urlencode({**dict(self.kept()), "page": page})
 
     def export_link(self) -> str:
         return "/audit/export.xlsx?" + urlencode({k: v for k, v in self.values.items() if v})
@@ -338,18 +342,6 @@ def _event_groups(session, ids) -> int:
     return with_events - (len(changed) - len(made)) + len(corrections)
 
 
-class Pages:
-    """Paging with a count: which entries page ``number`` (of ``size``) holds out of ``total``, and the links."""
-
-    def __init__(self, number: int, size: int, total: int, link) -> None:
-        self.number, self.size, self.total = number, size, total
-        self.last = max(1, -(-total // size))
-        self.first_item = min(total, (number - 1) * size + 1)
-        self.last_item = min(total, number * size)
-        self.prev = link(number - 1) if number > 1 else ""
-        self.next = link(number + 1) if number < self.last else ""
-
-
 def _area_table(session, ids: list[int]):
     """The area's people in a temporary table of this connection (a township's tens of thousands are too many
     for an IN list)."""
@@ -544,12 +536,15 @@ def _view(
     settings = request.app.state.settings
     stats = request.app.state.stats
     rows, total = [], 0
+    pg = paging.page_of(1, None, 0, path="/audit", query=f.kept(), default_size=PAGE)
     with request.app.state.db.read() as s:
         known = _person_filter(s, request, user, f, lg)
         if known and listing:
             people = area_people(s, user.scope, members=stats.members)
-            total = count(s, f, user.scope, people=people)
-            found, _ = page(s, f, user.scope, people=people)
+            total = count(s, f, user.scope, people=people)  # counted first: the page asked for is one that exists
+            pg = paging.asked(request, total, default_size=PAGE, path="/audit", query=f.kept())
+            f.page = pg.number
+            found, _ = page(s, f, user.scope, people=people, size=pg.size)
             rows = details(s, found, lg, settings, user.scope, stats.locate)
     if f.errors and status == 200:
         status = 400 if "person" not in f.errors or f.person is None else 404
@@ -561,7 +556,7 @@ def _view(
         title=gettext(lg, "Audit trail"),
         rows=rows,
         f=f,
-        pages=Pages(f.page, PAGE, total, f.link),
+        pg=pg,
         labels=_labels(lg),
         channels=CHANNELS,
         actions=ACTIONS,

@@ -49,7 +49,7 @@ def N_(msgid: str) -> str:
 
 APPLY_FIELDS = ("programme", "year", "person", "pid", "payee", "payee_pid", "account_no", "bank", "applied_on")
 DECISIONS = ("approve", "reject")
-SHOWN = 500  # candidates listed; the filters narrow the rest
+CANDIDATES_PAGE = paging.DEFAULT_SIZE  # candidates shown at a time unless ?size= asks for another of paging.SIZES
 
 
 def _who(p: Person | None) -> dict:
@@ -241,7 +241,8 @@ def candidates(
 ):
     """Who newly qualifies for a programme in a year under a unit of the area (the eligibility
     service's candidates, as `renkou benefits candidates`), each condition with its status and the
-    record it was decided from; those without an application link to the form, the person chosen."""
+    record it was decided from; those without an application link to the form, the person chosen.
+    Counted and shown a page at a time (renkou.web.paging), the links keeping the programme, year and unit."""
     lg = language_of(request)
     eligibility = common.eligibility(request)
     progs = eligibility.programmes
@@ -265,13 +266,14 @@ def candidates(
             title=title,
             f=f,
             rows=[],
-            total=0,
+            pg=paging.page_of(1, None, 0, default_size=CANDIDATES_PAGE),
             error=common.refusal(exc, lg),
             programmes=[(k, common.programme_name(request, k, lg)) for k in progs],
             units=units,
         )
-    total = len(found)
-    found = found[:SHOWN]
+    # the eligibility model decides the unit's people as a whole: counted from its list, only a page's rows are shown
+    pg = paging.asked(request, len(found), default_size=CANDIDATES_PAGE)
+    found = found[pg.offset : pg.offset + pg.size]
     with request.app.state.db.read() as s:
         applied = dict(
             s.execute(
@@ -311,7 +313,7 @@ def candidates(
         title=title,
         f=f,
         rows=rows,
-        total=total,
+        pg=pg,
         programmes=[(k, common.programme_name(request, k, lg)) for k in progs],
         units=units,
     )

@@ -25,6 +25,7 @@ from renkou.benefits.cycle import exit_workflow, exits, renewal
 from renkou.benefits.eligibility.decision import in_language
 from renkou.core.problems import Problem
 from renkou.storage.schema import BenefitRecipient, Person
+from renkou.web import paging
 from renkou.web.benefits.common import (
     DONE,
     Posted,
@@ -48,7 +49,7 @@ from renkou.web.pickers import year_of
 
 router = APIRouter(include_in_schema=False)
 STATUSES = tuple(exit_workflow.STATUSES)
-SHOWN = 500  # exits listed, the newest
+PAGE = paging.DEFAULT_SIZE  # exits shown at a time unless ?size= asks for another of paging.SIZES (read per request)
 
 
 def _names(s, person_ids) -> dict[int, str]:
@@ -75,23 +76,25 @@ def _row(e, rec, names: dict[int, str], lg: str) -> dict:
 
 
 def _list(request: Request, user, *, status: int = 200, error: Refusal | None = None, form: dict | None = None) -> HTMLResponse:
-    """The exits page: the filtered list (``?status=``, ``?programme=``) and the forms the account may use."""
+    """The exits page: the filtered list (``?status=``, ``?programme=``), the newest first, counted and a page
+    at a time (renkou.web.paging), and the forms the account may use."""
     lg = language_of(request)
     want = request.query_params.get("status", "").strip()
     prog = request.query_params.get("programme", "").strip()
 
-    def rows(s, off):
-        found = exits.list_exits(s, off, status=want or None, programme=prog or None)
-        total[0] = len(found)
-        found = found[-SHOWN:]  # the newest; the filters reach the others
-        names = _names(s, [rec.person_id for _, rec in found])
-        return [_row(e, rec, names, lg) for e, rec in found]
+    which = {"status": want or None, "programme": prog or None}
+    keep = tuple((k, v) for k, v in (("status", want), ("programme", prog)) if v)
 
-    total = [0]
+    def rows(s, off):
+        pg = paging.asked(request, exits.count_exits(s, off, **which), default_size=PAGE, path="/benefits/exits", query=keep)
+        found = exits.list_exits(s, off, **which, offset=pg.offset, limit=pg.size, newest_first=True)
+        names = _names(s, [rec.person_id for _, rec in found])
+        return [_row(e, rec, names, lg) for e, rec in found], pg
 
     got, refusal = read(request, user, rows)
     if refusal is not None and error is None:
         error, status = refusal, refusal.status
+    found, pg = got or ([], paging.page_of(1, None, 0, path="/benefits/exits", query=keep, default_size=PAGE))
     off = officer(request, user)
     new = request.query_params.get("new", "")
     return page(
@@ -101,7 +104,8 @@ def _list(request: Request, user, *, status: int = 200, error: Refusal | None = 
         status=status,
         title=gettext(lg, "Exits and re-confirmation"),
         error=error,
-        rows=got or [],
+        rows=found,
+        pg=pg,
         statuses=STATUSES,
         causes=exits.CAUSES,
         filters={"status": want, "programme": prog},
@@ -113,7 +117,6 @@ def _list(request: Request, user, *, status: int = 200, error: Refusal | None = 
         can_reconfirm=off.may("benefit:confirm"),
         form=form or {},
         this_year=dt.date.today().year,
-        total=total[0],
     )
 
 

@@ -58,7 +58,8 @@ from renkou.web.i18n import gettext, language_of
 from renkou.web.pickers import year_of
 
 router = APIRouter(include_in_schema=False)
-LINES_SHOWN = 500  # lines listed on a batch's page; the totals and the bank file hold them all
+LINES_PAGE = paging.DEFAULT_SIZE  # a batch's lines shown at a time unless ?size= asks for another of paging.SIZES
+RESULTS_PAGE = paging.DEFAULT_SIZE  # the bank's answers shown at a time (?results= their page, the lines' ?page= kept)
 
 
 def _masked_id(p: Person) -> str:
@@ -367,9 +368,16 @@ def _batch(request: Request, s, off, n: int, lg: str) -> dict:
     b = batches.get_batch(s, off, n)
     lines = batches.lines_of(s, b)
     answers = batches.results_of(s, b)
-    # a county's batch holds thousands of lines: those that need an officer (blocked, open findings) first, the rest up to LINES_SHOWN
+    # a county's batch holds thousands of lines (read whole for the totals): those that need an officer (blocked,
+    # open findings) first, then by line, a page at a time; the bank's answers as many, paged apart (?results=).
+    # Shown again after a refused POST, the pages are the batch's own address (a POST's has no query to keep).
     blocked = set(checks.open_findings(s, [ln.id for ln in lines if ln.status == "blocked"]))
-    shown = sorted(lines, key=lambda ln: (ln.id not in blocked and ln.status != "blocked", ln.id))[:LINES_SHOWN]
+    path = f"/benefits/batches/{b.id}"
+    pg = paging.asked(request, len(lines), default_size=LINES_PAGE, path=path)
+    rpg = paging.asked(request, len(answers), default_size=RESULTS_PAGE, path=path, key="results")
+    ordered = sorted(lines, key=lambda ln: (ln.id not in blocked and ln.status != "blocked", ln.id))
+    shown = ordered[pg.offset : pg.offset + pg.size]
+    answers = answers[rpg.offset : rpg.offset + rpg.size]
     people = _people(s, [ln.person_id for _, ln in answers])
     return {
         "b": {
@@ -382,7 +390,8 @@ def _batch(request: Request, s, off, n: int, lg: str) -> dict:
             "released": b.released_on.isoformat() if b.released_on else "",
         },
         "lines": _line_rows(s, shown, lg),
-        "lines_total": len(lines),
+        "pg": pg,
+        "rpg": rpg,
         "totals": [(line_workflow.STATUSES[k], cnt, a) for k, (cnt, a) in sorted(batches.totals_by(lines).items())],
         "total": (len(lines), sum((ln.amount for ln in lines), Decimal("0.00"))),
         "results": [

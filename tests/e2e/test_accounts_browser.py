@@ -128,7 +128,7 @@ def test_the_auditor_reads_the_trail_in_chinese_and_filters_by_a_person(server, 
     sign_in(page, server, "shenji")
     page.goto(server + "/audit")
     assert re.search(r"共 \d+ 条", page.locator("#audit-count").inner_text())
-    assert "Asia/Shanghai" in page.locator("main").inner_text()
+    assert "北京时间" in page.locator("main").inner_text()
     rows = page.locator("#audit tbody tr")
     tables = {rows.nth(i).locator("td").nth(5).inner_text() for i in range(rows.count())}
     assert tables and all(re.search(r"[\u4e00-\u9fff]", t) for t in tables)  # tables by their Chinese names

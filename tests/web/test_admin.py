@@ -507,11 +507,15 @@ def test_the_audit_trail_reads_in_chinese_with_local_times(env):
     rows = audit_rows(c.get("/audit", params={"actor": "jiangfu"}).text)
     assert len(rows) == 1
     row = rows[0]
-    assert ">发放批次<" in row and ">状态<" in row and "<del>草稿：待核查放行</del> → <ins>已提交银行</ins>" in row
+    assert (
+        ">发放批次<" in row
+        and ">状态<" in row
+        and '<del translate="no">草稿：待核查放行</del> → <ins translate="no">已提交银行</ins>' in row
+    )
     local = (cs.at.replace(tzinfo=dt.UTC)).astimezone(ZoneInfo("Asia/Shanghai"))
     assert f">{local:%Y-%m-%d %H:%M:%S}<" in row and ">显示jiangfu<" in row
     page = c.get("/audit").text
-    assert "Asia/Shanghai" in page and "draft" not in page
+    assert "北京时间" in page and "draft" not in page
     utc_app = web.create_app(db, secret="k", secure_cookies=False, settings=Settings(time_zone="UTC"))
     with TestClient(utc_app) as u:
         u.renkou_totp = c.renkou_totp
@@ -520,7 +524,10 @@ def test_the_audit_trail_reads_in_chinese_with_local_times(env):
     assert f">{cs.at:%Y-%m-%d %H:%M:%S}<" in row  # the configured zone, not a fixed one
     c.cookies.set("lang", "en")
     row = audit_rows(c.get("/audit", params={"actor": "jiangfu"}).text)[0]
-    assert ">Payment batch<" in row and "<del>draft: to check and release</del> → <ins>released to the bank</ins>" in row
+    assert (
+        ">Payment batch<" in row
+        and '<del translate="no">draft: to check and release</del> → <ins translate="no">released to the bank</ins>' in row
+    )
 
 
 def test_the_person_filter_by_name_or_id_number_within_the_area(env):
@@ -651,10 +658,12 @@ def test_notes_secrets_and_stored_times_read_as_people_read_them(env):
     sign_in(c, "shenji")
     row = next(r for r in audit_rows(c.get("/audit", params={"actor": "xitong", "action": "update"}).text) if "遗忘" in r)
     assert "重置账号 cun1 的密码" in row and "password of" not in row  # the note in Chinese
-    assert "<ins>*** （已更改）</ins>" in row and "changed)" not in row  # a secret: only that it changed
+    assert '<ins translate="no">*** （已更改）</ins>' in row and "changed)" not in row  # a secret: only that it changed
     local = acc.password_changed_at.replace(tzinfo=dt.UTC).astimezone(ZoneInfo("Asia/Shanghai"))
-    assert f"<ins>{local:%Y-%m-%d %H:%M:%S}</ins>" in row and "T" not in row.split("<ins>")[1][:20]  # a stored time, local
-    assert "<ins>是</ins>" in row  # must change the password: yes
+    assert (
+        f'<ins translate="no">{local:%Y-%m-%d %H:%M:%S}</ins>' in row and "T" not in row.split('<ins translate="no">')[1][:20]
+    )  # a stored time, local
+    assert '<ins translate="no">是</ins>' in row  # must change the password: yes
     login = next(r for r in audit_rows(c.get("/audit", params={"actor": "shenji"}).text) if "登录" in r)
     assert ">login<" not in login
 
@@ -698,3 +707,19 @@ def test_the_count_is_the_number_of_entries_listed(env, filters):
             assert not more and admin_audit.count(s, f, scope) == len(listed), (filters, scope.everything)
             if scope.everything and not filters:  # the county's list has each kind of event entry
                 assert {r.action for r in listed} >= {"create", "correct", "retract", "update", "reveal"}
+
+
+@pytest.mark.parametrize(
+    "zone, lang, shown",
+    [
+        ("Asia/Shanghai", "zh", "北京时间"),
+        ("Asia/Shanghai", "en", "Beijing time (Asia/Shanghai)"),
+        ("Asia/Urumqi", "zh", "乌鲁木齐时间"),
+        ("UTC", "zh", "UTC"),
+        ("Europe/Berlin", "en", "Europe/Berlin"),
+    ],
+)
+def test_the_configured_zone_is_named_as_people_name_it(zone, lang, shown):
+    from renkou.web import timefmt
+
+    assert timefmt.zone_name(zone, lang) == shown

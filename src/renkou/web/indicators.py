@@ -22,7 +22,7 @@ from renkou.core import basis as basis_mod
 from renkou.core.codes import LEVELS
 from renkou.errors import NotFound, UserError
 from renkou.registry.orgs import Hierarchy
-from renkou.stats import periods, picked
+from renkou.stats import picked
 from renkou.stats.rates import SMALL_SAMPLE, small_text
 from renkou.stats.render import common
 from renkou.stats.table import Table
@@ -30,7 +30,7 @@ from renkou.web.deps import User, require
 from renkou.web.i18n import gettext
 from renkou.web.i18n import language_of as _lang
 from renkou.web.render import render, unit_not_in_area
-from renkou.web.reports import cell_text, file_response, unit_options
+from renkou.web.reports import cell_text, checked_form, file_response, unit_options
 
 router = APIRouter(include_in_schema=False)
 
@@ -157,10 +157,6 @@ def indicators_page(
     known = stats.catalogue.indicators
     if not chosen or any(c not in known for c in chosen):
         ctx["errors"]["i"] = gettext(lg, "Choose at least one indicator from the list.")
-    if basis not in basis_mod.STATISTICS:
-        ctx["errors"]["basis"] = gettext(lg, "Choose hukou or resident population.")
-    if format and format not in FORMATS:
-        ctx["errors"]["form"] = gettext(lg, "Unknown file format.")
     level = None
     org = form["unit"]
     if org.startswith(LEVEL_PREFIX):
@@ -168,12 +164,8 @@ def indicators_page(
         org = scope.root_code
         if level not in {x["level"] for x in levels}:
             ctx["errors"]["unit"] = gettext(lg, "Choose a unit or a level from the list.")
-    try:
-        p = periods.parse(form["period"], today=today, stat_year_start=stats.settings.stat_year_start)
-        form["period"] = p  # the picker shows its label (2026年第4季度), the links carry its code
-    except UserError as exc:
-        ctx["errors"]["period"] = exc.en if lg == "en" else exc.zh
-    if ctx["errors"]:
+    p = checked_form(form, basis, format, FORMATS, stats, today, lg, ctx["errors"])
+    if ctx["errors"] or p is None:
         return page(400)
     try:
         table = picked.table(

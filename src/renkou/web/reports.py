@@ -74,6 +74,24 @@ def build(stats, what: str, org: str, q, *, scope, prepared_by: str = "") -> Tab
     raise UserError(f"没有报表 {what}", f"no report {what}")
 
 
+def checked_form(form: dict, basis: str, fmt: str, formats, stats, today: dt.date, lg: str, errors: dict) -> periods.Period | None:
+    """The checks every statistics page's GET form shares: the basis, the download format among
+    ``formats`` and the period (any spelling the picker or a person writes). Refusals go into ``errors``
+    by field in the page's language; the period, when read, goes back into ``form`` so the picker shows
+    its label (2026年第4季度) while the links carry its code."""
+    if basis not in BASES:
+        errors["basis"] = gettext(lg, "Choose hukou or resident population.")
+    if fmt and fmt not in formats:
+        errors["form"] = gettext(lg, "Unknown file format.")
+    try:
+        p = periods.parse(form["period"], today=today, stat_year_start=stats.settings.stat_year_start)
+    except UserError as exc:
+        errors["period"] = exc.en if lg == "en" else exc.zh
+        return None
+    form["period"] = p
+    return p
+
+
 def unit_options(session, root_code: str, day: dt.date) -> list[dict]:
     """The account's unit and the units below it as of ``day``, down to villages (no groups or work units),
     as the unit picker takes them (renkou.web.pickers.unit_choices)."""
@@ -175,16 +193,8 @@ def reports_page(
         return denied(request, user)
     if form["t"] not in {o["value"] for o in options}:
         ctx["errors"]["t"] = gettext(lg, "Choose a report or a ledger from the list.")
-    if basis not in BASES:
-        ctx["errors"]["basis"] = gettext(lg, "Choose hukou or resident population.")
-    if format and format not in FORMATS:
-        ctx["errors"]["form"] = gettext(lg, "Unknown file format.")
-    try:
-        p = periods.parse(form["period"], today=today, stat_year_start=stats.settings.stat_year_start)
-        form["period"] = p  # the picker shows its label (2026年第4季度), the links carry its code
-    except UserError as exc:
-        ctx["errors"]["period"] = exc.en if lg == "en" else exc.zh
-    if ctx["errors"]:
+    p = checked_form(form, basis, format, FORMATS, stats, today, lg, ctx["errors"])
+    if ctx["errors"] or p is None:
         return page(400)
     try:
         table = build(stats, form["t"], form["org"], stats.query(p, basis=basis), scope=scope, prepared_by=acc.display_name)
